@@ -1,0 +1,17 @@
+#define NCURSES_WIDECHAR 1
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <locale.h>
+#include <ncursesw/ncurses.h>
+// Macros do not import into Swift: re-export the ones the Terminal module uses.
+static inline attr_t voxterm_a_normal(void) { return A_NORMAL; }
+static inline attr_t voxterm_a_bold(void) { return A_BOLD; }
+static inline attr_t voxterm_a_reverse(void) { return A_REVERSE; }
+static inline mmask_t voxterm_all_mouse_events(void) { return ALL_MOUSE_EVENTS | REPORT_MOUSE_POSITION; }
+static inline mmask_t voxterm_button1_pressed(void) { return BUTTON1_PRESSED; }
+static inline mmask_t voxterm_button1_released(void) { return BUTTON1_RELEASED; }
+static inline mmask_t voxterm_button1_clicked(void) { return BUTTON1_CLICKED; }
+static inline mmask_t voxterm_button4_pressed(void) { return BUTTON4_PRESSED; }
+static inline mmask_t voxterm_button5_pressed(void) { return BUTTON5_PRESSED; }
+static inline mmask_t voxterm_report_mouse_position(void) { return REPORT_MOUSE_POSITION; }
+static inline int voxterm_key_resize(void) { return KEY_RESIZE; }
+static inline int voxterm_key_mouse(void) { return KEY_MOUSE; }

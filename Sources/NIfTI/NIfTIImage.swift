@@ -1,0 +1,216 @@
+import VolumeCore
+
+/// How the vectors of a displacement field file are expressed.
+public enum VectorConvention: String, Sendable, CaseIterable {
+    /// ITK/ANTs: vectors in LPS+ physical space (x toward Left, y toward Posterior), mm.
+    case itkLPS = "lps"
+    /// Vectors along the NIfTI world axes, RAS+, mm (nibabel-style tools).
+    case ras
+}
+
+/// A NIfTI image as read from disk: its header and its raw data, decoded on request.
+public struct NIfTIImage: Sendable {
+    /// The file read (the header file of a pair).
+    public let path: String
+    /// The parsed header.
+    public let header: NIfTIHeader
+    /// On-disk layout.
+    public let storage: NIfTIStorage
+    /// Raw voxel bytes in file order and byte order.
+    let raw: [UInt8]
+
+    init(path: String, header: NIfTIHeader, storage: NIfTIStorage, raw: [UInt8]) {
+        self.path = path; self.header = header; self.storage = storage; self.raw = raw
+    }
+
+    /// Array shape, dim[1...dim[0]].
+    public var shape: [Int] { header.shape }
+
+    /// The affine chosen by nibabel's policy and where it came from.
+    public var affine: (affine: AffineTransform, source: AffineSource) { header.bestAffine }
+
+    /// The spatial grid (first three dimensions; missing ones are 1).
+    public var geometry: VolumeGeometry {
+        let s = shape
+        return VolumeGeometry(size: SIMD3(s[0], s.count > 1 ? s[1] : 1, s.count > 2 ? s[2] : 1), affine: affine.affine)
+    }
+
+    /// Number of 3-D volumes stored (product of dimensions 4 to 7).
+    public var frameCount: Int { shape.dropFirst(3).reduce(1, *) }
+
+    /// Header warnings, as `voxterm info` lists them.
+    public var warnings: [HeaderWarning] { header.warnings(singleFile: storage != .pair) }
+
+    /// The slope and intercept that apply, or nil when the data is used as stored
+    /// (slope 0, NaN or infinite means no scaling, as in nibabel).
+    public var scaling: (slope: Double, intercept: Double)? {
+        let s = header.sclSlope, i = header.sclInter
+        guard s.isFinite, s != 0 else { return nil }
+        let inter = i.isFinite ? i : 0
+        if s == 1 && inter == 0 { return nil }
+        return (s, inter)
+    }
+
+    /// True for a 5-D image whose fifth dimension holds 2 or 3 vector components.
+    public var isVectorField: Bool {
+        let s = shape
+        return s.count == 5 && s[3] == 1 && (s[4] == 3 || s[4] == 2)
+    }
+
+    // MARK: Decoding
+
+    /// All voxels as scaled float32, in file order.
+    public func floatValues() -> [Float] { decode(range: 0..<(raw.count / max(1, header.datatype!.byteCount))) }
+
+    /// One 3-D volume (`frame` counts over dimensions 4 to 7), scaled, as float32.
+    public func volume(frame: Int = 0) throws -> Volume {
+        guard frame >= 0 && frame < frameCount else {
+            throw NIfTIError(path, "volume \(frame) requested, the file has \(frameCount)")
+        }
+        let g = geometry
+        let n = g.voxelCount
+        return Volume(geometry: g, voxels: decode(range: (frame * n)..<((frame + 1) * n)))
+    }
+
+    /// The first volume as integer labels; float data must hold whole numbers.
+    public func labelVolume() throws -> LabelVolume {
+        let g = geometry
+        let n = g.voxelCount
+        let dt = header.datatype!
+        if dt.isInteger && scaling == nil && dt.byteCount <= 2 {
+            var out = [Int32](repeating: 0, count: n)
+            raw.withUnsafeBytes { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for i in 0..<n {
+                        switch dt {
+                        case .uint8: dst[i] = Int32(src[i])
+                        case .int8: dst[i] = Int32(Int8(bitPattern: src[i]))
+                        case .int16: dst[i] = Int32(load(src, i, Int16.self))
+                        default: dst[i] = Int32(load(src, i, UInt16.self))
+                        }
+                    }
+                }
+            }
+            return LabelVolume(geometry: g, labels: out)
+        }
+        let d = decodeDouble(range: 0..<n)
+        var out = [Int32](repeating: 0, count: n)
+        for i in 0..<n {
+            let v = d[i]
+            guard v == v.rounded(), abs(v) <= Double(Int32.max) else {
+                throw NIfTIError(path, "voxel \(i) holds \(v), not a whole number in the int32 range, so this is not a label map")
+            }
+            out[i] = Int32(v)
+        }
+        return LabelVolume(geometry: g, labels: out)
+    }
+
+    /// A displacement field from a 5-D vector image (X, Y, Z, 1, 3), converted to voxterm's
+    /// convention (RAS+ mm). Two-component fields (2-D) get a zero z component.
+    public func vectorField(convention: VectorConvention = .itkLPS) throws -> VectorField {
+        guard isVectorField else {
+            throw NIfTIError(path, "shape \(shape.map(String.init).joined(separator: "x")) is not a vector field; expected X x Y x Z x 1 x 3 (NIfTI intent VECTOR or DISPVECT)")
+        }
+        let g = geometry
+        let n = g.voxelCount
+        let comps = shape[4]
+        var data = [Float](repeating: 0, count: 3 * n)
+        let values = floatValues()
+        for c in 0..<comps {
+            let sign: Float = (convention == .itkLPS && c < 2) ? -1 : 1
+            for i in 0..<n { data[c * n + i] = sign * values[c * n + i] }
+        }
+        return VectorField(geometry: g, data: data)
+    }
+
+    // MARK: Raw conversion
+
+    @inline(__always)
+    private func load<T: FixedWidthInteger>(_ src: UnsafeRawBufferPointer, _ i: Int, _: T.Type) -> T {
+        let v = src.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)
+        return header.isByteSwapped ? v.byteSwapped : v
+    }
+
+    /// Converts voxels `range` to scaled Float32, in parallel over chunks.
+    func decode(range: Range<Int>) -> [Float] {
+        let dt = header.datatype!
+        let swapped = header.isByteSwapped
+        let scale = scaling
+        let count = range.count
+        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        raw.withUnsafeBytes { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let chunks = max(1, min(64, count / 65536))
+                parallelFor(chunks) { c in
+                    let lo = count * c / chunks, hi = count * (c + 1) / chunks
+                    convert(src, dt, swapped, from: range.lowerBound + lo, count: hi - lo,
+                            into: UnsafeMutableBufferPointer(rebasing: dst[lo..<hi]))
+                    if let (s, i) = scale {
+                        let fs = Float(s), fi = Float(i)
+                        for k in lo..<hi { dst[k] = dst[k] * fs + fi }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Converts voxels `range` to scaled Double (exact for all integer types up to 2^53).
+    func decodeDouble(range: Range<Int>) -> [Double] {
+        let dt = header.datatype!
+        var out = [Double](repeating: 0, count: range.count)
+        raw.withUnsafeBytes { src in
+            for (k, i) in range.enumerated() {
+                out[k] = value(src, dt, i)
+            }
+        }
+        if let (s, i) = scaling { for k in out.indices { out[k] = out[k] * s + i } }
+        return out
+    }
+
+    private func value(_ src: UnsafeRawBufferPointer, _ dt: NIfTIDatatype, _ i: Int) -> Double {
+        switch dt {
+        case .uint8: return Double(src[i])
+        case .int8: return Double(Int8(bitPattern: src[i]))
+        case .int16: return Double(load(src, i, Int16.self))
+        case .uint16: return Double(load(src, i, UInt16.self))
+        case .int32: return Double(load(src, i, Int32.self))
+        case .uint32: return Double(load(src, i, UInt32.self))
+        case .int64: return Double(load(src, i, Int64.self))
+        case .uint64: return Double(load(src, i, UInt64.self))
+        case .float32: return Double(Float(bitPattern: load(src, i, UInt32.self)))
+        case .float64: return Double(bitPattern: load(src, i, UInt64.self))
+        default: return .nan
+        }
+    }
+}
+
+/// Converts `count` voxels starting at voxel `from` of `src` to Float32 (no scaling).
+private func convert(_ src: UnsafeRawBufferPointer, _ dt: NIfTIDatatype, _ swapped: Bool,
+                     from: Int, count: Int, into dst: UnsafeMutableBufferPointer<Float>) {
+    @inline(__always) func run<T>(_: T.Type, _ f: (T) -> Float) {
+        let base = src.baseAddress! + from * MemoryLayout<T>.size
+        for k in 0..<count { dst[k] = f(base.loadUnaligned(fromByteOffset: k * MemoryLayout<T>.size, as: T.self)) }
+    }
+    switch (dt, swapped) {
+    case (.uint8, _): run(UInt8.self) { Float($0) }
+    case (.int8, _): run(Int8.self) { Float($0) }
+    case (.int16, false): run(Int16.self) { Float($0) }
+    case (.int16, true): run(Int16.self) { Float($0.byteSwapped) }
+    case (.uint16, false): run(UInt16.self) { Float($0) }
+    case (.uint16, true): run(UInt16.self) { Float($0.byteSwapped) }
+    case (.int32, false): run(Int32.self) { Float($0) }
+    case (.int32, true): run(Int32.self) { Float($0.byteSwapped) }
+    case (.uint32, false): run(UInt32.self) { Float($0) }
+    case (.uint32, true): run(UInt32.self) { Float($0.byteSwapped) }
+    case (.int64, false): run(Int64.self) { Float($0) }
+    case (.int64, true): run(Int64.self) { Float($0.byteSwapped) }
+    case (.uint64, false): run(UInt64.self) { Float($0) }
+    case (.uint64, true): run(UInt64.self) { Float($0.byteSwapped) }
+    case (.float32, false): run(Float.self) { $0 }
+    case (.float32, true): run(UInt32.self) { Float(bitPattern: $0.byteSwapped) }
+    case (.float64, false): run(Double.self) { Float($0) }
+    case (.float64, true): run(UInt64.self) { Float(Double(bitPattern: $0.byteSwapped)) }
+    default: for k in 0..<count { dst[k] = .nan }
+    }
+}

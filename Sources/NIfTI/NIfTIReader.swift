@@ -1,0 +1,207 @@
+import VolumeCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the image's bytes are laid out on disk.
+public enum NIfTIStorage: String, Sendable {
+    /// One `.nii` file: header, extensions, data.
+    case single = "nii"
+    /// One gzipped `.nii.gz` file.
+    case singleGzip = "nii.gz"
+    /// A `.hdr` header and `.img` data pair (each possibly gzipped).
+    case pair = "hdr/img"
+}
+
+/// Limits applied while reading, so a hostile header cannot make voxterm allocate without bound.
+public struct NIfTIReadLimits: Sendable {
+    /// Largest image data voxterm will allocate, in bytes.
+    public var maxDataBytes: Int
+
+    public init(maxDataBytes: Int) { self.maxDataBytes = maxDataBytes }
+
+    /// 8 GiB, or `VOXTERM_MAX_VOLUME_MB` megabytes when that environment variable is set.
+    public static var standard: NIfTIReadLimits {
+        if let s = getenv("VOXTERM_MAX_VOLUME_MB"), let mb = Int(String(cString: s)), mb > 0 {
+            return NIfTIReadLimits(maxDataBytes: mb << 20)
+        }
+        return NIfTIReadLimits(maxDataBytes: 8 << 30)
+    }
+}
+
+/// Reads NIfTI-1 and NIfTI-2 images (`.nii`, `.nii.gz`, `.hdr`/`.img`, gzipped pairs).
+public enum NIfTIReader {
+    /// Largest ratio of uncompressed to compressed size deflate can reach (about 1032:1).
+    static let maxDeflateRatio = 1032
+
+    /// Reads the header and the image data of `path`.
+    public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".hdr") || lower.hasSuffix(".hdr.gz") || lower.hasSuffix(".img") || lower.hasSuffix(".img.gz") {
+            return try readPair(path, limits: limits)
+        }
+        return try readSingle(path, limits: limits)
+    }
+
+    /// Reads only the header (and its warnings) of `path`.
+    public static func readHeader(_ path: String) throws -> NIfTIHeader {
+        try read(path, limits: NIfTIReadLimits(maxDataBytes: Int.max), headerOnly: true).header
+    }
+
+    static func read(_ path: String, limits: NIfTIReadLimits, headerOnly: Bool) throws -> NIfTIImage {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".hdr") || lower.hasSuffix(".hdr.gz") || lower.hasSuffix(".img") || lower.hasSuffix(".img.gz") {
+            return try readPair(path, limits: limits, headerOnly: headerOnly)
+        }
+        return try readSingle(path, limits: limits, headerOnly: headerOnly)
+    }
+
+    // MARK: Single file
+
+    private static func readSingle(_ path: String, limits: NIfTIReadLimits, headerOnly: Bool = false) throws -> NIfTIImage {
+        do {
+            let fd = try FileIO.openForReading(path)
+            defer { close(fd) }
+            let fileSize = try FileIO.regularFileSize(fd, path: path)
+            guard fileSize >= 2 else { throw NIfTIError(path, "file is \(fileSize) bytes, shorter than a NIfTI header (348 bytes)") }
+            let magic = try FileIO.read(fd, count: 2, path: path)
+            if Gzip.isGzip(magic) {
+                lseek(fd, 0, SEEK_SET)
+                let compressed = try FileIO.read(fd, count: fileSize, path: path)
+                return try readSingleGzip(compressed, path: path, limits: limits, headerOnly: headerOnly)
+            }
+            guard fileSize >= 348 else {
+                throw NIfTIError(path, "file is \(fileSize) bytes, shorter than a NIfTI header (348 bytes)")
+            }
+            var head = magic + (try FileIO.read(fd, count: 346, path: path))
+            if isNIfTI2(head) {
+                guard fileSize >= 540 else { throw NIfTIError(path, "file is \(fileSize) bytes, shorter than a NIfTI-2 header (540 bytes)") }
+                head += try FileIO.read(fd, count: 192, path: path)
+            }
+            let header = try NIfTIHeader.parse(head, path: path)
+            try header.validateForReading(path: path)
+            let bytes = header.byteCountChecked!
+            let offset = Int(header.voxOffset)
+            if headerOnly { return NIfTIImage(path: path, header: header, storage: .single, raw: []) }
+            guard offset <= fileSize else {
+                throw NIfTIError(path, "vox_offset \(offset) is past the end of the file (\(fileSize) bytes)")
+            }
+            guard bytes <= fileSize - offset else {
+                throw NIfTIError(path, "data is shorter than the header claims: \(shapeText(header)) \(header.datatype!) needs \(bytes) bytes from offset \(offset), the file has \(fileSize - offset)")
+            }
+            try checkLimit(bytes, path: path, limits: limits)
+            lseek(fd, off_t(offset), SEEK_SET)
+            let raw = try FileIO.read(fd, count: bytes, path: path)
+            return NIfTIImage(path: path, header: header, storage: .single, raw: raw)
+        } catch let e as FileError {
+            throw NIfTIError(e)
+        }
+    }
+
+    private static func readSingleGzip(_ compressed: [UInt8], path: String, limits: NIfTIReadLimits,
+                                       headerOnly: Bool) throws -> NIfTIImage {
+        let inflater = try Gzip.Inflater(compressed, path: path)
+        var head = [UInt8](repeating: 0, count: 348)
+        let got = try head.withUnsafeMutableBytes { try inflater.read(into: $0) }
+        guard got == 348 else {
+            throw NIfTIError(path, "file is \(got) bytes after decompression, shorter than a NIfTI header (348 bytes)")
+        }
+        if isNIfTI2(head) { head += try inflater.readExactly(192, what: "NIfTI-2 header") }
+        let header = try NIfTIHeader.parse(head, path: path)
+        try header.validateForReading(path: path)
+        if headerOnly { return NIfTIImage(path: path, header: header, storage: .singleGzip, raw: []) }
+        let bytes = header.byteCountChecked!
+        let offset = Int(header.voxOffset)
+        guard offset >= head.count else {
+            throw NIfTIError(path, "vox_offset \(offset) lies inside the \(head.count)-byte header")
+        }
+        // Nothing is allocated beyond what the compressed size can possibly expand to.
+        let bound = compressed.count.multipliedReportingOverflow(by: maxDeflateRatio).partialValue
+        guard offset - head.count + bytes <= bound else {
+            throw NIfTIError(path, "data is shorter than the header claims: \(shapeText(header)) \(header.datatype!) needs \(bytes) bytes, more than \(compressed.count) compressed bytes can hold")
+        }
+        try checkLimit(bytes, path: path, limits: limits)
+        try inflater.skip(offset - head.count, what: "header extension (vox_offset \(offset))")
+        var raw = [UInt8](unsafeUninitializedCapacity: bytes) { _, n in n = bytes }
+        let n = try raw.withUnsafeMutableBytes { try inflater.read(into: $0) }
+        guard n == bytes else {
+            throw NIfTIError(path, "data is shorter than the header claims: \(n) of \(bytes) bytes present after decompression")
+        }
+        return NIfTIImage(path: path, header: header, storage: .singleGzip, raw: raw)
+    }
+
+    // MARK: Header + image pair
+
+    private static func readPair(_ path: String, limits: NIfTIReadLimits, headerOnly: Bool = false) throws -> NIfTIImage {
+        let (hdrPath, imgPath) = try pairPaths(path)
+        do {
+            let hdrBytes = try FileIO.readAll(hdrPath, limit: 1 << 24)
+            var head = hdrBytes
+            if Gzip.isGzip(hdrBytes) {
+                let inf = try Gzip.Inflater(hdrBytes, path: hdrPath)
+                head = try inf.readExactly(348, what: "header")
+                if isNIfTI2(head) { head += try inf.readExactly(192, what: "NIfTI-2 header") }
+            }
+            let header = try NIfTIHeader.parse(head, path: hdrPath)
+            try header.validateForReading(path: hdrPath)
+            if headerOnly { return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: []) }
+            let bytes = header.byteCountChecked!
+            let offset = Int(header.voxOffset)
+            let imgBytes = try FileIO.readAll(imgPath)
+            var raw: [UInt8]
+            if Gzip.isGzip(imgBytes) {
+                guard offset + bytes <= imgBytes.count.multipliedReportingOverflow(by: maxDeflateRatio).partialValue else {
+                    throw NIfTIError(imgPath, "data is shorter than the header claims: needs \(bytes) bytes, more than \(imgBytes.count) compressed bytes can hold")
+                }
+                try checkLimit(bytes, path: hdrPath, limits: limits)
+                let inf = try Gzip.Inflater(imgBytes, path: imgPath)
+                try inf.skip(offset, what: "image data (vox_offset \(offset))")
+                raw = try inf.readExactly(bytes, what: "image data")
+            } else {
+                guard offset <= imgBytes.count else {
+                    throw NIfTIError(imgPath, "vox_offset \(offset) is past the end of the file (\(imgBytes.count) bytes)")
+                }
+                guard bytes <= imgBytes.count - offset else {
+                    throw NIfTIError(imgPath, "data is shorter than the header claims: \(shapeText(header)) \(header.datatype!) needs \(bytes) bytes, the file has \(imgBytes.count - offset)")
+                }
+                try checkLimit(bytes, path: hdrPath, limits: limits)
+                raw = Array(imgBytes[offset..<(offset + bytes)])
+            }
+            return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: raw)
+        } catch let e as FileError {
+            throw NIfTIError(e)
+        }
+    }
+
+    /// The header and image paths of a pair, whichever of the two was named.
+    static func pairPaths(_ path: String) throws -> (String, String) {
+        let lower = path.lowercased()
+        let gz = lower.hasSuffix(".gz")
+        let stem = String(path.dropLast(gz ? 7 : 4))
+        let hdrExt = String(path.dropFirst(stem.count).prefix(4))
+        let isHdr = hdrExt.lowercased() == ".hdr"
+        let upper = hdrExt == hdrExt.uppercased()
+        let otherExt = isHdr ? (upper ? ".IMG" : ".img") : (upper ? ".HDR" : ".hdr")
+        let candidates = [stem + otherExt + (gz ? ".gz" : ""), stem + otherExt + (gz ? "" : ".gz")]
+        guard let other = candidates.first(where: FileIO.exists) else {
+            guard FileIO.exists(path) else { throw NIfTIError(path, FileIO.errnoReason(ENOENT)) }
+            throw NIfTIError(path, "the matching \(isHdr ? "image (.img)" : "header (.hdr)") file \(candidates[0]) does not exist")
+        }
+        return isHdr ? (path, other) : (other, path)
+    }
+
+    private static func isNIfTI2(_ head: [UInt8]) -> Bool {
+        let v = UInt32(head[0]) | UInt32(head[1]) << 8 | UInt32(head[2]) << 16 | UInt32(head[3]) << 24
+        return v == 540 || v == UInt32(540).byteSwapped
+    }
+
+    private static func checkLimit(_ bytes: Int, path: String, limits: NIfTIReadLimits) throws {
+        guard bytes <= limits.maxDataBytes else {
+            throw NIfTIError(path, "image data is \(bytes >> 20) MB, above the limit of \(limits.maxDataBytes >> 20) MB; set VOXTERM_MAX_VOLUME_MB to raise it")
+        }
+    }
+
+    private static func shapeText(_ h: NIfTIHeader) -> String {
+        h.shape.map(String.init).joined(separator: "x")
+    }
+}

@@ -1,0 +1,128 @@
+import VolumeCore
+
+/// Writes NIfTI-1 single files (`.nii`, `.nii.gz`) atomically, with consistent sform and qform.
+public enum NIfTIWriter {
+    /// What a write may replace.
+    public struct Options: Sendable {
+        /// Paths that must never be written (the command's inputs).
+        public var protectedPaths: [String]
+        /// Whether an existing file at the destination may be replaced.
+        public var overwrite: Bool
+        /// `descrip` header text (at most 79 bytes kept).
+        public var description: String
+
+        public init(protectedPaths: [String] = [], overwrite: Bool = true, description: String = "voxterm") {
+            self.protectedPaths = protectedPaths; self.overwrite = overwrite; self.description = description
+        }
+    }
+
+    /// Writes a float32 intensity volume.
+    public static func write(_ volume: Volume, to path: String, options: Options = Options()) throws {
+        try volume.voxels.withUnsafeBytes { data in
+            try write(data: data, datatype: .float32, shape: [volume.size.x, volume.size.y, volume.size.z],
+                      geometry: volume.geometry, intent: 0, to: path, options: options)
+        }
+    }
+
+    /// Writes labels as uint8 when they fit in 0...255, else int16 when they fit, else int32.
+    public static func write(_ labels: LabelVolume, to path: String, options: Options = Options()) throws {
+        let lo = labels.labels.min() ?? 0, hi = labels.labels.max() ?? 0
+        let shape = [labels.geometry.size.x, labels.geometry.size.y, labels.geometry.size.z]
+        if lo >= 0 && hi <= 255 {
+            let b = labels.labels.map { UInt8($0) }
+            try b.withUnsafeBytes { try write(data: $0, datatype: .uint8, shape: shape, geometry: labels.geometry, intent: 0, to: path, options: options) }
+        } else if lo >= Int32(Int16.min) && hi <= Int32(Int16.max) {
+            let b = labels.labels.map { Int16($0).littleEndian }
+            try b.withUnsafeBytes { try write(data: $0, datatype: .int16, shape: shape, geometry: labels.geometry, intent: 0, to: path, options: options) }
+        } else {
+            let b = labels.labels.map { $0.littleEndian }
+            try b.withUnsafeBytes { try write(data: $0, datatype: .int32, shape: shape, geometry: labels.geometry, intent: 0, to: path, options: options) }
+        }
+    }
+
+    /// Writes a displacement field as a 5-D float32 vector image (X, Y, Z, 1, 3), intent VECTOR,
+    /// the layout ITK and ANTs read as a displacement field. Vectors are converted from voxterm's
+    /// RAS+ to `convention` (LPS+ for ITK/ANTs by default).
+    public static func write(_ field: VectorField, to path: String, convention: VectorConvention = .itkLPS,
+                             options: Options = Options()) throws {
+        var data = field.data
+        if convention == .itkLPS {
+            let n = field.geometry.voxelCount
+            for i in 0..<(2 * n) { data[i] = -data[i] }
+        }
+        let s = field.geometry.size
+        try data.withUnsafeBytes {
+            try write(data: $0, datatype: .float32, shape: [s.x, s.y, s.z, 1, 3], geometry: field.geometry,
+                      intent: NIfTIHeader.intentVector, to: path, options: options)
+        }
+    }
+
+    /// The 348-byte NIfTI-1 header voxterm writes, plus the 4-byte empty extension flag.
+    static func headerBytes(datatype: NIfTIDatatype, shape: [Int], geometry: VolumeGeometry, intent: Int,
+                            description: String) -> [UInt8] {
+        var h = NIfTIHeader(version: 1, isByteSwapped: false, sizeofHdr: 348,
+                            dim: [shape.count] + shape + [Int](repeating: 1, count: 7 - shape.count),
+                            datatypeCode: datatype.rawValue, bitpix: datatype.byteCount * 8,
+                            pixdim: [1, 1, 1, 1, 1, 1, 1, 1], voxOffset: 352, sclSlope: 1, sclInter: 0,
+                            qformCode: 0, sformCode: 0, quaternion: .zero, qoffset: .zero,
+                            srow: [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], magic: "n+1")
+        h.setQform(geometry.affine, code: 1)
+        h.setSform(geometry.affine, code: 1)
+        var w = ByteWriter(count: 352)
+        w.i32(348, 0)
+        w.bytes[38] = UInt8(ascii: "r")
+        for (i, d) in h.dim.enumerated() { w.i16(Int16(clamping: d), 40 + 2 * i) }
+        w.i16(Int16(intent), 68)
+        w.i16(datatype.rawValue, 70)
+        w.i16(Int16(h.bitpix), 72)
+        for (i, p) in h.pixdim.enumerated() { w.f32(Float(p), 76 + 4 * i) }
+        w.f32(352, 108)
+        w.f32(1, 112)
+        w.f32(0, 116)
+        w.bytes[123] = 2 | 8 // mm, seconds
+        w.string(description, 148, 80)
+        w.i16(Int16(h.qformCode), 252)
+        w.i16(Int16(h.sformCode), 254)
+        w.f32(Float(h.quaternion.x), 256); w.f32(Float(h.quaternion.y), 260); w.f32(Float(h.quaternion.z), 264)
+        w.f32(Float(h.qoffset.x), 268); w.f32(Float(h.qoffset.y), 272); w.f32(Float(h.qoffset.z), 276)
+        for r in 0..<3 { for c in 0..<4 { w.f32(Float(h.srow[r][c]), 280 + 16 * r + 4 * c) } }
+        if intent == NIfTIHeader.intentVector { w.string("displacement", 328, 16) }
+        w.string("n+1", 344, 4)
+        return w.bytes
+    }
+
+    static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], geometry: VolumeGeometry,
+                      intent: Int, to path: String, options: Options) throws {
+        let lower = path.lowercased()
+        guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else {
+            throw NIfTIError(path, "output must end in .nii or .nii.gz")
+        }
+        try checkDestination(path, options: options)
+        let head = headerBytes(datatype: datatype, shape: shape, geometry: geometry, intent: intent,
+                               description: options.description)
+        var file = head
+        file.append(contentsOf: data)
+        do {
+            if lower.hasSuffix(".gz") {
+                let gz = try file.withUnsafeBytes { try Gzip.compress($0, level: 6, path: path) }
+                try FileIO.writeAtomically(path, gz)
+            } else {
+                try FileIO.writeAtomically(path, file)
+            }
+        } catch let e as FileError {
+            throw NIfTIError(e)
+        }
+    }
+
+    /// Refuses to write over a protected input, or over any existing file unless allowed.
+    public static func checkDestination(_ path: String, options: Options) throws {
+        if let real = FileIO.realPath(path) {
+            for p in options.protectedPaths where FileIO.realPath(p) == real {
+                throw NIfTIError(path, "refusing to overwrite an input file; choose another output path")
+            }
+            if !options.overwrite {
+                throw NIfTIError(path, "already exists; pass --force to replace it")
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit codes, in one place: model and file errors map here.
+enum ExitCodes {
+    /// Unreadable, missing or malformed input.
+    static let badInput: Int32 = 2
+    /// Output could not be written.
+    static let writeFailed: Int32 = 3
+    /// Interrupted by Ctrl-C / SIGINT (128 + 2).
+    static let interrupted: Int32 = 130
+}
+
+/// Prints a one-line error to standard error.
+func printError(_ error: Error) {
+    var line = "voxterm: error: \(error)"
+    if let i = line.firstIndex(of: "\n") { line = String(line[..<i]) }
+    fputs(line + "\n", stderr)
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `voxterm` command tree; one file per subcommand.
+@main
+struct Voxterm: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "voxterm",
+        abstract: "A terminal workbench for medical volumes (NIfTI).",
+        subcommands: [Info.self, Bench.self])
+}
