@@ -51,7 +51,10 @@ public struct SlicePropagator {
             for (src, w) in sourceWeights(t, below, above) {
                 let moving = SliceAccess.slice(volume, axis: axis, index: src, geometry: sg)
                 let movingLabels = SliceAccess.slice(labels, axis: axis, index: src, geometry: sg)
-                let field = try aligner.align(fixed: fixed, moving: moving, isCancelled: isCancelled)
+                // A blank slice (outside the head) has nothing to align: keep the identity.
+                let field = isConstant(fixed) || isConstant(moving)
+                    ? VectorField(zeroOn: sg)
+                    : try aligner.align(fixed: fixed, moving: moving, isCancelled: isCancelled)
                 mapped.append(MappedSupport(image: moving, labels: movingLabels, field: field, weight: w))
             }
             let p = fuseLabels(query: fixed, supports: mapped, options: FusionOptions(method: fusion))
@@ -75,6 +78,12 @@ public struct SlicePropagator {
         default: return []
         }
     }
+}
+
+/// True when every voxel has the same value.
+func isConstant(_ v: Volume) -> Bool {
+    guard let first = v.voxels.first else { return true }
+    return !v.voxels.contains { $0 != first }
 }
 
 /// Seconds on a monotonic clock.

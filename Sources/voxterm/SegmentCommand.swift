@@ -28,6 +28,8 @@ struct Segment: ParsableCommand {
     @Option(help: "Also write the per-voxel confidence (agreement of the supports) here.") var confidence: String?
     @Option(help: "Registration preset: fast, default or accurate.") var preset: String = "default"
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("save-support-set"), help: "Also save the support examples as a manifest (JSON) here.")
+    var saveSupportSet: String?
     @Flag(help: "Replace existing output files.") var force = false
     @Flag(help: "No progress line on stderr.") var quiet = false
 
@@ -52,6 +54,10 @@ struct Segment: ParsableCommand {
             let queryImage = try NIfTIReader.read(query)
             let volume = try queryImage.volume()
             var inputs = [query]
+            // Refuse bad destinations before any work: never over an input, never over a file without --force.
+            let early = NIfTIWriter.Options(protectedPaths: [query, labels, supportSet].compactMap { $0 }
+                                              + supports.flatMap { $0.split(separator: ":").map(String.init) }, overwrite: force)
+            for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) }
             let prediction: Prediction
             let start = now()
             if let labelledSlices {
@@ -75,6 +81,10 @@ struct Segment: ParsableCommand {
                     set.examples.append(SupportExample(image: String(s[..<colon]), labels: String(s[s.index(after: colon)...])))
                 }
                 try set.validate(manifestPath: supportSet ?? "--support")
+                if let saveSupportSet {
+                    try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force))
+                    try set.save(saveSupportSet)
+                }
                 var loaded: [LoadedSupport] = []
                 for ex in set.examples {
                     inputs += [ex.image, ex.labels]
