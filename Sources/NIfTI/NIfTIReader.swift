@@ -79,7 +79,7 @@ public enum NIfTIReader {
                 head += try FileIO.read(fd, count: 192, path: path)
             }
             let header = try NIfTIHeader.parse(head, path: path)
-            try header.validateForReading(path: path)
+            try header.validateForReading(path: path, singleFile: true)
             let bytes = header.byteCountChecked!
             let offset = Int(header.voxOffset)
             if headerOnly { return NIfTIImage(path: path, header: header, storage: .single, raw: []) }
@@ -108,7 +108,7 @@ public enum NIfTIReader {
         }
         if isNIfTI2(head) { head += try inflater.readExactly(192, what: "NIfTI-2 header") }
         let header = try NIfTIHeader.parse(head, path: path)
-        try header.validateForReading(path: path)
+        try header.validateForReading(path: path, singleFile: true)
         if headerOnly { return NIfTIImage(path: path, header: header, storage: .singleGzip, raw: []) }
         let bytes = header.byteCountChecked!
         let offset = Int(header.voxOffset)
@@ -143,7 +143,7 @@ public enum NIfTIReader {
                 if isNIfTI2(head) { head += try inf.readExactly(192, what: "NIfTI-2 header") }
             }
             let header = try NIfTIHeader.parse(head, path: hdrPath)
-            try header.validateForReading(path: hdrPath)
+            try header.validateForReading(path: hdrPath, singleFile: false)
             if headerOnly { return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: []) }
             let bytes = header.byteCountChecked!
             let offset = Int(header.voxOffset)
