@@ -69,6 +69,7 @@ struct MricronTemplateTests {
             orientations.insert(e.axcodes)
         }
         // The set really is varied (the issue promises uint8/int16/float32 and several orientations).
-        #expect(datatypes.count >= 2, "\(datatypes)")
+        #expect(datatypes.count >= 3, "\(datatypes)")
+        #expect(orientations.count >= 2, "\(orientations)")
     }
 }
