@@ -193,6 +193,14 @@ struct WriterNibabelTests {
             #expect(e.path.hasSuffix("missing/out.nii"))
             #expect(!e.description.contains("\n"))
         }
+        // NIfTI-1 stores each dimension in an int16: a longer axis is refused, not clamped.
+        let long = Volume(geometry: VolumeGeometry(size: [40_000, 1, 1]), repeating: 1)
+        do {
+            try NIfTIWriter.write(long, to: dir.path + "/long.nii")
+            Issue.record("a 40000-voxel axis was written into an int16 dim")
+        } catch let e as NIfTIError {
+            #expect(e.reason.contains("32767"))
+        }
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         #expect(left == ["las.nii"], "temporary files left behind: \(left)")
     }

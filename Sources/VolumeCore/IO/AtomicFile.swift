@@ -44,6 +44,7 @@ public enum FileIO {
     /// Reads exactly `count` bytes from the current offset (fewer means the file is truncated).
     public static func read(_ fd: Int32, count: Int, path: String) throws -> [UInt8] {
         var out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialised in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buf))
             var done = 0
             while done < count {
                 let r = Glibc.read(fd, buf.baseAddress! + done, count - done)
