@@ -43,7 +43,7 @@ public enum JacobianColors {
         let base = ColorMap.bwr.table.colors
         return ColorTable((0..<256).map { i in
             var c = base[i]
-            let dev = abs(Double(i) / 255 * 2 - 1) * range
+            let dev = max(0, abs(Double(i) - 127.5) - 0.5) / 127 * range // entries 127, 128 (det 1) are transparent
             c.a = UInt8(min(1, dev / opaqueDeviation) * 255 + 0.5)
             return c
         })
