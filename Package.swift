@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "NIfTI", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "SliceRenderingTests", dependencies: ["SliceRendering", "NIfTI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SliceRenderingTests", dependencies: ["SliceRendering", "NIfTI", "TestSupport"],
+                    exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"], swiftSettings: strict),
         // Runs the built binary on real files and in tmux.
