@@ -152,8 +152,12 @@ import TestSupport
                                 "--plane", "sagittal", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let j = try ExportCLITests.json(r)
-        #expect(j["width"] as? Int == 3 * 2 * 217 && j["height"] as? Int == 2 * 2 * 181)
-        #expect((j["slices"] as? [Int]) == [15, 45, 75, 105, 135, 165])
+        // Tiles of 217 x 181 at scale 2, separated by 2-pixel gaps.
+        #expect(j["width"] as? Int == 3 * 2 * 217 + 2 * 2 && j["height"] as? Int == 2 * 2 * 181 + 2)
+        // Evenly spaced over the slices holding brain (ch2bet is skull-stripped: the outer ones are empty).
+        let slices = try #require(j["slices"] as? [Int])
+        #expect(slices.count == 6 && slices == slices.sorted() && Set(slices).count == 6)
+        #expect(slices.first! > 15 && slices.last! < 165, "\(slices)")
     }
 
     /// A uniform +x (Right) field written the ITK way (LPS vectors) and a radial expansion.
