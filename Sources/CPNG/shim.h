@@ -5,3 +5,4 @@ static const unsigned int voxterm_png_format_rgba = PNG_FORMAT_RGBA;
 static const unsigned int voxterm_png_format_rgb = PNG_FORMAT_RGB;
 static const unsigned int voxterm_png_format_gray = PNG_FORMAT_GRAY;
 static inline int voxterm_png_image_failed(png_imagep image) { return PNG_IMAGE_FAILED(*image); }
+static const unsigned int voxterm_png_image_flag_fast = PNG_IMAGE_FLAG_FAST;

@@ -2,11 +2,11 @@ import VolumeCore
 
 /// How a displacement field is shown.
 public enum FieldDisplayMode: String, CaseIterable, Sendable {
-    /// Quiver: in-plane components as arrows on a sub-sampled grid, coloured by magnitude.
+    /// Quiver: in-plane components as arrows on a sub-sampled grid, coloured by 3-D magnitude (jet: blue small, red largest).
     case arrows
     /// Displacement length (mm) as a colour map over the image.
     case magnitude
-    /// Jacobian determinant, diverging colours centred at 1, folding (≤ 0) marked.
+    /// Jacobian determinant, diverging colours centred at 1 (blue < 1 < red, transparent at 1), folding (≤ 0) marked.
     case jacobian
     /// A regular grid pushed through the displacement (x drawn at x + u(x), in-plane).
     case grid
@@ -18,7 +18,7 @@ public struct FieldStyle: Equatable, Sendable {
     public var mode: FieldDisplayMode
     /// Grid spacing of arrows and grid lines, in display pixels (voxels).
     public var step: Int
-    /// Multiplier on arrow length (1: an arrow is as long as the in-plane displacement).
+    /// Multiplier on arrow length and grid displacement (1: true in-plane displacement, mm to pixels).
     public var gain: Double
     /// Opacity of the magnitude and Jacobian colour maps over the image.
     public var opacity: Double
@@ -34,6 +34,20 @@ public enum JacobianColors {
     public static let range = 1.0
     /// Colour marking folded voxels (determinant ≤ 0).
     public static let folding = RGBA8(0, 255, 0)
+    /// Determinant deviation from 1 at which the colour becomes opaque (smaller ones fade to transparent,
+    /// so volume-preserving regions show the anatomy).
+    public static let opaqueDeviation = 0.25
+
+    /// `bwr` over `1 ± range`, alpha growing with |det - 1| (0 at det = 1).
+    public static let table: ColorTable = {
+        let base = ColorMap.bwr.table.colors
+        return ColorTable((0..<256).map { i in
+            var c = base[i]
+            let dev = max(0, abs(Double(i) - 127.5) - 0.5) / 127 * range // entries 127, 128 (det 1) are transparent
+            c.a = UInt8(min(1, dev / opaqueDeviation) * 255 + 0.5)
+            return c
+        })
+    }()
 }
 
 /// A displacement field prepared for display on a given image grid (same geometry as the image).
@@ -79,7 +93,7 @@ public struct FieldOverlay: Sendable {
             guard let jacobian else { return }
             let s = mapping.extract(jacobian.voxels, slice: slice)
             let window = IntensityWindow(low: 1 - JacobianColors.range, high: 1 + JacobianColors.range)!
-            s.withUnsafeBufferPointer { image.drawScalars($0, window: window, colors: ColorMap.bwr.table, opacity: style.opacity) }
+            s.withUnsafeBufferPointer { image.drawScalars($0, window: window, colors: JacobianColors.table, opacity: style.opacity) }
             let folding = packRGBA(JacobianColors.folding)
             image.pixels.withUnsafeMutableBytes { raw in
                 let px = raw.bindMemory(to: UInt32.self)
@@ -99,7 +113,7 @@ public struct FieldOverlay: Sendable {
         case .arrows:
             let step = style.step
             let maxMag = maximumMagnitude > 0 ? maximumMagnitude : 1
-            let colors = ColorMap.viridis.table.colors
+            let colors = ColorMap.jet.table.colors
             var r = step / 2
             while r < mapping.height {
                 var c = step / 2
@@ -110,12 +124,16 @@ public struct FieldOverlay: Sendable {
                     if m > 0 && m.isFinite {
                         let d = displayDisplacement(mapping, column: c, row: r, slice: slice) * style.gain
                         let tail = SIMD2(Double(c), Double(r))
-                        let color = colors[min(255, max(0, Int(m / maxMag * 200 + 55)))]
+                        let color = colors[min(255, max(0, Int(m / maxMag * 255)))]
                         let a = out(tail), b = out(tail + d)
                         let len = ((b - a) * (b - a)).sum().squareRoot()
                         if len >= 1 {
-                            image.drawArrow(from: a, to: b, color: color, thickness: thickness,
-                                            headLength: max(3, min(len * 0.4, 4 * thickness + 4)))
+                            // A dark halo first keeps arrows readable on bright anatomy.
+                            let head = max(3, min(len * 0.4, 4 * thickness + 4))
+                            let u = (b - a) / len
+                            image.drawArrow(from: a - u, to: b + u * 1.5, color: RGBA8(0, 0, 0, 200),
+                                            thickness: thickness + 2, headLength: head + 2)
+                            image.drawArrow(from: a, to: b, color: color, thickness: thickness, headLength: head)
                         }
                     }
                     c += step
@@ -124,13 +142,13 @@ public struct FieldOverlay: Sendable {
             }
         case .grid:
             let step = style.step
-            let color = RGBA8(255, 220, 0)
+            let color = RGBA8(255, 90, 0)
             // Lines of constant column.
             var c = step / 2
             while c < mapping.width {
                 var prev: SIMD2<Double>?
                 for r in 0..<mapping.height {
-                    let p = out(SIMD2(Double(c), Double(r)) + displayDisplacement(mapping, column: c, row: r, slice: slice))
+                    let p = out(SIMD2(Double(c), Double(r)) + displayDisplacement(mapping, column: c, row: r, slice: slice) * style.gain)
                     if let q = prev { image.drawLine(from: q, to: p, color: color, thickness: thickness) }
                     prev = p
                 }
@@ -140,7 +158,7 @@ public struct FieldOverlay: Sendable {
             while r < mapping.height {
                 var prev: SIMD2<Double>?
                 for c in 0..<mapping.width {
-                    let p = out(SIMD2(Double(c), Double(r)) + displayDisplacement(mapping, column: c, row: r, slice: slice))
+                    let p = out(SIMD2(Double(c), Double(r)) + displayDisplacement(mapping, column: c, row: r, slice: slice) * style.gain)
                     if let q = prev { image.drawLine(from: q, to: p, color: color, thickness: thickness) }
                     prev = p
                 }

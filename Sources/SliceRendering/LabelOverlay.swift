@@ -131,7 +131,7 @@ extension RGBAImage {
     }
 
     /// Maps a display-order scalar slice through `window` and `colors` into this image (same size),
-    /// NaN to transparent black; when `opacity < 1` blends over the existing pixels.
+    /// NaN leaving the pixel unchanged; colours with alpha < 255 or `opacity < 1` blend over the existing pixels.
     public mutating func drawScalars(_ values: UnsafeBufferPointer<Float>, window: IntensityWindow, colors: ColorTable,
                                      opacity: Double = 1) {
         precondition(values.count >= width * height)
@@ -150,7 +150,7 @@ extension RGBAImage {
                             let t = (v - lo) * scale + 0.5
                             c = lut[t <= 0 ? 0 : (t >= 255 ? 255 : Int(t))]
                         }
-                        px[n] = alpha >= 1 ? c : blendPacked(px[n], c, alpha)
+                        px[n] = alpha >= 1 && c >> 24 == 255 ? c : blendPacked(px[n], c, alpha)
                     }
                 }
             }

@@ -19,6 +19,8 @@ public enum PNGCodec {
         png.width = UInt32(image.width)
         png.height = UInt32(image.height)
         png.format = UInt32(voxterm_png_format_rgba)
+        // Speed over size: about 4x faster to encode for 10-20 % more bytes (see `voxterm bench render`).
+        png.flags = UInt32(voxterm_png_image_flag_fast)
         defer { png_image_free(&png) }
         var size = 0
         let stride = Int32(image.width * 4)

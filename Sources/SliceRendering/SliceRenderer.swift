@@ -15,7 +15,18 @@ public struct LabelOverlay: Sendable {
         self.labels = labels
         self.truth = truth
         self.style = style
-        palette = LabelPalette(table: table, visibleLabels: style.visibleLabels, present: labels.presentLabels)
+        palette = LabelPalette(table: table, visibleLabels: style.visibleLabels, present: LabelOverlay.sparseValues(labels))
+    }
+}
+
+extension LabelOverlay {
+    /// Label values outside the palette's dense range (negative or ≥ 4096), found in one pass.
+    static func sparseValues(_ labels: LabelVolume) -> [Int32] {
+        var found = Set<Int32>()
+        labels.labels.withUnsafeBufferPointer { b in
+            for v in b where v < 0 || v >= 4096 { found.insert(v) }
+        }
+        return Array(found)
     }
 }
 
@@ -147,19 +158,47 @@ extension SliceScene {
         }
     }
 
-    /// Evenly spaced slice indices for a `count`-tile montage (centres of equal bins over the range).
-    public static func montageSlices(count: Int, sliceCount: Int) -> [Int] {
-        guard count > 0, sliceCount > 0 else { return [] }
-        return (0..<count).map { i in min(sliceCount - 1, Int((Double(i) + 0.5) * Double(sliceCount) / Double(count))) }
+    /// Evenly spaced slice indices for a `count`-tile montage: centres of equal bins over `range`.
+    public static func montageSlices(count: Int, range: ClosedRange<Int>) -> [Int] {
+        guard count > 0 else { return [] }
+        let n = range.count
+        return (0..<count).map { i in range.lowerBound + min(n - 1, Int((Double(i) + 0.5) * Double(n) / Double(count))) }
     }
 
-    /// A lightbox of `rows x columns` evenly spaced slices, row-major, each captioned with its index.
+    /// Slices of `mapping` holding any voxel above the window's low end (the anatomy), or all slices when none do.
+    public func occupiedSlices(_ mapping: SliceMapping) -> ClosedRange<Int> {
+        let size = image.geometry.size, axis = mapping.sliceAxis
+        let count = mapping.sliceCount
+        // One row of flags per k plane, so workers never share memory; reduced afterwards.
+        var marks = [Bool](repeating: false, count: size.z * count)
+        let low = Float(window.low)
+        image.voxels.withUnsafeBufferPointer { v in
+            marks.withUnsafeMutableBufferPointer { flags in
+                parallelFor(size.z) { k in
+                    for j in 0..<size.y {
+                        let row = size.x * (j + size.y * k)
+                        for i in 0..<size.x where v[row + i] > low {
+                            flags[k * count + (axis == 0 ? i : (axis == 1 ? j : k))] = true
+                        }
+                    }
+                }
+            }
+        }
+        var occupied = [Bool](repeating: false, count: count)
+        for k in 0..<size.z { for s in 0..<count where marks[k * count + s] { occupied[s] = true } }
+        guard let lo = occupied.firstIndex(of: true), let hi = occupied.lastIndex(of: true) else { return 0...(mapping.sliceCount - 1) }
+        return lo...hi
+    }
+
+    /// A lightbox of `rows x columns` slices evenly spaced over the occupied slice range, row-major,
+    /// each captioned with its slice index; tiles are separated by `gap` black pixels.
     public func renderMontage(plane: SlicePlane, rows: Int, columns: Int, convention: DisplayConvention = .neurological,
-                              options: RenderOptions = RenderOptions()) -> (image: RGBAImage, slices: [Int]) {
+                              options: RenderOptions = RenderOptions(), gap: Int = 2) -> (image: RGBAImage, slices: [Int]) {
         let m = mapping(plane, convention: convention)
-        let slices = SliceScene.montageSlices(count: rows * columns, sliceCount: m.sliceCount)
+        let slices = SliceScene.montageSlices(count: rows * columns, range: occupiedSlices(m))
         let (w, h, _) = outputScale(m, options: options)
-        var out = RGBAImage(width: w * columns, height: h * rows)
+        let g = max(0, gap)
+        var out = RGBAImage(width: w * columns + g * (columns - 1), height: h * rows + g * (rows - 1))
         var tiles = [RGBAImage?](repeating: nil, count: slices.count)
         tiles.withUnsafeMutableBufferPointer { t in
             // Tiles render in parallel; each writes only its own slot.
@@ -170,7 +209,7 @@ extension SliceScene {
             }
         }
         for (i, tile) in tiles.enumerated() {
-            out.paste(tile!, x: (i % columns) * w, y: (i / columns) * h)
+            out.paste(tile!, x: (i % columns) * (w + g), y: (i / columns) * (h + g))
         }
         return (out, slices)
     }

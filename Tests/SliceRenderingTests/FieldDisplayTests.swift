@@ -63,6 +63,7 @@ import VolumeCore
     @Test func expansionReadsAboveOneAndRed() {
         let (c, j) = jacobianColour(factor: 0.1)
         #expect(abs(j - 1.331) < 1e-3)
+        // Red over the black image, alpha min(1, 0.331 / 0.25) = 1.
         #expect(c.r == 255 && c.g < 200 && c.b < 200)
     }
 
@@ -70,6 +71,12 @@ import VolumeCore
         let (c, j) = jacobianColour(factor: -0.1)
         #expect(abs(j - 0.729) < 1e-3)
         #expect(c.b == 255 && c.r < 200)
+    }
+
+    @Test func volumePreservingRegionsLeaveTheAnatomyVisible() {
+        let (c, j) = jacobianColour(factor: 0)
+        #expect(j == 1)
+        #expect(c == RGBA8(0, 0, 0)) // the black phantom shows through unchanged
     }
 
     @Test func foldingIsMarked() {

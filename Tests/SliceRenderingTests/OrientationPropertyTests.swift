@@ -94,6 +94,25 @@ import VolumeCore
         #expect(native.width == 20 && native.height == 24)
     }
 
+    @Test func montageSpansTheOccupiedSlices() {
+        var v = Volume(geometry: VolumeGeometry(size: [6, 7, 20]))
+        for k in 5...14 { v[4, 1, k] = 10 }
+        let scene = SliceScene(image: v, window: IntensityWindow(low: 0, high: 10)!)
+        #expect(scene.occupiedSlices(scene.mapping(.axial)) == 5...14)
+        #expect(scene.occupiedSlices(scene.mapping(.sagittal)) == 4...4)
+        #expect(SliceScene.montageSlices(count: 5, range: 5...14) == [6, 8, 10, 12, 14])
+        let (img, slices) = scene.renderMontage(plane: .axial, rows: 2, columns: 3, options: RenderOptions(scale: 2), gap: 3)
+        #expect(slices == [5, 7, 9, 10, 12, 14])
+        #expect(img.width == 3 * 12 + 2 * 3 && img.height == 2 * 14 + 3)
+        // Every tile shows the bright voxel: display column 4, row 7 - 1 - 1 = 5, at scale 2.
+        for t in 0..<6 {
+            let x0 = (t % 3) * 15, y0 = (t / 3) * 17
+            #expect(img[x0 + 8, y0 + 10] == RGBA8(255, 255, 255) && img[x0 + 9, y0 + 11] == RGBA8(255, 255, 255), "tile \(t)")
+        }
+        let empty = SliceScene(image: Volume(geometry: VolumeGeometry(size: [3, 3, 4])), window: IntensityWindow(low: 0, high: 1)!)
+        #expect(empty.occupiedSlices(empty.mapping(.axial)) == 0...3)
+    }
+
     @Test func obliqueAffineShowsTheNearestAxisAlignedView() {
         let c = 10.0 * Double.pi / 180
         let aff = AffineTransform(linear: [[cos(c), -sin(c), 0], [sin(c), cos(c), 0], [0, 0, 1]], translation: [-10, -10, -5])

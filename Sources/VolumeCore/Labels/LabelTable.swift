@@ -155,7 +155,7 @@ extension LabelTable {
     /// Parses a text label table (ITK-SNAP, FreeSurfer or `index name [code]`, detected per file).
     public static func parse(text: String, path: String = "<labels>") throws -> LabelTable {
         var lines: [(Int, String)] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).enumerated() {
             var line = String(raw)
             if line.hasSuffix("\r") { line.removeLast() }
             let t = line.trimmingSpaces
