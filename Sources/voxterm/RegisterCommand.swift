@@ -197,12 +197,13 @@ struct RegistrationOutputs {
     }
 
     func write(to dir: String, protecting inputs: [String], plan: RegistrationPlan,
-               inputs names: (String, String, String?, String?)) throws {
+               inputs files: (String, String, String?, String?)) throws {
         let opts = NIfTIWriter.Options(protectedPaths: inputs, overwrite: true)
         func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
-        for p in ["affine.txt", "affine_itk.tfm", "summary.json"].map(path) {
-            try NIfTIWriter.checkDestination(p, options: opts)
-        }
+        // Check every destination before writing anything, so a refusal leaves DIR untouched.
+        let names = ["warped.nii.gz", "warped_labels.nii.gz", "field.nii.gz", "inverse_field.nii.gz", "jacobian.nii.gz",
+                     "affine.txt", "affine_itk.tfm", "summary.json"]
+        for p in names.map(path) { try NIfTIWriter.checkDestination(p, options: opts) }
         try NIfTIWriter.write(warped, to: path("warped.nii.gz"), options: opts)
         if let warpedLabels { try NIfTIWriter.write(warpedLabels, to: path("warped_labels.nii.gz"), options: opts) }
         try NIfTIWriter.write(result.field, to: path("field.nii.gz"), options: opts)
@@ -211,7 +212,7 @@ struct RegistrationOutputs {
         try FileIO.writeAtomically(path("affine.txt"), Array(result.affineText.utf8))
         try FileIO.writeAtomically(path("affine_itk.tfm"), Array(result.itkAffineText.utf8))
         var summary: [String: Any] = [
-            "fixed": names.0, "moving": names.1,
+            "fixed": files.0, "moving": files.1,
             "metric": metric.rawValue,
             "similarity_before": similarityBefore, "similarity_after": similarityAfter,
             "jacobian_nonpositive_percent": foldingPercent,
@@ -225,8 +226,8 @@ struct RegistrationOutputs {
             "affine_ras": result.affine.matrix4x4,
             "conventions": "field.nii.gz: displacement u on the fixed grid, LPS vectors in mm (ITK/ANTs); the fixed->moving map is x -> A(x + u(x)) with A in affine.txt (RAS mm)",
         ]
-        if let m = names.2 { summary["moving_labels"] = m }
-        if let f = names.3 { summary["fixed_labels"] = f }
+        if let m = files.2 { summary["moving_labels"] = m }
+        if let f = files.3 { summary["fixed_labels"] = f }
         if let dice {
             summary["dice"] = Dictionary(uniqueKeysWithValues: dice.map { ("\($0.key)", $0.value) })
             summary["mean_dice"] = meanDice(dice)

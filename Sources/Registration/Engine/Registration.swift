@@ -24,6 +24,12 @@ public struct RegistrationResult: Sendable {
     public var velocity: VectorField
     /// Per stage, in order.
     public var stages: [StageReport]
+
+    public init(affine: AffineTransform, field: VectorField, inverseField: VectorField, velocity: VectorField,
+                stages: [StageReport]) {
+        self.affine = affine; self.field = field; self.inverseField = inverseField; self.velocity = velocity
+        self.stages = stages
+    }
 }
 
 /// The registration engine: runs a plan's stages on a fixed and a moving volume.

@@ -90,7 +90,9 @@ public final class NormalizedCorrelationMetric: SimilarityMetric {
 }
 
 /// Negated mean local squared correlation (ANTs' CC metric): for each voxel x, over the box window
-/// of half-width `radius` voxels clipped to the grid, `cc = cov(F,W)² / (var F · var W + ε)`.
+/// of half-width `radius` voxels clipped to the grid, `cc = cov(F,W)² / (var F · var W + ε)`, with the
+/// sums over the window of m voxels and `ε = (m · 10⁻⁴)²` (a standard deviation of 1 % of the [0, 1]
+/// intensity range), so flat regions carry no spurious, exploding gradient.
 /// The gradient is exact (all windows containing a voxel contribute), computed with box sums.
 public final class LocalCorrelationMetric: SimilarityMetric {
     let n: Int
@@ -98,8 +100,8 @@ public final class LocalCorrelationMetric: SimilarityMetric {
     let radius: SIMD3<Int>
     let f, sF, sFF, count: FloatBuffer
     let sW, sWW, sFW, t0, t1, scratch: FloatBuffer
-    /// Regulariser of the denominator per window, in (intensity² · voxels)².
-    let epsilon: Float = 1e-6
+    /// Variance (intensity²) below which a window counts as flat.
+    let flatVariance: Float = 1e-4
 
     public init(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radius r: Int) {
         n = fixed.count
@@ -125,7 +127,7 @@ public final class LocalCorrelationMetric: SimilarityMetric {
         Filters.boxSum(b, sFW.pointer, size: size, radius: radius, scratch: scratch.pointer)
         let sf = sF.pointer, sff = sFF.pointer, cnt = count.pointer
         let sw = sW.pointer, sww = sWW.pointer, sfw = sFW.pointer
-        let eps = epsilon
+        let flat = flatVariance
         // Per window: cc, and into sW/sWW/sFW the partial derivatives of cc wrt the sums of W, W², FW.
         let total = parallelSum(n) { lo, hi in
             var s = 0.0
@@ -134,7 +136,8 @@ public final class LocalCorrelationMetric: SimilarityMetric {
                 let cross = sfw[i] - sf[i] * sw[i] / m
                 let vf = max(sff[i] - sf[i] * sf[i] / m, 0)
                 let vw = max(sww[i] - sw[i] * sw[i] / m, 0)
-                let d = vf * vw + eps
+                let e = m * flat
+                let d = vf * vw + e * e
                 let cc = cross * cross / d
                 s += Double(cc)
                 if gradient != nil {
