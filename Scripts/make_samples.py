@@ -73,7 +73,7 @@ def main():
     save(lab2, aff2, "colin27_2mm_aal.nii.gz", np.uint8)
 
     # Synthetic subject: stationary velocity field (smoothed white noise, sigma 10 mm), scaled so
-    # the largest displacement is 5 mm, integrated by scaling and squaring (7 squarings).
+    # the largest displacement is 6 mm, integrated by scaling and squaring (7 squarings).
     rng = np.random.default_rng(1)
     shape = img2.shape
     sigma_vox = 10.0 / 2.0
@@ -86,9 +86,18 @@ def main():
             u = u + np.stack([ndimage.map_coordinates(u[c], grid + u, order=1, mode="nearest") for c in range(3)])
         return u
 
-    # Rescale the velocity once so the integrated field peaks near 2.5 voxels (5 mm).
-    u = integrate(v * 2.5 / np.sqrt((integrate(v) ** 2).sum(0)).max())
-    coords = grid + u
+    # Rescale the velocity once so the integrated field peaks near 3 voxels (6 mm).
+    u = integrate(v * 3.0 / np.sqrt((integrate(v) ** 2).sum(0)).max())
+    # Plus an affine about the grid centre: 4 degrees about a tilted axis and 4 % enlargement,
+    # so that registration has a linear part to find too.
+    axis = np.array([0.3, 0.2, 1.0]); axis /= np.linalg.norm(axis)
+    ang = np.deg2rad(4.0)
+    K = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    R = np.eye(3) + np.sin(ang) * K + (1 - np.cos(ang)) * K @ K
+    A = R / 1.04  # subject voxel -> atlas voxel: the subject's head is 4 % larger
+    c = (np.array(shape) - 1) / 2.0
+    lin = np.einsum("ij,j...->i...", A, (grid + u) - c[:, None, None, None]) + c[:, None, None, None]
+    coords = lin
     warped = ndimage.map_coordinates(img2, coords, order=1, mode="constant", cval=0.0)
     wlab = ndimage.map_coordinates(lab2, coords, order=0, mode="constant", cval=0).astype(np.uint8)
     # Smooth multiplicative bias (about +-10 %) and noise (2 % of the range).

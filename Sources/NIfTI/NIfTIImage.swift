@@ -97,7 +97,7 @@ public struct NIfTIImage: Sendable {
         var out = [Int32](repeating: 0, count: n)
         for i in 0..<n {
             let v = d[i]
-            guard v == v.rounded(), abs(v) <= Double(Int32.max) else {
+            guard v == v.rounded(), v >= Double(Int32.min), v <= Double(Int32.max) else {
                 throw NIfTIError(path, "voxel \(i) holds \(v), not a whole number in the int32 range, so this is not a label map")
             }
             out[i] = Int32(v)

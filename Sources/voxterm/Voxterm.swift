@@ -6,5 +6,5 @@ struct Voxterm: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voxterm",
         abstract: "A terminal workbench for medical volumes (NIfTI).",
-        subcommands: [Info.self, Bench.self])
+        subcommands: [Info.self, Convert.self, Bench.self])
 }

@@ -1,0 +1,114 @@
+import VolumeCore
+
+/// An intensity window: values ≤ `low` map to the colour map's start, ≥ `high` to its end.
+public struct IntensityWindow: Equatable, Sendable, CustomStringConvertible {
+    /// Lower bound, in image intensity units.
+    public var low: Double
+    /// Upper bound, in image intensity units; greater than `low`.
+    public var high: Double
+
+    /// A window; nil unless `low < high` and both are finite.
+    public init?(low: Double, high: Double) {
+        guard low.isFinite, high.isFinite, low < high else { return nil }
+        self.low = low; self.high = high
+    }
+
+    /// The automatic window: the 0.5 and 99.5 percentiles of the finite voxels (widened when flat).
+    public static func automatic(_ volume: Volume, lowerPercentile: Double = 0.005,
+                                 upperPercentile: Double = 0.995) -> IntensityWindow {
+        let p = volume.percentiles([lowerPercentile, upperPercentile])
+        return widened(Double(p[0]), Double(p[1]))
+    }
+
+    /// A window from `lo` to `hi`, widened by one unit when they coincide.
+    public static func widened(_ lo: Double, _ hi: Double) -> IntensityWindow {
+        let l = lo.isFinite ? lo : 0, h = hi.isFinite ? hi : 1
+        return IntensityWindow(low: l, high: h > l ? h : l + 1)!
+    }
+
+    public var description: String { "\(shortNumber(low)),\(shortNumber(high))" }
+}
+
+/// A named colour map: 256 entries from low to high intensity.
+public enum ColorMap: String, CaseIterable, Sendable {
+    /// Black to white.
+    case gray
+    /// Black, red, yellow, white (heat).
+    case hot
+    /// matplotlib's perceptually uniform viridis (dark blue, green, yellow).
+    case viridis
+    /// Blue, cyan, yellow, red rainbow (not perceptually uniform; for familiarity).
+    case jet
+    /// Diverging blue, white, red (centre white), for signed or ratio maps.
+    case bwr
+    /// White to black.
+    case inverted
+
+    /// The 256-entry table, computed once.
+    public var table: ColorTable { ColorMap.tables[self]! }
+
+    private static let tables: [ColorMap: ColorTable] = {
+        var out: [ColorMap: ColorTable] = [:]
+        for m in ColorMap.allCases { out[m] = ColorTable((0..<256).map { m.color(at: Double($0) / 255) }) }
+        return out
+    }()
+
+    /// Colour at `t` in 0...1.
+    public func color(at t: Double) -> RGBA8 {
+        let t = min(max(t, 0), 1)
+        func c(_ x: Double) -> UInt8 { UInt8(min(max(x, 0), 1) * 255 + 0.5) }
+        switch self {
+        case .gray: return RGBA8(c(t), c(t), c(t))
+        case .inverted: return RGBA8(c(1 - t), c(1 - t), c(1 - t))
+        case .hot: return RGBA8(c(t * 3), c(t * 3 - 1), c(t * 3 - 2))
+        case .jet:
+            return RGBA8(c(1.5 - abs(4 * t - 3)), c(1.5 - abs(4 * t - 2)), c(1.5 - abs(4 * t - 1)))
+        case .bwr:
+            return t < 0.5 ? RGBA8(c(t * 2), c(t * 2), 255) : RGBA8(255, c(2 - t * 2), c(2 - t * 2))
+        case .viridis:
+            // Degree-6 polynomial fit of matplotlib's viridis (max error under 1/255 per channel).
+            let r = [0.2777273272234177, 0.1050930431085774, -0.3308618287255563, -4.634230498983486,
+                     6.228269936347081, 4.776384997670288, -5.435455855934631]
+            let g = [0.005407344544966578, 1.404613529898575, 0.214847559468213, -5.799100973351585,
+                     14.17993336680509, -13.74514537774601, 4.645852612178535]
+            let b = [0.3340998053353061, 1.384590162594685, 0.09509516302823659, -19.33244095627987,
+                     56.69055260068105, -65.35303263337234, 26.3124352495832]
+            func poly(_ k: [Double]) -> Double { k.reversed().reduce(0) { $0 * t + $1 } }
+            return RGBA8(c(poly(r)), c(poly(g)), c(poly(b)))
+        }
+    }
+}
+
+/// A 256-entry colour lookup table, packed as little-endian RGBA words for fast pixel writes.
+public struct ColorTable: Equatable, Sendable {
+    /// Entries, low to high.
+    public let colors: [RGBA8]
+    /// The same entries packed as `r | g<<8 | b<<16 | a<<24`.
+    public let packed: [UInt32]
+
+    public init(_ colors: [RGBA8]) {
+        precondition(colors.count == 256, "a colour table has 256 entries")
+        self.colors = colors
+        packed = colors.map { packRGBA($0) }
+    }
+}
+
+/// Packs a colour as the 32-bit word whose little-endian bytes are r, g, b, a.
+@inlinable
+public func packRGBA(_ c: RGBA8) -> UInt32 {
+    UInt32(c.r) | UInt32(c.g) << 8 | UInt32(c.b) << 16 | UInt32(c.a) << 24
+}
+
+/// Short decimal formatting (up to 4 decimals, no trailing zeros), without Foundation.
+func shortNumber(_ v: Double) -> String {
+    if !v.isFinite { return "\(v)" }
+    if v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
+    let scaled = (abs(v) * 10_000).rounded()
+    if scaled >= 9e15 { return "\(v)" }
+    let n = Int(scaled)
+    var frac = String(n % 10_000)
+    frac = String(repeating: "0", count: 4 - frac.count) + frac
+    while frac.hasSuffix("0") { frac.removeLast() }
+    let s = (v < 0 ? "-" : "") + String(n / 10_000) + (frac.isEmpty ? "" : "." + frac)
+    return s == "-0" ? "0" : s
+}

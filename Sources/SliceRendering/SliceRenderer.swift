@@ -1,0 +1,177 @@
+import VolumeCore
+
+/// A label overlay prepared for rendering: labels on the image grid, colours, style, optional truth.
+public struct LabelOverlay: Sendable {
+    /// Labels (a prediction when `truth` is set), on the image's grid.
+    public var labels: LabelVolume
+    /// Reference labels on the image's grid; when set, the overlay shows TP/FP/FN.
+    public var truth: LabelVolume?
+    /// Precomputed colours (reuse across slices).
+    public var palette: LabelPalette
+    /// Fill/outline/opacity.
+    public var style: LabelStyle
+
+    public init(labels: LabelVolume, truth: LabelVolume? = nil, table: LabelTable = .palette, style: LabelStyle = LabelStyle()) {
+        self.labels = labels
+        self.truth = truth
+        self.style = style
+        palette = LabelPalette(table: table, visibleLabels: style.visibleLabels, present: labels.presentLabels)
+    }
+}
+
+/// Everything one picture shows: an image, its window and colour map, optional labels and field.
+///
+/// Build once (the window, palette, Jacobian and magnitudes are computed here), then render any
+/// slice cheaply with `render(plane:slice:...)`.
+public struct SliceScene: Sendable {
+    /// The anatomical image.
+    public var image: Volume
+    /// Intensity window (automatic 0.5–99.5 percentiles unless given).
+    public var window: IntensityWindow
+    /// Colour map of the image.
+    public var colorMap: ColorMap
+    /// Label overlay on the image grid.
+    public var labels: LabelOverlay?
+    /// Displacement field overlay on the image grid.
+    public var field: FieldOverlay?
+
+    public init(image: Volume, window: IntensityWindow? = nil, colorMap: ColorMap = .gray,
+                labels: LabelOverlay? = nil, field: FieldOverlay? = nil) {
+        precondition(labels == nil || labels!.labels.geometry.size == image.geometry.size, "labels must be on the image grid")
+        precondition(field == nil || field!.field.geometry.size == image.geometry.size, "field must be on the image grid")
+        self.image = image
+        self.window = window ?? IntensityWindow.automatic(image)
+        self.colorMap = colorMap
+        self.labels = labels
+        self.field = field
+    }
+}
+
+/// Output sizing and annotation of a rendered slice.
+public struct RenderOptions: Equatable, Sendable {
+    /// Integer upscaling of the (aspect-corrected) native raster.
+    public var scale: Int
+    /// Stretch the shorter-spaced axis so pixels are physically square (anisotropic voxels).
+    public var squarePixels: Bool
+    /// Draw anatomical orientation letters on the four edges.
+    public var orientationLetters: Bool
+    /// Text drawn in the top-left corner (e.g. the slice index in a montage).
+    public var caption: String?
+
+    public init(scale: Int = 1, squarePixels: Bool = true, orientationLetters: Bool = true, caption: String? = nil) {
+        self.scale = max(1, scale); self.squarePixels = squarePixels
+        self.orientationLetters = orientationLetters; self.caption = caption
+    }
+
+    /// Bare native raster: one pixel per voxel, no letters (what a terminal view wants).
+    public static let native = RenderOptions(scale: 1, squarePixels: false, orientationLetters: false)
+}
+
+extension SliceScene {
+    /// The display mapping of `plane` for this scene's image.
+    public func mapping(_ plane: SlicePlane, convention: DisplayConvention = .neurological) -> SliceMapping {
+        SliceMapping(geometry: image.geometry, plane: plane, convention: convention)
+    }
+
+    /// Native-resolution raster of one slice: windowed image, scalar field map, labels (one pixel per voxel).
+    public func renderNative(_ mapping: SliceMapping, slice: Int) -> RGBAImage {
+        precondition(slice >= 0 && slice < mapping.sliceCount, "slice out of range")
+        var img = RGBAImage(width: mapping.width, height: mapping.height)
+        let n = mapping.width * mapping.height
+        let values = [Float](unsafeUninitializedCapacity: n) { buf, count in
+            image.voxels.withUnsafeBufferPointer { mapping.extract($0, slice: slice, into: buf) }
+            count = n
+        }
+        values.withUnsafeBufferPointer { img.drawScalars($0, window: window, colors: colorMap.table) }
+        field?.drawScalarMap(on: &img, mapping: mapping, slice: slice)
+        if let lo = labels {
+            let l = lo.labels.labels.withUnsafeBufferPointer { src in
+                [Int32](unsafeUninitializedCapacity: n) { buf, count in mapping.extract(src, slice: slice, into: buf); count = n }
+            }
+            if let truth = lo.truth {
+                let t = mapping.extract(truth.labels, slice: slice)
+                l.withUnsafeBufferPointer { p in
+                    t.withUnsafeBufferPointer { tb in _ = img.compositeComparison(prediction: p, truth: tb, palette: lo.palette, style: lo.style) }
+                }
+            } else {
+                l.withUnsafeBufferPointer { img.compositeLabels($0, palette: lo.palette, style: lo.style) }
+            }
+        }
+        return img
+    }
+
+    /// Output size and per-axis scale (output pixels per display pixel) of a slice under `options`.
+    public func outputScale(_ mapping: SliceMapping, options: RenderOptions) -> (width: Int, height: Int, scale: SIMD2<Double>) {
+        var sx = 1.0, sy = 1.0
+        if options.squarePixels {
+            let m = min(mapping.pixelSpacing.column, mapping.pixelSpacing.row)
+            if m > 0 && m.isFinite { sx = mapping.pixelSpacing.column / m; sy = mapping.pixelSpacing.row / m }
+        }
+        let k = Double(options.scale)
+        let w = max(1, Int((Double(mapping.width) * sx * k).rounded())), h = max(1, Int((Double(mapping.height) * sy * k).rounded()))
+        return (w, h, SIMD2(Double(w) / Double(mapping.width), Double(h) / Double(mapping.height)))
+    }
+
+    /// Renders one slice: native raster, aspect correction and upscaling, then arrows or grid,
+    /// orientation letters and caption at output resolution.
+    public func render(_ mapping: SliceMapping, slice: Int, options: RenderOptions = RenderOptions()) -> RGBAImage {
+        let native = renderNative(mapping, slice: slice)
+        let (w, h, scale) = outputScale(mapping, options: options)
+        var img = native.resized(width: w, height: h)
+        field?.drawVectors(on: &img, mapping: mapping, slice: slice, scale: scale)
+        annotate(&img, mapping: mapping, options: options)
+        return img
+    }
+
+    /// Convenience: renders `slice` of `plane` (middle slice when nil).
+    public func render(plane: SlicePlane, slice: Int? = nil, convention: DisplayConvention = .neurological,
+                       options: RenderOptions = RenderOptions()) -> RGBAImage {
+        let m = mapping(plane, convention: convention)
+        return render(m, slice: slice ?? m.middleSlice, options: options)
+    }
+
+    /// Draws orientation letters (mid-edges) and the caption (top-left).
+    func annotate(_ img: inout RGBAImage, mapping: SliceMapping, options: RenderOptions) {
+        let fs = max(1, min(img.width, img.height) / 160)
+        let gh = 7 * fs, gw = 5 * fs, pad = 2 * fs
+        if options.orientationLetters && img.width >= gw * 3 && img.height >= gh * 3 {
+            let e = mapping.edgeDirections
+            let midY = (img.height - gh) / 2, midX = (img.width - gw) / 2
+            img.drawText(String(e.left.rawValue), x: pad, y: midY, scale: fs)
+            img.drawText(String(e.right.rawValue), x: img.width - gw - pad, y: midY, scale: fs)
+            img.drawText(String(e.top.rawValue), x: midX, y: pad, scale: fs)
+            img.drawText(String(e.bottom.rawValue), x: midX, y: img.height - gh - pad, scale: fs)
+        }
+        if let caption = options.caption {
+            img.drawText(caption, x: pad, y: pad, scale: fs, color: RGBA8(255, 255, 255))
+        }
+    }
+
+    /// Evenly spaced slice indices for a `count`-tile montage (centres of equal bins over the range).
+    public static func montageSlices(count: Int, sliceCount: Int) -> [Int] {
+        guard count > 0, sliceCount > 0 else { return [] }
+        return (0..<count).map { i in min(sliceCount - 1, Int((Double(i) + 0.5) * Double(sliceCount) / Double(count))) }
+    }
+
+    /// A lightbox of `rows x columns` evenly spaced slices, row-major, each captioned with its index.
+    public func renderMontage(plane: SlicePlane, rows: Int, columns: Int, convention: DisplayConvention = .neurological,
+                              options: RenderOptions = RenderOptions()) -> (image: RGBAImage, slices: [Int]) {
+        let m = mapping(plane, convention: convention)
+        let slices = SliceScene.montageSlices(count: rows * columns, sliceCount: m.sliceCount)
+        let (w, h, _) = outputScale(m, options: options)
+        var out = RGBAImage(width: w * columns, height: h * rows)
+        var tiles = [RGBAImage?](repeating: nil, count: slices.count)
+        tiles.withUnsafeMutableBufferPointer { t in
+            // Tiles render in parallel; each writes only its own slot.
+            parallelFor(slices.count) { i in
+                var o = options
+                o.caption = (options.caption.map { $0 + " " } ?? "") + "\(slices[i])"
+                t[i] = render(m, slice: slices[i], options: o)
+            }
+        }
+        for (i, tile) in tiles.enumerated() {
+            out.paste(tile!, x: (i % columns) * w, y: (i / columns) * h)
+        }
+        return (out, slices)
+    }
+}
