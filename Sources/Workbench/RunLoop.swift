@@ -34,6 +34,7 @@ public enum WorkbenchApp {
     /// does not queue frames). `export` is called for the `e` key and returns a message.
     public static func run(_ state: inout WorkbenchState, terminal: some TerminalDevice, cache: SliceCache,
                            export: (WorkbenchState, SliceCache) -> String) {
+        state.quitRequested = false
         state.size = terminal.size
         state.capabilities = terminal.capabilities
         terminal.present(WorkbenchView.render(state, cache: cache))

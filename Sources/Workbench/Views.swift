@@ -84,7 +84,10 @@ public enum WorkbenchView {
         let raster = cache.raster(state, plane: pane.plane, slice: slice, variant: variant, scale: scale)
         var img = resample(raster.image, scale: raster.scale, mapping: m, transform: t)
         let d = m.display(ofVoxel: SIMD3<Double>(state.cursor))
-        drawCrosshair(&img, at: t.pixel(ofDisplay: SIMD2(d.column, d.row)))
+        let tl = t.pixel(ofDisplay: SIMD2(-0.5, -0.5)), br = t.pixel(ofDisplay: SIMD2(Double(m.width) - 0.5, Double(m.height) - 0.5))
+        drawCrosshair(&img, at: t.pixel(ofDisplay: SIMD2(d.column, d.row)),
+                      xRange: Int((tl.x + 0.5).rounded())..<Int((br.x + 0.5).rounded()),
+                      yRange: Int((tl.y + 0.5).rounded())..<Int((br.y + 0.5).rounded()))
         HalfBlocks.draw(img, into: &grid, at: pane.imageRect, capabilities: state.capabilities)
         drawLetters(m, transform: t, rect: pane.imageRect, into: &grid)
 
@@ -148,7 +151,7 @@ public enum WorkbenchView {
     }
 
     /// Crosshair lines through terminal pixel `p`, leaving the crosshair voxel itself visible.
-    static func drawCrosshair(_ img: inout PixelImage, at p: SIMD2<Double>) {
+    static func drawCrosshair(_ img: inout PixelImage, at p: SIMD2<Double>, xRange: Range<Int>, yRange: Range<Int>) {
         let cx = Int(p.x.rounded()), cy = Int(p.y.rounded())
         func mark(_ x: Int, _ y: Int) {
             guard x >= 0, y >= 0, x < img.width, y < img.height else { return }
@@ -156,8 +159,9 @@ public enum WorkbenchView {
             img[x, y] = RGB(UInt8((Int(o.r) * 3 + Int(c.r) * 7) / 10), UInt8((Int(o.g) * 3 + Int(c.g) * 7) / 10),
                             UInt8((Int(o.b) * 3 + Int(c.b) * 7) / 10))
         }
-        for y in 0..<img.height where abs(y - cy) > 1 { mark(cx, y) }
-        for x in 0..<img.width where abs(x - cx) > 1 { mark(x, cy) }
+        guard xRange.contains(cx), yRange.contains(cy) else { return }
+        for y in yRange where abs(y - cy) > 1 { mark(cx, y) }
+        for x in xRange where abs(x - cx) > 1 { mark(x, cy) }
     }
 
     /// Orientation letters just inside the image's edges (middle of each side).
@@ -285,9 +289,11 @@ enum HelpScreen {
         lines.append(("Mouse", "", true))
         lines.append(("click", "set the crosshair", false))
         lines.append(("wheel", "scroll slices", false))
-        let rowsAvailable = grid.height - 2
-        let columnWidth = 44
-        let columns = Swift.max(1, Swift.min(grid.width / columnWidth, (lines.count + rowsAvailable - 1) / Swift.max(1, rowsAvailable)))
+        let rowsAvailable = Swift.max(1, grid.height - 3)
+        let keyWidth = Swift.min(16, lines.map { $0.2 ? 0 : $0.0.count }.max() ?? 0)
+        let helpWidth = lines.map { $0.2 ? $0.0.count : $0.1.count }.max() ?? 0
+        let columnWidth = keyWidth + helpWidth + 4
+        let columns = Swift.max(1, (lines.count + rowsAvailable - 1) / rowsAvailable)
         let perColumn = (lines.count + columns - 1) / columns
         for (i, l) in lines.enumerated() {
             let col = i / perColumn, row = i % perColumn
@@ -295,9 +301,13 @@ enum HelpScreen {
             if l.2 {
                 grid.put(l.0, x: x, y: y, foreground: Theme.accent, attributes: [.bold], maxWidth: columnWidth - 1)
             } else {
-                grid.put(l.0, x: x, y: y, foreground: Theme.barText, attributes: [.bold], maxWidth: 14)
-                grid.put(l.1, x: x + 15, y: y, maxWidth: columnWidth - 16)
+                grid.put(l.0, x: x, y: y, foreground: Theme.barText, attributes: [.bold], maxWidth: keyWidth)
+                grid.put(l.1, x: x + keyWidth + 2, y: y, maxWidth: helpWidth)
             }
+        }
+        if columns * columnWidth > grid.width {
+            let note = "(enlarge the terminal to see every key)"
+            grid.put(note, x: Swift.max(0, grid.width - note.count - 1), y: 0, foreground: Theme.accent, background: Theme.barBackground)
         }
     }
 }
