@@ -14,7 +14,8 @@ mkdir -p "$work/src" "$work/corpus" "$work/crashes"
 rm -f "$work"/src/*.swift
 case "$target" in
   NIfTIReaderFuzz) sources=(Sources/VolumeCore Sources/NIfTI); seeds=Tests/NIfTITests/Fixtures ;;
-  *) sources=(Sources/VolumeCore); seeds="" ;;
+  LabelTableFuzz) sources=(Sources/VolumeCore); seeds=Fuzz/seeds/LabelTable ;;
+  *) echo "unknown fuzz target $target (see Fuzz/)" >&2; exit 2 ;;
 esac
 n=0
 for f in $(find "${sources[@]}" -name '*.swift' | sort); do
@@ -26,7 +27,7 @@ cp "Fuzz/$target.swift" "$work/src/"
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Fuzzed -I Sources/CZlib \
   "$work"/src/*.swift -lz -o "$work/fuzzer"
 if [ -n "$seeds" ] && [ -z "$(ls -A "$work/corpus")" ]; then
-  find "$seeds" -type f \( -name '*.nii' -o -name '*.gz' -o -name '*.hdr' \) -size -64k -exec cp {} "$work/corpus/" \;
+  find "$seeds" -type f \( -name '*.nii' -o -name '*.gz' -o -name '*.hdr' -o -name '*.txt' -o -name '*.lut' \) -size -64k -exec cp {} "$work/corpus/" \;
 fi
 # -rss_limit_mb: the reader must never need much memory for a small input.
 "$work/fuzzer" "$work/corpus" -max_total_time="$seconds" -rss_limit_mb=512 -max_len=65536 \

@@ -15,6 +15,8 @@ struct BenchSegment: ParsableCommand {
     @Option(help: "Registration preset for setting A.") var preset: String = "default"
     @Option(help: "Run at most this many queries per setting (0 = all).") var maxQueries: Int = 0
     @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: String = "chained"
+    @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods, comma-separated (majority, weighted).")
+    var sliceFusion: String = "majority"
 
     struct ProtocolFile: Decodable {
         struct Support: Decodable { var id: String; var image: String; var labels: String }
@@ -76,7 +78,7 @@ struct BenchSegment: ParsableCommand {
                 let volume = try NIfTIReader.read(path(q.image)).volume()
                 let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
                 let plane: SupportPlane = q.axis == 0 ? .sagittal : (q.axis == 1 ? .coronal : .axial)
-                for method in FusionMethod.allCases {
+                for method in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
                     let t0 = now()
                     let p = try SlicePropagator(aligner: EngineAligner.slices(), fusion: method, path: SlicePath(rawValue: slicePath) ?? .chained)
                         .predict(volume: volume, labels: truth, selection: SliceSelection(plane: plane, indices: q.labelled_slices))
@@ -85,7 +87,7 @@ struct BenchSegment: ParsableCommand {
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                     try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
                     seconds[method, default: [:]][q.id] = dt
-                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", dt)) s")
+                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", dt)) s"); fflush(stdout)
                 }
             }
             for (m, s) in seconds { try writeSeconds(s, "\(out)/voxterm_slices_\(slicePath)_\(m.rawValue)/seconds.json") }

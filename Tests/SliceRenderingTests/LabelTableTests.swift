@@ -127,3 +127,14 @@ import VolumeCore
         #expect(img[5, 0] == RGBA8(0, 0, 0))
     }
 }
+
+/// Inputs the fuzzer (Fuzz/LabelTableFuzz.swift) found crashing, kept as regressions.
+@Suite struct LabelTableFuzzRegressions {
+    @Test func hugeOpacityDoesNotTrap() throws {
+        // An ITK-SNAP line whose alpha field is a 30-digit number used to overflow Int().
+        let text = "    2     0  496    0  \(String(repeating: "2", count: 30))  1  1    \"Left hippocampus\"\n    3 0 0 0 nan 1 1 \"x\"\n"
+        let t = try LabelTable.parse(text: text)
+        #expect(t.entries[2]?.color.a == 255)
+        #expect(t.entries[3]?.color.a == 255)
+    }
+}
