@@ -29,12 +29,21 @@ extension NIfTIHeader {
 
     /// The qform affine: rotation from the quaternion (b, c, d; a ≥ 0 derived), voxel sizes from
     /// pixdim[1...3] with the third multiplied by qfac, translation from qoffset.
+    ///
+    /// As nifti1_io's `nifti_quatern_to_mat44` (which ITK and ANTs use): when 1 - (b² + c² + d²)
+    /// is below 1e-7 the rotation is taken as 180° (a = 0) and (b, c, d) renormalised, so a
+    /// float32-stored half turn gives the exact matrix. nibabel instead takes the square root
+    /// of that float32 residue, which can tilt such an affine by up to ~1e-3.
     public var qformAffine: AffineTransform {
-        let (b, c, d) = (quaternion.x, quaternion.y, quaternion.z)
-        var w2 = 1 - (b * b + c * c + d * d)
-        // float32-stored quaternions may overshoot a unit norm by rounding: treat that as a = 0.
-        if w2 < 0 { w2 = 0 }
-        let a = w2.squareRoot()
+        var (b, c, d) = (quaternion.x, quaternion.y, quaternion.z)
+        let w2 = 1 - (b * b + c * c + d * d)
+        var a = 0.0
+        if w2 < 1e-7 {
+            let n = (b * b + c * c + d * d).squareRoot()
+            if n > 0 { b /= n; c /= n; d /= n }
+        } else {
+            a = w2.squareRoot()
+        }
         let rot = rotationMatrix(a: a, b: b, c: c, d: d)
         var vox = SIMD3(pixdim[1], pixdim[2], pixdim[3])
         for i in 0..<3 where vox[i] == 0 { vox[i] = 1 }
