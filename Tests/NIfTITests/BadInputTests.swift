@@ -36,7 +36,8 @@ struct BadInputTests {
         // only the data is wrong.
         let headerIsSound: Set<BadNIfTI> = [.truncatedData, .voxOffsetPastEnd, .dataShorterThanHeader,
                                              .dataShorterThanHeaderGzip, .hugeClaimGzip, .hugeClaimNIfTI2Gzip,
-                                             .hugeClaimPairGzip, .truncatedGzip, .corruptGzip]
+                                             .hugeClaimPairGzip, .truncatedGzip, .corruptGzip, .nearMaxBytesNIfTI2,
+                                             .nearMaxBytesNIfTI2Gzip, .nearMaxBytesPairGzip]
         if !headerIsSound.contains(bad) {
             #expect(throws: NIfTIError.self, "\(bad): readHeader accepted it") { try NIfTIReader.readHeader(path) }
         }
