@@ -168,13 +168,3 @@ extension Data {
         for (k, b) in bytes.enumerated() { self[offset + k] = b }
     }
 }
-
-/// Peak resident memory of this process so far (`VmHWM` in /proc/self/status), in bytes.
-public func peakResidentBytes() -> Int {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
-        return kb * 1024
-    }
-    return 0
-}
