@@ -33,7 +33,7 @@ struct BadInputTests {
         let headerIsSound: Set<BadNIfTI> = [.truncatedData, .voxOffsetPastEnd, .dataShorterThanHeader,
                                              .dataShorterThanHeaderGzip, .hugeClaimGzip, .hugeClaimNIfTI2Gzip,
                                              .hugeClaimPairGzip, .truncatedGzip, .corruptGzip, .nearMaxBytesNIfTI2,
-                                             .nearMaxBytesNIfTI2Gzip, .nearMaxBytesPairGzip]
+                                             .nearMaxBytesNIfTI2Gzip, .nearMaxBytesPairGzip, .shortPairImage]
         if !headerIsSound.contains(bad) {
             #expect(throws: NIfTIError.self, "\(bad): readHeader accepted it") { try NIfTIReader.readHeader(path) }
         }

@@ -10,7 +10,7 @@ public enum BadNIfTI: String, CaseIterable, Sendable, CustomStringConvertible {
     case dataShorterThanHeader, dataShorterThanHeaderGzip, hugeClaimGzip, hugeClaimNIfTI2Gzip, hugeClaimPairGzip
     case nearMaxBytesNIfTI2, nearMaxBytesNIfTI2Gzip, nearMaxBytesPairGzip
     case unknownDatatype, unsupportedRGB, unsupportedComplex
-    case pairWithoutImage, directory, missing
+    case pairWithoutImage, truncatedPairHeader, shortPairImage, directory, missing
 
     public var description: String { rawValue }
 
@@ -41,6 +41,8 @@ public enum BadNIfTI: String, CaseIterable, Sendable, CustomStringConvertible {
         case .unsupportedRGB: "datatype RGB24 (128) is not supported"
         case .unsupportedComplex: "datatype complex64 (32) is not supported"
         case .pairWithoutImage: "does not exist"
+        case .truncatedPairHeader: "shorter than a NIfTI header"
+        case .shortPairImage: "data is shorter than the header claims"
         case .directory: "is a directory"
         case .missing: "no such file or directory"
         }
@@ -143,6 +145,12 @@ public enum BadNIfTI: String, CaseIterable, Sendable, CustomStringConvertible {
             let hdr = try Data(contentsOf: Self.fixtures.appendingPathComponent("pair_int16.hdr"))
             let (h, _) = try out("lonely.hdr", hdr)
             return (h, h)
+        case .truncatedPairHeader, .shortPairImage:
+            let hdr = try Data(contentsOf: Self.fixtures.appendingPathComponent("pair_int16.hdr"))
+            let img = try Data(contentsOf: Self.fixtures.appendingPathComponent("pair_int16.img"))
+            let (h, _) = try out("cut_pair.hdr", self == .truncatedPairHeader ? hdr.prefix(300) : hdr)
+            let (i, _) = try out("cut_pair.img", self == .shortPairImage ? img.prefix(100) : img)
+            return (h, self == .truncatedPairHeader ? h : i)
         case .directory:
             let p = dir.appendingPathComponent("folder.nii").path
             try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
