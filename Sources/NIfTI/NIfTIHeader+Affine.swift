@@ -6,14 +6,19 @@ public enum AffineSource: String, Sendable {
     case sform
     /// The quaternion, `qoffset` and `pixdim`, used when `qform_code > 0` and there is no sform.
     case qform
-    /// Neither code set: nibabel's fallback, voxel sizes from `pixdim` centred on the grid with x flipped.
+    /// Neither code set, or an Analyze 7.5 header: nibabel's fallback, voxel sizes from `pixdim`
+    /// with x flipped, centred on the grid (or, for Analyze, on SPM's originator when valid).
     case pixdim
 }
 
 extension NIfTIHeader {
     /// The affine nibabel's `get_best_affine` returns: sform if `sform_code > 0`, else qform if
     /// `qform_code > 0`, else a pixdim-only affine (centred, x flipped, as nibabel's base affine).
+    ///
+    /// Analyze 7.5 headers (no NIfTI magic) have no qform/sform (those bytes hold other fields):
+    /// they get nibabel's Spm2AnalyzeImage affine, `analyzeAffine`.
     public var bestAffine: (affine: AffineTransform, source: AffineSource) {
+        if isAnalyze { return (analyzeAffine, .pixdim) }
         if sformCode > 0 { return (sformAffine, .sform) }
         if qformCode > 0 { return (qformAffine, .qform) }
         return (baseAffine, .pixdim)
@@ -63,6 +68,23 @@ extension NIfTIHeader {
         var m = AffineTransform.identity
         let z = SIMD3(-zooms[0], zooms[1], zooms[2])
         for i in 0..<3 { m[i, i] = z[i]; m[i, 3] = -(shape3[i] - 1) / 2 * z[i] }
+        return m
+    }
+
+    /// nibabel's SPM Analyze affine: diagonal pixdim with x negated, translated so SPM's 1-based
+    /// originator is world 0 when it lies within (-dim, 2 dim) on every axis and is not all
+    /// zero, else centred like `baseAffine`. (An SPM `.mat` sidecar is not read.)
+    public var analyzeAffine: AffineTransform {
+        let dims = (0..<3).map { $0 < rank ? dim[$0 + 1] : 1 }
+        let origin = [analyzeOrigin.x, analyzeOrigin.y, analyzeOrigin.z]
+        let valid = origin.contains { $0 != 0 } && (0..<3).allSatisfy { origin[$0] > -dims[$0] && origin[$0] < 2 * dims[$0] }
+        guard valid else { return baseAffine }
+        var m = AffineTransform.identity
+        for i in 0..<3 {
+            let zoom = (i < rank ? pixdim[i + 1] : 1) * (i == 0 ? -1 : 1)
+            m[i, i] = zoom
+            m[i, 3] = -Double(origin[i] - 1) * zoom
+        }
         return m
     }
 
