@@ -3,15 +3,17 @@
 #
 #   Scripts/bench_io.sh [FILE] [ROUNDS]
 #
-# Builds voxterm in release mode, then ROUNDS times (default 3), alternating so both see the
+# Builds voxterm in release mode, then ROUNDS times (default 5), alternating so both see the
 # same machine load: `voxterm bench io FILE` (median of 7 loads: header, inflate, decode to
 # float32) and nibabel's `np.asarray(nib.load(FILE).dataobj)` (median of 7 loads, the array in
-# its on-disk dtype). Prints each median and the ratio voxterm / nibabel (below 1: voxterm faster).
+# its on-disk dtype). Prints each round's medians and ratio voxterm / nibabel (below 1: voxterm
+# faster), then the median over rounds of each time and of the per-round ratios (robust to other
+# processes loading the machine in bursts).
 # FILE defaults to mricron-data's ch2better.nii.gz (301x370x316 uint8, 35 MB uncompressed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FILE="${1:-/usr/share/mricron/templates/ch2better.nii.gz}"
-ROUNDS="${2:-3}"
+ROUNDS="${2:-5}"
 [ -r "$FILE" ] || { echo "bench_io.sh: $FILE: not readable (apt-get install mricron-data?)" >&2; exit 2; }
 python3 -c 'import nibabel, numpy' 2>/dev/null || { echo "bench_io.sh: python3 with nibabel and numpy is needed (pip install nibabel numpy)" >&2; exit 2; }
 
@@ -48,6 +50,7 @@ import statistics, sys
 v = [float(x) for x in sys.argv[1].split()]
 n = [float(x) for x in sys.argv[2].split()]
 mv, mn = statistics.median(v), statistics.median(n)
-print("median over rounds: voxterm %.4f s, nibabel %.4f s, ratio voxterm/nibabel %.2f (%s)"
-      % (mv, mn, mv / mn, "voxterm faster" if mv < mn else "voxterm SLOWER"))
+mr = statistics.median([a / b for a, b in zip(v, n)])
+print("median over rounds: voxterm %.4f s, nibabel %.4f s; median ratio voxterm/nibabel %.2f (%s)"
+      % (mv, mn, mr, "voxterm faster" if mr < 1 else "voxterm SLOWER"))
 PY

@@ -91,35 +91,82 @@ enum Gzip {
         }
     }
 
-    /// Compresses `data` as one gzip member at `level` (1 fastest ... 9 smallest).
-    static func compress(_ data: UnsafeRawBufferPointer, level: Int32 = 6, path: String) throws -> [UInt8] {
-        var s = z_stream()
-        guard deflateInit2_(&s, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw NIfTIError(path, "cannot start gzip compression")
+    /// Bytes of input per independently deflated chunk in `compress`.
+    static let chunkSize = 1 << 20
+
+    /// Compresses the concatenation of `parts` as one gzip member at `level` (1 fastest ...
+    /// 9 smallest), deflating ~1 MiB chunks in parallel as pigz does: each chunk is a raw
+    /// deflate stream ended by a sync flush (the last by finish), the chunks' CRC-32s combined,
+    /// so any gzip reader sees an ordinary single-member file. No name or time is stored.
+    static func compress(_ parts: [UnsafeRawBufferPointer], level: Int32, path: String) throws -> [UInt8] {
+        var chunks: [UnsafeRawBufferPointer] = []
+        for part in parts {
+            var o = 0
+            while o < part.count {
+                let n = min(chunkSize, part.count - o)
+                chunks.append(UnsafeRawBufferPointer(rebasing: part[o..<(o + n)]))
+                o += n
+            }
         }
+        if chunks.isEmpty { chunks.append(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        var outputs = [[UInt8]](repeating: [], count: chunks.count)
+        var crcs = [UInt](repeating: 0, count: chunks.count)
+        var failed = [Bool](repeating: false, count: chunks.count)
+        outputs.withUnsafeMutableBufferPointer { out in
+            crcs.withUnsafeMutableBufferPointer { crc in
+                failed.withUnsafeMutableBufferPointer { bad in
+                    parallelFor(chunks.count) { c in
+                        let chunk = chunks[c]
+                        if let deflated = deflateRaw(chunk, level: level, last: c == chunks.count - 1) {
+                            out[c] = deflated
+                        } else {
+                            bad[c] = true
+                        }
+                        crc[c] = chunk.isEmpty ? 0 : UInt(crc32_z(0, chunk.baseAddress!.assumingMemoryBound(to: UInt8.self), chunk.count))
+                    }
+                }
+            }
+        }
+        guard !failed.contains(true) else { throw NIfTIError(path, "gzip compression failed") }
+        var crc: UInt = 0
+        var total = 0
+        for (c, chunk) in chunks.enumerated() {
+            crc = c == 0 ? crcs[0] : UInt(crc32_combine(uLong(crc), uLong(crcs[c]), Int(chunk.count)))
+            total += chunk.count
+        }
+        var file: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3] // deflate, no flags, no mtime, Unix
+        file.reserveCapacity(outputs.reduce(18) { $0 + $1.count })
+        for o in outputs { file.append(contentsOf: o) }
+        let size = UInt32(truncatingIfNeeded: total)
+        for k in 0..<4 { file.append(UInt8(truncatingIfNeeded: UInt32(truncatingIfNeeded: crc) >> (8 * k))) }
+        for k in 0..<4 { file.append(UInt8(truncatingIfNeeded: size >> (8 * k))) }
+        return file
+    }
+
+    /// One chunk as raw deflate data, ended by a sync flush, or by finish when `last`; nil on a zlib error.
+    private static func deflateRaw(_ chunk: UnsafeRawBufferPointer, level: Int32, last: Bool) -> [UInt8]? {
+        var s = z_stream()
+        guard deflateInit2_(&s, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
         defer { deflateEnd(&s) }
         var out = [UInt8]()
-        out.reserveCapacity(data.count / 2 + 1024)
-        var chunk = [UInt8](repeating: 0, count: 1 << 18)
-        var offset = 0
-        var status: Int32 = Z_OK
-        repeat {
-            let n = min(data.count - offset, 1 << 30)
-            s.next_in = UnsafeMutablePointer(mutating: (data.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!).assumingMemoryBound(to: UInt8.self) + offset)
-            s.avail_in = UInt32(n)
-            let flush = offset + n >= data.count ? Z_FINISH : Z_NO_FLUSH
-            repeat {
-                status = chunk.withUnsafeMutableBufferPointer { c in
-                    s.next_out = c.baseAddress
-                    s.avail_out = UInt32(c.count)
+        out.reserveCapacity(Int(deflateBound(&s, uLong(chunk.count))) + 64)
+        var scratch = [UInt8](repeating: 0, count: 1 << 16)
+        var dummy: UInt8 = 0
+        let flush = last ? Z_FINISH : Z_SYNC_FLUSH
+        return withUnsafeMutablePointer(to: &dummy) { dummyPointer -> [UInt8]? in
+            s.next_in = UnsafeMutablePointer(mutating: chunk.baseAddress?.assumingMemoryBound(to: UInt8.self)) ?? dummyPointer
+            s.avail_in = UInt32(chunk.count)
+            while true {
+                let status: Int32 = scratch.withUnsafeMutableBufferPointer { buf in
+                    s.next_out = buf.baseAddress
+                    s.avail_out = UInt32(buf.count)
                     return deflate(&s, flush)
                 }
-                guard status != Z_STREAM_ERROR else { throw NIfTIError(path, "gzip compression failed") }
-                out.append(contentsOf: chunk[0..<(chunk.count - Int(s.avail_out))])
-            } while s.avail_out == 0
-            offset += n
-        } while status != Z_STREAM_END
-        return out
+                guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else { return nil }
+                out.append(contentsOf: scratch[0..<(scratch.count - Int(s.avail_out))])
+                if last ? status == Z_STREAM_END : (s.avail_in == 0 && s.avail_out > 0) { return out }
+            }
+        }
     }
 }

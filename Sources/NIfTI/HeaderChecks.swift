@@ -58,10 +58,12 @@ extension NIfTIHeader {
     public func warnings(singleFile: Bool) -> [HeaderWarning] {
         var w: [HeaderWarning] = []
         let expectedMagic = version == 2 ? (singleFile ? "n+2" : "ni2") : (singleFile ? "n+1" : "ni1")
-        if magic != expectedMagic {
+        if isAnalyze {
+            w.append(HeaderWarning(field: "magic", message: "is \"\(magic.debugEscaped)\", not a NIfTI magic: read as Analyze 7.5 (no qform/sform; voxel sizes from pixdim, x flipped, origin from SPM's originator or the centre)"))
+        } else if magic != expectedMagic {
             w.append(HeaderWarning(field: "magic", message: "is \"\(magic.debugEscaped)\", expected \"\(expectedMagic)\"; read as NIfTI-\(version)"))
         }
-        if pixdim[0] != 1 && pixdim[0] != -1 {
+        if !isAnalyze && pixdim[0] != 1 && pixdim[0] != -1 {
             w.append(HeaderWarning(field: "qfac", message: "pixdim[0] is \(pixdim[0]), should be 1 or -1; taken as \(Int(qfac))"))
         }
         if let dt = datatype, bitpix != dt.byteCount * 8 {
@@ -77,13 +79,13 @@ extension NIfTIHeader {
         for i in 1...min(max(rank, 1), 3) where pixdim[i] < 0 {
             w.append(HeaderWarning(field: "pixdim[\(i)]", message: "is negative (\(pixdim[i])); the absolute value is used"))
         }
-        if qformCode > 0 && sformCode > 0 {
+        if !isAnalyze && qformCode > 0 && sformCode > 0 {
             let d = qformAffine.maxDifference(to: sformAffine)
             if d > 1e-3 {
                 w.append(HeaderWarning(field: "sform/qform", message: "disagree by up to \(formatted(d)) (affine entries); the sform is used"))
             }
         }
-        if qformCode == 0 && sformCode == 0 {
+        if !isAnalyze && qformCode == 0 && sformCode == 0 {
             w.append(HeaderWarning(field: "qform_code/sform_code", message: "both 0: no orientation stored; using voxel sizes only (nibabel's centred affine)"))
         }
         if sclSlope.isNaN || sclSlope.isInfinite {

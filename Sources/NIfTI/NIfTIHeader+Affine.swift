@@ -6,14 +6,19 @@ public enum AffineSource: String, Sendable {
     case sform
     /// The quaternion, `qoffset` and `pixdim`, used when `qform_code > 0` and there is no sform.
     case qform
-    /// Neither code set: nibabel's fallback, voxel sizes from `pixdim` centred on the grid with x flipped.
+    /// Neither code set, or an Analyze 7.5 header: nibabel's fallback, voxel sizes from `pixdim`
+    /// with x flipped, centred on the grid (or, for Analyze, on SPM's originator when valid).
     case pixdim
 }
 
 extension NIfTIHeader {
     /// The affine nibabel's `get_best_affine` returns: sform if `sform_code > 0`, else qform if
     /// `qform_code > 0`, else a pixdim-only affine (centred, x flipped, as nibabel's base affine).
+    ///
+    /// Analyze 7.5 headers (no NIfTI magic) have no qform/sform (those bytes hold other fields):
+    /// they get nibabel's Spm2AnalyzeImage affine, `analyzeAffine`.
     public var bestAffine: (affine: AffineTransform, source: AffineSource) {
+        if isAnalyze { return (analyzeAffine, .pixdim) }
         if sformCode > 0 { return (sformAffine, .sform) }
         if qformCode > 0 { return (qformAffine, .qform) }
         return (baseAffine, .pixdim)
@@ -29,12 +34,22 @@ extension NIfTIHeader {
 
     /// The qform affine: rotation from the quaternion (b, c, d; a ≥ 0 derived), voxel sizes from
     /// pixdim[1...3] with the third multiplied by qfac, translation from qoffset.
+    ///
+    /// As nifti1_io's `nifti_quatern_to_mat44` (which ITK and ANTs use): when 1 - (b² + c² + d²)
+    /// is below 1e-7 the rotation is taken as 180° (a = 0) and (b, c, d) renormalised, so a
+    /// float32-stored half turn gives the exact matrix. (Taking the square root of the double
+    /// residue instead, as voxterm once did, tilted e.g. b, c, d = 0, ±0.70710677, 0.70710677 by
+    /// 2e-4 rad, 7e-4 mm in the affine; nibabel's float32 residue is 0 there.)
     public var qformAffine: AffineTransform {
-        let (b, c, d) = (quaternion.x, quaternion.y, quaternion.z)
-        var w2 = 1 - (b * b + c * c + d * d)
-        // float32-stored quaternions may overshoot a unit norm by rounding: treat that as a = 0.
-        if w2 < 0 { w2 = 0 }
-        let a = w2.squareRoot()
+        var (b, c, d) = (quaternion.x, quaternion.y, quaternion.z)
+        let w2 = 1 - (b * b + c * c + d * d)
+        var a = 0.0
+        if w2 < 1e-7 {
+            let n = (b * b + c * c + d * d).squareRoot()
+            if n > 0 { b /= n; c /= n; d /= n }
+        } else {
+            a = w2.squareRoot()
+        }
         let rot = rotationMatrix(a: a, b: b, c: c, d: d)
         var vox = SIMD3(pixdim[1], pixdim[2], pixdim[3])
         for i in 0..<3 where vox[i] == 0 { vox[i] = 1 }
@@ -53,6 +68,23 @@ extension NIfTIHeader {
         var m = AffineTransform.identity
         let z = SIMD3(-zooms[0], zooms[1], zooms[2])
         for i in 0..<3 { m[i, i] = z[i]; m[i, 3] = -(shape3[i] - 1) / 2 * z[i] }
+        return m
+    }
+
+    /// nibabel's SPM Analyze affine: diagonal pixdim with x negated, translated so SPM's 1-based
+    /// originator is world 0 when it lies within (-dim, 2 dim) on every axis and is not all
+    /// zero, else centred like `baseAffine`. (An SPM `.mat` sidecar is not read.)
+    public var analyzeAffine: AffineTransform {
+        let dims = (0..<3).map { $0 < rank ? dim[$0 + 1] : 1 }
+        let origin = [analyzeOrigin.x, analyzeOrigin.y, analyzeOrigin.z]
+        let valid = origin.contains { $0 != 0 } && (0..<3).allSatisfy { origin[$0] > -dims[$0] && origin[$0] < 2 * dims[$0] }
+        guard valid else { return baseAffine }
+        var m = AffineTransform.identity
+        for i in 0..<3 {
+            let zoom = (i < rank ? pixdim[i + 1] : 1) * (i == 0 ? -1 : 1)
+            m[i, i] = zoom
+            m[i, 3] = -Double(origin[i] - 1) * zoom
+        }
         return m
     }
 

@@ -55,6 +55,13 @@ public struct NIfTIHeader: Sendable, Equatable {
     public var intentName: String = ""
     /// `magic` (344 char[4] / 4 char[8]), as read (NUL-terminated part).
     public var magic: String
+    /// SPM's Analyze `originator` (253, int16[3]): 1-based voxel of the world origin; read for
+    /// NIfTI-1-sized headers, meaningful only in Analyze 7.5 files (`isAnalyze`).
+    public var analyzeOrigin: SIMD3<Int> = .zero
+
+    /// True for a 348-byte header without a NIfTI magic ("ni1"/"n+1"): an Analyze 7.5 header,
+    /// whose bytes at qform_code/sform_code and after belong to other fields.
+    public var isAnalyze: Bool { version == 1 && magic != "n+1" && magic != "ni1" }
 
     /// The datatype, if the code is a known one.
     public var datatype: NIfTIDatatype? { NIfTIDatatype(rawValue: datatypeCode) }
@@ -128,6 +135,7 @@ extension NIfTIHeader {
         h.sliceDuration = Double(r.f32(132)); h.toffset = Double(r.f32(136))
         h.descrip = r.string(148, 80); h.auxFile = r.string(228, 24)
         h.intentName = r.string(328, 16)
+        h.analyzeOrigin = SIMD3(Int(r.i16(253)), Int(r.i16(255)), Int(r.i16(257)))
         return h
     }
 

@@ -16,7 +16,8 @@ public struct NIfTIImage: Sendable {
     public let header: NIfTIHeader
     /// On-disk layout.
     public let storage: NIfTIStorage
-    /// Raw voxel bytes in file order and byte order.
+    /// Raw voxel bytes in file order and byte order; empty when `decoded` holds them exactly
+    /// (`header.floatsAreExact`), which saves keeping both.
     let raw: [UInt8]
     /// All voxels as scaled float32, when the reader decoded them while inflating.
     let decoded: [Float]?
@@ -79,6 +80,7 @@ public struct NIfTIImage: Sendable {
         let n = g.voxelCount
         let dt = header.datatype!
         if dt.isInteger && scaling == nil && dt.byteCount <= 2 {
+            if raw.isEmpty, let decoded { return LabelVolume(geometry: g, labels: decoded.prefix(n).map { Int32($0) }) }
             var out = [Int32](repeating: 0, count: n)
             raw.withUnsafeBytes { src in
                 out.withUnsafeMutableBufferPointer { dst in
@@ -151,6 +153,7 @@ public struct NIfTIImage: Sendable {
 
     /// Converts voxels `range` to scaled Double (exact for all integer types up to 2^53).
     func decodeDouble(range: Range<Int>) -> [Double] {
+        if raw.isEmpty, let decoded { return decoded[range].map(Double.init) } // exact: floatsAreExact
         let dt = header.datatype!
         var out = [Double](repeating: 0, count: range.count)
         raw.withUnsafeBytes { src in
@@ -188,6 +191,13 @@ extension NIfTIHeader {
         let inter = i.isFinite ? i : 0
         if s == 1 && inter == 0 { return nil }
         return (s, inter)
+    }
+
+    /// True when float32 holds every stored value exactly (no scaling; 8/16-bit integers or
+    /// float32), so the raw bytes need not be kept once decoded.
+    var floatsAreExact: Bool {
+        guard effectiveScaling == nil, let dt = datatype else { return false }
+        return [.uint8, .int8, .int16, .uint16, .float32].contains(dt)
     }
 
     /// Converts `count` voxels starting at voxel `from` of the raw data `src` to scaled float32.

@@ -117,7 +117,7 @@ public enum NIfTIReader {
         }
         // Nothing is allocated beyond what the compressed size can possibly expand to.
         let bound = compressed.count.multipliedReportingOverflow(by: maxDeflateRatio).partialValue
-        guard offset - head.count + bytes <= bound else {
+        guard bytes <= bound, offset - head.count <= bound - bytes else {
             throw NIfTIError(path, "data is shorter than the header claims: \(shapeText(header)) \(header.datatype!) needs \(bytes) bytes, more than \(compressed.count) compressed bytes can hold")
         }
         try checkLimit(bytes, path: path, limits: limits)
@@ -143,26 +143,33 @@ public enum NIfTIReader {
             if headerOnly { return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: []) }
             let bytes = header.byteCountChecked!
             let offset = Int(header.voxOffset)
-            let imgBytes = try FileIO.readAll(imgPath)
+            let fd = try FileIO.openForReading(imgPath)
+            defer { close(fd) }
+            let imgSize = try FileIO.regularFileSize(fd, path: imgPath)
+            let imgMagic = imgSize >= 2 ? try FileIO.read(fd, count: 2, path: imgPath) : []
             var raw: [UInt8]
             var floats: [Float]? = nil
-            if Gzip.isGzip(imgBytes) {
-                guard offset + bytes <= imgBytes.count.multipliedReportingOverflow(by: maxDeflateRatio).partialValue else {
-                    throw NIfTIError(imgPath, "data is shorter than the header claims: needs \(bytes) bytes, more than \(imgBytes.count) compressed bytes can hold")
+            if Gzip.isGzip(imgMagic) {
+                let bound = imgSize.multipliedReportingOverflow(by: maxDeflateRatio).partialValue
+                guard bytes <= bound, offset <= bound - bytes else {
+                    throw NIfTIError(imgPath, "data is shorter than the header claims: needs \(bytes) bytes, more than \(imgSize) compressed bytes can hold")
                 }
                 try checkLimit(bytes, path: hdrPath, limits: limits)
-                let inf = try Gzip.Inflater(imgBytes, path: imgPath)
+                lseek(fd, 0, SEEK_SET)
+                let inf = try Gzip.Inflater(try FileIO.read(fd, count: imgSize, path: imgPath), path: imgPath)
                 try inf.skip(offset, what: "image data (vox_offset \(offset))")
                 (raw, floats) = try inf.readImageData(bytes, header: header)
             } else {
-                guard offset <= imgBytes.count else {
-                    throw NIfTIError(imgPath, "vox_offset \(offset) is past the end of the file (\(imgBytes.count) bytes)")
+                guard offset <= imgSize else {
+                    throw NIfTIError(imgPath, "vox_offset \(offset) is past the end of the file (\(imgSize) bytes)")
                 }
-                guard bytes <= imgBytes.count - offset else {
-                    throw NIfTIError(imgPath, "data is shorter than the header claims: \(shapeText(header)) \(header.datatype!) needs \(bytes) bytes, the file has \(imgBytes.count - offset)")
+                guard bytes <= imgSize - offset else {
+                    throw NIfTIError(imgPath, "data is shorter than the header claims: \(shapeText(header)) \(header.datatype!) needs \(bytes) bytes, the file has \(imgSize - offset)")
                 }
                 try checkLimit(bytes, path: hdrPath, limits: limits)
-                raw = Array(imgBytes[offset..<(offset + bytes)])
+                // Only the image data is read (no copy of the whole file).
+                lseek(fd, off_t(offset), SEEK_SET)
+                raw = try FileIO.read(fd, count: bytes, path: imgPath)
             }
             return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: raw, decoded: floats)
         } catch let e as FileError {

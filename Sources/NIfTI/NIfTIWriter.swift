@@ -10,9 +10,13 @@ public enum NIfTIWriter {
         public var overwrite: Bool
         /// `descrip` header text (at most 79 bytes kept).
         public var description: String
+        /// gzip level for `.nii.gz`, 1 (fastest, nibabel's default) to 9 (smallest).
+        public var compressionLevel: Int
 
-        public init(protectedPaths: [String] = [], overwrite: Bool = true, description: String = "voxterm") {
+        public init(protectedPaths: [String] = [], overwrite: Bool = true, description: String = "voxterm",
+                    compressionLevel: Int = 1) {
             self.protectedPaths = protectedPaths; self.overwrite = overwrite; self.description = description
+            self.compressionLevel = compressionLevel
         }
     }
 
@@ -103,14 +107,17 @@ public enum NIfTIWriter {
         try checkDestination(path, options: options)
         let head = headerBytes(datatype: datatype, shape: shape, geometry: geometry, intent: intent,
                                description: options.description)
-        var file = head
-        file.append(contentsOf: data)
         do {
-            if lower.hasSuffix(".gz") {
-                let gz = try file.withUnsafeBytes { try Gzip.compress($0, level: 6, path: path) }
-                try FileIO.writeAtomically(path, gz)
-            } else {
-                try FileIO.writeAtomically(path, file)
+            try head.withUnsafeBytes { h in
+                if lower.hasSuffix(".gz") {
+                    let level = Int32(min(9, max(1, options.compressionLevel)))
+                    try FileIO.writeAtomically(path, try Gzip.compress([h, data], level: level, path: path))
+                } else {
+                    try FileIO.writeAtomically(path) { fd, _ in
+                        try FileIO.writeAll(fd, h, path: path)
+                        try FileIO.writeAll(fd, data, path: path)
+                    }
+                }
             }
         } catch let e as FileError {
             throw NIfTIError(e)

@@ -7,7 +7,8 @@ extension Gzip.Inflater {
 
     /// Inflates exactly `byteCount` bytes of image data. For images of at least
     /// `overlapThreshold` voxels, a second thread converts each finished ~1 MB chunk to scaled
-    /// float32 while the next one inflates, so decoding costs no wall time; `floats` is then set.
+    /// float32 while the next one inflates, so decoding costs no wall time; `floats` is then set,
+    /// and `raw` is empty when `floats` holds the values exactly (`NIfTIHeader.floatsAreExact`).
     func readImageData(_ byteCount: Int, header: NIfTIHeader) throws -> (raw: [UInt8], floats: [Float]?) {
         let bytesPerVoxel = header.datatype!.byteCount
         let voxels = byteCount / bytesPerVoxel
@@ -61,7 +62,9 @@ extension Gzip.Inflater {
                 if let thrown { throw thrown }
             }
         }
-        return (raw, floats)
+        // Keep one copy when float32 is exact for this datatype (a 35 MB uint8 image keeps
+        // its 140 MB of floats, not 175 MB).
+        return (header.floatsAreExact ? [] : raw, floats)
     }
 }
 

@@ -119,9 +119,9 @@ struct InfoCLITests {
         let (path, named) = try bad.make(in: dir)
         let r: ProcessResult
         if bad.claimsHugeVolume {
-            // Under a 150 MB address-space limit: allocating the claimed hundreds of MB (even
+            // Under a 300 MB address-space limit: allocating the claimed 400+ MB (even
             // untouched) would abort the process instead of giving the one-line error.
-            r = try runProcess("/bin/sh", ["-c", "ulimit -v 150000 && exec \"$0\" info \"$1\"",
+            r = try runProcess("/bin/sh", ["-c", "ulimit -v 300000 && exec \"$0\" info \"$1\"",
                                            TestPaths.voxtermBinary.path, path])
         } else {
             r = try runVoxterm(["info", path])

@@ -53,6 +53,13 @@ struct LargeImageTests {
         #expect(a.floatValues().map(\.bitPattern) == b.floatValues().map(\.bitPattern))
         #expect(try a.volume().voxels.map(\.bitPattern) == b.volume().voxels.map(\.bitPattern))
         #expect(a.scaling?.slope == b.scaling?.slope)
+        // Labels come out the same whether the raw bytes were kept or not.
+        let la = Result { try a.labelVolume() }, lb = Result { try b.labelVolume() }
+        switch (la, lb) {
+        case let (.success(x), .success(y)): #expect(x == y)
+        case (.failure, .failure): break
+        default: Issue.record("labelVolume: plain \(la), gzipped \(lb)")
+        }
     }
 
     @Test("4-D: every frame matches")

@@ -8,8 +8,9 @@ public enum BadNIfTI: String, CaseIterable, Sendable, CustomStringConvertible {
     case zeroDim, negativeDim, badRank, overflowingDims, overflowingDimsNIfTI2
     case voxOffsetPastEnd, voxOffsetInsideHeader, voxOffsetNaN
     case dataShorterThanHeader, dataShorterThanHeaderGzip, hugeClaimGzip, hugeClaimNIfTI2Gzip, hugeClaimPairGzip
+    case nearMaxBytesNIfTI2, nearMaxBytesNIfTI2Gzip, nearMaxBytesPairGzip
     case unknownDatatype, unsupportedRGB, unsupportedComplex
-    case pairWithoutImage, directory, missing
+    case pairWithoutImage, truncatedPairHeader, shortPairImage, directory, missing
 
     public var description: String { rawValue }
 
@@ -34,10 +35,14 @@ public enum BadNIfTI: String, CaseIterable, Sendable, CustomStringConvertible {
         case .voxOffsetNaN: "vox_offset nan is not a valid byte offset"
         case .dataShorterThanHeader, .dataShorterThanHeaderGzip: "data is shorter than the header claims"
         case .hugeClaimGzip, .hugeClaimNIfTI2Gzip, .hugeClaimPairGzip: "compressed bytes can hold"
+        case .nearMaxBytesNIfTI2: "data is shorter than the header claims"
+        case .nearMaxBytesNIfTI2Gzip, .nearMaxBytesPairGzip: "compressed bytes can hold"
         case .unknownDatatype: "datatype 999 is not a NIfTI datatype code"
         case .unsupportedRGB: "datatype RGB24 (128) is not supported"
         case .unsupportedComplex: "datatype complex64 (32) is not supported"
         case .pairWithoutImage: "does not exist"
+        case .truncatedPairHeader: "shorter than a NIfTI header"
+        case .shortPairImage: "data is shorter than the header claims"
         case .directory: "is a directory"
         case .missing: "no such file or directory"
         }
@@ -46,8 +51,8 @@ public enum BadNIfTI: String, CaseIterable, Sendable, CustomStringConvertible {
     /// True for the files whose header claims far more data than the file can hold, which
     /// must be refused before anything of that size is allocated.
     public var claimsHugeVolume: Bool {
-        self == .hugeClaimGzip || self == .hugeClaimNIfTI2Gzip || self == .hugeClaimPairGzip || self == .overflowingDims
-            || self == .overflowingDimsNIfTI2
+        [.hugeClaimGzip, .hugeClaimNIfTI2Gzip, .hugeClaimPairGzip, .overflowingDims, .overflowingDimsNIfTI2,
+         .nearMaxBytesNIfTI2, .nearMaxBytesNIfTI2Gzip, .nearMaxBytesPairGzip].contains(self)
     }
 
     /// Committed fixtures the bad files are made from.
@@ -117,6 +122,20 @@ public enum BadNIfTI: String, CaseIterable, Sendable, CustomStringConvertible {
             let img = try Data(contentsOf: Self.fixtures.appendingPathComponent("pair_int16.img"))
             let (i, _) = try gz("huge_pair.img", img)
             return (h, i)
+        case .nearMaxBytesNIfTI2, .nearMaxBytesNIfTI2Gzip:
+            // (2^60 - 1) float64 voxels: 2^63 - 8 bytes, so offset + size overflows a 64-bit int.
+            n2.put((Int64(1) << 60) - 1, at: 24)
+            n2.put(Int64(1), at: 32); n2.put(Int64(1), at: 40)
+            return self == .nearMaxBytesNIfTI2 ? try out("near_max.nii", n2) : try gz("near_max_gz.nii", n2)
+        case .nearMaxBytesPairGzip:
+            var hdr = try Data(contentsOf: Self.fixtures.appendingPathComponent("nifti2_pair.hdr"))
+            hdr.put((Int64(1) << 62) - 1, at: 24) // int16: 2^63 - 2 bytes
+            hdr.put(Int64(1), at: 32); hdr.put(Int64(1), at: 40)
+            hdr.put(Int64(1000), at: 168) // vox_offset
+            let (h, _) = try out("near_max_pair.hdr", hdr)
+            let img = try Data(contentsOf: Self.fixtures.appendingPathComponent("nifti2_pair.img"))
+            let (i, _) = try gz("near_max_pair.img", img)
+            return (h, i)
         case .unknownDatatype: las.put(Int16(999), at: 70); return try out("unknown_datatype.nii", las)
         case .unsupportedRGB:
             return try out("rgb.nii", try Data(contentsOf: Self.fixtures.appendingPathComponent("unsupported_rgb24.nii")))
@@ -126,6 +145,12 @@ public enum BadNIfTI: String, CaseIterable, Sendable, CustomStringConvertible {
             let hdr = try Data(contentsOf: Self.fixtures.appendingPathComponent("pair_int16.hdr"))
             let (h, _) = try out("lonely.hdr", hdr)
             return (h, h)
+        case .truncatedPairHeader, .shortPairImage:
+            let hdr = try Data(contentsOf: Self.fixtures.appendingPathComponent("pair_int16.hdr"))
+            let img = try Data(contentsOf: Self.fixtures.appendingPathComponent("pair_int16.img"))
+            let (h, _) = try out("cut_pair.hdr", self == .truncatedPairHeader ? hdr.prefix(300) : hdr)
+            let (i, _) = try out("cut_pair.img", self == .shortPairImage ? img.prefix(100) : img)
+            return (h, self == .truncatedPairHeader ? h : i)
         case .directory:
             let p = dir.appendingPathComponent("folder.nii").path
             try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
@@ -150,14 +175,4 @@ extension Data {
         let bytes = Swift.withUnsafeBytes(of: value.littleEndian) { Array($0) }
         for (k, b) in bytes.enumerated() { self[offset + k] = b }
     }
-}
-
-/// Peak resident memory of this process so far (`VmHWM` in /proc/self/status), in bytes.
-public func peakResidentBytes() -> Int {
-    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
-        return kb * 1024
-    }
-    return 0
 }

@@ -80,13 +80,17 @@ public enum FileIO {
     /// A reader sees the old file or the complete new one, never a partial one; on failure
     /// the temporary file is removed and nothing at `path` changes.
     public static func writeAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer) throws {
-        try writeAtomically(path) { fd, tmp in
-            var done = 0
-            while done < bytes.count {
-                let r = write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if r < 0 { if errno == EINTR { continue }; throw FileError(path: path, reason: "cannot write: \(errnoReason(errno))") }
-                done += r
-            }
+        try writeAtomically(path) { fd, _ in try writeAll(fd, bytes, path: path) }
+    }
+
+    /// Writes all of `bytes` to the open descriptor `fd` (retrying short writes); `path` names
+    /// the file in errors.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var done = 0
+        while done < bytes.count {
+            let r = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if r < 0 { if errno == EINTR { continue }; throw FileError(path: path, reason: "cannot write: \(errnoReason(errno))") }
+            done += r
         }
     }
 
