@@ -66,15 +66,27 @@ public enum ColorMap: String, CaseIterable, Sendable {
         case .bwr:
             return t < 0.5 ? RGBA8(c(t * 2), c(t * 2), 255) : RGBA8(255, c(2 - t * 2), c(2 - t * 2))
         case .viridis:
-            // Degree-6 polynomial fit of matplotlib's viridis (max error under 1/255 per channel).
+            // Degree-6 polynomial fit of matplotlib's viridis, corrected so it passes exactly through
+            // nine published samples (matplotlib / viridisLite viridis(9)); within about 2/255 between them.
             let r = [0.2777273272234177, 0.1050930431085774, -0.3308618287255563, -4.634230498983486,
                      6.228269936347081, 4.776384997670288, -5.435455855934631]
             let g = [0.005407344544966578, 1.404613529898575, 0.214847559468213, -5.799100973351585,
                      14.17993336680509, -13.74514537774601, 4.645852612178535]
             let b = [0.3340998053353061, 1.384590162594685, 0.09509516302823659, -19.33244095627987,
                      56.69055260068105, -65.35303263337234, 26.3124352495832]
-            func poly(_ k: [Double]) -> Double { k.reversed().reduce(0) { $0 * t + $1 } }
-            return RGBA8(c(poly(r)), c(poly(g)), c(poly(b)))
+            func poly(_ k: [Double], _ x: Double) -> Double { k.reversed().reduce(0) { $0 * x + $1 } }
+            let anchors: [(Double, Double, Double)] = [
+                (0x44, 0x01, 0x54), (0x47, 0x2D, 0x7B), (0x3B, 0x52, 0x8B), (0x2C, 0x72, 0x8E), (0x21, 0x90, 0x8C),
+                (0x27, 0xAD, 0x81), (0x5D, 0xC8, 0x63), (0xAA, 0xDC, 0x32), (0xFD, 0xE7, 0x25),
+            ]
+            let x = t * 8, i = min(Int(x), 7), f = x - Double(i)
+            func residual(_ a: Int) -> (Double, Double, Double) {
+                let ta = Double(a) / 8
+                return (anchors[a].0 / 255 - poly(r, ta), anchors[a].1 / 255 - poly(g, ta), anchors[a].2 / 255 - poly(b, ta))
+            }
+            let r0 = residual(i), r1 = residual(i + 1)
+            return RGBA8(c(poly(r, t) + r0.0 + (r1.0 - r0.0) * f), c(poly(g, t) + r0.1 + (r1.1 - r0.1) * f),
+                         c(poly(b, t) + r0.2 + (r1.2 - r0.2) * f))
         }
     }
 }

@@ -181,14 +181,15 @@ import TestSupport
         let img = dir.appendingPathComponent("img.nii.gz").path
         let out = dir.appendingPathComponent("arrows.png").path
         var r = try runVoxterm(["export", img, "-o", out, "--field", dir.appendingPathComponent("right.nii.gz").path,
-                                "--step", "30", "--scale", "4", "--window", "0,1000", "--json"])
+                                "--step", "30", "--scale", "4", "--gain", "4", "--window", "0,1000", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(abs((((try ExportCLITests.json(r))["field"] as? [String: Any])?["max_displacement_mm"] as? Double ?? 0) - 3) < 1e-6)
-        // One arrow, tail at display (15, 15): its coloured pixels lie to the right of the tail.
+        // One arrow, tail at display (15, 15), 3 mm x gain 4 / 2 mm voxels x scale 4 = 24 px long:
+        // its coloured pixels lie to the right of the tail, the head's mass past the middle.
         let d = try #require(try ExportCLITests.decode(out))
         let c = try #require(d.centroid)
         let tail = (15.5 * 4 - 0.5)
-        #expect(c[0] - tail > 2, "arrow centroid \(c) vs tail \(tail)")
+        #expect(c[0] - tail > 12 && c[0] - tail < 24, "arrow centroid \(c) vs tail \(tail)")
         #expect(abs(c[1] - tail) < 2)
         r = try runVoxterm(["export", img, "-o", dir.appendingPathComponent("jac.png").path, "--field",
                             dir.appendingPathComponent("expand.nii.gz").path, "--field-mode", "jacobian", "--json"])
@@ -255,5 +256,27 @@ import TestSupport
         if let d = try ExportCLITests.decode(out), let c = d.centroid {
             #expect(abs(c[0] - 90) < 3 && d.colored > 70 * 70 && d.colored < 90 * 90, "\(c) \(d.colored)")
         }
+    }
+
+    /// An oblique affine (15 degrees about S) is shown as the nearest axis-aligned view, and said so.
+    @Test func obliqueImageIsShownNearestAxisAlignedAndStated() throws {
+        guard pythonWithNibabel != nil else { return }
+        let dir = TestPaths.temporaryDirectory("export")
+        try ExportCLITests.python("""
+            import nibabel as nib, numpy as np, sys
+            c, s = np.cos(np.radians(15)), np.sin(np.radians(15))
+            A = np.array([[c, -s, 0, -10], [s, c, 0, -10], [0, 0, 3, -9], [0, 0, 0, 1.0]])
+            d = np.zeros((20, 20, 7), np.float32); d[15:18, 8:12, 3] = 100   # a block toward +i (Right)
+            nib.save(nib.Nifti1Image(d, A), sys.argv[1] + '/obl.nii.gz')
+            """, dir)
+        let out = dir.appendingPathComponent("obl.png").path
+        let r = try runVoxterm(["export", dir.appendingPathComponent("obl.nii.gz").path, "-o", out, "--plane", "coronal",
+                                "--colormap", "hot", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let j = try ExportCLITests.json(r)
+        #expect(j["oblique"] as? Bool == true)
+        #expect((j["notes"] as? [String] ?? []).contains { $0.contains("nearest axis-aligned coronal view") })
+        // 3 mm slices along S: the coronal picture is 20 x 21 (square 1 mm pixels).
+        #expect(j["width"] as? Int == 20 && j["height"] as? Int == 21)
     }
 }
