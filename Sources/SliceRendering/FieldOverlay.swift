@@ -54,12 +54,14 @@ public enum JacobianColors {
 public struct FieldOverlay: Sendable {
     /// The field, on the image's grid, RAS+ mm.
     public let field: VectorField
-    /// Display options.
-    public var style: FieldStyle
+    /// Display options; switching to `.jacobian` computes the determinant map once.
+    public var style: FieldStyle {
+        didSet { if style.mode == .jacobian && jacobian == nil { jacobian = jacobianDeterminant(of: field) } }
+    }
     /// Largest displacement length (mm) in the field; arrows and magnitude maps scale to it.
     public let maximumMagnitude: Double
-    /// Jacobian determinant (computed once when the mode needs it).
-    public let jacobian: Volume?
+    /// Jacobian determinant (computed once, when the mode first needs it).
+    public private(set) var jacobian: Volume?
     /// Displacement length per voxel (mm).
     public let magnitude: Volume
 

@@ -6,10 +6,16 @@ public struct LabelOverlay: Sendable {
     public var labels: LabelVolume
     /// Reference labels on the image's grid; when set, the overlay shows TP/FP/FN.
     public var truth: LabelVolume?
-    /// Precomputed colours (reuse across slices).
-    public var palette: LabelPalette
-    /// Fill/outline/opacity.
-    public var style: LabelStyle
+    /// Precomputed colours (reuse across slices); rebuilt when the visible subset changes.
+    public private(set) var palette: LabelPalette
+    /// Fill/outline/opacity/subset.
+    public var style: LabelStyle {
+        didSet {
+            if style.visibleLabels != oldValue.visibleLabels {
+                palette = LabelPalette(table: palette.table, visibleLabels: style.visibleLabels, present: LabelOverlay.sparseValues(labels))
+            }
+        }
+    }
 
     public init(labels: LabelVolume, truth: LabelVolume? = nil, table: LabelTable = .palette, style: LabelStyle = LabelStyle()) {
         self.labels = labels

@@ -112,3 +112,23 @@ import VolumeCore
         #expect(a.contains(9) && b.contains(17) && b.contains(33) && b.contains(49))
     }
 }
+
+/// Overlays can be restyled in place (what the terminal view does per keypress).
+@Suite struct RestylingTests {
+    @Test func changingTheSubsetOrModeUpdatesPrecomputedState() {
+        let g = VolumeGeometry(size: [6, 6, 3])
+        var l = LabelVolume(geometry: g)
+        l[1, 1, 1] = 1; l[4, 4, 1] = 2
+        var scene = SliceScene(image: Volume(geometry: g), window: IntensityWindow(low: 0, high: 1)!,
+                               labels: LabelOverlay(labels: l, style: LabelStyle(opacity: 1)),
+                               field: FieldOverlay(field: Phantom.radialField(on: g, factor: 0.2), style: FieldStyle(mode: .arrows)))
+        #expect(scene.labels!.palette.isVisible(1) && scene.labels!.palette.isVisible(2))
+        scene.labels!.style.visibleLabels = [2]
+        #expect(!scene.labels!.palette.isVisible(1) && scene.labels!.palette.isVisible(2))
+        let img = scene.render(plane: .axial, options: .native)
+        #expect(img[1, 4] == RGBA8(0, 0, 0) && img[4, 1] == LabelTable.defaultColor(2))
+        #expect(scene.field!.jacobian == nil)
+        scene.field!.style.mode = .jacobian
+        #expect(abs((scene.field!.jacobian?.voxels[0] ?? 0) - 1.728) < 1e-3)
+    }
+}
