@@ -74,3 +74,22 @@ import VolumeCore
         #expect(ColorMap.bwr.table.colors[128] == RGBA8(255, 254, 254) || ColorMap.bwr.table.colors[127] == RGBA8(254, 254, 255))
     }
 }
+
+/// The O(n) percentiles agree with sorting.
+@Suite struct PercentileTests {
+    @Test(arguments: [0, 1, 7, 1000, 200_003])
+    func agreesWithTheSortedDefinition(count: Int) {
+        var rng = SystemRandomNumberGenerator()
+        var values = (0..<count).map { _ in Float.random(in: -50...300, using: &rng).rounded() * (Bool.random() ? 1 : 0.37) }
+        if count > 10 { values[3] = .nan; values[5] = 1e30; values[6] = -.infinity }
+        let v = Volume(geometry: VolumeGeometry(size: [max(count, 1), 1, 1]), voxels: count == 0 ? [0] : values)
+        let ps = [0, 0.005, 0.3, 0.5, 0.995, 1]
+        let fast = IntensityWindow.percentiles(v.voxels, ps), slow = v.percentiles(ps)
+        for (a, b) in zip(fast, slow) { #expect(abs(a - Double(b)) <= 1e-3 * max(1, abs(a)), "\(fast) vs \(slow)") }
+    }
+
+    @Test func constantAndEmptyInputs() {
+        #expect(IntensityWindow.percentiles([4, 4, 4], [0.1, 0.9]) == [4, 4])
+        #expect(IntensityWindow.percentiles([.nan], [0.5]) == [0])
+    }
+}
