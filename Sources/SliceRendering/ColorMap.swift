@@ -91,6 +91,7 @@ public struct IntensityWindow: Equatable, Sendable, CustomStringConvertible {
         return IntensityWindow(low: l, high: h > l ? h : l + 1)!
     }
 
+    /// `LOW,HIGH`, as `--window` takes it.
     public var description: String { "\(shortNumber(low)),\(shortNumber(high))" }
 }
 
