@@ -15,3 +15,8 @@ static inline mmask_t voxterm_button5_pressed(void) { return BUTTON5_PRESSED; }
 static inline mmask_t voxterm_report_mouse_position(void) { return REPORT_MOUSE_POSITION; }
 static inline int voxterm_key_resize(void) { return KEY_RESIZE; }
 static inline int voxterm_key_mouse(void) { return KEY_MOUSE; }
+static inline mmask_t voxterm_button2_pressed(void) { return BUTTON2_PRESSED; }
+static inline mmask_t voxterm_button3_pressed(void) { return BUTTON3_PRESSED; }
+static inline mmask_t voxterm_button_released_any(void) { return BUTTON1_RELEASED | BUTTON2_RELEASED | BUTTON3_RELEASED; }
+static inline int voxterm_key_code_yes(void) { return KEY_CODE_YES; }
+static inline int voxterm_key_f0(void) { return KEY_F0; }

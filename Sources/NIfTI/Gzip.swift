@@ -12,7 +12,7 @@ enum Gzip {
         private let input: [UInt8]
         private var inputOffset = 0
         private var finished = false
-        private let path: String
+        let path: String
         /// Total bytes produced so far.
         private(set) var produced = 0
 

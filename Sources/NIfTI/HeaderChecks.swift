@@ -10,9 +10,9 @@ public struct HeaderWarning: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension NIfTIHeader {
-    /// Checks that must pass before any data is read: rank, dimensions, datatype, offset.
-    /// Throws a `NIfTIError` naming the field.
-    func validateForReading(path: String) throws {
+    /// Checks that must pass before any data is read: rank, dimensions, datatype, offset
+    /// (in a single file the data cannot start inside the header). Throws a `NIfTIError` naming the field.
+    func validateForReading(path: String, singleFile: Bool) throws {
         guard (1...7).contains(dim[0]) else {
             throw NIfTIError(path, "dim[0] is \(dim[0]); the number of dimensions must be 1 to 7")
         }
@@ -30,6 +30,9 @@ extension NIfTIHeader {
         }
         guard voxOffset.isFinite, voxOffset >= 0, voxOffset < 1e15 else {
             throw NIfTIError(path, "vox_offset \(voxOffset) is not a valid byte offset")
+        }
+        if singleFile && voxOffset < Double(sizeofHdr) {
+            throw NIfTIError(path, "vox_offset \(Int(voxOffset)) lies inside the \(sizeofHdr)-byte header; the data must follow it")
         }
     }
 

@@ -18,9 +18,11 @@ public struct NIfTIImage: Sendable {
     public let storage: NIfTIStorage
     /// Raw voxel bytes in file order and byte order.
     let raw: [UInt8]
+    /// All voxels as scaled float32, when the reader decoded them while inflating.
+    let decoded: [Float]?
 
-    init(path: String, header: NIfTIHeader, storage: NIfTIStorage, raw: [UInt8]) {
-        self.path = path; self.header = header; self.storage = storage; self.raw = raw
+    init(path: String, header: NIfTIHeader, storage: NIfTIStorage, raw: [UInt8], decoded: [Float]? = nil) {
+        self.path = path; self.header = header; self.storage = storage; self.raw = raw; self.decoded = decoded
     }
 
     /// Array shape, dim[1...dim[0]].
@@ -43,14 +45,7 @@ public struct NIfTIImage: Sendable {
 
     /// The slope and intercept that apply, or nil when the data is used as stored
     /// (slope 0, NaN or infinite means no scaling, as in nibabel).
-    public var scaling: (slope: Double, intercept: Double)? {
-        let s = header.sclSlope, i = header.sclInter
-        guard s.isFinite, s != 0 else { return nil }
-        let inter = i.isFinite ? i : 0
-        if s == 1 && inter == 0 { return nil }
-        return (s, inter)
-    }
-
+    public var scaling: (slope: Double, intercept: Double)? { header.effectiveScaling }
     /// True for a 5-D image whose fifth dimension holds 2 or 3 vector components.
     public var isVectorField: Bool {
         let s = shape
@@ -60,7 +55,10 @@ public struct NIfTIImage: Sendable {
     // MARK: Decoding
 
     /// All voxels as scaled float32, in file order.
-    public func floatValues() -> [Float] { decode(range: 0..<(raw.count / max(1, header.datatype!.byteCount))) }
+    public func floatValues() -> [Float] {
+        if let decoded { return decoded }
+        return decode(range: 0..<(raw.count / max(1, header.datatype!.byteCount)))
+    }
 
     /// One 3-D volume (`frame` counts over dimensions 4 to 7), scaled, as float32.
     public func volume(frame: Int = 0) throws -> Volume {
@@ -69,6 +67,9 @@ public struct NIfTIImage: Sendable {
         }
         let g = geometry
         let n = g.voxelCount
+        if let decoded {
+            return Volume(geometry: g, voxels: decoded.count == n ? decoded : Array(decoded[(frame * n)..<((frame + 1) * n)]))
+        }
         return Volume(geometry: g, voxels: decode(range: (frame * n)..<((frame + 1) * n)))
     }
 
@@ -97,7 +98,7 @@ public struct NIfTIImage: Sendable {
         var out = [Int32](repeating: 0, count: n)
         for i in 0..<n {
             let v = d[i]
-            guard v == v.rounded(), abs(v) <= Double(Int32.max) else {
+            guard v == v.rounded(), v >= Double(Int32.min), v <= Double(Int32.max) else {
                 throw NIfTIError(path, "voxel \(i) holds \(v), not a whole number in the int32 range, so this is not a label map")
             }
             out[i] = Int32(v)
@@ -133,22 +134,15 @@ public struct NIfTIImage: Sendable {
 
     /// Converts voxels `range` to scaled Float32, in parallel over chunks.
     func decode(range: Range<Int>) -> [Float] {
-        let dt = header.datatype!
-        let swapped = header.isByteSwapped
-        let scale = scaling
         let count = range.count
-        var out = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        var out = [Float](hugePagesCount: count) { _ in } // every element is written below
         raw.withUnsafeBytes { src in
             out.withUnsafeMutableBufferPointer { dst in
                 let chunks = max(1, min(64, count / 65536))
                 parallelFor(chunks) { c in
                     let lo = count * c / chunks, hi = count * (c + 1) / chunks
-                    convert(src, dt, swapped, from: range.lowerBound + lo, count: hi - lo,
-                            into: UnsafeMutableBufferPointer(rebasing: dst[lo..<hi]))
-                    if let (s, i) = scale {
-                        let fs = Float(s), fi = Float(i)
-                        for k in lo..<hi { dst[k] = dst[k] * fs + fi }
-                    }
+                    header.convertScaled(src, from: range.lowerBound + lo, count: hi - lo,
+                                         into: UnsafeMutableBufferPointer(rebasing: dst[lo..<hi]))
                 }
             }
         }
@@ -181,6 +175,27 @@ public struct NIfTIImage: Sendable {
         case .float32: return Double(Float(bitPattern: load(src, i, UInt32.self)))
         case .float64: return Double(bitPattern: load(src, i, UInt64.self))
         default: return .nan
+        }
+    }
+}
+
+extension NIfTIHeader {
+    /// The slope and intercept that apply, or nil when the data is used as stored
+    /// (slope 0, NaN or infinite means none, as in nibabel; a non-finite intercept counts as 0).
+    var effectiveScaling: (slope: Double, intercept: Double)? {
+        let s = sclSlope, i = sclInter
+        guard s.isFinite, s != 0 else { return nil }
+        let inter = i.isFinite ? i : 0
+        if s == 1 && inter == 0 { return nil }
+        return (s, inter)
+    }
+
+    /// Converts `count` voxels starting at voxel `from` of the raw data `src` to scaled float32.
+    func convertScaled(_ src: UnsafeRawBufferPointer, from: Int, count: Int, into dst: UnsafeMutableBufferPointer<Float>) {
+        convert(src, datatype!, isByteSwapped, from: from, count: count, into: dst)
+        if let (s, i) = effectiveScaling {
+            let fs = Float(s), fi = Float(i)
+            for k in 0..<count { dst[k] = dst[k] * fs + fi }
         }
     }
 }

@@ -79,7 +79,7 @@ public enum NIfTIReader {
                 head += try FileIO.read(fd, count: 192, path: path)
             }
             let header = try NIfTIHeader.parse(head, path: path)
-            try header.validateForReading(path: path)
+            try header.validateForReading(path: path, singleFile: true)
             let bytes = header.byteCountChecked!
             let offset = Int(header.voxOffset)
             if headerOnly { return NIfTIImage(path: path, header: header, storage: .single, raw: []) }
@@ -108,7 +108,7 @@ public enum NIfTIReader {
         }
         if isNIfTI2(head) { head += try inflater.readExactly(192, what: "NIfTI-2 header") }
         let header = try NIfTIHeader.parse(head, path: path)
-        try header.validateForReading(path: path)
+        try header.validateForReading(path: path, singleFile: true)
         if headerOnly { return NIfTIImage(path: path, header: header, storage: .singleGzip, raw: []) }
         let bytes = header.byteCountChecked!
         let offset = Int(header.voxOffset)
@@ -122,12 +122,8 @@ public enum NIfTIReader {
         }
         try checkLimit(bytes, path: path, limits: limits)
         try inflater.skip(offset - head.count, what: "header extension (vox_offset \(offset))")
-        var raw = [UInt8](unsafeUninitializedCapacity: bytes) { _, n in n = bytes }
-        let n = try raw.withUnsafeMutableBytes { try inflater.read(into: $0) }
-        guard n == bytes else {
-            throw NIfTIError(path, "data is shorter than the header claims: \(n) of \(bytes) bytes present after decompression")
-        }
-        return NIfTIImage(path: path, header: header, storage: .singleGzip, raw: raw)
+        let (raw, floats) = try inflater.readImageData(bytes, header: header)
+        return NIfTIImage(path: path, header: header, storage: .singleGzip, raw: raw, decoded: floats)
     }
 
     // MARK: Header + image pair
@@ -143,12 +139,13 @@ public enum NIfTIReader {
                 if isNIfTI2(head) { head += try inf.readExactly(192, what: "NIfTI-2 header") }
             }
             let header = try NIfTIHeader.parse(head, path: hdrPath)
-            try header.validateForReading(path: hdrPath)
+            try header.validateForReading(path: hdrPath, singleFile: false)
             if headerOnly { return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: []) }
             let bytes = header.byteCountChecked!
             let offset = Int(header.voxOffset)
             let imgBytes = try FileIO.readAll(imgPath)
             var raw: [UInt8]
+            var floats: [Float]? = nil
             if Gzip.isGzip(imgBytes) {
                 guard offset + bytes <= imgBytes.count.multipliedReportingOverflow(by: maxDeflateRatio).partialValue else {
                     throw NIfTIError(imgPath, "data is shorter than the header claims: needs \(bytes) bytes, more than \(imgBytes.count) compressed bytes can hold")
@@ -156,7 +153,7 @@ public enum NIfTIReader {
                 try checkLimit(bytes, path: hdrPath, limits: limits)
                 let inf = try Gzip.Inflater(imgBytes, path: imgPath)
                 try inf.skip(offset, what: "image data (vox_offset \(offset))")
-                raw = try inf.readExactly(bytes, what: "image data")
+                (raw, floats) = try inf.readImageData(bytes, header: header)
             } else {
                 guard offset <= imgBytes.count else {
                     throw NIfTIError(imgPath, "vox_offset \(offset) is past the end of the file (\(imgBytes.count) bytes)")
@@ -167,7 +164,7 @@ public enum NIfTIReader {
                 try checkLimit(bytes, path: hdrPath, limits: limits)
                 raw = Array(imgBytes[offset..<(offset + bytes)])
             }
-            return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: raw)
+            return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: raw, decoded: floats)
         } catch let e as FileError {
             throw NIfTIError(e)
         }

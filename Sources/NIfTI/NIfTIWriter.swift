@@ -71,7 +71,7 @@ public enum NIfTIWriter {
         var w = ByteWriter(count: 352)
         w.i32(348, 0)
         w.bytes[38] = UInt8(ascii: "r")
-        for (i, d) in h.dim.enumerated() { w.i16(Int16(clamping: d), 40 + 2 * i) }
+        for (i, d) in h.dim.enumerated() { w.i16(Int16(d), 40 + 2 * i) } // checked ≤ 32767 by the caller
         w.i16(Int16(intent), 68)
         w.i16(datatype.rawValue, 70)
         w.i16(Int16(h.bitpix), 72)
@@ -96,6 +96,9 @@ public enum NIfTIWriter {
         let lower = path.lowercased()
         guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else {
             throw NIfTIError(path, "output must end in .nii or .nii.gz")
+        }
+        if let big = shape.first(where: { $0 > Int(Int16.max) }) {
+            throw NIfTIError(path, "dimension \(big) is larger than NIfTI-1's limit of 32767 voxels along an axis")
         }
         try checkDestination(path, options: options)
         let head = headerBytes(datatype: datatype, shape: shape, geometry: geometry, intent: intent,

@@ -6,5 +6,6 @@ struct Voxterm: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voxterm",
         abstract: "A terminal workbench for medical volumes (NIfTI).",
-        subcommands: [Info.self, Export.self, Bench.self])
+        subcommands: [View.self, Info.self, Convert.self, Export.self, Register.self, Segment.self, Bench.self],
+        defaultSubcommand: View.self)
 }

@@ -44,6 +44,7 @@ public enum FileIO {
     /// Reads exactly `count` bytes from the current offset (fewer means the file is truncated).
     public static func read(_ fd: Int32, count: Int, path: String) throws -> [UInt8] {
         var out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialised in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buf))
             var done = 0
             while done < count {
                 let r = Glibc.read(fd, buf.baseAddress! + done, count - done)
@@ -96,6 +97,11 @@ public enum FileIO {
 
     /// Atomic write with a producer that writes into the temporary file's descriptor.
     public static func writeAtomically(_ path: String, producer: (Int32, String) throws -> Void) throws {
+        // Renaming over a device, pipe or folder would replace it (e.g. /dev/full as root): refuse.
+        var existing = stat()
+        if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFREG {
+            throw FileError(path: path, reason: "exists and is not a regular file; voxterm only writes regular files")
+        }
         let dir = directoryName(path)
         let base = path.split(separator: "/").last.map(String.init) ?? path
         var template = Array("\(dir)/.\(base).tmp-XXXXXX".utf8CString)

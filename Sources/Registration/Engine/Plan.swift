@@ -1,0 +1,172 @@
+import VolumeCore
+
+/// One resolution level of a stage: shrink factor, smoothing and iteration budget.
+public struct PyramidLevel: Sendable, Equatable, Codable {
+    /// Integer down-sampling factor of the fixed grid (1 = full resolution); singleton axes stay 1.
+    public var shrink: Int
+    /// Gaussian sigma applied to both images before shrinking, in voxels of the full-resolution fixed grid.
+    public var smoothingSigma: Double
+    /// Maximum number of iterations at this level (0 skips the level).
+    public var iterations: Int
+
+    public init(shrink: Int, smoothingSigma: Double, iterations: Int) {
+        self.shrink = shrink; self.smoothingSigma = smoothingSigma; self.iterations = iterations
+    }
+}
+
+/// Stop a level when the value's slope over the last `window` iterations, relative to its mean
+/// magnitude, is above `-threshold` (ANTs' convergence criterion).
+public struct Convergence: Sendable, Equatable, Codable {
+    /// Number of recent values the line is fitted to.
+    public var window: Int
+    /// Relative decrease per iteration below which the level has converged.
+    public var threshold: Double
+
+    public init(window: Int = 10, threshold: Double = 1e-4) { self.window = window; self.threshold = threshold }
+
+    /// True when `values` (most recent last) have stopped decreasing.
+    public func hasConverged(_ values: [Double]) -> Bool {
+        guard window >= 2, values.count >= window else { return false }
+        let w = values.suffix(window)
+        let n = Double(window)
+        let meanX = (n - 1) / 2
+        let meanY = w.reduce(0, +) / n
+        var sxy = 0.0, sxx = 0.0
+        for (i, y) in w.enumerated() {
+            let dx = Double(i) - meanX
+            sxy += dx * (y - meanY); sxx += dx * dx
+        }
+        let slope = sxy / sxx
+        let scale = max(abs(meanY), 1e-12)
+        return slope / scale > -threshold
+    }
+}
+
+/// What a stage optimises.
+public enum StageKind: String, Sendable, Equatable, Codable {
+    /// 12-parameter affine (regular-step gradient descent, steps in mm).
+    case affine
+    /// Diffeomorphic deformable: stationary velocity field, exponentiated by scaling and squaring.
+    case deformable
+}
+
+/// One stage of a plan: a transformation, a metric, a regularisation and its own pyramid levels.
+public struct RegistrationStage: Sendable, Equatable, Codable {
+    public var kind: StageKind
+    public var metric: MetricKind
+    /// LNCC window half-width in voxels of each level.
+    public var lnccRadius: Int
+    /// Coarse to fine.
+    public var levels: [PyramidLevel]
+    /// Step per iteration: for affine the initial step in mm at shrink 1 (scaled by the shrink),
+    /// for deformable the largest update in voxels of the level grid.
+    public var learningRate: Double
+    /// Deformable stages only.
+    public var regularisation: Regularisation
+    public var convergence: Convergence
+
+    public init(kind: StageKind, metric: MetricKind, lnccRadius: Int = 2, levels: [PyramidLevel], learningRate: Double,
+                regularisation: Regularisation = Regularisation(), convergence: Convergence = Convergence()) {
+        self.kind = kind; self.metric = metric; self.lnccRadius = lnccRadius; self.levels = levels
+        self.learningRate = learningRate; self.regularisation = regularisation; self.convergence = convergence
+    }
+
+    /// A readable name, e.g. "affine" or "deformable".
+    public var name: String { kind.rawValue }
+}
+
+/// A registration plan: stages run in order, each refining the previous result.
+public struct RegistrationPlan: Sendable, Equatable, Codable {
+    public var stages: [RegistrationStage]
+    /// Start the affine from the translation aligning the intensity centres of mass.
+    public var alignCentresOfMass: Bool
+    /// Emit a field snapshot every this many deformable iterations (0 = never).
+    public var snapshotInterval: Int
+
+    public init(stages: [RegistrationStage], alignCentresOfMass: Bool = true, snapshotInterval: Int = 0) {
+        self.stages = stages; self.alignCentresOfMass = alignCentresOfMass; self.snapshotInterval = snapshotInterval
+    }
+
+    /// Speed/accuracy trade-offs.
+    public enum Preset: String, Sendable, CaseIterable {
+        case fast, `default`, accurate
+    }
+
+    /// Which stages a plan has.
+    public enum Mode: String, Sendable, CaseIterable {
+        case affine, deformable, both
+    }
+
+    /// The preset's affine stage.
+    public static func affineStage(_ preset: Preset) -> RegistrationStage {
+        let levels: [PyramidLevel]
+        switch preset {
+        case .fast: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 60), .init(shrink: 2, smoothingSigma: 1, iterations: 30)]
+        case .default: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 100), .init(shrink: 2, smoothingSigma: 1, iterations: 50)]
+        case .accurate: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 150), .init(shrink: 2, smoothingSigma: 1, iterations: 80),
+                                  .init(shrink: 1, smoothingSigma: 0, iterations: 30)]
+        }
+        return RegistrationStage(kind: .affine, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 1.0,
+                                 convergence: Convergence(window: 10, threshold: 1e-5))
+    }
+
+    /// The preset's deformable stage.
+    public static func deformableStage(_ preset: Preset) -> RegistrationStage {
+        let levels: [PyramidLevel]
+        switch preset {
+        case .fast: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 40), .init(shrink: 2, smoothingSigma: 1, iterations: 20)]
+        case .default: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 60), .init(shrink: 2, smoothingSigma: 1, iterations: 40),
+                                 .init(shrink: 1, smoothingSigma: 0, iterations: 15)]
+        case .accurate: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 100), .init(shrink: 2, smoothingSigma: 1, iterations: 70),
+                                  .init(shrink: 1, smoothingSigma: 0, iterations: 40)]
+        }
+        return RegistrationStage(kind: .deformable, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 0.25,
+                                 regularisation: Regularisation(updateSigma: 2, fieldSigma: 0.75),
+                                 convergence: Convergence(window: 10, threshold: 1e-5))
+    }
+
+    /// The plan of a mode and preset.
+    public static func preset(_ preset: Preset, mode: Mode = .both) -> RegistrationPlan {
+        switch mode {
+        case .affine: return RegistrationPlan(stages: [affineStage(preset)])
+        case .deformable: return RegistrationPlan(stages: [deformableStage(preset)])
+        case .both: return RegistrationPlan(stages: [affineStage(preset), deformableStage(preset)])
+        }
+    }
+}
+
+extension PyramidLevel {
+    /// Builds levels from ANTs-style `x`-separated lists ("4x2x1", "100x50x25", "2x1x0"); all lists
+    /// must have the same length. Returns nil with a reason on malformed input.
+    public static func parse(shrink: String, iterations: String, smoothing: String?) -> Result<[PyramidLevel], LevelParseError> {
+        func ints(_ s: String, _ what: String) -> Result<[Int], LevelParseError> {
+            let parts = s.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+                return .failure(LevelParseError("\(what) '\(s)' must be non-negative integers separated by x, e.g. 4x2x1"))
+            }
+            return .success(parts.map { $0! })
+        }
+        guard case .success(let f) = ints(shrink, "--levels") else { return .failure(LevelParseError("--levels '\(shrink)' must be positive integers separated by x, e.g. 4x2x1")) }
+        guard f.allSatisfy({ $0 >= 1 }) else { return .failure(LevelParseError("--levels '\(shrink)': shrink factors must be at least 1")) }
+        let its: [Int]
+        switch ints(iterations, "--iterations") { case .success(let v): its = v; case .failure(let e): return .failure(e) }
+        var sig: [Double] = f.map { Double($0 - 1) / 2 }
+        if let smoothing {
+            let parts = smoothing.split(separator: "x", omittingEmptySubsequences: false).map { Double($0) }
+            guard parts.allSatisfy({ $0 != nil && $0! >= 0 && $0!.isFinite }) else {
+                return .failure(LevelParseError("--smoothing '\(smoothing)' must be non-negative numbers (voxels) separated by x, e.g. 2x1x0"))
+            }
+            sig = parts.map { $0! }
+        }
+        guard its.count == f.count, sig.count == f.count else {
+            return .failure(LevelParseError("--levels, --iterations and --smoothing must list the same number of levels (\(f.count), \(its.count), \(sig.count))"))
+        }
+        return .success((0..<f.count).map { PyramidLevel(shrink: f[$0], smoothingSigma: sig[$0], iterations: its[$0]) })
+    }
+}
+
+/// Why a level list could not be parsed.
+public struct LevelParseError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ d: String) { description = d }
+}

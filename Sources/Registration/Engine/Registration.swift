@@ -1,0 +1,251 @@
+import VolumeCore
+
+/// Timing and outcome of one stage.
+public struct StageReport: Sendable, Equatable {
+    public var name: String
+    /// Wall-clock seconds.
+    public var seconds: Double
+    /// Iterations run per level (coarse first).
+    public var iterations: [Int]
+    /// Objective value at the last iteration of each level.
+    public var finalValues: [Double]
+}
+
+/// The outcome of a registration. The fixed→moving map is `x ↦ affine(x + field(x))` (world mm,
+/// RAS+); the inverse is `y ↦ z + inverseField(z)` with `z = affine⁻¹(y)`.
+public struct RegistrationResult: Sendable {
+    /// Fixed world → moving world, applied after the displacement (ANTs' order: warp, then affine).
+    public var affine: AffineTransform
+    /// Forward displacement `u` on the fixed grid (RAS mm): `exp(v)`.
+    public var field: VectorField
+    /// Inverse displacement on the fixed grid: `exp(-v)`, so `x + u(x) + w(x + u(x)) ≈ x`.
+    public var inverseField: VectorField
+    /// Stationary velocity `v` on the fixed grid (zero without a deformable stage).
+    public var velocity: VectorField
+    /// Per stage, in order.
+    public var stages: [StageReport]
+
+    public init(affine: AffineTransform, field: VectorField, inverseField: VectorField, velocity: VectorField,
+                stages: [StageReport]) {
+        self.affine = affine; self.field = field; self.inverseField = inverseField; self.velocity = velocity
+        self.stages = stages
+    }
+}
+
+/// The registration engine: runs a plan's stages on a fixed and a moving volume.
+public enum Registration {
+    /// Registers `moving` to `fixed` (both in world space, any grids and orientations) by `plan`.
+    /// Calls `observer` with progress events on the calling thread; checks `token` every iteration
+    /// and throws `RegistrationError.cancelled` when it is set. Deterministic for given inputs and
+    /// plan (parallel sums are added in a fixed order, whatever the thread count).
+    public static func register(fixed: Volume, moving: Volume, plan: RegistrationPlan,
+                                token: CancellationToken = CancellationToken(),
+                                observer: (RegistrationEvent) -> Void = { _ in }) throws -> RegistrationResult {
+        try withoutActuallyEscaping(observer) { observer in
+            try run(fixed: fixed, moving: moving, plan: plan, token: token, observer: observer)
+        }
+    }
+
+    static func run(fixed: Volume, moving: Volume, plan: RegistrationPlan, token: CancellationToken,
+                    observer: @escaping (RegistrationEvent) -> Void) throws -> RegistrationResult {
+        try validate(fixed, role: "fixed")
+        try validate(moving, role: "moving")
+        if fixed.geometry.isSingleSlice != moving.geometry.isSingleSlice {
+            throw RegistrationError.incompatible("fixed image is \(fixed.geometry.isSingleSlice ? "2-D" : "3-D") (\(sizeText(fixed.size))) but moving image is \(moving.geometry.isSingleSlice ? "2-D" : "3-D") (\(sizeText(moving.size))); register 2-D with 2-D or 3-D with 3-D")
+        }
+        for stage in plan.stages {
+            if stage.levels.isEmpty { throw RegistrationError.invalidPlan("stage \(stage.name) has no levels") }
+            if stage.levels.contains(where: { $0.shrink < 1 || $0.iterations < 0 || !($0.smoothingSigma >= 0) }) {
+                throw RegistrationError.invalidPlan("stage \(stage.name): shrink factors must be ≥ 1, iterations and smoothing ≥ 0")
+            }
+        }
+        let pyramid = Pyramid(fixed: Pyramid.normalised(fixed), moving: Pyramid.normalised(moving))
+        let start = monotonicSeconds()
+        let fg = fixed.geometry
+        var affine = AffineWarp(centre: fg.centre)
+        if plan.alignCentresOfMass {
+            let shift = centreOfMass(pyramid.moving) - centreOfMass(pyramid.fixed)
+            affine.parameters[0] = shift.x; affine.parameters[1] = shift.y; affine.parameters[2] = shift.z
+        }
+        var velocity: (VolumeGeometry, FloatBuffer)?
+        var reports: [StageReport] = []
+        for (si, stage) in plan.stages.enumerated() {
+            let t0 = monotonicSeconds()
+            var iterations: [Int] = [], finals: [Double] = []
+            for (li, level) in stage.levels.enumerated() {
+                var ctx = LevelContext(stage: si, stageName: stage.name, level: li, levelCount: stage.levels.count,
+                                       shrink: level.shrink, start: start, token: token, observer: observer,
+                                       snapshotInterval: plan.snapshotInterval)
+                let values: [Double]
+                switch stage.kind {
+                case .affine:
+                    values = try runAffineLevel(stage, level, pyramid, &affine, &ctx)
+                case .deformable:
+                    values = try runDeformableLevel(stage, level, pyramid, affine.transform, &velocity, &ctx)
+                }
+                iterations.append(values.count)
+                finals.append(values.last ?? .nan)
+            }
+            let secs = monotonicSeconds() - t0
+            reports.append(StageReport(name: stage.name, seconds: secs, iterations: iterations, finalValues: finals))
+            observer(.stageFinished(stage: si, name: stage.name, seconds: secs))
+        }
+        // Final fields on the full-resolution fixed grid.
+        let n3 = 3 * fg.voxelCount
+        let v = FloatBuffer(count: n3)
+        if let (g, buf) = velocity {
+            if g == fg { v.pointer.update(from: buf.pointer, count: n3) } else {
+                FieldOps.resample(buf.pointer, from: g, to: fg, into: v.pointer)
+            }
+        }
+        let u = FloatBuffer(count: n3), w = FloatBuffer(count: n3), scratch = FloatBuffer(count: n3)
+        if velocity != nil {
+            VelocityField.exponential(v.pointer, sign: 1, grid: fg, into: u.pointer, scratch: scratch.pointer)
+            VelocityField.exponential(v.pointer, sign: -1, grid: fg, into: w.pointer, scratch: scratch.pointer)
+        }
+        return RegistrationResult(affine: affine.transform, field: VectorField(geometry: fg, data: u.array),
+                                  inverseField: VectorField(geometry: fg, data: w.array),
+                                  velocity: VectorField(geometry: fg, data: v.array), stages: reports)
+    }
+
+    static func sizeText(_ s: SIMD3<Int>) -> String { "\(s.x)x\(s.y)x\(s.z)" }
+
+    /// Rejects non-finite voxels and constant images.
+    static func validate(_ v: Volume, role: String) throws {
+        var bad = 0
+        var lo = Float.infinity, hi = -Float.infinity
+        for x in v.voxels {
+            if x.isFinite { lo = min(lo, x); hi = max(hi, x) } else { bad += 1 }
+        }
+        if bad > 0 {
+            throw RegistrationError.unusableImage(role: role, reason: "has \(bad) NaN or infinite voxel\(bad == 1 ? "" : "s"); replace them (e.g. by 0) before registering")
+        }
+        if !(hi > lo) {
+            throw RegistrationError.unusableImage(role: role, reason: "is constant (every voxel is \(lo)); there is nothing to align")
+        }
+    }
+
+    /// Intensity-weighted centre of mass in world mm (intensities already in [0, 1]).
+    static func centreOfMass(_ v: Volume) -> SIMD3<Double> {
+        var sum = SIMD3<Double>.zero, mass = 0.0
+        let g = v.geometry
+        for k in 0..<g.size.z { for j in 0..<g.size.y { for i in 0..<g.size.x {
+            let m = Double(v.voxels[g.index(i, j, k)])
+            if m > 0 { sum += m * SIMD3(Double(i), Double(j), Double(k)); mass += m }
+        } } }
+        return g.world(ofVoxel: mass > 0 ? sum / mass : SIMD3<Double>(g.size &- 1) / 2)
+    }
+
+    /// What a level loop reports to, and how it is stopped.
+    struct LevelContext {
+        var stage: Int, stageName: String, level: Int, levelCount: Int, shrink: Int
+        var start: Double
+        var token: CancellationToken
+        var observer: (RegistrationEvent) -> Void
+        var snapshotInterval: Int
+
+        func progress(_ it: Int, _ value: Double) -> RegistrationProgress {
+            RegistrationProgress(stage: stage, stageName: stageName, level: level, levelCount: levelCount, shrink: shrink,
+                                 iteration: it, value: value, elapsed: monotonicSeconds() - start)
+        }
+
+        func checkCancelled() throws { if token.isCancelled { throw RegistrationError.cancelled } }
+    }
+
+    /// Regular-step gradient descent on the 12 affine parameters, with the linear part scaled by
+    /// the grid's RMS radius so every parameter step is in mm; the step halves when the gradient
+    /// turns back.
+    static func runAffineLevel(_ stage: RegistrationStage, _ level: PyramidLevel, _ pyramid: Pyramid,
+                               _ affine: inout AffineWarp, _ ctx: inout LevelContext) throws -> [Double] {
+        guard level.iterations > 0 else { return [] }
+        let (grid, fixedBuf) = pyramid.fixedLevel(level)
+        let moving = pyramid.movingLevel(level)
+        let n = grid.voxelCount
+        let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
+                                       radius: stage.lnccRadius)
+        let warped = FloatBuffer(count: n), dvalue = FloatBuffer(count: n), mg = FloatBuffer(count: 3 * n)
+        let ext = SIMD3<Double>(fixedExtent(grid))
+        let radius = max(((ext * ext).sum() / 12).squareRoot(), 1)
+        var step = stage.learningRate * Double(level.shrink)
+        let minStep = 1e-3
+        var previous: [Double]? = nil
+        var values: [Double] = []
+        for it in 1...level.iterations {
+            try ctx.checkCancelled()
+            affine.warp(moving, onto: grid, into: warped.pointer, movingGradient: mg.pointer)
+            let value = metric.evaluate(warped: warped.pointer, gradient: dvalue.pointer)
+            values.append(value)
+            ctx.observer(.iteration(ctx.progress(it, value)))
+            var g = affine.gradient(dValue: dvalue.pointer, movingGradient: mg.pointer, grid: grid)
+            for p in 3..<12 { g[p] /= radius }
+            let norm = g.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0, norm.isFinite else { break }
+            if let prev = previous, zip(prev, g).reduce(0, { $0 + $1.0 * $1.1 }) < 0 { step *= 0.5 }
+            if step < minStep { break }
+            for p in 0..<3 { affine.parameters[p] -= step * g[p] / norm }
+            for p in 3..<12 { affine.parameters[p] -= step * g[p] / norm / radius }
+            previous = g
+            if stage.convergence.hasConverged(values) { break }
+        }
+        return values
+    }
+
+    /// Physical extent (mm) of a grid along each voxel axis.
+    static func fixedExtent(_ g: VolumeGeometry) -> SIMD3<Double> {
+        SIMD3<Double>(g.size) * g.spacing
+    }
+
+    /// Greedy diffeomorphic descent on a stationary velocity field: per iteration `u = exp(v)`, the
+    /// similarity gradient with respect to `u` (plus the diffusion penalty's), smoothed ("fluid"),
+    /// scaled so its largest vector is `learningRate` voxels, added to `v`, which is smoothed
+    /// ("elastic").
+    static func runDeformableLevel(_ stage: RegistrationStage, _ level: PyramidLevel, _ pyramid: Pyramid,
+                                   _ affine: AffineTransform, _ velocity: inout (VolumeGeometry, FloatBuffer)?,
+                                   _ ctx: inout LevelContext) throws -> [Double] {
+        let (grid, fixedBuf) = pyramid.fixedLevel(level)
+        let n = grid.voxelCount
+        let v = FloatBuffer(count: 3 * n)
+        if let (g, buf) = velocity {
+            FieldOps.resample(buf.pointer, from: g, to: grid, into: v.pointer)
+        }
+        velocity = (grid, v)
+        guard level.iterations > 0 else { return [] }
+        let moving = pyramid.movingLevel(level)
+        let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
+                                       radius: stage.lnccRadius)
+        let warp = DisplacementWarp(grid: grid, affine: affine)
+        let u = FloatBuffer(count: 3 * n), scratch3 = FloatBuffer(count: 3 * n), grad = FloatBuffer(count: 3 * n)
+        let warped = FloatBuffer(count: n), dvalue = FloatBuffer(count: n), mg = FloatBuffer(count: 3 * n)
+        let scratch = FloatBuffer(count: n)
+        let reg = stage.regularisation
+        let inv = grid.affine.inverse ?? .identity
+        var values: [Double] = []
+        for it in 1...level.iterations {
+            try ctx.checkCancelled()
+            VelocityField.exponential(v.pointer, grid: grid, into: u.pointer, scratch: scratch3.pointer)
+            warp.warp(moving, field: u.pointer, into: warped.pointer, movingGradient: mg.pointer)
+            var value = metric.evaluate(warped: warped.pointer, gradient: dvalue.pointer)
+            warp.gradient(dValue: dvalue.pointer, movingGradient: mg.pointer, into: grad.pointer)
+            if reg.diffusionWeight > 0 {
+                value += reg.diffusionWeight * DiffusionPenalty.evaluate(u.pointer, grid: grid, weight: reg.diffusionWeight,
+                                                                         addGradientTo: grad.pointer)
+            }
+            values.append(value)
+            let progress = ctx.progress(it, value)
+            ctx.observer(.iteration(progress))
+            if ctx.snapshotInterval > 0 && it % ctx.snapshotInterval == 0 {
+                ctx.observer(.snapshot(progress, VectorField(geometry: grid, data: u.array)))
+            }
+            FieldOps.smooth(grad.pointer, grid: grid, sigma: reg.updateSigma, scratch: scratch.pointer)
+            let maxNorm = FieldOps.maxVoxelNorm(grad.pointer, grid: grid)
+            guard maxNorm > 0, maxNorm.isFinite else { break }
+            let scale = Float(-stage.learningRate / maxNorm)
+            let vp = v.pointer, gp = grad.pointer
+            parallelChunks(3 * n) { lo, hi in for i in lo..<hi { vp[i] += scale * gp[i] } }
+            FieldOps.smooth(v.pointer, grid: grid, sigma: reg.fieldSigma, scratch: scratch.pointer)
+            _ = inv
+            if stage.convergence.hasConverged(values) { break }
+        }
+        return values
+    }
+}

@@ -1,0 +1,159 @@
+import VolumeCore
+
+extension RegistrationResult {
+    /// The fixed grid the fields live on.
+    public var fixedGeometry: VolumeGeometry { field.geometry }
+
+    /// Moving world position (mm) of every fixed voxel, as continuous voxel indices of `target`,
+    /// passed to `body(n, q)`.
+    func forEachMappedVoxel(into target: VolumeGeometry, _ body: (Int, SIMD3<Double>) -> Void) {
+        let g = fixedGeometry, n = g.voxelCount
+        let toVoxel = (target.affine.inverse ?? .identity).composed(after: affine)
+        field.data.withUnsafeBufferPointer { u in
+            forEachVoxel(of: g) { i, p in
+                let x = p + SIMD3(Double(u[i]), Double(u[n + i]), Double(u[2 * n + i]))
+                body(i, toVoxel.apply(x))
+            }
+        }
+    }
+
+    /// `moving` resampled onto the fixed grid through the registration (trilinear, 0 outside).
+    public func warp(_ moving: Volume) -> Volume {
+        var out = [Float](repeating: 0, count: fixedGeometry.voxelCount)
+        moving.voxels.withUnsafeBufferPointer { m in
+            out.withUnsafeMutableBufferPointer { o in
+                forEachMappedVoxel(into: moving.geometry) { i, q in o[i] = Volume.sampleLinear(m, moving.size, q) }
+            }
+        }
+        return Volume(geometry: fixedGeometry, voxels: out)
+    }
+
+    /// Moving labels carried onto the fixed grid (nearest neighbour, 0 outside).
+    public func warp(_ labels: LabelVolume) -> LabelVolume {
+        var out = [Int32](repeating: 0, count: fixedGeometry.voxelCount)
+        let s = labels.geometry.size
+        labels.labels.withUnsafeBufferPointer { l in
+            out.withUnsafeMutableBufferPointer { o in
+                forEachMappedVoxel(into: labels.geometry) { i, q in
+                    let v = SIMD3<Int>(Int(q.x.rounded()), Int(q.y.rounded()), Int(q.z.rounded()))
+                    if v.x >= 0, v.y >= 0, v.z >= 0, v.x < s.x, v.y < s.y, v.z < s.z {
+                        o[i] = l[v.x + s.x * (v.y + s.y * v.z)]
+                    }
+                }
+            }
+        }
+        return LabelVolume(geometry: fixedGeometry, labels: out)
+    }
+
+    /// Fixed-space labels carried back onto a moving grid through the inverse (nearest neighbour):
+    /// moving point `y ↦ z + w(z)`, `z = affine⁻¹(y)`.
+    public func warpBack(_ labels: LabelVolume, onto target: VolumeGeometry) -> LabelVolume {
+        let g = fixedGeometry, n = g.voxelCount
+        let inv = affine.inverse ?? .identity
+        let toFixedVoxel = (g.affine.inverse ?? .identity).composed(after: inv)
+        let fixedWorldToLabel = labels.geometry.affine.inverse ?? .identity
+        let gInv = g.affine.inverse ?? .identity
+        var out = [Int32](repeating: 0, count: target.voxelCount)
+        let s = labels.geometry.size
+        inverseField.data.withUnsafeBufferPointer { w in
+            labels.labels.withUnsafeBufferPointer { l in
+                out.withUnsafeMutableBufferPointer { o in
+                    forEachVoxel(of: target) { i, y in
+                        let zv = toFixedVoxel.apply(y)
+                        let d = Trilinear.sampleVector(w.baseAddress!, stride: n, g.size, zv)
+                        let x = g.affine.apply(zv) + d.double
+                        _ = gInv
+                        let q = fixedWorldToLabel.apply(x)
+                        let v = SIMD3<Int>(Int(q.x.rounded()), Int(q.y.rounded()), Int(q.z.rounded()))
+                        if v.x >= 0, v.y >= 0, v.z >= 0, v.x < s.x, v.y < s.y, v.z < s.z {
+                            o[i] = l[v.x + s.x * (v.y + s.y * v.z)]
+                        }
+                    }
+                }
+            }
+        }
+        return LabelVolume(geometry: target, labels: out)
+    }
+
+    /// The complete fixed→moving displacement `A(x + u(x)) - x` on the fixed grid (RAS mm).
+    public var totalDisplacement: VectorField {
+        let g = fixedGeometry, n = g.voxelCount
+        var out = [Float](repeating: 0, count: 3 * n)
+        field.data.withUnsafeBufferPointer { u in
+            out.withUnsafeMutableBufferPointer { o in
+                forEachVoxel(of: g) { i, p in
+                    let y = affine.apply(p + SIMD3(Double(u[i]), Double(u[n + i]), Double(u[2 * n + i]))) - p
+                    o[i] = Float(y.x); o[n + i] = Float(y.y); o[2 * n + i] = Float(y.z)
+                }
+            }
+        }
+        return VectorField(geometry: g, data: out)
+    }
+
+    /// Determinant of the Jacobian of the complete fixed→moving map: `det(A) · det(I + ∇u)`.
+    public var jacobian: Volume {
+        var j = jacobianDeterminant(of: field)
+        let d = Float(affine.determinant)
+        for i in j.voxels.indices { j.voxels[i] *= d }
+        return j
+    }
+
+    /// Inverse consistency: `|u(x) + w(x + u(x))|` in mm per fixed voxel (mean and maximum),
+    /// optionally only where `mask` is non-zero.
+    public func inverseConsistency(mask: LabelVolume? = nil) -> (mean: Double, max: Double) {
+        let g = fixedGeometry, n = g.voxelCount
+        let inv = g.affine.inverse ?? .identity
+        var err = [Float](repeating: 0, count: n)
+        field.data.withUnsafeBufferPointer { u in
+            inverseField.data.withUnsafeBufferPointer { w in
+                err.withUnsafeMutableBufferPointer { e in
+                    forEachVoxel(of: g) { i, p in
+                        let d = SIMD3(u[i], u[n + i], u[2 * n + i])
+                        let q = inv.apply(p + d.double)
+                        let b = Trilinear.sampleVector(w.baseAddress!, stride: n, g.size, q)
+                        let r = d + b
+                        e[i] = (r * r).sum().squareRoot()
+                    }
+                }
+            }
+        }
+        var sum = 0.0, mx = 0.0, count = 0
+        for i in 0..<n where mask == nil || mask!.labels[i] != 0 {
+            sum += Double(err[i]); mx = max(mx, Double(err[i])); count += 1
+        }
+        return (count > 0 ? sum / Double(count) : 0, mx)
+    }
+
+    /// The affine as an ITK transform file (`#Insight Transform File V1.0`,
+    /// `AffineTransform_double_3_3`): ITK maps fixed-space LPS points to moving-space LPS points,
+    /// `y = M x + T` with `M = P A P`, `T = P t`, `P = diag(-1, -1, 1)`, centre 0.
+    public var itkAffineText: String {
+        let a = affine
+        let p: [Double] = [-1, -1, 1]
+        var params: [Double] = []
+        for r in 0..<3 { for c in 0..<3 { params.append(p[r] * a[r, c] * p[c]) } }
+        for r in 0..<3 { params.append(p[r] * a[r, 3]) }
+        return "#Insight Transform File V1.0\n#Transform 0\nTransform: AffineTransform_double_3_3\n"
+            + "Parameters: " + params.map { "\($0)" }.joined(separator: " ") + "\nFixedParameters: 0 0 0\n"
+    }
+
+    /// The affine as text: the 4x4 fixed-world → moving-world matrix (RAS mm), one row a line.
+    public var affineText: String {
+        "# voxterm affine: fixed world (RAS mm) -> moving world (RAS mm), applied after field.nii.gz\n"
+            + affine.matrix4x4.map { $0.map { "\($0)" }.joined(separator: " ") }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension Registration {
+    /// Similarity of `warped` to `fixed` on the fixed grid by `metric`, after the same intensity
+    /// rescaling the engine uses (lower is better; NCC/LNCC values are negated correlations).
+    public static func similarity(fixed: Volume, warped: Volume, metric: MetricKind, lnccRadius: Int = 2) -> Double {
+        let f = Pyramid.normalised(fixed)
+        // Rescale the warped image with the percentiles of its own non-empty content.
+        let w = warped.voxels.contains(where: { $0 != warped.voxels[0] }) ? Pyramid.normalised(warped) : warped
+        return f.voxels.withUnsafeBufferPointer { fb in
+            let m = metric.make(fixed: fb, size: fixed.size, radius: lnccRadius)
+            return w.voxels.withUnsafeBufferPointer { m.evaluate(warped: $0.baseAddress!, gradient: nil) }
+        }
+    }
+}

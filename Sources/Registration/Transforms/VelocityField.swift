@@ -1,0 +1,103 @@
+import VolumeCore
+
+/// A stationary velocity field `v` on a grid (world mm, RAS+, component-major). Its exponential
+/// `exp(v)`, computed by scaling and squaring, is a diffeomorphism `x ↦ x + u(x)`; the inverse is
+/// `exp(-v)` on the same grid, so forward and inverse come out together.
+public enum VelocityField {
+    /// Number of squarings so that the first step `v / 2^K` moves at most `maxStepVoxels` voxels.
+    public static func squaringSteps(_ v: UnsafePointer<Float>, grid: VolumeGeometry, maxStepVoxels: Double = 0.5) -> Int {
+        let maxNorm = FieldOps.maxVoxelNorm(v, grid: grid)
+        guard maxNorm > maxStepVoxels else { return 1 }
+        return min(16, max(1, Int(Foundation_log2(maxNorm / maxStepVoxels).rounded(.up))))
+    }
+
+    /// Writes `exp(sign · v)` into `u` using `steps` squarings (nil: chosen by `squaringSteps`).
+    /// `scratch` holds 3 × voxels values. Outside the grid the field is extended by its border value.
+    public static func exponential(_ v: UnsafePointer<Float>, sign: Float = 1, grid: VolumeGeometry, steps: Int? = nil,
+                                   into u: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let n3 = 3 * grid.voxelCount
+        let k = steps ?? squaringSteps(v, grid: grid)
+        let scale = sign / Float(1 << k)
+        parallelChunks(n3) { lo, hi in for i in lo..<hi { u[i] = v[i] * scale } }
+        var cur = u, next = scratch
+        for _ in 0..<k {
+            FieldOps.selfCompose(cur, grid: grid, into: next)
+            swap(&cur, &next)
+        }
+        if cur != u { u.update(from: cur, count: n3) }
+    }
+}
+
+/// Operations on displacement fields stored as 3 × voxels floats (world mm, component-major).
+public enum FieldOps {
+    /// Largest vector length in voxel units (through the inverse of the grid's linear part).
+    public static func maxVoxelNorm(_ v: UnsafePointer<Float>, grid: VolumeGeometry) -> Double {
+        let n = grid.voxelCount
+        let inv = grid.affine.inverse ?? .identity
+        let chunks = (n + reductionChunk - 1) / reductionChunk
+        var partial = [Double](repeating: 0, count: chunks)
+        partial.withUnsafeMutableBufferPointer { out in
+            parallelFor(chunks) { c in
+                var m = 0.0
+                for i in (c * reductionChunk)..<min(n, (c + 1) * reductionChunk) {
+                    let q = inv.applyLinear(SIMD3(Double(v[i]), Double(v[n + i]), Double(v[2 * n + i])))
+                    m = max(m, (q * q).sum())
+                }
+                out[c] = m
+            }
+        }
+        return (partial.max() ?? 0).squareRoot()
+    }
+
+    /// `out(x) = u(x) + u(x + u(x))`, i.e. the displacement of `φ∘φ` for `φ = id + u`.
+    public static func selfCompose(_ u: UnsafePointer<Float>, grid: VolumeGeometry, into out: UnsafeMutablePointer<Float>) {
+        compose(outer: u, inner: u, grid: grid, into: out)
+    }
+
+    /// Displacement of `(id + outer) ∘ (id + inner)`: `out(x) = inner(x) + outer(x + inner(x))`.
+    public static func compose(outer: UnsafePointer<Float>, inner: UnsafePointer<Float>, grid: VolumeGeometry,
+                               into out: UnsafeMutablePointer<Float>) {
+        let n = grid.voxelCount, s = grid.size
+        let inv = grid.affine.inverse ?? .identity
+        parallelFor(s.y * s.z) { row in
+            let j = row % s.y, k = row / s.y
+            for i in 0..<s.x {
+                let idx = row * s.x + i
+                let d = SIMD3(inner[idx], inner[n + idx], inner[2 * n + idx])
+                let q = SIMD3(Double(i), Double(j), Double(k)) + inv.applyLinear(d.double)
+                let o = Trilinear.sampleVector(outer, stride: n, s, q)
+                out[idx] = d.x + o.x; out[n + idx] = d.y + o.y; out[2 * n + idx] = d.z + o.z
+            }
+        }
+    }
+
+    /// Resamples a field from grid `from` onto grid `to` through world space (trilinear, border
+    /// values extended); vectors are world mm, so values are kept as they are.
+    public static func resample(_ src: UnsafePointer<Float>, from: VolumeGeometry, to: VolumeGeometry,
+                                into dst: UnsafeMutablePointer<Float>) {
+        let n = to.voxelCount, m = from.voxelCount
+        let map = (from.affine.inverse ?? .identity)
+        forEachVoxel(of: to) { i, p in
+            let v = Trilinear.sampleVector(src, stride: m, from.size, map.apply(p))
+            dst[i] = v.x; dst[n + i] = v.y; dst[2 * n + i] = v.z
+        }
+    }
+
+    /// Gaussian smoothing of each component, sigma in voxels of `grid` (0 = none).
+    public static func smooth(_ u: UnsafeMutablePointer<Float>, grid: VolumeGeometry, sigma: Double,
+                              scratch: UnsafeMutablePointer<Float>) {
+        guard sigma > 0.01 else { return }
+        let n = grid.voxelCount
+        for c in 0..<3 {
+            Filters.gaussian(u + c * n, size: grid.size, sigma: SIMD3(repeating: sigma), scratch: scratch)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func Foundation_log2(_ x: Double) -> Double { Glibc.log2(x) }
+#else
+import Darwin
+@inline(__always) func Foundation_log2(_ x: Double) -> Double { Darwin.log2(x) }
+#endif

@@ -1,0 +1,71 @@
+import SliceRendering
+import Terminal
+
+/// A screen direction, for crosshair moves and panning.
+public enum ScreenDirection: String, Sendable, CaseIterable {
+    case left, right, up, down
+}
+
+/// Everything the user can do, as values (htop's action model): keys and mouse map to actions,
+/// `reduce` applies them to the state.
+public enum Action: Equatable, Sendable {
+    /// Moves the crosshair one voxel on screen in the active view.
+    case moveCursor(ScreenDirection)
+    /// Changes the active view's slice by `delta` (positive = PgUp/`]`).
+    case changeSlice(Int)
+    /// Shows `plane` (single layout) or makes it the active pane (ortho layout).
+    case selectPlane(SlicePlane)
+    /// Switches between single and three-view layouts.
+    case toggleLayout
+    case zoomIn, zoomOut, resetZoom
+    /// Moves the view (when zoomed) by a quarter of the pane.
+    case pan(ScreenDirection)
+    /// Multiplies the window width by `factor` around its centre.
+    case scaleWindowWidth(Double)
+    /// Moves the window centre by `fraction` of its width.
+    case shiftWindowLevel(Double)
+    /// Restores the automatic (percentile) window.
+    case autoWindow
+    case cycleColorMap
+    case toggleConvention
+    case toggleOverlay
+    /// Adds `delta` to the label opacity (clamped to 0.1...1).
+    case changeOpacity(Double)
+    case toggleOutline
+    case toggleLabelPanel
+    /// Moves the label panel selection by `delta` rows.
+    case moveLabelSelection(Int)
+    /// Shows or hides the selected label.
+    case toggleSelectedLabel
+    /// Shows every label again.
+    case showAllLabels
+    /// Moves the crosshair to the selected label's centre of mass.
+    case goToSelectedLabel
+    /// Cycles the field display: arrows, magnitude, Jacobian, grid, off.
+    case cycleFieldMode
+    /// Cycles side by side, checkerboard, difference, flicker.
+    case cycleCompareMode
+    /// Timer tick: flicker mode alternates the images.
+    case tick
+    /// Moves the crosshair to the centre of the volume.
+    case centreCursor
+    /// Sets the crosshair from a click at a terminal cell.
+    case click(column: Int, row: Int)
+    /// Scrolls slices of the pane under a terminal cell.
+    case scroll(column: Int, row: Int, delta: Int)
+    /// Writes the active view to a PNG file.
+    case export
+    case showHelp, closeHelp
+    /// Shows a message in the status bar.
+    case showMessage(String)
+    case resize(TerminalSize)
+    case quit
+}
+
+/// Work the reducer asks the run loop to do outside the pure state update.
+public enum Effect: Equatable, Sendable {
+    /// Render the active view through the PNG export path and report where it went.
+    case exportPNG
+    /// Stop the loop and restore the terminal.
+    case quit
+}

@@ -1,0 +1,127 @@
+import Foundation
+import VoxtermModel
+import SliceRendering
+
+/// The volumes a workbench session shows, loaded once and put on the image's grid.
+public struct WorkbenchDocument: Sendable {
+    /// Path of the anatomical image (as given).
+    public var imagePath: String
+    /// The anatomical image.
+    public var image: Volume
+    /// Label map on the image grid, if any.
+    public var labels: LabelVolume?
+    /// Path of the label map (as given).
+    public var labelsPath: String?
+    /// Names and colours of labels (the built-in palette when no table was found).
+    public var labelTable: LabelTable
+    /// Where the label names came from, or nil for the built-in palette.
+    public var labelTablePath: String?
+    /// Non-zero labels present in `labels`, ascending.
+    public var presentLabels: [Int32]
+    /// Reference labels on the image grid (prediction-vs-truth display), if any.
+    public var truth: LabelVolume?
+    /// Displacement field on the image grid (RAS+ mm), if any.
+    public var field: VectorField?
+    /// Second image for registration QA, resampled onto the image grid when needed.
+    public var compare: Volume?
+    /// Path of the second image (as given).
+    public var comparePath: String?
+    /// Human-readable notes from loading (e.g. "labels resampled onto the image grid").
+    public var notes: [String]
+
+    /// Wraps volumes already in memory; others are resampled onto `image`'s grid.
+    public init(imagePath: String, image: Volume, labels: LabelVolume? = nil, labelsPath: String? = nil,
+                labelTable: LabelTable = .palette, labelTablePath: String? = nil, truth: LabelVolume? = nil,
+                field: VectorField? = nil, compare: Volume? = nil, comparePath: String? = nil) {
+        self.imagePath = imagePath
+        self.image = image
+        self.labelsPath = labelsPath
+        self.labelTable = labelTable
+        self.labelTablePath = labelTablePath
+        self.comparePath = comparePath
+        var notes: [String] = []
+        let g = image.geometry
+        if let l = labels, l.geometry != g {
+            notes.append("labels resampled (nearest) onto the image grid")
+            self.labels = l.resampled(to: g)
+        } else {
+            self.labels = labels
+        }
+        if let t = truth, t.geometry != g {
+            notes.append("truth resampled (nearest) onto the image grid")
+            self.truth = t.resampled(to: g)
+        } else {
+            self.truth = truth
+        }
+        if let f = field, f.geometry != g {
+            notes.append("field resampled (linear) onto the image grid")
+            let comps = (0..<3).map { f.component($0).resampled(to: g).voxels }
+            self.field = VectorField(geometry: g, data: comps[0] + comps[1] + comps[2])
+        } else {
+            self.field = field
+        }
+        if let c = compare, c.geometry != g {
+            notes.append("compare image resampled (linear) onto the image grid")
+            self.compare = c.resampled(to: g)
+        } else {
+            self.compare = compare
+        }
+        presentLabels = self.labels?.presentLabels ?? []
+        self.notes = notes
+    }
+
+    /// Reads the files of a `voxterm view` command. Errors name the file and the problem.
+    public static func load(image: String, labels: String? = nil, labelNames: String? = nil, truth: String? = nil,
+                            field: String? = nil, compare: String? = nil) throws -> WorkbenchDocument {
+        let img = try NIfTIReader.read(image)
+        if img.isVectorField {
+            throw WorkbenchError(path: image, reason: "is a vector field, not an image; pass it with --field")
+        }
+        let volume = try img.volume()
+        let labelVolume = try labels.map { try NIfTIReader.read($0).labelVolume() }
+        var tablePath = labelNames
+        if tablePath == nil, let labels { tablePath = labelTableSidecar(for: labels) }
+        let table = try tablePath.map { try LabelTable.read($0) } ?? .palette
+        let truthVolume = try truth.map { try NIfTIReader.read($0).labelVolume() }
+        let fieldVolume = try field.map { try NIfTIReader.read($0).vectorField() }
+        let compareImage = try compare.map { path -> Volume in
+            let c = try NIfTIReader.read(path)
+            if c.isVectorField { throw WorkbenchError(path: path, reason: "is a vector field, not an image") }
+            return try c.volume()
+        }
+        return WorkbenchDocument(imagePath: image, image: volume, labels: labelVolume, labelsPath: labels,
+                                 labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
+                                 compare: compareImage, comparePath: compare)
+    }
+
+    /// A label-name file next to a label map: `X.txt`, `X.nii.txt`, `X.lut`, `X.label`, `X.ctbl` for `X.nii[.gz]`.
+    public static func labelTableSidecar(for labelsPath: String) -> String? {
+        var stem = labelsPath
+        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        for ext in [".txt", ".nii.txt", ".lut", ".label", ".ctbl"] {
+            let p = stem + ext
+            if FileManager.default.fileExists(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    /// The file name of the image without folders.
+    public var imageName: String { (imagePath as NSString).lastPathComponent }
+
+    /// Intensity at a voxel of the image.
+    public func intensity(at v: SIMD3<Int>) -> Float? { image.geometry.contains(v) ? image[v.x, v.y, v.z] : nil }
+
+    /// Label at a voxel, if labels are loaded.
+    public func label(at v: SIMD3<Int>) -> Int32? {
+        guard let labels, labels.geometry.contains(v) else { return nil }
+        return labels[v.x, v.y, v.z]
+    }
+}
+
+/// A problem with a workbench input, naming the file.
+public struct WorkbenchError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public var description: String { "\(path): \(reason)" }
+}

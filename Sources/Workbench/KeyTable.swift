@@ -1,0 +1,86 @@
+import SliceRendering
+import Terminal
+
+/// One key binding: the keys, what they do, and the help text shown by `?`.
+public struct KeyBinding: Sendable {
+    public var keys: [Key]
+    public var action: Action
+    /// Help-screen group, e.g. "Navigate".
+    public var section: String
+    /// One-line description for the help screen.
+    public var help: String
+
+    public init(_ keys: [Key], _ action: Action, _ section: String, _ help: String) {
+        self.keys = keys; self.action = action; self.section = section; self.help = help
+    }
+}
+
+/// The key tables, one per mode; they drive both key handling and the help screen.
+public enum KeyTable {
+    private static func ch(_ s: String) -> [Key] { s.map { Key.character($0) } }
+
+    /// Keys while browsing images.
+    public static let normal: [KeyBinding] = [
+        KeyBinding([.character("h"), .left], .moveCursor(.left), "Navigate", "crosshair left"),
+        KeyBinding([.character("l"), .right], .moveCursor(.right), "Navigate", "crosshair right"),
+        KeyBinding([.character("k"), .up], .moveCursor(.up), "Navigate", "crosshair up"),
+        KeyBinding([.character("j"), .down], .moveCursor(.down), "Navigate", "crosshair down"),
+        KeyBinding([.pageUp, .character("]")], .changeSlice(1), "Navigate", "next slice"),
+        KeyBinding([.pageDown, .character("[")], .changeSlice(-1), "Navigate", "previous slice"),
+        KeyBinding([.character("}")], .changeSlice(10), "Navigate", "10 slices forward"),
+        KeyBinding([.character("{")], .changeSlice(-10), "Navigate", "10 slices back"),
+        KeyBinding(ch("a"), .selectPlane(.axial), "Navigate", "axial view"),
+        KeyBinding(ch("c"), .selectPlane(.coronal), "Navigate", "coronal view"),
+        KeyBinding(ch("s"), .selectPlane(.sagittal), "Navigate", "sagittal view"),
+        KeyBinding(ch("v"), .toggleLayout, "Navigate", "one view / three views"),
+        KeyBinding(ch("x"), .centreCursor, "Navigate", "crosshair to volume centre"),
+        KeyBinding(ch("+="), .zoomIn, "View", "zoom in"),
+        KeyBinding(ch("-_"), .zoomOut, "View", "zoom out"),
+        KeyBinding(ch("0"), .resetZoom, "View", "fit to pane"),
+        KeyBinding(ch("H"), .pan(.left), "View", "pan left (zoomed)"),
+        KeyBinding(ch("L"), .pan(.right), "View", "pan right (zoomed)"),
+        KeyBinding(ch("K"), .pan(.up), "View", "pan up (zoomed)"),
+        KeyBinding(ch("J"), .pan(.down), "View", "pan down (zoomed)"),
+        KeyBinding(ch("w"), .scaleWindowWidth(0.8), "View", "narrower window (more contrast)"),
+        KeyBinding(ch("W"), .scaleWindowWidth(1.25), "View", "wider window (less contrast)"),
+        KeyBinding(ch("<,"), .shiftWindowLevel(-0.1), "View", "lower level (brighter)"),
+        KeyBinding(ch(">."), .shiftWindowLevel(0.1), "View", "higher level (darker)"),
+        KeyBinding(ch("r"), .autoWindow, "View", "automatic window (0.5-99.5 %)"),
+        KeyBinding(ch("m"), .cycleColorMap, "View", "next colour map"),
+        KeyBinding(ch("R"), .toggleConvention, "View", "neurological / radiological"),
+        KeyBinding(ch("t"), .toggleOverlay, "Labels", "labels on / off"),
+        KeyBinding(ch("("), .changeOpacity(-0.1), "Labels", "labels more transparent"),
+        KeyBinding(ch(")"), .changeOpacity(0.1), "Labels", "labels more opaque"),
+        KeyBinding(ch("o"), .toggleOutline, "Labels", "outline / filled labels"),
+        KeyBinding(ch("p"), .toggleLabelPanel, "Labels", "label panel show / hide"),
+        KeyBinding(ch("n"), .moveLabelSelection(1), "Labels", "select next label in panel"),
+        KeyBinding(ch("N"), .moveLabelSelection(-1), "Labels", "select previous label"),
+        KeyBinding([.character(" ")], .toggleSelectedLabel, "Labels", "show / hide selected label"),
+        KeyBinding(ch("*"), .showAllLabels, "Labels", "show all labels"),
+        KeyBinding(ch("g"), .goToSelectedLabel, "Labels", "crosshair to selected label"),
+        KeyBinding(ch("f"), .cycleFieldMode, "Field & compare", "field: arrows/magnitude/Jacobian/grid/off"),
+        KeyBinding(ch("b"), .cycleCompareMode, "Field & compare", "compare: side/checker/difference/flicker"),
+        KeyBinding(ch("e"), .export, "Other", "export the active view to PNG"),
+        KeyBinding(ch("?"), .showHelp, "Other", "this help"),
+        KeyBinding([.character("q"), .control("c")], .quit, "Other", "quit"),
+    ]
+
+    /// Keys while the help screen is shown.
+    public static let help: [KeyBinding] = [
+        KeyBinding([.character("?"), .escape, .character("q"), .enter], .closeHelp, "Help", "close help"),
+        KeyBinding([.control("c")], .quit, "Help", "quit"),
+    ]
+
+    /// The table of `mode`.
+    public static func table(for mode: WorkbenchMode) -> [KeyBinding] {
+        switch mode {
+        case .normal: normal
+        case .help: help
+        }
+    }
+
+    /// The action bound to `key` in `mode`, if any.
+    public static func action(for key: Key, in mode: WorkbenchMode) -> Action? {
+        table(for: mode).first { $0.keys.contains(key) }?.action
+    }
+}

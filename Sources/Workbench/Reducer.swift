@@ -1,0 +1,245 @@
+import VoxtermModel
+import SliceRendering
+import Terminal
+
+/// Applies `action` to `state` and returns what the run loop must do besides redrawing.
+/// Pure: no I/O, no terminal; the same action on the same state gives the same result.
+public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
+    let size = state.document.image.geometry.size
+    switch action {
+    case .moveCursor(let dir):
+        let m = state.mapping(state.plane)
+        var d = m.display(ofVoxel: SIMD3<Double>(state.cursor))
+        switch dir {
+        case .left: d.column -= 1
+        case .right: d.column += 1
+        case .up: d.row -= 1
+        case .down: d.row += 1
+        }
+        let c = min(max(Int(d.column.rounded()), 0), m.width - 1), r = min(max(Int(d.row.rounded()), 0), m.height - 1)
+        state.cursor = m.voxel(column: c, row: r, slice: Int(d.slice.rounded()))
+        state.keepCursorVisible(in: state.plane)
+
+    case .changeSlice(let delta):
+        state.changeSlice(in: state.plane, by: delta)
+
+    case .selectPlane(let p):
+        state.plane = p
+
+    case .toggleLayout:
+        state.layout = state.layout == .single ? .ortho : .single
+
+    case .zoomIn:
+        state.zoom = min(16, state.zoom * 1.5)
+        if state.zoom > 1 { for p in state.visiblePlanes { state.keepCursorVisible(in: p, recentre: true) } }
+    case .zoomOut:
+        state.zoom = max(1, state.zoom / 1.5)
+        if state.zoom <= 1.0001 { state.zoom = 1; state.pan = [:] }
+        for p in state.visiblePlanes { state.clampPan(p) }
+    case .resetZoom:
+        state.zoom = 1
+        state.pan = [:]
+
+    case .pan(let dir):
+        guard state.zoom > 1 else { state.message = "pan works when zoomed in (+)"; break }
+        let m = state.mapping(state.plane)
+        // A quarter of the visible extent.
+        let visible = SIMD2(Double(m.width), Double(m.height)) / state.zoom
+        var p = state.pan[state.plane] ?? .zero
+        switch dir {
+        case .left: p.x -= visible.x / 4
+        case .right: p.x += visible.x / 4
+        case .up: p.y -= visible.y / 4
+        case .down: p.y += visible.y / 4
+        }
+        state.pan[state.plane] = p
+        state.clampPan(state.plane)
+
+    case .scaleWindowWidth(let f):
+        let c = (state.window.low + state.window.high) / 2
+        let w = max((state.window.high - state.window.low) * f, 1e-6 * max(1, abs(c)))
+        state.window = IntensityWindow(low: c - w / 2, high: c + w / 2) ?? state.window
+    case .shiftWindowLevel(let f):
+        let w = state.window.high - state.window.low
+        state.window = IntensityWindow(low: state.window.low + f * w, high: state.window.high + f * w) ?? state.window
+    case .autoWindow:
+        state.window = state.automaticWindow
+        state.message = "automatic window \(state.window)"
+
+    case .cycleColorMap:
+        let maps: [ColorMap] = [.gray, .hot, .viridis, .jet, .inverted]
+        let i = maps.firstIndex(of: state.colorMap) ?? -1
+        state.colorMap = maps[(i + 1) % maps.count]
+        state.message = "colour map \(state.colorMap.rawValue)"
+
+    case .toggleConvention:
+        state.convention = state.convention == .neurological ? .radiological : .neurological
+        state.pan = [:]
+        state.message = state.convention == .neurological ? "neurological: subject's left on the left"
+            : "radiological: subject's left on the right"
+
+    case .toggleOverlay:
+        guard state.document.labels != nil else { state.message = "no labels loaded (--labels FILE)"; break }
+        state.overlay.visible.toggle()
+    case .changeOpacity(let d):
+        state.overlay.opacity = min(1, max(0.1, ((state.overlay.opacity + d) * 10).rounded() / 10))
+        state.overlay.visible = true
+        state.message = "label opacity \(Int((state.overlay.opacity * 100).rounded())) %"
+    case .toggleOutline:
+        state.overlay.outline.toggle()
+        state.overlay.visible = true
+    case .toggleLabelPanel:
+        guard state.document.labels != nil else { state.message = "no labels loaded (--labels FILE)"; break }
+        state.showLabelPanel.toggle()
+    case .moveLabelSelection(let d):
+        let n = state.document.presentLabels.count
+        guard n > 0 else { break }
+        state.labelSelection = ((state.labelSelection + d) % n + n) % n
+        state.showLabelPanel = true
+    case .toggleSelectedLabel:
+        guard let v = state.selectedLabel else { break }
+        if state.overlay.hidden.contains(v) { state.overlay.hidden.remove(v) } else { state.overlay.hidden.insert(v) }
+        state.message = "\(state.document.labelTable.name(of: v)) \(state.overlay.hidden.contains(v) ? "hidden" : "shown")"
+    case .showAllLabels:
+        state.overlay.hidden = []
+        state.overlay.visible = true
+    case .goToSelectedLabel:
+        guard let v = state.selectedLabel, let labels = state.document.labels,
+              let target = nearestVoxelToCentroid(of: v, in: labels) else { break }
+        state.cursor = target
+        for p in state.visiblePlanes { state.keepCursorVisible(in: p, recentre: true) }
+        state.message = "crosshair to \(state.document.labelTable.name(of: v))"
+
+    case .cycleFieldMode:
+        guard state.document.field != nil else { state.message = "no field loaded (--field FILE)"; break }
+        let order: [FieldDisplayMode?] = [.arrows, .magnitude, .jacobian, .grid, nil]
+        let i = order.firstIndex(of: state.fieldMode) ?? order.count - 1
+        state.fieldMode = order[(i + 1) % order.count]
+        state.message = "field: \(state.fieldMode?.rawValue ?? "off")"
+    case .cycleCompareMode:
+        guard state.hasCompare else { state.message = "no second image (--compare FILE)"; break }
+        let all = CompareMode.allCases
+        state.compareMode = all[(all.firstIndex(of: state.compareMode)! + 1) % all.count]
+        state.flickerShowsCompare = false
+        state.message = "compare: \(state.compareMode.rawValue)"
+    case .tick:
+        if state.hasCompare && state.compareMode == .flicker { state.flickerShowsCompare.toggle() }
+
+    case .centreCursor:
+        state.cursor = SIMD3((size.x - 1) / 2, (size.y - 1) / 2, (size.z - 1) / 2)
+        state.pan = [:]
+
+    case .click(let column, let row):
+        let layout = ScreenLayout(state)
+        if let panel = layout.labelPanel, panel.contains(column, row) {
+            let index = LabelPanel.labelIndex(atRow: row, state: state, rect: panel)
+            if let index { state.labelSelection = index }
+            break
+        }
+        guard let pane = layout.pane(atColumn: column, row: row), pane.imageRect.contains(column, row) else { break }
+        let t = state.viewTransform(for: pane)
+        let m = state.mapping(pane.plane)
+        // The cell's two pixels: take the upper one's centre (a cell is the finest a click can say).
+        let d = t.display(ofPixelX: Double(column - pane.imageRect.x), y: Double(2 * (row - pane.imageRect.y)) + 0.5)
+        let c = Int(d.x.rounded()), r = Int(d.y.rounded())
+        guard c >= 0, r >= 0, c < m.width, r < m.height else { break }
+        state.cursor = m.voxel(column: c, row: r, slice: state.slice(in: pane.plane))
+        state.plane = pane.plane
+
+    case .scroll(let column, let row, let delta):
+        let layout = ScreenLayout(state)
+        if let panel = layout.labelPanel, panel.contains(column, row) {
+            return reduce(&state, .moveLabelSelection(delta > 0 ? -1 : 1))
+        }
+        guard let pane = layout.pane(atColumn: column, row: row) else { break }
+        state.changeSlice(in: pane.plane, by: delta)
+
+    case .export:
+        return [.exportPNG]
+    case .showHelp:
+        state.mode = .help
+    case .closeHelp:
+        state.mode = .normal
+    case .showMessage(let text):
+        state.message = text
+    case .resize(let s):
+        state.size = s
+    case .quit:
+        state.quitRequested = true
+        return [.quit]
+    }
+    return []
+}
+
+extension WorkbenchState {
+    /// The label value selected in the panel.
+    public var selectedLabel: Int32? {
+        let l = document.presentLabels
+        return l.isEmpty ? nil : l[min(max(labelSelection, 0), l.count - 1)]
+    }
+
+    /// Moves the crosshair by `delta` slices of `plane`, clamped to the volume.
+    mutating func changeSlice(in plane: SlicePlane, by delta: Int) {
+        let m = mapping(plane)
+        let s = min(max(slice(in: plane) + delta, 0), m.sliceCount - 1)
+        cursor[m.sliceAxis] = s
+    }
+
+    /// Keeps the pan of `plane` inside the image.
+    mutating func clampPan(_ plane: SlicePlane) {
+        guard var p = pan[plane] else { return }
+        let m = mapping(plane)
+        let half = SIMD2(Double(m.width), Double(m.height)) / 2
+        p.x = min(max(p.x, -half.x), half.x)
+        p.y = min(max(p.y, -half.y), half.y)
+        pan[plane] = p
+    }
+
+    /// Pans `plane` when zoomed so the crosshair stays on screen (or centres it with `recentre`).
+    mutating func keepCursorVisible(in plane: SlicePlane, recentre: Bool = false) {
+        guard zoom > 1 else { return }
+        let layout = ScreenLayout(self)
+        guard let pane = layout.panes.first(where: { $0.plane == plane }) else { return }
+        let m = mapping(plane)
+        let d = m.display(ofVoxel: SIMD3<Double>(cursor))
+        let imageCentre = SIMD2(Double(m.width - 1) / 2, Double(m.height - 1) / 2)
+        if recentre {
+            pan[plane] = SIMD2(d.column, d.row) - imageCentre
+            clampPan(plane)
+            return
+        }
+        let t = viewTransform(for: pane)
+        let px = t.pixel(ofDisplay: SIMD2(d.column, d.row))
+        let margin = 2.0
+        var shift = SIMD2<Double>(0, 0)
+        if px.x < margin { shift.x = px.x - Double(t.pixelWidth) / 2 }
+        if px.x > Double(t.pixelWidth) - 1 - margin { shift.x = px.x - Double(t.pixelWidth) / 2 }
+        if px.y < margin { shift.y = px.y - Double(t.pixelHeight) / 2 }
+        if px.y > Double(t.pixelHeight) - 1 - margin { shift.y = px.y - Double(t.pixelHeight) / 2 }
+        if shift != .zero {
+            pan[plane] = (pan[plane] ?? .zero) + shift / t.magnification
+            clampPan(plane)
+        }
+    }
+}
+
+/// The voxel of `label` nearest to the label's centre of mass, or nil when absent.
+func nearestVoxelToCentroid(of label: Int32, in labels: LabelVolume) -> SIMD3<Int>? {
+    let g = labels.geometry
+    var sum = SIMD3<Double>(0, 0, 0), n = 0
+    labels.labels.withUnsafeBufferPointer { l in
+        for i in 0..<l.count where l[i] == label { sum += SIMD3<Double>(g.voxel(ofIndex: i)); n += 1 }
+    }
+    guard n > 0 else { return nil }
+    let c = sum / Double(n)
+    var best: SIMD3<Int>? = nil, bestD = Double.infinity
+    labels.labels.withUnsafeBufferPointer { l in
+        for i in 0..<l.count where l[i] == label {
+            let v = g.voxel(ofIndex: i)
+            let d = SIMD3<Double>(v) - c
+            let dd = (d * d).sum()
+            if dd < bestD { bestD = dd; best = v }
+        }
+    }
+    return best
+}

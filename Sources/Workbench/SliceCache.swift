@@ -1,0 +1,131 @@
+import VoxtermModel
+import SliceRendering
+
+/// Which picture a pane's raster shows.
+public enum RasterVariant: Hashable, Sendable {
+    /// The image with labels and field.
+    case main
+    /// The second image alone.
+    case compare
+    /// Alternating tiles of the two images.
+    case checkerboard
+    /// Image minus second image, diverging colours.
+    case difference
+}
+
+/// Slices rendered by `SliceRendering`, computed on demand and kept for reuse, plus the
+/// per-session render inputs that are expensive to build (label palette, field maps, windows).
+///
+/// Rasters are keyed by everything that changes their pixels, so a stale image can never be shown;
+/// at most `capacity` are kept (least recently used dropped first).
+public final class SliceCache {
+    /// Number of rasters kept.
+    public let capacity: Int
+    /// Rasters served from the cache, and rendered.
+    public private(set) var hits = 0, misses = 0
+
+    struct RasterKey: Hashable {
+        var plane: SlicePlane
+        var convention: DisplayConvention
+        var slice: Int
+        var variant: RasterVariant
+        var scale: Int
+        var letters: Bool
+        var windowLow: Double, windowHigh: Double
+        var colorMap: ColorMap
+        var overlayVisible: Bool, opacity: Double, outline: Bool, hidden: Set<Int32>
+        var fieldMode: FieldDisplayMode?
+    }
+
+    private var rasters: [RasterKey: (image: RGBAImage, scale: SIMD2<Double>, used: Int)] = [:]
+    private var clock = 0
+    private var baseOverlay: LabelOverlay?
+    private var fieldOverlays: [FieldDisplayMode: FieldOverlay] = [:]
+    private var compareWindow: IntensityWindow?
+    private var difference: (volume: Volume, window: IntensityWindow)?
+
+    public init(capacity: Int = 24) { self.capacity = max(1, capacity) }
+
+    /// Drops every cached raster (inputs such as palettes are kept).
+    public func removeAllRasters() { rasters = [:] }
+
+    /// The scene a variant is rendered from (checkerboard uses `.main` and `.compare`).
+    func scene(_ state: WorkbenchState, _ variant: RasterVariant) -> SliceScene {
+        let doc = state.document
+        switch variant {
+        case .main, .checkerboard:
+            var labels: LabelOverlay? = nil
+            if let lv = doc.labels, state.overlay.visible {
+                if baseOverlay == nil { baseOverlay = LabelOverlay(labels: lv, truth: doc.truth, table: doc.labelTable) }
+                var o = baseOverlay!
+                let visible: Set<Int32>? = state.overlay.hidden.isEmpty ? nil : Set(doc.presentLabels).subtracting(state.overlay.hidden)
+                o.style = LabelStyle(opacity: state.overlay.opacity, outline: state.overlay.outline, visibleLabels: visible)
+                o.palette = LabelPalette(table: doc.labelTable, visibleLabels: visible, present: doc.presentLabels)
+                labels = o
+            }
+            var field: FieldOverlay? = nil
+            if let f = doc.field, let mode = state.fieldMode {
+                if fieldOverlays[mode] == nil { fieldOverlays[mode] = FieldOverlay(field: f, style: FieldStyle(mode: mode)) }
+                field = fieldOverlays[mode]
+            }
+            return SliceScene(image: doc.image, window: state.window, colorMap: state.colorMap, labels: labels, field: field)
+        case .compare:
+            let c = doc.compare ?? doc.image
+            if compareWindow == nil { compareWindow = IntensityWindow.automatic(c) }
+            return SliceScene(image: c, window: compareWindow!, colorMap: state.colorMap)
+        case .difference:
+            if difference == nil {
+                let a = doc.image, b = doc.compare ?? doc.image
+                var d = [Float](repeating: 0, count: a.voxels.count)
+                for i in 0..<d.count { d[i] = a.voxels[i] - b.voxels[i] }
+                let vol = Volume(geometry: a.geometry, voxels: d)
+                let p = vol.percentiles([0.005, 0.995])
+                let m = Double(max(abs(p[0]), abs(p[1]), 1e-6))
+                difference = (vol, IntensityWindow(low: -m, high: m)!)
+            }
+            return SliceScene(image: difference!.volume, window: difference!.window, colorMap: .bwr)
+        }
+    }
+
+    /// The raster of `slice` of `plane` for `variant`, rendered by `SliceScene.render` with square
+    /// pixels at integer `scale`; returns it with its output pixels per display pixel.
+    public func raster(_ state: WorkbenchState, plane: SlicePlane, slice: Int, variant: RasterVariant,
+                       scale: Int = 1, orientationLetters: Bool = false) -> (image: RGBAImage, scale: SIMD2<Double>) {
+        let key = RasterKey(plane: plane, convention: state.convention, slice: slice, variant: variant, scale: scale,
+                            letters: orientationLetters, windowLow: state.window.low, windowHigh: state.window.high,
+                            colorMap: state.colorMap, overlayVisible: state.overlay.visible, opacity: state.overlay.opacity,
+                            outline: state.overlay.outline, hidden: state.overlay.hidden,
+                            fieldMode: variant == .main || variant == .checkerboard ? state.fieldMode : nil)
+        clock += 1
+        if let hit = rasters[key] {
+            hits += 1
+            rasters[key]!.used = clock
+            return (hit.image, hit.scale)
+        }
+        misses += 1
+        let options = RenderOptions(scale: scale, squarePixels: true, orientationLetters: orientationLetters)
+        let m = SliceMapping(geometry: state.document.image.geometry, plane: plane, convention: state.convention)
+        let out: (RGBAImage, SIMD2<Double>)
+        if variant == .checkerboard {
+            let a = scene(state, .main), b = scene(state, .compare)
+            var img = a.render(m, slice: slice, options: options)
+            let other = b.render(m, slice: slice, options: options)
+            let s = a.outputScale(m, options: options).scale
+            let tile = Double(max(4, max(m.width, m.height) / 8))
+            for y in 0..<img.height {
+                for x in 0..<img.width where (Int(Double(x) / s.x / tile) + Int(Double(y) / s.y / tile)) % 2 == 1 {
+                    img[x, y] = other[x, y]
+                }
+            }
+            out = (img, s)
+        } else {
+            let sc = scene(state, variant)
+            out = (sc.render(m, slice: slice, options: options), sc.outputScale(m, options: options).scale)
+        }
+        if rasters.count >= capacity, let oldest = rasters.min(by: { $0.value.used < $1.value.used })?.key {
+            rasters.removeValue(forKey: oldest)
+        }
+        rasters[key] = (out.0, out.1, clock)
+        return out
+    }
+}

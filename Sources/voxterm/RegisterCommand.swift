@@ -1,0 +1,270 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import VoxtermModel
+
+/// `voxterm register FIXED MOVING --out DIR`: affine and/or diffeomorphic registration.
+struct Register: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register MOVING to FIXED (affine, then diffeomorphic deformable) and write the results to DIR.",
+        discussion: """
+        DIR receives warped.nii.gz, warped_labels.nii.gz (with --moving-labels), field.nii.gz and
+        inverse_field.nii.gz (5-D ITK/ANTs displacement fields, LPS vectors, applied before the affine),
+        affine.txt (4x4, RAS mm) and affine_itk.tfm (ITK AffineTransform_double_3_3, LPS), jacobian.nii.gz
+        and summary.json. With ANTs: antsApplyTransforms -t field.nii.gz -t affine_itk.tfm.
+        --levels/--iterations/--smoothing override the last stage of the plan (the deformable one in mode both).
+        """)
+
+    @Argument(help: "Fixed image (NIfTI); outputs live on its grid.") var fixed: String
+    @Argument(help: "Moving image (NIfTI).") var moving: String
+    @Option(help: "Output folder (created if missing).") var out: String
+    @Option(help: "Labels on the moving image's grid, carried to the fixed grid.") var movingLabels: String?
+    @Option(help: "Labels on the fixed image's grid, to score the result (Dice).") var fixedLabels: String?
+    @Option(help: "affine, deformable or both (affine then deformable).") var mode: String = "both"
+    @Option(help: "fast, default or accurate.") var preset: String = "default"
+    @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1.") var levels: String?
+    @Option(help: "Iterations per level, e.g. 100x50x25.") var iterations: String?
+    @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0.") var smoothing: String?
+    @Option(help: "Similarity: lncc, ncc or mse.") var metric: String?
+    @Option(help: "Deformable regularisation, e.g. update=2,field=0.75,diffusion=0 (Gaussian sigmas in voxels; penalty weight).")
+    var regularisation: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "No progress line.") var quiet = false
+
+    var plan: RegistrationPlan {
+        get throws {
+            guard let p = RegistrationPlan.Preset(rawValue: preset) else {
+                throw ValidationError("--preset '\(preset)': expected fast, default or accurate")
+            }
+            guard let m = RegistrationPlan.Mode(rawValue: mode) else {
+                throw ValidationError("--mode '\(mode)': expected affine, deformable or both")
+            }
+            var plan = RegistrationPlan.preset(p, mode: m)
+            let last = plan.stages.count - 1
+            if levels != nil || iterations != nil || smoothing != nil {
+                let cur = plan.stages[last].levels
+                let shrinkText = levels ?? cur.map { "\($0.shrink)" }.joined(separator: "x")
+                let count = shrinkText.split(separator: "x").count
+                let itText = iterations ?? (count == cur.count ? cur.map { "\($0.iterations)" }.joined(separator: "x")
+                                            : Array(repeating: "50", count: count).joined(separator: "x"))
+                switch PyramidLevel.parse(shrink: shrinkText, iterations: itText, smoothing: smoothing) {
+                case .success(let l): plan.stages[last].levels = l
+                case .failure(let e): throw ValidationError(e.description)
+                }
+            }
+            if let metric {
+                guard let k = MetricKind(rawValue: metric) else {
+                    throw ValidationError("--metric '\(metric)': expected lncc, ncc or mse")
+                }
+                for s in plan.stages.indices { plan.stages[s].metric = k }
+            }
+            if let regularisation {
+                for s in plan.stages.indices where plan.stages[s].kind == .deformable {
+                    plan.stages[s].regularisation = try Register.parseRegularisation(regularisation,
+                                                                                     base: plan.stages[s].regularisation)
+                }
+            }
+            return plan
+        }
+    }
+
+    static func parseRegularisation(_ text: String, base: Regularisation) throws -> Regularisation {
+        var r = base
+        for part in text.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2, let v = Double(kv[1]), v >= 0, v.isFinite else {
+                throw ValidationError("--regularisation '\(text)': expected key=value pairs such as update=2,field=0.75,diffusion=0")
+            }
+            switch kv[0] {
+            case "update", "fluid": r.updateSigma = v
+            case "field", "elastic": r.fieldSigma = v
+            case "diffusion": r.diffusionWeight = v
+            default: throw ValidationError("--regularisation: unknown key '\(kv[0])' (update, field, diffusion)")
+            }
+        }
+        return r
+    }
+
+    func validate() throws {
+        _ = try plan
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        if let threads { voxtermThreadCount = threads }
+        let plan = try self.plan
+        let inputs = [fixed, moving] + [movingLabels, fixedLabels].compactMap { $0 }
+        let fixedVolume: Volume, movingVolume: Volume
+        var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
+        do {
+            fixedVolume = try NIfTIReader.read(fixed).volume()
+            movingVolume = try NIfTIReader.read(moving).volume()
+            if let movingLabels {
+                movingLabelVolume = try Register.readLabels(movingLabels, matching: movingVolume.geometry, imagePath: moving)
+            }
+            if let fixedLabels {
+                fixedLabelVolume = try Register.readLabels(fixedLabels, matching: fixedVolume.geometry, imagePath: fixed)
+            }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+
+        // Ctrl-C cancels the registration; nothing is written before it finishes.
+        let token = CancellationToken()
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { token.cancel() }
+        source.resume()
+        defer { source.cancel() }
+
+        let line = ProgressLine(enabled: !quiet)
+        let result: RegistrationResult
+        do {
+            result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan, token: token) { event in
+                if case .iteration(let p) = event { line.show(p) }
+            }
+            line.finish()
+        } catch RegistrationError.cancelled {
+            line.finish()
+            fputs("voxterm: interrupted; nothing was written to \(out)\n", stderr)
+            throw ExitCode(ExitCodes.interrupted)
+        } catch let e as RegistrationError {
+            line.finish()
+            switch e {
+            case .unusableImage(let role, let reason):
+                fputs("voxterm: error: \(role == "fixed" ? fixed : moving): \(reason)\n", stderr)
+            default:
+                fputs("voxterm: error: \(fixed), \(moving): \(e)\n", stderr)
+            }
+            throw ExitCode(ExitCodes.badInput)
+        }
+
+        let outputs = RegistrationOutputs(result: result, fixed: fixedVolume, moving: movingVolume,
+                                          movingLabels: movingLabelVolume, fixedLabels: fixedLabelVolume,
+                                          metric: plan.stages.last!.metric)
+        do {
+            try outputs.write(to: out, protecting: inputs, plan: plan, inputs: (fixed, moving, movingLabels, fixedLabels))
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.writeFailed)
+        }
+        if !quiet {
+            var msg = "voxterm: registered in \(String(format: "%.2f", result.stages.reduce(0) { $0 + $1.seconds })) s"
+            if let d = outputs.dice { msg += ", mean Dice \(String(format: "%.3f", meanDice(d)))" }
+            msg += ", \(String(format: "%.4f", outputs.foldingPercent)) % Jacobian ≤ 0; results in \(out)"
+            fputs(msg + "\n", stderr)
+        }
+    }
+
+    /// Reads a label map and checks it lies on its image's grid.
+    static func readLabels(_ path: String, matching g: VolumeGeometry, imagePath: String) throws -> LabelVolume {
+        let labels = try NIfTIReader.read(path).labelVolume()
+        let lg = labels.geometry
+        guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
+            throw FileError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) (\(lg.orientation)) but \(imagePath) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (\(g.orientation)) with a different affine; labels must share their image's grid")
+        }
+        return labels
+    }
+}
+
+/// Everything `register` writes, computed in memory first.
+struct RegistrationOutputs {
+    let result: RegistrationResult
+    let warped: Volume
+    let warpedLabels: LabelVolume?
+    let jacobian: Volume
+    let foldingPercent: Double
+    let dice: [Int32: Double]?
+    let similarityBefore: Double
+    let similarityAfter: Double
+    let metric: MetricKind
+    let inverseConsistency: (mean: Double, max: Double)
+
+    init(result: RegistrationResult, fixed: Volume, moving: Volume, movingLabels: LabelVolume?,
+         fixedLabels: LabelVolume?, metric: MetricKind) {
+        self.result = result
+        self.metric = metric
+        warped = result.warp(moving)
+        warpedLabels = movingLabels.map { result.warp($0) }
+        jacobian = result.jacobian
+        foldingPercent = 100 * foldingFraction(jacobian)
+        if let warpedLabels, let fixedLabels { dice = diceScores(prediction: warpedLabels, truth: fixedLabels) } else { dice = nil }
+        similarityBefore = Registration.similarity(fixed: fixed, warped: moving.resampled(to: fixed.geometry), metric: metric)
+        similarityAfter = Registration.similarity(fixed: fixed, warped: warped, metric: metric)
+        inverseConsistency = result.inverseConsistency()
+    }
+
+    func write(to dir: String, protecting inputs: [String], plan: RegistrationPlan,
+               inputs files: (String, String, String?, String?)) throws {
+        let opts = NIfTIWriter.Options(protectedPaths: inputs, overwrite: true)
+        func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
+        // Check every destination before writing anything, so a refusal leaves DIR untouched.
+        let names = ["warped.nii.gz", "warped_labels.nii.gz", "field.nii.gz", "inverse_field.nii.gz", "jacobian.nii.gz",
+                     "affine.txt", "affine_itk.tfm", "summary.json"]
+        for p in names.map(path) { try NIfTIWriter.checkDestination(p, options: opts) }
+        try NIfTIWriter.write(warped, to: path("warped.nii.gz"), options: opts)
+        if let warpedLabels { try NIfTIWriter.write(warpedLabels, to: path("warped_labels.nii.gz"), options: opts) }
+        try NIfTIWriter.write(result.field, to: path("field.nii.gz"), options: opts)
+        try NIfTIWriter.write(result.inverseField, to: path("inverse_field.nii.gz"), options: opts)
+        try NIfTIWriter.write(jacobian, to: path("jacobian.nii.gz"), options: opts)
+        try FileIO.writeAtomically(path("affine.txt"), Array(result.affineText.utf8))
+        try FileIO.writeAtomically(path("affine_itk.tfm"), Array(result.itkAffineText.utf8))
+        var summary: [String: Any] = [
+            "fixed": files.0, "moving": files.1,
+            "metric": metric.rawValue,
+            "similarity_before": similarityBefore, "similarity_after": similarityAfter,
+            "jacobian_nonpositive_percent": foldingPercent,
+            "jacobian_min": Double(jacobian.voxels.min() ?? .nan),
+            "inverse_consistency_mm": ["mean": inverseConsistency.mean, "max": inverseConsistency.max],
+            "stages": result.stages.map { ["name": $0.name, "seconds": $0.seconds, "iterations": $0.iterations,
+                                           "final_values": $0.finalValues.map { $0.isFinite ? $0 : 0 }] as [String: Any] },
+            "seconds_total": result.stages.reduce(0) { $0 + $1.seconds },
+            "peak_memory_mb": peakMemoryMB() ?? -1,
+            "threads": voxtermThreadCount,
+            "affine_ras": result.affine.matrix4x4,
+            "conventions": "field.nii.gz: displacement u on the fixed grid, LPS vectors in mm (ITK/ANTs); the fixed->moving map is x -> A(x + u(x)) with A in affine.txt (RAS mm)",
+        ]
+        if let m = files.2 { summary["moving_labels"] = m }
+        if let f = files.3 { summary["fixed_labels"] = f }
+        if let dice {
+            summary["dice"] = Dictionary(uniqueKeysWithValues: dice.map { ("\($0.key)", $0.value) })
+            summary["mean_dice"] = meanDice(dice)
+        }
+        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+        try FileIO.writeAtomically(path("summary.json"), Array(data) + [10])
+    }
+}
+
+/// Peak resident memory of this process in MB (VmHWM from /proc/self/status).
+func peakMemoryMB() -> Double? {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Double($0) }.first
+        return kb.map { $0 / 1024 }
+    }
+    return nil
+}
+
+/// One self-overwriting progress line on stderr, at most ten updates a second.
+final class ProgressLine: @unchecked Sendable {
+    let enabled: Bool
+    var last = 0.0
+    var shown = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ p: RegistrationProgress) {
+        guard enabled else { return }
+        let t = now()
+        guard t - last >= 0.1 else { return }
+        last = t
+        shown = true
+        let text = String(format: "\r%@ level %d/%d (shrink %d) iteration %d  value %.5f  %.1f s   ",
+                          p.stageName, p.level + 1, p.levelCount, p.shrink, p.iteration, p.value, p.elapsed)
+        fputs(text, stderr)
+    }
+
+    func finish() { if shown { fputs("\n", stderr); shown = false } }
+}

@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import VoxtermModel
+
+/// `voxterm segment`: few-shot segmentation from a support set, or slice propagation in one volume.
+struct Segment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Segment a query image from labelled support examples, or fill unlabelled slices of one volume.",
+        discussion: """
+        Across volumes:  voxterm segment QUERY --support IMG:LABELS [--support ...] --out pred.nii.gz
+                         voxterm segment QUERY --support-set set.json --out pred.nii.gz
+        Within a volume: voxterm segment VOLUME --labels PARTIAL.nii.gz --labelled-slices axial:20,30,40 --out pred.nii.gz
+        Each support is registered to the query (affine + diffeomorphic) and its labels are fused.
+        """)
+
+    @Argument(help: "The image to segment (NIfTI).") var query: String
+    @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS (repeatable).") var supports: [String] = []
+    @Option(name: .customLong("support-set"), help: "A support-set manifest (JSON).") var supportSet: String?
+    @Option(help: "Where to write the predicted labels (.nii or .nii.gz).") var out: String
+    @Option(help: "Label fusion: majority or weighted (locally weighted vote).") var fusion: String = "weighted"
+    @Option(help: "Structures to segment (comma-separated names or numbers from the label table); with --labelled-slices, the partial label map.")
+    var labels: String?
+    @Option(name: .customLong("label-table"), help: "Label names (AAL text, ITK-SNAP or FreeSurfer table) for --labels names.")
+    var labelTable: String?
+    @Option(name: .customLong("labelled-slices"), help: "Slice propagation: the labelled slices, e.g. axial:20,30,40.")
+    var labelledSlices: String?
+    @Option(help: "Truth labels: print per-label and mean Dice.") var truth: String?
+    @Option(help: "Also write the per-voxel confidence (agreement of the supports) here.") var confidence: String?
+    @Option(help: "Registration preset: fast, default or accurate.") var preset: String = "default"
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("save-support-set"), help: "Also save the support examples as a manifest (JSON) here.")
+    var saveSupportSet: String?
+    @Flag(help: "Replace existing output files.") var force = false
+    @Flag(help: "No progress line on stderr.") var quiet = false
+
+    func validate() throws {
+        guard FusionMethod(rawValue: fusion) != nil else { throw ValidationError("--fusion must be majority or weighted") }
+        guard RegistrationPlan.Preset(rawValue: preset) != nil else { throw ValidationError("--preset must be fast, default or accurate") }
+        if labelledSlices != nil {
+            guard labels != nil else { throw ValidationError("--labelled-slices needs --labels PARTIAL.nii.gz (the labels of those slices)") }
+            guard supports.isEmpty && supportSet == nil else { throw ValidationError("--labelled-slices works within one volume: do not also give --support or --support-set") }
+        } else {
+            guard !supports.isEmpty || supportSet != nil else { throw ValidationError("give --support IMG:LABELS (one or more) or --support-set set.json") }
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        if let threads { voxtermThreadCount = threads }
+        let cancel = SignalCancellation()
+        defer { cancel.stop() }
+        let progress = ProgressLine(enabled: !quiet)
+        do {
+            let queryImage = try NIfTIReader.read(query)
+            let volume = try queryImage.volume()
+            var inputs = [query]
+            // Refuse bad destinations before any work: never over an input, never over a file without --force.
+            let early = NIfTIWriter.Options(protectedPaths: [query, labels, supportSet].compactMap { $0 }
+                                              + supports.flatMap { $0.split(separator: ":").map(String.init) }, overwrite: force)
+            for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) }
+            let prediction: Prediction
+            let start = now()
+            if let labelledSlices {
+                let selection = try SliceSelection(parsing: labelledSlices)
+                let partialPath = labels!
+                inputs.append(partialPath)
+                let partial = try NIfTIReader.read(partialPath).labelVolume()
+                guard partial.geometry.size == volume.geometry.size else {
+                    throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
+                }
+                let propagator = SlicePropagator(aligner: EngineAligner.slices(), fusion: FusionMethod(rawValue: fusion)!)
+                prediction = try propagator.predict(volume: volume, labels: partial, selection: selection,
+                                                    progress: { progress.show($0) }, isCancelled: { cancel.isCancelled })
+            } else {
+                var set = SupportSet()
+                if let supportSet { set = try SupportSet.load(supportSet); inputs.append(supportSet) }
+                for s in supports {
+                    guard let colon = s.lastIndex(of: ":"), colon != s.startIndex else {
+                        throw ValidationError("--support \(s) must be IMAGE:LABELS")
+                    }
+                    set.examples.append(SupportExample(image: String(s[..<colon]), labels: String(s[s.index(after: colon)...])))
+                }
+                try set.validate(manifestPath: supportSet ?? "--support")
+                if let saveSupportSet {
+                    try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force))
+                    try set.save(saveSupportSet)
+                }
+                var loaded: [LoadedSupport] = []
+                for ex in set.examples {
+                    inputs += [ex.image, ex.labels]
+                    loaded.append(LoadedSupport(image: try NIfTIReader.read(ex.image).volume(),
+                                                labels: try NIfTIReader.read(ex.labels).labelVolume(),
+                                                slices: ex.slices, name: (ex.image as NSString).lastPathComponent))
+                }
+                let subset = try labelSubset()
+                let predictor = RegistrationPropagationPredictor(
+                    aligner: EngineAligner.volumes(RegistrationPlan.Preset(rawValue: preset)!),
+                    fusion: FusionOptions(method: FusionMethod(rawValue: fusion)!, labelSubset: subset))
+                prediction = try predictor.predict(query: volume, supports: loaded, progress: { progress.show($0) },
+                                                   isCancelled: { cancel.isCancelled })
+            }
+            progress.finish()
+            let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force)
+            try NIfTIWriter.checkDestination(out, options: options)
+            if let confidence { try NIfTIWriter.checkDestination(confidence, options: options) }
+            try NIfTIWriter.write(prediction.labels, to: out, options: options)
+            if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
+            print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", now() - start)) s")
+            if let truth {
+                let t = try NIfTIReader.read(truth).labelVolume()
+                guard t.geometry.size == prediction.labels.geometry.size else {
+                    throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
+                }
+                var scores = diceScores(prediction: prediction.labels, truth: t)
+                if let subset = try labelSubset() { scores = scores.filter { subset.contains($0.key) } }
+                if labelledSlices != nil, let sel = try? SliceSelection(parsing: labelledSlices!) {
+                    scores = diceOnUnlabelledSlices(prediction.labels, t, sel)
+                }
+                for (l, d) in scores.sorted(by: { $0.key < $1.key }) { print("dice label \(l): \(String(format: "%.4f", d))") }
+                print("mean dice: \(String(format: "%.4f", meanDice(scores))) over \(scores.count) labels")
+            }
+        } catch SegmentationError.cancelled {
+            progress.finish()
+            fputs("voxterm: interrupted; nothing was written\n", stderr)
+            throw ExitCode(ExitCodes.interrupted)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            progress.finish()
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+    }
+
+    /// The label numbers `--labels` names, or nil for all.
+    func labelSubset() throws -> Set<Int32>? {
+        guard labelledSlices == nil, let labels else { return nil }
+        var out = Set<Int32>()
+        let table = try labelTable.map { try LabelTable.read($0) }
+        for item in labels.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if let n = Int32(item) { out.insert(n); continue }
+            guard let table else { throw ValidationError("--labels \(item): give label numbers, or names with --label-table") }
+            let (values, unknown) = table.values(named: [item])
+            guard unknown.isEmpty, !values.isEmpty else { throw ValidationError("--labels: no label named \(item) in \(labelTable!)") }
+            out.formUnion(values)
+        }
+        return out
+    }
+}
+
+/// Dice over the slices that were not labelled (the ones slice propagation predicted).
+func diceOnUnlabelledSlices(_ pred: LabelVolume, _ truth: LabelVolume, _ sel: SliceSelection) -> [Int32: Double] {
+    let g = truth.geometry
+    var keep = [Bool](repeating: true, count: g.voxelCount)
+    for s in sel.indices where s < g.size[sel.plane.axis] {
+        for idx in SliceAccess.indices(g, axis: sel.plane.axis, index: s) { keep[idx] = false }
+    }
+    let p = LabelVolume(geometry: g, labels: pred.labels.enumerated().map { keep[$0.offset] ? $0.element : 0 })
+    let t = LabelVolume(geometry: g, labels: truth.labels.enumerated().map { keep[$0.offset] ? $0.element : 0 })
+    return diceScores(prediction: p, truth: t)
+}
+
+extension ProgressLine {
+    /// Shows a segmentation progress event (at most ten updates a second).
+    func show(_ p: SegmentationProgress) {
+        guard enabled else { return }
+        let t = now()
+        guard t - last >= 0.1 else { return }
+        last = t
+        shown = true
+        fputs(String(format: "\r%@  %.1f s   ", p.message, p.elapsed), stderr)
+    }
+}

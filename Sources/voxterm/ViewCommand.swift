@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import VoxtermModel
+import SliceRendering
+import Terminal
+import Workbench
+
+/// `voxterm view [IMAGE] ...`: the terminal workbench (the default subcommand).
+struct View: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Browse a volume in the terminal, with labels, a displacement field or a second image.",
+        discussion: """
+        With no IMAGE, opens the bundled sample (Colin27 at 2 mm with the AAL atlas). The sample folder \
+        is looked up in this order: $VOXTERM_SAMPLES, ./Samples, then Samples/ in each folder above the \
+        voxterm executable (so a built package finds its own). Press ? inside for the keys, q to quit.
+
+        Colours: 24-bit when COLORTERM is truecolor/24bit or terminfo has RGB, else the terminal's \
+        palette with dithering; --color or $VOXTERM_COLOR (truecolor, 256, 16, mono) overrides. \
+        --ascii or VOXTERM_ASCII=1 avoids Unicode block characters.
+        """)
+
+    @Argument(help: "NIfTI image (.nii, .nii.gz, .hdr/.img). Default: the bundled sample.")
+    var image: String?
+
+    @Option(help: "Label map to overlay (integer NIfTI).")
+    var labels: String?
+
+    @Option(name: .customLong("label-names"),
+            help: "Label names/colours (ITK-SNAP, FreeSurfer, 'index name', mricron .lut). Default: a .txt/.lut beside --labels.")
+    var labelNames: String?
+
+    @Option(help: "Reference labels: the overlay then shows prediction vs truth (TP/FP/FN).")
+    var truth: String?
+
+    @Option(help: "Displacement field (X x Y x Z x 1 x 3 NIfTI, ITK/ANTs convention).")
+    var field: String?
+
+    @Option(help: "Second image for registration QA: side by side, checkerboard, difference, flicker.")
+    var compare: String?
+
+    @Option(help: "Plane to start in: axial, coronal or sagittal.")
+    var plane: String = "axial"
+
+    @Flag(help: "Start with the three orthogonal views.")
+    var ortho = false
+
+    @Flag(help: "Radiological convention (subject's left on the right).")
+    var radiological = false
+
+    @Option(help: "Colour depth: truecolor, 256, 16 or mono (default: detected).")
+    var color: String?
+
+    @Flag(help: "No Unicode: shade with ASCII characters and colours only.")
+    var ascii = false
+
+    @Option(name: .customLong("export-dir"), help: "Folder for PNGs written by the e key (default: current folder).")
+    var exportDir: String = "."
+
+    func validate() throws {
+        guard SlicePlane(rawValue: plane) != nil else {
+            throw ValidationError("--plane must be axial, coronal or sagittal, not '\(plane)'")
+        }
+        if let color, ColorDepth(rawValue: color.lowercased()) == nil {
+            throw ValidationError("--color must be truecolor, 256, 16 or mono, not '\(color)'")
+        }
+    }
+
+    func run() throws {
+        var imagePath = image, labelsPath = labels, namesPath = labelNames
+        if imagePath == nil {
+            guard let dir = SampleLocator.find() else {
+                printError(WorkbenchError(path: "Samples/colin27_2mm.nii.gz",
+                                          reason: "no IMAGE given and the bundled sample was not found ($VOXTERM_SAMPLES, ./Samples, or beside the executable); run voxterm view IMAGE"))
+                throw ExitCode(ExitCodes.badInput)
+            }
+            imagePath = dir + "/colin27_2mm.nii.gz"
+            if labelsPath == nil { labelsPath = dir + "/colin27_2mm_aal.nii.gz" }
+            if namesPath == nil && FileManager.default.fileExists(atPath: dir + "/aal.txt") { namesPath = dir + "/aal.txt" }
+        }
+        let document: WorkbenchDocument
+        do {
+            document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
+                                                  truth: truth, field: field, compare: compare)
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+        if let color { setenv("VOXTERM_COLOR", color.lowercased(), 1) }
+        if ascii { setenv("VOXTERM_ASCII", "1", 1) }
+        let exportDir = self.exportDir
+        do {
+            try withCursesTerminal { terminal in
+                var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
+                state.plane = SlicePlane(rawValue: plane) ?? .axial
+                state.layout = ortho ? .ortho : .single
+                state.convention = radiological ? .radiological : .neurological
+                WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache()) { s, cache in
+                    WorkbenchExport.message(s, cache: cache, directory: exportDir)
+                }
+            }
+        } catch let error as TerminalError {
+            printError(error)
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Finds the bundled `Samples/` folder.
+enum SampleLocator {
+    static let marker = "colin27_2mm.nii.gz"
+
+    /// `$VOXTERM_SAMPLES`, `./Samples`, or `Samples/` in a folder above the executable.
+    static func find() -> String? {
+        let fm = FileManager.default
+        if let env = ProcessInfo.processInfo.environment["VOXTERM_SAMPLES"], !env.isEmpty {
+            return fm.fileExists(atPath: env + "/" + marker) ? env : nil
+        }
+        if fm.fileExists(atPath: "Samples/" + marker) { return "Samples" }
+        var dir = URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+            .deletingLastPathComponent()
+        while dir.path != "/" && !dir.path.isEmpty {
+            let candidate = dir.appendingPathComponent("Samples")
+            if fm.fileExists(atPath: candidate.appendingPathComponent(marker).path) { return candidate.path }
+            dir.deleteLastPathComponent()
+        }
+        return nil
+    }
+}

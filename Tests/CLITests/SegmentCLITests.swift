@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `voxterm segment` on the bundled samples: cross-volume, slice propagation, errors, Ctrl-C.
+@Suite(.serialized) struct SegmentCLITests {
+    let samples = TestPaths.samples
+    var subject: String { samples.appendingPathComponent("subject01_2mm.nii.gz").path }
+    var subjectLabels: String { samples.appendingPathComponent("subject01_2mm_aal.nii.gz").path }
+    var atlas: String { samples.appendingPathComponent("colin27_2mm.nii.gz").path }
+    var atlasLabels: String { samples.appendingPathComponent("colin27_2mm_aal.nii.gz").path }
+
+    func meanDice(_ stdout: String) -> Double? {
+        guard let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix("mean dice:") }) else { return nil }
+        return Double(line.split(separator: " ")[2])
+    }
+
+    @Test func crossVolumeFromOneSupportBeatsNoRegistration() throws {
+        let dir = TestPaths.temporaryDirectory("segment")
+        let out = dir.appendingPathComponent("pred.nii.gz").path
+        let conf = dir.appendingPathComponent("conf.nii.gz").path
+        let manifest = dir.appendingPathComponent("set.json").path
+        let r = try runVoxterm(["segment", subject, "--support", "\(atlas):\(atlasLabels)", "--out", out,
+                                "--truth", subjectLabels, "--confidence", conf, "--save-support-set", manifest,
+                                "--preset", "fast", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let dice = try #require(meanDice(r.stdout))
+        // Without registration the labels overlap with mean Dice 0.631 (Samples/README.md).
+        #expect(dice > 0.85, "mean Dice \(dice)")
+        #expect(FileManager.default.fileExists(atPath: conf))
+        // The saved manifest loads back and gives the same prediction.
+        let out2 = dir.appendingPathComponent("pred2.nii.gz").path
+        let r2 = try runVoxterm(["segment", subject, "--support-set", manifest, "--out", out2, "--preset", "fast", "--quiet"])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: out2)),
+                "the same inputs must give the same prediction (determinism)")
+    }
+
+    @Test func slicePropagationBeatsCopyingTheNearestSlice() throws {
+        let dir = TestPaths.temporaryDirectory("slices")
+        let out = dir.appendingPathComponent("pred.nii.gz").path
+        let slices = stride(from: 8, through: 80, by: 8).map(String.init).joined(separator: ",")
+        let r = try runVoxterm(["segment", atlas, "--labels", atlasLabels, "--labelled-slices", "axial:\(slices)",
+                                "--out", out, "--truth", atlasLabels, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let dice = try #require(meanDice(r.stdout))
+        // Baseline: each unlabelled slice copies the nearest labelled one, scored the same way.
+        let py = try #require(pythonWithNibabel, "python3 with nibabel is needed for the baseline")
+        let script = """
+        import nibabel as nib, numpy as np
+        t = np.asarray(nib.load('\(atlasLabels)').dataobj).astype(int)
+        lab = [\(slices)]
+        p = np.zeros_like(t)
+        for z in range(t.shape[2]):
+            n = min(lab, key=lambda s: (abs(s - z), s))
+            p[:, :, z] = t[:, :, n]
+        keep = np.ones(t.shape[2], bool); keep[lab] = False
+        tt, pp = t[:, :, keep], p[:, :, keep]
+        d = [2 * ((tt == l) & (pp == l)).sum() / ((tt == l).sum() + (pp == l).sum()) for l in np.unique(tt) if l > 0]
+        print(np.mean(d))
+        """
+        let b = try runProcess(py, ["-c", script])
+        let baseline = try #require(Double(b.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(b.stderr)")
+        #expect(dice > baseline, "slice propagation \(dice) vs nearest-slice copy \(baseline)")
+    }
+
+    @Test func badInputsGiveOneLineErrors() throws {
+        let dir = TestPaths.temporaryDirectory("segbad")
+        let out = dir.appendingPathComponent("p.nii.gz").path
+        let cases: [([String], String)] = [
+            (["segment", subject, "--support", "\(atlas):/nonexistent/l.nii.gz", "--out", out], "no such file"),
+            (["segment", subject, "--support", "\(atlas):\(samples.appendingPathComponent("colin27_1mm_aal.nii.gz").path)", "--out", out], "not on the grid"),
+            (["segment", subject, "--out", out], "--support"),
+            (["segment", atlas, "--labelled-slices", "axial:3,5", "--out", out], "--labels"),
+            (["segment", atlas, "--labels", atlasLabels, "--labelled-slices", "diagonal:3", "--out", out], "plane"),
+            (["segment", subject, "--support", "\(atlas):\(atlasLabels)", "--out", subject], "overwrite an input"),
+        ]
+        for (args, fragment) in cases {
+            let r = try runVoxterm(args + ["--quiet"])
+            #expect(r.status != 0, "\(args)")
+            #expect(r.stderr.contains(fragment), "\(args): \(r.stderr)")
+            #expect(!r.stderr.contains("Fatal error"), "\(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func ctrlCStopsWithin1SecondAndWritesNothing() throws {
+        let dir = TestPaths.temporaryDirectory("segint")
+        let out = dir.appendingPathComponent("p.nii.gz").path
+        let p = Process()
+        p.executableURL = TestPaths.voxtermBinary
+        p.arguments = ["segment", subject, "--support", "\(atlas):\(atlasLabels)", "--support", "\(subject):\(subjectLabels)",
+                       "--out", out, "--preset", "accurate"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(p.isRunning, "finished before the signal: the test did not interrupt anything")
+        let t0 = Date()
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(Date().timeIntervalSince(t0) < 1.0)
+        #expect(p.terminationStatus == 130)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+}
