@@ -6,13 +6,13 @@ public struct LabelOverlay: Sendable {
     public var labels: LabelVolume
     /// Reference labels on the image's grid; when set, the overlay shows TP/FP/FN.
     public var truth: LabelVolume?
-    /// Precomputed colours (reuse across slices); rebuilt when the visible subset changes.
-    public private(set) var palette: LabelPalette
+    /// Precomputed colours (reuse across slices); rebuilt (cheaply) when `style`'s visible subset changes.
+    public var palette: LabelPalette
     /// Fill/outline/opacity/subset.
     public var style: LabelStyle {
         didSet {
             if style.visibleLabels != oldValue.visibleLabels {
-                palette = LabelPalette(table: palette.table, visibleLabels: style.visibleLabels, present: LabelOverlay.sparseValues(labels))
+                palette = LabelPalette(table: palette.table, visibleLabels: style.visibleLabels, present: Array(palette.sparse.keys))
             }
         }
     }
