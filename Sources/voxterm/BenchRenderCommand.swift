@@ -8,10 +8,10 @@ struct BenchRender: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Time rendering + PNG encoding of one axial slice (labels, outline, arrows) and of a 6x5 montage.",
-        discussion: "Defaults to mricron-data's ch2bet (1 mm) with the AAL labels; without --field a smooth synthetic field on the image grid is used.")
+        discussion: "Defaults to the 1 mm Colin27 sample with its AAL labels (run from the repository root); without --field a smooth synthetic field on the image grid is used.")
 
-    @Argument(help: "Image (NIfTI).") var image = "/usr/share/mricron/templates/ch2bet.nii.gz"
-    @Option(help: "Label map on or overlapping the image.") var labels = "/usr/share/mricron/templates/aal.nii.gz"
+    @Argument(help: "Image (NIfTI).") var image = "Samples/colin27_1mm.nii.gz"
+    @Option(help: "Label map on or overlapping the image.") var labels = "Samples/colin27_1mm_aal.nii.gz"
     @Option(help: "Displacement field (NIfTI vector image); synthetic when omitted.") var field: String?
     @Option(help: "Integer upscaling of the single slice.") var scale = 3
     @Option(help: "Number of timed repeats.") var repeats = 15

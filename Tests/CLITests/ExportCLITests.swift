@@ -6,8 +6,10 @@ import TestSupport
 /// every PNG is read back by an independent decoder (Python's zlib, not libpng).
 @Suite(.serialized) struct ExportCLITests {
     static let templates = TestPaths.mricronTemplates.path
-    static var ch2: String { "\(templates)/ch2bet.nii.gz" }
-    static var aal: String { "\(templates)/aal.nii.gz" }
+    /// The bundled Colin27 1 mm sample (mricron-data's ch2bet) and its AAL labels and table.
+    static var ch2: String { TestPaths.samples.appendingPathComponent("colin27_1mm.nii.gz").path }
+    static var aal: String { TestPaths.samples.appendingPathComponent("colin27_1mm_aal.nii.gz").path }
+    static var aalTable: String { TestPaths.samples.appendingPathComponent("aal.txt").path }
     static var haveTemplates: Bool { FileManager.default.fileExists(atPath: ch2) && FileManager.default.fileExists(atPath: aal) }
 
     /// Decodes a PNG in Python (signature, chunk CRCs, inflate, filters) and reports size, text
@@ -86,7 +88,7 @@ import TestSupport
         let dir = TestPaths.temporaryDirectory("export")
         let out = dir.appendingPathComponent("ax.png").path
         let r = try runVoxterm(["export", ExportCLITests.ch2, "-o", out, "--labels", ExportCLITests.aal,
-                                "--lut", "\(ExportCLITests.templates)/aal.nii.txt", "--outline", "--json"])
+                                "--lut", ExportCLITests.aalTable, "--outline", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let j = try ExportCLITests.json(r)
         #expect(j["width"] as? Int == 181 && j["height"] as? Int == 217)
@@ -96,7 +98,7 @@ import TestSupport
         guard let d = try ExportCLITests.decode(out) else { return }
         #expect(d.width == 181 && d.height == 217)
         #expect(d.text["Plane"] == "axial" && d.text["Slice"] == "90" && d.text["Software"] == "voxterm export")
-        #expect(d.text["Source"]?.hasSuffix("ch2bet.nii.gz") == true && d.text["Labels"]?.hasSuffix("aal.nii.gz") == true)
+        #expect(d.text["Source"]?.hasSuffix("colin27_1mm.nii.gz") == true && d.text["Labels"]?.hasSuffix("colin27_1mm_aal.nii.gz") == true)
         #expect(d.text["Window"]?.contains("auto") == true && d.text["Command"]?.contains("--outline") == true)
         #expect(d.colored > 500)
     }
@@ -108,7 +110,7 @@ import TestSupport
         for (plane, radiological) in [("axial", false), ("axial", true), ("coronal", false), ("coronal", true)] {
             let out = dir.appendingPathComponent("\(plane)\(radiological).png").path
             var args = ["export", ExportCLITests.ch2, "-o", out, "--labels", ExportCLITests.aal, "--lut",
-                        "\(ExportCLITests.templates)/aal.nii.txt", "--only", "Precentral_L", "--opacity", "1",
+                        ExportCLITests.aalTable, "--only", "Precentral_L", "--opacity", "1",
                         "--at", "-40,-6,50", "--plane", plane]
             if radiological { args.append("--radiological") }
             let r = try runVoxterm(args)
@@ -154,7 +156,7 @@ import TestSupport
         let j = try ExportCLITests.json(r)
         // Tiles of 217 x 181 at scale 2, separated by 2-pixel gaps.
         #expect(j["width"] as? Int == 3 * 2 * 217 + 2 * 2 && j["height"] as? Int == 2 * 2 * 181 + 2)
-        // Evenly spaced over the slices holding brain (ch2bet is skull-stripped: the outer ones are empty).
+        // Evenly spaced over the slices holding brain (Colin27 is brain-extracted: the outer ones are empty).
         let slices = try #require(j["slices"] as? [Int])
         #expect(slices.count == 6 && slices == slices.sorted() && Set(slices).count == 6)
         #expect(slices.first! > 15 && slices.last! < 165, "\(slices)")
@@ -210,7 +212,7 @@ import TestSupport
             (["--colormap", "rainbowz"], "unknown colour map 'rainbowz'"),
             (["--plane", "oblique"], "unknown plane"),
             (["--at", "500,0,0", "--plane", "sagittal"], "outside"),
-            (["--only", "NoSuchRegion", "--labels", ExportCLITests.aal, "--lut", "\(ExportCLITests.templates)/aal.nii.txt"],
+            (["--only", "NoSuchRegion", "--labels", ExportCLITests.aal, "--lut", ExportCLITests.aalTable],
              "unknown label name NoSuchRegion"),
             (["--montage", "0x3"], "--montage"),
             (["--labels", "/nonexistent/l.nii.gz"], "/nonexistent/l.nii.gz"),
@@ -278,5 +280,27 @@ import TestSupport
         #expect((j["notes"] as? [String] ?? []).contains { $0.contains("nearest axis-aligned coronal view") })
         // 3 mm slices along S: the coronal picture is 20 x 21 (square 1 mm pixels).
         #expect(j["width"] as? Int == 20 && j["height"] as? Int == 21)
+    }
+
+    /// The unregistered atlas labels as a prediction of the synthetic subject's true labels.
+    @Test func truthComparisonCountsAllThreeCategories() throws {
+        let subject = TestPaths.samples.appendingPathComponent("subject01_2mm.nii.gz").path
+        guard FileManager.default.fileExists(atPath: subject) else { return }
+        let dir = TestPaths.temporaryDirectory("export")
+        let out = dir.appendingPathComponent("cmp.png").path
+        let r = try runVoxterm(["export", subject, "-o", out, "--plane", "coronal", "--scale", "2",
+                                "--labels", TestPaths.samples.appendingPathComponent("colin27_2mm_aal.nii.gz").path,
+                                "--truth", TestPaths.samples.appendingPathComponent("subject01_2mm_aal.nii.gz").path,
+                                "--lut", ExportCLITests.aalTable, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let labels = try #require((try ExportCLITests.json(r))["labels"] as? [String: Any])
+        let c = try #require(labels["slice_voxels"] as? [String: Int])
+        let tp = c["true_positive"] ?? 0, fp = c["false_positive"] ?? 0, fn = c["false_negative"] ?? 0
+        // Before registration Dice is about 0.63: most labelled voxels agree, a good share do not.
+        #expect(tp > 1000 && fp > 200 && fn > 100 && tp > fp && tp > fn, "\(c)")
+        if let d = try ExportCLITests.decode(out) {
+            #expect(d.text["Truth"]?.hasSuffix("subject01_2mm_aal.nii.gz") == true)
+            #expect(d.colored > tp) // every category is drawn in colour, at scale 2 (4 pixels per voxel)
+        }
     }
 }
