@@ -215,6 +215,7 @@ import TestSupport
             (["--only", "NoSuchRegion", "--labels", ExportCLITests.aal, "--lut", ExportCLITests.aalTable],
              "unknown label name NoSuchRegion"),
             (["--montage", "0x3"], "--montage"),
+            (["--montage", "20x20", "--scale", "32"], "more than the limit"),
             (["--labels", "/nonexistent/l.nii.gz"], "/nonexistent/l.nii.gz"),
         ]
         for (extra, message) in cases {
