@@ -64,8 +64,12 @@ import TestSupport
         var width: Int, height: Int, text: [String: String], sha256: String, colored: Int, centroid: [Double]?
     }
 
+    /// Any python3 will do for the decoder (it needs only the standard library).
+    static let python3: String? = pythonWithNibabel
+        ?? ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
     static func decode(_ png: String) throws -> Decoded? {
-        guard let py = pythonWithNibabel else { return nil }
+        guard let py = python3 else { return nil }
         let r = try runProcess(py, ["-c", decoder, png])
         #expect(r.status == 0, "python PNG decoder failed: \(r.stderr)")
         let j = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
