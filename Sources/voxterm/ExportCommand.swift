@@ -243,6 +243,14 @@ struct Export: ParsableCommand {
             let c = mapping.world(column: Double(mapping.width - 1) / 2, row: Double(mapping.height - 1) / 2, slice: Double(slices[0]))
             summary["slice_centre_mm"] = [c.x, c.y, c.z]
         }
+        if let o = overlay, grid == nil {
+            // Which labels the picture shows, with names and voxel counts in this slice.
+            var counts: [Int32: Int] = [:]
+            for l in mapping.extract(o.labels.labels, slice: slices[0]) where l != 0 && o.palette.isVisible(l) { counts[l, default: 0] += 1 }
+            labelInfo["in_slice"] = counts.keys.sorted().prefix(500).map { l -> [String: Any] in
+                ["value": Int(l), "name": table.name(of: l), "voxels": counts[l]!, "color": table.color(of: l).hex]
+            }
+        }
         if overlay != nil {
             if let o = overlay, o.truth != nil, grid == nil {
                 var counts = ComparisonCounts()

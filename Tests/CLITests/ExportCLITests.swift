@@ -99,6 +99,8 @@ import TestSupport
         #expect(j["slice"] as? Int == 90)
         #expect((j["orientation"] as? [String: String]) == ["left": "L", "right": "R", "top": "A", "bottom": "P"])
         #expect(((j["labels"] as? [String: Any])?["labels_present"] as? Int) == 116)
+        let inSlice = try #require((j["labels"] as? [String: Any])?["in_slice"] as? [[String: Any]])
+        #expect(inSlice.contains { $0["name"] as? String == "Thalamus_L" } && inSlice.count > 30 && inSlice.count < 116)
         guard let d = try ExportCLITests.decode(out) else { return }
         #expect(d.width == 181 && d.height == 217)
         #expect(d.text["Plane"] == "axial" && d.text["Slice"] == "90" && d.text["Software"] == "voxterm export")
