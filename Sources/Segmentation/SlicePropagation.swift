@@ -1,21 +1,33 @@
 import Foundation
 import VolumeCore
 
+/// How a target slice reaches its labelled slices.
+public enum SlicePath: String, Sendable, CaseIterable {
+    /// Each labelled slice is registered straight to the target.
+    case direct
+    /// Neighbouring slices are registered pairwise (z to z±1) and the maps composed along the way,
+    /// so each registration only bridges one slice of anatomical change.
+    case chained
+}
+
 /// "Label a few slices, fill the rest": predicts every slice of one plane of a volume from the
 /// labelled slices of the same volume.
 ///
-/// Each target slice between labelled slices a < t < b is predicted from both: the 2-D slices a
-/// and b are registered to slice t, their labels carried over (soft, trilinear) and fused with
-/// distance weights (b - t)/(b - a) and (t - a)/(b - a), times local image similarity for
-/// `.weighted`. Slices before the first or after the last labelled slice use the nearest one only.
+/// Each target slice between labelled slices a < t < b is predicted from both: slices a and b
+/// are mapped onto slice t (directly, or through the chain of neighbouring slices), their labels
+/// carried over (soft, bilinear) and fused with distance weights (b - t)/(b - a) and
+/// (t - a)/(b - a), times local image similarity for `.weighted`. Slices before the first or after
+/// the last labelled slice use the nearest labelled slice only.
 public struct SlicePropagator {
     /// The 2-D registration used between slices.
     public var aligner: PairwiseAligner
     /// How the two bracketing slices' labels are combined.
     public var fusion: FusionMethod
+    /// How labelled slices are mapped to the targets.
+    public var path: SlicePath
 
-    public init(aligner: PairwiseAligner, fusion: FusionMethod = .weighted) {
-        self.aligner = aligner; self.fusion = fusion
+    public init(aligner: PairwiseAligner, fusion: FusionMethod = .majority, path: SlicePath = .chained) {
+        self.aligner = aligner; self.fusion = fusion; self.path = path
     }
 
     /// Predicts all slices of `selection.plane` of `volume`; `labels` is read on the selected slices only.
@@ -39,9 +51,17 @@ public struct SlicePropagator {
             for idx in SliceAccess.indices(g, axis: axis, index: s) { outLabels[idx] = labels.labels[idx]; outConf[idx] = 1 }
         }
         let targets = (0..<count).filter { !labelled.contains($0) }
+        let chain = path == .chained
+            ? try NeighbourChain(volume: volume, axis: axis, aligner: aligner, isCancelled: isCancelled) { done, total in
+                progress(SegmentationProgress(step: done, total: total + targets.count,
+                                              message: "registering neighbouring \(selection.plane.rawValue) slices (\(done + 1) of \(total))",
+                                              elapsed: monotonicSeconds() - start))
+            }
+            : nil
+        let registrations = chain?.count ?? 0
         for (n, t) in targets.enumerated() {
             if isCancelled() { throw SegmentationError.cancelled }
-            progress(SegmentationProgress(step: n, total: targets.count,
+            progress(SegmentationProgress(step: registrations + n, total: registrations + targets.count,
                                           message: "\(selection.plane.rawValue) slice \(t) (\(n + 1) of \(targets.count))",
                                           elapsed: monotonicSeconds() - start))
             let below = labelled.last(where: { $0 < t }), above = labelled.first(where: { $0 > t })
@@ -51,10 +71,14 @@ public struct SlicePropagator {
             for (src, w) in sourceWeights(t, below, above) {
                 let moving = SliceAccess.slice(volume, axis: axis, index: src, geometry: sg)
                 let movingLabels = SliceAccess.slice(labels, axis: axis, index: src, geometry: sg)
-                // A blank slice (outside the head) has nothing to align: keep the identity.
-                let field = isConstant(fixed) || isConstant(moving)
-                    ? VectorField(zeroOn: sg)
-                    : try aligner.align(fixed: fixed, moving: moving, isCancelled: isCancelled)
+                let field: VectorField
+                if let chain {
+                    field = chain.composedField(from: t, to: src, geometry: sg)
+                } else if isConstant(fixed) || isConstant(moving) {
+                    field = VectorField(zeroOn: sg) // a blank slice has nothing to align
+                } else {
+                    field = try aligner.align(fixed: fixed, moving: moving, isCancelled: isCancelled)
+                }
                 mapped.append(MappedSupport(image: moving, labels: movingLabels, field: field, weight: w))
             }
             let p = fuseLabels(query: fixed, supports: mapped, options: FusionOptions(method: fusion))
@@ -62,8 +86,8 @@ public struct SlicePropagator {
                 outLabels[idx] = p.labels.labels[k]; outConf[idx] = p.confidence.voxels[k]
             }
         }
-        progress(SegmentationProgress(step: targets.count, total: targets.count, message: "done",
-                                      elapsed: monotonicSeconds() - start))
+        progress(SegmentationProgress(step: registrations + targets.count, total: registrations + targets.count,
+                                      message: "done", elapsed: monotonicSeconds() - start))
         return Prediction(labels: LabelVolume(geometry: g, labels: outLabels), confidence: Volume(geometry: g, voxels: outConf))
     }
 
@@ -77,6 +101,84 @@ public struct SlicePropagator {
         case let (nil, b?): return [(b, 1)]
         default: return []
         }
+    }
+}
+
+/// Registrations between every pair of neighbouring slices, in both directions, as in-plane
+/// pixel displacements: `down[z]` maps slice z onto slice z - 1, `up[z]` slice z onto z + 1.
+struct NeighbourChain {
+    let width: Int, height: Int
+    var down: [[SIMD2<Float>]?]
+    var up: [[SIMD2<Float>]?]
+    /// Number of registrations run.
+    let count: Int
+
+    init(volume: Volume, axis: Int, aligner: PairwiseAligner, isCancelled: @escaping () -> Bool,
+         progress: (Int, Int) -> Void) throws {
+        let g = volume.geometry
+        let n = g.size[axis]
+        let (a, b) = SliceAccess.inPlaneAxes(axis)
+        width = g.size[a]; height = g.size[b]
+        down = Array(repeating: nil, count: n)
+        up = Array(repeating: nil, count: n)
+        let total = 2 * max(0, n - 1)
+        var done = 0
+        for z in 0..<max(0, n - 1) {
+            let sg0 = SliceAccess.sliceGeometry(g, axis: axis, index: z)
+            let sg1 = SliceAccess.sliceGeometry(g, axis: axis, index: z + 1)
+            let s0 = SliceAccess.slice(volume, axis: axis, index: z)
+            let s1 = SliceAccess.slice(volume, axis: axis, index: z + 1)
+            for (fixedIndex, fixed, moving, sg) in [(z, s0, SliceAccess.slice(volume, axis: axis, index: z + 1, geometry: sg0), sg0),
+                                                    (z + 1, s1, SliceAccess.slice(volume, axis: axis, index: z, geometry: sg1), sg1)] {
+                if isCancelled() { throw SegmentationError.cancelled }
+                progress(done, total)
+                done += 1
+                guard !isConstant(fixed), !isConstant(moving) else { continue }
+                let f = try aligner.align(fixed: fixed, moving: moving, isCancelled: isCancelled)
+                let pixels = NeighbourChain.pixelDisplacements(f, sg)
+                if fixedIndex == z { up[z] = pixels } else { down[z + 1] = pixels }
+            }
+        }
+        count = total
+    }
+
+    /// World displacements of a slice field as displacements in pixels of its first two axes.
+    static func pixelDisplacements(_ f: VectorField, _ sg: VolumeGeometry) -> [SIMD2<Float>] {
+        let inv = sg.affine.inverse ?? .identity
+        return (0..<sg.voxelCount).map { v in
+            let u = f.vector(at: v)
+            let p = inv.applyLinear(SIMD3(Double(u.x), Double(u.y), Double(u.z)))
+            return SIMD2(Float(p.x), Float(p.y))
+        }
+    }
+
+    /// The map from slice `from` to slice `to`, composed along the chain, as a world displacement
+    /// field on `geometry` (slice `from`'s grid).
+    func composedField(from: Int, to: Int, geometry sg: VolumeGeometry) -> VectorField {
+        var out = VectorField(zeroOn: sg)
+        let steps = from > to ? Array(stride(from: from, to: to, by: -1)) : Array(from..<to)
+        let fields = steps.map { from > to ? down[$0] : up[$0] }
+        for j in 0..<height {
+            for i in 0..<width {
+                var q = SIMD2<Float>(Float(i), Float(j))
+                for f in fields { if let f { q += sampleBilinear(f, q) } }
+                let d = q - SIMD2(Float(i), Float(j))
+                let w = sg.affine.applyLinear(SIMD3(Double(d.x), Double(d.y), 0))
+                out.setVector(SIMD3(Float(w.x), Float(w.y), Float(w.z)), at: i + width * j)
+            }
+        }
+        return out
+    }
+
+    /// Bilinear sample of a pixel field at `q` (clamped to the border).
+    private func sampleBilinear(_ f: [SIMD2<Float>], _ q: SIMD2<Float>) -> SIMD2<Float> {
+        let x = min(max(q.x, 0), Float(width - 1)), y = min(max(q.y, 0), Float(height - 1))
+        let x0 = min(Int(x), max(width - 2, 0)), y0 = min(Int(y), max(height - 2, 0))
+        let x1 = min(x0 + 1, width - 1), y1 = min(y0 + 1, height - 1)
+        let tx = x - Float(x0), ty = y - Float(y0)
+        let a = f[x0 + width * y0] * (1 - tx) + f[x1 + width * y0] * tx
+        let b = f[x0 + width * y1] * (1 - tx) + f[x1 + width * y1] * tx
+        return a * (1 - ty) + b * ty
     }
 }
 

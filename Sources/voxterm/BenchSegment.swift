@@ -14,6 +14,7 @@ struct BenchSegment: ParsableCommand {
     @Option(help: "Settings to run: A, B or AB.") var settings: String = "AB"
     @Option(help: "Registration preset for setting A.") var preset: String = "default"
     @Option(help: "Run at most this many queries per setting (0 = all).") var maxQueries: Int = 0
+    @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: String = "chained"
 
     struct ProtocolFile: Decodable {
         struct Support: Decodable { var id: String; var image: String; var labels: String }
@@ -77,17 +78,17 @@ struct BenchSegment: ParsableCommand {
                 let plane: SupportPlane = q.axis == 0 ? .sagittal : (q.axis == 1 ? .coronal : .axial)
                 for method in FusionMethod.allCases {
                     let t0 = now()
-                    let p = try SlicePropagator(aligner: EngineAligner.slices(), fusion: method)
+                    let p = try SlicePropagator(aligner: EngineAligner.slices(), fusion: method, path: SlicePath(rawValue: slicePath) ?? .chained)
                         .predict(volume: volume, labels: truth, selection: SliceSelection(plane: plane, indices: q.labelled_slices))
                     let dt = now() - t0
-                    let dir = "\(out)/voxterm_slices_\(method.rawValue)"
+                    let dir = "\(out)/voxterm_slices_\(slicePath)_\(method.rawValue)"
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                     try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
                     seconds[method, default: [:]][q.id] = dt
                     print("\(q.id) \(method.rawValue): \(String(format: "%.1f", dt)) s")
                 }
             }
-            for (m, s) in seconds { try writeSeconds(s, "\(out)/voxterm_slices_\(m.rawValue)/seconds.json") }
+            for (m, s) in seconds { try writeSeconds(s, "\(out)/voxterm_slices_\(slicePath)_\(m.rawValue)/seconds.json") }
         }
     }
 

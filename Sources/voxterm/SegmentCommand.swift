@@ -17,13 +17,16 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS (repeatable).") var supports: [String] = []
     @Option(name: .customLong("support-set"), help: "A support-set manifest (JSON).") var supportSet: String?
     @Option(help: "Where to write the predicted labels (.nii or .nii.gz).") var out: String
-    @Option(help: "Label fusion: majority or weighted (locally weighted vote).") var fusion: String = "weighted"
+    @Option(help: "Label fusion: majority or weighted (locally weighted vote; the default across volumes). Slice propagation defaults to majority.")
+    var fusion: String?
     @Option(help: "Structures to segment (comma-separated names or numbers from the label table); with --labelled-slices, the partial label map.")
     var labels: String?
     @Option(name: .customLong("label-table"), help: "Label names (AAL text, ITK-SNAP or FreeSurfer table) for --labels names.")
     var labelTable: String?
     @Option(name: .customLong("labelled-slices"), help: "Slice propagation: the labelled slices, e.g. axial:20,30,40.")
     var labelledSlices: String?
+    @Option(name: .customLong("slice-path"), help: "Slice propagation: chained (register neighbouring slices and compose) or direct.")
+    var slicePath: String = "chained"
     @Option(help: "Truth labels: print per-label and mean Dice.") var truth: String?
     @Option(help: "Also write the per-voxel confidence (agreement of the supports) here.") var confidence: String?
     @Option(help: "Registration preset: fast, default or accurate.") var preset: String = "default"
@@ -34,7 +37,8 @@ struct Segment: ParsableCommand {
     @Flag(help: "No progress line on stderr.") var quiet = false
 
     func validate() throws {
-        guard FusionMethod(rawValue: fusion) != nil else { throw ValidationError("--fusion must be majority or weighted") }
+        guard FusionMethod(rawValue: fusion ?? "weighted") != nil else { throw ValidationError("--fusion must be majority or weighted") }
+        guard SlicePath(rawValue: slicePath) != nil else { throw ValidationError("--slice-path must be chained or direct") }
         guard RegistrationPlan.Preset(rawValue: preset) != nil else { throw ValidationError("--preset must be fast, default or accurate") }
         if labelledSlices != nil {
             guard labels != nil else { throw ValidationError("--labelled-slices needs --labels PARTIAL.nii.gz (the labels of those slices)") }
@@ -68,7 +72,8 @@ struct Segment: ParsableCommand {
                 guard partial.geometry.size == volume.geometry.size else {
                     throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
                 }
-                let propagator = SlicePropagator(aligner: EngineAligner.slices(), fusion: FusionMethod(rawValue: fusion)!)
+                let propagator = SlicePropagator(aligner: EngineAligner.slices(), fusion: FusionMethod(rawValue: fusion ?? "majority")!,
+                                                 path: SlicePath(rawValue: slicePath)!)
                 prediction = try propagator.predict(volume: volume, labels: partial, selection: selection,
                                                     progress: { progress.show($0) }, isCancelled: { cancel.isCancelled })
             } else {
@@ -95,7 +100,7 @@ struct Segment: ParsableCommand {
                 let subset = try labelSubset()
                 let predictor = RegistrationPropagationPredictor(
                     aligner: EngineAligner.volumes(RegistrationPlan.Preset(rawValue: preset)!),
-                    fusion: FusionOptions(method: FusionMethod(rawValue: fusion)!, labelSubset: subset))
+                    fusion: FusionOptions(method: FusionMethod(rawValue: fusion ?? "weighted")!, labelSubset: subset))
                 prediction = try predictor.predict(query: volume, supports: loaded, progress: { progress.show($0) },
                                                    isCancelled: { cancel.isCancelled })
             }

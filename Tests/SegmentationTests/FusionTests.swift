@@ -160,3 +160,19 @@ func phantom(centre: SIMD3<Double> = [10, 10, 10]) -> (Volume, LabelVolume) {
         }
     }
 }
+
+@Suite struct ChainTests {
+    @Test func chainComposesNeighbourShifts() throws {
+        // Every neighbour registration says "2 mm to the right"; three steps compose to 6 mm.
+        let (img, _) = phantom()
+        let chain = try NeighbourChain(volume: img, axis: 2, aligner: ConstantAligner(shift: [2, 0, 0]),
+                                       isCancelled: { false }, progress: { _, _ in })
+        let sg = SliceAccess.sliceGeometry(img.geometry, axis: 2, index: 10)
+        let f = chain.composedField(from: 10, to: 7, geometry: sg)
+        // Interior pixel (far from the clamped border).
+        let v = f.vector(at: 5 + 20 * 5)
+        #expect(abs(v.x - 6) < 1e-4 && abs(v.y) < 1e-4 && abs(v.z) < 1e-4)
+        let back = chain.composedField(from: 7, to: 10, geometry: SliceAccess.sliceGeometry(img.geometry, axis: 2, index: 7))
+        #expect(abs(back.vector(at: 5 + 20 * 5).x - 6) < 1e-4)
+    }
+}
