@@ -4,7 +4,7 @@ import VolumeCore
 public enum FieldDisplayMode: String, CaseIterable, Sendable {
     /// Quiver: in-plane components as arrows on a sub-sampled grid, coloured by 3-D magnitude (jet: blue small, red largest).
     case arrows
-    /// Displacement length (mm) as a colour map over the image.
+    /// Displacement length (mm) as a colour map over the image (`hot`, transparent where nothing moves).
     case magnitude
     /// Jacobian determinant, diverging colours centred at 1 (blue < 1 < red, transparent at 1), folding (≤ 0) marked.
     case jacobian
@@ -74,6 +74,14 @@ public struct FieldOverlay: Sendable {
         jacobian = style.mode == .jacobian ? jacobianDeterminant(of: field) : nil
     }
 
+    /// `hot` from 0 to the largest magnitude, transparent at 0 and opaque from 10 % of the range
+    /// up, so still regions show the anatomy.
+    public static let magnitudeTable: ColorTable = ColorTable(ColorMap.hot.table.colors.enumerated().map { i, c in
+        var c = c
+        c.a = UInt8(min(1, Double(i) / 25.5) * 255 + 0.5)
+        return c
+    })
+
     /// The in-plane displacement (display pixels: column and row) at display pixel (column, row).
     @inlinable
     public func displayDisplacement(_ mapping: SliceMapping, column: Int, row: Int, slice: Int) -> SIMD2<Double> {
@@ -90,7 +98,7 @@ public struct FieldOverlay: Sendable {
         case .magnitude:
             let s = mapping.extract(magnitude.voxels, slice: slice)
             let window = IntensityWindow.widened(0, maximumMagnitude > 0 ? maximumMagnitude : 1)
-            s.withUnsafeBufferPointer { image.drawScalars($0, window: window, colors: ColorMap.hot.table, opacity: style.opacity) }
+            s.withUnsafeBufferPointer { image.drawScalars($0, window: window, colors: FieldOverlay.magnitudeTable, opacity: style.opacity) }
         case .jacobian:
             guard let jacobian else { return }
             let s = mapping.extract(jacobian.voxels, slice: slice)

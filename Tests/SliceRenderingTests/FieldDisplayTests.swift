@@ -94,6 +94,10 @@ import VolumeCore
         func lum(_ c: RGBA8) -> Int { Int(c.r) + Int(c.g) + Int(c.b) }
         #expect(lum(img[0, 0]) > lum(img[4, 4]))
         #expect(lum(img[4, 4]) > lum(img[8, 8]))
+        // Where nothing moves, the anatomy shows through unchanged.
+        let still = SliceScene(image: Volume(geometry: g, repeating: 0.5), window: IntensityWindow(low: 0, high: 1)!,
+                               field: FieldOverlay(field: Phantom.radialField(on: g, factor: 0), style: FieldStyle(mode: .magnitude, opacity: 1)))
+        #expect(still.render(plane: .axial, options: .native)[3, 3] == RGBA8(128, 128, 128))
     }
 
     @Test func warpedGridFollowsTheDisplacement() {
