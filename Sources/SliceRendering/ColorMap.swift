@@ -16,8 +16,73 @@ public struct IntensityWindow: Equatable, Sendable, CustomStringConvertible {
     /// The automatic window: the 0.5 and 99.5 percentiles of the finite voxels (widened when flat).
     public static func automatic(_ volume: Volume, lowerPercentile: Double = 0.005,
                                  upperPercentile: Double = 0.995) -> IntensityWindow {
-        let p = volume.percentiles([lowerPercentile, upperPercentile])
-        return widened(Double(p[0]), Double(p[1]))
+        let p = percentiles(volume.voxels, [lowerPercentile, upperPercentile])
+        return widened(p[0], p[1])
+    }
+
+    /// Exact percentiles of the finite values (same definition as `Volume.percentiles`: linear
+    /// between sorted neighbours), in O(n): a 65,536-bin histogram locates each rank, then only the
+    /// values of that bin are sorted. 0 for an empty or all-NaN input.
+    public static func percentiles(_ values: [Float], _ ps: [Double]) -> [Double] {
+        let chunks = max(1, min(64, values.count / 65536))
+        // Pass 1: finite min, max and count per chunk.
+        var lows = [Float](repeating: .infinity, count: chunks), highs = [Float](repeating: -.infinity, count: chunks)
+        var counts = [Int](repeating: 0, count: chunks)
+        values.withUnsafeBufferPointer { v in
+            lows.withUnsafeMutableBufferPointer { lo in highs.withUnsafeMutableBufferPointer { hi in counts.withUnsafeMutableBufferPointer { cn in
+                parallelFor(chunks) { c in
+                    var a = Float.infinity, b = -Float.infinity, n = 0
+                    for i in (v.count * c / chunks)..<(v.count * (c + 1) / chunks) where v[i].isFinite {
+                        a = min(a, v[i]); b = max(b, v[i]); n += 1
+                    }
+                    lo[c] = a; hi[c] = b; cn[c] = n
+                }
+            } } }
+        }
+        let n = counts.reduce(0, +)
+        guard n > 0 else { return ps.map { _ in 0 } }
+        let lo = lows.min()!, hi = highs.max()!
+        if lo == hi { return ps.map { _ in Double(lo) } }
+        // Pass 2: histogram per chunk, merged.
+        let bins = 65536
+        let scale = Double(bins) / (Double(hi) - Double(lo))
+        @inline(__always) func bin(_ x: Float) -> Int { min(bins - 1, Int((Double(x) - Double(lo)) * scale)) }
+        var hist = [Int32](repeating: 0, count: bins * chunks)
+        values.withUnsafeBufferPointer { v in
+            hist.withUnsafeMutableBufferPointer { h in
+                parallelFor(chunks) { c in
+                    let base = c * bins
+                    for i in (v.count * c / chunks)..<(v.count * (c + 1) / chunks) where v[i].isFinite { h[base + bin(v[i])] += 1 }
+                }
+            }
+        }
+        var cumulative = [Int](repeating: 0, count: bins + 1) // values in bins before b
+        for b in 0..<bins {
+            var t = 0
+            for c in 0..<chunks { t += Int(hist[c * bins + b]) }
+            cumulative[b + 1] = cumulative[b] + t
+        }
+        // The value of sorted rank r: find its bin, sort that bin's values.
+        var cache: [Int: [Float]] = [:]
+        func ranked(_ r: Int) -> Double {
+            var a = 0, z = bins // first bin with cumulative[b + 1] > r
+            while a < z { let m = (a + z) / 2; if cumulative[m + 1] > r { z = m } else { a = m + 1 } }
+            if cache[a] == nil {
+                // Most often a bin holds one repeated value (e.g. a zero background): skip the sort.
+                var bl = Float.infinity, bh = -Float.infinity
+                values.withUnsafeBufferPointer { v in for x in v where x.isFinite && bin(x) == a { bl = min(bl, x); bh = max(bh, x) } }
+                cache[a] = bl == bh ? [bl] : values.filter { $0.isFinite && bin($0) == a }.sorted()
+            }
+            if cache[a]!.count == 1 { return Double(cache[a]![0]) }
+            return Double(cache[a]![r - cumulative[a]])
+        }
+        return ps.map { p in
+            let r = min(max(p, 0), 1) * Double(n - 1)
+            let r0 = Int(r.rounded(.down)), r1 = min(r0 + 1, n - 1)
+            let f = r - Double(r0)
+            let a = ranked(r0), b = ranked(r1)
+            return a * (1 - f) + b * f
+        }
     }
 
     /// A window from `lo` to `hi`, widened by one unit when they coincide.
@@ -26,6 +91,7 @@ public struct IntensityWindow: Equatable, Sendable, CustomStringConvertible {
         return IntensityWindow(low: l, high: h > l ? h : l + 1)!
     }
 
+    /// `LOW,HIGH`, as `--window` takes it.
     public var description: String { "\(shortNumber(low)),\(shortNumber(high))" }
 }
 
@@ -66,15 +132,27 @@ public enum ColorMap: String, CaseIterable, Sendable {
         case .bwr:
             return t < 0.5 ? RGBA8(c(t * 2), c(t * 2), 255) : RGBA8(255, c(2 - t * 2), c(2 - t * 2))
         case .viridis:
-            // Degree-6 polynomial fit of matplotlib's viridis (max error under 1/255 per channel).
+            // Degree-6 polynomial fit of matplotlib's viridis, corrected so it passes exactly through
+            // nine published samples (matplotlib / viridisLite viridis(9)); within about 2/255 between them.
             let r = [0.2777273272234177, 0.1050930431085774, -0.3308618287255563, -4.634230498983486,
                      6.228269936347081, 4.776384997670288, -5.435455855934631]
             let g = [0.005407344544966578, 1.404613529898575, 0.214847559468213, -5.799100973351585,
                      14.17993336680509, -13.74514537774601, 4.645852612178535]
             let b = [0.3340998053353061, 1.384590162594685, 0.09509516302823659, -19.33244095627987,
                      56.69055260068105, -65.35303263337234, 26.3124352495832]
-            func poly(_ k: [Double]) -> Double { k.reversed().reduce(0) { $0 * t + $1 } }
-            return RGBA8(c(poly(r)), c(poly(g)), c(poly(b)))
+            func poly(_ k: [Double], _ x: Double) -> Double { k.reversed().reduce(0) { $0 * x + $1 } }
+            let anchors: [(Double, Double, Double)] = [
+                (0x44, 0x01, 0x54), (0x47, 0x2D, 0x7B), (0x3B, 0x52, 0x8B), (0x2C, 0x72, 0x8E), (0x21, 0x90, 0x8C),
+                (0x27, 0xAD, 0x81), (0x5D, 0xC8, 0x63), (0xAA, 0xDC, 0x32), (0xFD, 0xE7, 0x25),
+            ]
+            let x = t * 8, i = min(Int(x), 7), f = x - Double(i)
+            func residual(_ a: Int) -> (Double, Double, Double) {
+                let ta = Double(a) / 8
+                return (anchors[a].0 / 255 - poly(r, ta), anchors[a].1 / 255 - poly(g, ta), anchors[a].2 / 255 - poly(b, ta))
+            }
+            let r0 = residual(i), r1 = residual(i + 1)
+            return RGBA8(c(poly(r, t) + r0.0 + (r1.0 - r0.0) * f), c(poly(g, t) + r0.1 + (r1.1 - r0.1) * f),
+                         c(poly(b, t) + r0.2 + (r1.2 - r0.2) * f))
         }
     }
 }

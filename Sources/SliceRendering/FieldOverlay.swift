@@ -4,7 +4,7 @@ import VolumeCore
 public enum FieldDisplayMode: String, CaseIterable, Sendable {
     /// Quiver: in-plane components as arrows on a sub-sampled grid, coloured by 3-D magnitude (jet: blue small, red largest).
     case arrows
-    /// Displacement length (mm) as a colour map over the image.
+    /// Displacement length (mm) as a colour map over the image (`hot`, transparent where nothing moves).
     case magnitude
     /// Jacobian determinant, diverging colours centred at 1 (blue < 1 < red, transparent at 1), folding (≤ 0) marked.
     case jacobian
@@ -54,12 +54,14 @@ public enum JacobianColors {
 public struct FieldOverlay: Sendable {
     /// The field, on the image's grid, RAS+ mm.
     public let field: VectorField
-    /// Display options.
-    public var style: FieldStyle
+    /// Display options; switching to `.jacobian` computes the determinant map once.
+    public var style: FieldStyle {
+        didSet { if style.mode == .jacobian && jacobian == nil { jacobian = jacobianDeterminant(of: field) } }
+    }
     /// Largest displacement length (mm) in the field; arrows and magnitude maps scale to it.
     public let maximumMagnitude: Double
-    /// Jacobian determinant (computed once when the mode needs it).
-    public let jacobian: Volume?
+    /// Jacobian determinant (computed once, when the mode first needs it).
+    public private(set) var jacobian: Volume?
     /// Displacement length per voxel (mm).
     public let magnitude: Volume
 
@@ -71,6 +73,14 @@ public struct FieldOverlay: Sendable {
         maximumMagnitude = Double(magnitude.voxels.lazy.filter { $0.isFinite }.max() ?? 0)
         jacobian = style.mode == .jacobian ? jacobianDeterminant(of: field) : nil
     }
+
+    /// `hot` from 0 to the largest magnitude, transparent at 0 and opaque from 10 % of the range
+    /// up, so still regions show the anatomy.
+    public static let magnitudeTable: ColorTable = ColorTable(ColorMap.hot.table.colors.enumerated().map { i, c in
+        var c = c
+        c.a = UInt8(min(1, Double(i) / 25.5) * 255 + 0.5)
+        return c
+    })
 
     /// The in-plane displacement (display pixels: column and row) at display pixel (column, row).
     @inlinable
@@ -88,7 +98,7 @@ public struct FieldOverlay: Sendable {
         case .magnitude:
             let s = mapping.extract(magnitude.voxels, slice: slice)
             let window = IntensityWindow.widened(0, maximumMagnitude > 0 ? maximumMagnitude : 1)
-            s.withUnsafeBufferPointer { image.drawScalars($0, window: window, colors: ColorMap.hot.table, opacity: style.opacity) }
+            s.withUnsafeBufferPointer { image.drawScalars($0, window: window, colors: FieldOverlay.magnitudeTable, opacity: style.opacity) }
         case .jacobian:
             guard let jacobian else { return }
             let s = mapping.extract(jacobian.voxels, slice: slice)

@@ -71,6 +71,7 @@ public enum ComparisonColors {
 
 /// Per-category voxel counts of a comparison slice.
 public struct ComparisonCounts: Equatable, Sendable {
+    /// Pixels in each category.
     public var truePositive = 0, falsePositive = 0, falseNegative = 0
     public init() {}
 }

@@ -4,8 +4,10 @@ import VolumeCore
 public struct OverlayAlignmentError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What the overlay is (e.g. its file path).
     public var overlay: String
+    /// Why, in a few words.
     public var reason: String
     public init(overlay: String, reason: String) { self.overlay = overlay; self.reason = reason }
+    /// `overlay: reason`, one line.
     public var description: String { "\(overlay): \(reason)" }
 }
 

@@ -3,6 +3,7 @@ import VolumeCore
 
 /// A PNG that could not be encoded or decoded, with libpng's message.
 public struct PNGError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// libpng's or our message.
     public var reason: String
     public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }

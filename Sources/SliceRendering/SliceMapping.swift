@@ -59,6 +59,7 @@ public struct SliceMapping: Equatable, Sendable {
     /// True when the affine is not axis-aligned: the display shows the nearest axis-aligned view.
     public let isOblique: Bool
 
+    /// Equal when built from the same geometry, plane and convention (everything else derives from them).
     public static func == (a: SliceMapping, b: SliceMapping) -> Bool {
         a.geometry == b.geometry && a.plane == b.plane && a.convention == b.convention
     }

@@ -6,10 +6,16 @@ public struct LabelOverlay: Sendable {
     public var labels: LabelVolume
     /// Reference labels on the image's grid; when set, the overlay shows TP/FP/FN.
     public var truth: LabelVolume?
-    /// Precomputed colours (reuse across slices).
+    /// Precomputed colours (reuse across slices); rebuilt (cheaply) when `style`'s visible subset changes.
     public var palette: LabelPalette
-    /// Fill/outline/opacity.
-    public var style: LabelStyle
+    /// Fill/outline/opacity/subset.
+    public var style: LabelStyle {
+        didSet {
+            if style.visibleLabels != oldValue.visibleLabels {
+                palette = LabelPalette(table: palette.table, visibleLabels: style.visibleLabels, present: Array(palette.sparse.keys))
+            }
+        }
+    }
 
     public init(labels: LabelVolume, truth: LabelVolume? = nil, table: LabelTable = .palette, style: LabelStyle = LabelStyle()) {
         self.labels = labels

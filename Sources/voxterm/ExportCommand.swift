@@ -35,7 +35,7 @@ struct Export: ParsableCommand {
     @Option(help: "Displacement field (NIfTI X,Y,Z,1,3; ITK/ANTs LPS vectors, as voxterm writes).") var field: String?
     @Option(name: .customLong("field-mode"), help: "Field display: arrows, magnitude, jacobian or grid.") var fieldMode = "arrows"
     @Option(help: "Arrow and grid spacing, in voxels.") var step = 8
-    @Option(help: "Arrow length multiplier.") var gain = 1.0
+    @Option(help: "Multiplier on arrow length and grid displacement (1: true size).") var gain = 1.0
 
     @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.") var montage: String?
     @Option(help: "Integer upscaling factor.") var scale = 1
@@ -162,6 +162,12 @@ struct Export: ParsableCommand {
         if mapping.isOblique { notes.append("oblique affine: showing the nearest axis-aligned \(plane.rawValue) view") }
         let options = RenderOptions(scale: scale)
 
+        // Refuse absurd outputs before allocating them (an RGBA pixel is 4 bytes).
+        let tile = scene.outputScale(mapping, options: options)
+        let tiles = grid.map { $0.rows * $0.columns } ?? 1
+        if tile.width * tile.height * tiles > 1 << 28 {
+            throw ExportFailure("--scale/--montage: the picture would have \(tile.width * tile.height * tiles) pixels, more than the limit of \(1 << 28)")
+        }
         let picture: RGBAImage
         var slices: [Int]
         if let grid {
@@ -236,6 +242,14 @@ struct Export: ParsableCommand {
             summary["slice"] = slices[0]
             let c = mapping.world(column: Double(mapping.width - 1) / 2, row: Double(mapping.height - 1) / 2, slice: Double(slices[0]))
             summary["slice_centre_mm"] = [c.x, c.y, c.z]
+        }
+        if let o = overlay, grid == nil {
+            // Which labels the picture shows, with names and voxel counts in this slice.
+            var counts: [Int32: Int] = [:]
+            for l in mapping.extract(o.labels.labels, slice: slices[0]) where l != 0 && o.palette.isVisible(l) { counts[l, default: 0] += 1 }
+            labelInfo["in_slice"] = counts.keys.sorted().prefix(500).map { l -> [String: Any] in
+                ["value": Int(l), "name": table.name(of: l), "voxels": counts[l]!, "color": table.color(of: l).hex]
+            }
         }
         if overlay != nil {
             if let o = overlay, o.truth != nil, grid == nil {

@@ -6,8 +6,10 @@ import TestSupport
 /// every PNG is read back by an independent decoder (Python's zlib, not libpng).
 @Suite(.serialized) struct ExportCLITests {
     static let templates = TestPaths.mricronTemplates.path
-    static var ch2: String { "\(templates)/ch2bet.nii.gz" }
-    static var aal: String { "\(templates)/aal.nii.gz" }
+    /// The bundled Colin27 1 mm sample (mricron-data's ch2bet) and its AAL labels and table.
+    static var ch2: String { TestPaths.samples.appendingPathComponent("colin27_1mm.nii.gz").path }
+    static var aal: String { TestPaths.samples.appendingPathComponent("colin27_1mm_aal.nii.gz").path }
+    static var aalTable: String { TestPaths.samples.appendingPathComponent("aal.txt").path }
     static var haveTemplates: Bool { FileManager.default.fileExists(atPath: ch2) && FileManager.default.fileExists(atPath: aal) }
 
     /// Decodes a PNG in Python (signature, chunk CRCs, inflate, filters) and reports size, text
@@ -62,8 +64,12 @@ import TestSupport
         var width: Int, height: Int, text: [String: String], sha256: String, colored: Int, centroid: [Double]?
     }
 
+    /// Any python3 will do for the decoder (it needs only the standard library).
+    static let python3: String? = pythonWithNibabel
+        ?? ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
     static func decode(_ png: String) throws -> Decoded? {
-        guard let py = pythonWithNibabel else { return nil }
+        guard let py = python3 else { return nil }
         let r = try runProcess(py, ["-c", decoder, png])
         #expect(r.status == 0, "python PNG decoder failed: \(r.stderr)")
         let j = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
@@ -86,17 +92,19 @@ import TestSupport
         let dir = TestPaths.temporaryDirectory("export")
         let out = dir.appendingPathComponent("ax.png").path
         let r = try runVoxterm(["export", ExportCLITests.ch2, "-o", out, "--labels", ExportCLITests.aal,
-                                "--lut", "\(ExportCLITests.templates)/aal.nii.txt", "--outline", "--json"])
+                                "--lut", ExportCLITests.aalTable, "--outline", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let j = try ExportCLITests.json(r)
         #expect(j["width"] as? Int == 181 && j["height"] as? Int == 217)
         #expect(j["slice"] as? Int == 90)
         #expect((j["orientation"] as? [String: String]) == ["left": "L", "right": "R", "top": "A", "bottom": "P"])
         #expect(((j["labels"] as? [String: Any])?["labels_present"] as? Int) == 116)
+        let inSlice = try #require((j["labels"] as? [String: Any])?["in_slice"] as? [[String: Any]])
+        #expect(inSlice.contains { $0["name"] as? String == "Thalamus_L" } && inSlice.count > 30 && inSlice.count < 116)
         guard let d = try ExportCLITests.decode(out) else { return }
         #expect(d.width == 181 && d.height == 217)
         #expect(d.text["Plane"] == "axial" && d.text["Slice"] == "90" && d.text["Software"] == "voxterm export")
-        #expect(d.text["Source"]?.hasSuffix("ch2bet.nii.gz") == true && d.text["Labels"]?.hasSuffix("aal.nii.gz") == true)
+        #expect(d.text["Source"]?.hasSuffix("colin27_1mm.nii.gz") == true && d.text["Labels"]?.hasSuffix("colin27_1mm_aal.nii.gz") == true)
         #expect(d.text["Window"]?.contains("auto") == true && d.text["Command"]?.contains("--outline") == true)
         #expect(d.colored > 500)
     }
@@ -108,7 +116,7 @@ import TestSupport
         for (plane, radiological) in [("axial", false), ("axial", true), ("coronal", false), ("coronal", true)] {
             let out = dir.appendingPathComponent("\(plane)\(radiological).png").path
             var args = ["export", ExportCLITests.ch2, "-o", out, "--labels", ExportCLITests.aal, "--lut",
-                        "\(ExportCLITests.templates)/aal.nii.txt", "--only", "Precentral_L", "--opacity", "1",
+                        ExportCLITests.aalTable, "--only", "Precentral_L", "--opacity", "1",
                         "--at", "-40,-6,50", "--plane", plane]
             if radiological { args.append("--radiological") }
             let r = try runVoxterm(args)
@@ -154,7 +162,7 @@ import TestSupport
         let j = try ExportCLITests.json(r)
         // Tiles of 217 x 181 at scale 2, separated by 2-pixel gaps.
         #expect(j["width"] as? Int == 3 * 2 * 217 + 2 * 2 && j["height"] as? Int == 2 * 2 * 181 + 2)
-        // Evenly spaced over the slices holding brain (ch2bet is skull-stripped: the outer ones are empty).
+        // Evenly spaced over the slices holding brain (Colin27 is brain-extracted: the outer ones are empty).
         let slices = try #require(j["slices"] as? [Int])
         #expect(slices.count == 6 && slices == slices.sorted() && Set(slices).count == 6)
         #expect(slices.first! > 15 && slices.last! < 165, "\(slices)")
@@ -181,14 +189,15 @@ import TestSupport
         let img = dir.appendingPathComponent("img.nii.gz").path
         let out = dir.appendingPathComponent("arrows.png").path
         var r = try runVoxterm(["export", img, "-o", out, "--field", dir.appendingPathComponent("right.nii.gz").path,
-                                "--step", "30", "--scale", "4", "--window", "0,1000", "--json"])
+                                "--step", "30", "--scale", "4", "--gain", "4", "--window", "0,1000", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(abs((((try ExportCLITests.json(r))["field"] as? [String: Any])?["max_displacement_mm"] as? Double ?? 0) - 3) < 1e-6)
-        // One arrow, tail at display (15, 15): its coloured pixels lie to the right of the tail.
+        // One arrow, tail at display (15, 15), 3 mm x gain 4 / 2 mm voxels x scale 4 = 24 px long:
+        // its coloured pixels lie to the right of the tail, the head's mass past the middle.
         let d = try #require(try ExportCLITests.decode(out))
         let c = try #require(d.centroid)
         let tail = (15.5 * 4 - 0.5)
-        #expect(c[0] - tail > 2, "arrow centroid \(c) vs tail \(tail)")
+        #expect(c[0] - tail > 12 && c[0] - tail < 24, "arrow centroid \(c) vs tail \(tail)")
         #expect(abs(c[1] - tail) < 2)
         r = try runVoxterm(["export", img, "-o", dir.appendingPathComponent("jac.png").path, "--field",
                             dir.appendingPathComponent("expand.nii.gz").path, "--field-mode", "jacobian", "--json"])
@@ -209,9 +218,10 @@ import TestSupport
             (["--colormap", "rainbowz"], "unknown colour map 'rainbowz'"),
             (["--plane", "oblique"], "unknown plane"),
             (["--at", "500,0,0", "--plane", "sagittal"], "outside"),
-            (["--only", "NoSuchRegion", "--labels", ExportCLITests.aal, "--lut", "\(ExportCLITests.templates)/aal.nii.txt"],
+            (["--only", "NoSuchRegion", "--labels", ExportCLITests.aal, "--lut", ExportCLITests.aalTable],
              "unknown label name NoSuchRegion"),
             (["--montage", "0x3"], "--montage"),
+            (["--montage", "20x20", "--scale", "32"], "more than the limit"),
             (["--labels", "/nonexistent/l.nii.gz"], "/nonexistent/l.nii.gz"),
         ]
         for (extra, message) in cases {
@@ -254,6 +264,50 @@ import TestSupport
         // The 80 mm box centred near the origin covers the middle of the axial slice, and only it.
         if let d = try ExportCLITests.decode(out), let c = d.centroid {
             #expect(abs(c[0] - 90) < 3 && d.colored > 70 * 70 && d.colored < 90 * 90, "\(c) \(d.colored)")
+        }
+    }
+
+    /// An oblique affine (15 degrees about S) is shown as the nearest axis-aligned view, and said so.
+    @Test func obliqueImageIsShownNearestAxisAlignedAndStated() throws {
+        guard pythonWithNibabel != nil else { return }
+        let dir = TestPaths.temporaryDirectory("export")
+        try ExportCLITests.python("""
+            import nibabel as nib, numpy as np, sys
+            c, s = np.cos(np.radians(15)), np.sin(np.radians(15))
+            A = np.array([[c, -s, 0, -10], [s, c, 0, -10], [0, 0, 3, -9], [0, 0, 0, 1.0]])
+            d = np.zeros((20, 20, 7), np.float32); d[15:18, 8:12, 3] = 100   # a block toward +i (Right)
+            nib.save(nib.Nifti1Image(d, A), sys.argv[1] + '/obl.nii.gz')
+            """, dir)
+        let out = dir.appendingPathComponent("obl.png").path
+        let r = try runVoxterm(["export", dir.appendingPathComponent("obl.nii.gz").path, "-o", out, "--plane", "coronal",
+                                "--colormap", "hot", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let j = try ExportCLITests.json(r)
+        #expect(j["oblique"] as? Bool == true)
+        #expect((j["notes"] as? [String] ?? []).contains { $0.contains("nearest axis-aligned coronal view") })
+        // 3 mm slices along S: the coronal picture is 20 x 21 (square 1 mm pixels).
+        #expect(j["width"] as? Int == 20 && j["height"] as? Int == 21)
+    }
+
+    /// The unregistered atlas labels as a prediction of the synthetic subject's true labels.
+    @Test func truthComparisonCountsAllThreeCategories() throws {
+        let subject = TestPaths.samples.appendingPathComponent("subject01_2mm.nii.gz").path
+        guard FileManager.default.fileExists(atPath: subject) else { return }
+        let dir = TestPaths.temporaryDirectory("export")
+        let out = dir.appendingPathComponent("cmp.png").path
+        let r = try runVoxterm(["export", subject, "-o", out, "--plane", "coronal", "--scale", "2",
+                                "--labels", TestPaths.samples.appendingPathComponent("colin27_2mm_aal.nii.gz").path,
+                                "--truth", TestPaths.samples.appendingPathComponent("subject01_2mm_aal.nii.gz").path,
+                                "--lut", ExportCLITests.aalTable, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let labels = try #require((try ExportCLITests.json(r))["labels"] as? [String: Any])
+        let c = try #require(labels["slice_voxels"] as? [String: Int])
+        let tp = c["true_positive"] ?? 0, fp = c["false_positive"] ?? 0, fn = c["false_negative"] ?? 0
+        // Before registration Dice is about 0.63: most labelled voxels agree, a good share do not.
+        #expect(tp > 1000 && fp > 200 && fn > 100 && tp > fp && tp > fn, "\(c)")
+        if let d = try ExportCLITests.decode(out) {
+            #expect(d.text["Truth"]?.hasSuffix("subject01_2mm_aal.nii.gz") == true)
+            #expect(d.colored > tp) // every category is drawn in colour, at scale 2 (4 pixels per voxel)
         }
     }
 }

@@ -94,6 +94,10 @@ import VolumeCore
         func lum(_ c: RGBA8) -> Int { Int(c.r) + Int(c.g) + Int(c.b) }
         #expect(lum(img[0, 0]) > lum(img[4, 4]))
         #expect(lum(img[4, 4]) > lum(img[8, 8]))
+        // Where nothing moves, the anatomy shows through unchanged.
+        let still = SliceScene(image: Volume(geometry: g, repeating: 0.5), window: IntensityWindow(low: 0, high: 1)!,
+                               field: FieldOverlay(field: Phantom.radialField(on: g, factor: 0), style: FieldStyle(mode: .magnitude, opacity: 1)))
+        #expect(still.render(plane: .axial, options: .native)[3, 3] == RGBA8(128, 128, 128))
     }
 
     @Test func warpedGridFollowsTheDisplacement() {
@@ -110,5 +114,25 @@ import VolumeCore
         // Vertical lines at display columns 2, 6, 10, 14 move 2 mm = 8 output pixels right.
         #expect(b.first! - a.first! == 8)
         #expect(a.contains(9) && b.contains(17) && b.contains(33) && b.contains(49))
+    }
+}
+
+/// Overlays can be restyled in place (what the terminal view does per keypress).
+@Suite struct RestylingTests {
+    @Test func changingTheSubsetOrModeUpdatesPrecomputedState() {
+        let g = VolumeGeometry(size: [6, 6, 3])
+        var l = LabelVolume(geometry: g)
+        l[1, 1, 1] = 1; l[4, 4, 1] = 2
+        var scene = SliceScene(image: Volume(geometry: g), window: IntensityWindow(low: 0, high: 1)!,
+                               labels: LabelOverlay(labels: l, style: LabelStyle(opacity: 1)),
+                               field: FieldOverlay(field: Phantom.radialField(on: g, factor: 0.2), style: FieldStyle(mode: .arrows)))
+        #expect(scene.labels!.palette.isVisible(1) && scene.labels!.palette.isVisible(2))
+        scene.labels!.style.visibleLabels = [2]
+        #expect(!scene.labels!.palette.isVisible(1) && scene.labels!.palette.isVisible(2))
+        let img = scene.render(plane: .axial, options: .native)
+        #expect(img[1, 4] == RGBA8(0, 0, 0) && img[4, 1] == LabelTable.defaultColor(2))
+        #expect(scene.field!.jacobian == nil)
+        scene.field!.style.mode = .jacobian
+        #expect(abs((scene.field!.jacobian?.voxels[0] ?? 0) - 1.728) < 1e-3)
     }
 }

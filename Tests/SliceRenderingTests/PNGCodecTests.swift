@@ -32,3 +32,64 @@ import VolumeCore
         #expect(throws: PNGError.self) { try PNGCodec.encode(RGBAImage(width: 0, height: 3)) }
     }
 }
+
+/// Windows and colour maps.
+@Suite struct WindowTests {
+    @Test func windowNeedsLowBelowHigh() {
+        #expect(IntensityWindow(low: 5, high: 5) == nil)
+        #expect(IntensityWindow(low: 6, high: 5) == nil)
+        #expect(IntensityWindow(low: .nan, high: 5) == nil)
+        #expect(IntensityWindow.widened(3, 3) == IntensityWindow(low: 3, high: 4))
+    }
+
+    @Test func automaticWindowUsesPercentiles() {
+        var v = Volume(geometry: VolumeGeometry(size: [1000, 1, 1]))
+        for i in 0..<1000 { v.voxels[i] = Float(i) }
+        v.voxels[999] = 1e9 // an outlier above the 99.5th percentile
+        let w = IntensityWindow.automatic(v)
+        #expect(abs(w.low - 4.995) < 0.01 && w.high < 1000)
+    }
+
+    @Test func nanAndInfinitiesDoNotBreakRendering() {
+        var v = Volume(geometry: VolumeGeometry(size: [4, 1, 1]))
+        v.voxels = [.nan, .infinity, -.infinity, 5]
+        let img = SliceScene(image: v, window: IntensityWindow(low: 0, high: 10)!).render(plane: .axial, options: .native)
+        #expect(img[0, 0] == RGBA8(0, 0, 0) && img[1, 0] == RGBA8(255, 255, 255) && img[2, 0] == RGBA8(0, 0, 0))
+        #expect(img[3, 0] == RGBA8(128, 128, 128))
+    }
+
+    @Test func colourMapsRunFromDarkToBrightAndViridisMatchesMatplotlib() {
+        for m in [ColorMap.gray, .hot, .viridis] {
+            let t = m.table.colors
+            func lum(_ c: RGBA8) -> Int { Int(c.r) * 3 + Int(c.g) * 6 + Int(c.b) }
+            #expect(lum(t[0]) < lum(t[128]) && lum(t[128]) < lum(t[255]), "\(m)")
+        }
+        // matplotlib's viridis at 0, 1/4, 1/2 (#21918c, between table entries 127 and 128), 3/4, 1.
+        let v = ColorMap.viridis
+        for (t, ref) in [(0.0, RGBA8(0x44, 0x01, 0x54)), (0.25, RGBA8(0x3b, 0x52, 0x8b)), (0.5, RGBA8(0x21, 0x91, 0x8c)),
+                         (0.75, RGBA8(0x5d, 0xc8, 0x63)), (1.0, RGBA8(0xfd, 0xe7, 0x25))] {
+            let c = v.color(at: t)
+            #expect(abs(Int(c.r) - Int(ref.r)) <= 1 && abs(Int(c.g) - Int(ref.g)) <= 1 && abs(Int(c.b) - Int(ref.b)) <= 1, "\(t): \(c) vs \(ref)")
+        }
+        #expect(ColorMap.bwr.table.colors[128] == RGBA8(255, 254, 254) || ColorMap.bwr.table.colors[127] == RGBA8(254, 254, 255))
+    }
+}
+
+/// The O(n) percentiles agree with sorting.
+@Suite struct PercentileTests {
+    @Test(arguments: [0, 1, 7, 1000, 200_003])
+    func agreesWithTheSortedDefinition(count: Int) {
+        var rng = SystemRandomNumberGenerator()
+        var values = (0..<count).map { _ in Float.random(in: -50...300, using: &rng).rounded() * (Bool.random() ? 1 : 0.37) }
+        if count > 10 { values[3] = .nan; values[5] = 1e30; values[6] = -.infinity }
+        let v = Volume(geometry: VolumeGeometry(size: [max(count, 1), 1, 1]), voxels: count == 0 ? [0] : values)
+        let ps = [0, 0.005, 0.3, 0.5, 0.995, 1]
+        let fast = IntensityWindow.percentiles(v.voxels, ps), slow = v.percentiles(ps)
+        for (a, b) in zip(fast, slow) { #expect(abs(a - Double(b)) <= 1e-3 * max(1, abs(a)), "\(fast) vs \(slow)") }
+    }
+
+    @Test func constantAndEmptyInputs() {
+        #expect(IntensityWindow.percentiles([4, 4, 4], [0.1, 0.9]) == [4, 4])
+        #expect(IntensityWindow.percentiles([.nan], [0.5]) == [0])
+    }
+}

@@ -1,5 +1,6 @@
 /// An 8-bit RGBA colour (alpha 255 = opaque).
 public struct RGBA8: Equatable, Hashable, Sendable {
+    /// Red, green, blue and alpha, 0...255.
     public var r: UInt8, g: UInt8, b: UInt8, a: UInt8
 
     @inlinable
@@ -128,9 +129,12 @@ public struct LabelTable: Equatable, Sendable {
 
 /// A label table file that could not be understood; names the file and line.
 public struct LabelTableError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The table file.
     public var path: String
+    /// What is wrong, with the line number.
     public var reason: String
     public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    /// `path: reason`, one line.
     public var description: String { "\(path): \(reason)" }
 }
 
