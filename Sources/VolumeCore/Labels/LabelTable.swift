@@ -194,7 +194,7 @@ extension LabelTable {
                       let a = Double(f[4]), let vis = Int(f[5]) else {
                     throw fail("expected IDX R G B A VIS MSH \"LABEL\"")
                 }
-                entries[v] = LabelEntry(value: v, name: name, color: RGBA8(clamp8(r), clamp8(g), clamp8(b), clamp8(Int((a.isNaN ? 1 : min(max(a, 0), 1)) * 255))),
+                entries[v] = LabelEntry(value: v, name: name, color: RGBA8(clamp8(r), clamp8(g), clamp8(b), clamp8(Int(((a.isNaN ? 1 : min(max(a, 0), 1)) * 255).rounded()))),
                                         visible: vis != 0)
             case .freeSurfer:
                 let f = line.fields
