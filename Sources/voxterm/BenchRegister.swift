@@ -50,7 +50,9 @@ struct BenchRegister: ParsableCommand {
             if !table.isEmpty && !table.contains(t) { continue }
             if let maxPairs, perTable[t, default: 0] >= maxPairs { continue }
             perTable[t, default: 0] += 1
-            func path(_ k: String) -> String? { (pair[k] as? String).map { (root as NSString).appendingPathComponent($0) } }
+            func path(_ k: String) -> String? {
+                (pair[k] as? String).map { $0.hasPrefix("/") ? $0 : (root as NSString).appendingPathComponent($0) }
+            }
             do {
                 let fixed = try NIfTIReader.read(path("fixed_image")!).volume()
                 let moving = try NIfTIReader.read(path("moving_image")!).volume()
