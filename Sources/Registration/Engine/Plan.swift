@@ -115,10 +115,10 @@ public struct RegistrationPlan: Sendable, Equatable, Codable {
         let levels: [PyramidLevel]
         switch preset {
         case .fast: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 40), .init(shrink: 2, smoothingSigma: 1, iterations: 20)]
-        case .default: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 60), .init(shrink: 2, smoothingSigma: 1, iterations: 40),
-                                 .init(shrink: 1, smoothingSigma: 0, iterations: 15)]
-        case .accurate: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 100), .init(shrink: 2, smoothingSigma: 1, iterations: 70),
-                                  .init(shrink: 1, smoothingSigma: 0, iterations: 40)]
+        case .default: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 50), .init(shrink: 2, smoothingSigma: 1, iterations: 30),
+                                 .init(shrink: 1, smoothingSigma: 0, iterations: 5)]
+        case .accurate: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 80), .init(shrink: 2, smoothingSigma: 1, iterations: 50),
+                                  .init(shrink: 1, smoothingSigma: 0, iterations: 20)]
         }
         return RegistrationStage(kind: .deformable, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 0.25,
                                  regularisation: Regularisation(updateSigma: 2, fieldSigma: 0.75),
