@@ -226,7 +226,6 @@ public enum Registration {
         let warped = FloatBuffer(count: n), dvalue = FloatBuffer(count: n), mg = FloatBuffer(count: 3 * n)
         let scratch = FloatBuffer(count: n)
         let reg = stage.regularisation
-        let inv = grid.affine.inverse ?? .identity
         var values: [Double] = []
         for it in 1...level.iterations {
             try ctx.checkCancelled()
@@ -251,7 +250,6 @@ public enum Registration {
             let vp = v.pointer, gp = grad.pointer
             parallelChunks(3 * n) { lo, hi in for i in lo..<hi { vp[i] += scale * gp[i] } }
             FieldOps.smooth(v.pointer, grid: grid, sigma: reg.fieldSigma, scratch: scratch.pointer)
-            _ = inv
             if stage.convergence.hasConverged(values) { break }
         }
         return values
