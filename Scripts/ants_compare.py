@@ -2,7 +2,7 @@
 """Side-by-side: voxterm vs ANTs SyN (ANTsPy defaults) on the pairs of a bench manifest, in one run.
 
 usage: ants_compare.py MANIFEST [--voxterm PATH] [--tables "3D 2 mm" ...] [--max-pairs N]
-                       [--preset default] [--threads 2] [--json OUT.json]
+                       [--presets fast default accurate] [--threads 2] [--json OUT.json]
 
 MANIFEST is `out/<set>/manifest.json` from ../shared/bench/make_pairs.py. voxterm runs through
 `voxterm bench register` (all selected pairs), then every ANTs SyN registration runs in its own
@@ -107,7 +107,7 @@ def main():
     ap.add_argument("--voxterm", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "voxterm"))
     ap.add_argument("--tables", nargs="*", default=["3D 2 mm", "2D (2 mm slices)"])
     ap.add_argument("--max-pairs", type=int, default=None)
-    ap.add_argument("--preset", default="default")
+    ap.add_argument("--presets", nargs="*", default=["default"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None)
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -133,10 +133,12 @@ def main():
             json.dump({"pairs": [dict(p, **{k: os.path.join(root, p[k]) for k in p
                                            if k.endswith(("_image", "_labels", "_mask", "_displacement")) and p[k]})
                                  for p in chosen]}, f)
-        out = os.path.join(tmp, "voxterm.json")
-        cmd = [args.voxterm, "bench", "register", sub, "--preset", args.preset, "--threads", str(args.threads), "--json", out]
-        subprocess.run(cmd, check=True, stdout=sys.stderr)
-        vox = json.load(open(out))
+        vox = {}
+        for preset in args.presets:
+            out = os.path.join(tmp, f"voxterm-{preset}.json")
+            cmd = [args.voxterm, "bench", "register", sub, "--preset", preset, "--threads", str(args.threads), "--json", out]
+            subprocess.run(cmd, check=True, stdout=sys.stderr)
+            vox[preset] = json.load(open(out))
 
     ants_recs = []
     env = dict(os.environ, ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
@@ -152,19 +154,21 @@ def main():
 
     print("| method | n | Dice | median-label Dice | %negJ | EPE mm | s (median) | peak MB |")
     print("|---|---|---|---|---|---|---|---|")
+    import numpy as np
     for table in args.tables:
-        v = [r for r in vox if r["table"] == table]
         a = [r for r in ants_recs if r["table"] == table]
-        if not v:
+        if not any(r["table"] == table for recs in vox.values() for r in recs):
             continue
         print(f"| **{table}** | | | | | | | |")
-        print(summarise(f"voxterm {args.preset}", [dict(r, epe_mm=r.get("epe_mm")) for r in v]))
         if a:
             print(summarise("ANTs SyN (ANTsPy defaults)", a))
-            ids = {r["id"]: r for r in a}
+        ids = {r["id"]: r for r in a}
+        for preset, recs in vox.items():
+            v = [r for r in recs if r["table"] == table]
+            print(summarise(f"voxterm {preset}", [dict(r, epe_mm=r.get("epe_mm")) for r in v]))
             ratios = [r["seconds"] / ids[r["id"]]["seconds"] for r in v if r["id"] in ids and ids[r["id"]]["seconds"] > 0]
-            import numpy as np
-            print(f"| time ratio voxterm/ANTs (median over pairs) | {len(ratios)} | | | | | {np.median(ratios):.3f} | |")
+            if ratios:
+                print(f"| time voxterm {preset} / ANTs SyN (median of per-pair ratios) | {len(ratios)} | | | | | {np.median(ratios):.3f} | |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"voxterm": vox, "ants_syn": ants_recs}, f, indent=1)
