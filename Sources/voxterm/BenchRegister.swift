@@ -16,6 +16,9 @@ struct BenchRegister: ParsableCommand {
     @Option(help: "affine, deformable or both.") var mode: String = "both"
     @Option(help: "Write per-pair records as JSON to this file.") var json: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(help: "Override the deformable stage's shrink factors, e.g. 4x2x1.") var levels: String?
+    @Option(help: "Override the deformable stage's iterations, e.g. 60x40x10.") var iterations: String?
+    @Option(help: "Override the deformable stage's smoothing sigmas (voxels), e.g. 2x1x0.") var smoothing: String?
 
     struct Record {
         var id: String, table: String
@@ -35,7 +38,13 @@ struct BenchRegister: ParsableCommand {
         guard let p = RegistrationPlan.Preset(rawValue: preset), let m = RegistrationPlan.Mode(rawValue: mode) else {
             throw ValidationError("--preset must be fast|default|accurate and --mode affine|deformable|both")
         }
-        let plan = RegistrationPlan.preset(p, mode: m)
+        var plan = RegistrationPlan.preset(p, mode: m)
+        if let levels, let iterations, let d = plan.stages.firstIndex(where: { $0.kind == .deformable }) {
+            switch PyramidLevel.parse(shrink: levels, iterations: iterations, smoothing: smoothing) {
+            case .success(let l): plan.stages[d].levels = l
+            case .failure(let e): throw ValidationError(e.description)
+            }
+        }
         let root = (manifest as NSString).deletingLastPathComponent
         guard let data = FileManager.default.contents(atPath: manifest),
               let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -50,7 +59,9 @@ struct BenchRegister: ParsableCommand {
             if !table.isEmpty && !table.contains(t) { continue }
             if let maxPairs, perTable[t, default: 0] >= maxPairs { continue }
             perTable[t, default: 0] += 1
-            func path(_ k: String) -> String? { (pair[k] as? String).map { (root as NSString).appendingPathComponent($0) } }
+            func path(_ k: String) -> String? {
+                (pair[k] as? String).map { $0.hasPrefix("/") ? $0 : (root as NSString).appendingPathComponent($0) }
+            }
             do {
                 let fixed = try NIfTIReader.read(path("fixed_image")!).volume()
                 let moving = try NIfTIReader.read(path("moving_image")!).volume()
@@ -94,7 +105,9 @@ struct BenchRegister: ParsableCommand {
                 printError(error)
             }
         }
-        print("\nvoxterm \(preset) (\(mode)), \(voxtermThreadCount) threads\n")
+        let deformable = plan.stages.first { $0.kind == .deformable }?.levels
+            .map { "\($0.shrink)/\($0.iterations)" }.joined(separator: " ") ?? "none"
+        print("\nvoxterm \(preset) (\(mode)), deformable levels (shrink/iterations) \(deformable), \(voxtermThreadCount) threads\n")
         print("| table | n | Dice | median-label Dice | %negJ | min detJ | EPE mm | s (median) | peak MB |")
         print("|---|---|---|---|---|---|---|---|---|")
         var order: [String] = []

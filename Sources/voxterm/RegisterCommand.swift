@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import VoxtermModel
 
@@ -111,13 +110,10 @@ struct Register: ParsableCommand {
             throw ExitCode(ExitCodes.badInput)
         }
 
-        // Ctrl-C cancels the registration; nothing is written before it finishes.
-        let token = CancellationToken()
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { token.cancel() }
-        source.resume()
-        defer { source.cancel() }
+        // Ctrl-C (or SIGTERM) cancels the registration; nothing is written before it finishes.
+        let signals = SignalCancellation()
+        defer { signals.stop() }
+        let token = signals.token
 
         let line = ProgressLine(enabled: !quiet)
         let result: RegistrationResult

@@ -152,9 +152,10 @@ public enum Registration {
         func checkCancelled() throws { if token.isCancelled { throw RegistrationError.cancelled } }
     }
 
-    /// Regular-step gradient descent on the 12 affine parameters, with the linear part scaled by
-    /// the grid's RMS radius so every parameter step is in mm; the step halves when the gradient
-    /// turns back.
+    /// Monotone gradient descent on the 12 affine parameters, with the linear part scaled by the
+    /// grid's RMS radius so every step is a length in mm: a step that lowers the value is kept and
+    /// the next one grows by 20 %; one that does not is undone and the step halved (a backtracking
+    /// line search). Stops at `iterations`, a step below 0.001 mm, or by the slope criterion.
     static func runAffineLevel(_ stage: RegistrationStage, _ level: PyramidLevel, _ pyramid: Pyramid,
                                _ affine: inout AffineWarp, _ ctx: inout LevelContext) throws -> [Double] {
         guard level.iterations > 0 else { return [] }
@@ -168,25 +169,32 @@ public enum Registration {
         let radius = max(((ext * ext).sum() / 12).squareRoot(), 1)
         var step = stage.learningRate * Double(level.shrink)
         let minStep = 1e-3
-        var previous: [Double]? = nil
+        var best = affine
+        var bestValue = Double.infinity
+        var bestGradient: [Double] = []
         var values: [Double] = []
         for it in 1...level.iterations {
             try ctx.checkCancelled()
             affine.warp(moving, onto: grid, into: warped.pointer, movingGradient: mg.pointer)
             let value = metric.evaluate(warped: warped.pointer, gradient: dvalue.pointer)
-            values.append(value)
-            ctx.observer(.iteration(ctx.progress(it, value)))
-            var g = affine.gradient(dValue: dvalue.pointer, movingGradient: mg.pointer, grid: grid)
-            for p in 3..<12 { g[p] /= radius }
-            let norm = g.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            guard norm > 0, norm.isFinite else { break }
-            if let prev = previous, zip(prev, g).reduce(0, { $0 + $1.0 * $1.1 }) < 0 { step *= 0.5 }
-            if step < minStep { break }
-            for p in 0..<3 { affine.parameters[p] -= step * g[p] / norm }
-            for p in 3..<12 { affine.parameters[p] -= step * g[p] / norm / radius }
-            previous = g
+            if value < bestValue {
+                var g = affine.gradient(dValue: dvalue.pointer, movingGradient: mg.pointer, grid: grid)
+                for p in 3..<12 { g[p] /= radius }
+                if !bestGradient.isEmpty { step *= 1.2 }
+                best = affine; bestValue = value; bestGradient = g
+            } else {
+                step *= 0.5
+            }
+            values.append(bestValue)
+            ctx.observer(.iteration(ctx.progress(it, bestValue)))
+            let norm = bestGradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0, norm.isFinite, step >= minStep else { break }
             if stage.convergence.hasConverged(values) { break }
+            affine = best
+            for p in 0..<3 { affine.parameters[p] -= step * bestGradient[p] / norm }
+            for p in 3..<12 { affine.parameters[p] -= step * bestGradient[p] / norm / radius }
         }
+        affine = best
         return values
     }
 
@@ -218,7 +226,6 @@ public enum Registration {
         let warped = FloatBuffer(count: n), dvalue = FloatBuffer(count: n), mg = FloatBuffer(count: 3 * n)
         let scratch = FloatBuffer(count: n)
         let reg = stage.regularisation
-        let inv = grid.affine.inverse ?? .identity
         var values: [Double] = []
         for it in 1...level.iterations {
             try ctx.checkCancelled()
@@ -243,7 +250,6 @@ public enum Registration {
             let vp = v.pointer, gp = grad.pointer
             parallelChunks(3 * n) { lo, hi in for i in lo..<hi { vp[i] += scale * gp[i] } }
             FieldOps.smooth(v.pointer, grid: grid, sigma: reg.fieldSigma, scratch: scratch.pointer)
-            _ = inv
             if stage.convergence.hasConverged(values) { break }
         }
         return values

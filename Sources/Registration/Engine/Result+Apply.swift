@@ -52,7 +52,6 @@ extension RegistrationResult {
         let inv = affine.inverse ?? .identity
         let toFixedVoxel = (g.affine.inverse ?? .identity).composed(after: inv)
         let fixedWorldToLabel = labels.geometry.affine.inverse ?? .identity
-        let gInv = g.affine.inverse ?? .identity
         var out = [Int32](repeating: 0, count: target.voxelCount)
         let s = labels.geometry.size
         inverseField.data.withUnsafeBufferPointer { w in
@@ -62,7 +61,6 @@ extension RegistrationResult {
                         let zv = toFixedVoxel.apply(y)
                         let d = Trilinear.sampleVector(w.baseAddress!, stride: n, g.size, zv)
                         let x = g.affine.apply(zv) + d.double
-                        _ = gInv
                         let q = fixedWorldToLabel.apply(x)
                         let v = SIMD3<Int>(Int(q.x.rounded()), Int(q.y.rounded()), Int(q.z.rounded()))
                         if v.x >= 0, v.y >= 0, v.z >= 0, v.x < s.x, v.y < s.y, v.z < s.z {

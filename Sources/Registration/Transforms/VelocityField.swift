@@ -54,18 +54,41 @@ public enum FieldOps {
         compose(outer: u, inner: u, grid: grid, into: out)
     }
 
-    /// Displacement of `(id + outer) ∘ (id + inner)`: `out(x) = inner(x) + outer(x + inner(x))`.
+    /// Displacement of `(id + outer) ∘ (id + inner)`: `out(x) = inner(x) + outer(x + inner(x))`
+    /// (trilinear, border values extended). Single-precision hot loop.
     public static func compose(outer: UnsafePointer<Float>, inner: UnsafePointer<Float>, grid: VolumeGeometry,
                                into out: UnsafeMutablePointer<Float>) {
         let n = grid.voxelCount, s = grid.size
         let inv = grid.affine.inverse ?? .identity
+        // World mm → voxel steps, as single-precision rows.
+        let m0 = SIMD3<Float>(Float(inv[0, 0]), Float(inv[0, 1]), Float(inv[0, 2]))
+        let m1 = SIMD3<Float>(Float(inv[1, 0]), Float(inv[1, 1]), Float(inv[1, 2]))
+        let m2 = SIMD3<Float>(Float(inv[2, 0]), Float(inv[2, 1]), Float(inv[2, 2]))
+        let nx = s.x, ny = s.y, nz = s.z
+        let maxX = Float(nx - 1), maxY = Float(ny - 1), maxZ = Float(nz - 1)
+        let dx = nx > 1 ? 1 : 0, dy = ny > 1 ? nx : 0, dz = nz > 1 ? nx * ny : 0
+        let lastX = max(nx - 2, 0), lastY = max(ny - 2, 0), lastZ = max(nz - 2, 0)
         parallelFor(s.y * s.z) { row in
             let j = row % s.y, k = row / s.y
             for i in 0..<s.x {
                 let idx = row * s.x + i
                 let d = SIMD3(inner[idx], inner[n + idx], inner[2 * n + idx])
-                let q = SIMD3(Double(i), Double(j), Double(k)) + inv.applyLinear(d.double)
-                let o = Trilinear.sampleVector(outer, stride: n, s, q)
+                let x = min(max(Float(i) + (m0 * d).sum(), 0), maxX)
+                let y = min(max(Float(j) + (m1 * d).sum(), 0), maxY)
+                let z = min(max(Float(k) + (m2 * d).sum(), 0), maxZ)
+                let x0 = min(Int(x), lastX), y0 = min(Int(y), lastY), z0 = min(Int(z), lastZ)
+                let fx = x - Float(x0), fy = y - Float(y0), fz = z - Float(z0)
+                let w00 = (1 - fy) * (1 - fz), w10 = fy * (1 - fz), w01 = (1 - fy) * fz, w11 = fy * fz
+                let base = x0 + nx * (y0 + ny * z0)
+                var o = SIMD3<Float>.zero
+                for c in 0..<3 {
+                    let b = outer + (c * n + base)
+                    let a00 = b[0] + (b[dx] - b[0]) * fx
+                    let a10 = b[dy] + (b[dx + dy] - b[dy]) * fx
+                    let a01 = b[dz] + (b[dx + dz] - b[dz]) * fx
+                    let a11 = b[dy + dz] + (b[dx + dy + dz] - b[dy + dz]) * fx
+                    o[c] = a00 * w00 + a10 * w10 + a01 * w01 + a11 * w11
+                }
                 out[idx] = d.x + o.x; out[n + idx] = d.y + o.y; out[2 * n + idx] = d.z + o.z
             }
         }

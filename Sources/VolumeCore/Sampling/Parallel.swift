@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,9 @@ enum ProcessInfoCores {
     }
 }
 
-/// Runs `body(i)` for `i` in `0..<count`, split in contiguous chunks over `voxtermThreadCount` threads.
+/// Runs `body(i)` for `i` in `0..<count` on `voxtermThreadCount` threads, which take contiguous
+/// blocks (8 per thread) from a shared counter, so a thread slowed by other processes on the
+/// machine does not hold the others up.
 ///
 /// `body` must only write disjoint memory for different `i`.
 @inlinable
@@ -27,10 +30,16 @@ public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         for i in 0..<count { body(i) }
         return
     }
+    let blocks = min(count, threads * 8)
+    let next = Atomic<Int>(0)
     withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            let lo = count * t / threads, hi = count * (t + 1) / threads
-            for i in lo..<hi { body(i) }
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                let b = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if b >= blocks { break }
+                let lo = count * b / blocks, hi = count * (b + 1) / blocks
+                for i in lo..<hi { body(i) }
+            }
         }
     }
 }
