@@ -5,8 +5,8 @@ usage: ants_compare.py MANIFEST [--voxterm PATH] [--tables "3D 2 mm" ...] [--max
                        [--presets fast default accurate] [--threads 2] [--json OUT.json]
 
 MANIFEST is `out/<set>/manifest.json` from ../shared/bench/make_pairs.py. voxterm runs through
-`voxterm bench register` (all selected pairs), then every ANTs SyN registration runs in its own
-subprocess with 2 ITK threads, timed around `ants.registration` alone. Both are scored the same
+`voxterm bench register` and ANTs SyN interleaved pair by pair (so machine load weighs on both
+alike); every ANTs SyN registration runs in its own subprocess with 2 ITK threads, timed around `ants.registration` alone. Both are scored the same
 way: mean Dice over the labels present in the fixed label map (nearest-neighbour label warping),
 %negJ = percentage of fixed-mask voxels with det(Jacobian of the total map) <= 0, EPE = mean
 |u_est - u_true| in the fixed mask (atlas-to-subject pairs, RAS mm). Needs antspyx, nibabel, numpy.
@@ -126,31 +126,32 @@ def main():
         count[p["table"]] = count.get(p["table"], 0) + 1
         chosen.append(p)
 
-    # voxterm on the same pairs (one process, like a user would run it).
-    with tempfile.TemporaryDirectory() as tmp:
-        sub = os.path.join(tmp, "manifest.json")
-        with open(sub, "w") as f:
-            json.dump({"pairs": [dict(p, **{k: os.path.join(root, p[k]) for k in p
-                                           if k.endswith(("_image", "_labels", "_mask", "_displacement")) and p[k]})
-                                 for p in chosen]}, f)
-        vox = {}
-        for preset in args.presets:
-            out = os.path.join(tmp, f"voxterm-{preset}.json")
-            cmd = [args.voxterm, "bench", "register", sub, "--preset", preset, "--threads", str(args.threads), "--json", out]
-            subprocess.run(cmd, check=True, stdout=sys.stderr)
-            vox[preset] = json.load(open(out))
-
+    # Interleaved pair by pair (voxterm presets, then ANTs SyN on the same pair), so that the load
+    # of a shared machine weighs on both alike; each registration is timed around the call alone.
+    vox = {preset: [] for preset in args.presets}
     ants_recs = []
     env = dict(os.environ, ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
-    for p in chosen:
-        r = subprocess.run([sys.executable, __file__, args.manifest, "--worker", json.dumps(dict(p, root=root))],
-                           env=env, capture_output=True, text=True)
-        if r.returncode != 0:
-            print(f"ANTs failed on {p['id']}: {r.stderr[-500:]}", file=sys.stderr)
-            continue
-        rec = json.loads(r.stdout.strip().splitlines()[-1])
-        ants_recs.append(rec)
-        print(f"ANTs SyN {rec['id']}: Dice {rec['dice']:.3f} {rec['seconds']:.2f} s", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        for p in chosen:
+            sub = os.path.join(tmp, "manifest.json")
+            with open(sub, "w") as f:
+                json.dump({"pairs": [dict(p, **{k: os.path.join(root, p[k]) for k in p
+                                               if k.endswith(("_image", "_labels", "_mask", "_displacement")) and p[k]})]}, f)
+            for preset in args.presets:
+                out = os.path.join(tmp, f"voxterm-{preset}.json")
+                cmd = [args.voxterm, "bench", "register", sub, "--preset", preset, "--threads", str(args.threads), "--json", out]
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+                rec = json.load(open(out))[0]
+                vox[preset].append(rec)
+                print(f"voxterm {preset} {rec['id']}: Dice {rec['dice']:.3f} {rec['seconds']:.2f} s", file=sys.stderr)
+            r = subprocess.run([sys.executable, __file__, args.manifest, "--worker", json.dumps(dict(p, root=root))],
+                               env=env, capture_output=True, text=True)
+            if r.returncode != 0:
+                print(f"ANTs failed on {p['id']}: {r.stderr[-500:]}", file=sys.stderr)
+                continue
+            rec = json.loads(r.stdout.strip().splitlines()[-1])
+            ants_recs.append(rec)
+            print(f"ANTs SyN {rec['id']}: Dice {rec['dice']:.3f} {rec['seconds']:.2f} s", file=sys.stderr)
 
     print("| method | n | Dice | median-label Dice | %negJ | EPE mm | s (median) | peak MB |")
     print("|---|---|---|---|---|---|---|---|")

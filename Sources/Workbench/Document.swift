@@ -94,16 +94,8 @@ public struct WorkbenchDocument: Sendable {
                                  compare: compareImage, comparePath: compare)
     }
 
-    /// A label-name file next to a label map: `X.txt`, `X.nii.txt`, `X.lut`, `X.label`, `X.ctbl` for `X.nii[.gz]`.
-    public static func labelTableSidecar(for labelsPath: String) -> String? {
-        var stem = labelsPath
-        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
-        for ext in [".txt", ".nii.txt", ".lut", ".label", ".ctbl"] {
-            let p = stem + ext
-            if FileManager.default.fileExists(atPath: p) { return p }
-        }
-        return nil
-    }
+    /// A label-name file next to a label map (`LabelTable.sidecar(forLabels:)`).
+    public static func labelTableSidecar(for labelsPath: String) -> String? { LabelTable.sidecar(forLabels: labelsPath) }
 
     /// The file name of the image without folders.
     public var imageName: String { (imagePath as NSString).lastPathComponent }

@@ -26,7 +26,7 @@ struct Export: ParsableCommand {
     @Option(help: "Colour map: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")).") var colormap = "gray"
 
     @Option(help: "Label map (NIfTI) to overlay.") var labels: String?
-    @Option(help: "Label table: AAL-style `index name [code]`, ITK-SNAP, FreeSurfer LUT or mricron .lut.") var lut: String?
+    @Option(help: "Label table: AAL-style `index name [code]`, ITK-SNAP, FreeSurfer LUT or mricron .lut (default: X.txt, X.nii.txt, X.lut, X.label or X.ctbl beside the label map X.nii[.gz]).") var lut: String?
     @Option(help: "Label opacity, 0...1.") var opacity = 0.5
     @Flag(help: "Draw label boundaries only.") var outline = false
     @Option(help: "Comma-separated label names or values to show (others hidden).") var only: String?
@@ -122,7 +122,13 @@ struct Export: ParsableCommand {
         if img.frameCount > 1 { notes.append("\(image) has \(img.frameCount) volumes; showing the first") }
 
         var table = LabelTable.palette
+        // As FSLeyes and MRIcron: a label-name file beside the label map is used when --lut is not given.
+        var lut = self.lut
         if let lut { table = try LabelTable.read(lut) }
+        else if let sidecar = labels.flatMap({ LabelTable.sidecar(forLabels: $0) }) {
+            do { table = try LabelTable.read(sidecar); lut = sidecar }
+            catch { notes.append("label names beside the label map not used: \(error)") }
+        }
         var visible: Set<Int32>?
         if let only {
             let (vals, unknown) = table.values(named: only.split(separator: ",").map(String.init))

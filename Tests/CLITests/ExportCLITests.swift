@@ -109,6 +109,28 @@ import TestSupport
         #expect(d.colored > 500)
     }
 
+
+    /// Without `--lut`, names come from a table beside the label map (`X.txt` for `X.nii.gz`, as
+    /// FSLeyes and MRIcron find them); a broken one is reported and the default palette used.
+    @Test func labelNamesBesideTheLabelMapAreFound() throws {
+        guard ExportCLITests.haveTemplates else { return }
+        let dir = TestPaths.temporaryDirectory("export-sidecar")
+        let labels = dir.appendingPathComponent("atlas.nii.gz").path
+        try FileManager.default.copyItem(atPath: ExportCLITests.aal, toPath: labels)
+        try FileManager.default.copyItem(atPath: ExportCLITests.aalTable, toPath: dir.appendingPathComponent("atlas.txt").path)
+        let out = dir.appendingPathComponent("ax.png").path
+        var r = try runVoxterm(["export", ExportCLITests.ch2, "-o", out, "--labels", labels, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        var names = (((try ExportCLITests.json(r))["labels"] as? [String: Any])?["in_slice"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(names.contains("Thalamus_L"))
+        try Data([0xff, 0x00, 0x12]).write(to: dir.appendingPathComponent("atlas.txt"))
+        r = try runVoxterm(["export", ExportCLITests.ch2, "-o", out, "--labels", labels, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let j = try ExportCLITests.json(r)
+        names = ((j["labels"] as? [String: Any])?["in_slice"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(!names.contains("Thalamus_L") && names.contains { $0.hasPrefix("label ") })
+        #expect((j["notes"] as? [String])?.contains { $0.contains("atlas.txt") } == true)
+    }
     /// AAL's Precentral_L lies at negative x: on the image's left in neurological display, right in radiological.
     @Test func leftLabelLandsOnTheLeftUnlessRadiological() throws {
         guard ExportCLITests.haveTemplates, pythonWithNibabel != nil else { return }

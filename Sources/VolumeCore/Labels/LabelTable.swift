@@ -145,6 +145,18 @@ extension LabelTable {
         return try parse(bytes, path: path)
     }
 
+    /// A label-name file next to a label map, as FSLeyes and MRIcron find them: `X.txt`, `X.nii.txt`,
+    /// `X.lut`, `X.label`, `X.ctbl` for `X.nii[.gz]` (or `.hdr`/`.img`), the first that exists.
+    public static func sidecar(forLabels labelsPath: String) -> String? {
+        var stem = labelsPath
+        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        for ext in [".txt", ".nii.txt", ".lut", ".label", ".ctbl"] {
+            let p = stem + ext
+            if FileIO.exists(p) { return p }
+        }
+        return nil
+    }
+
     /// Parses label table bytes; `path` only names the source in errors.
     public static func parse(_ bytes: [UInt8], path: String = "<labels>") throws -> LabelTable {
         if bytes.count == 768 && bytes.contains(where: { $0 == 0 || $0 > 126 || ($0 < 32 && $0 != 9 && $0 != 10 && $0 != 13) }) {
