@@ -38,16 +38,20 @@ public enum Registration {
     /// Calls `observer` with progress events on the calling thread; checks `token` every iteration
     /// and throws `RegistrationError.cancelled` when it is set. Deterministic for given inputs and
     /// plan (parallel sums are added in a fixed order, whatever the thread count).
+    /// `initialAffine` (fixed world → moving world, RAS mm), when given, is where the affine starts
+    /// (ANTs' `--initial-moving-transform`) instead of the centre-of-mass alignment; without an
+    /// affine stage it is the affine of the result.
     public static func register(fixed: Volume, moving: Volume, plan: RegistrationPlan,
+                                initialAffine: AffineTransform? = nil,
                                 token: CancellationToken = CancellationToken(),
                                 observer: (RegistrationEvent) -> Void = { _ in }) throws -> RegistrationResult {
         try withoutActuallyEscaping(observer) { observer in
-            try run(fixed: fixed, moving: moving, plan: plan, token: token, observer: observer)
+            try run(fixed: fixed, moving: moving, plan: plan, initialAffine: initialAffine, token: token, observer: observer)
         }
     }
 
-    static func run(fixed: Volume, moving: Volume, plan: RegistrationPlan, token: CancellationToken,
-                    observer: @escaping (RegistrationEvent) -> Void) throws -> RegistrationResult {
+    static func run(fixed: Volume, moving: Volume, plan: RegistrationPlan, initialAffine: AffineTransform? = nil,
+                    token: CancellationToken, observer: @escaping (RegistrationEvent) -> Void) throws -> RegistrationResult {
         try validate(fixed, role: "fixed")
         try validate(moving, role: "moving")
         if fixed.geometry.isSingleSlice != moving.geometry.isSingleSlice {
@@ -63,7 +67,9 @@ public enum Registration {
         let start = monotonicSeconds()
         let fg = fixed.geometry
         var affine = AffineWarp(centre: fg.centre)
-        if plan.alignCentresOfMass {
+        if let initialAffine {
+            affine = AffineWarp(centre: fg.centre, transform: initialAffine)
+        } else if plan.alignCentresOfMass {
             let shift = centreOfMass(pyramid.moving) - centreOfMass(pyramid.fixed)
             affine.parameters[0] = shift.x; affine.parameters[1] = shift.y; affine.parameters[2] = shift.z
         }
