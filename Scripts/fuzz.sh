@@ -2,6 +2,7 @@
 # Builds a libFuzzer target and runs it.
 #   Scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
 #   Scripts/fuzz.sh --build-only
+#   Scripts/fuzz.sh --fresh TARGET SECONDS   (CI: a throw-away corpus made from the seeds only)
 # TARGET is a file name under Fuzz/ without .swift (NIfTIReaderFuzz, LabelTableFuzz, SupportSetFuzz,
 # ITKTransformFuzz). The target is compiled with the model sources it needs as ONE module (their
 # `import VolumeCore`-style lines dropped) with -sanitize=fuzzer,address; libFuzzer's runtime
@@ -11,17 +12,20 @@
 # Extra flags override the defaults, e.g. -runs=10000000 to stop after ten million executions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build_only=0
+build_only=0 fresh=0
 if [ "${1:-}" = "--build-only" ]; then build_only=1; shift; fi
+if [ "${1:-}" = "--fresh" ]; then fresh=1; shift; fi
 target="${1:-}"
 seconds="${2:-60}"
 [ $# -gt 0 ] && shift $(( $# >= 2 ? 2 : 1 ))
 case "$target" in
   "") [ "$build_only" = 1 ] || { echo "usage: Scripts/fuzz.sh [--build-only] TARGET [SECONDS] [libFuzzer flags...]" >&2; exit 2; } ;;
-  # Largest input: room for a header, extensions and a small image; a long label table or manifest.
-  NIfTIReaderFuzz) max_len=8192 ;;
-  LabelTableFuzz) max_len=8192 ;;
-  SupportSetFuzz|ITKTransformFuzz) max_len=4096 ;;
+  # Largest input (time per run grows with it): room for a header, extensions and a small image;
+  # a label table of some 60 lines; a manifest of a dozen examples; a transform file 5 times
+  # longer than a real one.
+  NIfTIReaderFuzz) max_len=4096 ;;
+  LabelTableFuzz|SupportSetFuzz) max_len=2048 ;;
+  ITKTransformFuzz) max_len=1536 ;;
   *) echo "unknown fuzz target $target (see Fuzz/)" >&2; exit 2 ;;
 esac
 # All targets share ONE binary (built once; Fuzz/Entry.swift dispatches on VOXTERM_FUZZ_TARGET),
@@ -48,28 +52,30 @@ if [ ! -x .fuzz/fuzzer ] || [ "$(cat .fuzz/stamp 2>/dev/null)" != "$stamp" ]; th
 fi
 [ "$build_only" = 1 ] && exit 0
 work=".fuzz/$target"
-mkdir -p "$work/corpus" "$work/crashes"
+corpus="$work/corpus"
+if [ "$fresh" = 1 ]; then corpus=$(mktemp -d "${TMPDIR:-/tmp}/voxterm-fuzz-corpus.XXXXXX"); trap 'rm -rf "$corpus"' EXIT; fi
+mkdir -p "$corpus" "$work/crashes"
 
 # Seeds (only into an empty corpus, so a long run's corpus is kept).
-if [ -z "$(ls -A "$work/corpus")" ]; then
-  [ -d "Fuzz/seeds/$target" ] && cp Fuzz/seeds/"$target"/* "$work/corpus/"
+if [ -z "$(ls -A "$corpus")" ]; then
+  [ -d "Fuzz/seeds/$target" ] && cp Fuzz/seeds/"$target"/* "$corpus/"
   case "$target" in
     NIfTIReaderFuzz)
       # The first byte picks the mode (see the target): 0 as-is, 1 compressed, 2 as a .hdr/.img
       # pair, 3 behind a gzip header. A .nii.gz fixture minus its 10-byte gzip header feeds mode 3.
-      for f in $(find Tests/NIfTITests/Fixtures -type f -size -9k \( -name '*.nii' -o -name '*.gz' -o -name '*.hdr' \)); do
+      for f in $(find Tests/NIfTITests/Fixtures -type f -size -5k \( -name '*.nii' -o -name '*.gz' -o -name '*.hdr' \)); do
         b=$(basename "$f")
         case "$f" in
-          *.gz) { printf '\x00'; cat "$f"; } > "$work/corpus/0-$b"
-                { printf '\x03'; tail -c +11 "$f"; } > "$work/corpus/3-$b" ;;
+          *.gz) { printf '\x00'; cat "$f"; } > "$corpus/0-$b"
+                { printf '\x03'; tail -c +11 "$f"; } > "$corpus/3-$b" ;;
           *.hdr) img="${f%.hdr}.img"
-                 { printf '\x02'; head -c 348 "$f"; [ -f "$img" ] && cat "$img"; } > "$work/corpus/2-$b" ;;
-          *) for m in 0 1 2; do { printf "\\x0$m"; cat "$f"; } > "$work/corpus/$m-$b"; done ;;
+                 { printf '\x02'; head -c 348 "$f"; [ -f "$img" ] && cat "$img"; } > "$corpus/2-$b" ;;
+          *) for m in 0 1 2; do { printf "\\x0$m"; cat "$f"; } > "$corpus/$m-$b"; done ;;
         esac
       done ;;
     LabelTableFuzz)
-      find Tests/SliceRenderingTests Samples -maxdepth 1 -type f -size -9k \( -name '*.txt' -o -name '*.lut' \) \
-        -exec cp {} "$work/corpus/" \; ;;
+      find Tests/SliceRenderingTests Samples -maxdepth 1 -type f -size -5k \( -name '*.txt' -o -name '*.lut' \) \
+        -exec cp {} "$corpus/" \; ;;
   esac
 fi
 # Input size, memory and time are bounded: a parser must never need much memory or time for a
@@ -77,5 +83,5 @@ fi
 # No allocation stacks and a small quarantine by default (Swift allocates a lot; this doubles the
 # speed); leaks are still detected. Set ASAN_OPTIONS to get stacks when reproducing a crash.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0:quarantine_size_mb=16}"
-VOXTERM_FUZZ_TARGET="$target" .fuzz/fuzzer "$work/corpus" -max_total_time="$seconds" -rss_limit_mb=1024 -malloc_limit_mb=256 -timeout=10 \
+VOXTERM_FUZZ_TARGET="$target" .fuzz/fuzzer "$corpus" -max_total_time="$seconds" -rss_limit_mb=1024 -malloc_limit_mb=256 -timeout=10 \
   -max_len="$max_len" -artifact_prefix="$work/crashes/" -print_final_stats=1 "$@"

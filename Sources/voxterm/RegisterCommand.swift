@@ -145,6 +145,12 @@ struct Register: ParsableCommand {
         let outputs = RegistrationOutputs(result: result, fixed: fixedVolume, moving: movingVolume,
                                           movingLabels: movingLabelVolume, fixedLabels: fixedLabelVolume,
                                           metric: plan.stages.last!.metric)
+        // A signal during the final warps still means: write nothing. (Once writing starts it
+        // finishes; each file is atomic.)
+        if token.isCancelled {
+            fputs("voxterm: interrupted; nothing was written to \(out)\n", stderr)
+            throw ExitCode(ExitCodes.interrupted)
+        }
         do {
             try outputs.write(to: out, protecting: inputs, plan: plan, inputs: (fixed, moving, movingLabels, fixedLabels),
                               initialAffine: initialAffine)

@@ -63,7 +63,13 @@ public enum Registration {
                 throw RegistrationError.invalidPlan("stage \(stage.name): shrink factors must be ≥ 1, iterations and smoothing ≥ 0")
             }
         }
-        let pyramid = Pyramid(fixed: Pyramid.normalised(fixed), moving: Pyramid.normalised(moving))
+        // The set-up and the final fields check for cancellation too, so a stop request never
+        // waits for more than one step of work.
+        func checkCancelled() throws { if token.isCancelled { throw RegistrationError.cancelled } }
+        let fixedNormalised = Pyramid.normalised(fixed)
+        try checkCancelled()
+        let pyramid = Pyramid(fixed: fixedNormalised, moving: Pyramid.normalised(moving))
+        try checkCancelled()
         let start = monotonicSeconds()
         let fg = fixed.geometry
         var affine = AffineWarp(centre: fg.centre)
@@ -106,9 +112,12 @@ public enum Registration {
         }
         let u = FloatBuffer(count: n3), w = FloatBuffer(count: n3), scratch = FloatBuffer(count: n3)
         if velocity != nil {
+            try checkCancelled()
             VelocityField.exponential(v.pointer, sign: 1, grid: fg, into: u.pointer, scratch: scratch.pointer)
+            try checkCancelled()
             VelocityField.exponential(v.pointer, sign: -1, grid: fg, into: w.pointer, scratch: scratch.pointer)
         }
+        try checkCancelled()
         return RegistrationResult(affine: affine.transform, field: VectorField(geometry: fg, data: u.array),
                                   inverseField: VectorField(geometry: fg, data: w.array),
                                   velocity: VectorField(geometry: fg, data: v.array), stages: reports)
@@ -167,6 +176,7 @@ public enum Registration {
         guard level.iterations > 0 else { return [] }
         let (grid, fixedBuf) = pyramid.fixedLevel(level)
         let moving = pyramid.movingLevel(level)
+        try ctx.checkCancelled()
         let n = grid.voxelCount
         let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
                                        radius: stage.lnccRadius)
@@ -225,6 +235,7 @@ public enum Registration {
         velocity = (grid, v)
         guard level.iterations > 0 else { return [] }
         let moving = pyramid.movingLevel(level)
+        try ctx.checkCancelled()
         let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
                                        radius: stage.lnccRadius)
         let warp = DisplacementWarp(grid: grid, affine: affine)
@@ -236,6 +247,7 @@ public enum Registration {
         for it in 1...level.iterations {
             try ctx.checkCancelled()
             VelocityField.exponential(v.pointer, grid: grid, into: u.pointer, scratch: scratch3.pointer)
+            try ctx.checkCancelled()
             warp.warp(moving, field: u.pointer, into: warped.pointer, movingGradient: mg.pointer)
             var value = metric.evaluate(warped: warped.pointer, gradient: dvalue.pointer)
             warp.gradient(dValue: dvalue.pointer, movingGradient: mg.pointer, into: grad.pointer)
