@@ -108,7 +108,7 @@ struct Register: ParsableCommand {
             if let fixedLabels {
                 fixedLabelVolume = try Register.readLabels(fixedLabels, matching: fixedVolume.geometry, imagePath: fixed)
             }
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try createOutputFolder(out)
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.badInput)

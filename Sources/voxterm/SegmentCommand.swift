@@ -86,6 +86,9 @@ struct Segment: ParsableCommand {
                     }
                     set.examples.append(SupportExample(image: String(s[..<colon]), labels: String(s[s.index(after: colon)...])))
                 }
+                guard !set.examples.isEmpty else {
+                    throw SegmentationError.manifest(supportSet ?? "--support", "lists no examples; add at least one image with its labels")
+                }
                 try set.validate(manifestPath: supportSet ?? "--support")
                 if let saveSupportSet {
                     // Checked now, written with the other outputs (so Ctrl-C leaves nothing behind).
