@@ -21,10 +21,10 @@ seconds="${2:-60}"
 case "$target" in
   "") [ "$build_only" = 1 ] || { echo "usage: Scripts/fuzz.sh [--build-only] TARGET [SECONDS] [libFuzzer flags...]" >&2; exit 2; } ;;
   # Largest input (time per run grows with it): room for a header, extensions and a small image;
-  # a label table of some 60 lines; a manifest of a dozen examples; a transform file 5 times
+  # a label table of some 30 lines; a manifest of half a dozen examples; a transform file 5 times
   # longer than a real one.
   NIfTIReaderFuzz) max_len=4096 ;;
-  LabelTableFuzz|SupportSetFuzz) max_len=2048 ;;
+  LabelTableFuzz|SupportSetFuzz) max_len=1024 ;;
   ITKTransformFuzz) max_len=1536 ;;
   *) echo "unknown fuzz target $target (see Fuzz/)" >&2; exit 2 ;;
 esac
