@@ -122,8 +122,8 @@ struct Register: ParsableCommand {
         let line = ProgressLine(enabled: !quiet)
         let result: RegistrationResult
         do {
-            result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan, initialAffine: initial,
-                                           token: token) { event in
+            result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan,
+                                               initialAffine: initial, token: token) { event in
                 if case .iteration(let p) = event { line.show(p) }
             }
             line.finish()
