@@ -56,6 +56,24 @@ public enum NIfTIReader {
         return try readSingle(path, limits: limits, headerOnly: headerOnly)
     }
 
+    // MARK: From memory
+
+    /// Reads a single-file image (`.nii`, or `.nii.gz` when the bytes start with the gzip magic)
+    /// held in memory; `path` only names the source in errors. The same checks as for a file apply.
+    public static func read(bytes: UnsafeRawBufferPointer, path: String = "<memory>",
+                            limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
+        try readSingle(.memory(bytes), path: path, limits: limits)
+    }
+
+    /// Reads a header + image pair held in memory (either part possibly gzipped); `path` names
+    /// the header in errors and `imagePath` the image.
+    public static func readPair(header: UnsafeRawBufferPointer, image: UnsafeRawBufferPointer,
+                                path: String = "<memory>.hdr", imagePath: String = "<memory>.img",
+                                limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
+        try readPair(hdr: .memory(header), hdrPath: path, img: { .memory(image) }, imgPath: imagePath,
+                     limits: limits, headerOnly: false)
+    }
+
     // MARK: Single file
 
     private static func readSingle(_ path: String, limits: NIfTIReadLimits, headerOnly: Bool = false) throws -> NIfTIImage {
@@ -63,20 +81,29 @@ public enum NIfTIReader {
             let fd = try FileIO.openForReading(path)
             defer { close(fd) }
             let fileSize = try FileIO.regularFileSize(fd, path: path)
+            return try readSingle(.file(fd, size: fileSize), path: path, limits: limits, headerOnly: headerOnly)
+        } catch let e as FileError {
+            throw NIfTIError(e)
+        }
+    }
+
+    private static func readSingle(_ source: ByteSource, path: String, limits: NIfTIReadLimits,
+                                   headerOnly: Bool = false) throws -> NIfTIImage {
+        do {
+            let fileSize = source.size
             guard fileSize >= 2 else { throw NIfTIError(path, "file is \(fileSize) bytes, shorter than a NIfTI header (348 bytes)") }
-            let magic = try FileIO.read(fd, count: 2, path: path)
+            let magic = try source.read(at: 0, count: 2, path: path)
             if Gzip.isGzip(magic) {
-                lseek(fd, 0, SEEK_SET)
-                let compressed = try FileIO.read(fd, count: fileSize, path: path)
+                let compressed = try source.read(at: 0, count: fileSize, path: path)
                 return try readSingleGzip(compressed, path: path, limits: limits, headerOnly: headerOnly)
             }
             guard fileSize >= 348 else {
                 throw NIfTIError(path, "file is \(fileSize) bytes, shorter than a NIfTI header (348 bytes)")
             }
-            var head = magic + (try FileIO.read(fd, count: 346, path: path))
+            var head = try source.read(at: 0, count: 348, path: path)
             if isNIfTI2(head) {
                 guard fileSize >= 540 else { throw NIfTIError(path, "file is \(fileSize) bytes, shorter than a NIfTI-2 header (540 bytes)") }
-                head += try FileIO.read(fd, count: 192, path: path)
+                head += try source.read(at: 348, count: 192, path: path)
             }
             let header = try NIfTIHeader.parse(head, path: path)
             try header.validateForReading(path: path, singleFile: true)
@@ -90,8 +117,7 @@ public enum NIfTIReader {
                 throw NIfTIError(path, "data is shorter than the header claims: \(shapeText(header)) \(header.datatype!) needs \(bytes) bytes from offset \(offset), the file has \(fileSize - offset)")
             }
             try checkLimit(bytes, path: path, limits: limits)
-            lseek(fd, off_t(offset), SEEK_SET)
-            let raw = try FileIO.read(fd, count: bytes, path: path)
+            let raw = try source.read(at: offset, count: bytes, path: path)
             return NIfTIImage(path: path, header: header, storage: .single, raw: raw)
         } catch let e as FileError {
             throw NIfTIError(e)
@@ -132,9 +158,26 @@ public enum NIfTIReader {
         let (hdrPath, imgPath) = try pairPaths(path)
         do {
             let hdrBytes = try FileIO.readAll(hdrPath, limit: 1 << 24)
-            var head = hdrBytes
-            if Gzip.isGzip(hdrBytes) {
-                let inf = try Gzip.Inflater(hdrBytes, path: hdrPath)
+            var imageFD: Int32 = -1
+            defer { if imageFD >= 0 { close(imageFD) } }
+            return try hdrBytes.withUnsafeBytes { hdr in
+                try readPair(hdr: .memory(hdr), hdrPath: hdrPath, img: {
+                    imageFD = try FileIO.openForReading(imgPath)
+                    return .file(imageFD, size: try FileIO.regularFileSize(imageFD, path: imgPath))
+                }, imgPath: imgPath, limits: limits, headerOnly: headerOnly)
+            }
+        } catch let e as FileError {
+            throw NIfTIError(e)
+        }
+    }
+
+    /// The pair reader on any byte sources; `img` is opened only once the header is valid.
+    private static func readPair(hdr: ByteSource, hdrPath: String, img: () throws -> ByteSource, imgPath: String,
+                                 limits: NIfTIReadLimits, headerOnly: Bool) throws -> NIfTIImage {
+        do {
+            var head = try hdr.read(at: 0, count: min(hdr.size, 540), path: hdrPath)
+            if Gzip.isGzip(head) {
+                let inf = try Gzip.Inflater(try hdr.read(at: 0, count: hdr.size, path: hdrPath), path: hdrPath)
                 head = try inf.readExactly(348, what: "header")
                 if isNIfTI2(head) { head += try inf.readExactly(192, what: "NIfTI-2 header") }
             }
@@ -143,10 +186,9 @@ public enum NIfTIReader {
             if headerOnly { return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: []) }
             let bytes = header.byteCountChecked!
             let offset = Int(header.voxOffset)
-            let fd = try FileIO.openForReading(imgPath)
-            defer { close(fd) }
-            let imgSize = try FileIO.regularFileSize(fd, path: imgPath)
-            let imgMagic = imgSize >= 2 ? try FileIO.read(fd, count: 2, path: imgPath) : []
+            let source = try img()
+            let imgSize = source.size
+            let imgMagic = imgSize >= 2 ? try source.read(at: 0, count: 2, path: imgPath) : []
             var raw: [UInt8]
             var floats: [Float]? = nil
             if Gzip.isGzip(imgMagic) {
@@ -155,8 +197,7 @@ public enum NIfTIReader {
                     throw NIfTIError(imgPath, "data is shorter than the header claims: needs \(bytes) bytes, more than \(imgSize) compressed bytes can hold")
                 }
                 try checkLimit(bytes, path: hdrPath, limits: limits)
-                lseek(fd, 0, SEEK_SET)
-                let inf = try Gzip.Inflater(try FileIO.read(fd, count: imgSize, path: imgPath), path: imgPath)
+                let inf = try Gzip.Inflater(try source.read(at: 0, count: imgSize, path: imgPath), path: imgPath)
                 try inf.skip(offset, what: "image data (vox_offset \(offset))")
                 (raw, floats) = try inf.readImageData(bytes, header: header)
             } else {
@@ -168,8 +209,7 @@ public enum NIfTIReader {
                 }
                 try checkLimit(bytes, path: hdrPath, limits: limits)
                 // Only the image data is read (no copy of the whole file).
-                lseek(fd, off_t(offset), SEEK_SET)
-                raw = try FileIO.read(fd, count: bytes, path: imgPath)
+                raw = try source.read(at: offset, count: bytes, path: imgPath)
             }
             return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: raw, decoded: floats)
         } catch let e as FileError {

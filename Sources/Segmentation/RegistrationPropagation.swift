@@ -18,6 +18,7 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
     public func predict(query: Volume, supports: [LoadedSupport],
                         progress: (SegmentationProgress) -> Void,
                         isCancelled: @escaping () -> Bool) throws -> Prediction {
+        guard !supports.isEmpty else { throw SegmentationError.invalidInput("no support examples: give at least one labelled image") }
         let start = monotonicSeconds()
         var mapped: [MappedSupport] = []
         for (n, s) in supports.enumerated() {

@@ -187,10 +187,3 @@ func isConstant(_ v: Volume) -> Bool {
     guard let first = v.voxels.first else { return true }
     return !v.voxels.contains { $0 != first }
 }
-
-/// Seconds on a monotonic clock.
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}

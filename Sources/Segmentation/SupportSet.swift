@@ -80,6 +80,15 @@ public struct SupportSet: Sendable, Equatable {
         do { bytes = try FileIO.readAll(path, limit: 16 << 20) } catch let e as FileError {
             throw SegmentationError.manifest(path, e.reason)
         }
+        let set = try parse(bytes, path: path, folder: FileIO.directoryName(path))
+        if validate { try set.validate(manifestPath: path) }
+        return set
+    }
+
+    /// Parses manifest bytes (JSON) without touching the files it names: format, version, field
+    /// types, non-empty paths and slice lists, slice indices ≥ 0. Relative paths are resolved
+    /// against `folder`; `path` only names the manifest in errors.
+    public static func parse(_ bytes: [UInt8], path: String, folder: String = ".") throws -> SupportSet {
         let manifest: Manifest
         do { manifest = try JSONDecoder().decode(Manifest.self, from: Data(bytes)) } catch {
             throw SegmentationError.manifest(path, "not a voxterm support-set manifest (\(describe(error)))")
@@ -90,12 +99,23 @@ public struct SupportSet: Sendable, Equatable {
         guard manifest.version == 1 else {
             throw SegmentationError.manifest(path, "version \(manifest.version) is not supported (this voxterm reads version 1)")
         }
-        let dir = FileIO.directoryName(path)
-        let set = SupportSet(examples: manifest.examples.map {
-            SupportExample(image: resolve($0.image, against: dir), labels: resolve($0.labels, against: dir), slices: $0.slices)
+        for (n, ex) in manifest.examples.enumerated() {
+            let name = "example \(n + 1)"
+            for (field, value) in [("image", ex.image), ("labels", ex.labels)] where value.isEmpty || value.contains("\0") {
+                throw SegmentationError.manifest(path, "\(name): \(field) path is \(value.isEmpty ? "empty" : "not a valid path (contains a NUL byte)")")
+            }
+            if let s = ex.slices {
+                guard !s.indices.isEmpty else { throw SegmentationError.manifest(path, "\(name): slices lists no \(s.plane.rawValue) slices") }
+                if let bad = s.indices.first(where: { $0 < 0 }) {
+                    throw SegmentationError.manifest(path, "\(name): \(s.plane.rawValue) slice \(bad) is negative")
+                }
+            }
+        }
+        return SupportSet(examples: manifest.examples.map {
+            // Re-made through the initialisers so slice indices come out ascending without repeats.
+            SupportExample(image: resolve($0.image, against: folder), labels: resolve($0.labels, against: folder),
+                           slices: $0.slices.map { SliceSelection(plane: $0.plane, indices: $0.indices) })
         })
-        if validate { try set.validate(manifestPath: path) }
-        return set
     }
 
     /// Checks every example: files readable, label grid equal to the image grid, slice indices in

@@ -5,9 +5,10 @@ import VoxtermModel
 /// `voxterm info FILE...`: header, geometry and value statistics of NIfTI files.
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print dimensions, voxel size, datatype, scaling, orientation, affine and value statistics.")
+        abstract: "Print dimensions, voxel size, datatype, scaling, orientation, affine and value statistics.",
+        discussion: "An ITK/ANTs transform file (.tfm, or .txt starting #Insight Transform File) prints its affine in RAS.")
 
-    @Argument(help: "NIfTI files (.nii, .nii.gz, .hdr/.img).")
+    @Argument(help: "NIfTI files (.nii, .nii.gz, .hdr/.img) or ITK transform files (.tfm).")
     var files: [String]
 
     @Flag(help: "Print JSON instead of text.")
@@ -18,6 +19,11 @@ struct Info: ParsableCommand {
         var failed = false
         for file in files {
             do {
+                if TransformReport.isTransformFile(file) {
+                    let report = TransformReport(path: file, affine: try ITKTransformFile.read(file))
+                    if json { reports.append(report.json) } else { print(report.text, terminator: "\n\n") }
+                    continue
+                }
                 let image = try NIfTIReader.read(file)
                 let report = ImageReport(image)
                 if json { reports.append(report.json) } else { print(report.text, terminator: "\n\n") }
@@ -109,6 +115,33 @@ struct ImageReport {
         row("values", "min \(fmt(stats.minimum)), max \(fmt(stats.maximum)), mean \(fmt(stats.mean))")
         if let labelCount { row("labels", "\(labelCount) distinct non-zero values") }
         for w in image.warnings { row("warning", w.description) }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// What `info` reports about an ITK/ANTs transform file.
+struct TransformReport {
+    let path: String
+    /// Fixed world → moving world, RAS mm.
+    let affine: VolumeCore.AffineTransform
+
+    /// `.tfm`, or a `.txt` that starts like an ITK transform file.
+    static func isTransformFile(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".tfm") { return true }
+        guard lower.hasSuffix(".txt"), let head = try? FileIO.readAll(path, limit: ITKTransformFile.maxFileBytes) else { return false }
+        return head.starts(with: Array("#Insight Transform File".utf8))
+    }
+
+    var json: [String: Any] {
+        ["file": path, "format": "ITK transform", "affine_ras": affine.matrix4x4, "determinant": affine.determinant]
+    }
+
+    var text: String {
+        var lines = [path, "format        ITK transform (affine)",
+                     "affine        fixed world -> moving world, RAS mm (voxterm's convention)"]
+        for r in affine.matrix4x4 { lines.append(String(repeating: " ", count: 14) + r.map { fmt($0).leftPadded(11) }.joined(separator: " ")) }
+        lines.append("determinant   \(fmt(affine.determinant))")
         return lines.joined(separator: "\n")
     }
 }

@@ -27,6 +27,8 @@ struct Register: ParsableCommand {
     @Option(help: "Similarity: lncc, ncc or mse.") var metric: String?
     @Option(help: "Deformable regularisation, e.g. update=2,field=0.75,diffusion=0 (Gaussian sigmas in voxels; penalty weight).")
     var regularisation: String?
+    @Option(help: "Initial affine, an ITK/ANTs transform file (fixed -> moving, LPS, e.g. a previous affine_itk.tfm); replaces the centre-of-mass start.")
+    var initialAffine: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "No progress line.") var quiet = false
 
@@ -92,10 +94,12 @@ struct Register: ParsableCommand {
     func run() throws {
         if let threads { voxtermThreadCount = threads }
         let plan = try self.plan
-        let inputs = [fixed, moving] + [movingLabels, fixedLabels].compactMap { $0 }
+        let inputs = [fixed, moving] + [movingLabels, fixedLabels, initialAffine].compactMap { $0 }
         let fixedVolume: Volume, movingVolume: Volume
         var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
+        var initial: VolumeCore.AffineTransform?
         do {
+            if let initialAffine { initial = try ITKTransformFile.read(initialAffine) }
             fixedVolume = try NIfTIReader.read(fixed).volume()
             movingVolume = try NIfTIReader.read(moving).volume()
             if let movingLabels {
@@ -104,7 +108,7 @@ struct Register: ParsableCommand {
             if let fixedLabels {
                 fixedLabelVolume = try Register.readLabels(fixedLabels, matching: fixedVolume.geometry, imagePath: fixed)
             }
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try createOutputFolder(out)
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.badInput)
@@ -118,7 +122,8 @@ struct Register: ParsableCommand {
         let line = ProgressLine(enabled: !quiet)
         let result: RegistrationResult
         do {
-            result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan, token: token) { event in
+            result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan,
+                                               initialAffine: initial, token: token) { event in
                 if case .iteration(let p) = event { line.show(p) }
             }
             line.finish()
@@ -140,8 +145,15 @@ struct Register: ParsableCommand {
         let outputs = RegistrationOutputs(result: result, fixed: fixedVolume, moving: movingVolume,
                                           movingLabels: movingLabelVolume, fixedLabels: fixedLabelVolume,
                                           metric: plan.stages.last!.metric)
+        // A signal during the final warps still means: write nothing. (Once writing starts it
+        // finishes; each file is atomic.)
+        if token.isCancelled {
+            fputs("voxterm: interrupted; nothing was written to \(out)\n", stderr)
+            throw ExitCode(ExitCodes.interrupted)
+        }
         do {
-            try outputs.write(to: out, protecting: inputs, plan: plan, inputs: (fixed, moving, movingLabels, fixedLabels))
+            try outputs.write(to: out, protecting: inputs, plan: plan, inputs: (fixed, moving, movingLabels, fixedLabels),
+                              initialAffine: initialAffine)
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.writeFailed)
@@ -193,7 +205,7 @@ struct RegistrationOutputs {
     }
 
     func write(to dir: String, protecting inputs: [String], plan: RegistrationPlan,
-               inputs files: (String, String, String?, String?)) throws {
+               inputs files: (String, String, String?, String?), initialAffine: String? = nil) throws {
         let opts = NIfTIWriter.Options(protectedPaths: inputs, overwrite: true)
         func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
         // Check every destination before writing anything, so a refusal leaves DIR untouched.
@@ -223,6 +235,7 @@ struct RegistrationOutputs {
             "conventions": "field.nii.gz: displacement u on the fixed grid, LPS vectors in mm (ITK/ANTs); the fixed->moving map is x -> A(x + u(x)) with A in affine.txt (RAS mm)",
         ]
         if let m = files.2 { summary["moving_labels"] = m }
+        if let i = initialAffine { summary["initial_affine"] = i }
         if let f = files.3 { summary["fixed_labels"] = f }
         if let dice {
             summary["dice"] = Dictionary(uniqueKeysWithValues: dice.map { ("\($0.key)", $0.value) })

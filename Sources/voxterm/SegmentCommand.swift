@@ -63,6 +63,7 @@ struct Segment: ParsableCommand {
                                               + supports.flatMap { $0.split(separator: ":").map(String.init) }, overwrite: force)
             for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) }
             let prediction: Prediction
+            var setToSave: (SupportSet, String)?
             let start = now()
             if let labelledSlices {
                 let selection = try SliceSelection(parsing: labelledSlices)
@@ -85,10 +86,14 @@ struct Segment: ParsableCommand {
                     }
                     set.examples.append(SupportExample(image: String(s[..<colon]), labels: String(s[s.index(after: colon)...])))
                 }
+                guard !set.examples.isEmpty else {
+                    throw SegmentationError.manifest(supportSet ?? "--support", "lists no examples; add at least one image with its labels")
+                }
                 try set.validate(manifestPath: supportSet ?? "--support")
                 if let saveSupportSet {
+                    // Checked now, written with the other outputs (so Ctrl-C leaves nothing behind).
                     try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force))
-                    try set.save(saveSupportSet)
+                    setToSave = (set, saveSupportSet)
                 }
                 var loaded: [LoadedSupport] = []
                 for ex in set.examples {
@@ -105,11 +110,14 @@ struct Segment: ParsableCommand {
                                                    isCancelled: { cancel.isCancelled })
             }
             progress.finish()
+            // A signal that arrived after the last check still means: write nothing.
+            if cancel.isCancelled { throw SegmentationError.cancelled }
             let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force)
             try NIfTIWriter.checkDestination(out, options: options)
             if let confidence { try NIfTIWriter.checkDestination(confidence, options: options) }
             try NIfTIWriter.write(prediction.labels, to: out, options: options)
             if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
+            if let (set, path) = setToSave { try set.save(path) }
             print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", now() - start)) s")
             if let truth {
                 let t = try NIfTIReader.read(truth).labelVolume()

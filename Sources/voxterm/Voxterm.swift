@@ -8,4 +8,10 @@ struct Voxterm: ParsableCommand {
         abstract: "A terminal workbench for medical volumes (NIfTI).",
         subcommands: [View.self, Info.self, Convert.self, Export.self, Register.self, Segment.self, Bench.self],
         defaultSubcommand: View.self)
+
+    /// Runs the command line, with a failed write to standard output reported as an error.
+    static func main() {
+        checkStandardOutputAtExit()
+        main(nil)
+    }
 }

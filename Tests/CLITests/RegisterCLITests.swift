@@ -182,7 +182,7 @@ import VoxtermModel
         #expect(Self.files(in: out) == ["warped.nii.gz"])
     }
 
-    /// Ctrl-C while it runs: exit 130, nothing written.
+    /// Ctrl-C while it runs: exit 130 within a second, nothing written.
     @Test func sigintStopsCleanly() throws {
         let dir = TestPaths.temporaryDirectory("register-int")
         let out = dir.appendingPathComponent("out")
@@ -202,12 +202,19 @@ import VoxtermModel
             seen.append(chunk)
             if String(decoding: seen, as: UTF8.self).contains("iteration") { break }
         }
+        #expect(p.isRunning, "finished before the signal: the test did not interrupt anything")
+        let t0 = Date()
         p.interrupt()
         let rest = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        let seconds = Date().timeIntervalSince(t0)
         let text = String(decoding: seen + rest, as: UTF8.self)
+        #expect(seconds < 1.0, "took \(seconds) s from SIGINT to exit")
         #expect(p.terminationStatus == 130, "\(text)")
-        #expect(text.contains("interrupted"))
+        #expect(text.contains("interrupted; nothing was written"))
+        // Nothing at all: no output, no temporary file (hidden ones included), nothing beside DIR.
         #expect(Self.files(in: out).isEmpty, "\(Self.files(in: out))")
+        #expect(Self.files(in: dir) == ["out"], "\(Self.files(in: dir))")
+        try? FileManager.default.removeItem(at: dir)
     }
 }

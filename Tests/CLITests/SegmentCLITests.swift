@@ -90,7 +90,8 @@ import TestSupport
         let p = Process()
         p.executableURL = TestPaths.voxtermBinary
         p.arguments = ["segment", subject, "--support", "\(atlas):\(atlasLabels)", "--support", "\(subject):\(subjectLabels)",
-                       "--out", out, "--preset", "accurate"]
+                       "--out", out, "--preset", "accurate", "--confidence", dir.appendingPathComponent("c.nii.gz").path,
+                       "--save-support-set", dir.appendingPathComponent("set.json").path]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -99,8 +100,11 @@ import TestSupport
         let t0 = Date()
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
-        #expect(Date().timeIntervalSince(t0) < 1.0)
+        let seconds = Date().timeIntervalSince(t0)
+        #expect(seconds < 1.0, "took \(seconds) s from SIGINT to exit")
         #expect(p.terminationStatus == 130)
+        // No labels, confidence or manifest, and no temporary file (hidden ones included).
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+        try? FileManager.default.removeItem(at: dir)
     }
 }

@@ -56,4 +56,39 @@ import TestSupport
         #expect(throws: SegmentationError.self) { _ = try SliceSelection(parsing: "oblique:3") }
         #expect(throws: SegmentationError.self) { _ = try SliceSelection(parsing: "axial:x") }
     }
+
+    /// Manifest bytes parse (without touching the files they name) to the expected one-line error.
+    static let badManifests: [(String, String)] = [
+        ("", "not a voxterm support-set manifest (invalid JSON)"),
+        ("[1, 2]", "not a voxterm support-set manifest"),
+        ("{\"format\": \"x\"}", "missing field \"version\""),
+        ("{\"format\": \"x\", \"version\": 1, \"examples\": []}", "format is \"x\", expected \"voxterm-support-set\""),
+        ("{\"format\": \"voxterm-support-set\", \"version\": 2, \"examples\": []}", "version 2 is not supported"),
+        ("{\"format\": \"voxterm-support-set\", \"version\": 1, \"examples\": [{\"image\": 3, \"labels\": \"l\"}]}", "wrong type at examples.Index 0.image"),
+        ("{\"format\": \"voxterm-support-set\", \"version\": 1, \"examples\": [{\"image\": \"\", \"labels\": \"l\"}]}", "example 1: image path is empty"),
+        ("{\"format\": \"voxterm-support-set\", \"version\": 1, \"examples\": [{\"image\": \"a\\u0000b\", \"labels\": \"l\"}]}", "contains a NUL byte"),
+        ("{\"format\": \"voxterm-support-set\", \"version\": 1, \"examples\": [{\"image\": \"i\", \"labels\": \"l\", \"slices\": {\"plane\": \"axial\", \"indices\": [3, -1]}}]}", "example 1: axial slice -1 is negative"),
+        ("{\"format\": \"voxterm-support-set\", \"version\": 1, \"examples\": [{\"image\": \"i\", \"labels\": \"l\", \"slices\": {\"plane\": \"axial\", \"indices\": []}}]}", "slices lists no axial slices"),
+        ("{\"format\": \"voxterm-support-set\", \"version\": 1, \"examples\": [{\"image\": \"i\", \"labels\": \"l\", \"slices\": {\"plane\": \"oblique\", \"indices\": [1]}}]}", "invalid value at examples.Index 0.slices.plane"),
+    ]
+
+    @Test(arguments: badManifests.indices) func parseRefusesBadManifests(_ i: Int) {
+        let (text, expected) = Self.badManifests[i]
+        do {
+            _ = try SupportSet.parse(Array(text.utf8), path: "m.json")
+            Issue.record("no error for \(text)")
+        } catch {
+            #expect("\(error)".hasPrefix("m.json: "), "\(error)")
+            #expect("\(error)".contains(expected), "\(error)")
+            #expect(!"\(error)".contains("\n"))
+        }
+    }
+
+    @Test func parseResolvesPathsAndNormalisesSlices() throws {
+        let text = #"{"format": "voxterm-support-set", "version": 1, "examples": [{"image": "a.nii", "labels": "/abs/l.nii", "slices": {"plane": "coronal", "indices": [7, 2, 7]}}]}"#
+        let set = try SupportSet.parse(Array(text.utf8), path: "m.json", folder: "/data/sets")
+        #expect(set.examples == [SupportExample(image: "/data/sets/a.nii", labels: "/abs/l.nii",
+                                                slices: SliceSelection(plane: .coronal, indices: [2, 7]))])
+        #expect(set.examples[0].slices?.indices == [2, 7])
+    }
 }

@@ -66,9 +66,6 @@ public enum RegistrationError: Error, CustomStringConvertible, Equatable, Sendab
     }
 }
 
-/// Monotonic seconds.
-func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-
 extension Registration {
     /// Runs `register` off the caller's task and streams its events; the stream finishes after the
     /// result is delivered through `completion`. Cancel with `token`.

@@ -38,16 +38,20 @@ public enum Registration {
     /// Calls `observer` with progress events on the calling thread; checks `token` every iteration
     /// and throws `RegistrationError.cancelled` when it is set. Deterministic for given inputs and
     /// plan (parallel sums are added in a fixed order, whatever the thread count).
+    /// `initialAffine` (fixed world → moving world, RAS mm), when given, is where the affine starts
+    /// (ANTs' `--initial-moving-transform`) instead of the centre-of-mass alignment; without an
+    /// affine stage it is the affine of the result.
     public static func register(fixed: Volume, moving: Volume, plan: RegistrationPlan,
+                                initialAffine: AffineTransform? = nil,
                                 token: CancellationToken = CancellationToken(),
                                 observer: (RegistrationEvent) -> Void = { _ in }) throws -> RegistrationResult {
         try withoutActuallyEscaping(observer) { observer in
-            try run(fixed: fixed, moving: moving, plan: plan, token: token, observer: observer)
+            try run(fixed: fixed, moving: moving, plan: plan, initialAffine: initialAffine, token: token, observer: observer)
         }
     }
 
-    static func run(fixed: Volume, moving: Volume, plan: RegistrationPlan, token: CancellationToken,
-                    observer: @escaping (RegistrationEvent) -> Void) throws -> RegistrationResult {
+    static func run(fixed: Volume, moving: Volume, plan: RegistrationPlan, initialAffine: AffineTransform? = nil,
+                    token: CancellationToken, observer: @escaping (RegistrationEvent) -> Void) throws -> RegistrationResult {
         try validate(fixed, role: "fixed")
         try validate(moving, role: "moving")
         if fixed.geometry.isSingleSlice != moving.geometry.isSingleSlice {
@@ -59,11 +63,19 @@ public enum Registration {
                 throw RegistrationError.invalidPlan("stage \(stage.name): shrink factors must be ≥ 1, iterations and smoothing ≥ 0")
             }
         }
-        let pyramid = Pyramid(fixed: Pyramid.normalised(fixed), moving: Pyramid.normalised(moving))
+        // The set-up and the final fields check for cancellation too, so a stop request never
+        // waits for more than one step of work.
+        func checkCancelled() throws { if token.isCancelled { throw RegistrationError.cancelled } }
+        let fixedNormalised = Pyramid.normalised(fixed)
+        try checkCancelled()
+        let pyramid = Pyramid(fixed: fixedNormalised, moving: Pyramid.normalised(moving))
+        try checkCancelled()
         let start = monotonicSeconds()
         let fg = fixed.geometry
         var affine = AffineWarp(centre: fg.centre)
-        if plan.alignCentresOfMass {
+        if let initialAffine {
+            affine = AffineWarp(centre: fg.centre, transform: initialAffine)
+        } else if plan.alignCentresOfMass {
             let shift = centreOfMass(pyramid.moving) - centreOfMass(pyramid.fixed)
             affine.parameters[0] = shift.x; affine.parameters[1] = shift.y; affine.parameters[2] = shift.z
         }
@@ -100,9 +112,12 @@ public enum Registration {
         }
         let u = FloatBuffer(count: n3), w = FloatBuffer(count: n3), scratch = FloatBuffer(count: n3)
         if velocity != nil {
+            try checkCancelled()
             VelocityField.exponential(v.pointer, sign: 1, grid: fg, into: u.pointer, scratch: scratch.pointer)
+            try checkCancelled()
             VelocityField.exponential(v.pointer, sign: -1, grid: fg, into: w.pointer, scratch: scratch.pointer)
         }
+        try checkCancelled()
         return RegistrationResult(affine: affine.transform, field: VectorField(geometry: fg, data: u.array),
                                   inverseField: VectorField(geometry: fg, data: w.array),
                                   velocity: VectorField(geometry: fg, data: v.array), stages: reports)
@@ -161,6 +176,7 @@ public enum Registration {
         guard level.iterations > 0 else { return [] }
         let (grid, fixedBuf) = pyramid.fixedLevel(level)
         let moving = pyramid.movingLevel(level)
+        try ctx.checkCancelled()
         let n = grid.voxelCount
         let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
                                        radius: stage.lnccRadius)
@@ -219,6 +235,7 @@ public enum Registration {
         velocity = (grid, v)
         guard level.iterations > 0 else { return [] }
         let moving = pyramid.movingLevel(level)
+        try ctx.checkCancelled()
         let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
                                        radius: stage.lnccRadius)
         let warp = DisplacementWarp(grid: grid, affine: affine)
@@ -230,6 +247,7 @@ public enum Registration {
         for it in 1...level.iterations {
             try ctx.checkCancelled()
             VelocityField.exponential(v.pointer, grid: grid, into: u.pointer, scratch: scratch3.pointer)
+            try ctx.checkCancelled()
             warp.warp(moving, field: u.pointer, into: warped.pointer, movingGradient: mg.pointer)
             var value = metric.evaluate(warped: warped.pointer, gradient: dvalue.pointer)
             warp.gradient(dValue: dvalue.pointer, movingGradient: mg.pointer, into: grad.pointer)

@@ -125,15 +125,7 @@ extension RegistrationResult {
     /// The affine as an ITK transform file (`#Insight Transform File V1.0`,
     /// `AffineTransform_double_3_3`): ITK maps fixed-space LPS points to moving-space LPS points,
     /// `y = M x + T` with `M = P A P`, `T = P t`, `P = diag(-1, -1, 1)`, centre 0.
-    public var itkAffineText: String {
-        let a = affine
-        let p: [Double] = [-1, -1, 1]
-        var params: [Double] = []
-        for r in 0..<3 { for c in 0..<3 { params.append(p[r] * a[r, c] * p[c]) } }
-        for r in 0..<3 { params.append(p[r] * a[r, 3]) }
-        return "#Insight Transform File V1.0\n#Transform 0\nTransform: AffineTransform_double_3_3\n"
-            + "Parameters: " + params.map { "\($0)" }.joined(separator: " ") + "\nFixedParameters: 0 0 0\n"
-    }
+    public var itkAffineText: String { ITKTransformFile.text(for: affine) }
 
     /// The affine as text: the 4x4 fixed-world → moving-world matrix (RAS mm), one row a line.
     public var affineText: String {

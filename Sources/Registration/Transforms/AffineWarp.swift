@@ -14,6 +14,15 @@ public struct AffineWarp: Sendable, Equatable {
         parameters = [0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]
     }
 
+    /// The parameters about `centre` that give `transform` (fixed world → moving world):
+    /// `L` its linear part, `t = a + L c - c` with `a` its translation.
+    public init(centre: SIMD3<Double>, transform: AffineTransform) {
+        self.centre = centre
+        let t = transform.translation + transform.applyLinear(centre) - centre
+        parameters = [t.x, t.y, t.z]
+        for r in 0..<3 { for c in 0..<3 { parameters.append(transform[r, c]) } }
+    }
+
     /// The map as an `AffineTransform` (fixed world → moving world).
     public var transform: AffineTransform {
         var a = AffineTransform.identity

@@ -243,17 +243,8 @@ extension LabelTable {
 extension String {
     /// Decodes UTF-8 bytes, nil when invalid.
     init?(validatingUTF8CString bytes: [UInt8]) {
-        var it = bytes.makeIterator()
-        var dec = UTF8()
-        var out = String.UnicodeScalarView()
-        loop: while true {
-            switch dec.decode(&it) {
-            case .scalarValue(let s): out.append(s)
-            case .emptyInput: break loop
-            case .error: return nil
-            }
-        }
-        self = String(out)
+        guard let s = String(validating: bytes, as: UTF8.self) else { return nil }
+        self = s
     }
 
     /// The string without leading and trailing spaces and tabs.
