@@ -326,9 +326,13 @@ struct WorkbenchTmuxTests {
         #expect(output.first?.contains(missing) == true && output.first?.hasPrefix("voxterm: error:") == true)
     }
 
-    @Test func mouseClickSetsTheCrosshairAndWheelScrollsSlices() throws {
-        let t = try TmuxSession(Workbench.viewCommand(), width: 120, height: 40, environment: Workbench.utf8)
+    /// tmux-256color's terminfo makes ncurses ask for X10 mouse reports, xterm-256color's for SGR (1006).
+    @Test(arguments: [("tmux-256color", "0"), ("xterm-256color", "1")])
+    func mouseClickSetsTheCrosshairAndWheelScrollsSlices(term: String, sgr: String) throws {
+        let t = try TmuxSession(Workbench.viewCommand(), width: 120, height: 40,
+                                environment: Workbench.utf8.merging(["TERM": term]) { $1 })
         let start = try t.waitForStatus()
+        #expect(try t.format("#{mouse_sgr_flag}") == sgr, "mouse encoding under TERM=\(term)")
         let size = try NIfTIReader.readHeader(Workbench.image).shape
         // The orientation letters sit just inside the image edges: a click on one moves the
         // crosshair to that edge of the slice.
