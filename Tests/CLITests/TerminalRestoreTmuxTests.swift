@@ -101,7 +101,7 @@ struct TerminalRestoreTmuxTests {
         let t = try startedWorkbench(["--export-dir", dir.path], width: 200)
         try FileManager.default.removeItem(at: dir)
         try t.send("e")
-        let screen = try t.waitFor { $0.contains("export failed") }
+        let screen = try t.waitForSettled { $0.contains("export failed") }
         let message = screen.split(separator: "\n").first { $0.contains("export failed") }.map(String.init) ?? ""
         #expect(message.contains(dir.path), "the message does not name the folder: \(message)")
         #expect(t.isRunning)

@@ -123,7 +123,7 @@ struct WorkbenchTmuxTests {
         #expect(sagittal.sliceCount == size[0] && sagittal.slice == start.voxel.x + 1)
         // Sagittal: anterior/posterior and superior/inferior letters on the edges, no L/R.
         try t.send("v")
-        let ortho = try t.waitFor { $0.contains("3 views") }
+        let ortho = try t.waitForSettled { $0.contains("3 views") }
         for caption in ["axial \(start.voxel.z + 1)/\(size[2])", "coronal \(start.voxel.y + 1)/\(size[1])",
                         "sagittal \(start.voxel.x + 1)/\(size[0])"] {
             #expect(ortho.contains(caption), "three views lack '\(caption)':\n\(ortho)")
@@ -135,7 +135,7 @@ struct WorkbenchTmuxTests {
         try t.send("a")
         try t.waitForStatus { $0.plane == "axial" }
         try t.send("v")
-        let single = try t.waitFor { $0.contains("1 view") }
+        let single = try t.waitForSettled { $0.contains("1 view") }
         #expect(!single.contains("coronal \(start.voxel.y + 1)/"), "one view still shows the coronal pane")
         try t.send("q")
         #expect(try t.exitStatus() == 0)
@@ -175,7 +175,7 @@ struct WorkbenchTmuxTests {
         let t = try TmuxSession(Workbench.viewCommand(), width: 200, height: 60, environment: Workbench.utf8)
         try t.waitForStatus()
         try t.send("?")
-        let help = try t.waitFor { $0.contains("voxterm keys") }
+        let help = try t.waitForSettled { $0.contains("voxterm keys") }
         for b in KeyTable.normal {
             #expect(help.contains(b.help), "help lacks '\(b.help)'")
         }
@@ -184,7 +184,7 @@ struct WorkbenchTmuxTests {
         try t.waitForStatus()
         // q quits from the browsing mode (in help it only closes the help).
         try t.send("?")
-        try t.waitFor { $0.contains("voxterm keys") }
+        try t.waitForSettled { $0.contains("voxterm keys") }
         try t.send("q")
         try t.waitForStatus()
         #expect(t.isRunning)
@@ -271,16 +271,16 @@ struct WorkbenchTmuxTests {
         }
         #expect(statusRow(try t.screen()) == 30 - 2)
         try t.resize(columns: 160, rows: 50)
-        let big = try t.waitFor { statusRow($0) == 48 }
+        let big = try t.waitForSettled { statusRow($0) == 48 }
         let title = big.split(separator: "\n").first.map(String.init) ?? ""
         // capture-pane drops trailing blanks: the help hint ends one column before the edge.
         #expect(title.count == 159 && title.hasSuffix("? help  q quit"), "title not redrawn at 160 columns: '\(title)'")
         try t.resize(columns: 20, rows: 6)
-        let tiny = try t.waitFor { $0.contains("too small") }
+        let tiny = try t.waitForSettled { $0.contains("too small") }
         #expect(tiny.contains("20x6"), "\(tiny)")
         #expect(!tiny.contains("▀"))
         try t.resize(columns: 90, rows: 28)
-        let back = try t.waitFor { statusRow($0) == 26 }
+        let back = try t.waitForSettled { statusRow($0) == 26 }
         #expect(!back.contains("too small"))
         #expect(back.filter { $0 == "▀" }.count > 300)
         try t.send("q")
@@ -294,7 +294,7 @@ struct WorkbenchTmuxTests {
                                 environment: Workbench.utf8)
         let status = try t.waitForStatus()
         try t.send("e")
-        let screen = try t.waitFor { $0.contains("exported ") }
+        let screen = try t.waitForSettled { $0.contains("exported ") }
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         try #require(files.count == 1, "files: \(files)")
         let path = dir.appendingPathComponent(files[0]).path
