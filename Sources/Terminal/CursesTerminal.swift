@@ -95,8 +95,14 @@ public final class CursesTerminal: TerminalDevice {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
         setlocale(LC_ALL, "")
         tcgetattr(STDIN_FILENO, &savedTermios)
+        // Before newterm: the actions saved for close() are the program's own, not ncurses' (which
+        // installs its SIGINT/SIGTERM handlers only where it finds the default action).
+        installSignalHandlers()
         let termName = ProcessInfo_env("TERM") ?? ""
-        guard let scr = newterm(nil, stdout, stdin) else { throw TerminalError.unknownTerminalType(termName) }
+        guard let scr = newterm(nil, stdout, stdin) else {
+            uninstallSignalHandlers()
+            throw TerminalError.unknownTerminalType(termName)
+        }
         screen = scr
         set_term(scr)
         terminalOpen = true
@@ -127,7 +133,6 @@ public final class CursesTerminal: TerminalDevice {
         let buf = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: seq.count)
         _ = buf.initialize(from: seq)
         restoreSequence = buf
-        installSignalHandlers()
         clear()
         refresh()
         // Button-event tracking, so a drag with the button held is reported too.
