@@ -224,10 +224,11 @@ struct WorkbenchTmuxTests {
         #expect(try t.exitStatus() == 0)
     }
 
-    @Test func sixteenColourTerminalStaysReadable() throws {
-        // TERM=xterm has 8 colours in terminfo: only ANSI colour codes may appear.
+    /// xterm's and screen's terminfo entries have 8 colours: only ANSI colour codes may appear.
+    @Test(arguments: ["xterm", "screen"])
+    func sixteenColourTerminalStaysReadable(term: String) throws {
         let t = try TmuxSession(Workbench.viewCommand(), width: 120, height: 40,
-                                environment: ["LC_ALL": "C.UTF-8", "COLORTERM": "", "TERM": "xterm"])
+                                environment: ["LC_ALL": "C.UTF-8", "COLORTERM": "", "TERM": term])
         let status = try t.waitForStatus()
         #expect(status.labelName != nil)
         let screen = try t.screen(escapes: true)
