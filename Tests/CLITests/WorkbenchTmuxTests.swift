@@ -182,6 +182,9 @@ struct WorkbenchTmuxTests {
         #expect(StatusBar(screen: help) == nil, "the status bar shows under the help")
         try t.send("Escape")
         try t.waitForStatus()
+        // An unbound key says so and points at the help.
+        try t.send(";")
+        try t.waitForSettled { $0.contains("key ; does nothing; ? shows the keys") }
         // q quits from the browsing mode (in help it only closes the help).
         try t.send("?")
         try t.waitForSettled { $0.contains("voxterm keys") }

@@ -83,8 +83,11 @@ public final class TmuxSession: @unchecked Sendable {
     }
 
     /// Sends keys as tmux names them (`"q"`, `"C-c"`, `"PageUp"`, `"Escape"`); `literal` sends text as typed.
+    /// A `;` at the end of an argument is escaped, since tmux would take it for a command separator.
     public func send(_ keys: String..., literal: Bool = false) throws {
-        try tmux(["send-keys", "-t", "0"] + (literal ? ["-l"] : []) + keys)
+        let escaped = keys.map { $0.hasSuffix(";") ? String($0.dropLast()) + "\\;" : $0 }
+        let r = try tmux(["send-keys", "-t", "0"] + (literal ? ["-l"] : []) + escaped)
+        guard r.status == 0 else { throw TmuxError("tmux send-keys \(keys) failed: \(r.stderr)") }
     }
 
     /// The visible screen as text (`escapes`: with SGR colour sequences, as `capture-pane -e`).
