@@ -292,6 +292,28 @@ struct WorkbenchTmuxTests {
         #expect(try t.terminalModesProblems() == [])
     }
 
+    @Test func compareModesAndFlickerAnimateInTheTerminal() throws {
+        let other = Workbench.sample("subject01_2mm.nii.gz")
+        let t = try TmuxSession(Workbench.viewCommand(["--compare", other]), width: 160, height: 45,
+                                environment: Workbench.utf8)
+        let start = try t.waitForStatus()
+        let caption = "axial \(start.slice)/\(start.sliceCount)"
+        let side = try t.waitForSettled { $0.contains("side by side") }
+        #expect(side.contains("\(caption)  colin27_2mm.nii.gz") && side.contains("\(caption)  subject01_2mm.nii.gz"),
+                "side by side shows both images:\n\(side)")
+        try t.send("b")
+        try t.waitForSettled { $0.contains("\(caption)  checkerboard") }
+        try t.send("b")
+        try t.waitForSettled { $0.contains("\(caption)  difference") }
+        try t.send("b")
+        // Flicker alternates the two images on a timer, with no key pressed.
+        try t.waitForSettled { $0.contains("\(caption)  subject01_2mm.nii.gz") }
+        try t.waitForSettled { $0.contains("\(caption)  colin27_2mm.nii.gz") }
+        try t.waitForSettled { $0.contains("\(caption)  subject01_2mm.nii.gz") }
+        try t.send("q")
+        #expect(try t.exitStatus() == 0)
+    }
+
     @Test func exportWritesAPNGAndSaysWhere() throws {
         let dir = TestPaths.temporaryDirectory("tmux-export")
         let t = try TmuxSession(Workbench.viewCommand(["--export-dir", dir.path]), width: 120, height: 40,
