@@ -41,6 +41,20 @@ struct TerminalRestoreTmuxTests {
         #expect(try t.terminalModesProblems() == [], "\(name)")
     }
 
+    @Test func interruptWhileLoading() throws {
+        // The 1 mm sample takes a while to read and prepare; Ctrl-C-as-a-signal on the loading
+        // screen must give the terminal back too. (Should loading finish first, this still
+        // interrupts a just-started workbench.)
+        let cmd = [Workbench.binary, "view", Workbench.sample("colin27_1mm.nii.gz"),
+                   "--labels", Workbench.sample("colin27_1mm_aal.nii.gz"), "--label-names", Workbench.labelNames]
+            .map(TmuxSession.quote).joined(separator: " ")
+        let t = try TmuxSession(cmd, width: 100, height: 30, environment: Workbench.utf8)
+        try t.waitFor { $0.contains("Loading colin27_1mm.nii.gz") || StatusBar(screen: $0) != nil }
+        try t.signalProgram(SIGINT)
+        #expect(try t.exitStatus() == 130)
+        #expect(try t.terminalModesProblems() == [])
+    }
+
     @Test(arguments: [(SIGSEGV, "SIGSEGV"), (SIGABRT, "SIGABRT"), (SIGBUS, "SIGBUS"), (SIGILL, "SIGILL"), (SIGFPE, "SIGFPE")])
     func crashSignal(_ signal: Int32, _ name: String) throws {
         // The handler restores the terminal, then re-raises: the process still dies of the signal.
