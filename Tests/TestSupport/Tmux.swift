@@ -240,8 +240,20 @@ public final class TmuxSession: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
+        // The child starts with no signal blocked and default actions, whatever the calling
+        // thread had: dispatch worker threads block most signals, and a tmux server inheriting
+        // that mask (and handing it to the pane's shell) ignores SIGHUP/SIGTERM and never exits.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         Glibc.close(out[1]); Glibc.close(err[1])
         defer { Glibc.close(out[0]); Glibc.close(err[0]) }
         guard rc == 0 else { throw TmuxError("cannot run \(path): error \(rc)") }
