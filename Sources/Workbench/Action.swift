@@ -60,6 +60,8 @@ public enum Action: Equatable, Sendable {
     case showMessage(String)
     case resize(TerminalSize)
     case quit
+    /// Ctrl-C: quits, and the program exits with the interrupted status (130).
+    case interrupt
 }
 
 /// Work the reducer asks the run loop to do outside the pure state update.

@@ -167,6 +167,10 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
     case .quit:
         state.quitRequested = true
         return [.quit]
+    case .interrupt:
+        state.quitRequested = true
+        state.interrupted = true
+        return [.quit]
     }
     return []
 }

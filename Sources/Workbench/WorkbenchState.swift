@@ -79,6 +79,8 @@ public struct WorkbenchState: Sendable {
     public var capabilities: TerminalCapabilities
     /// Set when the user asked to quit.
     public var quitRequested = false
+    /// Set when the user quit with Ctrl-C: the program then exits with status 130, as for SIGINT.
+    public var interrupted = false
 
     /// A state at the middle of the volume, axial single view, automatic window.
     public init(document: WorkbenchDocument, size: TerminalSize,

@@ -77,10 +77,13 @@ struct View: ParsableCommand {
             if labelsPath == nil { labelsPath = dir + "/colin27_2mm_aal.nii.gz" }
             if namesPath == nil && FileManager.default.fileExists(atPath: dir + "/aal.txt") { namesPath = dir + "/aal.txt" }
         }
-        let document: WorkbenchDocument
+        // Headers and the label table first: a missing or malformed file is reported before the
+        // terminal is taken over. The voxel data is read after, behind a loading screen.
         do {
-            document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
-                                                  truth: truth, field: field, compare: compare)
+            for path in [imagePath, labelsPath, truth, field, compare].compactMap({ $0 }) {
+                _ = try NIfTIReader.readHeader(path)
+            }
+            if let namesPath { _ = try LabelTable.read(namesPath) }
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.badInput)
@@ -88,8 +91,15 @@ struct View: ParsableCommand {
         if let color { setenv("VOXTERM_COLOR", color.lowercased(), 1) }
         if ascii { setenv("VOXTERM_ASCII", "1", 1) }
         let exportDir = self.exportDir
+        let files = [imagePath, labelsPath, truth, field, compare].compactMap { $0 }
+        let interrupted: Bool
         do {
-            try withCursesTerminal { terminal in
+            interrupted = try withCursesTerminal { terminal in
+                terminal.present(LoadingView.render(size: terminal.size, files: files))
+                // An error here (e.g. a file whose data ends early) leaves through withCursesTerminal,
+                // which restores the terminal before the message is printed below.
+                let document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
+                                                          truth: truth, field: field, compare: compare)
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
                 state.plane = SlicePlane(rawValue: plane) ?? .axial
                 state.layout = ortho ? .ortho : .single
@@ -97,11 +107,17 @@ struct View: ParsableCommand {
                 WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache()) { s, cache in
                     WorkbenchExport.message(s, cache: cache, directory: exportDir)
                 }
+                return state.interrupted
             }
         } catch let error as TerminalError {
             printError(error)
             throw ExitCode.failure
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
         }
+        // Ctrl-C (a key in raw mode) ends like SIGINT would.
+        if interrupted { throw ExitCode(ExitCodes.interrupted) }
     }
 }
 
