@@ -30,8 +30,10 @@ public struct SlicePropagator {
         self.aligner = aligner; self.fusion = fusion; self.path = path
     }
 
-    /// Predicts all slices of `selection.plane` of `volume`; `labels` is read on the selected slices only.
-    public func predict(volume: Volume, labels: LabelVolume, selection: SliceSelection,
+    /// Predicts the slices of `selection.plane` of `volume` (all, or only `targets`); `labels` is read
+    /// on the selected slices only. With `targets`, the chain spans only the slices those targets need
+    /// and other unlabelled slices stay 0 with confidence 0.
+    public func predict(volume: Volume, labels: LabelVolume, selection: SliceSelection, targets requested: [Int]? = nil,
                         progress: (SegmentationProgress) -> Void = { _ in },
                         isCancelled: @escaping () -> Bool = { false }) throws -> Prediction {
         let g = volume.geometry
@@ -50,9 +52,12 @@ public struct SlicePropagator {
         for s in labelled {
             for idx in SliceAccess.indices(g, axis: axis, index: s) { outLabels[idx] = labels.labels[idx]; outConf[idx] = 1 }
         }
-        let targets = (0..<count).filter { !labelled.contains($0) }
+        let targets = (requested.map { Array(Set($0)).sorted() } ?? Array(0..<count)).filter { $0 >= 0 && $0 < count && !labelled.contains($0) }
+        // The slices the chain must connect: from the lowest to the highest labelled slice any target uses.
+        let lo = targets.map { t in labelled.last(where: { $0 < t }) ?? t }.min() ?? 0
+        let hi = targets.map { t in labelled.first(where: { $0 > t }) ?? t }.max() ?? 0
         let chain = path == .chained
-            ? try NeighbourChain(volume: volume, axis: axis, aligner: aligner, isCancelled: isCancelled) { done, total in
+            ? try NeighbourChain(volume: volume, axis: axis, span: lo...max(lo, hi), aligner: aligner, isCancelled: isCancelled) { done, total in
                 progress(SegmentationProgress(step: done, total: total + targets.count,
                                               message: "registering neighbouring \(selection.plane.rawValue) slices (\(done + 1) of \(total))",
                                               elapsed: monotonicSeconds() - start))
@@ -113,7 +118,8 @@ struct NeighbourChain {
     /// Number of registrations run.
     let count: Int
 
-    init(volume: Volume, axis: Int, aligner: PairwiseAligner, isCancelled: @escaping () -> Bool,
+    /// Registers neighbouring slices within `span` (default: all slices).
+    init(volume: Volume, axis: Int, span: ClosedRange<Int>? = nil, aligner: PairwiseAligner, isCancelled: @escaping () -> Bool,
          progress: (Int, Int) -> Void) throws {
         let g = volume.geometry
         let n = g.size[axis]
@@ -121,9 +127,11 @@ struct NeighbourChain {
         width = g.size[a]; height = g.size[b]
         down = Array(repeating: nil, count: n)
         up = Array(repeating: nil, count: n)
-        let total = 2 * max(0, n - 1)
+        let first = max(0, span?.lowerBound ?? 0), last = min(n - 1, span?.upperBound ?? n - 1)
+        let pairs = max(0, last - first)
+        let total = 2 * pairs
         var done = 0
-        for z in 0..<max(0, n - 1) {
+        for z in first..<(first + pairs) {
             let sg0 = SliceAccess.sliceGeometry(g, axis: axis, index: z)
             let sg1 = SliceAccess.sliceGeometry(g, axis: axis, index: z + 1)
             let s0 = SliceAccess.slice(volume, axis: axis, index: z)

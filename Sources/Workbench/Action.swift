@@ -60,6 +60,8 @@ public enum Action: Equatable, Sendable {
     case showMessage(String)
     case resize(TerminalSize)
     case quit
+    /// Support-set curation and prediction.
+    case curation(CurationAction)
 }
 
 /// Work the reducer asks the run loop to do outside the pure state update.
@@ -68,4 +70,6 @@ public enum Effect: Equatable, Sendable {
     case exportPNG
     /// Stop the loop and restore the terminal.
     case quit
+    /// Support-set file I/O and prediction work.
+    case curation(CurationEffect)
 }

@@ -33,11 +33,13 @@ public struct ScreenLayout: Equatable, Sendable {
     /// Two status rows at the bottom.
     public var statusRows: (Int, Int) = (0, 0)
     public var labelPanel: CellRect?
+    /// The support-set panel (shown instead of the label panel).
+    public var supportPanel: CellRect?
     /// True when the terminal is below `minimumSize`.
     public var tooSmall = false
 
     public static func == (a: ScreenLayout, b: ScreenLayout) -> Bool {
-        a.panes == b.panes && a.labelPanel == b.labelPanel && a.tooSmall == b.tooSmall && a.statusRows == b.statusRows
+        a.panes == b.panes && a.labelPanel == b.labelPanel && a.supportPanel == b.supportPanel && a.tooSmall == b.tooSmall && a.statusRows == b.statusRows
     }
 
     /// Lays out `state` on its terminal size.
@@ -49,7 +51,11 @@ public struct ScreenLayout: Equatable, Sendable {
         }
         statusRows = (size.rows - 2, size.rows - 1)
         var area = CellRect(x: 0, y: 1, width: size.columns, height: size.rows - 3)
-        if state.showLabelPanel && state.document.labels != nil && size.columns >= 80 {
+        if state.curation.showPanel && size.columns >= 80 {
+            let w = ScreenLayout.labelPanelWidth
+            supportPanel = CellRect(x: size.columns - w, y: area.y, width: w, height: area.height)
+            area.width -= w + 1
+        } else if state.showLabelPanel && state.document.labels != nil && size.columns >= 80 {
             let w = ScreenLayout.labelPanelWidth
             labelPanel = CellRect(x: size.columns - w, y: area.y, width: w, height: area.height)
             area.width -= w + 1

@@ -6,6 +6,11 @@ import Terminal
 /// Pure: no I/O, no terminal; the same action on the same state gives the same result.
 public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
     let size = state.document.image.geometry.size
+    // With the support panel shown, the panel keys (n, N, g) work on its rows.
+    if state.curation.showPanel && state.layoutHasSupportPanel {
+        if case .moveLabelSelection(let d) = action { return reduceCuration(&state, .moveSelection(d)) }
+        if action == .goToSelectedLabel { return reduceCuration(&state, .goToSelected) }
+    }
     switch action {
     case .moveCursor(let dir):
         let m = state.mapping(state.plane)
@@ -136,6 +141,10 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
             if let index { state.labelSelection = index }
             break
         }
+        if let panel = layout.supportPanel, panel.contains(column, row) {
+            if let index = SupportPanel.entryIndex(atRow: row, state: state, rect: panel) { state.curation.selection = index }
+            break
+        }
         guard let pane = layout.pane(atColumn: column, row: row), pane.imageRect.contains(column, row) else { break }
         let t = state.viewTransform(for: pane)
         let m = state.mapping(pane.plane)
@@ -150,6 +159,9 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         let layout = ScreenLayout(state)
         if let panel = layout.labelPanel, panel.contains(column, row) {
             return reduce(&state, .moveLabelSelection(delta > 0 ? -1 : 1))
+        }
+        if let panel = layout.supportPanel, panel.contains(column, row) {
+            return reduceCuration(&state, .moveSelection(delta > 0 ? -1 : 1))
         }
         guard let pane = layout.pane(atColumn: column, row: row) else { break }
         state.changeSlice(in: pane.plane, by: delta)
@@ -167,6 +179,8 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
     case .quit:
         state.quitRequested = true
         return [.quit]
+    case .curation(let a):
+        return reduceCuration(&state, a)
     }
     return []
 }

@@ -51,6 +51,8 @@ public enum WorkbenchApp {
                         switch effect {
                         case .exportPNG: _ = reduce(&state, .showMessage(export(state, cache)))
                         case .quit: break
+                        case .curation(let c):
+                            for a in CurationIO.perform(c, state: state) { _ = reduce(&state, a) }
                         }
                     }
                 }

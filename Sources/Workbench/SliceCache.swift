@@ -35,6 +35,8 @@ public final class SliceCache {
         var colorMap: ColorMap
         var overlayVisible: Bool, opacity: Double, outline: Bool, hidden: Set<Int32>
         var fieldMode: FieldDisplayMode?
+        /// Prediction drawn instead of the loaded labels (outcome id and display), if any.
+        var prediction: PredictionRasterKey?
     }
 
     private var rasters: [RasterKey: (image: RGBAImage, scale: SIMD2<Double>, used: Int)] = [:]
@@ -43,6 +45,8 @@ public final class SliceCache {
     private var fieldOverlays: [FieldDisplayMode: FieldOverlay] = [:]
     private var compareWindow: IntensityWindow?
     private var difference: (volume: Volume, window: IntensityWindow)?
+    /// Prediction overlays and support thumbnails (see Curation+Rendering).
+    var curationStore = CurationRenderStore()
 
     public init(capacity: Int = 24) { self.capacity = max(1, capacity) }
 
@@ -95,7 +99,8 @@ public final class SliceCache {
                             letters: orientationLetters, windowLow: state.window.low, windowHigh: state.window.high,
                             colorMap: state.colorMap, overlayVisible: state.overlay.visible, opacity: state.overlay.opacity,
                             outline: state.overlay.outline, hidden: state.overlay.hidden,
-                            fieldMode: variant == .main || variant == .checkerboard ? state.fieldMode : nil)
+                            fieldMode: variant == .main || variant == .checkerboard ? state.fieldMode : nil,
+                            prediction: variant == .main || variant == .checkerboard ? predictionKey(state, plane: plane, slice: slice) : nil)
         clock += 1
         if let hit = rasters[key] {
             hits += 1
@@ -107,7 +112,7 @@ public final class SliceCache {
         let m = SliceMapping(geometry: state.document.image.geometry, plane: plane, convention: state.convention)
         let out: (RGBAImage, SIMD2<Double>)
         if variant == .checkerboard {
-            let a = scene(state, .main), b = scene(state, .compare)
+            let a = withPrediction(scene(state, .main), state, plane: plane, slice: slice), b = scene(state, .compare)
             var img = a.render(m, slice: slice, options: options)
             let other = b.render(m, slice: slice, options: options)
             let s = a.outputScale(m, options: options).scale
@@ -119,7 +124,8 @@ public final class SliceCache {
             }
             out = (img, s)
         } else {
-            let sc = scene(state, variant)
+            var sc = scene(state, variant)
+            if variant == .main { sc = withPrediction(sc, state, plane: plane, slice: slice) }
             out = (sc.render(m, slice: slice, options: options), sc.outputScale(m, options: options).scale)
         }
         if rasters.count >= capacity, let oldest = rasters.min(by: { $0.value.used < $1.value.used })?.key {

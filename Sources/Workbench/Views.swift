@@ -31,6 +31,7 @@ public enum WorkbenchView {
         drawTitle(state, into: &grid)
         for pane in layout.panes { drawPane(pane, state: state, cache: cache, into: &grid) }
         if let panel = layout.labelPanel { LabelPanel.draw(state, rect: panel, into: &grid) }
+        if let panel = layout.supportPanel { SupportPanel.draw(state, cache: cache, rect: panel, into: &grid) }
         drawStatus(state, rows: layout.statusRows, into: &grid)
         return grid
     }
@@ -215,6 +216,7 @@ public enum WorkbenchView {
         }
         if doc.field != nil { info += " · field \(state.fieldMode?.rawValue ?? "off")" }
         if state.hasCompare { info += " · \(state.compareMode.rawValue)" }
+        if let pred = SupportPanel.status(state) { info += " · " + pred }
         let used = grid.put(info, x: 0, y: rows.1, foreground: Theme.dimText)
         if let msg = state.message, used + 3 < grid.width {
             grid.put(" │ " + msg, x: used, y: rows.1, foreground: Theme.accent)
@@ -263,6 +265,11 @@ enum LabelPanel {
             grid.fill(CellRect(x: rect.x + 3, y: y, width: rect.width - 3, height: 1), with: Cell(" ", attributes: attrs))
             grid.put(name, x: rect.x + 3, y: y, foreground: hidden ? Theme.dimText : .default,
                      attributes: attrs.union(v == here ? [.bold] : []), maxWidth: rect.width - 3)
+            // Dice of the last prediction for this label, right-aligned.
+            if let d = state.curation.outcome?.dice[v] {
+                let text = String(format: " %.2f", d)
+                grid.put(text, x: rect.x + rect.width - text.count, y: y, foreground: Theme.accent, attributes: attrs)
+            }
         }
         let hint = " n/N select · Space hide · g go"
         grid.put(hint, x: rect.x, y: rect.y + rect.height - 1, foreground: Theme.dimText, maxWidth: rect.width)
@@ -277,7 +284,7 @@ enum HelpScreen {
                  background: Theme.barBackground, attributes: [.bold])
         var lines: [(String, String, Bool)] = []  // keys, text, isHeader
         var section = ""
-        for b in KeyTable.normal {
+        for b in KeyTable.table(for: .normal) {
             if b.section != section {
                 if !lines.isEmpty { lines.append(("", "", false)) }
                 lines.append((b.section, "", true))

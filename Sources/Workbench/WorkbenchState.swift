@@ -79,6 +79,8 @@ public struct WorkbenchState: Sendable {
     public var capabilities: TerminalCapabilities
     /// Set when the user asked to quit.
     public var quitRequested = false
+    /// Support set, prediction and their display.
+    public var curation = CurationState()
 
     /// A state at the middle of the volume, axial single view, automatic window.
     public init(document: WorkbenchDocument, size: TerminalSize,

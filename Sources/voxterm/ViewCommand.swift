@@ -56,6 +56,10 @@ struct View: ParsableCommand {
     @Option(name: .customLong("export-dir"), help: "Folder for PNGs written by the e key (default: current folder).")
     var exportDir: String = "."
 
+    @Option(name: .customLong("support-set"),
+            help: "Support-set manifest that M saves and O loads (loaded at start when it exists). Default: <image stem>_support.json in --export-dir.")
+    var supportSet: String?
+
     func validate() throws {
         guard SlicePlane(rawValue: plane) != nil else {
             throw ValidationError("--plane must be axial, coronal or sagittal, not '\(plane)'")
@@ -88,12 +92,20 @@ struct View: ParsableCommand {
         if let color { setenv("VOXTERM_COLOR", color.lowercased(), 1) }
         if ascii { setenv("VOXTERM_ASCII", "1", 1) }
         let exportDir = self.exportDir
+        var stem = (imagePath! as NSString).lastPathComponent
+        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        let manifestPath = supportSet ?? (exportDir as NSString).appendingPathComponent("\(stem)_support.json")
         do {
             try withCursesTerminal { terminal in
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
                 state.plane = SlicePlane(rawValue: plane) ?? .axial
                 state.layout = ortho ? .ortho : .single
                 state.convention = radiological ? .radiological : .neurological
+                state.curation.outputDirectory = exportDir
+                state.curation.manifestPath = manifestPath
+                if supportSet != nil && FileManager.default.fileExists(atPath: manifestPath) {
+                    for a in CurationIO.perform(.loadManifest(path: manifestPath), state: state) { _ = reduce(&state, a) }
+                }
                 WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache()) { s, cache in
                     WorkbenchExport.message(s, cache: cache, directory: exportDir)
                 }
