@@ -167,6 +167,9 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
     case .quit:
         state.quitRequested = true
         return [.quit]
+    case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice, .cancelJobs,
+         .jobProgress, .jobFinished:
+        return state.reduceRegistration(action)
     }
     return []
 }

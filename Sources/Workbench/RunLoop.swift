@@ -28,39 +28,60 @@ public enum WorkbenchApp {
         }
     }
 
+    /// Milliseconds the loop waits for input while a background job runs, before it looks at the
+    /// job inbox (keys still wake it at once).
+    public static let jobPollMilliseconds = 30
+
     /// Runs the workbench on `terminal` until the user quits or input ends.
     ///
     /// Events that are already waiting are applied together before one redraw (key repeat
     /// does not queue frames). `export` is called for the `e` key and returns a message.
+    /// Background jobs run on `jobs`; while one runs the loop polls its inbox every
+    /// `jobPollMilliseconds` and applies the posted actions; on quit, running jobs are cancelled.
     public static func run(_ state: inout WorkbenchState, terminal: some TerminalDevice, cache: SliceCache,
-                           export: (WorkbenchState, SliceCache) -> String) {
+                           jobs: JobRunner = JobRunner(), export: (WorkbenchState, SliceCache) -> String) {
         state.quitRequested = false
         state.size = terminal.size
         state.capabilities = terminal.capabilities
         terminal.present(WorkbenchView.render(state, cache: cache))
+        var lastTick = now()
+        func perform(_ effects: [Effect]) {
+            for effect in effects {
+                switch effect {
+                case .exportPNG: _ = reduce(&state, .showMessage(export(state, cache)))
+                case .quit: break
+                case .startJob(let id, let request): jobs.start(id, work: JobWorkers.work(for: request, state: state))
+                case .cancelJob(let id): jobs.cancel(id)
+                }
+            }
+        }
         while !state.quitRequested {
             let flicker = state.hasCompare && state.compareMode == .flicker && state.mode == .normal
-            var event = terminal.nextEvent(timeoutMilliseconds: flicker ? flickerMilliseconds : nil)
-            if event == nil {
+            let busy = jobs.isBusy
+            var timeout: Int? = flicker ? flickerMilliseconds : nil
+            if busy { timeout = min(timeout ?? jobPollMilliseconds, jobPollMilliseconds) }
+            var event = terminal.nextEvent(timeoutMilliseconds: timeout)
+            var changed = event != nil
+            if flicker && now() - lastTick >= Double(flickerMilliseconds) / 1000 {
                 _ = reduce(&state, .tick)
+                lastTick = now()
+                changed = true
             }
             var handled = 0
             while let e = event {
-                if let a = action(for: e, state: state) {
-                    for effect in reduce(&state, a) {
-                        switch effect {
-                        case .exportPNG: _ = reduce(&state, .showMessage(export(state, cache)))
-                        case .quit: break
-                        }
-                    }
-                }
+                if let a = action(for: e, state: state) { perform(reduce(&state, a)) }
                 handled += 1
                 if state.quitRequested || handled >= 64 { break }
                 event = terminal.nextEvent(timeoutMilliseconds: 0)
             }
             if state.quitRequested { break }
-            terminal.present(WorkbenchView.render(state, cache: cache))
+            for a in jobs.drain() {
+                perform(reduce(&state, a))
+                changed = true
+            }
+            if changed { terminal.present(WorkbenchView.render(state, cache: cache)) }
         }
+        jobs.cancelAll()
     }
 }
 

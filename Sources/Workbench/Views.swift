@@ -31,6 +31,7 @@ public enum WorkbenchView {
         drawTitle(state, into: &grid)
         for pane in layout.panes { drawPane(pane, state: state, cache: cache, into: &grid) }
         if let panel = layout.labelPanel { LabelPanel.draw(state, rect: panel, into: &grid) }
+        if let rows = layout.registrationRows { RegistrationBar.draw(state, rows: rows, into: &grid) }
         drawStatus(state, rows: layout.statusRows, into: &grid)
         return grid
     }
