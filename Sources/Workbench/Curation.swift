@@ -107,7 +107,8 @@ public struct PredictionOutcome: Sendable, Equatable {
 
 /// A prediction in progress.
 public struct RunningPrediction: Sendable, Equatable {
-    public var id: Int
+    /// Its background job.
+    public var id: JobID
     /// What is being predicted, e.g. "axial slice 46".
     public var title: String
     /// The latest progress report.
@@ -134,8 +135,6 @@ public struct CurationState: Sendable {
     public var display: PredictionDisplay = .labels
     /// Position in the disagreement ranking of the last `d` jump.
     public var disagreementStep = -1
-    /// Identifier of the next prediction request.
-    public var nextID = 1
 
     public init() {}
 
@@ -144,9 +143,7 @@ public struct CurationState: Sendable {
 }
 
 /// What a background prediction computes from: a value, so the reducer stays pure.
-public struct PredictionRequest: Sendable, Equatable {
-    /// Identifier; the outcome and progress carry it.
-    public var id: Int
+public struct PredictionRequest: Sendable {
     public var scope: PredictionScope
     /// The open image.
     public var query: Volume
@@ -156,7 +153,9 @@ public struct PredictionRequest: Sendable, Equatable {
     /// File name of the truth map.
     public var truthName: String?
 
-    public static func == (a: PredictionRequest, b: PredictionRequest) -> Bool { a.id == b.id }
+    public init(scope: PredictionScope, query: Volume, method: PredictionMethod, truth: LabelVolume? = nil, truthName: String? = nil) {
+        self.scope = scope; self.query = query; self.method = method; self.truth = truth; self.truthName = truthName
+    }
 }
 
 /// Which predictor a request uses.
@@ -174,10 +173,6 @@ public enum CurationEffect: Equatable, Sendable {
     case saveManifest(path: String, set: SupportSet)
     /// Read a manifest and its volumes, then post `.manifestLoaded` (or a message).
     case loadManifest(path: String)
-    /// Run a prediction in the background, posting `.progress` and `.finished` / `.failed`.
-    case startPrediction(PredictionRequest)
-    /// Cancel the prediction `id`.
-    case cancelPrediction(id: Int)
     /// Write the prediction (labels and confidence NIfTI) into `directory`, never over an input.
     case writePrediction(PredictionOutcome, directory: String, stem: String, inputs: [String])
 }
@@ -198,14 +193,9 @@ public enum CurationAction: Equatable, Sendable {
     case loadManifest
     /// A manifest was read: its examples replace the panel's.
     case manifestLoaded(path: String, entries: [SupportEntry])
-    /// Segments the current slice or the open volume from the support set.
+    /// Segments the current slice or the open volume from the support set (a background job;
+    /// `Action.jobProgress` / `.jobFinished` report back, Esc cancels).
     case predict(PredictionTarget)
-    case progress(id: Int, SegmentationProgress)
-    case finished(PredictionOutcome)
-    /// The prediction `id` failed or was cancelled (reason shown).
-    case failed(id: Int, String)
-    /// Cancels the running prediction.
-    case cancel
     /// Cycles prediction / vs truth / confidence / loaded labels.
     case cycleDisplay
     /// Moves to the next slice (of the active plane) where the supports disagree most.
@@ -273,7 +263,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         c.showPanel = true
         let what = slices.map { "\($0.plane.rawValue) slice \($0.indices[0])" } ?? "whole volume"
         state.message = "support \(c.entries.count): \(what) with \(count) labels"
-            + (count == 0 ? " (nothing labelled there)" : "") + " · P predicts the slice, Ctrl-P the volume"
+            + (count == 0 ? " (nothing labelled there)" : "") + " · i predicts a slice, I the volume"
 
     case .removeSelected:
         guard !c.entries.isEmpty else { state.message = "the support set is empty"; break }
@@ -311,7 +301,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         state.message = "loaded \(entries.count) support example\(entries.count == 1 ? "" : "s") from \(path)"
 
     case .predict(let target):
-        if c.running != nil { state.message = "a prediction is running (Esc cancels)"; break }
+        if c.running != nil || state.jobs.isRunning(.prediction) { state.message = "a prediction is running (Esc cancels)"; break }
         guard !c.entries.isEmpty else {
             state.message = "the support set is empty: A adds the current slice, V the volume, O loads \(c.manifestPath)"; break
         }
@@ -348,35 +338,16 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
             state.message = "no support in the \(plane.rawValue) plane of this image: add slices here (A) or load other images (O)"
             break
         }
-        let id = c.nextID
-        c.nextID += 1
         let truth = state.scoringTruth
+        let request = PredictionRequest(scope: scope, query: doc.image, method: method, truth: truth?.labels, truthName: truth?.name)
+        let effect = state.jobs.start(.prediction(Shared(request)))
+        guard case .startJob(let id, _) = effect else { break }
         c.running = RunningPrediction(id: id, title: title, progress: nil)
         state.message = "predicting \(title)\(note) · Esc cancels"
-        return [.curation(.startPrediction(PredictionRequest(id: id, scope: scope, query: doc.image, method: method,
-                                                             truth: truth?.labels, truthName: truth?.name)))]
-
-    case .progress(let id, let p):
-        if c.running?.id == id { c.running!.progress = p }
-    case .finished(let outcome):
-        guard c.running?.id == outcome.id else { break }
-        c.running = nil
-        c.outcome = outcome
-        c.display = doc.truth != nil && !outcome.dice.isEmpty ? .comparison : .labels
-        c.disagreementStep = -1
-        state.overlay.visible = true
-        state.message = outcomeSummary(outcome) + " · C cycles the display, E saves"
-    case .failed(let id, let reason):
-        guard c.running?.id == id else { break }
-        c.running = nil
-        state.message = reason
-    case .cancel:
-        guard let r = c.running else { state.message = "nothing to cancel"; break }
-        state.message = "cancelling the prediction of \(r.title)…"
-        return [.curation(.cancelPrediction(id: r.id))]
+        return [effect]
 
     case .cycleDisplay:
-        guard c.outcome != nil else { state.message = "no prediction yet: P predicts the current slice"; break }
+        guard c.outcome != nil else { state.message = "no prediction yet: i predicts the current slice"; break }
         var order = PredictionDisplay.allCases
         if c.outcome!.dice.isEmpty { order.removeAll { $0 == .comparison } }
         c.display = order[((order.firstIndex(of: c.display) ?? -1) + 1) % order.count]
@@ -385,12 +356,12 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
             : c.display == .confidence ? "confidence: clear where the supports agree, red to yellow where they disagree" : c.display.rawValue)
 
     case .jumpToDisagreement:
-        guard let o = c.outcome else { state.message = "no prediction yet: P predicts the current slice"; break }
+        guard let o = c.outcome else { state.message = "no prediction yet: i predicts the current slice"; break }
         let axis = state.activeSliceAxis
         let ranking = o.disagreement[axis] ?? []
         guard !ranking.isEmpty else {
             state.message = "the prediction has no predicted \(state.plane.rawValue) slices to rank"
-                + (o.scope == .volume ? "" : " (Ctrl-P predicts the volume)"); break
+                + (o.scope == .volume ? "" : " (I predicts the volume)"); break
         }
         c.disagreementStep = (c.disagreementStep + 1) % ranking.count
         let s = ranking[c.disagreementStep]
@@ -400,7 +371,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
                                state.plane.rawValue, s.index, s.meanConfidence, ordinal(c.disagreementStep + 1), ranking.count)
 
     case .savePrediction:
-        guard let o = c.outcome else { state.message = "no prediction to save: P predicts the current slice"; break }
+        guard let o = c.outcome else { state.message = "no prediction to save: i predicts the current slice"; break }
         var stem = doc.imageName
         for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
         let inputs = [doc.imagePath, doc.labelsPath, doc.labelTablePath, doc.comparePath].compactMap { $0 }
@@ -408,6 +379,37 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         return [.curation(.writePrediction(o, directory: c.outputDirectory, stem: stem, inputs: inputs))]
     }
     return []
+}
+
+extension WorkbenchState {
+    /// Applies a prediction job's progress or end; nil when `action` is not about the prediction job.
+    mutating func reducePredictionJob(_ action: Action) -> [Effect]? {
+        switch action {
+        case .jobProgress(let id, .prediction(let p)):
+            if curation.running?.id == id { curation.running!.progress = p }
+            return []
+        case .jobFinished(let id, let outcome):
+            guard jobs.kind(of: id) == .prediction else { return nil }
+            _ = jobs.finish(id)
+            guard curation.running?.id == id else { return [] }
+            curation.running = nil
+            switch outcome {
+            case .prediction(let shared):
+                let o = shared.value
+                curation.outcome = o
+                curation.display = document.truth != nil && !o.dice.isEmpty ? .comparison : .labels
+                curation.disagreementStep = -1
+                overlay.visible = true
+                message = outcomeSummary(o) + " · C cycles the display, E saves"
+            case .cancelled: message = "prediction cancelled"
+            case .failed(let why): message = "prediction failed: \(why)"
+            default: break
+            }
+            return []
+        default:
+            return nil
+        }
+    }
 }
 
 /// "predicted axial slice 46 in 2.1 s: mean Dice 0.812 over 40 labels vs colin27_2mm_aal.nii.gz".
@@ -442,9 +444,8 @@ extension KeyTable {
         KeyBinding([.character("D"), .delete], .curation(.removeSelected), "Support set & prediction", "remove the selected support"),
         KeyBinding([.character("M")], .curation(.saveManifest), "Support set & prediction", "save the support-set manifest"),
         KeyBinding([.character("O")], .curation(.loadManifest), "Support set & prediction", "load the support-set manifest"),
-        KeyBinding([.character("P")], .curation(.predict(.slice)), "Support set & prediction", "predict this slice from the supports"),
-        KeyBinding([.control("p")], .curation(.predict(.volume)), "Support set & prediction", "predict the whole volume"),
-        KeyBinding([.escape], .curation(.cancel), "Support set & prediction", "cancel the running prediction"),
+        KeyBinding([.character("i")], .curation(.predict(.slice)), "Support set & prediction", "predict this slice from the supports"),
+        KeyBinding([.character("I")], .curation(.predict(.volume)), "Support set & prediction", "predict the whole volume"),
         KeyBinding([.character("C")], .curation(.cycleDisplay), "Support set & prediction", "show prediction / vs truth / confidence / labels"),
         KeyBinding([.character("d")], .curation(.jumpToDisagreement), "Support set & prediction", "next slice where the supports disagree most"),
         KeyBinding([.character("E")], .curation(.savePrediction), "Support set & prediction", "save the prediction as NIfTI"),

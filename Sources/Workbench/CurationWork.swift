@@ -4,7 +4,7 @@ import VoxtermModel
 extension PredictionRequest {
     /// Runs the prediction (on a background thread), scores it against the truth over the predicted
     /// region and ranks slices by disagreement. Throws `SegmentationError.cancelled` when cancelled.
-    public func run(progress: (SegmentationProgress) -> Void = { _ in },
+    public func run(id: Int = 0, progress: (SegmentationProgress) -> Void = { _ in },
                     isCancelled: @escaping () -> Bool = { false }) throws -> PredictionOutcome {
         let start = Date()
         let g = query.geometry
@@ -173,7 +173,6 @@ public enum CurationIO {
 
 extension CurationIO {
     /// Runs a curation effect on the UI thread and returns the actions that report its result.
-    /// (Prediction runs synchronously here until the background-job machinery takes it over.)
     public static func perform(_ effect: CurationEffect, state: WorkbenchState) -> [Action] {
         switch effect {
         case .saveManifest(let path, let set):
@@ -182,14 +181,6 @@ extension CurationIO {
             return [loadManifest(path, document: state.document)]
         case .writePrediction(let o, let directory, let stem, let inputs):
             return [.showMessage(writePrediction(o, directory: directory, stem: stem, inputs: inputs))]
-        case .startPrediction(let request):
-            do {
-                return [.curation(.finished(try request.run()))]
-            } catch {
-                return [.curation(.failed(id: request.id, "prediction failed: \(error)"))]
-            }
-        case .cancelPrediction:
-            return []
         }
     }
 }

@@ -60,7 +60,12 @@ public enum KeyTable {
         KeyBinding(ch("g"), .goToSelectedLabel, "Labels", "crosshair to the selected label / support"),
         KeyBinding(ch("f"), .cycleFieldMode, "Field & compare", "field: arrows/magnitude/Jacobian/grid/off"),
         KeyBinding(ch("b"), .cycleCompareMode, "Field & compare", "compare: side/checker/difference/flicker"),
-        KeyBinding(ch("e"), .export, "Other", "export the active view to PNG"),
+        KeyBinding(ch("G"), .startRegistration, "Register (--moving)", "register moving to image in the background"),
+        KeyBinding(ch("P"), .cycleRegistrationPreset, "Register (--moving)", "preset: fast/default/accurate"),
+        KeyBinding([.escape], .cancelJobs, "Register (--moving)", "cancel the running registration / prediction"),
+        KeyBinding(ch("S"), .saveRegistration, "Register (--moving)", "save outputs (as voxterm register)"),
+        KeyBinding(ch("F"), .nextFoldingSlice, "Register (--moving)", "next slice where the field folds"),
+        KeyBinding(ch("e"), .export, "Other", "export what is on screen to PNG"),
         KeyBinding(ch("?"), .showHelp, "Other", "this help"),
         KeyBinding([.character("q"), .control("c")], .quit, "Other", "quit"),
     ]

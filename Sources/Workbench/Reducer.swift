@@ -6,6 +6,7 @@ import Terminal
 /// Pure: no I/O, no terminal; the same action on the same state gives the same result.
 public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
     let size = state.document.image.geometry.size
+    if let effects = state.reducePredictionJob(action) { return effects }
     // With the support panel shown, the panel keys (n, N, g) work on its rows.
     if state.curation.showPanel && state.layoutHasSupportPanel {
         if case .moveLabelSelection(let d) = action { return reduceCuration(&state, .moveSelection(d)) }
@@ -181,6 +182,9 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         return [.quit]
     case .curation(let a):
         return reduceCuration(&state, a)
+    case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice, .cancelJobs,
+         .jobProgress, .jobFinished:
+        return state.reduceRegistration(action)
     }
     return []
 }

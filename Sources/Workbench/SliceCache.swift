@@ -47,15 +47,31 @@ public final class SliceCache {
     private var difference: (volume: Volume, window: IntensityWindow)?
     /// Prediction overlays and support thumbnails (see Curation+Rendering).
     var curationStore = CurationRenderStore()
+    /// Window of the difference image, kept when the second image changes (live registration) so
+    /// the colours stay comparable from one preview to the next.
+    private var differenceWindow: IntensityWindow?
+    /// `document.revision` the cached rasters and overlays were made from.
+    private var revision = 0
 
     public init(capacity: Int = 24) { self.capacity = max(1, capacity) }
 
     /// Drops every cached raster (inputs such as palettes are kept).
     public func removeAllRasters() { rasters = [:] }
 
+    /// Drops everything made from the document's labels, field or second image when they changed.
+    func follow(_ doc: WorkbenchDocument) {
+        guard doc.revision != revision else { return }
+        revision = doc.revision
+        rasters = [:]
+        baseOverlay = nil
+        fieldOverlays = [:]
+        difference = nil
+    }
+
     /// The scene a variant is rendered from (checkerboard uses `.main` and `.compare`).
     func scene(_ state: WorkbenchState, _ variant: RasterVariant) -> SliceScene {
         let doc = state.document
+        follow(doc)
         switch variant {
         case .main, .checkerboard:
             var labels: LabelOverlay? = nil
@@ -83,9 +99,12 @@ public final class SliceCache {
                 var d = [Float](repeating: 0, count: a.voxels.count)
                 for i in 0..<d.count { d[i] = a.voxels[i] - b.voxels[i] }
                 let vol = Volume(geometry: a.geometry, voxels: d)
-                let p = vol.percentiles([0.005, 0.995])
-                let m = Double(max(abs(p[0]), abs(p[1]), 1e-6))
-                difference = (vol, IntensityWindow(low: -m, high: m)!)
+                if differenceWindow == nil {
+                    let p = vol.percentiles([0.005, 0.995])
+                    let m = Double(max(abs(p[0]), abs(p[1]), 1e-6))
+                    differenceWindow = IntensityWindow(low: -m, high: m)!
+                }
+                difference = (vol, differenceWindow!)
             }
             return SliceScene(image: difference!.volume, window: difference!.window, colorMap: .bwr)
         }
@@ -102,6 +121,7 @@ public final class SliceCache {
                             fieldMode: variant == .main || variant == .checkerboard ? state.fieldMode : nil,
                             prediction: variant == .main || variant == .checkerboard ? predictionKey(state, plane: plane, slice: slice) : nil)
         clock += 1
+        follow(state.document)
         if let hit = rasters[key] {
             hits += 1
             rasters[key]!.used = clock

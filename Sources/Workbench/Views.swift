@@ -32,6 +32,7 @@ public enum WorkbenchView {
         for pane in layout.panes { drawPane(pane, state: state, cache: cache, into: &grid) }
         if let panel = layout.labelPanel { LabelPanel.draw(state, rect: panel, into: &grid) }
         if let panel = layout.supportPanel { SupportPanel.draw(state, cache: cache, rect: panel, into: &grid) }
+        if let rows = layout.registrationRows { RegistrationBar.draw(state, rows: rows, into: &grid) }
         drawStatus(state, rows: layout.statusRows, into: &grid)
         return grid
     }

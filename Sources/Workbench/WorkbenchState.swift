@@ -81,6 +81,10 @@ public struct WorkbenchState: Sendable {
     public var quitRequested = false
     /// Support set, prediction and their display.
     public var curation = CurationState()
+    /// Background jobs the reducer started and that have not finished.
+    public var jobs = JobTable()
+    /// Live registration of `document.moving` to the image, when a moving image is loaded.
+    public var registration: LiveRegistrationState?
 
     /// A state at the middle of the volume, axial single view, automatic window.
     public init(document: WorkbenchDocument, size: TerminalSize,
@@ -96,6 +100,11 @@ public struct WorkbenchState: Sendable {
         fieldMode = document.field != nil ? .arrows : nil
         if document.compare != nil { layout = .single }
         message = document.notes.isEmpty ? "? help · q quit" : document.notes.joined(separator: "; ")
+        if document.moving != nil {
+            registration = LiveRegistrationState(outputDirectory: LiveRegistrationState.defaultOutputDirectory(fixedPath: document.imagePath))
+            compareMode = .checkerboard
+            message = "G registers the moving image in the background · P preset · b compare mode · ? help"
+        }
     }
 
     /// The display mapping of `plane` under the current convention.

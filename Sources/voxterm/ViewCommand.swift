@@ -17,6 +17,8 @@ struct View: ParsableCommand {
         Colours: 24-bit when COLORTERM is truecolor/24bit or terminfo has RGB, else the terminal's \
         palette with dithering; --color or $VOXTERM_COLOR (truecolor, 256, 16, mono) overrides. \
         --ascii or VOXTERM_ASCII=1 avoids Unicode block characters.
+
+        Live registration: with --moving MOVING (any grid; shown in world space), G registers MOVING to         IMAGE in the background (affine, then deformable; P cycles the preset) while the view keeps         answering: the warped image against IMAGE (b: checkerboard, difference, flicker, side by side),         the displacement (f: arrows, magnitude, Jacobian, grid), a progress bar and the objective curve.         Esc cancels. When done, the summary shows and S writes the files of `voxterm register` to --out.
         """)
 
     @Argument(help: "NIfTI image (.nii, .nii.gz, .hdr/.img). Default: the bundled sample.")
@@ -37,6 +39,15 @@ struct View: ParsableCommand {
 
     @Option(help: "Second image for registration QA: side by side, checkerboard, difference, flicker.")
     var compare: String?
+
+    @Option(help: "Image to register to IMAGE live (G key): shown warped against IMAGE while it registers.")
+    var moving: String?
+
+    @Option(name: .customLong("moving-labels"), help: "Labels of --moving (on its grid): carried along; Dice against --labels.")
+    var movingLabels: String?
+
+    @Option(help: "Folder the S key saves registration outputs to (default: ./voxterm-registration-<image stem>).")
+    var out: String?
 
     @Option(help: "Plane to start in: axial, coronal or sagittal.")
     var plane: String = "axial"
@@ -64,6 +75,9 @@ struct View: ParsableCommand {
         guard SlicePlane(rawValue: plane) != nil else {
             throw ValidationError("--plane must be axial, coronal or sagittal, not '\(plane)'")
         }
+        if movingLabels != nil && moving == nil { throw ValidationError("--moving-labels needs --moving") }
+        if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
+        if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
         if let color, ColorDepth(rawValue: color.lowercased()) == nil {
             throw ValidationError("--color must be truecolor, 256, 16 or mono, not '\(color)'")
         }
@@ -84,7 +98,8 @@ struct View: ParsableCommand {
         let document: WorkbenchDocument
         do {
             document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
-                                                  truth: truth, field: field, compare: compare)
+                                                  truth: truth, field: field, compare: compare, moving: moving,
+                                                  movingLabels: movingLabels)
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.badInput)
@@ -106,6 +121,7 @@ struct View: ParsableCommand {
                 if supportSet != nil && FileManager.default.fileExists(atPath: manifestPath) {
                     for a in CurationIO.perform(.loadManifest(path: manifestPath), state: state) { _ = reduce(&state, a) }
                 }
+                if let out { state.registration?.outputDirectory = out }
                 WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache()) { s, cache in
                     WorkbenchExport.message(s, cache: cache, directory: exportDir)
                 }

@@ -41,6 +41,9 @@ public enum RegistrationEvent: Sendable {
     /// Every `snapshotInterval` deformable iterations: the current forward displacement (RAS mm)
     /// on the level grid, for live display.
     case snapshot(RegistrationProgress, VectorField)
+    /// Every `snapshotInterval` affine iterations, and at the start of every deformable level: the
+    /// current affine (fixed world → moving world, applied after the displacement), for live display.
+    case affine(RegistrationProgress, AffineTransform)
     /// A stage finished after `seconds`.
     case stageFinished(stage: Int, name: String, seconds: Double)
 }

@@ -186,7 +186,9 @@ public enum Registration {
                 step *= 0.5
             }
             values.append(bestValue)
-            ctx.observer(.iteration(ctx.progress(it, bestValue)))
+            let progress = ctx.progress(it, bestValue)
+            ctx.observer(.iteration(progress))
+            if ctx.snapshotInterval > 0 && it % ctx.snapshotInterval == 0 { ctx.observer(.affine(progress, best.transform)) }
             let norm = bestGradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
             guard norm > 0, norm.isFinite, step >= minStep else { break }
             if stage.convergence.hasConverged(values) { break }
@@ -218,6 +220,7 @@ public enum Registration {
         }
         velocity = (grid, v)
         guard level.iterations > 0 else { return [] }
+        if ctx.snapshotInterval > 0 { ctx.observer(.affine(ctx.progress(0, .nan), affine)) }
         let moving = pyramid.movingLevel(level)
         let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
                                        radius: stage.lnccRadius)
