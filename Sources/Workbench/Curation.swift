@@ -20,10 +20,16 @@ public struct SupportEntry: Sendable, Equatable {
     /// The image's file name without folders.
     public var name: String { (example.image as NSString).lastPathComponent }
 
-    /// "axial 46", "axial 30,40" or "whole volume".
+    /// "axial 46", "axial 31,41" (slice numbers from 1, as the captions) or "whole volume".
     public var what: String {
         guard let s = example.slices else { return "whole volume" }
-        return "\(s.plane.rawValue) " + s.indices.map(String.init).joined(separator: ",")
+        return "\(s.plane.rawValue) " + s.indices.map { String($0 + 1) }.joined(separator: ",")
+    }
+
+    /// The voxel indices as the manifest stores them, e.g. "k=45" or "k=30,40" (empty for a volume).
+    public var voxelIndices: String {
+        guard let s = example.slices else { return "" }
+        return ["i", "j", "k"][s.plane.axis] + "=" + s.indices.map(String.init).joined(separator: ",")
     }
 
     public static func == (a: SupportEntry, b: SupportEntry) -> Bool {
@@ -250,7 +256,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
             slices = SliceSelection(plane: supportPlane(axis: axis), indices: [index])
             if c.entries.contains(where: { $0.isOpenImage && $0.example.slices?.plane == slices!.plane
                 && $0.example.slices!.indices.contains(index) }) {
-                state.message = "\(slices!.plane.rawValue) slice \(index) is already a support"; break
+                state.message = "\(slices!.plane.rawValue) slice \(index + 1) is already a support"; break
             }
             count = SliceAccess.slice(labels, axis: axis, index: index).presentLabels.count
         }
@@ -261,7 +267,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         c.entries.append(SupportEntry(example: example, image: doc.image, labels: labels, isOpenImage: true))
         c.selection = c.entries.count - 1
         c.showPanel = true
-        let what = slices.map { "\($0.plane.rawValue) slice \($0.indices[0])" } ?? "whole volume"
+        let what = slices.map { "\($0.plane.rawValue) slice \($0.indices[0] + 1)" } ?? "whole volume"
         state.message = "support \(c.entries.count): \(what) with \(count) labels"
             + (count == 0 ? " (nothing labelled there)" : "") + " · i predicts a slice, I the volume"
 
@@ -320,14 +326,14 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
                 if !keep.isEmpty { supports.append((e.labels, keep)) }
             }
             guard !supports.isEmpty else {
-                state.message = "\(plane.rawValue) slice \(here) is the only support in this plane: add another (A) to predict it"; break
+                state.message = "\(plane.rawValue) slice \(here + 1) is the only support in this plane: add another (A) to predict it"; break
             }
             if target == .slice && within.contains(where: { $0.example.slices!.indices.contains(here) }) {
                 note = " (leaving this support slice out)"
             }
             method = .slices(axis: axis, supports: supports)
             if target == .slice { scope = .slice(axis: axis, index: here) }
-            title = target == .slice ? "\(plane.rawValue) slice \(here)" : "all \(plane.rawValue) slices"
+            title = target == .slice ? "\(plane.rawValue) slice \(here + 1)" : "all \(plane.rawValue) slices"
         } else if !others.isEmpty {
             method = .volumes(others.map {
                 LoadedSupport(image: $0.image, labels: $0.labels, slices: $0.example.slices, name: $0.name)
@@ -368,7 +374,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         state.plane = state.displayPlane(forAxis: axis)
         state.cursor[axis] = s.index
         state.message = String(format: "%@ slice %d: mean confidence %.2f (%@ lowest of %d) · d for the next",
-                               state.plane.rawValue, s.index, s.meanConfidence, ordinal(c.disagreementStep + 1), ranking.count)
+                               state.plane.rawValue, s.index + 1, s.meanConfidence, ordinal(c.disagreementStep + 1), ranking.count)
 
     case .savePrediction:
         guard let o = c.outcome else { state.message = "no prediction to save: i predicts the current slice"; break }
@@ -425,7 +431,7 @@ func outcomeSummary(_ o: PredictionOutcome) -> String {
 func scopeText(_ scope: PredictionScope) -> String {
     switch scope {
     case .volume: "the volume"
-    case .slice(let axis, let index): "\(supportPlane(axis: axis).rawValue) slice \(index)"
+    case .slice(let axis, let index): "\(supportPlane(axis: axis).rawValue) slice \(index + 1)"
     }
 }
 

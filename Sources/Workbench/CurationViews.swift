@@ -28,12 +28,11 @@ struct CurationRenderStore {
 }
 
 /// Confidence colours: clear where the supports agree (1), then red through yellow as agreement
-/// falls to one half and below (two supports disagreeing give 0.5).
+/// falls to one half and below (two supports disagreeing give 0.5); opaque from 0.85 down.
 let confidenceColors: ColorTable = ColorTable((0..<256).map { i in
-    let disagreement = 1 - Double(i) / 255
-    var c = ColorMap.hot.color(at: 0.35 + 0.65 * min(1, disagreement * 2))
-    c.a = UInt8(min(1, disagreement / 0.15) * 255 + 0.5)
-    return c
+    let d = min(1, 2 * (1 - Double(i) / 255))      // 0 = all agree, 1 = half or less agree
+    func mix(_ a: Double, _ b: Double) -> UInt8 { UInt8((a + (b - a) * d).rounded()) }
+    return RGBA8(mix(220, 255), mix(30, 235), mix(30, 40), UInt8(min(1, (1 - Double(i) / 255) / 0.15) * 255 + 0.5))
 })
 
 extension SliceCache {
@@ -166,7 +165,8 @@ enum SupportPanel {
             grid.fill(CellRect(x: tx, y: y, width: tWidth, height: 1), with: Cell(" ", attributes: selected ? [.reverse] : []))
             grid.put("\(i + 1) \(e.what)", x: tx, y: y, foreground: onIt ? Theme.accent : .default, attributes: attrs, maxWidth: tWidth)
             grid.put(e.isOpenImage ? "this image" : e.name, x: tx, y: y + 1, foreground: Theme.dimText, maxWidth: tWidth)
-            grid.put((e.example.labels as NSString).lastPathComponent, x: tx, y: y + 2, foreground: Theme.dimText, maxWidth: tWidth)
+            let third = e.example.slices == nil ? (e.example.labels as NSString).lastPathComponent : e.voxelIndices
+            grid.put(third, x: tx, y: y + 2, foreground: Theme.dimText, maxWidth: tWidth)
             if onIt { grid.put("◀ here", x: tx, y: y + 3, foreground: Theme.accent, maxWidth: tWidth) }
         }
         // Prediction section.
