@@ -301,6 +301,10 @@ enum HelpScreen {
         let keyWidth = Swift.min(16, lines.map { $0.2 ? 0 : $0.0.count }.max() ?? 0)
         let helpWidth = lines.map { $0.2 ? $0.0.count : $0.1.count }.max() ?? 0
         let columnWidth = keyWidth + helpWidth + 4
+        // Blank lines between sections go first when the columns would not fit.
+        if (lines.count + rowsAvailable - 1) / rowsAvailable * columnWidth > grid.width {
+            lines.removeAll { !$0.2 && $0.0.isEmpty && $0.1.isEmpty }
+        }
         let columns = Swift.max(1, (lines.count + rowsAvailable - 1) / rowsAvailable)
         let perColumn = (lines.count + columns - 1) / columns
         for (i, l) in lines.enumerated() {

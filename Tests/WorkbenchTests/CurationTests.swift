@@ -298,11 +298,13 @@ struct CurationTests {
     }
 
     @Test func helpListsTheCurationKeys() throws {
-        var state = WorkbenchState(document: phantomDocument(), size: TerminalSize(columns: 200, rows: 60))
-        let t = runRecorded(&state, keys("?"), size: TerminalSize(columns: 200, rows: 60))
+        var state = WorkbenchState(document: phantomDocument(), size: size)
+        let t = runRecorded(&state, keys("?"))
         let screen = try #require(t.screen)
         #expect(!screen.rows(containing: "Support set & prediction").isEmpty)
-        #expect(!screen.rows(containing: "predict this slice from the supports").isEmpty)
+        // Every key of both tables fits on a 120x40 help screen.
+        for b in KeyTable.table(for: .normal) { #expect(screen.text.contains(b.help), "help lacks \(b.help)") }
+        #expect(!screen.text.contains("enlarge the terminal"))
         #expect(KeyTable.action(for: .character("i"), in: .normal) == .curation(.predict(.slice)))
         #expect(KeyTable.action(for: .character("I"), in: .normal) == .curation(.predict(.volume)))
         // Every key is bound once in normal mode.
