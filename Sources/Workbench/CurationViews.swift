@@ -198,7 +198,7 @@ enum SupportPanel {
         for (i, l) in lines.prefix(predictionRows - 1).enumerated() {
             grid.put(l.0, x: rect.x, y: py + 1 + i, foreground: l.1, maxWidth: rect.width)
         }
-        grid.put(" A add · D del · M save · O load", x: rect.x, y: rect.y + rect.height - 1, foreground: Theme.dimText,
+        grid.put(" A add  D del  M save  O load", x: rect.x, y: rect.y + rect.height - 1, foreground: Theme.dimText,
                  maxWidth: rect.width)
     }
 
