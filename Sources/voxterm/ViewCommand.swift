@@ -49,6 +49,9 @@ struct View: ParsableCommand {
     @Option(help: "Folder the S key saves registration outputs to (default: ./voxterm-registration-<image stem>).")
     var out: String?
 
+    @Option(help: "Registration preset the G key starts with: fast, default or accurate (P cycles).")
+    var preset: String = "default"
+
     @Option(help: "Plane to start in: axial, coronal or sagittal.")
     var plane: String = "axial"
 
@@ -74,6 +77,9 @@ struct View: ParsableCommand {
     func validate() throws {
         guard SlicePlane(rawValue: plane) != nil else {
             throw ValidationError("--plane must be axial, coronal or sagittal, not '\(plane)'")
+        }
+        guard RegistrationPlan.Preset(rawValue: preset) != nil else {
+            throw ValidationError("--preset must be fast, default or accurate, not '\(preset)'")
         }
         if movingLabels != nil && moving == nil { throw ValidationError("--moving-labels needs --moving") }
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
@@ -122,6 +128,7 @@ struct View: ParsableCommand {
                     for a in CurationIO.perform(.loadManifest(path: manifestPath), state: state) { _ = reduce(&state, a) }
                 }
                 if let out { state.registration?.outputDirectory = out }
+                state.registration?.preset = RegistrationPlan.Preset(rawValue: preset) ?? .default
                 WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache()) { s, cache in
                     WorkbenchExport.message(s, cache: cache, directory: exportDir)
                 }

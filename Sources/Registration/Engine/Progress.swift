@@ -32,6 +32,12 @@ public struct RegistrationProgress: Sendable, Equatable {
     public var value: Double
     /// Seconds since the registration started.
     public var elapsed: Double
+
+    public init(stage: Int, stageName: String, level: Int, levelCount: Int, shrink: Int, iteration: Int, value: Double,
+                elapsed: Double) {
+        self.stage = stage; self.stageName = stageName; self.level = level; self.levelCount = levelCount
+        self.shrink = shrink; self.iteration = iteration; self.value = value; self.elapsed = elapsed
+    }
 }
 
 /// Events streamed while a plan runs.

@@ -9,6 +9,10 @@ public struct StageReport: Sendable, Equatable {
     public var iterations: [Int]
     /// Objective value at the last iteration of each level.
     public var finalValues: [Double]
+
+    public init(name: String, seconds: Double, iterations: [Int], finalValues: [Double]) {
+        self.name = name; self.seconds = seconds; self.iterations = iterations; self.finalValues = finalValues
+    }
 }
 
 /// The outcome of a registration. The fixed→moving map is `x ↦ affine(x + field(x))` (world mm,
