@@ -59,7 +59,8 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"], swiftSettings: strict),
         // Runs the built binary on real files and in tmux.
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
+        // VoxtermModel and Workbench only as oracles (label maps, affines, the key table).
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "VoxtermModel", "Workbench"], swiftSettings: strict),
     ],
     // Swift 5 mode: hot loops hand unsafe buffers to worker threads (see docs/decisions.md).
     swiftLanguageModes: [.v5]

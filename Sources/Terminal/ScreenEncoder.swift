@@ -137,6 +137,13 @@ public struct ScreenEncoder: Sendable {
         case 0x2191: "^"
         case 0x2193: "v"
         case 0x00B7, 0x2022, 0x25CF: "*"
+        case 0x00D7: "x"
+        case 0x2212, 0x2013, 0x2014: "-"
+        case 0x2026: "."
+        case 0x25A0, 0x25AA, 0x25FC: "#"
+        case 0x25B6, 0x25B8, 0x25BA: ">"
+        case 0x25C0, 0x25C2, 0x25C4: "<"
+        case 0x00B0: "o"
         default: "?"
         }
     }

@@ -76,6 +76,8 @@ public enum Action: Equatable, Sendable {
     case jobProgress(JobID, JobProgress)
     /// A job ended (posted by the job runner).
     case jobFinished(JobID, JobOutcome)
+    /// Ctrl-C: quits, and the program exits with the interrupted status (130).
+    case interrupt
 }
 
 /// Work the reducer asks the run loop to do outside the pure state update.

@@ -67,13 +67,14 @@ public enum KeyTable {
         KeyBinding(ch("F"), .nextFoldingSlice, "Register (--moving)", "next slice where the field folds"),
         KeyBinding(ch("e"), .export, "Other", "export what is on screen to PNG"),
         KeyBinding(ch("?"), .showHelp, "Other", "this help"),
-        KeyBinding([.character("q"), .control("c")], .quit, "Other", "quit"),
+        KeyBinding([.character("q")], .quit, "Other", "quit"),
+        KeyBinding([.control("c")], .interrupt, "Other", "quit (exit status 130, as interrupted)"),
     ]
 
     /// Keys while the help screen is shown.
     public static let help: [KeyBinding] = [
         KeyBinding([.character("?"), .escape, .character("q"), .enter], .closeHelp, "Help", "close help"),
-        KeyBinding([.control("c")], .quit, "Help", "quit"),
+        KeyBinding([.control("c")], .interrupt, "Help", "quit (exit status 130)"),
     ]
 
     /// The table of `mode`.

@@ -185,6 +185,10 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
     case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice, .cancelJobs,
          .jobProgress, .jobFinished:
         return state.reduceRegistration(action)
+    case .interrupt:
+        state.quitRequested = true
+        state.interrupted = true
+        return [.quit]
     }
     return []
 }

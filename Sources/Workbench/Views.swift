@@ -39,12 +39,29 @@ public enum WorkbenchView {
 
     static func drawTooSmall(_ state: WorkbenchState, into grid: inout CellGrid) {
         let min = ScreenLayout.minimumSize
-        let lines = ["Terminal too small: \(state.size.columns)x\(state.size.rows)",
-                     "voxterm needs at least \(min.columns)x\(min.rows).", "Enlarge it, or press q to quit."]
-        for (i, l) in lines.enumerated() {
-            let y = grid.height / 2 - 1 + i
-            grid.put(l, x: Swift.max(0, (grid.width - l.count) / 2), y: y, attributes: i == 0 ? [.bold] : [])
+        let text = ["Terminal too small: \(state.size.columns)x\(state.size.rows)",
+                    "voxterm needs at least \(min.columns)x\(min.rows).", "Enlarge it, or press q to quit."]
+        // Word-wrapped to the width, so even a very narrow terminal shows its size.
+        var lines: [(String, Bool)] = []
+        for (i, t) in text.enumerated() { for l in wordWrap(t, width: grid.width) { lines.append((l, i == 0)) } }
+        let top = Swift.max(0, (grid.height - lines.count) / 2)
+        for (i, l) in lines.enumerated() where top + i < grid.height {
+            grid.put(l.0, x: Swift.max(0, (grid.width - l.0.count) / 2), y: top + i, attributes: l.1 ? [.bold] : [])
         }
+    }
+
+    /// `text` broken at spaces into lines of at most `width` characters (longer words are cut).
+    static func wordWrap(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ") {
+            let w = String(word.prefix(width))
+            if line.isEmpty { line = w } else if line.count + 1 + w.count <= width { line += " " + w } else {
+                lines.append(line); line = w
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 
     static func drawTitle(_ state: WorkbenchState, into grid: inout CellGrid) {

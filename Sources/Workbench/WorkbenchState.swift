@@ -85,6 +85,8 @@ public struct WorkbenchState: Sendable {
     public var jobs = JobTable()
     /// Live registration of `document.moving` to the image, when a moving image is loaded.
     public var registration: LiveRegistrationState?
+    /// Set when the user quit with Ctrl-C: the program then exits with status 130, as for SIGINT.
+    public var interrupted = false
 
     /// A state at the middle of the volume, axial single view, automatic window.
     public init(document: WorkbenchDocument, size: TerminalSize,

@@ -101,11 +101,13 @@ struct View: ParsableCommand {
             if labelsPath == nil { labelsPath = dir + "/colin27_2mm_aal.nii.gz" }
             if namesPath == nil && FileManager.default.fileExists(atPath: dir + "/aal.txt") { namesPath = dir + "/aal.txt" }
         }
-        let document: WorkbenchDocument
+        // Headers and the label table first: a missing or malformed file is reported before the
+        // terminal is taken over. The voxel data is read after, behind a loading screen.
         do {
-            document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
-                                                  truth: truth, field: field, compare: compare, moving: moving,
-                                                  movingLabels: movingLabels)
+            for path in [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 }) {
+                _ = try NIfTIReader.readHeader(path)
+            }
+            if let namesPath { _ = try LabelTable.read(namesPath) }
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.badInput)
@@ -116,8 +118,16 @@ struct View: ParsableCommand {
         var stem = (imagePath! as NSString).lastPathComponent
         for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
         let manifestPath = supportSet ?? (exportDir as NSString).appendingPathComponent("\(stem)_support.json")
+        let files = [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap { $0 }
+        let interrupted: Bool
         do {
-            try withCursesTerminal { terminal in
+            interrupted = try withCursesTerminal { terminal in
+                terminal.present(LoadingView.render(size: terminal.size, files: files))
+                // An error here (e.g. a file whose data ends early) leaves through withCursesTerminal,
+                // which restores the terminal before the message is printed below.
+                let document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
+                                                          truth: truth, field: field, compare: compare, moving: moving,
+                                                          movingLabels: movingLabels)
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
                 state.plane = SlicePlane(rawValue: plane) ?? .axial
                 state.layout = ortho ? .ortho : .single
@@ -132,11 +142,17 @@ struct View: ParsableCommand {
                 WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache()) { s, cache in
                     WorkbenchExport.message(s, cache: cache, directory: exportDir)
                 }
+                return state.interrupted
             }
         } catch let error as TerminalError {
             printError(error)
             throw ExitCode.failure
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
         }
+        // Ctrl-C (a key in raw mode) ends like SIGINT would.
+        if interrupted { throw ExitCode(ExitCodes.interrupted) }
     }
 }
 

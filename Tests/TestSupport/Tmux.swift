@@ -1,39 +1,85 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A program running in a real terminal: a detached tmux session on its own server socket.
 ///
 /// The command runs under `sh -c` followed by `echo VOXTERM-EXIT=$?; stty -a; sleep`, so after the
 /// program ends the pane shows its exit status and the terminal modes it left behind
-/// (`terminalModesRestored`). Each session has its own socket (`tmux -L`), so parallel tests
-/// never see each other's panes; `close()` kills the server.
+/// (`terminalModesProblems`). The same lines also go to a file, so they can be read whatever the
+/// pane size or what the program left on screen. Each session has its own socket (`tmux -L`),
+/// so parallel tests never see each other's panes; `close()` kills the server.
 public final class TmuxSession: @unchecked Sendable {
     /// tmux's path, or nil when tmux is not installed.
     public static let executable: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
     public let socket: String
+    /// The size the terminal was opened with (see `resize` for changes).
     public let width: Int, height: Int
+    /// Where the wrapper shell writes the exit status and `stty -a` after the program ends.
+    private let statusFile: String
+    /// Where the program's raw output is recorded (`recordOutput`), or nil.
+    private let recordFile: String?
 
     /// Starts `command` (a shell command line) in a `width`×`height` terminal with `environment`
-    /// added (TERM defaults to tmux-256color, COLORTERM unset unless given).
-    public init(_ command: String, width: Int = 120, height: Int = 40, environment: [String: String] = [:]) throws {
+    /// added (TERM defaults to tmux-256color, COLORTERM unset unless given), in `directory`
+    /// (default: the current folder). With `recordOutput`, every byte the program writes to the
+    /// terminal is kept (tmux `pipe-pane`, attached before the program starts): see `recordedOutput`.
+    public init(_ command: String, width: Int = 120, height: Int = 40, environment: [String: String] = [:],
+                directory: String? = nil, recordOutput: Bool = false) throws {
         guard let tmux = Self.executable else { throw TmuxError("tmux is not installed") }
-        socket = "voxterm-test-\(UUID().uuidString.prefix(8))"
+        let id = UUID().uuidString.prefix(8)
+        socket = "voxterm-test-\(id)"
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("voxterm-tmux-\(id)").path
+        statusFile = base + ".status"
+        recordFile = recordOutput ? base + ".out" : nil
         self.width = width; self.height = height
         var env = ""
         for (k, v) in environment.sorted(by: { $0.key < $1.key }) { env += "\(k)=\(Self.quote(v)) " }
-        let wrapped = "\(env)\(command); echo VOXTERM-EXIT=$?; stty -a; sleep 600"
-        let r = try runProcess(tmux, ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)",
-                                      "sh", "-c", wrapped])
+        let f = Self.quote(statusFile), go = Self.quote(base + ".go")
+        // When recording, the program waits until the pipe is attached, so no byte is missed.
+        let gate = recordOutput ? "while [ ! -e \(go) ]; do sleep 0.02; done; " : ""
+        let wrapped = "\(gate)\(env)\(command); s=$?; echo VOXTERM-EXIT=$s; stty -a; "
+            + "{ echo VOXTERM-EXIT=$s; stty -a; } > \(f).tmp 2>&1; mv \(f).tmp \(f); sleep 600"
+        let r = try Self.run(tmux, ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)"]
+                                      + (directory.map { ["-c", $0] } ?? []) + ["sh", "-c", wrapped])
         guard r.status == 0 else { throw TmuxError("tmux new-session failed: \(r.stderr)") }
+        if let recordFile {
+            let p = try Self.run(tmux, ["-L", socket, "pipe-pane", "-t", "0", "-O", "cat > \(Self.quote(recordFile))"])
+            guard p.status == 0 else { throw TmuxError("tmux pipe-pane failed: \(p.stderr)") }
+            _ = FileManager.default.createFile(atPath: base + ".go", contents: nil)
+        }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        for f in [statusFile, recordFile, recordFile.map { ($0 as NSString).deletingPathExtension + ".go" }] {
+            if let f { try? FileManager.default.removeItem(atPath: f) }
+        }
+    }
+
+    /// The raw bytes the program wrote to the terminal (escape sequences included), for a session
+    /// opened with `recordOutput`. Once the program has ended, waits until everything has arrived.
+    public func recordedOutput(timeout: Double = 10) -> [UInt8] {
+        guard let recordFile else { return [] }
+        let ended = !isRunning
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let bytes = FileManager.default.contents(atPath: recordFile).map { [UInt8]($0) } ?? []
+            // The wrapper prints VOXTERM-EXIT= after the program: then the program's output is complete.
+            if !ended || Date() > deadline || String(decoding: bytes, as: UTF8.self).contains("VOXTERM-EXIT=") {
+                return bytes
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
 
     /// Runs a tmux subcommand on this session's server.
     @discardableResult
     public func tmux(_ arguments: [String]) throws -> ProcessResult {
-        try runProcess(Self.executable!, ["-L", socket] + arguments)
+        try Self.run(Self.executable!, ["-L", socket] + arguments)
     }
 
     /// Sends keys as tmux names them (`"q"`, `"C-c"`, `"PageUp"`, `"Escape"`); `literal` sends text as typed.
@@ -70,19 +116,37 @@ public final class TmuxSession: @unchecked Sendable {
         try waitFor(timeout: timeout) { $0.contains(text) }
     }
 
+    /// The exit status line and `stty -a` written by the wrapper shell once the program ended, or
+    /// nil while it still runs.
+    public func afterExitReport() -> String? {
+        guard let d = FileManager.default.contents(atPath: statusFile) else { return nil }
+        return String(decoding: d, as: UTF8.self)
+    }
+
+    /// True while the program has not ended.
+    public var isRunning: Bool { afterExitReport() == nil }
+
     /// Waits for the program to end and returns its exit status.
     public func exitStatus(timeout: Double = 20) throws -> Int32 {
-        let s = try waitFor(timeout: timeout) { $0.contains("VOXTERM-EXIT=") && $0.contains("speed") }
-        guard let r = s.range(of: "VOXTERM-EXIT=") else { throw TmuxError("no exit status") }
+        let s = try waitForExitReport(timeout: timeout)
+        guard let r = s.range(of: "VOXTERM-EXIT=") else { throw TmuxError("no exit status in: \(s)") }
         let digits = s[r.upperBound...].prefix { $0.isNumber }
         return Int32(digits) ?? -1
+    }
+
+    private func waitForExitReport(timeout: Double) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let s = afterExitReport() { return s }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw TmuxError("the program did not end within \(timeout) s; screen was:\n\((try? screen()) ?? "")")
     }
 
     /// After the program ended: echo and canonical input on (from `stty -a`), cursor visible and
     /// the alternate screen left (tmux's pane flags). Returns the problems found, empty when restored.
     public func terminalModesProblems() throws -> [String] {
-        _ = try exitStatus()
-        let s = try screen()
+        let s = try waitForExitReport(timeout: 20)
         var problems: [String] = []
         let words = Set(s.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init))
         for flag in ["echo", "icanon", "icrnl", "opost"] where !words.contains(flag) {
@@ -98,12 +162,57 @@ public final class TmuxSession: @unchecked Sendable {
 
     /// Sends `signal` to the program running in the pane (the child of the wrapper shell).
     public func signalProgram(_ signal: Int32, named name: String = "voxterm") throws {
+        kill(try programPID(named: name), signal)
+    }
+
+    /// The process id of the program running in the pane (the child of the wrapper shell).
+    public func programPID(named name: String = "voxterm") throws -> pid_t {
         let shell = try format("#{pane_pid}")
-        let r = try runProcess("/usr/bin/pgrep", ["-P", shell, name])
+        let r = try Self.run("/usr/bin/pgrep", ["-P", shell, name])
         guard let pid = Int32(r.stdout.split(separator: "\n").first ?? "") else {
             throw TmuxError("no \(name) process under pane shell \(shell)")
         }
-        kill(pid, signal)
+        return pid
+    }
+
+    /// Resizes the terminal (the tmux window), as a user dragging the window edge; the program gets SIGWINCH.
+    public func resize(columns: Int, rows: Int) throws {
+        let r = try tmux(["resize-window", "-t", "0", "-x", "\(columns)", "-y", "\(rows)"])
+        guard r.status == 0 else { throw TmuxError("tmux resize-window failed: \(r.stderr)") }
+    }
+
+    /// A mouse event a terminal reports to a program that asked for mouse reporting.
+    public enum MouseReport: Sendable {
+        case press(button: Int), release, wheelUp, wheelDown
+    }
+
+    /// Sends a mouse report at cell (`column`, `row`) (0-based) as the terminal would: in SGR form
+    /// (`ESC [ < b ; x ; y M`) when the program enabled mode 1006, else in the X10 form (`ESC [ M b x y`).
+    /// tmux has no client attached to click with, so the bytes are written into the pane's input.
+    public func mouse(_ report: MouseReport, column: Int, row: Int) throws {
+        let code: Int
+        switch report {
+        case .press(let b): code = max(0, min(2, b - 1))
+        case .release: code = 3
+        case .wheelUp: code = 64
+        case .wheelDown: code = 65
+        }
+        var bytes: [UInt8]
+        if try format("#{mouse_sgr_flag}") == "1" {
+            let b = report.isRelease ? 0 : code
+            bytes = Array("\u{1B}[<\(b);\(column + 1);\(row + 1)\(report.isRelease ? "m" : "M")".utf8)
+        } else {
+            guard column < 223, row < 223 else { throw TmuxError("X10 mouse reports cannot reach cell \(column),\(row)") }
+            bytes = [0x1B, UInt8(ascii: "["), UInt8(ascii: "M"), UInt8(32 + code), UInt8(33 + column), UInt8(33 + row)]
+        }
+        let r = try tmux(["send-keys", "-t", "0", "-H"] + bytes.map { String($0, radix: 16) })
+        guard r.status == 0 else { throw TmuxError("tmux send-keys -H failed: \(r.stderr)") }
+    }
+
+    /// A left click (press and release) at cell (`column`, `row`), 0-based.
+    public func click(column: Int, row: Int) throws {
+        try mouse(.press(button: 1), column: column, row: row)
+        try mouse(.release, column: column, row: row)
     }
 
     /// Kills the tmux server of this session.
@@ -111,8 +220,61 @@ public final class TmuxSession: @unchecked Sendable {
         _ = try? tmux(["kill-server"])
     }
 
+    /// Runs `path` with `arguments` and returns its status and output, with posix_spawn and
+    /// waitpid rather than Foundation's `Process`: on Linux, `Process.waitUntilExit` was seen to
+    /// wait forever for a tmux client that had exited (it forks the server) under swift-testing.
+    /// The output pipes are close-on-exec, so a tmux server started by the call holds none of them.
+    static func run(_ path: String, _ arguments: [String]) throws -> ProcessResult {
+        var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
+        guard pipe(&out) == 0, pipe(&err) == 0 else { throw TmuxError("pipe failed: errno \(errno)") }
+        // Close-on-exec: only the dup2 copies (descriptors 1 and 2) reach the child.
+        for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        Glibc.close(out[1]); Glibc.close(err[1])
+        defer { Glibc.close(out[0]); Glibc.close(err[0]) }
+        guard rc == 0 else { throw TmuxError("cannot run \(path): error \(rc)") }
+        // Drain both pipes until both are closed, so neither can fill up and block the child.
+        var outData: [UInt8] = [], errData: [UInt8] = []
+        var fds = [pollfd(fd: out[0], events: Int16(POLLIN), revents: 0), pollfd(fd: err[0], events: Int16(POLLIN), revents: 0)]
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while fds.contains(where: { $0.fd >= 0 }) {
+            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            for i in fds.indices where fds[i].fd >= 0 && fds[i].revents != 0 {
+                let n = read(fds[i].fd, &buffer, buffer.count)
+                if n > 0 {
+                    if i == 0 { outData += buffer[0..<n] } else { errData += buffer[0..<n] }
+                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    fds[i].fd = -1
+                }
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw TmuxError("waitpid failed for \(path): errno \(errno)") }
+        }
+        let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return ProcessResult(status: exit, stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData, as: UTF8.self))
+    }
+
     /// `s` quoted for `sh`.
     public static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
+
+extension TmuxSession.MouseReport {
+    var isRelease: Bool { if case .release = self { return true } else { return false } }
 }
 
 /// A tmux session that could not be driven as expected.

@@ -103,6 +103,8 @@ struct WorkbenchStateTests {
         var s2 = WorkbenchState(document: phantomDocument(), size: size)
         runRecorded(&s2, [.key(.control("c"))])
         #expect(s2.quitRequested)
+        #expect(s2.interrupted)  // Ctrl-C exits with 130, q with 0
+        #expect(!state.interrupted)
     }
 
     @Test func tooSmallTerminalSaysSoAndResizeRecovers() {
