@@ -183,7 +183,9 @@ enum SupportPanel {
             let filled = Int((fraction * Double(barWidth)).rounded())
             lines.append((" " + String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
                           + String(format: " %3d%%", Int(fraction * 100)), Theme.accent))
-            lines.append((" " + (p.map { $0.message + String(format: " %.0f s", $0.elapsed) } ?? "starting…"), Theme.dimText))
+            // The most specific part of the message (after the last ": ") fits the panel best.
+            let detail = p.map { ($0.message.components(separatedBy: ": ").last ?? $0.message) + String(format: " · %.0f s", $0.elapsed) }
+            lines.append((" " + (detail ?? "starting…"), Theme.dimText))
         } else if let o = c.outcome {
             lines.append((" " + scopeText(o.scope) + String(format: ", %.1f s", o.seconds), .default))
             if let m = o.meanDiceScore {

@@ -31,9 +31,20 @@ extension PredictionRequest {
             methodText = "slice propagation from \(selection.text)"
             supportSlices = (axis, indices)
         case .volumes(let supports, let preset):
-            let predictor = RegistrationPropagationPredictor(aligner: EngineAligner.volumes(preset),
-                                                             fusion: FusionOptions(method: .weighted))
-            prediction = try predictor.predict(query: query, supports: supports, progress: progress, isCancelled: isCancelled)
+            // The predictor reports one step per support; the aligner adds where each registration is.
+            prediction = try withoutActuallyEscaping(progress) { report in
+                let last = ProgressBox()
+                let aligner = ReportingAligner(plan: EngineAligner.volumes(preset).plan) { fraction, detail in
+                    guard let p = last.value else { return }
+                    report(SegmentationProgress(step: p.step * 100 + Int(fraction * 99), total: max(1, p.total) * 100,
+                                                message: p.message + ": " + detail, elapsed: p.elapsed))
+                }
+                let predictor = RegistrationPropagationPredictor(aligner: aligner, fusion: FusionOptions(method: .weighted))
+                return try predictor.predict(query: query, supports: supports, progress: { p in
+                    last.value = p
+                    report(SegmentationProgress(step: p.step * 100, total: max(1, p.total) * 100, message: p.message, elapsed: p.elapsed))
+                }, isCancelled: isCancelled)
+            }
             methodText = "registration (\(preset.rawValue)) and weighted fusion of \(supports.count) image\(supports.count == 1 ? "" : "s")"
         }
         if isCancelled() { throw SegmentationError.cancelled }
@@ -54,6 +65,38 @@ extension PredictionRequest {
         return PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,
                                  truthName: truthName, seconds: Date().timeIntervalSince(start),
                                  disagreement: disagreementRanking(prediction, scope: scope, supportSlices: supportSlices))
+    }
+}
+
+/// The latest progress of a predictor, shared with its aligner (one thread).
+private final class ProgressBox: @unchecked Sendable { var value: SegmentationProgress? }
+
+/// `EngineAligner` that also reports how far each registration is (fraction 0...1 and
+/// "affine level 2/3 iteration 40"), at most five times a second.
+struct ReportingAligner: PairwiseAligner {
+    var plan: RegistrationPlan
+    var report: (Double, String) -> Void
+
+    func align(fixed: Volume, moving: Volume, isCancelled: @escaping () -> Bool) throws -> VectorField {
+        let token = CancellationToken()
+        var last = Date.distantPast
+        let stages = plan.stages
+        let result: RegistrationResult
+        do {
+            result = try Registration.register(fixed: fixed, moving: moving, plan: plan, token: token) { event in
+                if isCancelled() { token.cancel() }
+                guard case .iteration(let p) = event, Date().timeIntervalSince(last) > 0.2,
+                      p.stage < stages.count, p.level < stages[p.stage].levels.count else { return }
+                last = Date()
+                let iterations = max(1, stages[p.stage].levels[p.level].iterations)
+                let inStage = (Double(p.level) + min(1, Double(p.iteration) / Double(iterations))) / Double(max(1, p.levelCount))
+                report((Double(p.stage) + inStage) / Double(stages.count),
+                       "\(p.stageName) level \(p.level + 1)/\(p.levelCount) iteration \(p.iteration)")
+            }
+        } catch RegistrationError.cancelled {
+            throw SegmentationError.cancelled
+        }
+        return result.totalDisplacement()
     }
 }
 
