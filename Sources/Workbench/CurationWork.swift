@@ -101,7 +101,8 @@ struct ReportingAligner: PairwiseAligner {
 }
 
 /// Per voxel axis: predicted slices sorted by the mean confidence of their labelled (non-zero)
-/// voxels, lowest first. Support slices and slices with fewer than 10 labelled voxels are left out.
+/// voxels, lowest first. Support slices and slices with fewer than 10 labelled voxels (or 5 % of the
+/// fullest slice's) are left out.
 func disagreementRanking(_ p: Prediction, scope: PredictionScope,
                          supportSlices: (axis: Int, indices: Set<Int>)?) -> [Int: [SliceConfidence]] {
     let size = p.labels.geometry.size
@@ -124,7 +125,9 @@ func disagreementRanking(_ p: Prediction, scope: PredictionScope,
     var out: [Int: [SliceConfidence]] = [:]
     for axis in 0..<3 {
         var list: [SliceConfidence] = []
-        for s in 0..<size[axis] where counts[axis][s] >= 10 && scope.covers(axis: axis, index: s) {
+        // Caps of a structure (a few voxels) always look uncertain: rank slices with at least 5 % of the fullest one's.
+        let minimum = max(10, (counts[axis].max() ?? 0) / 20)
+        for s in 0..<size[axis] where counts[axis][s] >= minimum && scope.covers(axis: axis, index: s) {
             if let sup = supportSlices, sup.axis == axis, sup.indices.contains(s) { continue }
             list.append(SliceConfidence(index: s, meanConfidence: sums[axis][s] / Double(counts[axis][s])))
         }
