@@ -85,7 +85,7 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
             : "radiological: subject's left on the right"
 
     case .toggleOverlay:
-        guard state.document.labels != nil else { state.message = "no labels loaded (--labels FILE)"; break }
+        guard state.document.labels != nil || state.curation.outcome != nil else { state.message = "no labels loaded (--labels FILE)"; break }
         state.overlay.visible.toggle()
     case .changeOpacity(let d):
         state.overlay.opacity = min(1, max(0.1, ((state.overlay.opacity + d) * 10).rounded() / 10))
