@@ -83,8 +83,9 @@ public struct SliceConfidence: Sendable, Equatable {
 
 /// A finished prediction with its evaluation.
 public struct PredictionOutcome: Sendable, Equatable {
-    /// The request's identifier.
+    /// The job's identifier (distinguishes outcomes for caching).
     public var id: Int
+    /// What was predicted.
     public var scope: PredictionScope
     /// Predicted labels and per-voxel confidence on the open image's grid.
     public var prediction: Prediction
@@ -150,9 +151,11 @@ public struct CurationState: Sendable {
 
 /// What a background prediction computes from: a value, so the reducer stays pure.
 public struct PredictionRequest: Sendable {
+    /// The slice or the volume to predict.
     public var scope: PredictionScope
     /// The open image.
     public var query: Volume
+    /// The predictor and its supports.
     public var method: PredictionMethod
     /// Labels to score against (on the query grid), if any.
     public var truth: LabelVolume?
@@ -191,11 +194,15 @@ public enum CurationAction: Equatable, Sendable {
     case addSlice
     /// Adds the whole open volume with its labels.
     case addVolume
+    /// Removes the selected example.
     case removeSelected
+    /// Moves the panel selection by `delta` rows (wrapping).
     case moveSelection(Int)
     /// Moves the crosshair (plane and slice) to the selected example.
     case goToSelected
+    /// Saves the manifest to `CurationState.manifestPath`.
     case saveManifest
+    /// Loads the manifest from `CurationState.manifestPath`.
     case loadManifest
     /// A manifest was read: its examples replace the panel's.
     case manifestLoaded(path: String, entries: [SupportEntry])
