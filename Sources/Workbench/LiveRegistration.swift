@@ -177,8 +177,11 @@ public struct LiveRegistrationState: Sendable, Equatable {
 public enum LiveRegistration {
     /// Deformable iterations between field snapshots.
     public static let snapshotInterval = 5
-    /// Least seconds between two previews (each costs a warp of the moving image).
+    /// Least seconds between two previews (each costs a warp of the moving image); also at least
+    /// `previewCostFactor` times what the last preview took, so previews cost at most about a
+    /// sixth of the run on a slow machine or build.
     public static let previewInterval = 0.4
+    public static let previewCostFactor = 5.0
     /// Least seconds between two progress posts.
     public static let postInterval = 0.05
 
@@ -200,7 +203,8 @@ public enum LiveRegistration {
             final class Relay: @unchecked Sendable {
                 var values: [Double] = []
                 var latest: RegistrationProgress?
-                var lastPost = 0.0, lastPreview = -1.0
+                var lastPost = 0.0, lastPreview = -1.0, previewCost = 0.0
+                var previewDue: Bool { now() - lastPreview >= max(LiveRegistration.previewInterval, LiveRegistration.previewCostFactor * previewCost) }
                 var affine: VolumeCore.AffineTransform = .identity
             }
             let relay = Relay()
@@ -211,9 +215,11 @@ public enum LiveRegistration {
                 relay.lastPost = now()
             }
             func preview(_ field: VectorField?) {
+                let t0 = now()
                 let p = RegistrationPreview.make(fixed: fixed.geometry, moving: moving, movingLabels: movingLabels,
                                                  affine: relay.affine, field: field)
                 relay.lastPreview = now()
+                relay.previewCost = relay.lastPreview - t0
                 post(preview: p)
             }
             let result: RegistrationResult
@@ -226,9 +232,9 @@ public enum LiveRegistration {
                         if now() - relay.lastPost >= postInterval { post() }
                     case .affine(let p, let a):
                         relay.affine = a
-                        if p.stageName == "affine" && now() - relay.lastPreview >= previewInterval { preview(nil) }
+                        if p.stageName == "affine" && relay.previewDue { preview(nil) }
                     case .snapshot(_, let u):
-                        if now() - relay.lastPreview >= previewInterval { preview(u) }
+                        if relay.previewDue { preview(u) }
                     case .stageFinished:
                         post()
                     }
