@@ -288,7 +288,6 @@ extension WorkbenchState {
             r.outputs = nil; r.summary = nil; r.savedTo = nil
             registration = r
             if fieldMode == nil { fieldMode = .arrows }
-            if compareMode == .sideBySide && layout == .ortho { layout = .single }
             message = "registering (\(r.preset.rawValue) preset) in the background; Esc cancels"
             return [jobs.start(.registration(preset: r.preset))]
 

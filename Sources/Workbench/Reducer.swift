@@ -111,7 +111,10 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         state.message = "crosshair to \(state.document.labelTable.name(of: v))"
 
     case .cycleFieldMode:
-        guard state.document.field != nil else { state.message = "no field loaded (--field FILE)"; break }
+        guard state.document.field != nil else {
+            state.message = state.registration != nil ? "no field yet: G registers" : "no field loaded (--field FILE)"
+            break
+        }
         let order: [FieldDisplayMode?] = [.arrows, .magnitude, .jacobian, .grid, nil]
         let i = order.firstIndex(of: state.fieldMode) ?? order.count - 1
         state.fieldMode = order[(i + 1) % order.count]

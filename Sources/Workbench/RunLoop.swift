@@ -102,6 +102,7 @@ public enum WorkbenchExport {
             case .checkerboard: variant = "_checkerboard"
             case .difference: variant = "_difference"
             case .flicker: variant = state.flickerShowsCompare ? "_second" : "_first"
+            case .overlay: variant = "_overlay"
             }
         }
         return "\(stem)_\(state.plane.rawValue)\(String(repeating: "0", count: max(0, digits - n.count)) + n)\(variant).png"
@@ -120,6 +121,7 @@ public enum WorkbenchExport {
         case .checkerboard: return raster(.checkerboard)
         case .difference: return raster(.difference)
         case .flicker: return raster(state.flickerShowsCompare ? .compare : .main)
+        case .overlay: return raster(.overlay)
         case .sideBySide:
             let a = raster(.main), b = raster(.compare)
             let gap = 4

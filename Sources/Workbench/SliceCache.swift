@@ -11,6 +11,8 @@ public enum RasterVariant: Hashable, Sendable {
     case checkerboard
     /// Image minus second image, diverging colours.
     case difference
+    /// The image (grey levels) in green, the second image in magenta.
+    case overlay
 }
 
 /// Slices rendered by `SliceRendering`, computed on demand and kept for reuse, plus the
@@ -89,6 +91,8 @@ public final class SliceCache {
             let c = doc.compare ?? doc.image
             if compareWindow == nil { compareWindow = IntensityWindow.automatic(c) }
             return SliceScene(image: c, window: compareWindow!, colorMap: state.colorMap)
+        case .overlay:
+            return SliceScene(image: doc.image, window: state.window, colorMap: .gray)
         case .difference:
             if difference == nil {
                 let a = doc.image, b = doc.compare ?? doc.image
@@ -138,6 +142,18 @@ public final class SliceCache {
                 }
             }
             out = (img, s)
+        } else if variant == .overlay {
+            let a = scene(state, .overlay)
+            let c = state.document.compare ?? state.document.image
+            _ = scene(state, .compare)   // sets the second image's window
+            let b = SliceScene(image: c, window: compareWindow!, colorMap: .gray)
+            var img = a.render(m, slice: slice, options: options)
+            let other = b.render(m, slice: slice, options: options)
+            for y in 0..<img.height { for x in 0..<img.width {
+                let f = img[x, y], g = other[x, y]
+                img[x, y] = RGBA8(g.r, f.g, g.b)
+            } }
+            out = (img, a.outputScale(m, options: options).scale)
         } else {
             let sc = scene(state, variant)
             out = (sc.render(m, slice: slice, options: options), sc.outputScale(m, options: options).scale)

@@ -73,6 +73,7 @@ public enum WorkbenchView {
             case (.main, .checkerboard): variant = .checkerboard
             case (.main, .difference): variant = .difference
             case (.main, .flicker): variant = state.flickerShowsCompare ? .compare : .main
+            case (.main, .overlay): variant = .overlay
             default: variant = .main
             }
         }
@@ -101,6 +102,7 @@ public enum WorkbenchView {
         case .compare: caption += "  " + ((state.document.comparePath ?? "") as NSString).lastPathComponent
         case .checkerboard: caption += "  checkerboard"
         case .difference: caption += "  difference (image − compare)"
+        case .overlay: caption += "  overlay: image green, second image magenta"
         case .main: if state.hasCompare { caption += "  " + state.document.imageName }
         }
         if state.zoom > 1 { caption += "  \(fmt(state.zoom))×" }

@@ -93,6 +93,9 @@ final class PacedTerminal: TerminalDevice {
     private var waitingSince: Double?
     /// Seconds from each key's arrival to the frame that showed it.
     private(set) var latencies: [Double] = []
+    /// The key each latency belongs to.
+    private(set) var latencyKeys: [Key] = []
+    private var waitingKey: Key?
     private(set) var frames = 0
     /// Checked before each key: true sends `q` instead.
     var finished: () -> Bool = { false }
@@ -109,7 +112,10 @@ final class PacedTerminal: TerminalDevice {
     @discardableResult func present(_ grid: CellGrid) -> Int {
         let n = encoder.encode(grid).count
         frames += 1
-        if let t = waitingSince { latencies.append(now() - t); waitingSince = nil }
+        if let t = waitingSince {
+            latencies.append(now() - t); waitingSince = nil
+            latencyKeys.append(waitingKey ?? .character("?"))
+        }
         return n
     }
 
@@ -131,6 +137,7 @@ final class PacedTerminal: TerminalDevice {
             return .key(.character("q"))
         }
         sent += 1
+        if waitingSince == arrival { waitingKey = keys[sent - 1] }
         return .key(keys[sent - 1])
     }
 }
@@ -182,6 +189,8 @@ extension BenchTUI {
             let over = l.filter { $0 > 0.05 }.count
             print(String(format: "  %@: %d keys, key→frame median %.1f ms, p95 %.1f ms, max %.1f ms; %d over 50 ms; %d frames",
                          name, l.count, median(l) * 1000, p95 * 1000, l.last! * 1000, over, t.frames))
+            let worst = zip(t.latencies, t.latencyKeys).sorted { $0.0 > $1.0 }.prefix(5)
+            print("    slowest: " + worst.map { String(format: "%@ %.0f ms", $0.1.description, $0.0 * 1000) }.joined(separator: ", "))
         }
         print("voxterm bench tui --live: \(path!) ← \(movingPath!), \(p.rawValue) preset, \(columns)x\(rows) cells, "
               + "\(depth.rawValue), \(ortho ? "3 views" : "1 view"), a key every \(keyInterval) ms, \(voxtermThreadCount) threads, "

@@ -210,6 +210,26 @@ struct LiveRegistrationTests {
         }
     }
 
+    @Test func overlayShowsTheImageInGreenAndTheSecondInMagenta() {
+        var state = WorkbenchState(document: movingPhantomDocument(), size: size)
+        while state.compareMode != .overlay { _ = reduce(&state, .cycleCompareMode) }
+        let cache = SliceCache()
+        let o = cache.raster(state, plane: .axial, slice: 4, variant: .overlay, scale: 1).image
+        var plain = state
+        plain.overlay.visible = false; plain.fieldMode = nil
+        let a = cache.raster(plain, plane: .axial, slice: 4, variant: .main, scale: 1).image
+        let b = cache.raster(plain, plane: .axial, slice: 4, variant: .compare, scale: 1).image
+        #expect(o.width == a.width && o.height == a.height)
+        var differing = 0
+        for y in 0..<o.height { for x in 0..<o.width {
+            #expect(o[x, y].g == a[x, y].g && o[x, y].r == b[x, y].r && o[x, y].b == b[x, y].b)
+            if a[x, y].g != b[x, y].r { differing += 1 }
+        } }
+        #expect(differing > 10)   // the shift shows as colour fringes
+        let screen = WorkbenchView.render(state, cache: cache)
+        #expect(screen.text(row: 1).contains("overlay: image green, second image magenta"))
+    }
+
     @Test func nextFoldingSliceJumpsToFoldedSlicesOnly() {
         var state = WorkbenchState(document: movingPhantomDocument(), size: size)
         _ = reduce(&state, .nextFoldingSlice)
@@ -256,7 +276,7 @@ struct LiveRegistrationTests {
             #expect(keys.contains(k), "\(k)")
         }
         // Side by side: both panes in one picture.
-        _ = reduce(&state, .cycleCompareMode); _ = reduce(&state, .cycleCompareMode); _ = reduce(&state, .cycleCompareMode)
+        while state.compareMode != .sideBySide { _ = reduce(&state, .cycleCompareMode) }
         #expect(state.compareMode == .sideBySide)
         let both = WorkbenchExport.picture(state, cache: cache)
         let one = cache.raster(state, plane: .axial, slice: 4, variant: .main, scale: 1, orientationLetters: true).image
