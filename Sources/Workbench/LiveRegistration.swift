@@ -1,20 +1,25 @@
 import Foundation
 import VoxtermModel
+import SliceRendering
 
 /// The moving image as the registration currently maps it onto the image grid, for display.
 public struct RegistrationPreview: Sendable {
     /// The moving image warped onto the image grid.
     public var warped: Volume
     /// The complete fixed→moving displacement `A(x + u(x)) - x` on the image grid (RAS mm).
-    public var displacement: VectorField
+    public var displacement: VectorField { fieldOverlay.field }
+    /// The displacement prepared for display, its magnitude and Jacobian determinant computed.
+    public var fieldOverlay: FieldOverlay
     /// The moving labels carried onto the image grid, with moving labels.
     public var warpedLabels: LabelVolume?
     /// Voxels with Jacobian ≤ 0 per slice index along each voxel axis (x, y, z).
     public var foldingPerSlice: [[Int]]
 
-    public init(warped: Volume, displacement: VectorField, warpedLabels: LabelVolume?, foldingPerSlice: [[Int]]) {
-        self.warped = warped; self.displacement = displacement; self.warpedLabels = warpedLabels
-        self.foldingPerSlice = foldingPerSlice
+    /// A preview of `displacement`; computes its magnitude, Jacobian and folded voxels per slice.
+    public init(warped: Volume, displacement: VectorField, warpedLabels: LabelVolume?) {
+        self.warped = warped; self.warpedLabels = warpedLabels
+        fieldOverlay = FieldOverlay(field: displacement, style: FieldStyle(mode: .jacobian))
+        foldingPerSlice = Self.foldingCounts(fieldOverlay.jacobian!)
     }
 
     /// The preview of the map `x ↦ affine(x + field(x))` (`field` on any grid, nil = zero) on `fixed`'s grid.
@@ -32,7 +37,7 @@ public struct RegistrationPreview: Sendable {
         // Only the affine and the forward field matter for warping; the other fields are unused.
         let r = RegistrationResult(affine: affine, field: u, inverseField: u, velocity: u, stages: [])
         return RegistrationPreview(warped: r.warp(moving), displacement: r.totalDisplacement,
-                                   warpedLabels: movingLabels.map { r.warp($0) }, foldingPerSlice: foldingCounts(r.jacobian))
+                                   warpedLabels: movingLabels.map { r.warp($0) })
     }
 
     /// Voxels with value ≤ 0 per slice index along x, y and z.
@@ -249,8 +254,7 @@ public enum LiveRegistration {
             let outputs = RegistrationOutputs(result: result, fixed: fixed, moving: moving, movingLabels: movingLabels,
                                               fixedLabels: fixedLabels, metric: plan.stages.last!.metric)
             let final = RegistrationPreview(warped: outputs.warped, displacement: result.totalDisplacement,
-                                            warpedLabels: outputs.warpedLabels,
-                                            foldingPerSlice: RegistrationPreview.foldingCounts(outputs.jacobian))
+                                            warpedLabels: outputs.warpedLabels)
             return .registration(Shared(LiveRegistrationResult(outputs: outputs, preview: final)))
         }
     }
@@ -262,6 +266,7 @@ extension WorkbenchState {
     mutating func show(_ preview: RegistrationPreview) {
         document.compare = preview.warped
         document.field = preview.displacement
+        document.preparedFieldOverlay = preview.fieldOverlay
         if document.labelsFollowMoving, let l = preview.warpedLabels {
             document.labels = l
             document.presentLabels = l.presentLabels

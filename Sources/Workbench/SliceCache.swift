@@ -83,7 +83,14 @@ public final class SliceCache {
             }
             var field: FieldOverlay? = nil
             if let f = doc.field, let mode = state.fieldMode {
-                if fieldOverlays[mode] == nil { fieldOverlays[mode] = FieldOverlay(field: f, style: FieldStyle(mode: mode)) }
+                if fieldOverlays[mode] == nil {
+                    if var prepared = doc.preparedFieldOverlay {
+                        prepared.style = FieldStyle(mode: mode)   // magnitude and Jacobian already computed
+                        fieldOverlays[mode] = prepared
+                    } else {
+                        fieldOverlays[mode] = FieldOverlay(field: f, style: FieldStyle(mode: mode))
+                    }
+                }
                 field = fieldOverlays[mode]
             }
             return SliceScene(image: doc.image, window: state.window, colorMap: state.colorMap, labels: labels, field: field)
@@ -97,11 +104,15 @@ public final class SliceCache {
             if difference == nil {
                 let a = doc.image, b = doc.compare ?? doc.image
                 var d = [Float](repeating: 0, count: a.voxels.count)
-                for i in 0..<d.count { d[i] = a.voxels[i] - b.voxels[i] }
+                a.voxels.withUnsafeBufferPointer { av in
+                    b.voxels.withUnsafeBufferPointer { bv in
+                        d.withUnsafeMutableBufferPointer { dv in for i in 0..<dv.count { dv[i] = av[i] - bv[i] } }
+                    }
+                }
                 let vol = Volume(geometry: a.geometry, voxels: d)
                 if differenceWindow == nil {
-                    let p = vol.percentiles([0.005, 0.995])
-                    let m = Double(max(abs(p[0]), abs(p[1]), 1e-6))
+                    let p = IntensityWindow.percentiles(vol.voxels, [0.005, 0.995])
+                    let m = max(abs(p[0]), abs(p[1]), 1e-6)
                     differenceWindow = IntensityWindow(low: -m, high: m)!
                 }
                 difference = (vol, differenceWindow!)

@@ -56,8 +56,7 @@ private func finishedResult(_ doc: WorkbenchDocument) -> LiveRegistrationResult 
     let outputs = RegistrationOutputs(result: result, fixed: doc.image, moving: doc.moving!, movingLabels: doc.movingLabels,
                                       fixedLabels: doc.fixedLabels, metric: .lncc)
     let preview = RegistrationPreview(warped: outputs.warped, displacement: result.totalDisplacement,
-                                      warpedLabels: outputs.warpedLabels,
-                                      foldingPerSlice: RegistrationPreview.foldingCounts(outputs.jacobian))
+                                      warpedLabels: outputs.warpedLabels)
     return LiveRegistrationResult(outputs: outputs, preview: preview)
 }
 
