@@ -29,6 +29,7 @@ struct BenchTUI: ParsableCommand {
     @Option(help: "--live: registration preset (fast, default, accurate).") var preset = "default"
     @Option(help: "--live: milliseconds between simulated keys.") var keyInterval = 50
     @Option(help: "--live: nice value of the registration thread (0-19).") var nice: Int32 = 10
+    @Option(help: "--live: threads of the registration's parallel loops (default: cores - 1, at least 1).") var jobThreads: Int?
     @Option(help: "Worker threads of hot loops (default: all cores).") var threads: Int?
     @Flag(help: "--live: also time the same registration alone (no UI), for comparison.") var standalone = false
 
@@ -174,7 +175,7 @@ extension BenchTUI {
             var state = WorkbenchState(document: doc, size: size, capabilities: caps)
             state.layout = ortho ? .ortho : .single
             state.registration?.preset = p
-            let jobs = JobRunner(niceness: nice)
+            let jobs = JobRunner(niceness: nice, jobThreads: jobThreads)
             let terminal = PacedTerminal(size: size, capabilities: caps, first: registering ? [.character("G")] : [],
                                          cycle: cycle, count: keys, interval: Double(keyInterval) / 1000)
             if registering { terminal.finished = { jobs.jobsStarted > 0 && !jobs.isBusy } }
@@ -194,7 +195,7 @@ extension BenchTUI {
         }
         print("voxterm bench tui --live: \(path!) ← \(movingPath!), \(p.rawValue) preset, \(columns)x\(rows) cells, "
               + "\(depth.rawValue), \(ortho ? "3 views" : "1 view"), a key every \(keyInterval) ms, \(voxtermThreadCount) threads, "
-              + "registration at nice \(nice)")
+              + "registration at nice \(nice) on \(JobRunner(jobThreads: jobThreads).jobThreads) thread(s)")
         let (busy, state, wall) = session(registering: true, keys: 100_000)
         guard let r = state.registration, r.phase == .finished, let summary = r.summary else {
             print("  registration did not finish: \(state.message ?? "")")
@@ -208,7 +209,7 @@ extension BenchTUI {
         if standalone {
             let t0 = now()
             _ = try Registration.register(fixed: doc.image, moving: doc.moving!, plan: LiveRegistration.plan(p))
-            print(String(format: "  the same registration alone (no UI, normal priority): %.1f s", now() - t0))
+            print(String(format: "  the same registration alone (no UI, normal priority, %d threads): %.1f s", voxtermThreadCount, now() - t0))
         }
     }
 }
