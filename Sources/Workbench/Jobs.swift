@@ -17,7 +17,10 @@ import Glibc
 // job's `CancellationToken`.
 //
 // To add a kind of job: a `JobKind` case, a `JobRequest` case (and its `kind`), progress and outcome
-// cases if needed, a `JobWorkers.work` case, and reducer cases for its actions.
+// cases if needed, a `JobWorkers.work` case, and a line in each of the three `switch kind` of
+// `reduce` (Reducer.swift: `.cancelJobs`, `.jobProgress`, `.jobFinished`) calling the kind's own
+// handlers (see `registrationJobProgress` / `registrationJobFinished` in LiveRegistration.swift).
+// Jobs run at nice 10 on `JobRunner.jobThreads` threads (cores - 1), so the UI keeps a core.
 
 /// Identifies one background job of a session; ids increase and are never reused.
 public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {

@@ -341,62 +341,61 @@ extension WorkbenchState {
             message = "\(counts[next]) folded voxel\(counts[next] == 1 ? "" : "s") (Jacobian ≤ 0) on \(plane.rawValue) slice \(slice(in: plane) + 1)"
             return []
 
-        case .cancelJobs:
-            var effects: [Effect] = []
-            for (kind, id) in jobs.running.sorted(by: { $0.value < $1.value }) {
-                effects.append(.cancelJob(id))
-                if kind == .registration { registration?.phase = .cancelling }
-            }
-            message = effects.isEmpty ? "nothing to cancel" : "cancelling…"
-            return effects
-
-        case .jobProgress(let id, .registration(let update)):
-            guard jobs.kind(of: id) == .registration, var r = registration else { return [] }
-            if let p = update.progress { r.progress = p }
-            r.values.append(contentsOf: update.values.filter(\.isFinite))
-            if r.values.count > 20_000 { r.values.removeFirst(r.values.count - 20_000) }
-            r.activity = update.activity
-            registration = r
-            if let p = update.preview { show(p.value) }
-            return []
-
-        case .jobFinished(let id, let outcome):
-            guard let kind = jobs.finish(id) else { return [] }
-            switch (kind, outcome) {
-            case (.registration, .registration(let done)):
-                show(done.value.preview)
-                registration?.phase = .finished
-                registration?.activity = nil
-                registration?.outputs = Shared(done.value.outputs)
-                let s = RegistrationSummary(done.value.outputs)
-                registration?.summary = s
-                message = "registered: \(s.text); S saves to \(registration?.outputDirectory ?? ".")/"
-            case (.registration, .cancelled):
-                registration?.phase = .cancelled
-                registration?.activity = nil
-                message = "registration cancelled; G starts again"
-            case (.registration, .failed(let why)):
-                registration?.phase = .failed(why)
-                registration?.activity = nil
-                message = "registration failed: \(why)"
-            case (.saveRegistration, .saved(let dir, let files)):
-                registration?.saving = false
-                registration?.savedTo = dir
-                message = "saved \(files.count) files to \(dir)/"
-            case (.saveRegistration, .failed(let why)):
-                registration?.saving = false
-                message = "save failed: \(why)"
-            case (.saveRegistration, .cancelled):
-                registration?.saving = false
-                message = "save cancelled"
-            default:
-                break
-            }
-            return []
-
         default:
             return []
         }
+    }
+
+    /// A registration or save job was asked to stop (Esc).
+    mutating func registrationJobCancelling(_ kind: JobKind) {
+        if kind == .registration { registration?.phase = .cancelling }
+    }
+
+    /// Progress of the current registration job.
+    mutating func registrationJobProgress(_ kind: JobKind, _ progress: JobProgress) -> [Effect] {
+        guard kind == .registration, case .registration(let update) = progress, var r = registration else { return [] }
+        if let p = update.progress { r.progress = p }
+        r.values.append(contentsOf: update.values.filter(\.isFinite))
+        if r.values.count > 20_000 { r.values.removeFirst(r.values.count - 20_000) }
+        r.activity = update.activity
+        registration = r
+        if let p = update.preview { show(p.value) }
+        return []
+    }
+
+    /// The current registration or save job ended.
+    mutating func registrationJobFinished(_ kind: JobKind, _ outcome: JobOutcome) -> [Effect] {
+        switch (kind, outcome) {
+        case (.registration, .registration(let done)):
+            show(done.value.preview)
+            registration?.phase = .finished
+            registration?.activity = nil
+            registration?.outputs = Shared(done.value.outputs)
+            let s = RegistrationSummary(done.value.outputs)
+            registration?.summary = s
+            message = "registered: \(s.text); S saves to \(registration?.outputDirectory ?? ".")/"
+        case (.registration, .cancelled):
+            registration?.phase = .cancelled
+            registration?.activity = nil
+            message = "registration cancelled; G starts again"
+        case (.registration, .failed(let why)):
+            registration?.phase = .failed(why)
+            registration?.activity = nil
+            message = "registration failed: \(why)"
+        case (.saveRegistration, .saved(let dir, let files)):
+            registration?.saving = false
+            registration?.savedTo = dir
+            message = "saved \(files.count) files to \(dir)/"
+        case (.saveRegistration, .failed(let why)):
+            registration?.saving = false
+            message = "save failed: \(why)"
+        case (.saveRegistration, .cancelled):
+            registration?.saving = false
+            message = "save cancelled"
+        default:
+            break
+        }
+        return []
     }
 }
 

@@ -170,9 +170,29 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
     case .quit:
         state.quitRequested = true
         return [.quit]
-    case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice, .cancelJobs,
-         .jobProgress, .jobFinished:
+    case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice:
         return state.reduceRegistration(action)
+    // Background jobs (Jobs.swift): generic bookkeeping here, then the job kind's own handler.
+    case .cancelJobs:
+        var effects: [Effect] = []
+        for (kind, id) in state.jobs.running.sorted(by: { $0.value < $1.value }) {
+            effects.append(.cancelJob(id))
+            switch kind {
+            case .registration, .saveRegistration: state.registrationJobCancelling(kind)
+            }
+        }
+        state.message = effects.isEmpty ? "nothing to cancel" : "cancelling…"
+        return effects
+    case .jobProgress(let id, let progress):
+        guard let kind = state.jobs.kind(of: id) else { break }   // a stale job: ignore
+        switch kind {
+        case .registration, .saveRegistration: return state.registrationJobProgress(kind, progress)
+        }
+    case .jobFinished(let id, let outcome):
+        guard let kind = state.jobs.finish(id) else { break }     // a stale job: ignore
+        switch kind {
+        case .registration, .saveRegistration: return state.registrationJobFinished(kind, outcome)
+        }
     }
     return []
 }
