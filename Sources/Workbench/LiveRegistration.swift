@@ -133,8 +133,11 @@ public struct LiveRegistrationState: Sendable, Equatable {
     public var stageNames: [String] = []
     /// The latest iteration reported.
     public var progress: RegistrationProgress?
-    /// Objective value of every iteration so far (the curve).
+    /// Objective value of every iteration so far.
     public var values: [Double] = []
+    /// Index in `values` where the current level began (the curve shows this level: values of
+    /// different levels are not comparable).
+    public var levelStart = 0
     /// What the job does besides iterating, if anything.
     public var activity: String?
     /// Previews shown so far in this run.
@@ -232,6 +235,8 @@ public enum LiveRegistration {
                 result = try Registration.register(fixed: fixed, moving: moving, plan: plan, token: ctx.token) { event in
                     switch event {
                     case .iteration(let p):
+                        // Each update carries values of one level only (the curve restarts per level).
+                        if let l = relay.latest, l.stage != p.stage || l.level != p.level, !relay.values.isEmpty { post() }
                         relay.values.append(p.value)
                         relay.latest = p
                         if now() - relay.lastPost >= postInterval { post() }
@@ -289,7 +294,7 @@ extension WorkbenchState {
             r.phase = .running
             r.budget = plan.stages.map { $0.levels.map(\.iterations) }
             r.stageNames = plan.stages.map(\.name)
-            r.progress = nil; r.values = []; r.activity = nil; r.previews = 0
+            r.progress = nil; r.values = []; r.levelStart = 0; r.activity = nil; r.previews = 0
             r.outputs = nil; r.summary = nil; r.savedTo = nil
             registration = r
             if fieldMode == nil { fieldMode = .arrows }
@@ -354,9 +359,16 @@ extension WorkbenchState {
     /// Progress of the current registration job.
     mutating func registrationJobProgress(_ kind: JobKind, _ progress: JobProgress) -> [Effect] {
         guard kind == .registration, case .registration(let update) = progress, var r = registration else { return [] }
-        if let p = update.progress { r.progress = p }
+        if let p = update.progress {
+            if let q = r.progress, q.stage != p.stage || q.level != p.level { r.levelStart = r.values.count }
+            r.progress = p
+        }
         r.values.append(contentsOf: update.values.filter(\.isFinite))
-        if r.values.count > 20_000 { r.values.removeFirst(r.values.count - 20_000) }
+        if r.values.count > 20_000 {
+            let drop = r.values.count - 20_000
+            r.values.removeFirst(drop)
+            r.levelStart = max(0, r.levelStart - drop)
+        }
         r.activity = update.activity
         registration = r
         if let p = update.preview { show(p.value) }

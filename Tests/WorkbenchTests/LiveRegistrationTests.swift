@@ -114,6 +114,7 @@ struct LiveRegistrationTests {
             progress: progress(stage: 1, name: "deformable", level: 1, levels: 2, iteration: 3, value: -0.8),
             values: [-0.7, -0.75, -0.8], preview: Shared(moved)))))
         #expect(state.registration!.fractionDone > first)
+        #expect(state.registration!.levelStart == 12)      // the curve restarts with the new level
         #expect(state.registration!.previews == 1)
         #expect(state.document.compare == moved.warped)
         #expect(state.document.field == moved.displacement)
