@@ -157,7 +157,17 @@ public enum WorkbenchExport {
                 + "\(state.convention.rawValue), window \(state.window), \(state.colorMap.rawValue), crosshair "
                 + String(format: "%.1f,%.1f,%.1f mm", w.x, w.y, w.z)),
         ]
-        if doc.labels != nil && state.overlay.visible {
+        // Labels and field are drawn on the image itself (alone, beside or under the checkerboard,
+        // flicker's image phase), not on the difference, the overlay or the second image.
+        var drawnOnImage = true
+        if state.hasCompare {
+            switch state.compareMode {
+            case .sideBySide, .checkerboard: drawnOnImage = true
+            case .flicker: drawnOnImage = !state.flickerShowsCompare
+            case .difference, .overlay: drawnOnImage = false
+            }
+        }
+        if doc.labels != nil && state.overlay.visible && drawnOnImage {
             let source = doc.labelsFollowMoving ? (doc.movingLabelsPath.map(real) ?? "moving labels") + " (warped onto Source)"
                 : (doc.labelsPath.map(real) ?? "labels")
             text.append(("Labels", source))
@@ -166,7 +176,7 @@ public enum WorkbenchExport {
                 + (hidden.isEmpty ? "" : " hidden=\(hidden)")))
             if let lut = doc.labelTablePath { text.append(("LUT", real(lut))) }
         }
-        let fieldShown = state.fieldMode != nil && doc.field != nil && (!state.hasCompare || state.compareMode != .difference)
+        let fieldShown = state.fieldMode != nil && doc.field != nil && drawnOnImage
         if fieldShown, let mode = state.fieldMode {
             let source = doc.moving != nil ? "live registration displacement A(x+u(x))-x (RAS mm)" : "field"
             text.append(("Field", source))

@@ -275,6 +275,10 @@ struct LiveRegistrationTests {
                   "Compare", "CompareMode", "Moving", "Registration", "Command"] {
             #expect(keys.contains(k), "\(k)")
         }
+        // The overlay has neither labels nor field on it, and its chunks say so.
+        while state.compareMode != .overlay { _ = reduce(&state, .cycleCompareMode) }
+        let overlayKeys = WorkbenchExport.provenance(state).map(\.key)
+        #expect(!overlayKeys.contains("Labels") && !overlayKeys.contains("Field") && overlayKeys.contains("CompareMode"))
         // Side by side: both panes in one picture.
         while state.compareMode != .sideBySide { _ = reduce(&state, .cycleCompareMode) }
         #expect(state.compareMode == .sideBySide)
