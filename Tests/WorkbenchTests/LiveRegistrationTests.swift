@@ -84,6 +84,23 @@ struct LiveRegistrationTests {
         #expect(state.message?.contains("already running") == true)
     }
 
+    @Test func aMovingImageOnAnotherGridIsShownOnTheImageGridInWorldSpace() {
+        var doc = phantomDocument()
+        let g = doc.image.geometry
+        // Half the resolution, same world extent: voxel (i, j, k) covers image voxels (2i..2i+1, 2j..2j+1, k).
+        let coarse = VolumeGeometry(size: [10, 15, 10], spacing: [2, 2, 2], origin: [-9.5, -14.5, -10])
+        var m = Volume(geometry: coarse)
+        for k in 0..<10 { for j in 0..<15 { for i in 0..<10 { m[i, j, k] = Float(100 * i) } } }
+        doc.setMoving(m, path: "/data/coarse.nii.gz")
+        #expect(doc.moving?.geometry == coarse)
+        #expect(doc.compare?.geometry == g)
+        #expect(doc.notes.contains { $0.contains("resampled") })
+        // World x of image voxel 4 is -6 mm = coarse voxel 1.75: linear between 100 and 200.
+        #expect(abs(doc.compare![4, 10, 5] - 175) < 1e-3)
+        let state = WorkbenchState(document: doc, size: size)
+        #expect(state.registration != nil && state.hasCompare)
+    }
+
     @Test func progressActionsMoveTheBarAndDrawTheCurve() {
         var state = WorkbenchState(document: movingPhantomDocument(), size: size)
         _ = reduce(&state, .cycleRegistrationPreset)   // default -> accurate
