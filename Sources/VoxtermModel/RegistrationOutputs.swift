@@ -45,12 +45,15 @@ public struct RegistrationOutputs: Sendable {
     public let metric: MetricKind
     /// `|u(x) + w(x + u(x))|` in mm over the fixed grid.
     public let inverseConsistency: (mean: Double, max: Double)
+    /// Threads the calling thread's parallel loops used (`effectiveThreadCount`).
+    public let threads: Int
 
     /// Computes the outputs of `result` (seconds for a 2 mm brain; call it off the UI thread).
     public init(result: RegistrationResult, fixed: Volume, moving: Volume, movingLabels: LabelVolume?,
                 fixedLabels: LabelVolume?, metric: MetricKind) {
         self.result = result
         self.metric = metric
+        threads = effectiveThreadCount
         warped = result.warp(moving)
         warpedLabels = movingLabels.map { result.warp($0) }
         jacobian = result.jacobian
@@ -112,7 +115,7 @@ public struct RegistrationOutputs: Sendable {
                                            "final_values": $0.finalValues.map { $0.isFinite ? $0 : 0 }] as [String: Any] },
             "seconds_total": seconds,
             "peak_memory_mb": peakMemoryMB() ?? -1,
-            "threads": voxtermThreadCount,
+            "threads": threads,
             "affine_ras": result.affine.matrix4x4,
             "conventions": "field.nii.gz: displacement u on the fixed grid, LPS vectors in mm (ITK/ANTs); the fixed->moving map is x -> A(x + u(x)) with A in affine.txt (RAS mm)",
         ]

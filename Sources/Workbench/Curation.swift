@@ -395,33 +395,34 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
 }
 
 extension WorkbenchState {
-    /// Applies a prediction job's progress or end; nil when `action` is not about the prediction job.
-    mutating func reducePredictionJob(_ action: Action) -> [Effect]? {
-        switch action {
-        case .jobProgress(let id, .prediction(let p)):
-            if curation.running?.id == id { curation.running!.progress = p }
-            return []
-        case .jobFinished(let id, let outcome):
-            guard jobs.kind(of: id) == .prediction else { return nil }
-            _ = jobs.finish(id)
-            guard curation.running?.id == id else { return [] }
-            curation.running = nil
-            switch outcome {
-            case .prediction(let shared):
-                let o = shared.value
-                curation.outcome = o
-                curation.display = document.truth != nil && !o.dice.isEmpty ? .comparison : .labels
-                curation.disagreementStep = -1
-                overlay.visible = true
-                message = outcomeSummary(o) + " · C cycles the display, E saves"
-            case .cancelled: message = "prediction cancelled"
-            case .failed(let why): message = "prediction failed: \(why)"
-            default: break
-            }
-            return []
-        default:
-            return nil
+    /// Esc while predicting: the job ends with `.cancelled` shortly.
+    mutating func predictionJobCancelling() {
+        if let r = curation.running { curation.running!.title = r.title + " (cancelling)" }
+    }
+
+    /// A prediction job's progress.
+    mutating func predictionJobProgress(_ id: JobID, _ progress: JobProgress) -> [Effect] {
+        if case .prediction(let p) = progress, curation.running?.id == id { curation.running!.progress = p }
+        return []
+    }
+
+    /// A prediction job ended (already removed from `jobs`): show the outcome, or why not.
+    mutating func predictionJobFinished(_ id: JobID, _ outcome: JobOutcome) -> [Effect] {
+        guard curation.running?.id == id else { return [] }
+        curation.running = nil
+        switch outcome {
+        case .prediction(let shared):
+            let o = shared.value
+            curation.outcome = o
+            curation.display = document.truth != nil && !o.dice.isEmpty ? .comparison : .labels
+            curation.disagreementStep = -1
+            overlay.visible = true
+            message = outcomeSummary(o) + " · C cycles the display, E saves"
+        case .cancelled: message = "prediction cancelled"
+        case .failed(let why): message = "prediction failed: \(why)"
+        default: break
         }
+        return []
     }
 }
 

@@ -41,6 +41,9 @@ public struct WorkbenchDocument: Sendable {
     public var labelsFollowMoving = false
     /// Bumped whenever `labels`, `field` or `compare` change after loading (the slice cache redraws).
     public var revision = 0
+    /// `field` prepared for display (magnitude and Jacobian computed off the UI thread), when a
+    /// live registration supplied it; the slice cache uses it instead of preparing its own.
+    public var preparedFieldOverlay: FieldOverlay?
 
     /// Wraps volumes already in memory; others are resampled onto `image`'s grid.
     public init(imagePath: String, image: Volume, labels: LabelVolume? = nil, labelsPath: String? = nil,

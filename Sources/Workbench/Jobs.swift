@@ -17,7 +17,10 @@ import Glibc
 // job's `CancellationToken`.
 //
 // To add a kind of job: a `JobKind` case, a `JobRequest` case (and its `kind`), progress and outcome
-// cases if needed, a `JobWorkers.work` case, and reducer cases for its actions.
+// cases if needed, a `JobWorkers.work` case, and a line in each of the three `switch kind` of
+// `reduce` (Reducer.swift: `.cancelJobs`, `.jobProgress`, `.jobFinished`) calling the kind's own
+// handlers (see `registrationJobProgress` / `registrationJobFinished` in LiveRegistration.swift).
+// Jobs run at nice 10 on `JobRunner.jobThreads` threads (cores - 1), so the UI keeps a core.
 
 /// Identifies one background job of a session; ids increase and are never reused.
 public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -158,6 +161,9 @@ public final class JobRunner {
     public let inbox = JobInbox()
     /// Nice value (0...19) of job threads, so the UI thread wins the CPU when both want it.
     public let niceness: Int32
+    /// Threads a job's parallel loops use (`withThreadCount`): by default one fewer than the
+    /// cores, so the UI thread keeps one.
+    public let jobThreads: Int
     private var tokens: [JobID: CancellationToken] = [:]
     /// Jobs running now, and started so far (shared with the job threads).
     private final class Counters: Sendable {
@@ -166,8 +172,12 @@ public final class JobRunner {
     }
     private let counters = Counters()
 
-    /// A runner whose job threads run at `niceness` (default 10).
-    public init(niceness: Int32 = 10) { self.niceness = niceness }
+    /// A runner whose job threads run at `niceness` (default 10) with `jobThreads` threads for
+    /// their parallel loops (default: `voxtermThreadCount - 1`, at least 1).
+    public init(niceness: Int32 = 10, jobThreads: Int? = nil) {
+        self.niceness = niceness
+        self.jobThreads = max(1, jobThreads ?? voxtermThreadCount - 1)
+    }
 
     /// True while a job runs or its actions wait in the inbox.
     public var isBusy: Bool { counters.active.load(ordering: .acquiring) > 0 || !inbox.isEmpty }
@@ -182,14 +192,14 @@ public final class JobRunner {
         let context = JobContext(id: id, token: token, inbox: inbox)
         counters.active.add(1, ordering: .acquiringAndReleasing)
         counters.started.add(1, ordering: .relaxed)
-        let nice = niceness
+        let nice = niceness, threads = jobThreads
         let inbox = self.inbox, counters = self.counters
         let thread = Thread {
             #if canImport(Glibc)
             // On Linux the nice value is per thread; 0 means the calling thread.
             if nice > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) }
             #endif
-            let outcome = work(context)
+            let outcome = withThreadCount(threads) { work(context) }
             inbox.post(.jobFinished(id, outcome))
             counters.active.subtract(1, ordering: .acquiringAndReleasing)
         }

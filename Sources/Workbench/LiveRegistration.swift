@@ -1,20 +1,25 @@
 import Foundation
 import VoxtermModel
+import SliceRendering
 
 /// The moving image as the registration currently maps it onto the image grid, for display.
 public struct RegistrationPreview: Sendable {
     /// The moving image warped onto the image grid.
     public var warped: Volume
     /// The complete fixed→moving displacement `A(x + u(x)) - x` on the image grid (RAS mm).
-    public var displacement: VectorField
+    public var displacement: VectorField { fieldOverlay.field }
+    /// The displacement prepared for display, its magnitude and Jacobian determinant computed.
+    public var fieldOverlay: FieldOverlay
     /// The moving labels carried onto the image grid, with moving labels.
     public var warpedLabels: LabelVolume?
     /// Voxels with Jacobian ≤ 0 per slice index along each voxel axis (x, y, z).
     public var foldingPerSlice: [[Int]]
 
-    public init(warped: Volume, displacement: VectorField, warpedLabels: LabelVolume?, foldingPerSlice: [[Int]]) {
-        self.warped = warped; self.displacement = displacement; self.warpedLabels = warpedLabels
-        self.foldingPerSlice = foldingPerSlice
+    /// A preview of `displacement`; computes its magnitude, Jacobian and folded voxels per slice.
+    public init(warped: Volume, displacement: VectorField, warpedLabels: LabelVolume?) {
+        self.warped = warped; self.warpedLabels = warpedLabels
+        fieldOverlay = FieldOverlay(field: displacement, style: FieldStyle(mode: .jacobian))
+        foldingPerSlice = Self.foldingCounts(fieldOverlay.jacobian!)
     }
 
     /// The preview of the map `x ↦ affine(x + field(x))` (`field` on any grid, nil = zero) on `fixed`'s grid.
@@ -32,7 +37,7 @@ public struct RegistrationPreview: Sendable {
         // Only the affine and the forward field matter for warping; the other fields are unused.
         let r = RegistrationResult(affine: affine, field: u, inverseField: u, velocity: u, stages: [])
         return RegistrationPreview(warped: r.warp(moving), displacement: r.totalDisplacement,
-                                   warpedLabels: movingLabels.map { r.warp($0) }, foldingPerSlice: foldingCounts(r.jacobian))
+                                   warpedLabels: movingLabels.map { r.warp($0) })
     }
 
     /// Voxels with value ≤ 0 per slice index along x, y and z.
@@ -128,8 +133,11 @@ public struct LiveRegistrationState: Sendable, Equatable {
     public var stageNames: [String] = []
     /// The latest iteration reported.
     public var progress: RegistrationProgress?
-    /// Objective value of every iteration so far (the curve).
+    /// Objective value of every iteration so far.
     public var values: [Double] = []
+    /// Index in `values` where the current level began (the curve shows this level: values of
+    /// different levels are not comparable).
+    public var levelStart = 0
     /// What the job does besides iterating, if anything.
     public var activity: String?
     /// Previews shown so far in this run.
@@ -177,8 +185,11 @@ public struct LiveRegistrationState: Sendable, Equatable {
 public enum LiveRegistration {
     /// Deformable iterations between field snapshots.
     public static let snapshotInterval = 5
-    /// Least seconds between two previews (each costs a warp of the moving image).
+    /// Least seconds between two previews (each costs a warp of the moving image); also at least
+    /// `previewCostFactor` times what the last preview took, so previews cost at most about a
+    /// sixth of the run on a slow machine or build.
     public static let previewInterval = 0.4
+    public static let previewCostFactor = 5.0
     /// Least seconds between two progress posts.
     public static let postInterval = 0.05
 
@@ -200,7 +211,8 @@ public enum LiveRegistration {
             final class Relay: @unchecked Sendable {
                 var values: [Double] = []
                 var latest: RegistrationProgress?
-                var lastPost = 0.0, lastPreview = -1.0
+                var lastPost = 0.0, lastPreview = -1.0, previewCost = 0.0
+                var previewDue: Bool { now() - lastPreview >= max(LiveRegistration.previewInterval, LiveRegistration.previewCostFactor * previewCost) }
                 var affine: VolumeCore.AffineTransform = .identity
             }
             let relay = Relay()
@@ -211,9 +223,11 @@ public enum LiveRegistration {
                 relay.lastPost = now()
             }
             func preview(_ field: VectorField?) {
+                let t0 = now()
                 let p = RegistrationPreview.make(fixed: fixed.geometry, moving: moving, movingLabels: movingLabels,
                                                  affine: relay.affine, field: field)
                 relay.lastPreview = now()
+                relay.previewCost = relay.lastPreview - t0
                 post(preview: p)
             }
             let result: RegistrationResult
@@ -221,14 +235,16 @@ public enum LiveRegistration {
                 result = try Registration.register(fixed: fixed, moving: moving, plan: plan, token: ctx.token) { event in
                     switch event {
                     case .iteration(let p):
+                        // Each update carries values of one level only (the curve restarts per level).
+                        if let l = relay.latest, l.stage != p.stage || l.level != p.level, !relay.values.isEmpty { post() }
                         relay.values.append(p.value)
                         relay.latest = p
                         if now() - relay.lastPost >= postInterval { post() }
                     case .affine(let p, let a):
                         relay.affine = a
-                        if p.stageName == "affine" && now() - relay.lastPreview >= previewInterval { preview(nil) }
+                        if p.stageName == "affine" && relay.previewDue { preview(nil) }
                     case .snapshot(_, let u):
-                        if now() - relay.lastPreview >= previewInterval { preview(u) }
+                        if relay.previewDue { preview(u) }
                     case .stageFinished:
                         post()
                     }
@@ -243,8 +259,7 @@ public enum LiveRegistration {
             let outputs = RegistrationOutputs(result: result, fixed: fixed, moving: moving, movingLabels: movingLabels,
                                               fixedLabels: fixedLabels, metric: plan.stages.last!.metric)
             let final = RegistrationPreview(warped: outputs.warped, displacement: result.totalDisplacement,
-                                            warpedLabels: outputs.warpedLabels,
-                                            foldingPerSlice: RegistrationPreview.foldingCounts(outputs.jacobian))
+                                            warpedLabels: outputs.warpedLabels)
             return .registration(Shared(LiveRegistrationResult(outputs: outputs, preview: final)))
         }
     }
@@ -256,6 +271,7 @@ extension WorkbenchState {
     mutating func show(_ preview: RegistrationPreview) {
         document.compare = preview.warped
         document.field = preview.displacement
+        document.preparedFieldOverlay = preview.fieldOverlay
         if document.labelsFollowMoving, let l = preview.warpedLabels {
             document.labels = l
             document.presentLabels = l.presentLabels
@@ -278,11 +294,10 @@ extension WorkbenchState {
             r.phase = .running
             r.budget = plan.stages.map { $0.levels.map(\.iterations) }
             r.stageNames = plan.stages.map(\.name)
-            r.progress = nil; r.values = []; r.activity = nil; r.previews = 0
+            r.progress = nil; r.values = []; r.levelStart = 0; r.activity = nil; r.previews = 0
             r.outputs = nil; r.summary = nil; r.savedTo = nil
             registration = r
             if fieldMode == nil { fieldMode = .arrows }
-            if compareMode == .sideBySide && layout == .ortho { layout = .single }
             message = "registering (\(r.preset.rawValue) preset) in the background; Esc cancels"
             return [jobs.start(.registration(preset: r.preset))]
 
@@ -331,62 +346,68 @@ extension WorkbenchState {
             message = "\(counts[next]) folded voxel\(counts[next] == 1 ? "" : "s") (Jacobian ≤ 0) on \(plane.rawValue) slice \(slice(in: plane) + 1)"
             return []
 
-        case .cancelJobs:
-            var effects: [Effect] = []
-            for (kind, id) in jobs.running.sorted(by: { $0.value < $1.value }) {
-                effects.append(.cancelJob(id))
-                if kind == .registration { registration?.phase = .cancelling }
-            }
-            message = effects.isEmpty ? "nothing to cancel" : "cancelling…"
-            return effects
-
-        case .jobProgress(let id, .registration(let update)):
-            guard jobs.kind(of: id) == .registration, var r = registration else { return [] }
-            if let p = update.progress { r.progress = p }
-            r.values.append(contentsOf: update.values.filter(\.isFinite))
-            if r.values.count > 20_000 { r.values.removeFirst(r.values.count - 20_000) }
-            r.activity = update.activity
-            registration = r
-            if let p = update.preview { show(p.value) }
-            return []
-
-        case .jobFinished(let id, let outcome):
-            guard let kind = jobs.finish(id) else { return [] }
-            switch (kind, outcome) {
-            case (.registration, .registration(let done)):
-                show(done.value.preview)
-                registration?.phase = .finished
-                registration?.activity = nil
-                registration?.outputs = Shared(done.value.outputs)
-                let s = RegistrationSummary(done.value.outputs)
-                registration?.summary = s
-                message = "registered: \(s.text); S saves to \(registration?.outputDirectory ?? ".")/"
-            case (.registration, .cancelled):
-                registration?.phase = .cancelled
-                registration?.activity = nil
-                message = "registration cancelled; G starts again"
-            case (.registration, .failed(let why)):
-                registration?.phase = .failed(why)
-                registration?.activity = nil
-                message = "registration failed: \(why)"
-            case (.saveRegistration, .saved(let dir, let files)):
-                registration?.saving = false
-                registration?.savedTo = dir
-                message = "saved \(files.count) files to \(dir)/"
-            case (.saveRegistration, .failed(let why)):
-                registration?.saving = false
-                message = "save failed: \(why)"
-            case (.saveRegistration, .cancelled):
-                registration?.saving = false
-                message = "save cancelled"
-            default:
-                break
-            }
-            return []
-
         default:
             return []
         }
+    }
+
+    /// A registration or save job was asked to stop (Esc).
+    mutating func registrationJobCancelling(_ kind: JobKind) {
+        if kind == .registration { registration?.phase = .cancelling }
+    }
+
+    /// Progress of the current registration job.
+    mutating func registrationJobProgress(_ kind: JobKind, _ progress: JobProgress) -> [Effect] {
+        guard kind == .registration, case .registration(let update) = progress, var r = registration else { return [] }
+        if let p = update.progress {
+            if let q = r.progress, q.stage != p.stage || q.level != p.level { r.levelStart = r.values.count }
+            r.progress = p
+        }
+        r.values.append(contentsOf: update.values.filter(\.isFinite))
+        if r.values.count > 20_000 {
+            let drop = r.values.count - 20_000
+            r.values.removeFirst(drop)
+            r.levelStart = max(0, r.levelStart - drop)
+        }
+        r.activity = update.activity
+        registration = r
+        if let p = update.preview { show(p.value) }
+        return []
+    }
+
+    /// The current registration or save job ended.
+    mutating func registrationJobFinished(_ kind: JobKind, _ outcome: JobOutcome) -> [Effect] {
+        switch (kind, outcome) {
+        case (.registration, .registration(let done)):
+            show(done.value.preview)
+            registration?.phase = .finished
+            registration?.activity = nil
+            registration?.outputs = Shared(done.value.outputs)
+            let s = RegistrationSummary(done.value.outputs)
+            registration?.summary = s
+            message = "registered: \(s.text); S saves to \(registration?.outputDirectory ?? ".")/"
+        case (.registration, .cancelled):
+            registration?.phase = .cancelled
+            registration?.activity = nil
+            message = "registration cancelled; G starts again"
+        case (.registration, .failed(let why)):
+            registration?.phase = .failed(why)
+            registration?.activity = nil
+            message = "registration failed: \(why)"
+        case (.saveRegistration, .saved(let dir, let files)):
+            registration?.saving = false
+            registration?.savedTo = dir
+            message = "saved \(files.count) files to \(dir)/"
+        case (.saveRegistration, .failed(let why)):
+            registration?.saving = false
+            message = "save failed: \(why)"
+        case (.saveRegistration, .cancelled):
+            registration?.saving = false
+            message = "save cancelled"
+        default:
+            break
+        }
+        return []
     }
 }
 

@@ -6,7 +6,6 @@ import Terminal
 /// Pure: no I/O, no terminal; the same action on the same state gives the same result.
 public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
     let size = state.document.image.geometry.size
-    if let effects = state.reducePredictionJob(action) { return effects }
     // With the support panel shown, the panel keys (n, N, g) work on its rows.
     if state.curation.showPanel && state.layoutHasSupportPanel {
         if case .moveLabelSelection(let d) = action { return reduceCuration(&state, .moveSelection(d)) }
@@ -117,7 +116,10 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         state.message = "crosshair to \(state.document.labelTable.name(of: v))"
 
     case .cycleFieldMode:
-        guard state.document.field != nil else { state.message = "no field loaded (--field FILE)"; break }
+        guard state.document.field != nil else {
+            state.message = state.registration != nil ? "no field yet: G registers" : "no field loaded (--field FILE)"
+            break
+        }
         let order: [FieldDisplayMode?] = [.arrows, .magnitude, .jacobian, .grid, nil]
         let i = order.firstIndex(of: state.fieldMode) ?? order.count - 1
         state.fieldMode = order[(i + 1) % order.count]
@@ -182,13 +184,36 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         return [.quit]
     case .curation(let a):
         return reduceCuration(&state, a)
-    case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice, .cancelJobs,
-         .jobProgress, .jobFinished:
-        return state.reduceRegistration(action)
     case .interrupt:
         state.quitRequested = true
         state.interrupted = true
         return [.quit]
+    case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice:
+        return state.reduceRegistration(action)
+    // Background jobs (Jobs.swift): generic bookkeeping here, then the job kind's own handler.
+    case .cancelJobs:
+        var effects: [Effect] = []
+        for (kind, id) in state.jobs.running.sorted(by: { $0.value < $1.value }) {
+            effects.append(.cancelJob(id))
+            switch kind {
+            case .registration, .saveRegistration: state.registrationJobCancelling(kind)
+            case .prediction: state.predictionJobCancelling()
+            }
+        }
+        state.message = effects.isEmpty ? "nothing to cancel" : "cancelling…"
+        return effects
+    case .jobProgress(let id, let progress):
+        guard let kind = state.jobs.kind(of: id) else { break }   // a stale job: ignore
+        switch kind {
+        case .registration, .saveRegistration: return state.registrationJobProgress(kind, progress)
+        case .prediction: return state.predictionJobProgress(id, progress)
+        }
+    case .jobFinished(let id, let outcome):
+        guard let kind = state.jobs.finish(id) else { break }     // a stale job: ignore
+        switch kind {
+        case .registration, .saveRegistration: return state.registrationJobFinished(kind, outcome)
+        case .prediction: return state.predictionJobFinished(id, outcome)
+        }
     }
     return []
 }

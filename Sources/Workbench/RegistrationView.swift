@@ -71,9 +71,13 @@ enum RegistrationBar {
         }
         let last = r.values.last!
         put(String(format: " value %.5f ", last), row: rows.1, bold: true)
-        let curveWidth = max(8, min(60, width - x - 32))
-        put(sparkline(r.values, width: curveWidth, unicode: unicode), row: rows.1, Theme.accent)
-        put("  lower is better · \(r.preset.rawValue) preset · previews \(r.previews)", row: rows.1, Theme.dimText)
+        let level = Array(r.values[min(r.levelStart, r.values.count - 1)...])
+        let curveWidth = max(8, min(60, width - x - 48))
+        put(sparkline(level, width: curveWidth, unicode: unicode), row: rows.1, Theme.accent)
+        if let lo = level.min(), let hi = level.max() {
+            put(String(format: " %.4f…%.4f this level", hi, lo), row: rows.1, Theme.dimText)
+        }
+        put(" · lower is better · \(r.preset.rawValue) preset · previews \(r.previews)", row: rows.1, Theme.dimText)
     }
 
     /// The last values as a one-row curve: `width` buckets (the mean of each), scaled to their range.

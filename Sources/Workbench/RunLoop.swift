@@ -103,6 +103,7 @@ public enum WorkbenchExport {
             case .checkerboard: variant = "_checkerboard"
             case .difference: variant = "_difference"
             case .flicker: variant = state.flickerShowsCompare ? "_second" : "_first"
+            case .overlay: variant = "_overlay"
             }
         }
         return "\(stem)_\(state.plane.rawValue)\(String(repeating: "0", count: max(0, digits - n.count)) + n)\(variant).png"
@@ -121,6 +122,7 @@ public enum WorkbenchExport {
         case .checkerboard: return raster(.checkerboard)
         case .difference: return raster(.difference)
         case .flicker: return raster(state.flickerShowsCompare ? .compare : .main)
+        case .overlay: return raster(.overlay)
         case .sideBySide:
             let a = raster(.main), b = raster(.compare)
             let gap = 4
@@ -156,7 +158,17 @@ public enum WorkbenchExport {
                 + "\(state.convention.rawValue), window \(state.window), \(state.colorMap.rawValue), crosshair "
                 + String(format: "%.1f,%.1f,%.1f mm", w.x, w.y, w.z)),
         ]
-        if doc.labels != nil && state.overlay.visible {
+        // Labels and field are drawn on the image itself (alone, beside or under the checkerboard,
+        // flicker's image phase), not on the difference, the overlay or the second image.
+        var drawnOnImage = true
+        if state.hasCompare {
+            switch state.compareMode {
+            case .sideBySide, .checkerboard: drawnOnImage = true
+            case .flicker: drawnOnImage = !state.flickerShowsCompare
+            case .difference, .overlay: drawnOnImage = false
+            }
+        }
+        if doc.labels != nil && state.overlay.visible && drawnOnImage {
             let source = doc.labelsFollowMoving ? (doc.movingLabelsPath.map(real) ?? "moving labels") + " (warped onto Source)"
                 : (doc.labelsPath.map(real) ?? "labels")
             text.append(("Labels", source))
@@ -165,7 +177,7 @@ public enum WorkbenchExport {
                 + (hidden.isEmpty ? "" : " hidden=\(hidden)")))
             if let lut = doc.labelTablePath { text.append(("LUT", real(lut))) }
         }
-        let fieldShown = state.fieldMode != nil && doc.field != nil && (!state.hasCompare || state.compareMode != .difference)
+        let fieldShown = state.fieldMode != nil && doc.field != nil && drawnOnImage
         if fieldShown, let mode = state.fieldMode {
             let source = doc.moving != nil ? "live registration displacement A(x+u(x))-x (RAS mm)" : "field"
             text.append(("Field", source))

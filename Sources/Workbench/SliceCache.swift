@@ -11,6 +11,8 @@ public enum RasterVariant: Hashable, Sendable {
     case checkerboard
     /// Image minus second image, diverging colours.
     case difference
+    /// The image (grey levels) in green, the second image in magenta.
+    case overlay
 }
 
 /// Slices rendered by `SliceRendering`, computed on demand and kept for reuse, plus the
@@ -85,7 +87,14 @@ public final class SliceCache {
             }
             var field: FieldOverlay? = nil
             if let f = doc.field, let mode = state.fieldMode {
-                if fieldOverlays[mode] == nil { fieldOverlays[mode] = FieldOverlay(field: f, style: FieldStyle(mode: mode)) }
+                if fieldOverlays[mode] == nil {
+                    if var prepared = doc.preparedFieldOverlay {
+                        prepared.style = FieldStyle(mode: mode)   // magnitude and Jacobian already computed
+                        fieldOverlays[mode] = prepared
+                    } else {
+                        fieldOverlays[mode] = FieldOverlay(field: f, style: FieldStyle(mode: mode))
+                    }
+                }
                 field = fieldOverlays[mode]
             }
             return SliceScene(image: doc.image, window: state.window, colorMap: state.colorMap, labels: labels, field: field)
@@ -93,15 +102,21 @@ public final class SliceCache {
             let c = doc.compare ?? doc.image
             if compareWindow == nil { compareWindow = IntensityWindow.automatic(c) }
             return SliceScene(image: c, window: compareWindow!, colorMap: state.colorMap)
+        case .overlay:
+            return SliceScene(image: doc.image, window: state.window, colorMap: .gray)
         case .difference:
             if difference == nil {
                 let a = doc.image, b = doc.compare ?? doc.image
                 var d = [Float](repeating: 0, count: a.voxels.count)
-                for i in 0..<d.count { d[i] = a.voxels[i] - b.voxels[i] }
+                a.voxels.withUnsafeBufferPointer { av in
+                    b.voxels.withUnsafeBufferPointer { bv in
+                        d.withUnsafeMutableBufferPointer { dv in for i in 0..<dv.count { dv[i] = av[i] - bv[i] } }
+                    }
+                }
                 let vol = Volume(geometry: a.geometry, voxels: d)
                 if differenceWindow == nil {
-                    let p = vol.percentiles([0.005, 0.995])
-                    let m = Double(max(abs(p[0]), abs(p[1]), 1e-6))
+                    let p = IntensityWindow.percentiles(vol.voxels, [0.005, 0.995])
+                    let m = max(abs(p[0]), abs(p[1]), 1e-6)
                     differenceWindow = IntensityWindow(low: -m, high: m)!
                 }
                 difference = (vol, differenceWindow!)
@@ -143,6 +158,18 @@ public final class SliceCache {
                 }
             }
             out = (img, s)
+        } else if variant == .overlay {
+            let a = scene(state, .overlay)
+            let c = state.document.compare ?? state.document.image
+            _ = scene(state, .compare)   // sets the second image's window
+            let b = SliceScene(image: c, window: compareWindow!, colorMap: .gray)
+            var img = a.render(m, slice: slice, options: options)
+            let other = b.render(m, slice: slice, options: options)
+            for y in 0..<img.height { for x in 0..<img.width {
+                let f = img[x, y], g = other[x, y]
+                img[x, y] = RGBA8(g.r, f.g, g.b)
+            } }
+            out = (img, a.outputScale(m, options: options).scale)
         } else {
             var sc = scene(state, variant)
             if variant == .main { sc = withPrediction(sc, state, plane: plane, slice: slice) }

@@ -91,6 +91,7 @@ public enum WorkbenchView {
             case (.main, .checkerboard): variant = .checkerboard
             case (.main, .difference): variant = .difference
             case (.main, .flicker): variant = state.flickerShowsCompare ? .compare : .main
+            case (.main, .overlay): variant = .overlay
             default: variant = .main
             }
         }
@@ -119,6 +120,7 @@ public enum WorkbenchView {
         case .compare: caption += "  " + ((state.document.comparePath ?? "") as NSString).lastPathComponent
         case .checkerboard: caption += "  checkerboard"
         case .difference: caption += "  difference (image − compare)"
+        case .overlay: caption += "  overlay: image green, second image magenta"
         case .main: if state.hasCompare { caption += "  " + state.document.imageName }
         }
         if state.zoom > 1 { caption += "  \(fmt(state.zoom))×" }

@@ -16,6 +16,8 @@ public enum CompareMode: String, Sendable, CaseIterable {
     case checkerboard
     case difference
     case flicker
+    /// The image in green and the second image in magenta: grey where they agree.
+    case overlay
 }
 
 /// What has the keyboard.

@@ -29,6 +29,7 @@ struct BenchTUI: ParsableCommand {
     @Option(help: "--live: registration preset (fast, default, accurate).") var preset = "default"
     @Option(help: "--live: milliseconds between simulated keys.") var keyInterval = 50
     @Option(help: "--live: nice value of the registration thread (0-19).") var nice: Int32 = 10
+    @Option(help: "--live: threads of the registration's parallel loops (default: cores - 1, at least 1).") var jobThreads: Int?
     @Option(help: "Worker threads of hot loops (default: all cores).") var threads: Int?
     @Flag(help: "--live: also time the same registration alone (no UI), for comparison.") var standalone = false
 
@@ -93,6 +94,9 @@ final class PacedTerminal: TerminalDevice {
     private var waitingSince: Double?
     /// Seconds from each key's arrival to the frame that showed it.
     private(set) var latencies: [Double] = []
+    /// The key each latency belongs to.
+    private(set) var latencyKeys: [Key] = []
+    private var waitingKey: Key?
     private(set) var frames = 0
     /// Checked before each key: true sends `q` instead.
     var finished: () -> Bool = { false }
@@ -109,7 +113,10 @@ final class PacedTerminal: TerminalDevice {
     @discardableResult func present(_ grid: CellGrid) -> Int {
         let n = encoder.encode(grid).count
         frames += 1
-        if let t = waitingSince { latencies.append(now() - t); waitingSince = nil }
+        if let t = waitingSince {
+            latencies.append(now() - t); waitingSince = nil
+            latencyKeys.append(waitingKey ?? .character("?"))
+        }
         return n
     }
 
@@ -131,6 +138,7 @@ final class PacedTerminal: TerminalDevice {
             return .key(.character("q"))
         }
         sent += 1
+        if waitingSince == arrival { waitingKey = keys[sent - 1] }
         return .key(keys[sent - 1])
     }
 }
@@ -167,7 +175,7 @@ extension BenchTUI {
             var state = WorkbenchState(document: doc, size: size, capabilities: caps)
             state.layout = ortho ? .ortho : .single
             state.registration?.preset = p
-            let jobs = JobRunner(niceness: nice)
+            let jobs = JobRunner(niceness: nice, jobThreads: jobThreads)
             let terminal = PacedTerminal(size: size, capabilities: caps, first: registering ? [.character("G")] : [],
                                          cycle: cycle, count: keys, interval: Double(keyInterval) / 1000)
             if registering { terminal.finished = { jobs.jobsStarted > 0 && !jobs.isBusy } }
@@ -182,10 +190,12 @@ extension BenchTUI {
             let over = l.filter { $0 > 0.05 }.count
             print(String(format: "  %@: %d keys, key→frame median %.1f ms, p95 %.1f ms, max %.1f ms; %d over 50 ms; %d frames",
                          name, l.count, median(l) * 1000, p95 * 1000, l.last! * 1000, over, t.frames))
+            let worst = zip(t.latencies, t.latencyKeys).sorted { $0.0 > $1.0 }.prefix(5)
+            print("    slowest: " + worst.map { String(format: "%@ %.0f ms", $0.1.description, $0.0 * 1000) }.joined(separator: ", "))
         }
         print("voxterm bench tui --live: \(path!) ← \(movingPath!), \(p.rawValue) preset, \(columns)x\(rows) cells, "
               + "\(depth.rawValue), \(ortho ? "3 views" : "1 view"), a key every \(keyInterval) ms, \(voxtermThreadCount) threads, "
-              + "registration at nice \(nice)")
+              + "registration at nice \(nice) on \(JobRunner(jobThreads: jobThreads).jobThreads) thread(s)")
         let (busy, state, wall) = session(registering: true, keys: 100_000)
         guard let r = state.registration, r.phase == .finished, let summary = r.summary else {
             print("  registration did not finish: \(state.message ?? "")")
@@ -199,7 +209,7 @@ extension BenchTUI {
         if standalone {
             let t0 = now()
             _ = try Registration.register(fixed: doc.image, moving: doc.moving!, plan: LiveRegistration.plan(p))
-            print(String(format: "  the same registration alone (no UI, normal priority): %.1f s", now() - t0))
+            print(String(format: "  the same registration alone (no UI, normal priority, %d threads): %.1f s", voxtermThreadCount, now() - t0))
         }
     }
 }

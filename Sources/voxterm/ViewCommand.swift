@@ -52,6 +52,9 @@ struct View: ParsableCommand {
     @Option(help: "Registration preset the G key starts with: fast, default or accurate (P cycles).")
     var preset: String = "default"
 
+    @Option(help: "Threads of background work such as registration (default: cores - 1, so the view keeps a core).")
+    var threads: Int?
+
     @Option(help: "Plane to start in: axial, coronal or sagittal.")
     var plane: String = "axial"
 
@@ -81,6 +84,7 @@ struct View: ParsableCommand {
         guard RegistrationPlan.Preset(rawValue: preset) != nil else {
             throw ValidationError("--preset must be fast, default or accurate, not '\(preset)'")
         }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if movingLabels != nil && moving == nil { throw ValidationError("--moving-labels needs --moving") }
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
         if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
@@ -139,7 +143,7 @@ struct View: ParsableCommand {
                 }
                 if let out { state.registration?.outputDirectory = out }
                 state.registration?.preset = RegistrationPlan.Preset(rawValue: preset) ?? .default
-                WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache()) { s, cache in
+                WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache(), jobs: JobRunner(jobThreads: threads)) { s, cache in
                     WorkbenchExport.message(s, cache: cache, directory: exportDir)
                 }
                 return state.interrupted

@@ -36,16 +36,16 @@ import TestSupport
         // The view answers keys while it runs: next slice.
         #expect(first.contains("axial slice 46/91"))
         try tmux.send("]")
-        try tmux.waitFor("axial slice 47/91", timeout: 5)
+        try tmux.waitFor("axial slice 47/91", timeout: 10)
 
         // Esc cancels; the state says so.
         try tmux.send("Escape")
-        try tmux.waitFor("cancelled (G starts again)", timeout: 15)
+        try tmux.waitFor("cancelled (G starts again)", timeout: 30)
 
         // Again, to the end: the summary with Dice and folding.
         try tmux.send("G")
         try tmux.waitFor(timeout: 15) { $0.contains("iteration ") && !$0.contains("cancelled (G") }
-        let done = try tmux.waitFor(timeout: 90) { $0.contains(" done ") }
+        let done = try tmux.waitFor(timeout: 300) { $0.contains(" done ") }
         let summary = try #require(done.components(separatedBy: "\n").first { $0.contains(" done ") })
         #expect(summary.contains("Dice 0."), "\(summary)")
         #expect(summary.contains("folding"), "\(summary)")
@@ -53,7 +53,7 @@ import TestSupport
 
         // Save, then quit cleanly.
         try tmux.send("S")
-        try tmux.waitFor("saved to \(out.path)/", timeout: 30)
+        try tmux.waitFor("saved to \(out.path)/", timeout: 60)
         try tmux.send("q")
         #expect(try tmux.exitStatus() == 0)
         #expect(try tmux.terminalModesProblems() == [])

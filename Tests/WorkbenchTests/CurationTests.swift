@@ -203,6 +203,10 @@ struct CurationTests {
         let before = meanDice(diceScores(prediction: labels, truth: doc.labels!))
         state.curation.entries = [SupportEntry(example: SupportExample(image: "/data/other.nii.gz", labels: "/data/other_labels.nii.gz"),
                                                image: image, labels: labels, isOpenImage: false)]
+        // Esc right after I cancels: no outcome, the panel says so, and I starts again.
+        runRecorded(&state, keys("I") + [.key(.escape)])
+        #expect(state.curation.outcome == nil && state.curation.running == nil && !state.jobs.isRunning(.prediction))
+        #expect(state.message == "prediction cancelled")
         let t = runRecorded(&state, keys("I"))
         let o = try #require(state.curation.outcome, "\(state.message ?? "")")
         #expect(o.scope == .volume)

@@ -56,8 +56,7 @@ private func finishedResult(_ doc: WorkbenchDocument) -> LiveRegistrationResult 
     let outputs = RegistrationOutputs(result: result, fixed: doc.image, moving: doc.moving!, movingLabels: doc.movingLabels,
                                       fixedLabels: doc.fixedLabels, metric: .lncc)
     let preview = RegistrationPreview(warped: outputs.warped, displacement: result.totalDisplacement,
-                                      warpedLabels: outputs.warpedLabels,
-                                      foldingPerSlice: RegistrationPreview.foldingCounts(outputs.jacobian))
+                                      warpedLabels: outputs.warpedLabels)
     return LiveRegistrationResult(outputs: outputs, preview: preview)
 }
 
@@ -83,6 +82,23 @@ struct LiveRegistrationTests {
         // A second G while running starts nothing.
         #expect(reduce(&state, .startRegistration).isEmpty)
         #expect(state.message?.contains("already running") == true)
+    }
+
+    @Test func aMovingImageOnAnotherGridIsShownOnTheImageGridInWorldSpace() {
+        var doc = phantomDocument()
+        let g = doc.image.geometry
+        // Half the resolution, same world extent: voxel (i, j, k) covers image voxels (2i..2i+1, 2j..2j+1, k).
+        let coarse = VolumeGeometry(size: [10, 15, 10], spacing: [2, 2, 2], origin: [-9.5, -14.5, -10])
+        var m = Volume(geometry: coarse)
+        for k in 0..<10 { for j in 0..<15 { for i in 0..<10 { m[i, j, k] = Float(100 * i) } } }
+        doc.setMoving(m, path: "/data/coarse.nii.gz")
+        #expect(doc.moving?.geometry == coarse)
+        #expect(doc.compare?.geometry == g)
+        #expect(doc.notes.contains { $0.contains("resampled") })
+        // World x of image voxel 4 is -6 mm = coarse voxel 1.75: linear between 100 and 200.
+        #expect(abs(doc.compare![4, 10, 5] - 175) < 1e-3)
+        let state = WorkbenchState(document: doc, size: size)
+        #expect(state.registration != nil && state.hasCompare)
     }
 
     @Test func progressActionsMoveTheBarAndDrawTheCurve() {
@@ -115,6 +131,7 @@ struct LiveRegistrationTests {
             progress: progress(stage: 1, name: "deformable", level: 1, levels: 2, iteration: 3, value: -0.8),
             values: [-0.7, -0.75, -0.8], preview: Shared(moved)))))
         #expect(state.registration!.fractionDone > first)
+        #expect(state.registration!.levelStart == 12)      // the curve restarts with the new level
         #expect(state.registration!.previews == 1)
         #expect(state.document.compare == moved.warped)
         #expect(state.document.field == moved.displacement)
@@ -210,6 +227,26 @@ struct LiveRegistrationTests {
         }
     }
 
+    @Test func overlayShowsTheImageInGreenAndTheSecondInMagenta() {
+        var state = WorkbenchState(document: movingPhantomDocument(), size: size)
+        while state.compareMode != .overlay { _ = reduce(&state, .cycleCompareMode) }
+        let cache = SliceCache()
+        let o = cache.raster(state, plane: .axial, slice: 4, variant: .overlay, scale: 1).image
+        var plain = state
+        plain.overlay.visible = false; plain.fieldMode = nil
+        let a = cache.raster(plain, plane: .axial, slice: 4, variant: .main, scale: 1).image
+        let b = cache.raster(plain, plane: .axial, slice: 4, variant: .compare, scale: 1).image
+        #expect(o.width == a.width && o.height == a.height)
+        var differing = 0
+        for y in 0..<o.height { for x in 0..<o.width {
+            #expect(o[x, y].g == a[x, y].g && o[x, y].r == b[x, y].r && o[x, y].b == b[x, y].b)
+            if a[x, y].g != b[x, y].r { differing += 1 }
+        } }
+        #expect(differing > 10)   // the shift shows as colour fringes
+        let screen = WorkbenchView.render(state, cache: cache)
+        #expect(screen.text(row: 1).contains("overlay: image green, second image magenta"))
+    }
+
     @Test func nextFoldingSliceJumpsToFoldedSlicesOnly() {
         var state = WorkbenchState(document: movingPhantomDocument(), size: size)
         _ = reduce(&state, .nextFoldingSlice)
@@ -255,8 +292,12 @@ struct LiveRegistrationTests {
                   "Compare", "CompareMode", "Moving", "Registration", "Command"] {
             #expect(keys.contains(k), "\(k)")
         }
+        // The overlay has neither labels nor field on it, and its chunks say so.
+        while state.compareMode != .overlay { _ = reduce(&state, .cycleCompareMode) }
+        let overlayKeys = WorkbenchExport.provenance(state).map(\.key)
+        #expect(!overlayKeys.contains("Labels") && !overlayKeys.contains("Field") && overlayKeys.contains("CompareMode"))
         // Side by side: both panes in one picture.
-        _ = reduce(&state, .cycleCompareMode); _ = reduce(&state, .cycleCompareMode); _ = reduce(&state, .cycleCompareMode)
+        while state.compareMode != .sideBySide { _ = reduce(&state, .cycleCompareMode) }
         #expect(state.compareMode == .sideBySide)
         let both = WorkbenchExport.picture(state, cache: cache)
         let one = cache.raster(state, plane: .axial, slice: 4, variant: .main, scale: 1, orientationLetters: true).image
