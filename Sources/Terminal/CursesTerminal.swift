@@ -36,12 +36,44 @@ nonisolated(unsafe) private var restoreSequence: UnsafeMutableBufferPointer<UInt
 nonisolated(unsafe) private var terminalOpen = false
 private let handledSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE]
 
+nonisolated(unsafe) private var previousActions: [Int32: sigaction] = [:]
+/// Stack for the handler, so it also runs when the crash was a stack overflow.
+nonisolated(unsafe) private var alternateStack: UnsafeMutableRawPointer? = nil
+private let alternateStackSize = 256 * 1024
+
 private func restoreTerminalFromSignal(_ sig: Int32) {
     // Only async-signal-safe calls here: write, tcsetattr, signal, raise.
     if let seq = restoreSequence, let base = seq.baseAddress { _ = write(STDOUT_FILENO, base, seq.count) }
     _ = tcsetattr(STDIN_FILENO, TCSANOW, &savedTermios)
     signal(sig, SIG_DFL)
+    // Pending until the handler returns; a fault re-executes the faulting instruction instead.
     raise(sig)
+}
+
+/// Installs the restoring handler for `handledSignals` on an alternate stack, keeping the
+/// previous actions (e.g. the Swift runtime's backtracer) for `uninstallSignalHandlers`.
+private func installSignalHandlers() {
+    if alternateStack == nil, let mem = malloc(alternateStackSize) {
+        var ss = stack_t(ss_sp: mem, ss_flags: 0, ss_size: alternateStackSize)
+        if sigaltstack(&ss, nil) == 0 { alternateStack = mem } else { free(mem) }
+    }
+    for s in handledSignals {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { restoreTerminalFromSignal($0) }
+        action.sa_flags = SA_ONSTACK
+        sigemptyset(&action.sa_mask)
+        var old = sigaction()
+        if sigaction(s, &action, &old) == 0 { previousActions[s] = old }
+    }
+}
+
+/// Puts back the signal actions that were in place before `installSignalHandlers`.
+private func uninstallSignalHandlers() {
+    for (s, old) in previousActions {
+        var old = old
+        sigaction(s, &old, nil)
+    }
+    previousActions = [:]
 }
 
 /// The real terminal, through ncursesw: the only type in voxterm that calls curses.
@@ -63,8 +95,14 @@ public final class CursesTerminal: TerminalDevice {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
         setlocale(LC_ALL, "")
         tcgetattr(STDIN_FILENO, &savedTermios)
+        // Before newterm: the actions saved for close() are the program's own, not ncurses' (which
+        // installs its SIGINT/SIGTERM handlers only where it finds the default action).
+        installSignalHandlers()
         let termName = ProcessInfo_env("TERM") ?? ""
-        guard let scr = newterm(nil, stdout, stdin) else { throw TerminalError.unknownTerminalType(termName) }
+        guard let scr = newterm(nil, stdout, stdin) else {
+            uninstallSignalHandlers()
+            throw TerminalError.unknownTerminalType(termName)
+        }
         screen = scr
         set_term(scr)
         terminalOpen = true
@@ -95,9 +133,6 @@ public final class CursesTerminal: TerminalDevice {
         let buf = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: seq.count)
         _ = buf.initialize(from: seq)
         restoreSequence = buf
-        for s in handledSignals {
-            signal(s) { restoreTerminalFromSignal($0) }
-        }
         clear()
         refresh()
         // Button-event tracking, so a drag with the button held is reported too.
@@ -114,7 +149,7 @@ public final class CursesTerminal: TerminalDevice {
         if let scr = screen { delscreen(scr) }
         screen = nil
         tcsetattr(STDIN_FILENO, TCSANOW, &savedTermios)
-        for s in handledSignals { signal(s, SIG_DFL) }
+        uninstallSignalHandlers()
         restoreSequence?.deallocate()
         restoreSequence = nil
         terminalOpen = false

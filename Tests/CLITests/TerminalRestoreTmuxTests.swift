@@ -9,9 +9,8 @@ import TestSupport
 @Suite(.serialized, .enabled(if: TmuxSession.executable != nil, "tmux is not installed"))
 struct TerminalRestoreTmuxTests {
     /// Starts the workbench on the sample and waits until it is drawn (curses is running).
-    func startedWorkbench(_ extra: [String] = [], record: Bool = false) throws -> TmuxSession {
-        let t = try TmuxSession(Workbench.viewCommand(extra), width: 100, height: 30, environment: Workbench.utf8,
-                                recordOutput: record)
+    func startedWorkbench(_ extra: [String] = [], width: Int = 100) throws -> TmuxSession {
+        let t = try TmuxSession(Workbench.viewCommand(extra), width: width, height: 30, environment: Workbench.utf8)
         try t.waitForStatus()
         // Running in the terminal's program modes: alternate screen, mouse reporting, no echo.
         #expect(try t.format("#{alternate_on}") == "1")
@@ -40,6 +39,20 @@ struct TerminalRestoreTmuxTests {
         try t.signalProgram(signal)
         #expect(try t.exitStatus() == 128 + signal, "\(name)")
         #expect(try t.terminalModesProblems() == [], "\(name)")
+    }
+
+    @Test func interruptWhileLoading() throws {
+        // The 1 mm sample takes a while to read and prepare; Ctrl-C-as-a-signal on the loading
+        // screen must give the terminal back too. (Should loading finish first, this still
+        // interrupts a just-started workbench.)
+        let cmd = [Workbench.binary, "view", Workbench.sample("colin27_1mm.nii.gz"),
+                   "--labels", Workbench.sample("colin27_1mm_aal.nii.gz"), "--label-names", Workbench.labelNames]
+            .map(TmuxSession.quote).joined(separator: " ")
+        let t = try TmuxSession(cmd, width: 100, height: 30, environment: Workbench.utf8)
+        try t.waitFor { $0.contains("Loading colin27_1mm.nii.gz") || StatusBar(screen: $0) != nil }
+        try t.signalProgram(SIGINT)
+        #expect(try t.exitStatus() == 130)
+        #expect(try t.terminalModesProblems() == [])
     }
 
     @Test(arguments: [(SIGSEGV, "SIGSEGV"), (SIGABRT, "SIGABRT"), (SIGBUS, "SIGBUS"), (SIGILL, "SIGILL"), (SIGFPE, "SIGFPE")])
@@ -97,12 +110,14 @@ struct TerminalRestoreTmuxTests {
 
     @Test func exportIntoAVanishedFolderReportsAndKeepsRunning() throws {
         // A real error inside the workbench that must not end it.
-        let dir = TestPaths.temporaryDirectory("tmux-export-gone")
-        let t = try startedWorkbench(["--export-dir", dir.path])
+        let dir = URL(fileURLWithPath: "/tmp/vx-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false)
+        let t = try startedWorkbench(["--export-dir", dir.path], width: 200)
         try FileManager.default.removeItem(at: dir)
         try t.send("e")
-        let screen = try t.waitFor { $0.contains("export failed") }
-        #expect(screen.contains(dir.lastPathComponent) || screen.contains("No such file"), "\(screen)")
+        let screen = try t.waitForSettled { $0.contains("export failed") }
+        let message = screen.split(separator: "\n").first { $0.contains("export failed") }.map(String.init) ?? ""
+        #expect(message.contains(dir.path), "the message does not name the folder: \(message)")
         #expect(t.isRunning)
         try t.send("]")
         try t.waitForStatus { $0.slice > 0 }

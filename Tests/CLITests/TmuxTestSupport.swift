@@ -38,6 +38,17 @@ struct StatusBar: Equatable, CustomStringConvertible {
 }
 
 extension TmuxSession {
+    /// Waits until the screen satisfies `predicate` and is the same on two captures in a row, so a
+    /// frame tmux has only partly received is never checked.
+    @discardableResult
+    func waitForSettled(timeout: Double = 20, _ predicate: (String) -> Bool) throws -> String {
+        var previous: String? = nil
+        return try waitFor(timeout: timeout) { s in
+            defer { previous = s }
+            return predicate(s) && s == previous
+        }
+    }
+
     /// Waits until the status bar is shown and satisfies `predicate` on two captures in a row
     /// (so a frame tmux has only partly received is not taken for the new state); returns it.
     @discardableResult

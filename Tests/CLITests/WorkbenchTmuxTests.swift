@@ -83,8 +83,6 @@ struct WorkbenchTmuxTests {
                 && abs(there.world.z - world.z) < 0.051, "status \(there.world), affine \(world)")
         let v = Double(image[target.x, target.y, target.z])
         #expect(abs((there.value ?? .nan) - v) <= 1e-3 * max(1, abs(v)))
-        // The label panel marks the label under the crosshair.
-        #expect(try t.screen().contains("▶")) // row of the label present at the crosshair
         try t.send("q")
         #expect(try t.exitStatus() == 0)
     }
@@ -125,7 +123,7 @@ struct WorkbenchTmuxTests {
         #expect(sagittal.sliceCount == size[0] && sagittal.slice == start.voxel.x + 1)
         // Sagittal: anterior/posterior and superior/inferior letters on the edges, no L/R.
         try t.send("v")
-        let ortho = try t.waitFor { $0.contains("3 views") }
+        let ortho = try t.waitForSettled { $0.contains("3 views") }
         for caption in ["axial \(start.voxel.z + 1)/\(size[2])", "coronal \(start.voxel.y + 1)/\(size[1])",
                         "sagittal \(start.voxel.x + 1)/\(size[0])"] {
             #expect(ortho.contains(caption), "three views lack '\(caption)':\n\(ortho)")
@@ -137,7 +135,7 @@ struct WorkbenchTmuxTests {
         try t.send("a")
         try t.waitForStatus { $0.plane == "axial" }
         try t.send("v")
-        let single = try t.waitFor { $0.contains("1 view") }
+        let single = try t.waitForSettled { $0.contains("1 view") }
         #expect(!single.contains("coronal \(start.voxel.y + 1)/"), "one view still shows the coronal pane")
         try t.send("q")
         #expect(try t.exitStatus() == 0)
@@ -177,16 +175,19 @@ struct WorkbenchTmuxTests {
         let t = try TmuxSession(Workbench.viewCommand(), width: 200, height: 60, environment: Workbench.utf8)
         try t.waitForStatus()
         try t.send("?")
-        let help = try t.waitFor { $0.contains("voxterm keys") }
+        let help = try t.waitForSettled { $0.contains("voxterm keys") }
         for b in KeyTable.normal {
             #expect(help.contains(b.help), "help lacks '\(b.help)'")
         }
         #expect(StatusBar(screen: help) == nil, "the status bar shows under the help")
         try t.send("Escape")
         try t.waitForStatus()
+        // An unbound key says so and points at the help.
+        try t.send(";")
+        try t.waitForSettled { $0.contains("key ; does nothing; ? shows the keys") }
         // q quits from the browsing mode (in help it only closes the help).
         try t.send("?")
-        try t.waitFor { $0.contains("voxterm keys") }
+        try t.waitForSettled { $0.contains("voxterm keys") }
         try t.send("q")
         try t.waitForStatus()
         #expect(t.isRunning)
@@ -226,10 +227,11 @@ struct WorkbenchTmuxTests {
         #expect(try t.exitStatus() == 0)
     }
 
-    @Test func sixteenColourTerminalStaysReadable() throws {
-        // TERM=xterm has 8 colours in terminfo: only ANSI colour codes may appear.
+    /// xterm's and screen's terminfo entries have 8 colours: only ANSI colour codes may appear.
+    @Test(arguments: ["xterm", "screen"])
+    func sixteenColourTerminalStaysReadable(term: String) throws {
         let t = try TmuxSession(Workbench.viewCommand(), width: 120, height: 40,
-                                environment: ["LC_ALL": "C.UTF-8", "COLORTERM": "", "TERM": "xterm"])
+                                environment: ["LC_ALL": "C.UTF-8", "COLORTERM": "", "TERM": term])
         let status = try t.waitForStatus()
         #expect(status.labelName != nil)
         let screen = try t.screen(escapes: true)
@@ -273,21 +275,43 @@ struct WorkbenchTmuxTests {
         }
         #expect(statusRow(try t.screen()) == 30 - 2)
         try t.resize(columns: 160, rows: 50)
-        let big = try t.waitFor { statusRow($0) == 48 }
+        let big = try t.waitForSettled { statusRow($0) == 48 }
         let title = big.split(separator: "\n").first.map(String.init) ?? ""
         // capture-pane drops trailing blanks: the help hint ends one column before the edge.
         #expect(title.count == 159 && title.hasSuffix("? help  q quit"), "title not redrawn at 160 columns: '\(title)'")
         try t.resize(columns: 20, rows: 6)
-        let tiny = try t.waitFor { $0.contains("too small") }
+        let tiny = try t.waitForSettled { $0.contains("too small") }
         #expect(tiny.contains("20x6"), "\(tiny)")
         #expect(!tiny.contains("▀"))
         try t.resize(columns: 90, rows: 28)
-        let back = try t.waitFor { statusRow($0) == 26 }
+        let back = try t.waitForSettled { statusRow($0) == 26 }
         #expect(!back.contains("too small"))
         #expect(back.filter { $0 == "▀" }.count > 300)
         try t.send("q")
         #expect(try t.exitStatus() == 0)
         #expect(try t.terminalModesProblems() == [])
+    }
+
+    @Test func compareModesAndFlickerAnimateInTheTerminal() throws {
+        let other = Workbench.sample("subject01_2mm.nii.gz")
+        let t = try TmuxSession(Workbench.viewCommand(["--compare", other]), width: 160, height: 45,
+                                environment: Workbench.utf8)
+        let start = try t.waitForStatus()
+        let caption = "axial \(start.slice)/\(start.sliceCount)"
+        let side = try t.waitForSettled { $0.contains("side by side") }
+        #expect(side.contains("\(caption)  colin27_2mm.nii.gz") && side.contains("\(caption)  subject01_2mm.nii.gz"),
+                "side by side shows both images:\n\(side)")
+        try t.send("b")
+        try t.waitForSettled { $0.contains("\(caption)  checkerboard") }
+        try t.send("b")
+        try t.waitForSettled { $0.contains("\(caption)  difference") }
+        try t.send("b")
+        // Flicker alternates the two images on a timer, with no key pressed.
+        try t.waitForSettled { $0.contains("\(caption)  subject01_2mm.nii.gz") }
+        try t.waitForSettled { $0.contains("\(caption)  colin27_2mm.nii.gz") }
+        try t.waitForSettled { $0.contains("\(caption)  subject01_2mm.nii.gz") }
+        try t.send("q")
+        #expect(try t.exitStatus() == 0)
     }
 
     @Test func exportWritesAPNGAndSaysWhere() throws {
@@ -296,7 +320,7 @@ struct WorkbenchTmuxTests {
                                 environment: Workbench.utf8)
         let status = try t.waitForStatus()
         try t.send("e")
-        let screen = try t.waitFor { $0.contains("exported ") }
+        let screen = try t.waitForSettled { $0.contains("exported ") }
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         try #require(files.count == 1, "files: \(files)")
         let path = dir.appendingPathComponent(files[0]).path
@@ -328,9 +352,13 @@ struct WorkbenchTmuxTests {
         #expect(output.first?.contains(missing) == true && output.first?.hasPrefix("voxterm: error:") == true)
     }
 
-    @Test func mouseClickSetsTheCrosshairAndWheelScrollsSlices() throws {
-        let t = try TmuxSession(Workbench.viewCommand(), width: 120, height: 40, environment: Workbench.utf8)
+    /// tmux-256color's terminfo makes ncurses ask for X10 mouse reports, xterm-256color's for SGR (1006).
+    @Test(arguments: [("tmux-256color", "0"), ("xterm-256color", "1")])
+    func mouseClickSetsTheCrosshairAndWheelScrollsSlices(term: String, sgr: String) throws {
+        let t = try TmuxSession(Workbench.viewCommand(), width: 120, height: 40,
+                                environment: Workbench.utf8.merging(["TERM": term]) { $1 })
         let start = try t.waitForStatus()
+        #expect(try t.format("#{mouse_sgr_flag}") == sgr, "mouse encoding under TERM=\(term)")
         let size = try NIfTIReader.readHeader(Workbench.image).shape
         // The orientation letters sit just inside the image edges: a click on one moves the
         // crosshair to that edge of the slice.

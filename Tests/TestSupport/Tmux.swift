@@ -83,8 +83,11 @@ public final class TmuxSession: @unchecked Sendable {
     }
 
     /// Sends keys as tmux names them (`"q"`, `"C-c"`, `"PageUp"`, `"Escape"`); `literal` sends text as typed.
+    /// A `;` at the end of an argument is escaped, since tmux would take it for a command separator.
     public func send(_ keys: String..., literal: Bool = false) throws {
-        try tmux(["send-keys", "-t", "0"] + (literal ? ["-l"] : []) + keys)
+        let escaped = keys.map { $0.hasSuffix(";") ? String($0.dropLast()) + "\\;" : $0 }
+        let r = try tmux(["send-keys", "-t", "0"] + (literal ? ["-l"] : []) + escaped)
+        guard r.status == 0 else { throw TmuxError("tmux send-keys \(keys) failed: \(r.stderr)") }
     }
 
     /// The visible screen as text (`escapes`: with SGR colour sequences, as `capture-pane -e`).
@@ -237,8 +240,20 @@ public final class TmuxSession: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
+        // The child starts with no signal blocked and default actions, whatever the calling
+        // thread had: dispatch worker threads block most signals, and a tmux server inheriting
+        // that mask (and handing it to the pane's shell) ignores SIGHUP/SIGTERM and never exits.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         Glibc.close(out[1]); Glibc.close(err[1])
         defer { Glibc.close(out[0]); Glibc.close(err[0]) }
         guard rc == 0 else { throw TmuxError("cannot run \(path): error \(rc)") }
