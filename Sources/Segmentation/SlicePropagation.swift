@@ -30,8 +30,10 @@ public struct SlicePropagator {
         self.aligner = aligner; self.fusion = fusion; self.path = path
     }
 
-    /// Predicts all slices of `selection.plane` of `volume`; `labels` is read on the selected slices only.
-    public func predict(volume: Volume, labels: LabelVolume, selection: SliceSelection,
+    /// Predicts the slices of `selection.plane` of `volume` (all, or only `targets`); `labels` is read
+    /// on the selected slices only. With `targets`, the chain spans only the slices those targets need
+    /// and other unlabelled slices stay 0 with confidence 0.
+    public func predict(volume: Volume, labels: LabelVolume, selection: SliceSelection, targets requested: [Int]? = nil,
                         progress: (SegmentationProgress) -> Void = { _ in },
                         isCancelled: @escaping () -> Bool = { false }) throws -> Prediction {
         let g = volume.geometry
@@ -50,9 +52,15 @@ public struct SlicePropagator {
         for s in labelled {
             for idx in SliceAccess.indices(g, axis: axis, index: s) { outLabels[idx] = labels.labels[idx]; outConf[idx] = 1 }
         }
-        let targets = (0..<count).filter { !labelled.contains($0) }
+        let targets = (requested.map { Array(Set($0)).sorted() } ?? Array(0..<count)).filter { $0 >= 0 && $0 < count && !labelled.contains($0) }
+        // The links the chain needs: from each target down to the labelled slice below it, and up to the one above.
+        var needDown = Set<Int>(), needUp = Set<Int>()
+        for t in targets {
+            if let a = labelled.last(where: { $0 < t }) { needDown.formUnion((a + 1)...t) }
+            if let b = labelled.first(where: { $0 > t }) { needUp.formUnion(t..<b) }
+        }
         let chain = path == .chained
-            ? try NeighbourChain(volume: volume, axis: axis, aligner: aligner, isCancelled: isCancelled) { done, total in
+            ? try NeighbourChain(volume: volume, axis: axis, needed: (needDown, needUp), aligner: aligner, isCancelled: isCancelled) { done, total in
                 progress(SegmentationProgress(step: done, total: total + targets.count,
                                               message: "registering neighbouring \(selection.plane.rawValue) slices (\(done + 1) of \(total))",
                                               elapsed: monotonicSeconds() - start))
@@ -113,23 +121,31 @@ struct NeighbourChain {
     /// Number of registrations run.
     let count: Int
 
-    init(volume: Volume, axis: Int, aligner: PairwiseAligner, isCancelled: @escaping () -> Bool,
-         progress: (Int, Int) -> Void) throws {
+    /// Registers neighbouring slices: all pairs both ways, or only the links in `needed`
+    /// (`down` holds z for the map z -> z - 1, `up` holds z for z -> z + 1).
+    init(volume: Volume, axis: Int, needed: (down: Set<Int>, up: Set<Int>)? = nil, aligner: PairwiseAligner,
+         isCancelled: @escaping () -> Bool, progress: (Int, Int) -> Void) throws {
         let g = volume.geometry
         let n = g.size[axis]
         let (a, b) = SliceAccess.inPlaneAxes(axis)
         width = g.size[a]; height = g.size[b]
         down = Array(repeating: nil, count: n)
         up = Array(repeating: nil, count: n)
-        let total = 2 * max(0, n - 1)
+        func wanted(_ fixedIndex: Int, _ z: Int) -> Bool {
+            guard let needed else { return true }
+            return fixedIndex == z ? needed.up.contains(z) : needed.down.contains(z + 1)
+        }
+        let pairs = max(0, n - 1)
+        let total = (0..<pairs).reduce(0) { $0 + (wanted($1, $1) ? 1 : 0) + (wanted($1 + 1, $1) ? 1 : 0) }
         var done = 0
-        for z in 0..<max(0, n - 1) {
+        for z in 0..<pairs where wanted(z, z) || wanted(z + 1, z) {
             let sg0 = SliceAccess.sliceGeometry(g, axis: axis, index: z)
             let sg1 = SliceAccess.sliceGeometry(g, axis: axis, index: z + 1)
             let s0 = SliceAccess.slice(volume, axis: axis, index: z)
             let s1 = SliceAccess.slice(volume, axis: axis, index: z + 1)
             for (fixedIndex, fixed, moving, sg) in [(z, s0, SliceAccess.slice(volume, axis: axis, index: z + 1, geometry: sg0), sg0),
-                                                    (z + 1, s1, SliceAccess.slice(volume, axis: axis, index: z, geometry: sg1), sg1)] {
+                                                    (z + 1, s1, SliceAccess.slice(volume, axis: axis, index: z, geometry: sg1), sg1)]
+                where wanted(fixedIndex, z) {
                 if isCancelled() { throw SegmentationError.cancelled }
                 progress(done, total)
                 done += 1

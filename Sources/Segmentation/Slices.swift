@@ -52,3 +52,20 @@ public enum SliceAccess {
         return LabelVolume(geometry: geometry ?? sliceGeometry(l.geometry, axis: axis, index: index), labels: idx.map { l.labels[$0] })
     }
 }
+
+/// Dice over the slices that were not labelled (the ones slice propagation predicted).
+public func diceOnUnlabelledSlices(_ pred: LabelVolume, _ truth: LabelVolume, _ sel: SliceSelection) -> [Int32: Double] {
+    let g = truth.geometry
+    var keep = [Bool](repeating: true, count: g.voxelCount)
+    for s in sel.indices where s < g.size[sel.plane.axis] {
+        for idx in SliceAccess.indices(g, axis: sel.plane.axis, index: s) { keep[idx] = false }
+    }
+    let p = LabelVolume(geometry: g, labels: pred.labels.enumerated().map { keep[$0.offset] ? $0.element : 0 })
+    let t = LabelVolume(geometry: g, labels: truth.labels.enumerated().map { keep[$0.offset] ? $0.element : 0 })
+    return diceScores(prediction: p, truth: t)
+}
+
+/// Dice of one slice (perpendicular to voxel axis `axis` at `index`) of a prediction against truth.
+public func diceOnSlice(_ pred: LabelVolume, _ truth: LabelVolume, axis: Int, index: Int) -> [Int32: Double] {
+    diceScores(prediction: SliceAccess.slice(pred, axis: axis, index: index), truth: SliceAccess.slice(truth, axis: axis, index: index))
+}

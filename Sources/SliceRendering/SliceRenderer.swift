@@ -51,9 +51,11 @@ public struct SliceScene: Sendable {
     public var labels: LabelOverlay?
     /// Displacement field overlay on the image grid.
     public var field: FieldOverlay?
+    /// Scalar map (e.g. a prediction's confidence) drawn over the image, under the labels.
+    public var scalars: ScalarOverlay?
 
     public init(image: Volume, window: IntensityWindow? = nil, colorMap: ColorMap = .gray,
-                labels: LabelOverlay? = nil, field: FieldOverlay? = nil) {
+                labels: LabelOverlay? = nil, field: FieldOverlay? = nil, scalars: ScalarOverlay? = nil) {
         precondition(labels == nil || labels!.labels.geometry.size == image.geometry.size, "labels must be on the image grid")
         precondition(field == nil || field!.field.geometry.size == image.geometry.size, "field must be on the image grid")
         self.image = image
@@ -61,6 +63,25 @@ public struct SliceScene: Sendable {
         self.colorMap = colorMap
         self.labels = labels
         self.field = field
+        precondition(scalars == nil || scalars!.values.geometry.size == image.geometry.size, "scalars must be on the image grid")
+        self.scalars = scalars
+    }
+}
+
+/// A scalar volume drawn over the image through a colour table (alpha in the table and `opacity`
+/// blend it; NaN voxels leave the image unchanged).
+public struct ScalarOverlay: Sendable {
+    /// Values on the image grid.
+    public var values: Volume
+    /// Values mapped to the table's first and last entries.
+    public var window: IntensityWindow
+    /// 256 colours, alpha included.
+    public var colors: ColorTable
+    /// Overall opacity, 0...1.
+    public var opacity: Double
+
+    public init(values: Volume, window: IntensityWindow, colors: ColorTable, opacity: Double = 1) {
+        self.values = values; self.window = window; self.colors = colors; self.opacity = opacity
     }
 }
 
@@ -101,6 +122,11 @@ extension SliceScene {
         }
         values.withUnsafeBufferPointer { img.drawScalars($0, window: window, colors: colorMap.table) }
         field?.drawScalarMap(on: &img, mapping: mapping, slice: slice)
+        if let sc = scalars {
+            mapping.extract(sc.values.voxels, slice: slice).withUnsafeBufferPointer {
+                img.drawScalars($0, window: sc.window, colors: sc.colors, opacity: sc.opacity)
+            }
+        }
         if let lo = labels {
             let l = lo.labels.labels.withUnsafeBufferPointer { src in
                 [Int32](unsafeUninitializedCapacity: n) { buf, count in mapping.extract(src, slice: slice, into: buf); count = n }

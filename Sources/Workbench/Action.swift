@@ -60,6 +60,22 @@ public enum Action: Equatable, Sendable {
     case showMessage(String)
     case resize(TerminalSize)
     case quit
+    /// Support-set curation and prediction.
+    case curation(CurationAction)
+    /// Starts registering the moving image to the image in the background (`--moving`).
+    case startRegistration
+    /// Cycles the registration preset (fast, default, accurate) used by the next start.
+    case cycleRegistrationPreset
+    /// Saves the finished registration's outputs (the files of `voxterm register`) to the output folder.
+    case saveRegistration
+    /// Moves to the next slice of the active plane where the shown field folds (Jacobian ≤ 0).
+    case nextFoldingSlice
+    /// Cancels the running background jobs (Esc).
+    case cancelJobs
+    /// A running job reports progress (posted by background work).
+    case jobProgress(JobID, JobProgress)
+    /// A job ended (posted by the job runner).
+    case jobFinished(JobID, JobOutcome)
     /// Ctrl-C: quits, and the program exits with the interrupted status (130).
     case interrupt
 }
@@ -70,4 +86,10 @@ public enum Effect: Equatable, Sendable {
     case exportPNG
     /// Stop the loop and restore the terminal.
     case quit
+    /// Support-set file I/O and prediction work.
+    case curation(CurationEffect)
+    /// Start background work as job `id` (see `JobRunner`).
+    case startJob(JobID, JobRequest)
+    /// Ask job `id` to stop.
+    case cancelJob(JobID)
 }

@@ -28,6 +28,22 @@ public struct WorkbenchDocument: Sendable {
     public var comparePath: String?
     /// Human-readable notes from loading (e.g. "labels resampled onto the image grid").
     public var notes: [String]
+    /// Image to register to `image` (live registration), on its own grid; `compare` shows it on the
+    /// image grid (world space) until a registration replaces that with the warped image.
+    public var moving: Volume?
+    /// Path of the moving image (as given).
+    public var movingPath: String?
+    /// Labels of the moving image, on the moving grid.
+    public var movingLabels: LabelVolume?
+    /// Path of the moving labels (as given).
+    public var movingLabelsPath: String?
+    /// True when `labels` shows the moving labels carried onto the image grid (no fixed labels given).
+    public var labelsFollowMoving = false
+    /// Bumped whenever `labels`, `field` or `compare` change after loading (the slice cache redraws).
+    public var revision = 0
+    /// `field` prepared for display (magnitude and Jacobian computed off the UI thread), when a
+    /// live registration supplied it; the slice cache uses it instead of preparing its own.
+    public var preparedFieldOverlay: FieldOverlay?
 
     /// Wraps volumes already in memory; others are resampled onto `image`'s grid.
     public init(imagePath: String, image: Volume, labels: LabelVolume? = nil, labelsPath: String? = nil,
@@ -70,9 +86,33 @@ public struct WorkbenchDocument: Sendable {
         self.notes = notes
     }
 
+    /// Adds a moving image (and its labels, on the moving grid) for live registration: `compare`
+    /// shows it resampled (linear, world space) onto the image grid; without fixed labels, `labels`
+    /// shows the moving labels the same way.
+    public mutating func setMoving(_ moving: Volume, path: String, labels movingLabels: LabelVolume? = nil,
+                                   labelsPath: String? = nil) {
+        self.moving = moving
+        movingPath = path
+        self.movingLabels = movingLabels
+        movingLabelsPath = labelsPath
+        compare = moving.geometry == image.geometry ? moving : moving.resampled(to: image.geometry)
+        comparePath = path
+        if moving.geometry != image.geometry { notes.append("moving image shown resampled (linear) onto the image grid") }
+        if labels == nil, let ml = movingLabels {
+            labels = ml.geometry == image.geometry ? ml : ml.resampled(to: image.geometry)
+            presentLabels = labels!.presentLabels
+            labelsFollowMoving = true
+        }
+        revision += 1
+    }
+
+    /// The fixed image's own labels (not the moving labels shown in their place), for scoring.
+    public var fixedLabels: LabelVolume? { labelsFollowMoving ? nil : labels }
+
     /// Reads the files of a `voxterm view` command. Errors name the file and the problem.
     public static func load(image: String, labels: String? = nil, labelNames: String? = nil, truth: String? = nil,
-                            field: String? = nil, compare: String? = nil) throws -> WorkbenchDocument {
+                            field: String? = nil, compare: String? = nil, moving: String? = nil,
+                            movingLabels: String? = nil) throws -> WorkbenchDocument {
         let img = try NIfTIReader.read(image)
         if img.isVectorField {
             throw WorkbenchError(path: image, reason: "is a vector field, not an image; pass it with --field")
@@ -89,9 +129,35 @@ public struct WorkbenchDocument: Sendable {
             if c.isVectorField { throw WorkbenchError(path: path, reason: "is a vector field, not an image") }
             return try c.volume()
         }
-        return WorkbenchDocument(imagePath: image, image: volume, labels: labelVolume, labelsPath: labels,
-                                 labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
-                                 compare: compareImage, comparePath: compare)
+        if compare != nil && moving != nil {
+            throw WorkbenchError(path: compare!, reason: "--compare and --moving both set the second image; pass one")
+        }
+        if movingLabels != nil && moving == nil {
+            throw WorkbenchError(path: movingLabels!, reason: "--moving-labels needs --moving (the image they belong to)")
+        }
+        var doc = WorkbenchDocument(imagePath: image, image: volume, labels: labelVolume, labelsPath: labels,
+                                    labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
+                                    compare: compareImage, comparePath: compare)
+        if let moving {
+            let m = try NIfTIReader.read(moving)
+            if m.isVectorField { throw WorkbenchError(path: moving, reason: "is a vector field, not an image") }
+            let mv = try m.volume()
+            let ml = try movingLabels.map { path -> LabelVolume in
+                let l = try NIfTIReader.read(path).labelVolume()
+                let g = mv.geometry, lg = l.geometry
+                guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
+                    throw WorkbenchError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) but \(moving) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (or another affine); moving labels must share the moving image's grid")
+                }
+                return l
+            }
+            if labelNames == nil, doc.labelTablePath == nil, let movingLabels, let sidecar = labelTableSidecar(for: movingLabels) {
+                doc.labelTable = try LabelTable.read(sidecar)
+                doc.labelTablePath = sidecar
+            }
+            doc.setMoving(mv, path: moving, labels: ml, labelsPath: movingLabels)
+            doc.revision = 0
+        }
+        return doc
     }
 
     /// A label-name file next to a label map (`LabelTable.sidecar(forLabels:)`).

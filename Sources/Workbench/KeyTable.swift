@@ -53,14 +53,19 @@ public enum KeyTable {
         KeyBinding(ch(")"), .changeOpacity(0.1), "Labels", "labels more opaque"),
         KeyBinding(ch("o"), .toggleOutline, "Labels", "outline / filled labels"),
         KeyBinding(ch("p"), .toggleLabelPanel, "Labels", "label panel show / hide"),
-        KeyBinding(ch("n"), .moveLabelSelection(1), "Labels", "select next label in panel"),
-        KeyBinding(ch("N"), .moveLabelSelection(-1), "Labels", "select previous label"),
+        KeyBinding(ch("n"), .moveLabelSelection(1), "Labels", "select next row in the panel"),
+        KeyBinding(ch("N"), .moveLabelSelection(-1), "Labels", "select previous row in the panel"),
         KeyBinding([.character(" ")], .toggleSelectedLabel, "Labels", "show / hide selected label"),
         KeyBinding(ch("*"), .showAllLabels, "Labels", "show all labels"),
-        KeyBinding(ch("g"), .goToSelectedLabel, "Labels", "crosshair to selected label"),
+        KeyBinding(ch("g"), .goToSelectedLabel, "Labels", "crosshair to the selected label / support"),
         KeyBinding(ch("f"), .cycleFieldMode, "Field & compare", "field: arrows/magnitude/Jacobian/grid/off"),
-        KeyBinding(ch("b"), .cycleCompareMode, "Field & compare", "compare: side/checker/difference/flicker"),
-        KeyBinding(ch("e"), .export, "Other", "export the active view to PNG"),
+        KeyBinding(ch("b"), .cycleCompareMode, "Field & compare", "compare: side/checker/diff/flicker/overlay"),
+        KeyBinding(ch("G"), .startRegistration, "Register (--moving)", "register moving to image in the background"),
+        KeyBinding(ch("P"), .cycleRegistrationPreset, "Register (--moving)", "preset: fast/default/accurate"),
+        KeyBinding([.escape], .cancelJobs, "Register (--moving)", "cancel the running registration / prediction"),
+        KeyBinding(ch("S"), .saveRegistration, "Register (--moving)", "save outputs (as voxterm register)"),
+        KeyBinding(ch("F"), .nextFoldingSlice, "Register (--moving)", "next slice where the field folds"),
+        KeyBinding(ch("e"), .export, "Other", "export what is on screen to PNG"),
         KeyBinding(ch("?"), .showHelp, "Other", "this help"),
         KeyBinding([.character("q")], .quit, "Other", "quit"),
         KeyBinding([.control("c")], .interrupt, "Other", "quit (exit status 130, as interrupted)"),
@@ -75,7 +80,7 @@ public enum KeyTable {
     /// The table of `mode`.
     public static func table(for mode: WorkbenchMode) -> [KeyBinding] {
         switch mode {
-        case .normal: normal
+        case .normal: normal + curation
         case .help: help
         }
     }

@@ -33,11 +33,16 @@ public struct ScreenLayout: Equatable, Sendable {
     /// Two status rows at the bottom.
     public var statusRows: (Int, Int) = (0, 0)
     public var labelPanel: CellRect?
+    /// The support-set panel (shown instead of the label panel).
+    public var supportPanel: CellRect?
+    /// Two rows above the status bar for the live registration (progress bar and curve, or summary).
+    public var registrationRows: (Int, Int)?
     /// True when the terminal is below `minimumSize`.
     public var tooSmall = false
 
     public static func == (a: ScreenLayout, b: ScreenLayout) -> Bool {
-        a.panes == b.panes && a.labelPanel == b.labelPanel && a.tooSmall == b.tooSmall && a.statusRows == b.statusRows
+        a.panes == b.panes && a.labelPanel == b.labelPanel && a.supportPanel == b.supportPanel && a.tooSmall == b.tooSmall && a.statusRows == b.statusRows
+            && a.registrationRows?.0 == b.registrationRows?.0 && a.registrationRows?.1 == b.registrationRows?.1
     }
 
     /// Lays out `state` on its terminal size.
@@ -49,7 +54,15 @@ public struct ScreenLayout: Equatable, Sendable {
         }
         statusRows = (size.rows - 2, size.rows - 1)
         var area = CellRect(x: 0, y: 1, width: size.columns, height: size.rows - 3)
-        if state.showLabelPanel && state.document.labels != nil && size.columns >= 80 {
+        if state.registration != nil {
+            registrationRows = (size.rows - 4, size.rows - 3)
+            area.height -= 2
+        }
+        if state.curation.showPanel && size.columns >= 80 {
+            let w = ScreenLayout.labelPanelWidth
+            supportPanel = CellRect(x: size.columns - w, y: area.y, width: w, height: area.height)
+            area.width -= w + 1
+        } else if state.showLabelPanel && state.document.labels != nil && size.columns >= 80 {
             let w = ScreenLayout.labelPanelWidth
             labelPanel = CellRect(x: size.columns - w, y: area.y, width: w, height: area.height)
             area.width -= w + 1

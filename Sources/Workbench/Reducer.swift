@@ -6,6 +6,11 @@ import Terminal
 /// Pure: no I/O, no terminal; the same action on the same state gives the same result.
 public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
     let size = state.document.image.geometry.size
+    // With the support panel shown, the panel keys (n, N, g) work on its rows.
+    if state.curation.showPanel && state.layoutHasSupportPanel {
+        if case .moveLabelSelection(let d) = action { return reduceCuration(&state, .moveSelection(d)) }
+        if action == .goToSelectedLabel { return reduceCuration(&state, .goToSelected) }
+    }
     switch action {
     case .moveCursor(let dir):
         let m = state.mapping(state.plane)
@@ -79,7 +84,7 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
             : "radiological: subject's left on the right"
 
     case .toggleOverlay:
-        guard state.document.labels != nil else { state.message = "no labels loaded (--labels FILE)"; break }
+        guard state.document.labels != nil || state.curation.outcome != nil else { state.message = "no labels loaded (--labels FILE)"; break }
         state.overlay.visible.toggle()
     case .changeOpacity(let d):
         state.overlay.opacity = min(1, max(0.1, ((state.overlay.opacity + d) * 10).rounded() / 10))
@@ -111,7 +116,10 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         state.message = "crosshair to \(state.document.labelTable.name(of: v))"
 
     case .cycleFieldMode:
-        guard state.document.field != nil else { state.message = "no field loaded (--field FILE)"; break }
+        guard state.document.field != nil else {
+            state.message = state.registration != nil ? "no field yet: G registers" : "no field loaded (--field FILE)"
+            break
+        }
         let order: [FieldDisplayMode?] = [.arrows, .magnitude, .jacobian, .grid, nil]
         let i = order.firstIndex(of: state.fieldMode) ?? order.count - 1
         state.fieldMode = order[(i + 1) % order.count]
@@ -136,6 +144,10 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
             if let index { state.labelSelection = index }
             break
         }
+        if let panel = layout.supportPanel, panel.contains(column, row) {
+            if let index = SupportPanel.entryIndex(atRow: row, state: state, rect: panel) { state.curation.selection = index }
+            break
+        }
         guard let pane = layout.pane(atColumn: column, row: row), pane.imageRect.contains(column, row) else { break }
         let t = state.viewTransform(for: pane)
         let m = state.mapping(pane.plane)
@@ -150,6 +162,9 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         let layout = ScreenLayout(state)
         if let panel = layout.labelPanel, panel.contains(column, row) {
             return reduce(&state, .moveLabelSelection(delta > 0 ? -1 : 1))
+        }
+        if let panel = layout.supportPanel, panel.contains(column, row) {
+            return reduceCuration(&state, .moveSelection(delta > 0 ? -1 : 1))
         }
         guard let pane = layout.pane(atColumn: column, row: row) else { break }
         state.changeSlice(in: pane.plane, by: delta)
@@ -167,10 +182,38 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
     case .quit:
         state.quitRequested = true
         return [.quit]
+    case .curation(let a):
+        return reduceCuration(&state, a)
     case .interrupt:
         state.quitRequested = true
         state.interrupted = true
         return [.quit]
+    case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice:
+        return state.reduceRegistration(action)
+    // Background jobs (Jobs.swift): generic bookkeeping here, then the job kind's own handler.
+    case .cancelJobs:
+        var effects: [Effect] = []
+        for (kind, id) in state.jobs.running.sorted(by: { $0.value < $1.value }) {
+            effects.append(.cancelJob(id))
+            switch kind {
+            case .registration, .saveRegistration: state.registrationJobCancelling(kind)
+            case .prediction: state.predictionJobCancelling()
+            }
+        }
+        state.message = effects.isEmpty ? "nothing to cancel" : "cancelling…"
+        return effects
+    case .jobProgress(let id, let progress):
+        guard let kind = state.jobs.kind(of: id) else { break }   // a stale job: ignore
+        switch kind {
+        case .registration, .saveRegistration: return state.registrationJobProgress(kind, progress)
+        case .prediction: return state.predictionJobProgress(id, progress)
+        }
+    case .jobFinished(let id, let outcome):
+        guard let kind = state.jobs.finish(id) else { break }     // a stale job: ignore
+        switch kind {
+        case .registration, .saveRegistration: return state.registrationJobFinished(kind, outcome)
+        case .prediction: return state.predictionJobFinished(id, outcome)
+        }
     }
     return []
 }

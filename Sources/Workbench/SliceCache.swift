@@ -11,6 +11,8 @@ public enum RasterVariant: Hashable, Sendable {
     case checkerboard
     /// Image minus second image, diverging colours.
     case difference
+    /// The image (grey levels) in green, the second image in magenta.
+    case overlay
 }
 
 /// Slices rendered by `SliceRendering`, computed on demand and kept for reuse, plus the
@@ -35,6 +37,8 @@ public final class SliceCache {
         var colorMap: ColorMap
         var overlayVisible: Bool, opacity: Double, outline: Bool, hidden: Set<Int32>
         var fieldMode: FieldDisplayMode?
+        /// Prediction drawn instead of the loaded labels (outcome id and display), if any.
+        var prediction: PredictionRasterKey?
     }
 
     private var rasters: [RasterKey: (image: RGBAImage, scale: SIMD2<Double>, used: Int)] = [:]
@@ -43,15 +47,33 @@ public final class SliceCache {
     private var fieldOverlays: [FieldDisplayMode: FieldOverlay] = [:]
     private var compareWindow: IntensityWindow?
     private var difference: (volume: Volume, window: IntensityWindow)?
+    /// Prediction overlays and support thumbnails (see Curation+Rendering).
+    var curationStore = CurationRenderStore()
+    /// Window of the difference image, kept when the second image changes (live registration) so
+    /// the colours stay comparable from one preview to the next.
+    private var differenceWindow: IntensityWindow?
+    /// `document.revision` the cached rasters and overlays were made from.
+    private var revision = 0
 
     public init(capacity: Int = 24) { self.capacity = max(1, capacity) }
 
     /// Drops every cached raster (inputs such as palettes are kept).
     public func removeAllRasters() { rasters = [:] }
 
+    /// Drops everything made from the document's labels, field or second image when they changed.
+    func follow(_ doc: WorkbenchDocument) {
+        guard doc.revision != revision else { return }
+        revision = doc.revision
+        rasters = [:]
+        baseOverlay = nil
+        fieldOverlays = [:]
+        difference = nil
+    }
+
     /// The scene a variant is rendered from (checkerboard uses `.main` and `.compare`).
     func scene(_ state: WorkbenchState, _ variant: RasterVariant) -> SliceScene {
         let doc = state.document
+        follow(doc)
         switch variant {
         case .main, .checkerboard:
             var labels: LabelOverlay? = nil
@@ -65,7 +87,14 @@ public final class SliceCache {
             }
             var field: FieldOverlay? = nil
             if let f = doc.field, let mode = state.fieldMode {
-                if fieldOverlays[mode] == nil { fieldOverlays[mode] = FieldOverlay(field: f, style: FieldStyle(mode: mode)) }
+                if fieldOverlays[mode] == nil {
+                    if var prepared = doc.preparedFieldOverlay {
+                        prepared.style = FieldStyle(mode: mode)   // magnitude and Jacobian already computed
+                        fieldOverlays[mode] = prepared
+                    } else {
+                        fieldOverlays[mode] = FieldOverlay(field: f, style: FieldStyle(mode: mode))
+                    }
+                }
                 field = fieldOverlays[mode]
             }
             return SliceScene(image: doc.image, window: state.window, colorMap: state.colorMap, labels: labels, field: field)
@@ -73,15 +102,24 @@ public final class SliceCache {
             let c = doc.compare ?? doc.image
             if compareWindow == nil { compareWindow = IntensityWindow.automatic(c) }
             return SliceScene(image: c, window: compareWindow!, colorMap: state.colorMap)
+        case .overlay:
+            return SliceScene(image: doc.image, window: state.window, colorMap: .gray)
         case .difference:
             if difference == nil {
                 let a = doc.image, b = doc.compare ?? doc.image
                 var d = [Float](repeating: 0, count: a.voxels.count)
-                for i in 0..<d.count { d[i] = a.voxels[i] - b.voxels[i] }
+                a.voxels.withUnsafeBufferPointer { av in
+                    b.voxels.withUnsafeBufferPointer { bv in
+                        d.withUnsafeMutableBufferPointer { dv in for i in 0..<dv.count { dv[i] = av[i] - bv[i] } }
+                    }
+                }
                 let vol = Volume(geometry: a.geometry, voxels: d)
-                let p = vol.percentiles([0.005, 0.995])
-                let m = Double(max(abs(p[0]), abs(p[1]), 1e-6))
-                difference = (vol, IntensityWindow(low: -m, high: m)!)
+                if differenceWindow == nil {
+                    let p = IntensityWindow.percentiles(vol.voxels, [0.005, 0.995])
+                    let m = max(abs(p[0]), abs(p[1]), 1e-6)
+                    differenceWindow = IntensityWindow(low: -m, high: m)!
+                }
+                difference = (vol, differenceWindow!)
             }
             return SliceScene(image: difference!.volume, window: difference!.window, colorMap: .bwr)
         }
@@ -95,8 +133,10 @@ public final class SliceCache {
                             letters: orientationLetters, windowLow: state.window.low, windowHigh: state.window.high,
                             colorMap: state.colorMap, overlayVisible: state.overlay.visible, opacity: state.overlay.opacity,
                             outline: state.overlay.outline, hidden: state.overlay.hidden,
-                            fieldMode: variant == .main || variant == .checkerboard ? state.fieldMode : nil)
+                            fieldMode: variant == .main || variant == .checkerboard ? state.fieldMode : nil,
+                            prediction: variant == .main || variant == .checkerboard ? predictionKey(state, plane: plane, slice: slice) : nil)
         clock += 1
+        follow(state.document)
         if let hit = rasters[key] {
             hits += 1
             rasters[key]!.used = clock
@@ -107,7 +147,7 @@ public final class SliceCache {
         let m = SliceMapping(geometry: state.document.image.geometry, plane: plane, convention: state.convention)
         let out: (RGBAImage, SIMD2<Double>)
         if variant == .checkerboard {
-            let a = scene(state, .main), b = scene(state, .compare)
+            let a = withPrediction(scene(state, .main), state, plane: plane, slice: slice), b = scene(state, .compare)
             var img = a.render(m, slice: slice, options: options)
             let other = b.render(m, slice: slice, options: options)
             let s = a.outputScale(m, options: options).scale
@@ -118,8 +158,21 @@ public final class SliceCache {
                 }
             }
             out = (img, s)
+        } else if variant == .overlay {
+            let a = scene(state, .overlay)
+            let c = state.document.compare ?? state.document.image
+            _ = scene(state, .compare)   // sets the second image's window
+            let b = SliceScene(image: c, window: compareWindow!, colorMap: .gray)
+            var img = a.render(m, slice: slice, options: options)
+            let other = b.render(m, slice: slice, options: options)
+            for y in 0..<img.height { for x in 0..<img.width {
+                let f = img[x, y], g = other[x, y]
+                img[x, y] = RGBA8(g.r, f.g, g.b)
+            } }
+            out = (img, a.outputScale(m, options: options).scale)
         } else {
-            let sc = scene(state, variant)
+            var sc = scene(state, variant)
+            if variant == .main { sc = withPrediction(sc, state, plane: plane, slice: slice) }
             out = (sc.render(m, slice: slice, options: options), sc.outputScale(m, options: options).scale)
         }
         if rasters.count >= capacity, let oldest = rasters.min(by: { $0.value.used < $1.value.used })?.key {

@@ -31,6 +31,8 @@ public enum WorkbenchView {
         drawTitle(state, into: &grid)
         for pane in layout.panes { drawPane(pane, state: state, cache: cache, into: &grid) }
         if let panel = layout.labelPanel { LabelPanel.draw(state, rect: panel, into: &grid) }
+        if let panel = layout.supportPanel { SupportPanel.draw(state, cache: cache, rect: panel, into: &grid) }
+        if let rows = layout.registrationRows { RegistrationBar.draw(state, rows: rows, into: &grid) }
         drawStatus(state, rows: layout.statusRows, into: &grid)
         return grid
     }
@@ -89,6 +91,7 @@ public enum WorkbenchView {
             case (.main, .checkerboard): variant = .checkerboard
             case (.main, .difference): variant = .difference
             case (.main, .flicker): variant = state.flickerShowsCompare ? .compare : .main
+            case (.main, .overlay): variant = .overlay
             default: variant = .main
             }
         }
@@ -117,6 +120,7 @@ public enum WorkbenchView {
         case .compare: caption += "  " + ((state.document.comparePath ?? "") as NSString).lastPathComponent
         case .checkerboard: caption += "  checkerboard"
         case .difference: caption += "  difference (image − compare)"
+        case .overlay: caption += "  overlay: image green, second image magenta"
         case .main: if state.hasCompare { caption += "  " + state.document.imageName }
         }
         if state.zoom > 1 { caption += "  \(fmt(state.zoom))×" }
@@ -232,6 +236,7 @@ public enum WorkbenchView {
         }
         if doc.field != nil { info += " · field \(state.fieldMode?.rawValue ?? "off")" }
         if state.hasCompare { info += " · \(state.compareMode.rawValue)" }
+        if let pred = SupportPanel.status(state) { info += " · " + pred }
         let used = grid.put(info, x: 0, y: rows.1, foreground: Theme.dimText)
         if let msg = state.message, used + 3 < grid.width {
             grid.put(" │ " + msg, x: used, y: rows.1, foreground: Theme.accent)
@@ -280,6 +285,11 @@ enum LabelPanel {
             grid.fill(CellRect(x: rect.x + 3, y: y, width: rect.width - 3, height: 1), with: Cell(" ", attributes: attrs))
             grid.put(name, x: rect.x + 3, y: y, foreground: hidden ? Theme.dimText : .default,
                      attributes: attrs.union(v == here ? [.bold] : []), maxWidth: rect.width - 3)
+            // Dice of the last prediction for this label, right-aligned.
+            if let d = state.curation.outcome?.dice[v] {
+                let text = String(format: " %.2f", d)
+                grid.put(text, x: rect.x + rect.width - text.count, y: y, foreground: Theme.accent, attributes: attrs)
+            }
         }
         let hint = " n/N select · Space hide · g go"
         grid.put(hint, x: rect.x, y: rect.y + rect.height - 1, foreground: Theme.dimText, maxWidth: rect.width)
@@ -294,7 +304,7 @@ enum HelpScreen {
                  background: Theme.barBackground, attributes: [.bold])
         var lines: [(String, String, Bool)] = []  // keys, text, isHeader
         var section = ""
-        for b in KeyTable.normal {
+        for b in KeyTable.table(for: .normal) {
             if b.section != section {
                 if !lines.isEmpty { lines.append(("", "", false)) }
                 lines.append((b.section, "", true))
@@ -310,6 +320,10 @@ enum HelpScreen {
         let keyWidth = Swift.min(16, lines.map { $0.2 ? 0 : $0.0.count }.max() ?? 0)
         let helpWidth = lines.map { $0.2 ? $0.0.count : $0.1.count }.max() ?? 0
         let columnWidth = keyWidth + helpWidth + 4
+        // Blank lines between sections go first when the columns would not fit.
+        if (lines.count + rowsAvailable - 1) / rowsAvailable * columnWidth > grid.width {
+            lines.removeAll { !$0.2 && $0.0.isEmpty && $0.1.isEmpty }
+        }
         let columns = Swift.max(1, (lines.count + rowsAvailable - 1) / rowsAvailable)
         let perColumn = (lines.count + columns - 1) / columns
         for (i, l) in lines.enumerated() {

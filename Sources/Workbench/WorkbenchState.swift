@@ -16,6 +16,8 @@ public enum CompareMode: String, Sendable, CaseIterable {
     case checkerboard
     case difference
     case flicker
+    /// The image in green and the second image in magenta: grey where they agree.
+    case overlay
 }
 
 /// What has the keyboard.
@@ -79,6 +81,12 @@ public struct WorkbenchState: Sendable {
     public var capabilities: TerminalCapabilities
     /// Set when the user asked to quit.
     public var quitRequested = false
+    /// Support set, prediction and their display.
+    public var curation = CurationState()
+    /// Background jobs the reducer started and that have not finished.
+    public var jobs = JobTable()
+    /// Live registration of `document.moving` to the image, when a moving image is loaded.
+    public var registration: LiveRegistrationState?
     /// Set when the user quit with Ctrl-C: the program then exits with status 130, as for SIGINT.
     public var interrupted = false
 
@@ -96,6 +104,11 @@ public struct WorkbenchState: Sendable {
         fieldMode = document.field != nil ? .arrows : nil
         if document.compare != nil { layout = .single }
         message = document.notes.isEmpty ? "? help · q quit" : document.notes.joined(separator: "; ")
+        if document.moving != nil {
+            registration = LiveRegistrationState(outputDirectory: LiveRegistrationState.defaultOutputDirectory(fixedPath: document.imagePath))
+            compareMode = .checkerboard
+            message = "G registers the moving image in the background · P preset · b compare mode · ? help"
+        }
     }
 
     /// The display mapping of `plane` under the current convention.

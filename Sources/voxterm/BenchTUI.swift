@@ -23,8 +23,19 @@ struct BenchTUI: ParsableCommand {
     @Option(help: "Slice changes to time.") var steps = 30
     @Option(help: "Colour depth: truecolor, 256, 16 or mono.") var color = "truecolor"
     @Flag(help: "Time the three-view layout instead of one view.") var ortho = false
+    @Flag(help: "Key-to-frame latency while a live registration runs in the background (see --moving).") var live = false
+    @Option(help: "--live: moving image (default: the bundled subject01_2mm, fixed colin27_2mm).") var moving: String?
+    @Option(help: "--live: labels of the moving image.") var movingLabels: String?
+    @Option(help: "--live: registration preset (fast, default, accurate).") var preset = "default"
+    @Option(help: "--live: milliseconds between simulated keys.") var keyInterval = 50
+    @Option(help: "--live: nice value of the registration thread (0-19).") var nice: Int32 = 10
+    @Option(help: "--live: threads of the registration's parallel loops (default: cores - 1, at least 1).") var jobThreads: Int?
+    @Option(help: "Worker threads of hot loops (default: all cores).") var threads: Int?
+    @Flag(help: "--live: also time the same registration alone (no UI), for comparison.") var standalone = false
 
     func run() throws {
+        if let threads { voxtermThreadCount = max(1, threads) }
+        if live { return try runLive() }
         var path = image, labels: String? = nil, names: String? = nil
         if path == nil {
             guard let dir = SampleLocator.find() else {
@@ -66,5 +77,139 @@ struct BenchTUI: ParsableCommand {
                      median(times) * 1000, times.min()! * 1000, times.max()! * 1000))
         print(String(format: "  bytes written per slice change: median %.0f (%.0f of %d cells changed); an unchanged frame writes %d",
                      mb, mc, columns * rows, terminal.present(terminal.screen!)))
+    }
+}
+
+/// A terminal that types keys at a steady pace and measures, for each key, the time from its
+/// arrival to the next frame presented (key→frame latency). Waits honour the loop's timeouts
+/// like curses does, so the run loop behaves as with a real terminal.
+final class PacedTerminal: TerminalDevice {
+    let size: TerminalSize
+    let capabilities: TerminalCapabilities
+    private var encoder: ScreenEncoder
+    private let keys: [Key]
+    private let interval: Double
+    private var sent = 0
+    private var nextKeyTime: Double
+    private var waitingSince: Double?
+    /// Seconds from each key's arrival to the frame that showed it.
+    private(set) var latencies: [Double] = []
+    /// The key each latency belongs to.
+    private(set) var latencyKeys: [Key] = []
+    private var waitingKey: Key?
+    private(set) var frames = 0
+    /// Checked before each key: true sends `q` instead.
+    var finished: () -> Bool = { false }
+    private var quitSent = false
+
+    init(size: TerminalSize, capabilities: TerminalCapabilities, first: [Key], cycle: [Key], count: Int, interval: Double) {
+        self.size = size; self.capabilities = capabilities
+        encoder = ScreenEncoder(capabilities: capabilities)
+        keys = first + (0..<max(0, count)).map { cycle[$0 % cycle.count] }
+        self.interval = interval
+        nextKeyTime = now() + interval
+    }
+
+    @discardableResult func present(_ grid: CellGrid) -> Int {
+        let n = encoder.encode(grid).count
+        frames += 1
+        if let t = waitingSince {
+            latencies.append(now() - t); waitingSince = nil
+            latencyKeys.append(waitingKey ?? .character("?"))
+        }
+        return n
+    }
+
+    func nextEvent(timeoutMilliseconds: Int?) -> InputEvent? {
+        if quitSent { return .closed }
+        let t = now()
+        let deadline = timeoutMilliseconds.map { t + Double($0) / 1000 } ?? .infinity
+        if nextKeyTime > deadline {
+            if deadline > t { Thread.sleep(forTimeInterval: deadline - t) }
+            return nil
+        }
+        if nextKeyTime > t { Thread.sleep(forTimeInterval: nextKeyTime - t) }
+        let arrival = nextKeyTime
+        nextKeyTime += interval
+        // A key not yet shown (the loop was busy) is measured from the first one waiting.
+        if waitingSince == nil { waitingSince = arrival }
+        if sent >= keys.count || (sent > 0 && finished()) {
+            quitSent = true
+            return .key(.character("q"))
+        }
+        sent += 1
+        if waitingSince == arrival { waitingKey = keys[sent - 1] }
+        return .key(keys[sent - 1])
+    }
+}
+
+extension BenchTUI {
+    /// `--live`: G, then a key every `keyInterval` ms until the registration has finished; the
+    /// same number of keys again with nothing running as the baseline.
+    func runLive() throws {
+        guard let p = RegistrationPlan.Preset(rawValue: preset) else { throw ValidationError("--preset must be fast, default or accurate") }
+        var path = image, labels: String? = nil, names: String? = nil, movingPath = moving, movingLabelsPath = movingLabels
+        if path == nil || movingPath == nil {
+            guard let dir = SampleLocator.find() else {
+                printError(WorkbenchError(path: "Samples", reason: "bundled sample not found; pass IMAGE and --moving"))
+                throw ExitCode(ExitCodes.badInput)
+            }
+            if path == nil { path = dir + "/colin27_2mm.nii.gz"; labels = dir + "/colin27_2mm_aal.nii.gz"; names = dir + "/aal.txt" }
+            if movingPath == nil { movingPath = dir + "/subject01_2mm.nii.gz"; movingLabelsPath = dir + "/subject01_2mm_aal.nii.gz" }
+        }
+        guard let depth = ColorDepth(rawValue: color) else { throw ValidationError("--color must be truecolor, 256, 16 or mono") }
+        let doc: WorkbenchDocument
+        do {
+            doc = try WorkbenchDocument.load(image: path!, labels: labels, labelNames: names, moving: movingPath,
+                                             movingLabels: movingLabelsPath)
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+        let size = TerminalSize(columns: columns, rows: rows)
+        let caps = TerminalCapabilities(colorDepth: depth, unicode: true)
+        // Slice changes both ways, crosshair moves, compare and field display modes.
+        let cycle: [Key] = [.pageUp, .pageUp, .character("l"), .character("f"), .pageDown, .character("k"), .character("b"),
+                            .pageDown, .character("h"), .character("j")]
+        func session(registering: Bool, keys: Int) -> (PacedTerminal, WorkbenchState, Double) {
+            var state = WorkbenchState(document: doc, size: size, capabilities: caps)
+            state.layout = ortho ? .ortho : .single
+            state.registration?.preset = p
+            let jobs = JobRunner(niceness: nice, jobThreads: jobThreads)
+            let terminal = PacedTerminal(size: size, capabilities: caps, first: registering ? [.character("G")] : [],
+                                         cycle: cycle, count: keys, interval: Double(keyInterval) / 1000)
+            if registering { terminal.finished = { jobs.jobsStarted > 0 && !jobs.isBusy } }
+            let t0 = now()
+            WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache(), jobs: jobs) { _, _ in "" }
+            return (terminal, state, now() - t0)
+        }
+        func report(_ name: String, _ t: PacedTerminal) {
+            let l = t.latencies.sorted()
+            guard !l.isEmpty else { print("  \(name): no keys"); return }
+            let p95 = l[min(l.count - 1, Int((Double(l.count) * 0.95).rounded(.up)) - 1)]
+            let over = l.filter { $0 > 0.05 }.count
+            print(String(format: "  %@: %d keys, key→frame median %.1f ms, p95 %.1f ms, max %.1f ms; %d over 50 ms; %d frames",
+                         name, l.count, median(l) * 1000, p95 * 1000, l.last! * 1000, over, t.frames))
+            let worst = zip(t.latencies, t.latencyKeys).sorted { $0.0 > $1.0 }.prefix(5)
+            print("    slowest: " + worst.map { String(format: "%@ %.0f ms", $0.1.description, $0.0 * 1000) }.joined(separator: ", "))
+        }
+        print("voxterm bench tui --live: \(path!) ← \(movingPath!), \(p.rawValue) preset, \(columns)x\(rows) cells, "
+              + "\(depth.rawValue), \(ortho ? "3 views" : "1 view"), a key every \(keyInterval) ms, \(voxtermThreadCount) threads, "
+              + "registration at nice \(nice) on \(JobRunner(jobThreads: jobThreads).jobThreads) thread(s)")
+        let (busy, state, wall) = session(registering: true, keys: 100_000)
+        guard let r = state.registration, r.phase == .finished, let summary = r.summary else {
+            print("  registration did not finish: \(state.message ?? "")")
+            throw ExitCode.failure
+        }
+        print(String(format: "  registration in the background: %.1f s (engine), %.1f s wall until the summary; %d previews; %@",
+                     summary.seconds, wall, r.previews, summary.text))
+        report("while registering", busy)
+        let (idle, _, _) = session(registering: false, keys: busy.latencies.count)
+        report("idle (same keys)", idle)
+        if standalone {
+            let t0 = now()
+            _ = try Registration.register(fixed: doc.image, moving: doc.moving!, plan: LiveRegistration.plan(p))
+            print(String(format: "  the same registration alone (no UI, normal priority, %d threads): %.1f s", voxtermThreadCount, now() - t0))
+        }
     }
 }

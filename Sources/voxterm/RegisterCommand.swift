@@ -94,7 +94,6 @@ struct Register: ParsableCommand {
     func run() throws {
         if let threads { voxtermThreadCount = threads }
         let plan = try self.plan
-        let inputs = [fixed, moving] + [movingLabels, fixedLabels, initialAffine].compactMap { $0 }
         let fixedVolume: Volume, movingVolume: Volume
         var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
         var initial: VolumeCore.AffineTransform?
@@ -152,8 +151,8 @@ struct Register: ParsableCommand {
             throw ExitCode(ExitCodes.interrupted)
         }
         do {
-            try outputs.write(to: out, protecting: inputs, plan: plan, inputs: (fixed, moving, movingLabels, fixedLabels),
-                              initialAffine: initialAffine)
+            try outputs.write(to: out, sources: RegistrationSources(fixed: fixed, moving: moving, movingLabels: movingLabels,
+                                                                    fixedLabels: fixedLabels, initialAffine: initialAffine))
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.writeFailed)
@@ -175,85 +174,6 @@ struct Register: ParsableCommand {
         }
         return labels
     }
-}
-
-/// Everything `register` writes, computed in memory first.
-struct RegistrationOutputs {
-    let result: RegistrationResult
-    let warped: Volume
-    let warpedLabels: LabelVolume?
-    let jacobian: Volume
-    let foldingPercent: Double
-    let dice: [Int32: Double]?
-    let similarityBefore: Double
-    let similarityAfter: Double
-    let metric: MetricKind
-    let inverseConsistency: (mean: Double, max: Double)
-
-    init(result: RegistrationResult, fixed: Volume, moving: Volume, movingLabels: LabelVolume?,
-         fixedLabels: LabelVolume?, metric: MetricKind) {
-        self.result = result
-        self.metric = metric
-        warped = result.warp(moving)
-        warpedLabels = movingLabels.map { result.warp($0) }
-        jacobian = result.jacobian
-        foldingPercent = 100 * foldingFraction(jacobian)
-        if let warpedLabels, let fixedLabels { dice = diceScores(prediction: warpedLabels, truth: fixedLabels) } else { dice = nil }
-        similarityBefore = Registration.similarity(fixed: fixed, warped: moving.resampled(to: fixed.geometry), metric: metric)
-        similarityAfter = Registration.similarity(fixed: fixed, warped: warped, metric: metric)
-        inverseConsistency = result.inverseConsistency()
-    }
-
-    func write(to dir: String, protecting inputs: [String], plan: RegistrationPlan,
-               inputs files: (String, String, String?, String?), initialAffine: String? = nil) throws {
-        let opts = NIfTIWriter.Options(protectedPaths: inputs, overwrite: true)
-        func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
-        // Check every destination before writing anything, so a refusal leaves DIR untouched.
-        let names = ["warped.nii.gz", "warped_labels.nii.gz", "field.nii.gz", "inverse_field.nii.gz", "jacobian.nii.gz",
-                     "affine.txt", "affine_itk.tfm", "summary.json"]
-        for p in names.map(path) { try NIfTIWriter.checkDestination(p, options: opts) }
-        try NIfTIWriter.write(warped, to: path("warped.nii.gz"), options: opts)
-        if let warpedLabels { try NIfTIWriter.write(warpedLabels, to: path("warped_labels.nii.gz"), options: opts) }
-        try NIfTIWriter.write(result.field, to: path("field.nii.gz"), options: opts)
-        try NIfTIWriter.write(result.inverseField, to: path("inverse_field.nii.gz"), options: opts)
-        try NIfTIWriter.write(jacobian, to: path("jacobian.nii.gz"), options: opts)
-        try FileIO.writeAtomically(path("affine.txt"), Array(result.affineText.utf8))
-        try FileIO.writeAtomically(path("affine_itk.tfm"), Array(result.itkAffineText.utf8))
-        var summary: [String: Any] = [
-            "fixed": files.0, "moving": files.1,
-            "metric": metric.rawValue,
-            "similarity_before": similarityBefore, "similarity_after": similarityAfter,
-            "jacobian_nonpositive_percent": foldingPercent,
-            "jacobian_min": Double(jacobian.voxels.min() ?? .nan),
-            "inverse_consistency_mm": ["mean": inverseConsistency.mean, "max": inverseConsistency.max],
-            "stages": result.stages.map { ["name": $0.name, "seconds": $0.seconds, "iterations": $0.iterations,
-                                           "final_values": $0.finalValues.map { $0.isFinite ? $0 : 0 }] as [String: Any] },
-            "seconds_total": result.stages.reduce(0) { $0 + $1.seconds },
-            "peak_memory_mb": peakMemoryMB() ?? -1,
-            "threads": voxtermThreadCount,
-            "affine_ras": result.affine.matrix4x4,
-            "conventions": "field.nii.gz: displacement u on the fixed grid, LPS vectors in mm (ITK/ANTs); the fixed->moving map is x -> A(x + u(x)) with A in affine.txt (RAS mm)",
-        ]
-        if let m = files.2 { summary["moving_labels"] = m }
-        if let i = initialAffine { summary["initial_affine"] = i }
-        if let f = files.3 { summary["fixed_labels"] = f }
-        if let dice {
-            summary["dice"] = Dictionary(uniqueKeysWithValues: dice.map { ("\($0.key)", $0.value) })
-            summary["mean_dice"] = meanDice(dice)
-        }
-        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-        try FileIO.writeAtomically(path("summary.json"), Array(data) + [10])
-    }
-}
-
-/// Peak resident memory of this process in MB (VmHWM from /proc/self/status).
-func peakMemoryMB() -> Double? {
-    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kb = line.split(separator: " ").compactMap { Double($0) }.first
-        return kb.map { $0 / 1024 }
-    }
-    return nil
 }
 
 /// One self-overwriting progress line on stderr, at most ten updates a second.

@@ -161,18 +161,6 @@ struct Segment: ParsableCommand {
     }
 }
 
-/// Dice over the slices that were not labelled (the ones slice propagation predicted).
-func diceOnUnlabelledSlices(_ pred: LabelVolume, _ truth: LabelVolume, _ sel: SliceSelection) -> [Int32: Double] {
-    let g = truth.geometry
-    var keep = [Bool](repeating: true, count: g.voxelCount)
-    for s in sel.indices where s < g.size[sel.plane.axis] {
-        for idx in SliceAccess.indices(g, axis: sel.plane.axis, index: s) { keep[idx] = false }
-    }
-    let p = LabelVolume(geometry: g, labels: pred.labels.enumerated().map { keep[$0.offset] ? $0.element : 0 })
-    let t = LabelVolume(geometry: g, labels: truth.labels.enumerated().map { keep[$0.offset] ? $0.element : 0 })
-    return diceScores(prediction: p, truth: t)
-}
-
 extension ProgressLine {
     /// Shows a segmentation progress event (at most ten updates a second).
     func show(_ p: SegmentationProgress) {

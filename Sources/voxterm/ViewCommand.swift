@@ -17,6 +17,8 @@ struct View: ParsableCommand {
         Colours: 24-bit when COLORTERM is truecolor/24bit or terminfo has RGB, else the terminal's \
         palette with dithering; --color or $VOXTERM_COLOR (truecolor, 256, 16, mono) overrides. \
         --ascii or VOXTERM_ASCII=1 avoids Unicode block characters.
+
+        Live registration: with --moving MOVING (any grid; shown in world space), G registers MOVING to         IMAGE in the background (affine, then deformable; P cycles the preset) while the view keeps         answering: the warped image against IMAGE (b: checkerboard, difference, flicker, side by side),         the displacement (f: arrows, magnitude, Jacobian, grid), a progress bar and the objective curve.         Esc cancels. When done, the summary shows and S writes the files of `voxterm register` to --out.
         """)
 
     @Argument(help: "NIfTI image (.nii, .nii.gz, .hdr/.img). Default: the bundled sample.")
@@ -38,6 +40,21 @@ struct View: ParsableCommand {
     @Option(help: "Second image for registration QA: side by side, checkerboard, difference, flicker.")
     var compare: String?
 
+    @Option(help: "Image to register to IMAGE live (G key): shown warped against IMAGE while it registers.")
+    var moving: String?
+
+    @Option(name: .customLong("moving-labels"), help: "Labels of --moving (on its grid): carried along; Dice against --labels.")
+    var movingLabels: String?
+
+    @Option(help: "Folder the S key saves registration outputs to (default: ./voxterm-registration-<image stem>).")
+    var out: String?
+
+    @Option(help: "Registration preset the G key starts with: fast, default or accurate (P cycles).")
+    var preset: String = "default"
+
+    @Option(help: "Threads of background work such as registration (default: cores - 1, so the view keeps a core).")
+    var threads: Int?
+
     @Option(help: "Plane to start in: axial, coronal or sagittal.")
     var plane: String = "axial"
 
@@ -56,10 +73,21 @@ struct View: ParsableCommand {
     @Option(name: .customLong("export-dir"), help: "Folder for PNGs written by the e key (default: current folder).")
     var exportDir: String = "."
 
+    @Option(name: .customLong("support-set"),
+            help: "Support-set manifest that M saves and O loads (loaded at start when it exists). Default: <image stem>_support.json in --export-dir.")
+    var supportSet: String?
+
     func validate() throws {
         guard SlicePlane(rawValue: plane) != nil else {
             throw ValidationError("--plane must be axial, coronal or sagittal, not '\(plane)'")
         }
+        guard RegistrationPlan.Preset(rawValue: preset) != nil else {
+            throw ValidationError("--preset must be fast, default or accurate, not '\(preset)'")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if movingLabels != nil && moving == nil { throw ValidationError("--moving-labels needs --moving") }
+        if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
+        if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
         if let color, ColorDepth(rawValue: color.lowercased()) == nil {
             throw ValidationError("--color must be truecolor, 256, 16 or mono, not '\(color)'")
         }
@@ -80,7 +108,7 @@ struct View: ParsableCommand {
         // Headers and the label table first: a missing or malformed file is reported before the
         // terminal is taken over. The voxel data is read after, behind a loading screen.
         do {
-            for path in [imagePath, labelsPath, truth, field, compare].compactMap({ $0 }) {
+            for path in [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 }) {
                 _ = try NIfTIReader.readHeader(path)
             }
             if let namesPath { _ = try LabelTable.read(namesPath) }
@@ -91,7 +119,10 @@ struct View: ParsableCommand {
         if let color { setenv("VOXTERM_COLOR", color.lowercased(), 1) }
         if ascii { setenv("VOXTERM_ASCII", "1", 1) }
         let exportDir = self.exportDir
-        let files = [imagePath, labelsPath, truth, field, compare].compactMap { $0 }
+        var stem = (imagePath! as NSString).lastPathComponent
+        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        let manifestPath = supportSet ?? (exportDir as NSString).appendingPathComponent("\(stem)_support.json")
+        let files = [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap { $0 }
         let interrupted: Bool
         do {
             interrupted = try withCursesTerminal { terminal in
@@ -99,12 +130,20 @@ struct View: ParsableCommand {
                 // An error here (e.g. a file whose data ends early) leaves through withCursesTerminal,
                 // which restores the terminal before the message is printed below.
                 let document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
-                                                          truth: truth, field: field, compare: compare)
+                                                          truth: truth, field: field, compare: compare, moving: moving,
+                                                          movingLabels: movingLabels)
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
                 state.plane = SlicePlane(rawValue: plane) ?? .axial
                 state.layout = ortho ? .ortho : .single
                 state.convention = radiological ? .radiological : .neurological
-                WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache()) { s, cache in
+                state.curation.outputDirectory = exportDir
+                state.curation.manifestPath = manifestPath
+                if supportSet != nil && FileManager.default.fileExists(atPath: manifestPath) {
+                    for a in CurationIO.perform(.loadManifest(path: manifestPath), state: state) { _ = reduce(&state, a) }
+                }
+                if let out { state.registration?.outputDirectory = out }
+                state.registration?.preset = RegistrationPlan.Preset(rawValue: preset) ?? .default
+                WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache(), jobs: JobRunner(jobThreads: threads)) { s, cache in
                     WorkbenchExport.message(s, cache: cache, directory: exportDir)
                 }
                 return state.interrupted

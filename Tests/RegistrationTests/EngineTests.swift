@@ -30,6 +30,7 @@ import VolumeCore
             case .iteration(let p): iterations.append(p)
             case .snapshot(_, let f): snapshots.append(f)
             case .stageFinished(_, let name, _): finished.append(name)
+            case .affine: break
             }
         }
         #expect(finished == ["affine", "deformable"])

@@ -147,6 +147,35 @@ func phantom(centre: SIMD3<Double> = [10, 10, 10]) -> (Volume, LabelVolume) {
         #expect(diceScores(prediction: p.labels, truth: lab)[1]! > 0.8)
     }
 
+    @Test func slicePropagationOfChosenTargetsRegistersOnlyTheLinksTheyNeed() throws {
+        let (img, lab) = phantom()
+        var sparse = LabelVolume(geometry: img.geometry)
+        let sel = SliceSelection(plane: .axial, indices: [8, 12])
+        for s in sel.indices { for idx in SliceAccess.indices(img.geometry, axis: 2, index: s) { sparse.labels[idx] = lab.labels[idx] } }
+        final class Count: @unchecked Sendable { var n = 0 }
+        struct CountingAligner: PairwiseAligner {
+            let count: Count
+            func align(fixed: Volume, moving: Volume, isCancelled: @escaping () -> Bool) throws -> VectorField {
+                count.n += 1
+                return VectorField(zeroOn: fixed.geometry)
+            }
+        }
+        let one = Count(), all = Count()
+        var totals: [Int] = []
+        let p10 = try SlicePropagator(aligner: CountingAligner(count: one), fusion: .majority)
+            .predict(volume: img, labels: sparse, selection: sel, targets: [10], progress: { totals.append($0.total) })
+        // Slice 10 needs 10 -> 9 -> 8 and 10 -> 11 -> 12: four registrations (and one target).
+        #expect(one.n == 4 && totals.last == 5)
+        let full = try SlicePropagator(aligner: CountingAligner(count: all), fusion: .majority)
+            .predict(volume: img, labels: sparse, selection: sel)
+        #expect(all.n > 4 * one.n)
+        // The target slice is predicted as in the full run; other unlabelled slices stay empty.
+        let t = SliceAccess.indices(img.geometry, axis: 2, index: 10)
+        #expect(t.map { p10.labels.labels[$0] } == t.map { full.labels.labels[$0] })
+        #expect(t.contains { p10.labels.labels[$0] != 0 })
+        #expect(SliceAccess.indices(img.geometry, axis: 2, index: 11).allSatisfy { p10.labels.labels[$0] == 0 && p10.confidence.voxels[$0] == 0 })
+    }
+
     @Test func sliceGeometryKeepsWorldPositions() {
         let g = VolumeGeometry(size: [5, 6, 7], affine: AffineTransform(linear: [[0, 0, 2], [-1, 0, 0], [0, 3, 0]], translation: [1, 2, 3]))
         for axis in 0..<3 {

@@ -27,8 +27,21 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
-    p.waitUntilExit()
-    return ProcessResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+    // Foundation sometimes never notices a child's exit (seen with `tmux new-session -d`, whose
+    // client exits after forking the server: `waitUntilExit` then hangs on a zombie), so reap it
+    // ourselves when Foundation has not.
+    var status: Int32? = nil
+    while p.isRunning {
+        var raw: Int32 = 0
+        let r = waitpid(p.processIdentifier, &raw, WNOHANG)
+        if r == p.processIdentifier {
+            status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+            break
+        }
+        if r < 0 && errno == ECHILD { Thread.sleep(forTimeInterval: 0.001); continue }
+        Thread.sleep(forTimeInterval: 0.002)
+    }
+    return ProcessResult(status: status ?? p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
 }
 

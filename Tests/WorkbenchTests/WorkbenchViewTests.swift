@@ -216,6 +216,8 @@ struct WorkbenchViewTests {
         let rt = RecordingTerminal(size: size, events: [])
         rt.pendingEvents = []
         _ = reduce(&state, .cycleCompareMode)
+        #expect(state.compareMode == .overlay)
+        _ = reduce(&state, .cycleCompareMode)
         #expect(state.compareMode == .sideBySide)
     }
 

@@ -32,6 +32,12 @@ public struct RegistrationProgress: Sendable, Equatable {
     public var value: Double
     /// Seconds since the registration started.
     public var elapsed: Double
+
+    public init(stage: Int, stageName: String, level: Int, levelCount: Int, shrink: Int, iteration: Int, value: Double,
+                elapsed: Double) {
+        self.stage = stage; self.stageName = stageName; self.level = level; self.levelCount = levelCount
+        self.shrink = shrink; self.iteration = iteration; self.value = value; self.elapsed = elapsed
+    }
 }
 
 /// Events streamed while a plan runs.
@@ -41,6 +47,9 @@ public enum RegistrationEvent: Sendable {
     /// Every `snapshotInterval` deformable iterations: the current forward displacement (RAS mm)
     /// on the level grid, for live display.
     case snapshot(RegistrationProgress, VectorField)
+    /// Every `snapshotInterval` affine iterations, and at the start of every deformable level: the
+    /// current affine (fixed world → moving world, applied after the displacement), for live display.
+    case affine(RegistrationProgress, AffineTransform)
     /// A stage finished after `seconds`.
     case stageFinished(stage: Int, name: String, seconds: Double)
 }

@@ -9,6 +9,10 @@ public struct StageReport: Sendable, Equatable {
     public var iterations: [Int]
     /// Objective value at the last iteration of each level.
     public var finalValues: [Double]
+
+    public init(name: String, seconds: Double, iterations: [Int], finalValues: [Double]) {
+        self.name = name; self.seconds = seconds; self.iterations = iterations; self.finalValues = finalValues
+    }
 }
 
 /// The outcome of a registration. The fixed→moving map is `x ↦ affine(x + field(x))` (world mm,
@@ -202,7 +206,9 @@ public enum Registration {
                 step *= 0.5
             }
             values.append(bestValue)
-            ctx.observer(.iteration(ctx.progress(it, bestValue)))
+            let progress = ctx.progress(it, bestValue)
+            ctx.observer(.iteration(progress))
+            if ctx.snapshotInterval > 0 && it % ctx.snapshotInterval == 0 { ctx.observer(.affine(progress, best.transform)) }
             let norm = bestGradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
             guard norm > 0, norm.isFinite, step >= minStep else { break }
             if stage.convergence.hasConverged(values) { break }
@@ -234,6 +240,7 @@ public enum Registration {
         }
         velocity = (grid, v)
         guard level.iterations > 0 else { return [] }
+        if ctx.snapshotInterval > 0 { ctx.observer(.affine(ctx.progress(0, .nan), affine)) }
         let moving = pyramid.movingLevel(level)
         try ctx.checkCancelled()
         let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,

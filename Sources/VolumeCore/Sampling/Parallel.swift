@@ -18,14 +18,45 @@ enum ProcessInfoCores {
     }
 }
 
-/// Runs `body(i)` for `i` in `0..<count` on `voxtermThreadCount` threads, which take contiguous
+#if canImport(Glibc)
+/// Thread-specific override of `voxtermThreadCount` (see `withThreadCount`).
+@usableFromInline let threadCountKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
+#endif
+
+/// Threads `parallelFor` uses when called from this thread: the `withThreadCount` override, else
+/// `voxtermThreadCount`.
+@inlinable
+public var effectiveThreadCount: Int {
+    #if canImport(Glibc)
+    if let p = pthread_getspecific(threadCountKey) { return Int(bitPattern: p) }
+    #endif
+    return voxtermThreadCount
+}
+
+/// Runs `body` with parallel loops started from this thread using `count` threads (at least 1),
+/// e.g. so a background job leaves a core to the UI thread. Loops started from other threads are
+/// unaffected.
+public func withThreadCount<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
+    #if canImport(Glibc)
+    let old = pthread_getspecific(threadCountKey)
+    pthread_setspecific(threadCountKey, UnsafeRawPointer(bitPattern: max(1, count)))
+    defer { pthread_setspecific(threadCountKey, old) }
+    #endif
+    return try body()
+}
+
+/// Runs `body(i)` for `i` in `0..<count` on `effectiveThreadCount` threads, which take contiguous
 /// blocks (8 per thread) from a shared counter, so a thread slowed by other processes on the
 /// machine does not hold the others up.
 ///
 /// `body` must only write disjoint memory for different `i`.
 @inlinable
 public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
-    let threads = min(voxtermThreadCount, count)
+    let threads = min(effectiveThreadCount, count)
     if threads <= 1 {
         for i in 0..<count { body(i) }
         return
