@@ -204,6 +204,24 @@ extension BenchTUI {
         print(String(format: "  registration in the background: %.1f s (engine), %.1f s wall until the summary; %d previews; %@",
                      summary.seconds, wall, r.previews, summary.text))
         report("while registering", busy)
+        // What a preview costs the UI thread: the first redraw after the volumes change, per compare mode.
+        var costs: [String] = []
+        for mode in CompareMode.allCases {
+            var s = state
+            s.compareMode = mode
+            s.flickerShowsCompare = false
+            let cache = SliceCache()
+            _ = WorkbenchView.render(s, cache: cache)
+            var times: [Double] = []
+            for _ in 0..<5 {
+                s.document.revision += 1
+                let t0 = now()
+                _ = WorkbenchView.render(s, cache: cache)
+                times.append(now() - t0)
+            }
+            costs.append(String(format: "%@ %.1f ms", mode.rawValue, median(times) * 1000))
+        }
+        print("  first redraw after a preview (median of 5): " + costs.joined(separator: ", "))
         let (idle, _, _) = session(registering: false, keys: busy.latencies.count)
         report("idle (same keys)", idle)
         if standalone {
