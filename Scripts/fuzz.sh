@@ -83,5 +83,8 @@ fi
 # No allocation stacks and a small quarantine by default (Swift allocates a lot; this doubles the
 # speed); leaks are still detected. Set ASAN_OPTIONS to get stacks when reproducing a crash.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-malloc_context_size=0:quarantine_size_mb=16}"
+# libFuzzer reports a crash itself; Swift's own backtracer, started on a trap under ASan, trips
+# ASan and then hangs holding the output pipe open (seen with an injected fatalError).
+export SWIFT_BACKTRACE=enable=no
 VOXTERM_FUZZ_TARGET="$target" .fuzz/fuzzer "$corpus" -max_total_time="$seconds" -rss_limit_mb=1024 -malloc_limit_mb=256 -timeout=10 \
   -max_len="$max_len" -artifact_prefix="$work/crashes/" -print_final_stats=1 "$@"

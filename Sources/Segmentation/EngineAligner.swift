@@ -6,8 +6,14 @@ import Registration
 public struct EngineAligner: PairwiseAligner {
     /// The registration plan (stages and levels).
     public var plan: RegistrationPlan
+    /// A token the registration also watches between its set-up steps, where `isCancelled`
+    /// (polled at every iteration) is not asked; e.g. the one a signal handler cancels.
+    public var token: CancellationToken?
 
-    public init(plan: RegistrationPlan) { self.plan = plan }
+    public init(plan: RegistrationPlan, token: CancellationToken? = nil) { self.plan = plan; self.token = token }
+
+    /// The same aligner, also stopped by `token`.
+    public func cancelled(by token: CancellationToken) -> EngineAligner { EngineAligner(plan: plan, token: token) }
 
     /// The preset plan for 3-D volumes (affine then deformable).
     public static func volumes(_ preset: RegistrationPlan.Preset = .default) -> EngineAligner {
@@ -15,7 +21,7 @@ public struct EngineAligner: PairwiseAligner {
     }
 
     public func align(fixed: Volume, moving: Volume, isCancelled: @escaping () -> Bool) throws -> VectorField {
-        let token = CancellationToken()
+        let token = self.token ?? CancellationToken()
         let result: RegistrationResult
         do {
             result = try Registration.register(fixed: fixed, moving: moving, plan: plan, token: token) { _ in

@@ -73,7 +73,7 @@ struct Segment: ParsableCommand {
                 guard partial.geometry.size == volume.geometry.size else {
                     throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
                 }
-                let propagator = SlicePropagator(aligner: EngineAligner.slices(), fusion: FusionMethod(rawValue: fusion ?? "majority")!,
+                let propagator = SlicePropagator(aligner: EngineAligner.slices().cancelled(by: cancel.token), fusion: FusionMethod(rawValue: fusion ?? "majority")!,
                                                  path: SlicePath(rawValue: slicePath)!)
                 prediction = try propagator.predict(volume: volume, labels: partial, selection: selection,
                                                     progress: { progress.show($0) }, isCancelled: { cancel.isCancelled })
@@ -104,7 +104,7 @@ struct Segment: ParsableCommand {
                 }
                 let subset = try labelSubset()
                 let predictor = RegistrationPropagationPredictor(
-                    aligner: EngineAligner.volumes(RegistrationPlan.Preset(rawValue: preset)!),
+                    aligner: EngineAligner.volumes(RegistrationPlan.Preset(rawValue: preset)!).cancelled(by: cancel.token),
                     fusion: FusionOptions(method: FusionMethod(rawValue: fusion ?? "weighted")!, labelSubset: subset))
                 prediction = try predictor.predict(query: volume, supports: loaded, progress: { progress.show($0) },
                                                    isCancelled: { cancel.isCancelled })
