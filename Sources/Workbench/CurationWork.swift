@@ -138,7 +138,7 @@ func disagreementRanking(_ p: Prediction, scope: PredictionScope,
     return out
 }
 
-/// The file I/O of curation effects, run on the UI thread (small files; volumes only on load).
+/// The file I/O of curation effects, run off the UI thread by `JobRunner.runFileWork`.
 public enum CurationIO {
     /// Writes the manifest; returns the status message.
     public static func saveManifest(_ set: SupportSet, to path: String) -> String {
@@ -218,7 +218,7 @@ public enum CurationIO {
 }
 
 extension CurationIO {
-    /// Runs a curation effect on the UI thread and returns the actions that report its result.
+    /// Runs a curation effect (on any thread) and returns the actions that report its result.
     public static func perform(_ effect: CurationEffect, state: WorkbenchState) -> [Action] {
         switch effect {
         case .saveManifest(let path, let set):

@@ -171,6 +171,9 @@ public final class JobRunner {
         let started = Atomic<Int>(0)
     }
     private let counters = Counters()
+    /// Small file work (manifests, saving a prediction) runs here, one task at a time, so two
+    /// saves never pick the same free file name at once.
+    private let fileQueue = DispatchQueue(label: "voxterm file work")
 
     /// A runner whose job threads run at `niceness` (default 10) with `jobThreads` threads for
     /// their parallel loops (default: `voxtermThreadCount - 1`, at least 1).
@@ -206,6 +209,17 @@ public final class JobRunner {
         thread.name = "voxterm job \(id.raw)"
         thread.stackSize = 8 << 20
         thread.start()
+    }
+
+    /// Runs `work` (file reading or writing that needs no progress or cancellation) off the UI
+    /// thread, one such task at a time, and posts the actions it returns; counts as busy meanwhile.
+    public func runFileWork(_ work: @escaping @Sendable () -> [Action]) {
+        counters.active.add(1, ordering: .acquiringAndReleasing)
+        let inbox = self.inbox, counters = self.counters
+        fileQueue.async {
+            for action in work() { inbox.post(action) }
+            counters.active.subtract(1, ordering: .acquiringAndReleasing)
+        }
     }
 
     /// Asks job `id` to stop (it posts `.jobFinished(id, .cancelled)` when it has).

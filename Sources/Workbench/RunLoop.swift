@@ -52,7 +52,10 @@ public enum WorkbenchApp {
                 case .quit: break
                 case .startJob(let id, let request): jobs.start(id, work: JobWorkers.work(for: request, state: state))
                 case .cancelJob(let id): jobs.cancel(id)
-                case .curation(let c): for a in CurationIO.perform(c, state: state) { perform(reduce(&state, a)) }
+                case .curation(let c):
+                    // Manifests and predictions are read and written off the UI thread.
+                    let snapshot = state
+                    jobs.runFileWork { CurationIO.perform(c, state: snapshot) }
                 }
             }
         }
