@@ -385,8 +385,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
 
     case .savePrediction:
         guard let o = c.outcome else { state.message = "no prediction to save: i predicts the current slice"; break }
-        var stem = doc.imageName
-        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        let stem = FileIO.imageStem(doc.imageName)
         let inputs = [doc.imagePath, doc.labelsPath, doc.labelTablePath, doc.comparePath].compactMap { $0 }
             + c.entries.flatMap { [$0.example.image, $0.example.labels] }
         return [.curation(.writePrediction(o, directory: c.outputDirectory, stem: stem, inputs: inputs))]

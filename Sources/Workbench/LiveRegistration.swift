@@ -175,9 +175,7 @@ public struct LiveRegistrationState: Sendable, Equatable {
 
     /// The default output folder for a fixed image path: `./voxterm-registration-<stem>`.
     public static func defaultOutputDirectory(fixedPath: String) -> String {
-        var stem = (fixedPath as NSString).lastPathComponent
-        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
-        return "voxterm-registration-" + stem
+        "voxterm-registration-" + FileIO.imageStem((fixedPath as NSString).lastPathComponent)
     }
 }
 

@@ -94,8 +94,7 @@ public enum WorkbenchApp {
 public enum WorkbenchExport {
     /// File name for the active view, e.g. `colin27_2mm_axial046.png` (`..._checkerboard.png` etc. with a second image).
     public static func fileName(_ state: WorkbenchState) -> String {
-        var stem = state.document.imageName
-        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        let stem = FileIO.imageStem(state.document.imageName)
         let slice = state.slice(in: state.plane)
         let digits = String(state.mapping(state.plane).sliceCount - 1).count
         let n = String(slice)

@@ -119,8 +119,7 @@ struct View: ParsableCommand {
         if let color { setenv("VOXTERM_COLOR", color.lowercased(), 1) }
         if ascii { setenv("VOXTERM_ASCII", "1", 1) }
         let exportDir = self.exportDir
-        var stem = (imagePath! as NSString).lastPathComponent
-        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        let stem = FileIO.imageStem((imagePath! as NSString).lastPathComponent)
         let manifestPath = supportSet ?? (exportDir as NSString).appendingPathComponent("\(stem)_support.json")
         let files = [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap { $0 }
         let interrupted: Bool

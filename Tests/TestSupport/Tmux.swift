@@ -43,11 +43,11 @@ public final class TmuxSession: @unchecked Sendable {
         let gate = recordOutput ? "while [ ! -e \(go) ]; do sleep 0.02; done; " : ""
         let wrapped = "\(gate)\(env)\(command); s=$?; echo VOXTERM-EXIT=$s; stty -a; "
             + "{ echo VOXTERM-EXIT=$s; stty -a; } > \(f).tmp 2>&1; mv \(f).tmp \(f); sleep 600"
-        let r = try Self.run(tmux, ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)"]
+        let r = try runProcess(tmux, ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)"]
                                       + (directory.map { ["-c", $0] } ?? []) + ["sh", "-c", wrapped])
         guard r.status == 0 else { throw TmuxError("tmux new-session failed: \(r.stderr)") }
         if let recordFile {
-            let p = try Self.run(tmux, ["-L", socket, "pipe-pane", "-t", "0", "-O", "cat > \(Self.quote(recordFile))"])
+            let p = try runProcess(tmux, ["-L", socket, "pipe-pane", "-t", "0", "-O", "cat > \(Self.quote(recordFile))"])
             guard p.status == 0 else { throw TmuxError("tmux pipe-pane failed: \(p.stderr)") }
             _ = FileManager.default.createFile(atPath: base + ".go", contents: nil)
         }
@@ -79,7 +79,7 @@ public final class TmuxSession: @unchecked Sendable {
     /// Runs a tmux subcommand on this session's server.
     @discardableResult
     public func tmux(_ arguments: [String]) throws -> ProcessResult {
-        try Self.run(Self.executable!, ["-L", socket] + arguments)
+        try runProcess(Self.executable!, ["-L", socket] + arguments)
     }
 
     /// Sends keys as tmux names them (`"q"`, `"C-c"`, `"PageUp"`, `"Escape"`); `literal` sends text as typed.
@@ -171,7 +171,7 @@ public final class TmuxSession: @unchecked Sendable {
     /// The process id of the program running in the pane (the child of the wrapper shell).
     public func programPID(named name: String = "voxterm") throws -> pid_t {
         let shell = try format("#{pane_pid}")
-        let r = try Self.run("/usr/bin/pgrep", ["-P", shell, name])
+        let r = try runProcess("/usr/bin/pgrep", ["-P", shell, name])
         guard let pid = Int32(r.stdout.split(separator: "\n").first ?? "") else {
             throw TmuxError("no \(name) process under pane shell \(shell)")
         }
@@ -221,67 +221,6 @@ public final class TmuxSession: @unchecked Sendable {
     /// Kills the tmux server of this session.
     public func close() {
         _ = try? tmux(["kill-server"])
-    }
-
-    /// Runs `path` with `arguments` and returns its status and output, with posix_spawn and
-    /// waitpid rather than Foundation's `Process`: on Linux, `Process.waitUntilExit` was seen to
-    /// wait forever for a tmux client that had exited (it forks the server) under swift-testing.
-    /// The output pipes are close-on-exec, so a tmux server started by the call holds none of them.
-    static func run(_ path: String, _ arguments: [String]) throws -> ProcessResult {
-        var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
-        guard pipe(&out) == 0, pipe(&err) == 0 else { throw TmuxError("pipe failed: errno \(errno)") }
-        // Close-on-exec: only the dup2 copies (descriptors 1 and 2) reach the child.
-        for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        // The child starts with no signal blocked and default actions, whatever the calling
-        // thread had: dispatch worker threads block most signals, and a tmux server inheriting
-        // that mask (and handing it to the pane's shell) ignores SIGHUP/SIGTERM and never exits.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-        Glibc.close(out[1]); Glibc.close(err[1])
-        defer { Glibc.close(out[0]); Glibc.close(err[0]) }
-        guard rc == 0 else { throw TmuxError("cannot run \(path): error \(rc)") }
-        // Drain both pipes until both are closed, so neither can fill up and block the child.
-        var outData: [UInt8] = [], errData: [UInt8] = []
-        var fds = [pollfd(fd: out[0], events: Int16(POLLIN), revents: 0), pollfd(fd: err[0], events: Int16(POLLIN), revents: 0)]
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while fds.contains(where: { $0.fd >= 0 }) {
-            if poll(&fds, nfds_t(fds.count), -1) < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            for i in fds.indices where fds[i].fd >= 0 && fds[i].revents != 0 {
-                let n = read(fds[i].fd, &buffer, buffer.count)
-                if n > 0 {
-                    if i == 0 { outData += buffer[0..<n] } else { errData += buffer[0..<n] }
-                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
-                    fds[i].fd = -1
-                }
-            }
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw TmuxError("waitpid failed for \(path): errno \(errno)") }
-        }
-        let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return ProcessResult(status: exit, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
     }
 
     /// `s` quoted for `sh`.

@@ -75,6 +75,15 @@ public enum FileIO {
         return String(cString: p)
     }
 
+    /// `path` without its image extension (`.nii.gz`, `.nii`, `.hdr[.gz]`, `.img[.gz]`), folders kept:
+    /// `a/b/colin.nii.gz` -> `a/b/colin`. Other paths are returned unchanged.
+    public static func imageStem(_ path: String) -> String {
+        for ext in [".nii.gz", ".nii", ".hdr.gz", ".img.gz", ".hdr", ".img"] where path.hasSuffix(ext) {
+            return String(path.dropLast(ext.count))
+        }
+        return path
+    }
+
     /// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
     ///
     /// A reader sees the old file or the complete new one, never a partial one; on failure

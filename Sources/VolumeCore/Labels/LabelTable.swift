@@ -148,8 +148,7 @@ extension LabelTable {
     /// A label-name file next to a label map, as FSLeyes and MRIcron find them: `X.txt`, `X.nii.txt`,
     /// `X.lut`, `X.label`, `X.ctbl` for `X.nii[.gz]` (or `.hdr`/`.img`), the first that exists.
     public static func sidecar(forLabels labelsPath: String) -> String? {
-        var stem = labelsPath
-        for ext in [".nii.gz", ".nii", ".hdr", ".img"] where stem.hasSuffix(ext) { stem.removeLast(ext.count); break }
+        let stem = FileIO.imageStem(labelsPath)
         for ext in [".txt", ".nii.txt", ".lut", ".label", ".ctbl"] {
             let p = stem + ext
             if FileIO.exists(p) { return p }
