@@ -12,11 +12,15 @@ public enum NIfTIWriter {
         public var description: String
         /// gzip level for `.nii.gz`, 1 (fastest, nibabel's default) to 9 (smallest).
         public var compressionLevel: Int
+        /// When set, the file is staged in this set and appears only when the set is committed
+        /// (with the set's own overwrite rule); otherwise it is written at once, atomically, and
+        /// created exclusively unless `overwrite`.
+        public var set: OutputSet?
 
         public init(protectedPaths: [String] = [], overwrite: Bool = true, description: String = "voxterm",
-                    compressionLevel: Int = 1) {
+                    compressionLevel: Int = 1, set: OutputSet? = nil) {
             self.protectedPaths = protectedPaths; self.overwrite = overwrite; self.description = description
-            self.compressionLevel = compressionLevel
+            self.compressionLevel = compressionLevel; self.set = set
         }
     }
 
@@ -109,14 +113,20 @@ public enum NIfTIWriter {
                                description: options.description)
         do {
             try head.withUnsafeBytes { h in
-                if lower.hasSuffix(".gz") {
-                    let level = Int32(min(9, max(1, options.compressionLevel)))
-                    try FileIO.writeAtomically(path, try Gzip.compress([h, data], level: level, path: path))
-                } else {
-                    try FileIO.writeAtomically(path) { fd, _ in
+                let gz = lower.hasSuffix(".gz")
+                let compressed = gz ? try Gzip.compress([h, data], level: Int32(min(9, max(1, options.compressionLevel))), path: path) : []
+                let producer: (Int32, String) throws -> Void = { fd, _ in
+                    if gz {
+                        try compressed.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: path) }
+                    } else {
                         try FileIO.writeAll(fd, h, path: path)
                         try FileIO.writeAll(fd, data, path: path)
                     }
+                }
+                if let set = options.set {
+                    try set.write(path, producer: producer)
+                } else {
+                    try FileIO.writeAtomically(path, exclusive: !options.overwrite, producer: producer)
                 }
             }
         } catch let e as FileError {
@@ -131,7 +141,7 @@ public enum NIfTIWriter {
                 throw NIfTIError(path, "refusing to overwrite an input file; choose another output path")
             }
             if !options.overwrite {
-                throw NIfTIError(path, "already exists; pass --force to replace it")
+                throw NIfTIError(path, FileIO.alreadyExists)
             }
         }
     }

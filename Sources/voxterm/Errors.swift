@@ -33,15 +33,3 @@ func checkStandardOutputAtExit() {
     }
 }
 
-/// Creates the output folder `path` (and its parents), or throws a one-line `FileError`.
-func createOutputFolder(_ path: String) throws {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-        guard isDirectory.boolValue else { throw FileError(path: path, reason: "exists and is not a folder; --out names a folder") }
-        return
-    }
-    do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-        let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { ($0 as NSError).code }
-        throw FileError(path: path, reason: "cannot create the folder: \(code.map { FileIO.errnoReason(Int32($0)) } ?? "\(error)")")
-    }
-}

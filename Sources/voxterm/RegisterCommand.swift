@@ -31,6 +31,13 @@ struct Register: ParsableCommand {
     var initialAffine: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "No progress line.") var quiet = false
+    @Flag(help: "Replace the files of an earlier run in DIR (all at once; DIR may hold nothing else).") var force = false
+
+    /// The input paths, as given.
+    var sources: RegistrationSources {
+        RegistrationSources(fixed: fixed, moving: moving, movingLabels: movingLabels, fixedLabels: fixedLabels,
+                            initialAffine: initialAffine)
+    }
 
     var plan: RegistrationPlan {
         get throws {
@@ -107,10 +114,20 @@ struct Register: ParsableCommand {
             if let fixedLabels {
                 fixedLabelVolume = try Register.readLabels(fixedLabels, matching: fixedVolume.geometry, imagePath: fixed)
             }
-            try createOutputFolder(out)
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.badInput)
+        }
+        do {
+            // DIR is checked now and written at the end as one set (nothing of it exists before).
+            let protected = NIfTIWriter.Options(protectedPaths: sources.paths, overwrite: true)
+            for name in RegistrationOutputs.fileNames {
+                try NIfTIWriter.checkDestination((out as NSString).appendingPathComponent(name), options: protected)
+            }
+            try OutputFolder.check(out, overwrite: force, setNames: Set(RegistrationOutputs.fileNames))
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.writeFailed)
         }
 
         // Ctrl-C (or SIGTERM) cancels the registration; nothing is written before it finishes.
@@ -151,8 +168,7 @@ struct Register: ParsableCommand {
             throw ExitCode(ExitCodes.interrupted)
         }
         do {
-            try outputs.write(to: out, sources: RegistrationSources(fixed: fixed, moving: moving, movingLabels: movingLabels,
-                                                                    fixedLabels: fixedLabels, initialAffine: initialAffine))
+            try outputs.write(to: out, sources: sources, overwrite: force)
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.writeFailed)

@@ -57,6 +57,12 @@ struct Segment: ParsableCommand {
         do {
             let queryImage = try NIfTIReader.read(query)
             let volume = try queryImage.volume()
+            // Every named input is read before the work (the truth too), so a bad one never
+            // costs a registration or comes up after the outputs were written.
+            let truthLabels = try truth.map { try NIfTIReader.read($0).labelVolume() }
+            if let truth, let t = truthLabels, t.geometry.size != volume.geometry.size {
+                throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
+            }
             var inputs = [query]
             // Refuse bad destinations before any work: never over an input, never over a file without --force.
             let early = NIfTIWriter.Options(protectedPaths: [query, labels, supportSet].compactMap { $0 }
@@ -112,18 +118,18 @@ struct Segment: ParsableCommand {
             progress.finish()
             // A signal that arrived after the last check still means: write nothing.
             if cancel.isCancelled { throw SegmentationError.cancelled }
-            let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force)
+            // All outputs appear together (an output set), or none: created exclusively without --force.
+            let outputs = OutputSet(overwrite: force)
+            let options = NIfTIWriter.Options(protectedPaths: inputs + [truth].compactMap { $0 }, overwrite: force, set: outputs)
             try NIfTIWriter.checkDestination(out, options: options)
             if let confidence { try NIfTIWriter.checkDestination(confidence, options: options) }
             try NIfTIWriter.write(prediction.labels, to: out, options: options)
             if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
-            if let (set, path) = setToSave { try set.save(path) }
+            if let (set, path) = setToSave { try set.save(path, in: outputs) }
+            if cancel.isCancelled { throw SegmentationError.cancelled }
+            try outputs.commit()
             print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", now() - start)) s")
-            if let truth {
-                let t = try NIfTIReader.read(truth).labelVolume()
-                guard t.geometry.size == prediction.labels.geometry.size else {
-                    throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
-                }
+            if let t = truthLabels {
                 var scores = diceScores(prediction: prediction.labels, truth: t)
                 if let subset = try labelSubset() { scores = scores.filter { subset.contains($0.key) } }
                 if labelledSlices != nil, let sel = try? SliceSelection(parsing: labelledSlices!) {
