@@ -67,7 +67,7 @@ public enum NIfTIWriter {
 
     /// The 348-byte NIfTI-1 header voxterm writes, plus the 4-byte empty extension flag.
     static func headerBytes(datatype: NIfTIDatatype, shape: [Int], geometry: VolumeGeometry, intent: Int,
-                            description: String) -> [UInt8] {
+                            description: String, patch: ((inout ByteWriter) -> Void)? = nil) -> [UInt8] {
         var h = NIfTIHeader(version: 1, isByteSwapped: false, sizeofHdr: 348,
                             dim: [shape.count] + shape + [Int](repeating: 1, count: 7 - shape.count),
                             datatypeCode: datatype.rawValue, bitpix: datatype.byteCount * 8,
@@ -96,11 +96,13 @@ public enum NIfTIWriter {
         for r in 0..<3 { for c in 0..<4 { w.f32(Float(h.srow[r][c]), 280 + 16 * r + 4 * c) } }
         if intent == NIfTIHeader.intentVector { w.string("displacement", 328, 16) }
         w.string("n+1", 344, 4)
+        patch?(&w)
         return w.bytes
     }
 
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], geometry: VolumeGeometry,
-                      intent: Int, to path: String, options: Options) throws {
+                      intent: Int, to path: String, options: Options,
+                      patch: ((inout ByteWriter) -> Void)? = nil) throws {
         let lower = path.lowercased()
         guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else {
             throw NIfTIError(path, "output must end in .nii or .nii.gz")
@@ -110,7 +112,7 @@ public enum NIfTIWriter {
         }
         try checkDestination(path, options: options)
         let head = headerBytes(datatype: datatype, shape: shape, geometry: geometry, intent: intent,
-                               description: options.description)
+                               description: options.description, patch: patch)
         do {
             try head.withUnsafeBytes { h in
                 let gz = lower.hasSuffix(".gz")

@@ -6,13 +6,13 @@ import VoxtermModel
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rewrite an image as NIfTI-1 (.nii or .nii.gz), optionally reoriented to RAS.",
-        discussion: "Intensities are written as float32 (scaling applied); with --labels as the smallest integer type that holds them. The output is written to a temporary file and renamed into place; the input is never overwritten.")
+        discussion: "Lossless: every volume of a 4-D (or 5-D) image, in the input's datatype with its scaling (scl_slope/scl_inter), pixdim, units and intent; a warning line names anything that cannot be kept (header extensions, NIfTI-2's float64 header fields). With --labels the first volume is written as labels, in the smallest integer type that holds them. The output is created exclusively (refused if it exists, unless --force) through a temporary file; the input is never overwritten.")
 
     @Argument(help: "Input image (.nii, .nii.gz, .hdr/.img).") var input: String
     @Argument(help: "Output file (.nii or .nii.gz).") var output: String
     @Flag(help: "Reorder and flip the voxel axes to RAS (world positions unchanged), like fslreorient2std.") var canonical = false
     @Flag(help: "Treat the image as a label map (integer output, no interpolation).") var labels = false
-    @Option(help: "Which 3-D volume of a 4-D series to write (0-based).") var frame = 0
+    @Option(help: "Write only this 3-D volume of a 4-D series (0-based); all volumes by default.") var frame: Int?
     @Flag(help: "Replace an existing output file.") var force = false
 
     func validate() throws {
@@ -27,22 +27,30 @@ struct Convert: ParsableCommand {
         let options = NIfTIWriter.Options(protectedPaths: [input], overwrite: force)
         do {
             image = try NIfTIReader.read(input)
-            try NIfTIWriter.checkDestination(output, options: options)
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.badInput)
         }
         do {
+            try NIfTIWriter.checkDestination(output, options: options)
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.writeFailed)
+        }
+        do {
             if labels {
+                if image.frameCount > 1 && frame == nil {
+                    fputs("voxterm: warning: \(input): --labels writes the first of its \(image.frameCount) volumes\n", stderr)
+                }
                 var l = try image.labelVolume()
                 if canonical { l = l.canonical() }
                 try NIfTIWriter.write(l, to: output, options: options)
                 print("wrote \(output): \(l.geometry.size.x)x\(l.geometry.size.y)x\(l.geometry.size.z) labels, \(l.geometry.orientation)")
             } else {
-                var v = try image.volume(frame: frame)
-                if canonical { v = v.canonical() }
-                try NIfTIWriter.write(v, to: output, options: options)
-                print("wrote \(output): \(v.size.x)x\(v.size.y)x\(v.size.z) float32, \(v.geometry.orientation)")
+                let warnings = try NIfTIWriter.writeLossless(image, to: output, canonical: canonical, frame: frame, options: options)
+                for w in warnings { fputs("voxterm: warning: \(input): \(w)\n", stderr) }
+                let written = try NIfTIReader.readHeader(output)
+                print("wrote \(output): \(written.shape.map(String.init).joined(separator: "x")) \(written.datatype.map { "\($0)" } ?? "?"), \(AxisOrientation(affine: written.bestAffine.affine))")
             }
         } catch {
             printError(error)

@@ -169,6 +169,12 @@ struct Export: ParsableCommand {
         let options = RenderOptions(scale: scale)
 
         // Refuse absurd outputs before allocating them (an RGBA pixel is 4 bytes).
+        if let problem = scene.outputSizeProblem(mapping, options: RenderOptions(scale: 1)) {
+            throw ExportFailure("\(image): \(problem)")
+        }
+        if scene.outputSizeProblem(mapping, options: options) != nil {
+            throw ExportFailure("--scale \(scale): the picture would be more than \(SliceScene.maximumSide) pixels wide or high, the longest side voxterm draws")
+        }
         let tile = scene.outputScale(mapping, options: options)
         let tiles = grid.map { $0.rows * $0.columns } ?? 1
         if tile.width * tile.height * tiles > 1 << 28 {
