@@ -23,6 +23,8 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
+        let signals = SignalCancellation() // Ctrl-C: exit within a second, never half way through the write
+        defer { signals.stop() }
         let image: NIfTIImage
         let options = NIfTIWriter.Options(protectedPaths: [input], overwrite: force)
         do {
@@ -37,7 +39,7 @@ struct Convert: ParsableCommand {
             printError(error)
             throw ExitCode(ExitCodes.writeFailed)
         }
-        do {
+        do { try signals.writing {
             if labels {
                 if image.frameCount > 1 && frame == nil {
                     fputs("voxterm: warning: \(input): --labels writes the first of its \(image.frameCount) volumes\n", stderr)
@@ -52,7 +54,7 @@ struct Convert: ParsableCommand {
                 let written = try NIfTIReader.readHeader(output)
                 print("wrote \(output): \(written.shape.map(String.init).joined(separator: "x")) \(written.datatype.map { "\($0)" } ?? "?"), \(AxisOrientation(affine: written.bestAffine.affine))")
             }
-        } catch {
+        } } catch {
             printError(error)
             throw ExitCode(ExitCodes.writeFailed)
         }

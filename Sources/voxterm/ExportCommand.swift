@@ -40,10 +40,13 @@ struct Export: ParsableCommand {
     @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.") var montage: String?
     @Option(help: "Integer upscaling factor.") var scale = 1
     @Flag(help: "Print a JSON summary on stdout.") var json = false
+    @Flag(help: "Replace an existing output file.") var force = false
 
     func run() throws {
+        let signals = SignalCancellation() // Ctrl-C: exit within a second, never half way through the write
+        defer { signals.stop() }
         do {
-            let summary = try export()
+            let summary = try export(signals)
             if json {
                 let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -61,7 +64,7 @@ struct Export: ParsableCommand {
     }
 
     /// Parses the options; every problem is a one-line error naming the option or file.
-    func export() throws -> [String: Any] {
+    func export(_ signals: SignalCancellation) throws -> [String: Any] {
         guard let plane = SlicePlane(rawValue: plane.lowercased()) else {
             throw ExportFailure("--plane: unknown plane '\(self.plane)'; use axial, coronal or sagittal")
         }
@@ -233,7 +236,7 @@ struct Export: ParsableCommand {
         do { bytes = try PNGCodec.encode(picture, text: text) } catch {
             throw ExportFailure("\(output): \(error)", exitCode: ExitCodes.writeFailed)
         }
-        do { try FileIO.writeAtomically(output, bytes) } catch {
+        do { try signals.writing { try FileIO.writeAtomically(output, bytes, exclusive: !force) } } catch {
             throw ExportFailure("\(error)", exitCode: ExitCodes.writeFailed)
         }
 

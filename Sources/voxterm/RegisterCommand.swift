@@ -101,6 +101,11 @@ struct Register: ParsableCommand {
     func run() throws {
         if let threads { voxtermThreadCount = threads }
         let plan = try self.plan
+        // Ctrl-C (or SIGTERM) cancels the registration; while loading, the watchdog stops the
+        // process within a second; nothing is written before the registration finishes.
+        let signals = SignalCancellation()
+        defer { signals.stop() }
+        let token = signals.token
         let fixedVolume: Volume, movingVolume: Volume
         var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
         var initial: VolumeCore.AffineTransform?
@@ -130,10 +135,6 @@ struct Register: ParsableCommand {
             throw ExitCode(ExitCodes.writeFailed)
         }
 
-        // Ctrl-C (or SIGTERM) cancels the registration; nothing is written before it finishes.
-        let signals = SignalCancellation()
-        defer { signals.stop() }
-        let token = signals.token
 
         let line = ProgressLine(enabled: !quiet)
         let result: RegistrationResult
@@ -168,7 +169,7 @@ struct Register: ParsableCommand {
             throw ExitCode(ExitCodes.interrupted)
         }
         do {
-            try outputs.write(to: out, sources: sources, overwrite: force)
+            try signals.writing { _ = try outputs.write(to: out, sources: sources, overwrite: force) }
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.writeFailed)

@@ -123,11 +123,13 @@ struct Segment: ParsableCommand {
             let options = NIfTIWriter.Options(protectedPaths: inputs + [truth].compactMap { $0 }, overwrite: force, set: outputs)
             try NIfTIWriter.checkDestination(out, options: options)
             if let confidence { try NIfTIWriter.checkDestination(confidence, options: options) }
-            try NIfTIWriter.write(prediction.labels, to: out, options: options)
-            if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
-            if let (set, path) = setToSave { try set.save(path, in: outputs) }
-            if cancel.isCancelled { throw SegmentationError.cancelled }
-            try outputs.commit()
+            try cancel.writing {
+                try NIfTIWriter.write(prediction.labels, to: out, options: options)
+                if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
+                if let (set, path) = setToSave { try set.save(path, in: outputs) }
+                if cancel.isCancelled { throw SegmentationError.cancelled }
+                try outputs.commit()
+            }
             print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", now() - start)) s")
             if let t = truthLabels {
                 var scores = diceScores(prediction: prediction.labels, truth: t)
