@@ -49,8 +49,8 @@ public enum BadGeometry: String, CaseIterable, Sendable, CustomStringConvertible
         case .sformNaN: d.put(Float.nan.bitPattern, at: 280)
         case .sformZeroRows: for k in 0..<12 { d.put(Float(0).bitPattern, at: 280 + 4 * k) }
         case .quaternionNaN: d.put(Float.nan.bitPattern, at: 256)
-        case .pixdimNaN: d.put(Float.nan.bitPattern, at: 80)
-        case .pixdimInfinite: d.put(Float.infinity.bitPattern, at: 76)
+        case .pixdimNaN: d.put(Float.nan.bitPattern, at: 84)
+        case .pixdimInfinite: d.put(Float.infinity.bitPattern, at: 80)
         case .qoffsetInfinite: d.put((-Float.infinity).bitPattern, at: 272)
         }
         let p = dir.appendingPathComponent(fileName).path
