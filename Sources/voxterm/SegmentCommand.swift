@@ -57,6 +57,7 @@ struct Segment: ParsableCommand {
         do {
             let queryImage = try NIfTIReader.read(query)
             let volume = try queryImage.volume()
+            try Registration.checkRegistrable(volume, path: query)
             // Every named input is read before the work (the truth too), so a bad one never
             // costs a registration or comes up after the outputs were written.
             let truthLabels = try truth.map { try NIfTIReader.read($0).labelVolume() }
@@ -104,7 +105,9 @@ struct Segment: ParsableCommand {
                 var loaded: [LoadedSupport] = []
                 for ex in set.examples {
                     inputs += [ex.image, ex.labels]
-                    loaded.append(LoadedSupport(image: try NIfTIReader.read(ex.image).volume(),
+                    let image = try NIfTIReader.read(ex.image).volume()
+                    try Registration.checkRegistrable(image, path: ex.image)
+                    loaded.append(LoadedSupport(image: image,
                                                 labels: try NIfTIReader.read(ex.labels).labelVolume(),
                                                 slices: ex.slices, name: (ex.image as NSString).lastPathComponent))
                 }
