@@ -68,9 +68,9 @@ struct BenchRegister: ParsableCommand {
                 let fixedLabels = try NIfTIReader.read(path("fixed_labels")!).labelVolume()
                 let movingLabels = try NIfTIReader.read(path("moving_labels")!).labelVolume()
                 let mask = try path("fixed_mask").map { try NIfTIReader.read($0).labelVolume() }
-                let t0 = now()
+                let t0 = monotonicSeconds()
                 let result = try Registration.register(fixed: fixed, moving: moving, plan: plan)
-                let secs = now() - t0
+                let secs = monotonicSeconds() - t0
                 let warped = result.warp(movingLabels)
                 let dice = diceScores(prediction: warped, truth: fixedLabels)
                 let sorted = dice.values.sorted()

@@ -51,21 +51,21 @@ struct BenchSegment: ParsableCommand {
                     let lab = try NIfTIReader.read(path(s.labels)).labelVolume()
                     let key = "\(q.query_image)|\(s.image)"
                     if fieldCache[key] == nil {
-                        let t0 = now()
+                        let t0 = monotonicSeconds()
                         let f = try aligner.align(fixed: query, moving: img, isCancelled: { false })
-                        fieldCache[key] = (f, now() - t0)
+                        fieldCache[key] = (f, monotonicSeconds() - t0)
                     }
                     regSeconds += fieldCache[key]!.1
                     mapped.append(MappedSupport(image: img, labels: lab, field: fieldCache[key]!.0))
                 }
                 for method in FusionMethod.allCases {
-                    let t0 = now()
+                    let t0 = monotonicSeconds()
                     let p = fuseLabels(query: query, supports: mapped, options: FusionOptions(method: method))
                     let dir = "\(out)/voxterm_\(method.rawValue)"
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                     try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
-                    seconds[method, default: [:]][q.id] = regSeconds + now() - t0
-                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", regSeconds + now() - t0)) s")
+                    seconds[method, default: [:]][q.id] = regSeconds + monotonicSeconds() - t0
+                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", regSeconds + monotonicSeconds() - t0)) s")
                 }
             }
             for (m, s) in seconds { try writeSeconds(s, "\(out)/voxterm_\(m.rawValue)/seconds.json") }
@@ -79,10 +79,10 @@ struct BenchSegment: ParsableCommand {
                 let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
                 let plane: SupportPlane = q.axis == 0 ? .sagittal : (q.axis == 1 ? .coronal : .axial)
                 for method in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
-                    let t0 = now()
+                    let t0 = monotonicSeconds()
                     let p = try SlicePropagator(aligner: EngineAligner.slices(), fusion: method, path: SlicePath(rawValue: slicePath) ?? .chained)
                         .predict(volume: volume, labels: truth, selection: SliceSelection(plane: plane, indices: q.labelled_slices))
-                    let dt = now() - t0
+                    let dt = monotonicSeconds() - t0
                     let dir = "\(out)/voxterm_slices_\(slicePath)_\(method.rawValue)"
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                     try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")

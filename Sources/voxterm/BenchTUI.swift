@@ -63,11 +63,11 @@ struct BenchTUI: ParsableCommand {
         let n = min(max(1, steps), state.mapping(state.plane).sliceCount - 1)
         for _ in 0..<n {
             let before = terminal.screen!
-            let t0 = now()
+            let t0 = monotonicSeconds()
             _ = reduce(&state, .changeSlice(1))
             let grid = WorkbenchView.render(state, cache: cache)
             let b = terminal.present(grid)
-            times.append(now() - t0)
+            times.append(monotonicSeconds() - t0)
             bytes.append(b)
             changed.append(grid.changedCellCount(from: before))
         }
@@ -107,14 +107,14 @@ final class PacedTerminal: TerminalDevice {
         encoder = ScreenEncoder(capabilities: capabilities)
         keys = first + (0..<max(0, count)).map { cycle[$0 % cycle.count] }
         self.interval = interval
-        nextKeyTime = now() + interval
+        nextKeyTime = monotonicSeconds() + interval
     }
 
     @discardableResult func present(_ grid: CellGrid) -> Int {
         let n = encoder.encode(grid).count
         frames += 1
         if let t = waitingSince {
-            latencies.append(now() - t); waitingSince = nil
+            latencies.append(monotonicSeconds() - t); waitingSince = nil
             latencyKeys.append(waitingKey ?? .character("?"))
         }
         return n
@@ -122,7 +122,7 @@ final class PacedTerminal: TerminalDevice {
 
     func nextEvent(timeoutMilliseconds: Int?) -> InputEvent? {
         if quitSent { return .closed }
-        let t = now()
+        let t = monotonicSeconds()
         let deadline = timeoutMilliseconds.map { t + Double($0) / 1000 } ?? .infinity
         if nextKeyTime > deadline {
             if deadline > t { Thread.sleep(forTimeInterval: deadline - t) }
@@ -179,9 +179,9 @@ extension BenchTUI {
             let terminal = PacedTerminal(size: size, capabilities: caps, first: registering ? [.character("G")] : [],
                                          cycle: cycle, count: keys, interval: Double(keyInterval) / 1000)
             if registering { terminal.finished = { jobs.jobsStarted > 0 && !jobs.isBusy } }
-            let t0 = now()
+            let t0 = monotonicSeconds()
             WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache(), jobs: jobs) { _, _ in "" }
-            return (terminal, state, now() - t0)
+            return (terminal, state, monotonicSeconds() - t0)
         }
         func report(_ name: String, _ t: PacedTerminal) {
             let l = t.latencies.sorted()
@@ -215,9 +215,9 @@ extension BenchTUI {
             var times: [Double] = []
             for _ in 0..<5 {
                 s.document.revision += 1
-                let t0 = now()
+                let t0 = monotonicSeconds()
                 _ = WorkbenchView.render(s, cache: cache)
-                times.append(now() - t0)
+                times.append(monotonicSeconds() - t0)
             }
             costs.append(String(format: "%@ %.1f ms", mode.rawValue, median(times) * 1000))
         }
@@ -225,9 +225,9 @@ extension BenchTUI {
         let (idle, _, _) = session(registering: false, keys: busy.latencies.count)
         report("idle (same keys)", idle)
         if standalone {
-            let t0 = now()
+            let t0 = monotonicSeconds()
             _ = try Registration.register(fixed: doc.image, moving: doc.moving!, plan: LiveRegistration.plan(p))
-            print(String(format: "  the same registration alone (no UI, normal priority, %d threads): %.1f s", voxtermThreadCount, now() - t0))
+            print(String(format: "  the same registration alone (no UI, normal priority, %d threads): %.1f s", voxtermThreadCount, monotonicSeconds() - t0))
         }
     }
 }

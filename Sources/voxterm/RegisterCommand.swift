@@ -186,7 +186,7 @@ final class ProgressLine: @unchecked Sendable {
 
     func show(_ p: RegistrationProgress) {
         guard enabled else { return }
-        let t = now()
+        let t = monotonicSeconds()
         guard t - last >= 0.1 else { return }
         last = t
         shown = true

@@ -64,7 +64,7 @@ struct Segment: ParsableCommand {
             for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) }
             let prediction: Prediction
             var setToSave: (SupportSet, String)?
-            let start = now()
+            let start = monotonicSeconds()
             if let labelledSlices {
                 let selection = try SliceSelection(parsing: labelledSlices)
                 let partialPath = labels!
@@ -118,7 +118,7 @@ struct Segment: ParsableCommand {
             try NIfTIWriter.write(prediction.labels, to: out, options: options)
             if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
             if let (set, path) = setToSave { try set.save(path) }
-            print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", now() - start)) s")
+            print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", monotonicSeconds() - start)) s")
             if let truth {
                 let t = try NIfTIReader.read(truth).labelVolume()
                 guard t.geometry.size == prediction.labels.geometry.size else {
@@ -165,7 +165,7 @@ extension ProgressLine {
     /// Shows a segmentation progress event (at most ten updates a second).
     func show(_ p: SegmentationProgress) {
         guard enabled else { return }
-        let t = now()
+        let t = monotonicSeconds()
         guard t - last >= 0.1 else { return }
         last = t
         shown = true

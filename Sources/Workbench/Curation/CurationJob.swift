@@ -2,6 +2,22 @@ import Foundation
 import VoxtermModel
 
 extension PredictionRequest {
+    /// The work of a prediction job: `run`, reporting progress and honouring cancellation.
+    var work: JobWork {
+        let request = self
+        return { context in
+            do {
+                let outcome = try request.run(id: context.id.raw, progress: { context.post(.prediction($0)) },
+                                              isCancelled: { context.isCancelled })
+                return .prediction(Shared(outcome))
+            } catch SegmentationError.cancelled {
+                return .cancelled
+            } catch {
+                return .failed("\(error)")
+            }
+        }
+    }
+
     /// Runs the prediction (on a background thread), scores it against the truth over the predicted
     /// region and ranks slices by disagreement. Throws `SegmentationError.cancelled` when cancelled.
     public func run(id: Int = 0, progress: (SegmentationProgress) -> Void = { _ in },
@@ -136,97 +152,4 @@ func disagreementRanking(_ p: Prediction, scope: PredictionScope,
         out[axis] = list.sorted { ($0.meanConfidence, $0.index) < ($1.meanConfidence, $1.index) }
     }
     return out
-}
-
-/// The file I/O of curation effects, run off the UI thread by `JobRunner.runFileWork`.
-public enum CurationIO {
-    /// Writes the manifest; returns the status message.
-    public static func saveManifest(_ set: SupportSet, to path: String) -> String {
-        let lower = path.lowercased()
-        guard !lower.hasSuffix(".nii") && !lower.hasSuffix(".nii.gz") && !lower.hasSuffix(".hdr") && !lower.hasSuffix(".img") else {
-            return "\(path): a manifest must not be written over an image (.json expected)"
-        }
-        for ex in set.examples where same(ex.image, path) || same(ex.labels, path) {
-            return "\(path): is an input image; not overwritten"
-        }
-        do {
-            try set.save(path)
-            return "saved \(set.examples.count) support example\(set.examples.count == 1 ? "" : "s") to \(path)"
-        } catch {
-            return "saving the support set failed: \(error)"
-        }
-    }
-
-    /// Reads a manifest and its volumes; the open image and label map are reused, not re-read.
-    public static func loadManifest(_ path: String, document doc: WorkbenchDocument) -> Action {
-        do {
-            let set = try SupportSet.load(path)
-            var entries: [SupportEntry] = []
-            var cache: [String: Volume] = [:], labelCache: [String: LabelVolume] = [:]
-            for ex in set.examples {
-                let open = same(ex.image, doc.imagePath)
-                let image: Volume
-                if open { image = doc.image } else if let v = cache[ex.image] { image = v } else {
-                    image = try NIfTIReader.read(ex.image).volume()
-                    cache[ex.image] = image
-                }
-                let labels: LabelVolume
-                if open, let l = doc.labels, let lp = doc.labelsPath, same(ex.labels, lp) { labels = l }
-                else if let l = labelCache[ex.labels] { labels = l } else {
-                    labels = try NIfTIReader.read(ex.labels).labelVolume()
-                    labelCache[ex.labels] = labels
-                }
-                guard labels.geometry.size == image.geometry.size else {
-                    throw WorkbenchError(path: ex.labels, reason: "labels are not on the grid of \(ex.image)")
-                }
-                entries.append(SupportEntry(example: ex, image: image, labels: labels, isOpenImage: open))
-            }
-            return .curation(.manifestLoaded(path: path, entries: entries))
-        } catch {
-            return .showMessage("loading the support set failed: \(error)")
-        }
-    }
-
-    /// Writes `<stem>_pred.nii.gz` and `<stem>_pred_confidence.nii.gz` into `directory` (adding -2,
-    /// -3, ... rather than replacing a file; never over an input); returns the status message.
-    public static func writePrediction(_ o: PredictionOutcome, directory: String, stem: String, inputs: [String]) -> String {
-        let fm = FileManager.default
-        var n = 1
-        func name(_ suffix: String) -> String {
-            (directory as NSString).appendingPathComponent("\(stem)_pred\(n == 1 ? "" : "-\(n)")\(suffix).nii.gz")
-        }
-        while fm.fileExists(atPath: name("")) || fm.fileExists(atPath: name("_confidence")) { n += 1 }
-        let labelsPath = name(""), confidencePath = name("_confidence")
-        let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: false,
-                                          description: "voxterm prediction: \(o.method)")
-        do {
-            try NIfTIWriter.checkDestination(labelsPath, options: options)
-            try NIfTIWriter.checkDestination(confidencePath, options: options)
-            try NIfTIWriter.write(o.prediction.labels, to: labelsPath, options: options)
-            try NIfTIWriter.write(o.prediction.confidence, to: confidencePath, options: options)
-            return "wrote \(labelsPath) and \(confidencePath)"
-        } catch {
-            return "saving the prediction failed: \(error)"
-        }
-    }
-
-    /// Whether two paths name the same file (after resolving links), or the same text when neither exists.
-    static func same(_ a: String, _ b: String) -> Bool {
-        if let ra = FileIO.realPath(a), let rb = FileIO.realPath(b) { return ra == rb }
-        return URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
-    }
-}
-
-extension CurationIO {
-    /// Runs a curation effect (on any thread) and returns the actions that report its result.
-    public static func perform(_ effect: CurationEffect, state: WorkbenchState) -> [Action] {
-        switch effect {
-        case .saveManifest(let path, let set):
-            return [.showMessage(saveManifest(set, to: path))]
-        case .loadManifest(let path):
-            return [loadManifest(path, document: state.document)]
-        case .writePrediction(let o, let directory, let stem, let inputs):
-            return [.showMessage(writePrediction(o, directory: directory, stem: stem, inputs: inputs))]
-        }
-    }
 }
