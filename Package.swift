@@ -28,9 +28,13 @@ let package = Package(
         .target(name: "VolumeCore", swiftSettings: strict),
         .target(name: "NIfTI", dependencies: ["VolumeCore", "CZlib"], swiftSettings: strict),
         .target(name: "Registration", dependencies: ["VolumeCore"], swiftSettings: strict),
-        .target(name: "Segmentation", dependencies: ["VolumeCore", "NIfTI", "Registration"], swiftSettings: strict),
+        .target(name: "Segmentation", dependencies: ["VolumeCore", "Registration"], swiftSettings: strict),
+        // What both front ends run: registration outputs, support sets from files, prediction scoring.
+        .target(name: "Pipelines", dependencies: ["VolumeCore", "NIfTI", "Registration", "Segmentation"],
+                swiftSettings: strict),
+        // Re-exports the model core (no logic of its own).
         .target(name: "VoxtermModel",
-                dependencies: ["VolumeCore", "NIfTI", "Registration", "Segmentation"],
+                dependencies: ["VolumeCore", "NIfTI", "Registration", "Segmentation", "Pipelines"],
                 swiftSettings: strict),
 
         // MARK: Presentation
@@ -53,7 +57,7 @@ let package = Package(
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "NIfTI", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "Pipelines", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SliceRenderingTests", dependencies: ["SliceRendering", "NIfTI", "TestSupport"],
                     exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TestSupport"], swiftSettings: strict),

@@ -1,6 +1,5 @@
 import Foundation
 import VolumeCore
-import NIfTI
 
 /// Anatomical plane of a 2-D slice, named by the voxel axis it is perpendicular to
 /// (axial = third axis k, coronal = second axis j, sagittal = first axis i, as stored on disk).
@@ -73,16 +72,14 @@ public struct SupportSet: Sendable, Equatable {
         var examples: [SupportExample]
     }
 
-    /// Reads a manifest; paths in it are resolved against the manifest's folder.
-    /// Checks that files exist, labels match their image's grid, and no example repeats.
-    public static func load(_ path: String, validate: Bool = true) throws -> SupportSet {
+    /// Reads a manifest without touching the files it names (`parse`); paths in it are resolved
+    /// against the manifest's folder. `SupportSet.load` (Pipelines) also checks the files.
+    public static func read(_ path: String) throws -> SupportSet {
         let bytes: [UInt8]
         do { bytes = try FileIO.readAll(path, limit: 16 << 20) } catch let e as FileError {
             throw SegmentationError.manifest(path, e.reason)
         }
-        let set = try parse(bytes, path: path, folder: FileIO.directoryName(path))
-        if validate { try set.validate(manifestPath: path) }
-        return set
+        return try parse(bytes, path: path, folder: FileIO.directoryName(path))
     }
 
     /// Parses manifest bytes (JSON) without touching the files it names: format, version, field
@@ -119,8 +116,9 @@ public struct SupportSet: Sendable, Equatable {
     }
 
     /// Checks every example: files readable, label grid equal to the image grid, slice indices in
-    /// range, and no example listed twice. `manifestPath` only names the manifest in errors.
-    public func validate(manifestPath: String = "support set") throws {
+    /// range, and no example listed twice. `grid` reads the grid of an image file (its header);
+    /// `manifestPath` only names the manifest in errors.
+    public func validate(manifestPath: String = "support set", grid: (String) throws -> VolumeGeometry) throws {
         var seen = Set<SupportExample>()
         for (n, ex) in examples.enumerated() {
             let name = "example \(n + 1)"
@@ -130,8 +128,8 @@ public struct SupportSet: Sendable, Equatable {
             seen.insert(ex)
             let ig: VolumeGeometry, lg: VolumeGeometry
             do {
-                ig = try headerGeometry(ex.image)
-                lg = try headerGeometry(ex.labels)
+                ig = try grid(ex.image)
+                lg = try grid(ex.labels)
             } catch {
                 throw SegmentationError.manifest(manifestPath, "\(name): \(error)")
             }
@@ -158,13 +156,6 @@ public struct SupportSet: Sendable, Equatable {
         let data = try enc.encode(m)
         try FileIO.writeAtomically(path, Array(data) + [10])
     }
-}
-
-/// The spatial grid a NIfTI header describes, without reading the data.
-func headerGeometry(_ path: String) throws -> VolumeGeometry {
-    let h = try NIfTIReader.readHeader(path)
-    let s = h.shape
-    return VolumeGeometry(size: SIMD3(s[0], s.count > 1 ? s[1] : 1, s.count > 2 ? s[2] : 1), affine: h.bestAffine.affine)
 }
 
 private func describe(_ error: Error) -> String {

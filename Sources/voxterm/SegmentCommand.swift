@@ -95,13 +95,8 @@ struct Segment: ParsableCommand {
                     try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force))
                     setToSave = (set, saveSupportSet)
                 }
-                var loaded: [LoadedSupport] = []
-                for ex in set.examples {
-                    inputs += [ex.image, ex.labels]
-                    loaded.append(LoadedSupport(image: try NIfTIReader.read(ex.image).volume(),
-                                                labels: try NIfTIReader.read(ex.labels).labelVolume(),
-                                                slices: ex.slices, name: (ex.image as NSString).lastPathComponent))
-                }
+                inputs += set.examples.flatMap { [$0.image, $0.labels] }
+                let loaded = try set.loadedSupports()
                 let subset = try labelSubset()
                 let predictor = RegistrationPropagationPredictor(
                     aligner: EngineAligner.volumes(RegistrationPlan.Preset(rawValue: preset)!).cancelled(by: cancel.token),
@@ -124,11 +119,9 @@ struct Segment: ParsableCommand {
                 guard t.geometry.size == prediction.labels.geometry.size else {
                     throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
                 }
-                var scores = diceScores(prediction: prediction.labels, truth: t)
-                if let subset = try labelSubset() { scores = scores.filter { subset.contains($0.key) } }
-                if labelledSlices != nil, let sel = try? SliceSelection(parsing: labelledSlices!) {
-                    scores = diceOnUnlabelledSlices(prediction.labels, t, sel)
-                }
+                let scores = predictionDice(prediction.labels, truth: t,
+                                            supportSlices: try labelledSlices.map { try SliceSelection(parsing: $0) },
+                                            labelSubset: try labelSubset())
                 for (l, d) in scores.sorted(by: { $0.key < $1.key }) { print("dice label \(l): \(String(format: "%.4f", d))") }
                 print("mean dice: \(String(format: "%.4f", meanDice(scores))) over \(scores.count) labels")
             }

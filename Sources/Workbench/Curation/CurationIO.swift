@@ -24,25 +24,19 @@ public enum CurationIO {
     public static func loadManifest(_ path: String, document doc: WorkbenchDocument) -> Action {
         do {
             let set = try SupportSet.load(path)
-            var entries: [SupportEntry] = []
-            var cache: [String: Volume] = [:], labelCache: [String: LabelVolume] = [:]
-            for ex in set.examples {
+            let read = try set.readVolumes { ex in
                 let open = same(ex.image, doc.imagePath)
-                let image: Volume
-                if open { image = doc.image } else if let v = cache[ex.image] { image = v } else {
-                    image = try NIfTIReader.read(ex.image).volume()
-                    cache[ex.image] = image
-                }
-                let labels: LabelVolume
+                var labels: LabelVolume? = nil
                 if open, let l = doc.labels, let lp = doc.labelsPath, same(ex.labels, lp) { labels = l }
-                else if let l = labelCache[ex.labels] { labels = l } else {
-                    labels = try NIfTIReader.read(ex.labels).labelVolume()
-                    labelCache[ex.labels] = labels
+                return (open ? doc.image : nil, labels)
+            }
+            var entries: [SupportEntry] = []
+            for r in read {
+                guard r.labels.geometry.size == r.image.geometry.size else {
+                    throw WorkbenchError(path: r.example.labels, reason: "labels are not on the grid of \(r.example.image)")
                 }
-                guard labels.geometry.size == image.geometry.size else {
-                    throw WorkbenchError(path: ex.labels, reason: "labels are not on the grid of \(ex.image)")
-                }
-                entries.append(SupportEntry(example: ex, image: image, labels: labels, isOpenImage: open))
+                entries.append(SupportEntry(example: r.example, image: r.image, labels: r.labels,
+                                            isOpenImage: same(r.example.image, doc.imagePath)))
             }
             return .curation(.manifestLoaded(path: path, entries: entries))
         } catch {

@@ -50,7 +50,7 @@ extension PredictionRequest {
             // The predictor reports one step per support; the aligner adds where each registration is.
             prediction = try withoutActuallyEscaping(progress) { report in
                 let last = ProgressBox()
-                let aligner = ReportingAligner(plan: EngineAligner.volumes(preset).plan) { fraction, detail in
+                let aligner = EngineAligner.volumes(preset).reporting { fraction, detail in
                     guard let p = last.value else { return }
                     report(SegmentationProgress(step: p.step * 100 + Int(fraction * 99), total: max(1, p.total) * 100,
                                                 message: p.message + ": " + detail, elapsed: p.elapsed))
@@ -66,17 +66,11 @@ extension PredictionRequest {
         if isCancelled() { throw SegmentationError.cancelled }
         var dice: [Int32: Double] = [:]
         if let truth, truth.geometry.size == g.size {
-            switch scope {
-            case .slice(let axis, let index):
-                dice = diceOnSlice(prediction.labels, truth, axis: axis, index: index)
-            case .volume:
-                if let s = supportSlices {
-                    dice = diceOnUnlabelledSlices(prediction.labels, truth,
-                                                  SliceSelection(plane: supportPlane(axis: s.axis), indices: Array(s.indices)))
-                } else {
-                    dice = diceScores(prediction: prediction.labels, truth: truth)
-                }
-            }
+            var only: (axis: Int, index: Int)? = nil
+            if case .slice(let a, let i) = scope { only = (a, i) }
+            dice = predictionDice(prediction.labels, truth: truth,
+                                  supportSlices: supportSlices.map { SliceSelection(plane: supportPlane(axis: $0.axis), indices: Array($0.indices)) },
+                                  onlySlice: only)
         }
         return PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,
                                  truthName: truthName, seconds: Date().timeIntervalSince(start),
@@ -87,69 +81,10 @@ extension PredictionRequest {
 /// The latest progress of a predictor, shared with its aligner (one thread).
 private final class ProgressBox: @unchecked Sendable { var value: SegmentationProgress? }
 
-/// `EngineAligner` that also reports how far each registration is (fraction 0...1 and
-/// "affine level 2/3 iteration 40"), at most five times a second.
-struct ReportingAligner: PairwiseAligner {
-    var plan: RegistrationPlan
-    var report: (Double, String) -> Void
-
-    func align(fixed: Volume, moving: Volume, isCancelled: @escaping () -> Bool) throws -> VectorField {
-        let token = CancellationToken()
-        var last = Date.distantPast
-        let stages = plan.stages
-        let result: RegistrationResult
-        do {
-            result = try Registration.register(fixed: fixed, moving: moving, plan: plan, token: token) { event in
-                if isCancelled() { token.cancel() }
-                guard case .iteration(let p) = event, Date().timeIntervalSince(last) > 0.2,
-                      p.stage < stages.count, p.level < stages[p.stage].levels.count else { return }
-                last = Date()
-                let iterations = max(1, stages[p.stage].levels[p.level].iterations)
-                let inStage = (Double(p.level) + min(1, Double(p.iteration) / Double(iterations))) / Double(max(1, p.levelCount))
-                report((Double(p.stage) + inStage) / Double(stages.count),
-                       "\(p.stageName) level \(p.level + 1)/\(p.levelCount) iteration \(p.iteration)")
-            }
-        } catch RegistrationError.cancelled {
-            throw SegmentationError.cancelled
-        }
-        return result.totalDisplacement()
-    }
-}
-
-/// Per voxel axis: predicted slices sorted by the mean confidence of their labelled (non-zero)
-/// voxels, lowest first. Support slices and slices with fewer than 10 labelled voxels (or 5 % of the
-/// fullest slice's) are left out.
+/// The ranking for a prediction of `scope` (see Pipelines' `disagreementRanking`).
 func disagreementRanking(_ p: Prediction, scope: PredictionScope,
                          supportSlices: (axis: Int, indices: Set<Int>)?) -> [Int: [SliceConfidence]] {
-    let size = p.labels.geometry.size
-    var sums = (0..<3).map { [Double](repeating: 0, count: size[$0]) }
-    var counts = (0..<3).map { [Int](repeating: 0, count: size[$0]) }
-    p.labels.labels.withUnsafeBufferPointer { l in
-        p.confidence.voxels.withUnsafeBufferPointer { c in
-            var n = 0
-            for k in 0..<size.z { for j in 0..<size.y { for i in 0..<size.x {
-                if l[n] != 0 {
-                    let v = Double(c[n])
-                    sums[0][i] += v; counts[0][i] += 1
-                    sums[1][j] += v; counts[1][j] += 1
-                    sums[2][k] += v; counts[2][k] += 1
-                }
-                n += 1
-            } } }
-        }
-    }
-    var out: [Int: [SliceConfidence]] = [:]
-    for axis in 0..<3 {
-        var list: [SliceConfidence] = []
-        // Caps of a structure (a few voxels) always look uncertain: rank slices with at least 5 % of the fullest one's.
-        let minimum = max(10, (counts[axis].max() ?? 0) / 20)
-        for s in 0..<size[axis] where counts[axis][s] >= minimum && scope.covers(axis: axis, index: s) {
-            if let sup = supportSlices, sup.axis == axis, sup.indices.contains(s) { continue }
-            list.append(SliceConfidence(index: s, meanConfidence: sums[axis][s] / Double(counts[axis][s])))
-        }
-        // A slice prediction ranks only its own slice; other axes cut through it on one line.
-        if case .slice(let a, _) = scope, a != axis { list = [] }
-        out[axis] = list.sorted { ($0.meanConfidence, $0.index) < ($1.meanConfidence, $1.index) }
-    }
-    return out
+    var only: (axis: Int, index: Int)? = nil
+    if case .slice(let a, let i) = scope { only = (a, i) }
+    return Pipelines.disagreementRanking(p, supportSlices: supportSlices, onlySlice: only)
 }

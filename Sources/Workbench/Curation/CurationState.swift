@@ -73,14 +73,6 @@ public enum PredictionDisplay: String, Sendable, CaseIterable {
     case off = "loaded labels"
 }
 
-/// Mean confidence of the predicted (non-background) voxels of one slice.
-public struct SliceConfidence: Sendable, Equatable {
-    /// Voxel index along the slice axis.
-    public var index: Int
-    /// Mean confidence, 0...1 (1 = every support agrees everywhere on the slice).
-    public var meanConfidence: Double
-}
-
 /// A finished prediction with its evaluation.
 public struct PredictionOutcome: Sendable, Equatable {
     /// The job's identifier (distinguishes outcomes for caching).

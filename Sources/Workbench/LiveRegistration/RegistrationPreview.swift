@@ -10,7 +10,7 @@ public struct RegistrationPreview: Sendable {
     public var displacement: VectorField { fieldOverlay.field }
     /// The displacement prepared for display, its magnitude and Jacobian determinant computed.
     public var fieldOverlay: FieldOverlay
-    /// The moving labels carried onto the image grid, with moving labels.
+    /// The moving labels carried onto the image grid (when the moving image has labels).
     public var warpedLabels: LabelVolume?
     /// Voxels with Jacobian ≤ 0 per slice index along each voxel axis (x, y, z).
     public var foldingPerSlice: [[Int]]
@@ -25,19 +25,9 @@ public struct RegistrationPreview: Sendable {
     /// The preview of the map `x ↦ affine(x + field(x))` (`field` on any grid, nil = zero) on `fixed`'s grid.
     public static func make(fixed: VolumeGeometry, moving: Volume, movingLabels: LabelVolume?, affine: VolumeCore.AffineTransform,
                             field: VectorField?) -> RegistrationPreview {
-        let u: VectorField
-        if let field, field.geometry == fixed {
-            u = field
-        } else if let field {
-            let comps = (0..<3).map { field.component($0).resampled(to: fixed).voxels }
-            u = VectorField(geometry: fixed, data: comps[0] + comps[1] + comps[2])
-        } else {
-            u = VectorField(zeroOn: fixed)
-        }
-        // Only the affine and the forward field matter for warping; the other fields are unused.
-        let r = RegistrationResult(affine: affine, field: u, inverseField: u, velocity: u, stages: [])
-        return RegistrationPreview(warped: r.warp(moving), displacement: r.totalDisplacement,
-                                   warpedLabels: movingLabels.map { r.warp($0) })
+        let map = FixedToMovingMap(affine: affine, field: field?.resampled(to: fixed) ?? VectorField(zeroOn: fixed))
+        return RegistrationPreview(warped: map.warp(moving), displacement: map.totalDisplacement,
+                                   warpedLabels: movingLabels.map { map.warp($0) })
     }
 
     /// Voxels with value ≤ 0 per slice index along x, y and z.
