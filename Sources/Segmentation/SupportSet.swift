@@ -1,10 +1,17 @@
 import Foundation
 import VolumeCore
 
-/// Anatomical plane of a 2-D slice, named by the voxel axis it is perpendicular to
-/// (axial = third axis k, coronal = second axis j, sagittal = first axis i, as stored on disk).
-public enum SupportPlane: String, Codable, Sendable, CaseIterable {
+/// The plane of a 2-D slice **in voxel terms**: the slices perpendicular to one voxel axis of the
+/// volume as stored (`axial` = perpendicular to the third axis k, `coronal` = the second axis j,
+/// `sagittal` = the first axis i). The words are the manifest's JSON words; they match the
+/// anatomical planes only for a volume stored in axial order (e.g. RAS, LPS). A sagittally stored
+/// volume (e.g. PIR) has its `axial` voxel-axis slices in the head's sagittal plane. For the
+/// anatomical (world-axis) plane of a display, see `SlicePlane` (SliceRendering).
+public enum VoxelAxisPlane: String, Codable, Sendable, CaseIterable {
     case axial, coronal, sagittal
+
+    /// The plane perpendicular to voxel axis `axis` (0 = i, 1 = j, 2 = k).
+    public init(axis: Int) { self = axis == 0 ? .sagittal : (axis == 1 ? .coronal : .axial) }
 
     /// The voxel axis the plane is perpendicular to (0 = i, 1 = j, 2 = k).
     public var axis: Int {
@@ -15,11 +22,11 @@ public enum SupportPlane: String, Codable, Sendable, CaseIterable {
 /// A choice of slices of one plane.
 public struct SliceSelection: Codable, Sendable, Equatable, Hashable {
     /// The plane the slices lie in.
-    public var plane: SupportPlane
+    public var plane: VoxelAxisPlane
     /// Voxel indices along the plane's axis, ascending, without repeats.
     public var indices: [Int]
 
-    public init(plane: SupportPlane, indices: [Int]) {
+    public init(plane: VoxelAxisPlane, indices: [Int]) {
         self.plane = plane
         self.indices = Array(Set(indices)).sorted()
     }
@@ -27,7 +34,7 @@ public struct SliceSelection: Codable, Sendable, Equatable, Hashable {
     /// Parses `axial:20,30,40` (plane, colon, comma-separated indices).
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let plane = SupportPlane(rawValue: parts[0].lowercased()) else {
+        guard parts.count == 2, let plane = VoxelAxisPlane(rawValue: parts[0].lowercased()) else {
             throw SegmentationError.invalidArgument("slice selection \"\(text)\" must look like axial:20,30,40 (plane axial, coronal or sagittal)")
         }
         var idx: [Int] = []
@@ -194,3 +201,7 @@ func relative(_ path: String, to dir: String) -> String {
     let ups = Array(repeating: "..", count: d.count - common)
     return (ups + p[common...].map(String.init)).joined(separator: "/")
 }
+
+/// The former name of `VoxelAxisPlane`, which said "support" where it meant a voxel axis.
+@available(*, deprecated, renamed: "VoxelAxisPlane")
+public typealias SupportPlane = VoxelAxisPlane

@@ -38,7 +38,7 @@ extension PredictionRequest {
                     for idx in SliceAccess.indices(g, axis: axis, index: i) { partial.labels[idx] = s.labels.labels[idx] }
                 }
             }
-            let selection = SliceSelection(plane: supportPlane(axis: axis), indices: Array(indices))
+            let selection = SliceSelection(plane: VoxelAxisPlane(axis: axis), indices: Array(indices))
             var targets: [Int]? = nil
             if case .slice(_, let t) = scope { targets = [t] }
             let propagator = SlicePropagator(aligner: EngineAligner.slices(), fusion: .majority, path: .chained)
@@ -69,7 +69,7 @@ extension PredictionRequest {
             var only: (axis: Int, index: Int)? = nil
             if case .slice(let a, let i) = scope { only = (a, i) }
             dice = predictionDice(prediction.labels, truth: truth,
-                                  supportSlices: supportSlices.map { SliceSelection(plane: supportPlane(axis: $0.axis), indices: Array($0.indices)) },
+                                  supportSlices: supportSlices.map { SliceSelection(plane: VoxelAxisPlane(axis: $0.axis), indices: Array($0.indices)) },
                                   onlySlice: only)
         }
         return PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,

@@ -2,8 +2,6 @@ import Foundation
 import VoxtermModel
 import SliceRendering
 
-/// The support plane of voxel axis `axis` (the plane perpendicular to it).
-func supportPlane(axis: Int) -> SupportPlane { axis == 0 ? .sagittal : (axis == 1 ? .coronal : .axial) }
 
 extension WorkbenchState {
     /// Whether the support panel is on screen (it needs 80 columns).
@@ -48,7 +46,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         var count = labels.presentLabels.count
         if action == .addSlice {
             let axis = state.activeSliceAxis, index = state.cursor[axis]
-            slices = SliceSelection(plane: supportPlane(axis: axis), indices: [index])
+            slices = SliceSelection(plane: VoxelAxisPlane(axis: axis), indices: [index])
             if c.entries.contains(where: { $0.isOpenImage && $0.example.slices?.plane == slices!.plane
                 && $0.example.slices!.indices.contains(index) }) {
                 state.message = "\(slices!.plane.rawValue) slice \(index + 1) is already a support"; break
@@ -107,7 +105,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
             state.message = "the support set is empty: A adds the current slice, V the volume, O loads \(c.manifestPath)"; break
         }
         let axis = state.activeSliceAxis, here = state.cursor[axis]
-        let plane = supportPlane(axis: axis)
+        let plane = VoxelAxisPlane(axis: axis)
         let within = c.entries.filter { $0.isOpenImage && $0.example.slices?.plane == plane }
         let others = c.entries.filter { !$0.isOpenImage }
         var scope = PredictionScope.volume
@@ -235,7 +233,7 @@ func outcomeSummary(_ o: PredictionOutcome) -> String {
 func scopeText(_ scope: PredictionScope) -> String {
     switch scope {
     case .volume: "the volume"
-    case .slice(let axis, let index): "\(supportPlane(axis: axis).rawValue) slice \(index + 1)"
+    case .slice(let axis, let index): "\(VoxelAxisPlane(axis: axis).rawValue) slice \(index + 1)"
     }
 }
 

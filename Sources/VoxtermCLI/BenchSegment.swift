@@ -12,7 +12,7 @@ struct BenchSegment: ParsableCommand {
     @Argument(help: "Protocol JSON (paths inside are relative to its folder).") var protocolFile: String
     @Option(help: "Output folder; one subfolder per method.") var out: String
     @Option(help: "Settings to run: A, B or AB.") var settings: String = "AB"
-    @Option(help: "Registration preset for setting A.") var preset: String = "default"
+    @OptionGroup var presetOption: PresetOption
     @Option(help: "Run at most this many queries per setting (0 = all).") var maxQueries: Int = 0
     @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: String = "chained"
     @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods, comma-separated (majority, weighted).")
@@ -33,7 +33,7 @@ struct BenchSegment: ParsableCommand {
         let proto = try JSONDecoder().decode(ProtocolFile.self, from: data)
         let root = FileIO.directoryName(protocolFile)
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : "\(root)/\(p)" }
-        guard let presetValue = RegistrationPlan.Preset(rawValue: preset) else { throw ValidationError("--preset must be fast, default or accurate") }
+        let presetValue = presetOption.preset
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
 
         if settings.contains("A"), let a = proto.A {
@@ -77,7 +77,7 @@ struct BenchSegment: ParsableCommand {
             for q in queries {
                 let volume = try NIfTIReader.read(path(q.image)).volume()
                 let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
-                let plane: SupportPlane = q.axis == 0 ? .sagittal : (q.axis == 1 ? .coronal : .axial)
+                let plane = VoxelAxisPlane(axis: q.axis)
                 for method in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
                     let t0 = monotonicSeconds()
                     let p = try SlicePropagator(aligner: EngineAligner.slices(), fusion: method, path: SlicePath(rawValue: slicePath) ?? .chained)

@@ -21,12 +21,12 @@ struct BenchTUI: ParsableCommand {
     @Option(help: "Terminal width in cells.") var columns = 200
     @Option(help: "Terminal height in cells.") var rows = 60
     @Option(help: "Slice changes to time.") var steps = 30
-    @Option(help: "Colour depth: truecolor, 256, 16 or mono.") var color = "truecolor"
+    @Option(help: "Colour depth: truecolor, 256, 16 or mono.") var color: ColorDepth = .trueColor
     @Flag(help: "Time the three-view layout instead of one view.") var ortho = false
     @Flag(help: "Key-to-frame latency while a live registration runs in the background (see --moving).") var live = false
     @Option(help: "--live: moving image (default: the bundled subject01_2mm, fixed colin27_2mm).") var moving: String?
     @Option(help: "--live: labels of the moving image.") var movingLabels: String?
-    @Option(help: "--live: registration preset (fast, default, accurate).") var preset = "default"
+    @OptionGroup var presetOption: PresetOption
     @Option(help: "--live: milliseconds between simulated keys.") var keyInterval = 50
     @Option(help: "--live: nice value of the registration thread (0-19).") var nice: Int32 = 10
     @Option(help: "--live: threads of the registration's parallel loops (default: cores - 1, at least 1).") var jobThreads: Int?
@@ -44,7 +44,7 @@ struct BenchTUI: ParsableCommand {
             }
             path = dir + "/colin27_2mm.nii.gz"; labels = dir + "/colin27_2mm_aal.nii.gz"; names = dir + "/aal.txt"
         }
-        guard let depth = ColorDepth(rawValue: color) else { throw ValidationError("--color must be truecolor, 256, 16 or mono") }
+        let depth = color
         let doc: WorkbenchDocument
         do { doc = try WorkbenchDocument.load(image: path!, labels: labels, labelNames: names) } catch {
             printError(error)
@@ -147,7 +147,7 @@ extension BenchTUI {
     /// `--live`: G, then a key every `keyInterval` ms until the registration has finished; the
     /// same number of keys again with nothing running as the baseline.
     func runLive() throws {
-        guard let p = RegistrationPlan.Preset(rawValue: preset) else { throw ValidationError("--preset must be fast, default or accurate") }
+        let p = presetOption.preset
         var path = image, labels: String? = nil, names: String? = nil, movingPath = moving, movingLabelsPath = movingLabels
         if path == nil || movingPath == nil {
             guard let dir = SampleLocator.find() else {
@@ -157,7 +157,7 @@ extension BenchTUI {
             if path == nil { path = dir + "/colin27_2mm.nii.gz"; labels = dir + "/colin27_2mm_aal.nii.gz"; names = dir + "/aal.txt" }
             if movingPath == nil { movingPath = dir + "/subject01_2mm.nii.gz"; movingLabelsPath = dir + "/subject01_2mm_aal.nii.gz" }
         }
-        guard let depth = ColorDepth(rawValue: color) else { throw ValidationError("--color must be truecolor, 256, 16 or mono") }
+        let depth = color
         let doc: WorkbenchDocument
         do {
             doc = try WorkbenchDocument.load(image: path!, labels: labels, labelNames: names, moving: movingPath,
