@@ -12,13 +12,13 @@ struct Export: ParsableCommand {
             images): neurological by default (subject's left on the image's left), anisotropic \
             voxels shown with their physical aspect ratio, orientation letters on the edges. The PNG \
             carries text chunks recording the sources, plane, slice, window and overlays.
-            """)
+            """ + "\n\n" + dashNamesHelp)
 
     @Argument(help: "The image (NIfTI).") var image: String
     @Option(name: .shortAndLong, help: "Output PNG path.") var output: String
 
     @Option(help: "Plane: axial, coronal or sagittal.") var plane = "axial"
-    @Option(help: "Slice index (voxel index along the plane's axis); the middle slice by default.") var slice: Int?
+    @Option(parsing: .unconditional, help: "Slice index (voxel index along the plane's axis, from 0); the middle slice by default.") var slice: Int?
     @Option(parsing: .unconditional, help: "World position X,Y,Z (mm, RAS) whose slice to show.") var at: String?
     @Flag(help: "Radiological convention (subject's left on the image's right).") var radiological = false
 
@@ -54,12 +54,8 @@ struct Export: ParsableCommand {
         } catch let e as ExportFailure {
             printError(e)
             throw ExitCode(e.exitCode)
-        } catch let e as FileError {
-            printError(e)
-            throw ExitCode(ExitCodes.badInput)
         } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
+            throw ExitCodes.fail(error)
         }
     }
 
@@ -90,7 +86,13 @@ struct Export: ParsableCommand {
 
     /// Exports: checks the options, renders, writes the PNG; returns the JSON summary.
     func export(_ signals: SignalCancellation) throws -> [String: Any] {
-        let c = try check()
+        let c: Checked
+        do { c = try check() } catch let e as ExportFailure where e.exitCode == ExitCodes.badInput {
+            throw ExportFailure(e.message, exitCode: ExitCodes.usage) // an option's value: a command-line error
+        }
+        try Preflight(inputs: [("IMAGE", image), ("--labels", labels ?? ""), ("--truth", truth ?? ""), ("--field", field ?? ""),
+                               ("--lut", lut ?? "")].filter { !$0.1.isEmpty },
+                      outputs: [("-o", output)], force: force).check()
         let r = try render(c)
         return try signals.writing { try write(r, c) }
     }

@@ -6,7 +6,7 @@ import VoxtermModel
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print dimensions, voxel size, datatype, scaling, orientation, affine and value statistics.",
-        discussion: "An ITK/ANTs transform file (.tfm, or .txt starting #Insight Transform File) prints its affine in RAS.")
+        discussion: "An ITK/ANTs transform file (.tfm, or .txt starting #Insight Transform File) prints its affine in RAS." + "\n\n" + dashNamesHelp)
 
     @Argument(help: "NIfTI files (.nii, .nii.gz, .hdr/.img) or ITK transform files (.tfm).")
     var files: [String]

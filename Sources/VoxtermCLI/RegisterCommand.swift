@@ -12,7 +12,7 @@ struct Register: ParsableCommand {
         affine.txt (4x4, RAS mm) and affine_itk.tfm (ITK AffineTransform_double_3_3, LPS), jacobian.nii.gz
         and summary.json. With ANTs: antsApplyTransforms -t field.nii.gz -t affine_itk.tfm.
         --levels/--iterations/--smoothing override the last stage of the plan (the deformable one in mode both).
-        """)
+        """ + "\n\n" + dashNamesHelp)
 
     @Argument(help: "Fixed image (NIfTI); outputs live on its grid.") var fixed: String
     @Argument(help: "Moving image (NIfTI).") var moving: String
@@ -50,6 +50,10 @@ struct Register: ParsableCommand {
         var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
         var initial: VolumeCore.AffineTransform?
         do {
+            let named: [(option: String, path: String)] = [("FIXED", fixed), ("MOVING", moving)]
+                + [movingLabels.map { ("--moving-labels", $0) }, fixedLabels.map { ("--fixed-labels", $0) },
+                   initialAffine.map { ("--initial-affine", $0) }].compactMap { $0 }
+            try Preflight(inputs: named).check()
             if let initialAffine { initial = try ITKTransformFile.read(initialAffine) }
             fixedVolume = try NIfTIReader.read(fixed).volume()
             movingVolume = try NIfTIReader.read(moving).volume()
@@ -60,8 +64,7 @@ struct Register: ParsableCommand {
                 fixedLabelVolume = try Register.readLabels(fixedLabels, matching: fixedVolume.geometry, imagePath: fixed)
             }
         } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
+            throw ExitCodes.fail(error)
         }
         do {
             // DIR is checked now and written at the end as one set (nothing of it exists before).

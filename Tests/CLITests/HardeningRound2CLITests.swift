@@ -338,4 +338,133 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("a.png").path))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("p.nii.gz").path))
     }
+
+    // MARK: Class 2: outputs colliding with inputs or with each other; all checked before work
+
+    @Test func collidingOutputsAreRefusedBeforeAnyWork() throws {
+        let dir = TestPaths.temporaryDirectory("collide-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (fixed, moving, labels) = try Self.tinyPair(in: dir)
+        let truth = dir.appendingPathComponent("truth.nii.gz").path
+        try FileManager.default.copyItem(atPath: labels, toPath: truth)
+        let link = dir.appendingPathComponent("hardlink.nii.gz").path
+        #expect(Glibc.link(truth, link) == 0)
+        let before = Self.snapshot([fixed, moving, labels, truth])
+        let entries = Self.entries(dir)
+        let seg = ["segment", moving, "--support", "\(fixed):\(labels)", "--preset", "fast", "--quiet"]
+        let cases: [(String, [String], String)] = [
+            ("--out T --truth T --force", seg + ["--out", truth, "--truth", truth, "--force"], "is also an input (--truth)"),
+            ("--out through a hard link of --truth", seg + ["--out", link, "--truth", truth, "--force"], "is also an input (--truth)"),
+            ("--out over a support's labels", seg + ["--out", labels, "--force"], "is also an input (--support)"),
+            ("--out X --confidence X", seg + ["--out", dir.appendingPathComponent("x.nii.gz").path, "--confidence", dir.appendingPathComponent("./x.nii.gz").path], "given for both --out and --confidence"),
+            ("--out X --save-support-set X", seg + ["--out", dir.appendingPathComponent("x.json").path.replacingOccurrences(of: ".json", with: ".nii"), "--save-support-set", dir.appendingPathComponent("x.nii").path], "given for both --out and --save-support-set"),
+            ("a missing --truth", seg + ["--out", dir.appendingPathComponent("y.nii.gz").path, "--truth", dir.appendingPathComponent("none.nii.gz").path], "none.nii.gz: no such file or directory"),
+            ("an output folder that does not exist", seg + ["--out", dir.appendingPathComponent("no/y.nii.gz").path], "cannot create a file in"),
+            ("convert IN IN --force", ["convert", fixed, fixed, "--force"], "is also an input (IN)"),
+            ("export -o over --labels", ["export", fixed, "--labels", labels, "-o", labels.replacingOccurrences(of: ".nii.gz", with: ".png"), "--truth", dir.appendingPathComponent("missing.nii.gz").path], "missing.nii.gz: no such file or directory"),
+            ("register --out into a file", ["register", fixed, moving, "--out", fixed, "--quiet"], "exists and is not a folder"),
+        ]
+        for (what, args, words) in cases {
+            let t0 = Date()
+            let r = try runVoxterm(args)
+            let status: Int32 = words.contains("no such file") ? 2 : 3
+            #expect(r.status == status, "\(what): exit \(r.status): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(words), "\(what): \(r.stderr)")
+            // Before any work: no registration ran (a fraction of a second even in a debug build).
+            #expect(!r.stderr.contains("iteration") && Date().timeIntervalSince(t0) < 10, "\(what)")
+        }
+        #expect(Self.snapshot([fixed, moving, labels, truth]) == before, "an input changed")
+        #expect(Self.entries(dir) == entries, "something was written: \(Self.entries(dir))")
+    }
+
+    // MARK: Class 6: names that look like options; `--` ends options everywhere
+
+    @Test func namesThatLookLikeOptions() throws {
+        let dir = TestPaths.temporaryDirectory("dash-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (fixed, _, _) = try Self.tinyPair(in: dir)
+        try FileManager.default.copyItem(atPath: fixed, toPath: dir.appendingPathComponent("-h.nii.gz").path)
+        // Run from dir so the names are bare, as a user would type them.
+        func run(_ args: [String]) throws -> ProcessResult {
+            try runProcess("/bin/sh", ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", dir.path, TestPaths.voxtermBinary.path] + args)
+        }
+        for args in [["info", "-h.nii.gz"], ["convert", "-h.nii.gz", "o.nii"], ["export", "-h.nii.gz", "-o", "o.png"],
+                     ["info", "--json", "-h.nii.gz"]] {
+            let r = try run(args)
+            #expect(r.status == 64, "\(args): exit \(r.status) (never 0 without the work)")
+            #expect(r.stderr.contains("-h.nii.gz: looks like a file name") && r.stderr.contains("--"), "\(r.stderr)")
+        }
+        // After `--`, every command takes it as a name.
+        var r = try run(["info", "--", "-h.nii.gz"])
+        #expect(r.status == 0 && r.stdout.hasPrefix("-h.nii.gz"), "\(r.stderr)")
+        r = try run(["convert", "--force", "--", "-h.nii.gz", "-o.nii"])
+        #expect(r.status == 0 && FileManager.default.fileExists(atPath: dir.appendingPathComponent("-o.nii").path), "\(r.stderr)")
+        r = try run(["export", "-o", "x.png", "--", "-h.nii.gz"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // ./-h.nii.gz works as well.
+        r = try run(["info", "./-h.nii.gz"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // The help says how.
+        for cmd in ["info", "convert", "export", "register", "segment", "view"] {
+            let h = try runVoxterm([cmd, "--help"])
+            #expect(h.stdout.contains("after --") && h.stdout.contains("./-h.nii.gz"), "\(cmd) --help")
+        }
+        // A negative slice is a clear message, not "Missing value".
+        r = try runVoxterm(["export", fixed, "-o", dir.appendingPathComponent("s.png").path, "--slice", "-1"])
+        #expect(r.status == 2 && r.stderr.contains("--slice: -1 is out of range"), "\(r.stderr)")
+        // Non-finite numbers anywhere on the command line: exit 64, one line naming the option.
+        for (args, words) in [(["export", fixed, "-o", "x.png", "--at", "nan,0,0"], "--at nan,0,0: nan is not a finite number"),
+                              (["export", fixed, "-o", "x.png", "--gain", "inf"], "--gain inf"),
+                              (["export", fixed, "-o", "x.png", "--window", "0,1e999"], "--window 0,1e999"),
+                              (["register", fixed, fixed, "--out", "R", "--regularisation", "update=nan"], "update=nan"),
+                              (["register", fixed, fixed, "--out", "R", "--smoothing", "2x1xinf"], "2x1xinf")] {
+            let n = try runVoxterm(args)
+            #expect(n.status == 64 && n.stderr.split(separator: "\n").count == 1 && n.stderr.contains(words), "\(args): \(n.stderr)")
+        }
+    }
+
+    // MARK: Class 9: every command through every class of outcome, statuses as in README
+
+    @Test func exitStatusesAgreeWithTheREADME() throws {
+        let dir = TestPaths.temporaryDirectory("status-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (fixed, moving, labels) = try Self.tinyPair(in: dir)
+        let missing = dir.appendingPathComponent("missing.nii.gz").path
+        let existing = dir.appendingPathComponent("existing.nii.gz").path
+        try FileManager.default.copyItem(atPath: fixed, toPath: existing)
+        let full = dir.appendingPathComponent("full")
+        try FileManager.default.createDirectory(at: full, withIntermediateDirectories: true)
+        try Data().write(to: full.appendingPathComponent("summary.json"))
+        func o(_ n: String) -> String { dir.appendingPathComponent(n).path }
+        let reg = ["--preset", "fast", "--mode", "affine", "--quiet"]
+        let seg = ["--preset", "fast", "--quiet"]
+        // (command, bad input -> 2, output problem -> 3, malformed command line -> 64)
+        let table: [(String, [String], [String], [String])] = [
+            ("info", ["info", missing], ["info", fixed], ["info", fixed, "--bogus"]),
+            ("convert", ["convert", missing, o("c.nii")], ["convert", fixed, existing], ["convert", fixed, o("c.png")]),
+            ("export", ["export", missing, "-o", o("e.png")], ["export", fixed, "-o", o("no/e.png")], ["export", fixed, "-o", o("e.png"), "--plane", "sideways"]),
+            ("register", ["register", fixed, missing, "--out", o("R")] + reg, ["register", fixed, moving, "--out", full.path] + reg,
+             ["register", fixed, moving, "--out", o("R"), "--metric", "nope"]),
+            ("segment", ["segment", missing, "--support", "\(fixed):\(labels)", "--out", o("s.nii")] + seg,
+             ["segment", moving, "--support", "\(fixed):\(labels)", "--out", existing] + seg,
+             ["segment", moving, "--support", "\(fixed):\(labels)", "--out", o("s.nii"), "--fusion", "nope"]),
+        ]
+        for (cmd, bad, output, usage) in table {
+            let b = try runVoxterm(bad)
+            #expect(b.status == 2, "\(cmd) bad input: \(b.status) \(b.stderr)")
+            if cmd != "info" {
+                let w = try runVoxterm(output)
+                #expect(w.status == 3, "\(cmd) output problem: \(w.status) \(w.stderr)")
+            }
+            let u = try runVoxterm(usage)
+            #expect(u.status == 64, "\(cmd) command line: \(u.status) \(u.stderr)")
+        }
+        // And each succeeds on good input.
+        for ok in [["info", fixed], ["convert", fixed, o("ok.nii")], ["export", fixed, "-o", o("ok.png")],
+                   ["register", fixed, moving, "--out", o("okR")] + reg,
+                   ["segment", moving, "--support", "\(fixed):\(labels)", "--out", o("ok_seg.nii.gz")] + seg] {
+            let r = try runVoxterm(ok)
+            #expect(r.status == 0, "\(ok[0]): \(r.stderr)")
+        }
+    }
 }
