@@ -28,7 +28,9 @@ final class SignalCancellation: @unchecked Sendable {
 
     private func install(grace: Double) {
         for s in signals {
-            signal(s, SIG_IGN)
+            #if !os(Linux)
+            signal(s, SIG_IGN) // on Linux the source itself catches the signal; ignoring it first
+            #endif             // opened a window in which a Ctrl-C at start-up was lost
             let src = DispatchSource.makeSignalSource(signal: s, queue: .global())
             src.setEventHandler { [token, self] in // released by stop() (cancel drops the handler)
                 token.cancel()
