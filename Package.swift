@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "VoxtermModel",
                 dependencies: ["VolumeCore", "NIfTI", "Registration", "Segmentation"],
                 swiftSettings: strict),
+        // What the front ends run: batch over a cohort (local pool, SLURM arrays).
+        .target(name: "Pipelines", dependencies: ["VoxtermModel"], swiftSettings: strict),
 
         // MARK: Presentation
         .target(name: "SliceRendering", dependencies: ["VolumeCore", "CPNG"], swiftSettings: strict),
@@ -42,7 +44,7 @@ let package = Package(
 
         // MARK: Command-line tool
         .executableTarget(name: "voxterm",
-                          dependencies: ["Workbench",
+                          dependencies: ["Workbench", "Pipelines",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
 
@@ -57,6 +59,7 @@ let package = Package(
         .testTarget(name: "SliceRenderingTests", dependencies: ["SliceRendering", "NIfTI", "TestSupport"],
                     exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"], swiftSettings: strict),
         // Runs the built binary on real files and in tmux.
         // VoxtermModel and Workbench only as oracles (label maps, affines, the key table).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what voxterm needs and is missing on a Debian machine (run as root, or with sudo on PATH).
 #   Scripts/install-deps.sh          build + run dependencies (C libraries, bundled-sample tools)
-#   Scripts/install-deps.sh --test   also what the test suite needs (tmux, mricron-data, nibabel, antspyx)
+#   Scripts/install-deps.sh --test   also what the test suite needs (tmux, mricron-data, slurm-wlm + munge for the
+#                                    one-node SLURM cluster of the batch tests, nibabel, antspyx)
 set -euo pipefail
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -15,7 +16,7 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev)
-if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip); fi
+if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip slurm-wlm munge); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
