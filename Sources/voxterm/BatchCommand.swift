@@ -38,7 +38,7 @@ struct BatchRunOptions: ParsableArguments {
     @Flag(help: "No progress line.") var quiet = false
 
     @Flag(help: "Submit a SLURM array job (sbatch) instead of running here; prints the job id.") var slurm = false
-    @Option(name: .customLong("slurm-args"), help: "Extra sbatch arguments, e.g. \"--partition=short --time=01:00:00\".")
+    @Option(name: .customLong("slurm-args"), parsing: .unconditional, help: "Extra sbatch arguments, e.g. \"--partition=short --time=01:00:00\".")
     var slurmArgs: String?
     @Option(name: .customLong("per-task"), help: "SLURM: subjects per array task (default 1).") var perTask: Int = 1
     @Flag(name: .customLong("dry-run"), help: "SLURM: write the job script (DIR/slurm/) but do not submit it.") var dryRun = false
