@@ -81,6 +81,22 @@ import TestSupport
         #expect(try Checksum64.file(a.path).count == 16)
     }
 
+    /// Two fingerprints that differ only in the middle strings (an FNV variant once collided here).
+    @Test func checksumsOfStringSequencesDiffer() {
+        func fp(_ parts: [String]) -> String {
+            var c = Checksum64()
+            for p in parts { c.update(p) }
+            return c.hex
+        }
+        let d = "/tmp/batch12-1FA59351-9A54-45B5-9FE5-6C58814B2943/data/"
+        #expect(fp(["task=register", d + "template.nii.gz", "f2a645eda8d412e1", d + "s02.nii.gz", "506ebe46fe0046ec"])
+                != fp(["task=register", d + "template.nii.gz", "f2a645eda8d412e1", d + "s04.nii.gz", "601682809e0d5424"]))
+        #expect(fp(["ab", "c"]) != fp(["a", "bc"]))
+        var seen = Set<String>()
+        for i in 0..<20_000 { seen.insert(fp(["subject", "s\(i)", "\(i * 7919)"])) }
+        #expect(seen.count == 20_000)
+    }
+
     @Test func locksExcludeOtherHolders() throws {
         let dir = TestPaths.temporaryDirectory("lock")
         let p = dir.appendingPathComponent("x.lock").path

@@ -164,13 +164,17 @@ public final class FileLock: @unchecked Sendable {
     deinit { unlock() }
 }
 
-/// A 64-bit checksum of bytes (FNV-1a over 8-byte words with a final avalanche), for change
-/// detection only — not a cryptographic hash.
+/// A 64-bit checksum of bytes (the word and byte steps and the final avalanche of xxHash64,
+/// one lane), for change detection only — not a cryptographic hash.
 public struct Checksum64: Sendable {
-    private var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    static let p1: UInt64 = 0x9E37_79B1_85EB_CA87, p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+    static let p3: UInt64 = 0x1656_67B1_9E37_79F9, p4: UInt64 = 0x85EB_CA77_C2B2_AE63, p5: UInt64 = 0x27D4_EB2F_1656_67C5
+    private var h: UInt64 = Checksum64.p5
     private var length: UInt64 = 0
 
     public init() {}
+
+    @inline(__always) static func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
 
     /// Adds bytes.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
@@ -178,29 +182,31 @@ public struct Checksum64: Sendable {
         var i = 0
         var h = self.h
         while i + 8 <= n {
-            let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            h = (h ^ w) &* 0x0000_0100_0000_01b3
-            h ^= h >> 29
+            var k = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) &* Self.p2
+            k = Self.rotl(k, 31) &* Self.p1
+            h ^= k
+            h = Self.rotl(h, 27) &* Self.p1 &+ Self.p4
             i += 8
         }
         while i < n {
-            h = (h ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01b3
+            h ^= UInt64(bytes[i]) &* Self.p5
+            h = Self.rotl(h, 11) &* Self.p1
             i += 1
         }
         self.h = h
         length &+= UInt64(n)
     }
 
+    /// Adds a string's UTF-8 bytes and a terminator, so consecutive strings cannot run together.
     public mutating func update(_ text: String) {
-        var t = text
-        t.withUTF8 { update(UnsafeRawBufferPointer($0)) }
-        update(withUnsafeBytes(of: UInt64(0xff)) { $0 })  // separator
+        let bytes = Array(text.utf8) + [0xFF]
+        bytes.withUnsafeBytes { update($0) }
     }
 
     /// The checksum as 16 hex digits.
     public var hex: String {
-        var x = h ^ length &* 0x9E37_79B9_7F4A_7C15
-        x ^= x >> 33; x = x &* 0xff51_afd7_ed55_8ccd; x ^= x >> 33; x = x &* 0xc4ce_b9fe_1a85_ec53; x ^= x >> 33
+        var x = h &+ length
+        x ^= x >> 33; x = x &* Self.p2; x ^= x >> 29; x = x &* Self.p3; x ^= x >> 32
         let s = String(x, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
