@@ -116,7 +116,7 @@ func runBatch(_ options: BatchRunOptions, settings: BatchSettings, taskCommand: 
     let cohort: Cohort
     let folder = BatchFolder(absolutePath(options.out))
     do {
-        cohort = try Cohort.load(absolutePath(options.cohort))
+        cohort = try Cohort.load(options.cohort)
         try settings.validate(for: cohort)
     } catch {
         printError(error)
@@ -127,7 +127,7 @@ func runBatch(_ options: BatchRunOptions, settings: BatchSettings, taskCommand: 
         throw ExitCode(ExitCodes.writeFailed)
     }
     let runner = SubjectRunner(settings: settings, folder: folder)
-    var manifest = BatchManifest(cohort: cohort.path, subjects: cohort.subjects, settings: settings)
+    var manifest = BatchManifest(cohort: absolutePath(cohort.path), subjects: cohort.subjects, settings: settings)
     let previous = try? BatchManifest.read(folder)
     manifest.slurmJobs = previous?.slurmJobs ?? []
 

@@ -51,7 +51,7 @@ public struct Cohort: Sendable, Equatable {
     /// Names a subject may not have: they are the batch folder's own entries.
     public static let reservedNames: Set<String> = ["status", "qc", "slurm", "summary.csv", "summary.json"]
 
-    /// Reads a cohort file: JSON when it starts with `[` or `{` (an array of rows, or
+    /// Reads a cohort file (row paths come out absolute): JSON when it starts with `[` or `{` (an array of rows, or
     /// `{"subjects": [...]}`), CSV otherwise. Files are not opened here: a missing image is a
     /// failure of that subject, not of the cohort.
     public static func load(_ path: String) throws -> Cohort {
@@ -62,7 +62,10 @@ public struct Cohort: Sendable, Equatable {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw CohortError("\(path): not UTF-8 text; a cohort is a CSV or JSON file")
         }
-        let folder = FileIO.directoryName(path)
+        // Rows resolve against the file's folder made absolute, so they stay valid from any folder
+        // (SLURM tasks); errors name the cohort file as given.
+        let folder = FileIO.directoryName(path.hasPrefix("/") ? path
+                                          : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path))
         let trimmed = text.drop(while: { $0.isWhitespace || $0 == "\u{FEFF}" })
         let rows: [CohortSubject]
         if trimmed.first == "[" || trimmed.first == "{" {
