@@ -59,11 +59,14 @@ struct BatchReport: ParsableCommand {
                     tiles.append((status.subject, qc.placeholder()))
                     continue
                 }
-                let (montage, slices) = scene.renderMontage(plane: plane, rows: rows, columns: 4, options: RenderOptions(scale: 1))
+                // Small images (4 mm, crops) are upscaled so tiles are at least 96 pixels wide.
+                let m = scene.mapping(plane)
+                let k = max(1, Int((96.0 / Double(max(1, scene.outputScale(m, options: RenderOptions()).width))).rounded(.up)))
+                let (montage, slices) = scene.renderMontage(plane: plane, rows: rows, columns: 4, options: RenderOptions(scale: k))
                 try qc.write(montage, slices: slices)
                 written += 1
-                tile = scene.render(plane: plane, slice: slices[slices.count / 2],
-                                    options: RenderOptions(scale: 1, orientationLetters: false, caption: qc.caption))
+                tile = qc.captioned(scene.render(plane: plane, slice: slices[slices.count / 2],
+                                                 options: RenderOptions(scale: k, orientationLetters: false)))
             } catch {
                 printError(error)
                 tile = qc.placeholder(note: "unreadable")
@@ -130,6 +133,18 @@ struct QCPicture {
         let bytes: [UInt8]
         do { bytes = try PNGCodec.encode(picture, text: text) } catch { throw FileError(path: path, reason: "\(error)") }
         try FileIO.writeAtomically(path, bytes)
+    }
+
+    /// `image` above a two-line caption strip: the subject, then its state or headline score.
+    func captioned(_ image: RGBAImage) -> RGBAImage {
+        var out = RGBAImage(width: max(image.width, 96), height: image.height + 20)
+        out.paste(image, x: 0, y: 0)
+        out.drawText(String(row.subject.prefix(max(1, out.width / 6))), x: 1, y: image.height + 2, color: RGBA8(255, 255, 255), outline: nil)
+        var score = status.state.rawValue
+        if let d = status.meanDice { score = String(format: "DICE %.3f", d) }
+        else if let s = status.similarityAfter { score = String(format: "SIM %.3f", s) }
+        out.drawText(score, x: 1, y: image.height + 11, color: RGBA8(255, 255, 0), outline: nil)
+        return out
     }
 
     /// A dark tile naming a subject without pictures (failed, interrupted, pending).
