@@ -1,6 +1,9 @@
 import Foundation
 import Synchronization
-import VoxtermModel
+import VolumeCore
+import NIfTI
+import Registration
+import Segmentation
 #if canImport(Glibc)
 import Glibc
 #endif

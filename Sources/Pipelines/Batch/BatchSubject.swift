@@ -1,6 +1,9 @@
 import Foundation
 import Synchronization
-import VoxtermModel
+import VolumeCore
+import NIfTI
+import Registration
+import Segmentation
 
 /// What a batch does to every subject, with the settings shared by all of them.
 public struct BatchSettings: Sendable, Equatable, Codable {
@@ -18,46 +21,49 @@ public struct BatchSettings: Sendable, Equatable, Codable {
     public var fixedLabels: String?
     /// The support-set manifest for every row without a `support_set` column (segment).
     public var supportSet: String?
-    /// Registration preset (`fast`, `default`, `accurate`) for register and for the segment aligner.
-    public var preset: String
-    /// Register: `affine`, `deformable` or `both`.
-    public var mode: String
-    /// Register: similarity metric override (`lncc`, `ncc`, `mse`), nil for the preset's.
-    public var metric: String?
-    /// Segment: label fusion (`majority`, `weighted`).
-    public var fusion: String
+    /// Registration preset for the segment aligner.
+    public var preset: RegistrationPlan.Preset
+    /// Register: the registration options as words (`--preset fast --mode both --levels 4x2x1 ...`),
+    /// the plan's identity in fingerprints and what SLURM tasks are given.
+    public var registrationOptions: [String]
+    /// Segment: label fusion.
+    public var fusion: FusionMethod
 
     public init(task: Task, fixed: String? = nil, fixedLabels: String? = nil, supportSet: String? = nil,
-                preset: String = "default", mode: String = "both", metric: String? = nil, fusion: String = "weighted") {
+                preset: RegistrationPlan.Preset = .default, registrationOptions: [String] = [], fusion: FusionMethod = .weighted) {
         self.task = task; self.fixed = fixed; self.fixedLabels = fixedLabels; self.supportSet = supportSet
-        self.preset = preset; self.mode = mode; self.metric = metric; self.fusion = fusion
+        self.preset = preset; self.registrationOptions = registrationOptions; self.fusion = fusion
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, fixed, preset, mode, metric, fusion
-        case fixedLabels = "fixed_labels", supportSet = "support_set"
+        case task, fixed, preset, fusion
+        case fixedLabels = "fixed_labels", supportSet = "support_set", registrationOptions = "registration_options"
     }
 
-    /// The registration plan of `register` (the same presets as `voxterm register`).
-    public func plan() throws -> RegistrationPlan {
-        guard let p = RegistrationPlan.Preset(rawValue: preset) else {
-            throw CohortError("--preset '\(preset)': expected fast, default or accurate")
-        }
-        guard let m = RegistrationPlan.Mode(rawValue: mode) else {
-            throw CohortError("--mode '\(mode)': expected affine, deformable or both")
-        }
-        var plan = RegistrationPlan.preset(p, mode: m)
-        if let metric {
-            guard let k = MetricKind(rawValue: metric) else { throw CohortError("--metric '\(metric)': expected lncc, ncc or mse") }
-            for s in plan.stages.indices { plan.stages[s].metric = k }
-        }
-        return plan
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        task = try c.decode(Task.self, forKey: .task)
+        fixed = try c.decodeIfPresent(String.self, forKey: .fixed)
+        fixedLabels = try c.decodeIfPresent(String.self, forKey: .fixedLabels)
+        supportSet = try c.decodeIfPresent(String.self, forKey: .supportSet)
+        preset = RegistrationPlan.Preset(rawValue: try c.decode(String.self, forKey: .preset)) ?? .default
+        registrationOptions = try c.decodeIfPresent([String].self, forKey: .registrationOptions) ?? []
+        fusion = FusionMethod(rawValue: try c.decode(String.self, forKey: .fusion)) ?? .weighted
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(task, forKey: .task)
+        try c.encodeIfPresent(fixed, forKey: .fixed)
+        try c.encodeIfPresent(fixedLabels, forKey: .fixedLabels)
+        try c.encodeIfPresent(supportSet, forKey: .supportSet)
+        try c.encode(preset.rawValue, forKey: .preset)
+        try c.encode(registrationOptions, forKey: .registrationOptions)
+        try c.encode(fusion.rawValue, forKey: .fusion)
     }
 
     /// Checks the settings against the cohort: every row has a fixed image or support set.
     public func validate(for cohort: Cohort) throws {
-        _ = try plan()
-        guard FusionMethod(rawValue: fusion) != nil else { throw CohortError("--fusion '\(fusion)': expected majority or weighted") }
         switch task {
         case .register:
             if fixed == nil, let row = cohort.subjects.first(where: { $0.fixed == nil }) {
@@ -72,7 +78,8 @@ public struct BatchSettings: Sendable, Equatable, Codable {
 
     /// The settings part of a subject's fingerprint (inputs are added by their checksums).
     var fingerprintText: String {
-        "task=\(task.rawValue) preset=\(preset) mode=\(mode) metric=\(metric ?? "-") fusion=\(task == .segment ? fusion : "-") v1"
+        task == .register ? "task=register " + registrationOptions.joined(separator: " ") + " v1"
+            : "task=segment preset=\(preset.rawValue) fusion=\(fusion.rawValue) v1"
     }
 }
 
@@ -95,10 +102,14 @@ public struct SubjectInterrupted: Error {}
 /// `DIR/<subject>/`.
 public struct SubjectRunner: Sendable {
     public let settings: BatchSettings
+    /// The registration plan of `register` (built from the same options as `voxterm register`).
+    public let plan: RegistrationPlan
     public let folder: BatchFolder
     let supports = SupportCache()
 
-    public init(settings: BatchSettings, folder: BatchFolder) { self.settings = settings; self.folder = folder }
+    public init(settings: BatchSettings, plan: RegistrationPlan, folder: BatchFolder) {
+        self.settings = settings; self.plan = plan; self.folder = folder
+    }
 
     /// Every input file of `row` (never written over): images, labels, manifests and support examples.
     public func inputs(of row: CohortSubject) -> [String] {
@@ -173,7 +184,6 @@ public struct SubjectRunner: Sendable {
     }
 
     func register(_ row: CohortSubject, into dir: String, token: CancellationToken) throws -> SubjectScores {
-        let plan = try settings.plan()
         guard let fixedPath = row.fixed ?? settings.fixed else { throw CohortError("no fixed image: give --fixed or a fixed column") }
         let fixedLabelsPath = row.truth ?? settings.fixedLabels
         let fixed = try NIfTIReader.read(fixedPath).volume()
@@ -204,9 +214,7 @@ public struct SubjectRunner: Sendable {
 
     func segment(_ row: CohortSubject, into dir: String, token: CancellationToken) throws -> SubjectScores {
         guard let manifest = row.supportSet ?? settings.supportSet else { throw CohortError("no support set: give --support-set or a support_set column") }
-        guard let preset = RegistrationPlan.Preset(rawValue: settings.preset), let fusion = FusionMethod(rawValue: settings.fusion) else {
-            throw CohortError("bad --preset or --fusion")
-        }
+        let preset = settings.preset, fusion = settings.fusion
         let loaded = try supports.load(manifest)
         let query = try NIfTIReader.read(row.image).volume()
         let truth = try row.truth.map { try NIfTIReader.read($0).labelVolume() }
@@ -222,7 +230,7 @@ public struct SubjectRunner: Sendable {
         } catch SegmentationError.cancelled { throw SubjectInterrupted() }
           catch RegistrationError.cancelled { throw SubjectInterrupted() }
         if token.isCancelled { throw SubjectInterrupted() }
-        let dice = truth.map { diceScores(prediction: prediction.labels, truth: $0) }
+        let dice = truth.map { predictionDice(prediction.labels, truth: $0) }
         let options = NIfTIWriter.Options(protectedPaths: inputs(of: row), overwrite: true)
         try NIfTIWriter.write(prediction.labels, to: join(dir, "prediction.nii.gz"), options: options)
         try NIfTIWriter.write(prediction.confidence, to: join(dir, "confidence.nii.gz"), options: options)
@@ -264,11 +272,10 @@ final class SupportCache: @unchecked Sendable {
         if let r = loaded[manifest] { return try r.get() }
         let r = Result<[LoadedSupport], Error> {
             let set = try SupportSet.load(manifest)
-            guard !set.examples.isEmpty else { throw SegmentationError.manifest(manifest, "lists no examples") }
-            return try set.examples.map { ex in
-                LoadedSupport(image: try NIfTIReader.read(ex.image).volume(), labels: try NIfTIReader.read(ex.labels).labelVolume(),
-                              slices: ex.slices, name: (ex.image as NSString).lastPathComponent)
+            guard !set.examples.isEmpty else {
+                throw SegmentationError.manifest(manifest, "lists no examples; add at least one image with its labels")
             }
+            return try set.loadedSupports()
         }
         loaded[manifest] = r
         return try r.get()

@@ -1,5 +1,8 @@
 import Foundation
-import VoxtermModel
+import VolumeCore
+import NIfTI
+import Registration
+import Segmentation
 
 /// `DIR/batch.json`: what a batch folder holds — the cohort (file and subjects, in order) and the
 /// settings — so `batch status` and `batch report` need only the folder.

@@ -1,5 +1,8 @@
 import Foundation
-import VoxtermModel
+import VolumeCore
+import NIfTI
+import Registration
+import Segmentation
 
 /// One row of a cohort: a subject and its files (paths resolved against the cohort file's folder).
 public struct CohortSubject: Sendable, Equatable, Codable {

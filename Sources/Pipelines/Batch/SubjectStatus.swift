@@ -1,5 +1,8 @@
 import Foundation
-import VoxtermModel
+import VolumeCore
+import NIfTI
+import Registration
+import Segmentation
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import VoxtermModel
+
+/// `voxterm bench register MANIFEST`: voxterm's registration on every pair of a bench manifest
+/// (`make_pairs.py` format), scored like `run_anchors.py`.
+struct BenchRegister: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "register",
+        abstract: "Register every pair of a bench manifest; print Dice, %negJ, EPE, seconds and peak memory per table.")
+
+    @Argument(help: "manifest.json written by make_pairs.py (paths relative to it).") var manifest: String
+    @Option(help: "Only pairs of these tables (e.g. \"3D 2 mm\"); repeatable.") var table: [String] = []
+    @Option(help: "At most this many pairs per table.") var maxPairs: Int?
+    @OptionGroup var registration: RegistrationOptions
+    @Option(help: "Write per-pair records as JSON to this file.") var json: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    struct Record {
+        var id: String, table: String
+        var dice: Double, medianDice: Double, negJ: Double, minJ: Double
+        var epe: Double?, epe95: Double?, seconds: Double, peakMB: Double
+        var json: [String: Any] {
+            var d: [String: Any] = ["id": id, "table": table, "dice": dice, "median_label_dice": medianDice,
+                                    "negj_percent": negJ, "min_detj": minJ, "seconds": seconds, "peak_mb": peakMB]
+            if let epe { d["epe_mm"] = epe }
+            if let epe95 { d["epe95_mm"] = epe95 }
+            return d
+        }
+    }
+
+    func run() throws {
+        if let threads { voxtermThreadCount = max(1, threads) }
+        let plan = try registration.plan
+        let root = (manifest as NSString).deletingLastPathComponent
+        guard let data = FileManager.default.contents(atPath: manifest),
+              let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let pairs = doc["pairs"] as? [[String: Any]] else {
+            fputs("voxterm: error: \(manifest): not a bench manifest (JSON with a \"pairs\" list)\n", stderr)
+            throw ExitCode(ExitCodes.badInput)
+        }
+        var perTable: [String: Int] = [:]
+        var records: [Record] = []
+        for pair in pairs {
+            let t = pair["table"] as? String ?? "?"
+            if !table.isEmpty && !table.contains(t) { continue }
+            if let maxPairs, perTable[t, default: 0] >= maxPairs { continue }
+            perTable[t, default: 0] += 1
+            func path(_ k: String) -> String? {
+                (pair[k] as? String).map { $0.hasPrefix("/") ? $0 : (root as NSString).appendingPathComponent($0) }
+            }
+            do {
+                let fixed = try NIfTIReader.read(path("fixed_image")!).volume()
+                let moving = try NIfTIReader.read(path("moving_image")!).volume()
+                let fixedLabels = try NIfTIReader.read(path("fixed_labels")!).labelVolume()
+                let movingLabels = try NIfTIReader.read(path("moving_labels")!).labelVolume()
+                let mask = try path("fixed_mask").map { try NIfTIReader.read($0).labelVolume() }
+                let t0 = monotonicSeconds()
+                let result = try Registration.register(fixed: fixed, moving: moving, plan: plan)
+                let secs = monotonicSeconds() - t0
+                let warped = result.warp(movingLabels)
+                let dice = diceScores(prediction: warped, truth: fixedLabels)
+                let sorted = dice.values.sorted()
+                let med = sorted.isEmpty ? .nan : (sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+                                                   : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2)
+                let jac = result.jacobian
+                let negJ = 100 * foldingFraction(jac, mask: mask)
+                var minJ = Double.infinity
+                for i in jac.voxels.indices where mask == nil || mask!.labels[i] != 0 { minJ = min(minJ, Double(jac.voxels[i])) }
+                var epe: Double?, epe95: Double?
+                if let tp = path("true_displacement") {
+                    let truth = try NIfTIReader.read(tp).vectorField(convention: .ras)
+                    let est = result.totalDisplacement
+                    let n = truth.geometry.voxelCount
+                    var errs: [Double] = []
+                    for i in 0..<n where mask == nil || mask!.labels[i] != 0 {
+                        let d = est.vector(at: i) - truth.vector(at: i)
+                        errs.append(Double((d * d).sum().squareRoot()))
+                    }
+                    errs.sort()
+                    epe = errs.reduce(0, +) / Double(max(errs.count, 1))
+                    epe95 = errs.isEmpty ? nil : errs[min(errs.count - 1, Int(0.95 * Double(errs.count)))]
+                }
+                let r = Record(id: pair["id"] as? String ?? "?", table: t, dice: meanDice(dice), medianDice: med,
+                               negJ: negJ, minJ: minJ, epe: epe, epe95: epe95, seconds: secs,
+                               peakMB: peakMemoryMB() ?? .nan)
+                records.append(r)
+                print(String(format: "%@  Dice %.3f  median %.3f  %%negJ %.4f  min detJ %.2f  EPE %@  %.2f s",
+                             r.id, r.dice, r.medianDice, r.negJ, r.minJ, r.epe.map { String(format: "%.2f", $0) } ?? "–", r.seconds))
+                fflush(stdout)
+            } catch {
+                printError(error)
+            }
+        }
+        let deformable = plan.stages.first { $0.kind == .deformable }?.levels
+            .map { "\($0.shrink)/\($0.iterations)" }.joined(separator: " ") ?? "none"
+        print("\nvoxterm \(registration.preset.rawValue) (\(registration.mode.rawValue)), deformable levels (shrink/iterations) \(deformable), \(voxtermThreadCount) threads\n")
+        print("| table | n | Dice | median-label Dice | %negJ | min detJ | EPE mm | s (median) | peak MB |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        var order: [String] = []
+        for r in records where !order.contains(r.table) { order.append(r.table) }
+        for t in order {
+            let rs = records.filter { $0.table == t }
+            let d = rs.map(\.dice)
+            let mean = d.reduce(0, +) / Double(d.count)
+            let sd = (d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(d.count - 1, 1))).squareRoot()
+            let epes = rs.compactMap(\.epe)
+            print(String(format: "| %@ | %d | %.3f ± %.3f | %.3f | %.4f | %.2f | %@ | %.2f | %.0f |", t, rs.count, mean, sd,
+                         rs.map(\.medianDice).reduce(0, +) / Double(rs.count), rs.map(\.negJ).reduce(0, +) / Double(rs.count),
+                         rs.map(\.minJ).min() ?? .nan,
+                         epes.isEmpty ? "–" : String(format: "%.2f", epes.reduce(0, +) / Double(epes.count)),
+                         median(rs.map(\.seconds)), rs.map(\.peakMB).max() ?? .nan))
+        }
+        if let json {
+            let data = try JSONSerialization.data(withJSONObject: records.map(\.json), options: [.prettyPrinted, .sortedKeys])
+            try FileIO.writeAtomically(json, Array(data))
+        }
+    }
+}

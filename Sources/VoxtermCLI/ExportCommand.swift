@@ -1,0 +1,350 @@
+import ArgumentParser
+import Foundation
+import SliceRendering
+import VoxtermModel
+
+/// `voxterm export IMAGE -o out.png`: one slice (or a montage) with overlays, as a PNG with provenance.
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render a slice or a montage, with labels and deformation fields, to a PNG.",
+        discussion: """
+            The display orientation comes from the affine (nearest axis-aligned view for oblique \
+            images): neurological by default (subject's left on the image's left), anisotropic \
+            voxels shown with their physical aspect ratio, orientation letters on the edges. The PNG \
+            carries text chunks recording the sources, plane, slice, window and overlays.
+            """)
+
+    @Argument(help: "The image (NIfTI).") var image: String
+    @Option(name: .shortAndLong, help: "Output PNG path.") var output: String
+
+    @Option(help: "Plane: axial, coronal or sagittal.") var plane = "axial"
+    @Option(help: "Slice index (voxel index along the plane's axis); the middle slice by default.") var slice: Int?
+    @Option(parsing: .unconditional, help: "World position X,Y,Z (mm, RAS) whose slice to show.") var at: String?
+    @Flag(help: "Radiological convention (subject's left on the image's right).") var radiological = false
+
+    @Option(parsing: .unconditional, help: "Intensity window LOW,HIGH; default the 0.5-99.5 percentiles.") var window: String?
+    @Option(help: "Colour map: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")).") var colormap = "gray"
+
+    @Option(help: "Label map (NIfTI) to overlay.") var labels: String?
+    @Option(help: "Label table: AAL-style `index name [code]`, ITK-SNAP, FreeSurfer LUT or mricron .lut (default: X.txt, X.nii.txt, X.lut, X.label or X.ctbl beside the label map X.nii[.gz]).") var lut: String?
+    @Option(help: "Label opacity, 0...1.") var opacity = 0.5
+    @Flag(help: "Draw label boundaries only.") var outline = false
+    @Option(help: "Comma-separated label names or values to show (others hidden).") var only: String?
+    @Option(help: "Reference labels: show --labels as a prediction (TP green, FP red, FN blue).") var truth: String?
+
+    @Option(help: "Displacement field (NIfTI X,Y,Z,1,3; ITK/ANTs LPS vectors, as voxterm writes).") var field: String?
+    @Option(name: .customLong("field-mode"), help: "Field display: arrows, magnitude, jacobian or grid.") var fieldMode = "arrows"
+    @Option(help: "Arrow and grid spacing, in voxels.") var step = 8
+    @Option(help: "Multiplier on arrow length and grid displacement (1: true size).") var gain = 1.0
+
+    @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.") var montage: String?
+    @Option(help: "Integer upscaling factor.") var scale = 1
+    @Flag(help: "Print a JSON summary on stdout.") var json = false
+
+    func run() throws {
+        do {
+            let summary = try export()
+            if json {
+                let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            }
+        } catch let e as ExportFailure {
+            printError(e)
+            throw ExitCode(e.exitCode)
+        } catch let e as FileError {
+            printError(e)
+            throw ExitCode(ExitCodes.badInput)
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+    }
+
+    /// The options, checked and parsed.
+    struct Checked {
+        var plane: SlicePlane
+        var cmap: ColorMap
+        var mode: FieldDisplayMode
+        var window: IntensityWindow?
+        var atWorld: SIMD3<Double>?
+        var grid: (rows: Int, columns: Int)?
+    }
+
+    /// What was rendered, with what the provenance and the JSON summary describe.
+    struct Rendered {
+        var picture: RGBAImage
+        var slices: [Int]
+        var scene: SliceScene
+        var mapping: SliceMapping
+        var convention: DisplayConvention
+        var overlay: LabelOverlay?
+        var fieldOverlay: FieldOverlay?
+        var table: LabelTable
+        var lut: String?
+        var labelInfo: [String: Any]
+        var notes: [String]
+    }
+
+    /// Exports: checks the options, renders, writes the PNG; returns the JSON summary.
+    func export() throws -> [String: Any] {
+        let c = try check()
+        let r = try render(c)
+        return try write(r, c)
+    }
+
+    /// Parses and checks the options before any file is read; every problem is a one-line error
+    /// naming the option or file.
+    func check() throws -> Checked {
+        guard let plane = SlicePlane(rawValue: plane.lowercased()) else {
+            throw ExportFailure("--plane: unknown plane '\(self.plane)'; use axial, coronal or sagittal")
+        }
+        guard let cmap = ColorMap(rawValue: colormap.lowercased()) else {
+            throw ExportFailure("--colormap: unknown colour map '\(colormap)'; use one of \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let mode = FieldDisplayMode(rawValue: fieldMode.lowercased()) else {
+            throw ExportFailure("--field-mode: unknown mode '\(fieldMode)'; use arrows, magnitude, jacobian or grid")
+        }
+        guard scale >= 1 && scale <= 32 else { throw ExportFailure("--scale: \(scale) is not an integer in 1...32") }
+        guard step >= 1 else { throw ExportFailure("--step: \(step) must be at least 1") }
+        guard gain.isFinite else { throw ExportFailure("--gain: must be finite") }
+        guard opacity >= 0 && opacity <= 1 else { throw ExportFailure("--opacity: \(opacity) is outside 0...1") }
+        if slice != nil && at != nil { throw ExportFailure("--slice and --at are alternatives; give one") }
+        if truth != nil && labels == nil { throw ExportFailure("--truth needs --labels (the prediction to compare)") }
+        var window: IntensityWindow?
+        if let w = self.window {
+            let parts = w.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite else {
+                throw ExportFailure("--window: expected LOW,HIGH (two numbers), got '\(w)'")
+            }
+            guard let win = IntensityWindow(low: lo, high: hi) else {
+                throw ExportFailure("--window: LOW (\(shortNum(lo))) must be less than HIGH (\(shortNum(hi)))")
+            }
+            window = win
+        }
+        var atWorld: SIMD3<Double>?
+        if let a = at {
+            let p = a.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard p.count == 3, let x = p[0], let y = p[1], let z = p[2] else {
+                throw ExportFailure("--at: expected X,Y,Z in mm (three numbers), got '\(a)'")
+            }
+            atWorld = SIMD3(x, y, z)
+        }
+        var grid: (rows: Int, columns: Int)?
+        if let m = montage {
+            let p = m.lowercased().split(separator: "x").map { Int($0) }
+            guard p.count == 2, let r = p[0], let c = p[1], r >= 1, c >= 1, r * c <= 400 else {
+                throw ExportFailure("--montage: expected ROWSxCOLS such as 6x5 (at most 400 tiles), got '\(m)'")
+            }
+            if slice != nil || at != nil { throw ExportFailure("--montage shows evenly spaced slices; drop --slice/--at") }
+            grid = (r, c)
+        }
+
+        // Never overwrite an input.
+        let inputs = [image, labels, truth, field, lut].compactMap { $0 }
+        if let outReal = FileIO.realPath(output), inputs.contains(where: { FileIO.realPath($0) == outReal }) {
+            throw ExportFailure("\(output): is one of the inputs; refusing to overwrite it", exitCode: ExitCodes.writeFailed)
+        }
+        guard output.lowercased().hasSuffix(".png") else { throw ExportFailure("\(output): output must end in .png") }
+        return Checked(plane: plane, cmap: cmap, mode: mode, window: window, atWorld: atWorld, grid: grid)
+    }
+
+    /// Loads the image and overlays and renders the slice or montage.
+    func render(_ c: Checked) throws -> Rendered {
+        let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, atWorld = c.atWorld, grid = c.grid
+        // Load.
+        let img = try NIfTIReader.read(image)
+        if img.isVectorField { throw ExportFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
+        let volume = try img.volume(frame: 0)
+        let geometry = volume.geometry
+        var notes: [String] = []
+        if img.frameCount > 1 { notes.append("\(image) has \(img.frameCount) volumes; showing the first") }
+
+        var table = LabelTable.palette
+        // As FSLeyes and MRIcron: a label-name file beside the label map is used when --lut is not given.
+        var lut = self.lut
+        if let lut { table = try LabelTable.read(lut) }
+        else if let sidecar = labels.flatMap({ LabelTable.sidecar(forLabels: $0) }) {
+            do { table = try LabelTable.read(sidecar); lut = sidecar }
+            catch { notes.append("label names beside the label map not used: \(error)") }
+        }
+        var visible: Set<Int32>?
+        if let only {
+            let (vals, unknown) = table.values(named: only.split(separator: ",").map(String.init))
+            if !unknown.isEmpty {
+                throw ExportFailure("--only: unknown label name\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", "))\(lut == nil ? " (no --lut given: use label values)" : " in \(lut!)")")
+            }
+            visible = vals
+        }
+        var overlay: LabelOverlay?
+        var labelInfo: [String: Any] = [:]
+        if let labels {
+            let (lv, rs) = try OverlayAlignment.align(try NIfTIReader.read(labels).labelVolume(), to: geometry, name: labels)
+            if rs { notes.append("\(labels) resampled onto the image grid (nearest neighbour)") }
+            var truthVol: LabelVolume?
+            if let truth {
+                let (tv, trs) = try OverlayAlignment.align(try NIfTIReader.read(truth).labelVolume(), to: geometry, name: truth)
+                if trs { notes.append("\(truth) resampled onto the image grid (nearest neighbour)") }
+                truthVol = tv
+            }
+            overlay = LabelOverlay(labels: lv, truth: truthVol, table: table,
+                                   style: LabelStyle(opacity: opacity, outline: outline, visibleLabels: visible))
+            labelInfo = ["file": labels, "table": lut ?? "default palette", "table_format": table.format.rawValue,
+                         "labels_present": lv.presentLabels.count, "outline": outline, "opacity": opacity]
+            if let visible { labelInfo["only"] = visible.sorted().map { Int($0) } }
+            if let truth { labelInfo["truth"] = truth }
+        }
+        var fieldOverlay: FieldOverlay?
+        if let field {
+            let (fv, rs) = try OverlayAlignment.align(try NIfTIReader.read(field).vectorField(), to: geometry, name: field)
+            if rs { notes.append("\(field) resampled onto the image grid (trilinear)") }
+            fieldOverlay = FieldOverlay(field: fv, style: FieldStyle(mode: mode, step: step, gain: gain))
+        }
+
+        let scene = SliceScene(image: volume, window: window, colorMap: cmap, labels: overlay, field: fieldOverlay)
+        let convention: DisplayConvention = radiological ? .radiological : .neurological
+        let mapping = scene.mapping(plane, convention: convention)
+        if mapping.isOblique { notes.append("oblique affine: showing the nearest axis-aligned \(plane.rawValue) view") }
+        let options = RenderOptions(scale: scale)
+
+        // Refuse absurd outputs before allocating them (an RGBA pixel is 4 bytes).
+        let tile = scene.outputScale(mapping, options: options)
+        let tiles = grid.map { $0.rows * $0.columns } ?? 1
+        if tile.width * tile.height * tiles > 1 << 28 {
+            throw ExportFailure("--scale/--montage: the picture would have \(tile.width * tile.height * tiles) pixels, more than the limit of \(1 << 28)")
+        }
+        let picture: RGBAImage
+        var slices: [Int]
+        if let grid {
+            (picture, slices) = scene.renderMontage(plane: plane, rows: grid.rows, columns: grid.columns,
+                                                    convention: convention, options: options)
+        } else {
+            var s = mapping.middleSlice
+            if let slice {
+                guard slice >= 0 && slice < mapping.sliceCount else {
+                    throw ExportFailure("--slice: \(slice) is out of range 0...\(mapping.sliceCount - 1) for the \(plane.rawValue) plane of \(image)")
+                }
+                s = slice
+            } else if let atWorld {
+                guard let ws = mapping.slice(ofWorld: atWorld) else {
+                    throw ExportFailure("--at: \(at!) mm is outside \(image) along the \(plane.rawValue) axis (slices 0...\(mapping.sliceCount - 1))")
+                }
+                s = ws
+            }
+            picture = scene.render(mapping, slice: s, options: options)
+            slices = [s]
+        }
+        return Rendered(picture: picture, slices: slices, scene: scene, mapping: mapping, convention: convention,
+                        overlay: overlay, fieldOverlay: fieldOverlay, table: table, lut: lut, labelInfo: labelInfo,
+                        notes: notes)
+    }
+
+    /// Writes the PNG (with provenance text chunks) atomically and returns the JSON summary.
+    func write(_ r: Rendered, _ c: Checked) throws -> [String: Any] {
+        let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, grid = c.grid
+        let picture = r.picture, slices = r.slices, scene = r.scene, mapping = r.mapping, convention = r.convention
+        let overlay = r.overlay, fieldOverlay = r.fieldOverlay, table = r.table, lut = r.lut, notes = r.notes
+        var labelInfo = r.labelInfo
+        // Provenance text chunks.
+        let e = mapping.edgeDirections
+        let orientation = "left=\(e.left.rawValue) right=\(e.right.rawValue) top=\(e.top.rawValue) bottom=\(e.bottom.rawValue)"
+        var text: [(key: String, value: String)] = [
+            ("Software", "voxterm export"),
+            ("Source", FileIO.realPath(image) ?? image),
+            ("Plane", plane.rawValue),
+            (grid == nil ? "Slice" : "Slices", slices.map(String.init).joined(separator: ",")),
+            ("Window", scene.window.description + (window == nil ? " (auto 0.5-99.5 percentiles)" : "")),
+            ("Colormap", cmap.rawValue),
+            ("Convention", convention.rawValue),
+            ("Orientation", orientation),
+            ("Scale", "\(scale)"),
+        ]
+        if let labels {
+            text.append(("Labels", FileIO.realPath(labels) ?? labels))
+            text.append(("LabelStyle", "opacity=\(opacity) outline=\(outline)" + (only.map { " only=\($0)" } ?? "")))
+            if let lut { text.append(("LUT", FileIO.realPath(lut) ?? lut)) }
+            if let truth { text.append(("Truth", FileIO.realPath(truth) ?? truth)) }
+        }
+        if let field {
+            text.append(("Field", FileIO.realPath(field) ?? field))
+            text.append(("FieldStyle", "mode=\(mode.rawValue) step=\(step) gain=\(gain)"))
+        }
+        if let grid { text.append(("Montage", "\(grid.rows)x\(grid.columns)")) }
+        text.append(("Command", CommandLine.arguments.map(shellQuoted).joined(separator: " ")))
+
+        let bytes: [UInt8]
+        do { bytes = try PNGCodec.encode(picture, text: text) } catch {
+            throw ExportFailure("\(output): \(error)", exitCode: ExitCodes.writeFailed)
+        }
+        do { try FileIO.writeAtomically(output, bytes) } catch {
+            throw ExportFailure("\(error)", exitCode: ExitCodes.writeFailed)
+        }
+
+        var summary: [String: Any] = [
+            "output": output, "image": image, "plane": plane.rawValue, "convention": convention.rawValue,
+            "width": picture.width, "height": picture.height, "bytes": bytes.count, "scale": scale,
+            "window": [scene.window.low, scene.window.high], "window_source": window == nil ? "auto" : "given",
+            "colormap": cmap.rawValue, "orientation": ["left": String(e.left.rawValue), "right": String(e.right.rawValue),
+                                                       "top": String(e.top.rawValue), "bottom": String(e.bottom.rawValue)],
+            "oblique": mapping.isOblique, "slice_count": mapping.sliceCount,
+            "pixel_spacing_mm": [mapping.pixelSpacing.column, mapping.pixelSpacing.row],
+            "notes": notes,
+        ]
+        if let grid {
+            summary["montage"] = ["rows": grid.rows, "columns": grid.columns]
+            summary["slices"] = slices
+        } else {
+            summary["slice"] = slices[0]
+            let c = mapping.world(column: Double(mapping.width - 1) / 2, row: Double(mapping.height - 1) / 2, slice: Double(slices[0]))
+            summary["slice_centre_mm"] = [c.x, c.y, c.z]
+        }
+        if let o = overlay, grid == nil {
+            // Which labels the picture shows, with names and voxel counts in this slice.
+            var counts: [Int32: Int] = [:]
+            for l in mapping.extract(o.labels.labels, slice: slices[0]) where l != 0 && o.palette.isVisible(l) { counts[l, default: 0] += 1 }
+            labelInfo["in_slice"] = counts.keys.sorted().prefix(500).map { l -> [String: Any] in
+                ["value": Int(l), "name": table.name(of: l), "voxels": counts[l]!, "color": table.color(of: l).hex]
+            }
+        }
+        if overlay != nil {
+            if let o = overlay, o.truth != nil, grid == nil {
+                var counts = ComparisonCounts()
+                let p = mapping.extract(o.labels.labels, slice: slices[0]), t = mapping.extract(o.truth!.labels, slice: slices[0])
+                var scratch = RGBAImage(width: mapping.width, height: mapping.height)
+                p.withUnsafeBufferPointer { pb in t.withUnsafeBufferPointer { tb in
+                    counts = scratch.compositeComparison(prediction: pb, truth: tb, palette: o.palette, style: o.style)
+                } }
+                labelInfo["slice_voxels"] = ["true_positive": counts.truePositive, "false_positive": counts.falsePositive,
+                                             "false_negative": counts.falseNegative]
+            }
+            summary["labels"] = labelInfo
+        }
+        if let f = fieldOverlay {
+            var info: [String: Any] = ["file": field!, "mode": mode.rawValue, "step": step, "gain": gain,
+                                       "max_displacement_mm": f.maximumMagnitude]
+            if let j = f.jacobian {
+                let s = j.statistics
+                info["jacobian"] = ["min": s.minimum, "max": s.maximum, "folding_fraction": foldingFraction(j)]
+            }
+            summary["field"] = info
+        }
+        return summary
+    }
+}
+
+/// An export problem: a one-line message and the exit code it maps to.
+struct ExportFailure: Error, CustomStringConvertible {
+    let message: String
+    let exitCode: Int32
+    init(_ message: String, exitCode: Int32 = ExitCodes.badInput) { self.message = message; self.exitCode = exitCode }
+    var description: String { message }
+}
+
+/// Compact number for messages.
+private func shortNum(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)" }
+
+/// A shell word that reproduces `s` (single-quoted when it has special characters).
+func shellQuoted(_ s: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,=:+")
+    if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

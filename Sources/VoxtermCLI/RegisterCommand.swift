@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import VoxtermModel
+
+/// `voxterm register FIXED MOVING --out DIR`: affine and/or diffeomorphic registration.
+struct Register: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register MOVING to FIXED (affine, then diffeomorphic deformable) and write the results to DIR.",
+        discussion: """
+        DIR receives warped.nii.gz, warped_labels.nii.gz (with --moving-labels), field.nii.gz and
+        inverse_field.nii.gz (5-D ITK/ANTs displacement fields, LPS vectors, applied before the affine),
+        affine.txt (4x4, RAS mm) and affine_itk.tfm (ITK AffineTransform_double_3_3, LPS), jacobian.nii.gz
+        and summary.json. With ANTs: antsApplyTransforms -t field.nii.gz -t affine_itk.tfm.
+        --levels/--iterations/--smoothing override the last stage of the plan (the deformable one in mode both).
+        """)
+
+    @Argument(help: "Fixed image (NIfTI); outputs live on its grid.") var fixed: String
+    @Argument(help: "Moving image (NIfTI).") var moving: String
+    @Option(help: "Output folder (created if missing).") var out: String
+    @Option(help: "Labels on the moving image's grid, carried to the fixed grid.") var movingLabels: String?
+    @Option(help: "Labels on the fixed image's grid, to score the result (Dice).") var fixedLabels: String?
+    @OptionGroup var registration: RegistrationOptions
+    @Option(help: "Initial affine, an ITK/ANTs transform file (fixed -> moving, LPS, e.g. a previous affine_itk.tfm); replaces the centre-of-mass start.")
+    var initialAffine: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "No progress line.") var quiet = false
+
+    var plan: RegistrationPlan { get throws { try registration.plan } }
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        if let threads { voxtermThreadCount = threads }
+        let plan = try self.plan
+        let fixedVolume: Volume, movingVolume: Volume
+        var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
+        var initial: VolumeCore.AffineTransform?
+        do {
+            if let initialAffine { initial = try ITKTransformFile.read(initialAffine) }
+            fixedVolume = try NIfTIReader.read(fixed).volume()
+            movingVolume = try NIfTIReader.read(moving).volume()
+            if let movingLabels {
+                movingLabelVolume = try Register.readLabels(movingLabels, matching: movingVolume.geometry, imagePath: moving)
+            }
+            if let fixedLabels {
+                fixedLabelVolume = try Register.readLabels(fixedLabels, matching: fixedVolume.geometry, imagePath: fixed)
+            }
+            try createOutputFolder(out)
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+
+        // Ctrl-C (or SIGTERM) cancels the registration; nothing is written before it finishes.
+        let signals = SignalCancellation()
+        defer { signals.stop() }
+        let token = signals.token
+
+        let line = ProgressLine(enabled: !quiet)
+        let result: RegistrationResult
+        do {
+            result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan,
+                                               initialAffine: initial, token: token) { event in
+                if case .iteration(let p) = event { line.show(p) }
+            }
+            line.finish()
+        } catch RegistrationError.cancelled {
+            line.finish()
+            fputs("voxterm: interrupted; nothing was written to \(out)\n", stderr)
+            throw ExitCode(ExitCodes.interrupted)
+        } catch let e as RegistrationError {
+            line.finish()
+            switch e {
+            case .unusableImage(let role, let reason):
+                fputs("voxterm: error: \(role == "fixed" ? fixed : moving): \(reason)\n", stderr)
+            default:
+                fputs("voxterm: error: \(fixed), \(moving): \(e)\n", stderr)
+            }
+            throw ExitCode(ExitCodes.badInput)
+        }
+
+        let outputs = RegistrationOutputs(result: result, fixed: fixedVolume, moving: movingVolume,
+                                          movingLabels: movingLabelVolume, fixedLabels: fixedLabelVolume,
+                                          metric: plan.stages.last!.metric)
+        // A signal during the final warps still means: write nothing. (Once writing starts it
+        // finishes; each file is atomic.)
+        if token.isCancelled {
+            fputs("voxterm: interrupted; nothing was written to \(out)\n", stderr)
+            throw ExitCode(ExitCodes.interrupted)
+        }
+        do {
+            try outputs.write(to: out, sources: RegistrationSources(fixed: fixed, moving: moving, movingLabels: movingLabels,
+                                                                    fixedLabels: fixedLabels, initialAffine: initialAffine))
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.writeFailed)
+        }
+        if !quiet {
+            var msg = "voxterm: registered in \(String(format: "%.2f", result.stages.reduce(0) { $0 + $1.seconds })) s"
+            if let d = outputs.dice { msg += ", mean Dice \(String(format: "%.3f", meanDice(d)))" }
+            msg += ", \(String(format: "%.4f", outputs.foldingPercent)) % Jacobian ≤ 0; results in \(out)"
+            fputs(msg + "\n", stderr)
+        }
+    }
+
+    /// Reads a label map and checks it lies on its image's grid.
+    static func readLabels(_ path: String, matching g: VolumeGeometry, imagePath: String) throws -> LabelVolume {
+        let labels = try NIfTIReader.read(path).labelVolume()
+        let lg = labels.geometry
+        guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
+            throw FileError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) (\(lg.orientation)) but \(imagePath) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (\(g.orientation)) with a different affine; labels must share their image's grid")
+        }
+        return labels
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import VoxtermModel
+
+/// `voxterm segment`: few-shot segmentation from a support set, or slice propagation in one volume.
+struct Segment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Segment a query image from labelled support examples, or fill unlabelled slices of one volume.",
+        discussion: """
+        Across volumes:  voxterm segment QUERY --support IMG:LABELS [--support ...] --out pred.nii.gz
+                         voxterm segment QUERY --support-set set.json --out pred.nii.gz
+        Within a volume: voxterm segment VOLUME --labels PARTIAL.nii.gz --labelled-slices axial:20,30,40 --out pred.nii.gz
+        Each support is registered to the query (affine + diffeomorphic) and its labels are fused.
+        """)
+
+    @Argument(help: "The image to segment (NIfTI).") var query: String
+    @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS, split at the last ':' (repeatable).")
+    var supports: [SupportArgument] = []
+    @Option(name: .customLong("support-set"), help: "A support-set manifest (JSON).") var supportSet: String?
+    @Option(help: "Where to write the predicted labels (.nii or .nii.gz).") var out: String
+    @Option(help: "Label fusion: majority or weighted (locally weighted vote; the default across volumes). Slice propagation defaults to majority.")
+    var fusion: FusionMethod?
+    @Option(help: "Structures to segment (comma-separated names or numbers from the label table); with --labelled-slices, the partial label map.")
+    var labels: String?
+    @Option(name: .customLong("label-table"), help: "Label names (AAL text, ITK-SNAP or FreeSurfer table) for --labels names.")
+    var labelTable: String?
+    @Option(name: .customLong("labelled-slices"), help: "Slice propagation: the labelled slices, e.g. axial:20,30,40.")
+    var labelledSlices: String?
+    @Option(name: .customLong("slice-path"), help: "Slice propagation: chained (register neighbouring slices and compose) or direct.")
+    var slicePath: SlicePath = .chained
+    @Option(help: "Truth labels: print per-label and mean Dice.") var truth: String?
+    @Option(help: "Also write the per-voxel confidence (agreement of the supports) here.") var confidence: String?
+    @OptionGroup var presetOption: PresetOption
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("save-support-set"), help: "Also save the support examples as a manifest (JSON) here.")
+    var saveSupportSet: String?
+    @Flag(help: "Replace existing output files.") var force = false
+    @Flag(help: "No progress line on stderr.") var quiet = false
+
+    func validate() throws {
+        if labelledSlices != nil {
+            guard labels != nil else { throw ValidationError("--labelled-slices needs --labels PARTIAL.nii.gz (the labels of those slices)") }
+            guard supports.isEmpty && supportSet == nil else { throw ValidationError("--labelled-slices works within one volume: do not also give --support or --support-set") }
+        } else {
+            guard !supports.isEmpty || supportSet != nil else { throw ValidationError("give --support IMG:LABELS (one or more) or --support-set set.json") }
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if labelledSlices == nil, labels != nil, labelTable == nil { _ = try labelSubset() }
+    }
+
+    func run() throws {
+        if let threads { voxtermThreadCount = threads }
+        let cancel = SignalCancellation()
+        defer { cancel.stop() }
+        let progress = ProgressLine(enabled: !quiet)
+        do {
+            let queryImage = try NIfTIReader.read(query)
+            let volume = try queryImage.volume()
+            var inputs = [query]
+            // Refuse bad destinations before any work: never over an input, never over a file without --force.
+            let early = NIfTIWriter.Options(protectedPaths: [query, labels, supportSet].compactMap { $0 }
+                                              + supports.flatMap { [$0.image, $0.labels] }, overwrite: force)
+            for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) }
+            let prediction: Prediction
+            var setToSave: (SupportSet, String)?
+            let start = monotonicSeconds()
+            if let labelledSlices {
+                let selection = try SliceSelection(parsing: labelledSlices)
+                let partialPath = labels!
+                inputs.append(partialPath)
+                let partial = try NIfTIReader.read(partialPath).labelVolume()
+                guard partial.geometry.size == volume.geometry.size else {
+                    throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
+                }
+                let propagator = SlicePropagator(aligner: EngineAligner.slices().cancelled(by: cancel.token), fusion: fusion ?? .majority,
+                                                 path: slicePath)
+                prediction = try propagator.predict(volume: volume, labels: partial, selection: selection,
+                                                    progress: { progress.show($0) }, isCancelled: { cancel.isCancelled })
+            } else {
+                var set = SupportSet()
+                if let supportSet { set = try SupportSet.load(supportSet); inputs.append(supportSet) }
+                set.examples += supports.map { SupportExample(image: $0.image, labels: $0.labels) }
+                guard !set.examples.isEmpty else {
+                    throw SegmentationError.manifest(supportSet ?? "--support", "lists no examples; add at least one image with its labels")
+                }
+                try set.validate(manifestPath: supportSet ?? "--support")
+                if let saveSupportSet {
+                    // Checked now, written with the other outputs (so Ctrl-C leaves nothing behind).
+                    try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force))
+                    setToSave = (set, saveSupportSet)
+                }
+                inputs += set.examples.flatMap { [$0.image, $0.labels] }
+                let loaded = try set.loadedSupports()
+                let subset = try labelSubset()
+                let predictor = RegistrationPropagationPredictor(
+                    aligner: EngineAligner.volumes(presetOption.preset).cancelled(by: cancel.token),
+                    fusion: FusionOptions(method: fusion ?? .weighted, labelSubset: subset))
+                prediction = try predictor.predict(query: volume, supports: loaded, progress: { progress.show($0) },
+                                                   isCancelled: { cancel.isCancelled })
+            }
+            progress.finish()
+            // A signal that arrived after the last check still means: write nothing.
+            if cancel.isCancelled { throw SegmentationError.cancelled }
+            let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force)
+            try NIfTIWriter.checkDestination(out, options: options)
+            if let confidence { try NIfTIWriter.checkDestination(confidence, options: options) }
+            try NIfTIWriter.write(prediction.labels, to: out, options: options)
+            if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
+            if let (set, path) = setToSave { try set.save(path) }
+            print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", monotonicSeconds() - start)) s")
+            if let truth {
+                let t = try NIfTIReader.read(truth).labelVolume()
+                guard t.geometry.size == prediction.labels.geometry.size else {
+                    throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
+                }
+                let scores = predictionDice(prediction.labels, truth: t,
+                                            supportSlices: try labelledSlices.map { try SliceSelection(parsing: $0) },
+                                            labelSubset: try labelSubset())
+                for (l, d) in scores.sorted(by: { $0.key < $1.key }) { print("dice label \(l): \(String(format: "%.4f", d))") }
+                print("mean dice: \(String(format: "%.4f", meanDice(scores))) over \(scores.count) labels")
+            }
+        } catch SegmentationError.cancelled {
+            progress.finish()
+            fputs("voxterm: interrupted; nothing was written\n", stderr)
+            throw ExitCode(ExitCodes.interrupted)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            progress.finish()
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+    }
+
+    /// The label numbers `--labels` names, or nil for all.
+    func labelSubset() throws -> Set<Int32>? {
+        guard labelledSlices == nil, let labels else { return nil }
+        var out = Set<Int32>()
+        let table = try labelTable.map { try LabelTable.read($0) }
+        for item in labels.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if let n = Int32(item) { out.insert(n); continue }
+            guard let table else { throw ValidationError("--labels \(item): give label numbers, or names with --label-table") }
+            let (values, unknown) = table.values(named: [item])
+            guard unknown.isEmpty, !values.isEmpty else { throw ValidationError("--labels: no label named \(item) in \(labelTable!)") }
+            out.formUnion(values)
+        }
+        return out
+    }
+}

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import VoxtermModel
+import SliceRendering
+import Terminal
+import Workbench
+
+/// `voxterm view [IMAGE] ...`: the terminal workbench (the default subcommand).
+struct View: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Browse a volume in the terminal, with labels, a displacement field or a second image.",
+        discussion: """
+        With no IMAGE, opens the bundled sample (Colin27 at 2 mm with the AAL atlas). The sample folder \
+        is looked up in this order: $VOXTERM_SAMPLES, ./Samples, then Samples/ in each folder above the \
+        voxterm executable (so a built package finds its own). Press ? inside for the keys, q to quit.
+
+        Colours: 24-bit when COLORTERM is truecolor/24bit or terminfo has RGB, else the terminal's \
+        palette with dithering; --color or $VOXTERM_COLOR (truecolor, 256, 16, mono) overrides. \
+        --ascii or VOXTERM_ASCII=1 avoids Unicode block characters.
+
+        Live registration: with --moving MOVING (any grid; shown in world space), G registers MOVING to \
+        IMAGE in the background (affine, then deformable; P cycles the preset) while the view keeps \
+        answering: the warped image against IMAGE (b: checkerboard, difference, flicker, side by side), \
+        the displacement (f: arrows, magnitude, Jacobian, grid), a progress bar and the objective curve. \
+        Esc cancels. When done, the summary shows and S writes the files of `voxterm register` to --out.
+        """)
+
+    @Argument(help: "NIfTI image (.nii, .nii.gz, .hdr/.img). Default: the bundled sample.")
+    var image: String?
+
+    @Option(help: "Label map to overlay (integer NIfTI).")
+    var labels: String?
+
+    @Option(name: .customLong("label-names"),
+            help: "Label names/colours (ITK-SNAP, FreeSurfer, 'index name', mricron .lut). Default: a .txt/.lut beside --labels.")
+    var labelNames: String?
+
+    @Option(help: "Reference labels: the overlay then shows prediction vs truth (TP/FP/FN).")
+    var truth: String?
+
+    @Option(help: "Displacement field (X x Y x Z x 1 x 3 NIfTI, ITK/ANTs convention).")
+    var field: String?
+
+    @Option(help: "Second image for registration QA: side by side, checkerboard, difference, flicker.")
+    var compare: String?
+
+    @Option(help: "Image to register to IMAGE live (G key): shown warped against IMAGE while it registers.")
+    var moving: String?
+
+    @Option(name: .customLong("moving-labels"), help: "Labels of --moving (on its grid): carried along; Dice against --labels.")
+    var movingLabels: String?
+
+    @Option(help: "Folder the S key saves registration outputs to (default: ./voxterm-registration-<image stem>).")
+    var out: String?
+
+    /// The preset the G key starts with (P cycles).
+    @OptionGroup var presetOption: PresetOption
+
+    @Option(help: "Threads of background work such as registration (default: cores - 1, so the view keeps a core).")
+    var threads: Int?
+
+    @Option(help: "Plane to start in: axial, coronal or sagittal.")
+    var plane: SlicePlane = .axial
+
+    @Flag(help: "Start with the three orthogonal views.")
+    var ortho = false
+
+    @Flag(help: "Radiological convention (subject's left on the right).")
+    var radiological = false
+
+    @Option(help: "Colour depth: truecolor, 256, 16 or mono (default: detected).")
+    var color: ColorDepth?
+
+    @Flag(help: "No Unicode: shade with ASCII characters and colours only.")
+    var ascii = false
+
+    @Option(name: .customLong("export-dir"), help: "Folder for PNGs written by the e key (default: current folder).")
+    var exportDir: String = "."
+
+    @Option(name: .customLong("support-set"),
+            help: "Support-set manifest that M saves and O loads (loaded at start when it exists). Default: <image stem>_support.json in --export-dir.")
+    var supportSet: String?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if movingLabels != nil && moving == nil { throw ValidationError("--moving-labels needs --moving") }
+        if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
+        if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
+    }
+
+    func run() throws {
+        var imagePath = image, labelsPath = labels, namesPath = labelNames
+        if imagePath == nil {
+            guard let dir = SampleLocator.find() else {
+                printError(WorkbenchError(path: "Samples/colin27_2mm.nii.gz",
+                                          reason: "no IMAGE given and the bundled sample was not found ($VOXTERM_SAMPLES, ./Samples, or beside the executable); run voxterm view IMAGE"))
+                throw ExitCode(ExitCodes.badInput)
+            }
+            imagePath = dir + "/colin27_2mm.nii.gz"
+            if labelsPath == nil { labelsPath = dir + "/colin27_2mm_aal.nii.gz" }
+            if namesPath == nil && FileManager.default.fileExists(atPath: dir + "/aal.txt") { namesPath = dir + "/aal.txt" }
+        }
+        // Headers and the label table first: a missing or malformed file is reported before the
+        // terminal is taken over. The voxel data is read after, behind a loading screen.
+        do {
+            for path in [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 }) {
+                _ = try NIfTIReader.readHeader(path)
+            }
+            if let namesPath { _ = try LabelTable.read(namesPath) }
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+        let exportDir = self.exportDir
+        let stem = FileIO.imageStem((imagePath! as NSString).lastPathComponent)
+        let manifestPath = supportSet ?? (exportDir as NSString).appendingPathComponent("\(stem)_support.json")
+        let files = [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap { $0 }
+        let interrupted: Bool
+        do {
+            interrupted = try withCursesTerminal(colorDepth: color, ascii: ascii) { terminal in
+                terminal.present(LoadingView.render(size: terminal.size, files: files))
+                // An error here (e.g. a file whose data ends early) leaves through withCursesTerminal,
+                // which restores the terminal before the message is printed below.
+                let document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
+                                                          truth: truth, field: field, compare: compare, moving: moving,
+                                                          movingLabels: movingLabels)
+                var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
+                state.plane = plane
+                state.layout = ortho ? .ortho : .single
+                state.convention = radiological ? .radiological : .neurological
+                state.curation.outputDirectory = exportDir
+                state.curation.manifestPath = manifestPath
+                if supportSet != nil && FileManager.default.fileExists(atPath: manifestPath) {
+                    for a in CurationIO.perform(.loadManifest(path: manifestPath), state: state) { _ = reduce(&state, a) }
+                }
+                if let out { state.registration?.outputDirectory = out }
+                state.registration?.preset = presetOption.preset
+                WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache(), jobs: JobRunner(jobThreads: threads)) { s, cache in
+                    WorkbenchExport.message(s, cache: cache, directory: exportDir)
+                }
+                return state.interrupted
+            }
+        } catch let error as TerminalError {
+            printError(error)
+            throw ExitCode.failure
+        } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+        // Ctrl-C (a key in raw mode) ends like SIGINT would.
+        if interrupted { throw ExitCode(ExitCodes.interrupted) }
+    }
+}
+
+/// Finds the bundled `Samples/` folder.
+enum SampleLocator {
+    static let marker = "colin27_2mm.nii.gz"
+
+    /// `$VOXTERM_SAMPLES`, `./Samples`, or `Samples/` in a folder above the executable.
+    static func find() -> String? {
+        let fm = FileManager.default
+        if let env = ProcessInfo.processInfo.environment["VOXTERM_SAMPLES"], !env.isEmpty {
+            return fm.fileExists(atPath: env + "/" + marker) ? env : nil
+        }
+        if fm.fileExists(atPath: "Samples/" + marker) { return "Samples" }
+        var dir = URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+            .deletingLastPathComponent()
+        while dir.path != "/" && !dir.path.isEmpty {
+            let candidate = dir.appendingPathComponent("Samples")
+            if fm.fileExists(atPath: candidate.appendingPathComponent(marker).path) { return candidate.path }
+            dir.deleteLastPathComponent()
+        }
+        return nil
+    }
+}

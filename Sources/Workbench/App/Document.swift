@@ -1,0 +1,184 @@
+import Foundation
+import VoxtermModel
+import SliceRendering
+
+/// The volumes a workbench session shows, loaded once and put on the image's grid.
+public struct WorkbenchDocument: Sendable {
+    /// Path of the anatomical image (as given).
+    public var imagePath: String
+    /// The anatomical image.
+    public var image: Volume
+    /// Label map on the image grid, if any.
+    public var labels: LabelVolume?
+    /// Path of the label map (as given).
+    public var labelsPath: String?
+    /// Names and colours of labels (the built-in palette when no table was found).
+    public var labelTable: LabelTable
+    /// Where the label names came from, or nil for the built-in palette.
+    public var labelTablePath: String?
+    /// Non-zero labels present in `labels`, ascending.
+    public var presentLabels: [Int32]
+    /// Reference labels on the image grid (prediction-vs-truth display), if any.
+    public var truth: LabelVolume?
+    /// Displacement field on the image grid (RAS+ mm), if any.
+    public var field: VectorField?
+    /// Second image for registration QA, resampled onto the image grid when needed.
+    public var compare: Volume?
+    /// Path of the second image (as given).
+    public var comparePath: String?
+    /// Human-readable notes from loading (e.g. "labels resampled onto the image grid").
+    public var notes: [String]
+    /// Image to register to `image` (live registration), on its own grid; `compare` shows it on the
+    /// image grid (world space) until a registration replaces that with the warped image.
+    public var moving: Volume?
+    /// Path of the moving image (as given).
+    public var movingPath: String?
+    /// Labels of the moving image, on the moving grid.
+    public var movingLabels: LabelVolume?
+    /// Path of the moving labels (as given).
+    public var movingLabelsPath: String?
+    /// True when `labels` shows the moving labels carried onto the image grid (no fixed labels given).
+    public var labelsFollowMoving = false
+    /// Bumped whenever `labels`, `field` or `compare` change after loading (the slice cache redraws).
+    public var revision = 0
+    /// `field` prepared for display (magnitude and Jacobian computed off the UI thread), when a
+    /// live registration supplied it; the slice cache uses it instead of preparing its own.
+    public var preparedFieldOverlay: FieldOverlay?
+
+    /// Wraps volumes already in memory; others are resampled onto `image`'s grid.
+    public init(imagePath: String, image: Volume, labels: LabelVolume? = nil, labelsPath: String? = nil,
+                labelTable: LabelTable = .palette, labelTablePath: String? = nil, truth: LabelVolume? = nil,
+                field: VectorField? = nil, compare: Volume? = nil, comparePath: String? = nil) {
+        self.imagePath = imagePath
+        self.image = image
+        self.labelsPath = labelsPath
+        self.labelTable = labelTable
+        self.labelTablePath = labelTablePath
+        self.comparePath = comparePath
+        var notes: [String] = []
+        let g = image.geometry
+        if let l = labels, l.geometry != g {
+            notes.append("labels resampled (nearest) onto the image grid")
+            self.labels = l.resampled(to: g)
+        } else {
+            self.labels = labels
+        }
+        if let t = truth, t.geometry != g {
+            notes.append("truth resampled (nearest) onto the image grid")
+            self.truth = t.resampled(to: g)
+        } else {
+            self.truth = truth
+        }
+        if let f = field, f.geometry != g {
+            notes.append("field resampled (linear) onto the image grid")
+            self.field = f.resampled(to: g)
+        } else {
+            self.field = field
+        }
+        if let c = compare, c.geometry != g {
+            notes.append("compare image resampled (linear) onto the image grid")
+            self.compare = c.resampled(to: g)
+        } else {
+            self.compare = compare
+        }
+        presentLabels = self.labels?.presentLabels ?? []
+        self.notes = notes
+    }
+
+    /// Adds a moving image (and its labels, on the moving grid) for live registration: `compare`
+    /// shows it resampled (linear, world space) onto the image grid; without fixed labels, `labels`
+    /// shows the moving labels the same way.
+    public mutating func setMoving(_ moving: Volume, path: String, labels movingLabels: LabelVolume? = nil,
+                                   labelsPath: String? = nil) {
+        self.moving = moving
+        movingPath = path
+        self.movingLabels = movingLabels
+        movingLabelsPath = labelsPath
+        compare = moving.geometry == image.geometry ? moving : moving.resampled(to: image.geometry)
+        comparePath = path
+        if moving.geometry != image.geometry { notes.append("moving image shown resampled (linear) onto the image grid") }
+        if labels == nil, let ml = movingLabels {
+            labels = ml.geometry == image.geometry ? ml : ml.resampled(to: image.geometry)
+            presentLabels = labels!.presentLabels
+            labelsFollowMoving = true
+        }
+        revision += 1
+    }
+
+    /// The fixed image's own labels (not the moving labels shown in their place), for scoring.
+    public var fixedLabels: LabelVolume? { labelsFollowMoving ? nil : labels }
+
+    /// Reads the files of a `voxterm view` command. Errors name the file and the problem.
+    public static func load(image: String, labels: String? = nil, labelNames: String? = nil, truth: String? = nil,
+                            field: String? = nil, compare: String? = nil, moving: String? = nil,
+                            movingLabels: String? = nil) throws -> WorkbenchDocument {
+        let img = try NIfTIReader.read(image)
+        if img.isVectorField {
+            throw WorkbenchError(path: image, reason: "is a vector field, not an image; pass it with --field")
+        }
+        let volume = try img.volume()
+        let labelVolume = try labels.map { try NIfTIReader.read($0).labelVolume() }
+        var tablePath = labelNames
+        if tablePath == nil, let labels { tablePath = labelTableSidecar(for: labels) }
+        let table = try tablePath.map { try LabelTable.read($0) } ?? .palette
+        let truthVolume = try truth.map { try NIfTIReader.read($0).labelVolume() }
+        let fieldVolume = try field.map { try NIfTIReader.read($0).vectorField() }
+        let compareImage = try compare.map { path -> Volume in
+            let c = try NIfTIReader.read(path)
+            if c.isVectorField { throw WorkbenchError(path: path, reason: "is a vector field, not an image") }
+            return try c.volume()
+        }
+        if compare != nil && moving != nil {
+            throw WorkbenchError(path: compare!, reason: "--compare and --moving both set the second image; pass one")
+        }
+        if movingLabels != nil && moving == nil {
+            throw WorkbenchError(path: movingLabels!, reason: "--moving-labels needs --moving (the image they belong to)")
+        }
+        var doc = WorkbenchDocument(imagePath: image, image: volume, labels: labelVolume, labelsPath: labels,
+                                    labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
+                                    compare: compareImage, comparePath: compare)
+        if let moving {
+            let m = try NIfTIReader.read(moving)
+            if m.isVectorField { throw WorkbenchError(path: moving, reason: "is a vector field, not an image") }
+            let mv = try m.volume()
+            let ml = try movingLabels.map { path -> LabelVolume in
+                let l = try NIfTIReader.read(path).labelVolume()
+                let g = mv.geometry, lg = l.geometry
+                guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
+                    throw WorkbenchError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) but \(moving) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (or another affine); moving labels must share the moving image's grid")
+                }
+                return l
+            }
+            if labelNames == nil, doc.labelTablePath == nil, let movingLabels, let sidecar = labelTableSidecar(for: movingLabels) {
+                doc.labelTable = try LabelTable.read(sidecar)
+                doc.labelTablePath = sidecar
+            }
+            doc.setMoving(mv, path: moving, labels: ml, labelsPath: movingLabels)
+            doc.revision = 0
+        }
+        return doc
+    }
+
+    /// A label-name file next to a label map (`LabelTable.sidecar(forLabels:)`).
+    public static func labelTableSidecar(for labelsPath: String) -> String? { LabelTable.sidecar(forLabels: labelsPath) }
+
+    /// The file name of the image without folders.
+    public var imageName: String { (imagePath as NSString).lastPathComponent }
+
+    /// Intensity at a voxel of the image.
+    public func intensity(at v: SIMD3<Int>) -> Float? { image.geometry.contains(v) ? image[v.x, v.y, v.z] : nil }
+
+    /// Label at a voxel, if labels are loaded.
+    public func label(at v: SIMD3<Int>) -> Int32? {
+        guard let labels, labels.geometry.contains(v) else { return nil }
+        return labels[v.x, v.y, v.z]
+    }
+}
+
+/// A problem with a workbench input, naming the file.
+public struct WorkbenchError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public var description: String { "\(path): \(reason)" }
+}
