@@ -1,6 +1,7 @@
 import Foundation
 import VolumeCore
 import NIfTI
+import ImageIO
 
 /// Anatomical plane of a 2-D slice, named by the voxel axis it is perpendicular to
 /// (axial = third axis k, coronal = second axis j, sagittal = first axis i, as stored on disk).
@@ -162,7 +163,7 @@ public struct SupportSet: Sendable, Equatable {
 
 /// The spatial grid a NIfTI header describes, without reading the data.
 func headerGeometry(_ path: String) throws -> VolumeGeometry {
-    let h = try NIfTIReader.readHeader(path)
+    let h = try ImageFile.readHeader(path)
     let s = h.shape
     return VolumeGeometry(size: SIMD3(s[0], s.count > 1 ? s[1] : 1, s.count > 2 ? s[2] : 1), affine: h.bestAffine.affine)
 }

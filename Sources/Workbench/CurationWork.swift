@@ -167,13 +167,13 @@ public enum CurationIO {
                 let open = same(ex.image, doc.imagePath)
                 let image: Volume
                 if open { image = doc.image } else if let v = cache[ex.image] { image = v } else {
-                    image = try NIfTIReader.read(ex.image).volume()
+                    image = try ImageFile.read(ex.image).volume()
                     cache[ex.image] = image
                 }
                 let labels: LabelVolume
                 if open, let l = doc.labels, let lp = doc.labelsPath, same(ex.labels, lp) { labels = l }
                 else if let l = labelCache[ex.labels] { labels = l } else {
-                    labels = try NIfTIReader.read(ex.labels).labelVolume()
+                    labels = try ImageFile.read(ex.labels).labelVolume()
                     labelCache[ex.labels] = labels
                 }
                 guard labels.geometry.size == image.geometry.size else {

@@ -35,7 +35,7 @@ struct BenchIO: ParsableCommand {
         var voxels = 0
         for _ in 0..<max(1, repeats) {
             let t0 = now()
-            let img = try NIfTIReader.read(file)
+            let img = try ImageFile.read(file)
             let v = img.floatValues()
             times.append(now() - t0)
             voxels = v.count
