@@ -60,6 +60,9 @@ public enum FormatDetection {
         // A folder is a DICOM series, unless named like an image file (then "is a directory").
         if st.st_mode & S_IFMT == S_IFDIR { return byExtension(path) == nil ? .dicom : .nifti }
         guard st.st_mode & S_IFMT == S_IFREG else { return .nifti }
+        // Either half of an Analyze/NIfTI pair (the .img holds raw voxels, which say nothing).
+        let lower = path.lowercased()
+        if [".hdr", ".img", ".hdr.gz", ".img.gz"].contains(where: { lower.hasSuffix($0) }) { return .nifti }
         let head: [UInt8]
         do { head = try prefix(path) } catch { return .nifti } // unreadable: NIfTIReader words it
         switch classify(head, path: path) {
