@@ -50,8 +50,19 @@ public enum DICOM {
     /// Reads the series `path` names (see `target`): the only one, or the N-th of `FOLDER@N`.
     /// Several series and no choice is an error listing them.
     public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
+        // The workbench reads an image twice (header check before it takes the terminal, then
+        // the voxels behind the loading screen): the last series read is kept, so dcm2niix runs
+        // once and its warnings are printed before the terminal is taken.
+        let key = cacheKey(path)
+        cacheLock.lock()
+        let hit = cache.flatMap { $0.key == key ? $0.image : nil }
+        cacheLock.unlock()
+        if let hit {
+            try checkLimit(hit.rawData.bytes.count, path: path, limits: limits)
+            return hit
+        }
         let (folder, choice) = target(path)
-        return try withConverted(folder, displayPath: path) { series in
+        let image = try withConverted(folder, displayPath: path) { series, warnings in
             guard !series.isEmpty else { throw NIfTIError(path, "no DICOM images found (dcm2niix converted nothing)") }
             let chosen: Series
             if let choice {
@@ -65,19 +76,37 @@ public enum DICOM {
                 throw NIfTIError(path, "holds \(series.count) DICOM series; open one as \(folder)@N: \(series.map(\.summary).joined(separator: "; "))")
             }
             let image = try NIfTIReader.read(chosen.niftiPath, limits: limits)
+            // dcm2niix's warnings (gantry tilt, uneven spacing, ...) once the read succeeded, so
+            // an error stays one line.
+            for w in warnings { fputs("voxterm: dcm2niix: \(w)\n", stderr) }
             return image.renamed(path, storage: .dicom)
         }
+        cacheLock.lock()
+        cache = (key, image)
+        cacheLock.unlock()
+        return image
+    }
+
+    nonisolated(unsafe) private static var cache: (key: String, image: NIfTIImage)?
+    private static let cacheLock = NSLock()
+
+    /// The path with the folder's modification time and size, so a changed folder is converted again.
+    private static func cacheKey(_ path: String) -> String {
+        let (folder, _) = target(path)
+        var st = stat()
+        guard stat(folder, &st) == 0 else { return path }
+        return "\(path)|\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)|\(st.st_ino)"
     }
 
     /// The series dcm2niix finds in `folder` (converted, listed, then removed).
     public static func list(_ path: String) throws -> [Series] {
         let (folder, _) = target(path)
-        return try withConverted(folder, displayPath: path) { $0 }
+        return try withConverted(folder, displayPath: path) { series, _ in series }
     }
 
     /// Runs dcm2niix on `folder` into a private temporary folder, hands the series to `body`,
-    /// and removes the temporary folder whatever happens.
-    static func withConverted<T>(_ folder: String, displayPath: String, _ body: ([Series]) throws -> T) throws -> T {
+    /// with dcm2niix's warning lines, and removes the temporary folder whatever happens.
+    static func withConverted<T>(_ folder: String, displayPath: String, _ body: ([Series], [String]) throws -> T) throws -> T {
         var template = Array("\(tmpRoot())/voxterm-dicom.XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw NIfTIError(displayPath, "cannot create a temporary folder for dcm2niix: \(FileIO.errnoReason(errno))")
@@ -85,12 +114,10 @@ public enum DICOM {
         let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let log = tmp + "/dcm2niix.log"
-        let status = try spawn(["dcm2niix", "-z", "n", "-b", "y", "-ba", "y", "-f", "%s_%p", "-o", tmp, folder],
+        let status = try spawn(["dcm2niix", "-z", "n", "-b", "y", "-ba", "y", "-f", "%s", "-o", tmp, folder],
                                output: log, displayPath: displayPath)
         let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        for line in logText.split(separator: "\n") where line.hasPrefix("Warning") {
-            fputs("voxterm: dcm2niix: \(line)\n", stderr)
-        }
+        let warnings = logText.split(separator: "\n").filter { $0.hasPrefix("Warning") }.map(String.init)
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).filter { $0.hasSuffix(".nii") }.sorted()
         if files.isEmpty && status != 0 {
             let why = logText.split(separator: "\n").last(where: { $0.hasPrefix("Error") }).map(String.init) ?? "exit status \(status)"
@@ -110,7 +137,7 @@ public enum DICOM {
         }
         series.sort { ($0.seriesNumber ?? Int.max, $0.niftiPath) < ($1.seriesNumber ?? Int.max, $1.niftiPath) }
         for i in series.indices { series[i].index = i + 1 }
-        return try body(series)
+        return try body(series, warnings)
     }
 
     static func tmpRoot() -> String {

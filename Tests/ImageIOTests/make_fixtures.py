@@ -193,7 +193,7 @@ if pydicom is not None and shutil.which("dcm2niix"):
     # dcm2niix + nibabel on the same inputs (the synthetic series and pydicom's test files).
     def dcm2niix_reference(folder, label):
         with tempfile.TemporaryDirectory() as t:
-            subprocess.run(["dcm2niix", "-z", "n", "-f", "%s_%p", "-o", t, folder], check=True, capture_output=True)
+            subprocess.run(["dcm2niix", "-z", "n", "-f", "%s", "-o", t, folder], check=True, capture_output=True)
             niis = sorted(f for f in os.listdir(t) if f.endswith(".nii"))
             if len(niis) != 1:
                 return
