@@ -24,7 +24,7 @@ struct Register: ParsableCommand {
     @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1.") var levels: String?
     @Option(help: "Iterations per level, e.g. 100x50x25.") var iterations: String?
     @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0.") var smoothing: String?
-    @Option(help: "Similarity: lncc, ncc or mse.") var metric: String?
+    @Option(help: "Similarity: lncc, ncc, mse or mi (Mattes mutual information, for different modalities). Default: lncc, or mi when the two images' intensities do not follow one increasing relation.") var metric: String?
     @Option(help: "Deformable regularisation, e.g. update=2,field=0.75,diffusion=0 (Gaussian sigmas in voxels; penalty weight).")
     var regularisation: String?
     @Option(help: "Initial affine, an ITK/ANTs transform file (fixed -> moving, LPS, e.g. a previous affine_itk.tfm); replaces the centre-of-mass start.")
@@ -55,7 +55,7 @@ struct Register: ParsableCommand {
             }
             if let metric {
                 guard let k = MetricKind(rawValue: metric) else {
-                    throw ValidationError("--metric '\(metric)': expected lncc, ncc or mse")
+                    throw ValidationError("--metric '\(metric)': expected lncc, ncc, mse or mi")
                 }
                 for s in plan.stages.indices { plan.stages[s].metric = k }
             }
@@ -93,7 +93,7 @@ struct Register: ParsableCommand {
 
     func run() throws {
         if let threads { voxtermThreadCount = threads }
-        let plan = try self.plan
+        var plan = try self.plan
         let fixedVolume: Volume, movingVolume: Volume
         var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
         var initial: VolumeCore.AffineTransform?
@@ -118,7 +118,11 @@ struct Register: ParsableCommand {
         defer { signals.stop() }
         let token = signals.token
 
-        let line = ProgressLine(enabled: !quiet)
+        if metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume) {
+            for s in plan.stages.indices { plan.stages[s].metric = .mi }
+            if !quiet { fputs("voxterm: \(reason): using mutual information (--metric mi)\n", stderr) }
+        }
+        let line = ProgressLine(enabled: !quiet, metrics: plan.stages.map(\.metric))
         let result: RegistrationResult
         do {
             result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan,
@@ -179,10 +183,12 @@ struct Register: ParsableCommand {
 /// One self-overwriting progress line on stderr, at most ten updates a second.
 final class ProgressLine: @unchecked Sendable {
     let enabled: Bool
+    /// The metric of each stage, named on the line.
+    let metrics: [MetricKind]
     var last = 0.0
     var shown = false
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool, metrics: [MetricKind] = []) { self.enabled = enabled; self.metrics = metrics }
 
     func show(_ p: RegistrationProgress) {
         guard enabled else { return }
@@ -190,8 +196,9 @@ final class ProgressLine: @unchecked Sendable {
         guard t - last >= 0.1 else { return }
         last = t
         shown = true
-        let text = String(format: "\r%@ level %d/%d (shrink %d) iteration %d  value %.5f  %.1f s   ",
-                          p.stageName, p.level + 1, p.levelCount, p.shrink, p.iteration, p.value, p.elapsed)
+        let metric = p.stage < metrics.count ? " \(metrics[p.stage].rawValue)" : ""
+        let text = String(format: "\r%@%@ level %d/%d (shrink %d) iteration %d  value %.5f  %.1f s   ",
+                          p.stageName, metric, p.level + 1, p.levelCount, p.shrink, p.iteration, p.value, p.elapsed)
         fputs(text, stderr)
     }
 
