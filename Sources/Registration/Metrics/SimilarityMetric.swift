@@ -100,10 +100,10 @@ public final class NormalizedCorrelationMetric: SimilarityMetric {
 
 /// Negated mean local squared correlation (ANTs' CC metric): for each voxel x, over the box window
 /// of half-width `radius` voxels clipped to the grid, `cc = cov(F,W)² / (var F · var W + ε)`, with the
-/// sums over the window of m voxels, `var F` floored at `m · 10⁻⁴` (a standard deviation of 1 % of
-/// the [0, 1] intensity range) and `var W` at `var F`, so flat regions carry no spurious, exploding
-/// gradient and every window's value is largest for `W = F` (registering an image to itself is a
-/// fixed point). The radius is per axis (`init(fixed:size:radii:)`).
+/// sums over the window of m voxels, `var F` floored at `f = m · 10⁻⁴` (a standard deviation of 1 %
+/// of the [0, 1] intensity range) and `var W` at `min(var F, f)`, so flat regions carry no spurious,
+/// exploding gradient and every window's value is largest for `W = F` (registering an image to
+/// itself is a fixed point). The radius is per axis (`init(fixed:size:radii:)`).
 /// The gradient is exact (all windows containing a voxel contribute), computed with box sums.
 public final class LocalCorrelationMetric: SimilarityMetric {
     let n: Int
@@ -152,19 +152,19 @@ public final class LocalCorrelationMetric: SimilarityMetric {
                 let cross = sfw[i] - sf[i] * sw[i] / m
                 let vf = max(sff[i] - sf[i] * sf[i] / m, 0)
                 let vw = max(sww[i] - sw[i] * sw[i] / m, 0)
-                // cc = cov² / (max(var F, flat) · max(var W, var F)) ≤ var F / max(var F, flat), with
-                // equality for W = F: the identity is optimal in every window (no warp gains by
-                // raising the warped image's local contrast), a warped window at least as
-                // contrasted as the fixed one gets ANTs' scale-invariant cov² / (var F · var W), and
-                // flat fixed windows (below the floor) carry little weight and a bounded gradient.
+                // cc = cov² / (max(var F, flat) · max(var W, min(var F, flat))): a window whose fixed
+                // variance is above the flat level gets ANTs' scale-invariant cov² / (var F · var W)
+                // (var W floored at the flat level), and no warp can beat W = F in any window, so an
+                // image registered to itself stays put. Flat fixed windows carry a bounded gradient.
                 let e = m * flat
-                let vwE = max(vw, vf)
+                let c = max(min(vf, e), e * 1e-3)
+                let vwE = max(vw, c)
                 let d = max(vf, e) * vwE
-                let cc = d > 0 ? cross * cross / d : 0
+                let cc = cross * cross / d
                 s += Double(cc)
                 if gradient != nil {
-                    let dFW = d > 0 ? 2 * cross / d : 0
-                    let dWW = vw > vf ? -cc / vwE : 0
+                    let dFW = 2 * cross / d
+                    let dWW = vw > c ? -cc / vwE : 0
                     let dW = -dFW * sf[i] / m - 2 * dWW * sw[i] / m
                     sfw[i] = dFW; sww[i] = dWW; sw[i] = dW
                 }

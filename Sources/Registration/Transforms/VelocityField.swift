@@ -138,7 +138,8 @@ public enum FieldOps {
             parallelFor(chunks) { c in
                 var m: Float = 0
                 for i in (c * reductionChunk)..<min(n, (c + 1) * reductionChunk) {
-                    m = max(m, v[i] * v[i] + v[n + i] * v[n + i] + v[2 * n + i] * v[2 * n + i])
+                    let s = v[i] * v[i] + v[n + i] * v[n + i] + v[2 * n + i] * v[2 * n + i]
+                    if !(s <= m) { m = s.isNaN ? .infinity : s }   // NaN reads as infinite: the caller stops
                 }
                 out[c] = m
             }
