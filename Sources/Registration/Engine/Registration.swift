@@ -125,24 +125,34 @@ public enum Registration {
             observer(.stageFinished(stage: si, name: stage.name, seconds: secs))
         }
         // Final fields on the full-resolution fixed grid.
+        // Written straight into the result's arrays (no copies of full-resolution fields).
         let n3 = 3 * fg.voxelCount
-        let v = FloatBuffer(count: n3)
+        var v = [Float](repeating: 0, count: n3), u = v, w = v
         if let (g, buf) = velocity {
-            if g == fg { v.pointer.update(from: buf.pointer, count: n3) } else {
-                FieldOps.resample(buf.pointer, from: g, to: fg, into: v.pointer)
+            v.withUnsafeMutableBufferPointer { vp in
+                if g == fg { vp.baseAddress!.update(from: buf.pointer, count: n3) } else {
+                    FieldOps.resample(buf.pointer, from: g, to: fg, into: vp.baseAddress!)
+                }
+            }
+            velocity = nil
+            let scratch = FloatBuffer(count: n3)
+            try checkCancelled()
+            v.withUnsafeBufferPointer { vp in
+                u.withUnsafeMutableBufferPointer {
+                    VelocityField.exponential(vp.baseAddress!, sign: 1, grid: fg, into: $0.baseAddress!, scratch: scratch.pointer)
+                }
+            }
+            try checkCancelled()
+            v.withUnsafeBufferPointer { vp in
+                w.withUnsafeMutableBufferPointer {
+                    VelocityField.exponential(vp.baseAddress!, sign: -1, grid: fg, into: $0.baseAddress!, scratch: scratch.pointer)
+                }
             }
         }
-        let u = FloatBuffer(count: n3), w = FloatBuffer(count: n3), scratch = FloatBuffer(count: n3)
-        if velocity != nil {
-            try checkCancelled()
-            VelocityField.exponential(v.pointer, sign: 1, grid: fg, into: u.pointer, scratch: scratch.pointer)
-            try checkCancelled()
-            VelocityField.exponential(v.pointer, sign: -1, grid: fg, into: w.pointer, scratch: scratch.pointer)
-        }
         try checkCancelled()
-        return RegistrationResult(affine: affine.transform, field: VectorField(geometry: fg, data: u.array),
-                                  inverseField: VectorField(geometry: fg, data: w.array),
-                                  velocity: VectorField(geometry: fg, data: v.array), stages: reports)
+        return RegistrationResult(affine: affine.transform, field: VectorField(geometry: fg, data: u),
+                                  inverseField: VectorField(geometry: fg, data: w),
+                                  velocity: VectorField(geometry: fg, data: v), stages: reports)
     }
 
     static func sizeText(_ s: SIMD3<Int>) -> String { "\(s.x)x\(s.y)x\(s.z)" }
@@ -277,8 +287,11 @@ public enum Registration {
         let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
                                        radii: Pyramid.radii(stage.lnccRadius, grid))
         let warp = DisplacementWarp(grid: grid, affine: affine)
-        let u = FloatBuffer(count: 3 * n), scratch3 = FloatBuffer(count: 3 * n), grad = FloatBuffer(count: 3 * n)
-        let warped = FloatBuffer(count: n), dvalue = FloatBuffer(count: n), mg = FloatBuffer(count: 3 * n)
+        // One 3 × n buffer serves as the exponential's scratch, then the moving gradient, then (in
+        // place) the similarity gradient: each use ends before the next begins.
+        let u = FloatBuffer(count: 3 * n), scratch3 = FloatBuffer(count: 3 * n)
+        let grad = scratch3, mg = scratch3
+        let warped = FloatBuffer(count: n), dvalue = FloatBuffer(count: n)
         let scratch = FloatBuffer(count: n)
         let reg = stage.regularisation
         // Keep the best: the descent itself is greedy (every step is taken, as in ANTs and Greedy;

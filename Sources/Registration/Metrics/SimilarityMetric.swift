@@ -1,5 +1,13 @@
 import VolumeCore
 
+extension FloatBuffer {
+    /// A copy of `values` (no intermediate array).
+    convenience init(_ values: UnsafeBufferPointer<Float>) {
+        self.init(count: values.count)
+        if let b = values.baseAddress { pointer.update(from: b, count: values.count) }
+    }
+}
+
 /// Which image similarity a stage optimises.
 public enum MetricKind: String, Sendable, CaseIterable, Codable {
     /// Local normalised cross-correlation over box windows (ANTs' CC), robust to bias fields.
@@ -43,7 +51,7 @@ extension MetricKind {
 public final class MeanSquaresMetric: SimilarityMetric {
     let fixed: FloatBuffer
 
-    public init(fixed: UnsafeBufferPointer<Float>) { self.fixed = FloatBuffer(Array(fixed)) }
+    public init(fixed: UnsafeBufferPointer<Float>) { self.fixed = FloatBuffer(fixed) }
 
     public func evaluate(warped: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>?) -> Double {
         let n = fixed.count, f = fixed.pointer
@@ -123,7 +131,7 @@ public final class LocalCorrelationMetric: SimilarityMetric {
         n = fixed.count
         self.size = size
         radius = SIMD3(size.x > 1 ? r.x : 0, size.y > 1 ? r.y : 0, size.z > 1 ? r.z : 0)
-        f = FloatBuffer(Array(fixed))
+        f = FloatBuffer(fixed)
         sF = FloatBuffer(count: n); sFF = FloatBuffer(count: n); count = FloatBuffer(count: n)
         sW = FloatBuffer(count: n); sWW = FloatBuffer(count: n); sFW = FloatBuffer(count: n)
         t0 = FloatBuffer(count: n); t1 = FloatBuffer(count: n); scratch = FloatBuffer(count: n)
