@@ -77,6 +77,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--preset", default="default")
     ap.add_argument("--no-ants", action="store_true")
+    ap.add_argument("--reverse", action="store_true", help="run the methods in reverse order (a second pass evens out load drift)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     data = os.path.join(args.out, "data")
@@ -92,15 +93,15 @@ def main():
                         "load_before": load})
         print("%-44s %7.1f s  %6.1f subjects/h  (load %.1f)" % (name, seconds, n / seconds * 3600, load), flush=True)
 
+    methods = []
     for jobs, threads in [(2, 1), (1, 2)]:
         out = os.path.join(args.out, "batch-j%d-t%d" % (jobs, threads))
-        s, l = timed([[args.voxterm, "batch", "register", cohort, "--out", out, "--fixed", fixed, "--preset", args.preset,
-                       "--jobs", str(jobs), "--threads", str(threads), "--quiet"]])
-        record("voxterm batch --jobs %d --threads %d" % (jobs, threads), s, l)
+        methods.append(("voxterm batch --jobs %d --threads %d" % (jobs, threads), None,
+                        [[args.voxterm, "batch", "register", cohort, "--out", out, "--fixed", fixed, "--preset", args.preset,
+                          "--jobs", str(jobs), "--threads", str(threads), "--quiet"]]))
     loop = [[args.voxterm, "register", fixed, os.path.join(data, sub + ".nii.gz"), "--out", os.path.join(args.out, "loop", sub),
              "--moving-labels", os.path.join(data, sub + "_aal.nii.gz"), "--preset", args.preset, "--quiet"] for sub in subjects]
-    s, l = timed(loop)
-    record("shell loop: voxterm register (2 threads)", s, l)
+    methods.append(("shell loop: voxterm register (2 threads)", None, loop))
     if not args.no_ants:
         env = dict(os.environ, ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS="2")
         cmds = []
@@ -109,8 +110,10 @@ def main():
             os.makedirs(o, exist_ok=True)
             cmds.append([sys.executable, "-c", ANTS_ONE, fixed, os.path.join(data, sub + ".nii.gz"),
                          os.path.join(data, sub + "_aal.nii.gz"), o])
+        methods.append(("loop: ANTs SyN (ANTsPy, 2 ITK threads)", env, cmds))
+    for name, env, cmds in (reversed(methods) if args.reverse else methods):
         s, l = timed(cmds, env)
-        record("loop: ANTs SyN (ANTsPy, 2 ITK threads)", s, l)
+        record(name, s, l)
     with open(os.path.join(args.out, "throughput.json"), "w") as f:
         json.dump({"results": results, "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
                    "cores": os.cpu_count()}, f, indent=2)

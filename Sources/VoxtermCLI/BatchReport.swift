@@ -110,14 +110,14 @@ struct QCPicture {
         switch settings.task {
         case .register:
             guard let warped = file("warped.nii.gz") else { return nil }
-            let image = try NIfTIReader.read(warped).volume()
-            let labels = try file("warped_labels.nii.gz").map { try NIfTIReader.read($0).labelVolume() }
+            let image = try ImageFile.read(warped).volume()
+            let labels = try file("warped_labels.nii.gz").map { try ImageFile.read($0).labelVolume() }
             return SliceScene(image: image, labels: labels.map { LabelOverlay(labels: $0, style: style) })
         case .segment:
             guard let prediction = file("prediction.nii.gz") else { return nil }
-            let image = try NIfTIReader.read(row.image).volume()
-            let labels = try NIfTIReader.read(prediction).labelVolume()
-            let truth = try row.truth.map { try NIfTIReader.read($0).labelVolume() }.flatMap { $0.geometry.size == labels.geometry.size ? $0 : nil }
+            let image = try ImageFile.read(row.image).volume()
+            let labels = try ImageFile.read(prediction).labelVolume()
+            let truth = try row.truth.map { try ImageFile.read($0).labelVolume() }.flatMap { $0.geometry.size == labels.geometry.size ? $0 : nil }
             return SliceScene(image: image, labels: LabelOverlay(labels: labels, truth: truth, style: truth == nil ? style : LabelStyle(opacity: 0.6)))
         }
     }

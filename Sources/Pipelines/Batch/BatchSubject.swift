@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import VolumeCore
 import NIfTI
+import ImageIO
 import Registration
 import Segmentation
 
@@ -131,13 +132,26 @@ public struct SubjectRunner: Sendable {
     public func fingerprint(of row: CohortSubject) -> (inputs: [String: String], fingerprint: String) {
         var sums: [String: String] = [:]
         for p in inputs(of: row) {
-            do { sums[p] = try Checksum64.file(p) } catch { sums[p] = "unreadable: \(describeFileError(error))" }
+            do { sums[p] = try Self.checksum(p) } catch { sums[p] = "unreadable: \(describeFileError(error))" }
         }
         var c = Checksum64()
         c.update(settings.fingerprintText)
         // Roles matter (the same file as image or as labels), so hash in role order, then the sums.
         for p in inputs(of: row) { c.update(p); c.update(sums[p] ?? "") }
         return (sums, c.hex)
+    }
+
+    /// A file's checksum; for a folder (a DICOM series), the checksum over its entries' names and
+    /// contents.
+    static func checksum(_ path: String) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { return try Checksum64.file(path) }
+        var c = Checksum64()
+        for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() {
+            c.update(name)
+            c.update((try? Checksum64.file(join(path, name))) ?? "-")
+        }
+        return "folder:" + c.hex
     }
 
     /// Runs `row` and moves its outputs into `DIR/<subject>/` (replacing an older result only
@@ -186,8 +200,8 @@ public struct SubjectRunner: Sendable {
     func register(_ row: CohortSubject, into dir: String, token: CancellationToken) throws -> SubjectScores {
         guard let fixedPath = row.fixed ?? settings.fixed else { throw CohortError("no fixed image: give --fixed or a fixed column") }
         let fixedLabelsPath = row.truth ?? settings.fixedLabels
-        let fixed = try NIfTIReader.read(fixedPath).volume()
-        let moving = try NIfTIReader.read(row.image).volume()
+        let fixed = try ImageFile.read(fixedPath).volume()
+        let moving = try ImageFile.read(row.image).volume()
         let movingLabels = try row.labels.map { try readLabels($0, matching: moving.geometry, imagePath: row.image) }
         let fixedLabels = try fixedLabelsPath.map { try readLabels($0, matching: fixed.geometry, imagePath: fixedPath) }
         let result: RegistrationResult
@@ -216,8 +230,8 @@ public struct SubjectRunner: Sendable {
         guard let manifest = row.supportSet ?? settings.supportSet else { throw CohortError("no support set: give --support-set or a support_set column") }
         let preset = settings.preset, fusion = settings.fusion
         let loaded = try supports.load(manifest)
-        let query = try NIfTIReader.read(row.image).volume()
-        let truth = try row.truth.map { try NIfTIReader.read($0).labelVolume() }
+        let query = try ImageFile.read(row.image).volume()
+        let truth = try row.truth.map { try ImageFile.read($0).labelVolume() }
         if let truth, let t = row.truth, truth.geometry.size != query.geometry.size {
             throw CohortError("\(t): truth is not on the grid of \(row.image)")
         }
@@ -232,8 +246,8 @@ public struct SubjectRunner: Sendable {
         if token.isCancelled { throw SubjectInterrupted() }
         let dice = truth.map { predictionDice(prediction.labels, truth: $0) }
         let options = NIfTIWriter.Options(protectedPaths: inputs(of: row), overwrite: true)
-        try NIfTIWriter.write(prediction.labels, to: join(dir, "prediction.nii.gz"), options: options)
-        try NIfTIWriter.write(prediction.confidence, to: join(dir, "confidence.nii.gz"), options: options)
+        try ImageFile.write(prediction.labels, to: join(dir, "prediction.nii.gz"), options: options)
+        try ImageFile.write(prediction.confidence, to: join(dir, "confidence.nii.gz"), options: options)
         var summary: [String: Any] = [
             "query": row.image, "support_set": manifest, "supports": loaded.count, "fusion": fusion.rawValue,
             "preset": preset.rawValue, "seconds_total": monotonicSeconds() - start,
@@ -252,7 +266,7 @@ public struct SubjectRunner: Sendable {
 
     /// Reads a label map and checks it lies on its image's grid (as `voxterm register` does).
     func readLabels(_ path: String, matching g: VolumeGeometry, imagePath: String) throws -> LabelVolume {
-        let labels = try NIfTIReader.read(path).labelVolume()
+        let labels = try ImageFile.read(path).labelVolume()
         let lg = labels.geometry
         guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
             throw FileError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) but \(imagePath) is on \(g.size.x)x\(g.size.y)x\(g.size.z) or has a different affine; labels must share their image's grid")
