@@ -26,6 +26,10 @@ struct Preflight {
     /// Runs the checks in the order above; the first problem is thrown.
     func check() throws {
         for (_, path) in inputs where !path.isEmpty {
+            // A DICOM folder (or FOLDER@N series selector) is read by ImageFile, which checks it.
+            var st = stat()
+            let folder = path.lastIndex(of: "@").map { String(path[..<$0]) } ?? path
+            if (stat(path, &st) == 0 || stat(folder, &st) == 0) && (st.st_mode & S_IFMT) == S_IFDIR { continue }
             do { close(try FileIO.openForReading(pathToOpen(path))) } catch let e as FileError {
                 throw CommandFailure(message: "\(path): \(e.reason)", status: ExitCodes.badInput)
             }

@@ -40,7 +40,7 @@ struct Register: ParsableCommand {
 
     func run() throws {
         if let threads { voxtermThreadCount = threads }
-        let plan = try self.plan
+        var plan = try self.plan
         // Ctrl-C (or SIGTERM) cancels the registration; while loading, the watchdog stops the
         // process within a second; nothing is written before the registration finishes.
         let signals = SignalCancellation()
@@ -55,8 +55,8 @@ struct Register: ParsableCommand {
                    initialAffine.map { ("--initial-affine", $0) }].compactMap { $0 }
             try Preflight(inputs: named).check()
             if let initialAffine { initial = try ITKTransformFile.read(initialAffine) }
-            fixedVolume = try NIfTIReader.read(fixed).volume()
-            movingVolume = try NIfTIReader.read(moving).volume()
+            fixedVolume = try ImageFile.read(fixed).volume()
+            movingVolume = try ImageFile.read(moving).volume()
             if let movingLabels {
                 movingLabelVolume = try Register.readLabels(movingLabels, matching: movingVolume.geometry, imagePath: moving)
             }
@@ -79,7 +79,11 @@ struct Register: ParsableCommand {
         }
 
 
-        let line = ProgressLine(enabled: !quiet)
+        if registration.metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume) {
+            for s in plan.stages.indices { plan.stages[s].metric = .mi }
+            if !quiet { fputs("voxterm: \(reason): using mutual information (--metric mi)\n", stderr) }
+        }
+        let line = ProgressLine(enabled: !quiet, metrics: plan.stages.map(\.metric))
         let result: RegistrationResult
         do {
             result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan,
@@ -127,7 +131,7 @@ struct Register: ParsableCommand {
 
     /// Reads a label map and checks it lies on its image's grid.
     static func readLabels(_ path: String, matching g: VolumeGeometry, imagePath: String) throws -> LabelVolume {
-        let labels = try NIfTIReader.read(path).labelVolume()
+        let labels = try ImageFile.read(path).labelVolume()
         let lg = labels.geometry
         guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
             throw FileError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) (\(lg.orientation)) but \(imagePath) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (\(g.orientation)) with a different affine; labels must share their image's grid")

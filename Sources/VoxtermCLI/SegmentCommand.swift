@@ -17,7 +17,7 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS, split at the last ':' (repeatable).")
     var supports: [SupportArgument] = []
     @Option(name: .customLong("support-set"), help: "A support-set manifest (JSON).") var supportSet: String?
-    @Option(help: "Where to write the predicted labels (.nii or .nii.gz).") var out: String
+    @Option(help: "Where to write the predicted labels (.nii, .nii.gz; .mgz, .nrrd, .mha also work).") var out: String
     @Option(help: "Label fusion: majority or weighted (locally weighted vote; the default across volumes). Slice propagation defaults to majority.")
     var fusion: FusionMethod?
     @Option(help: "Structures to segment (comma-separated names or numbers from the label table); with --labelled-slices, the partial label map.")
@@ -64,12 +64,12 @@ struct Segment: ParsableCommand {
             let outputs: [(option: String, path: String)] = [("--out", out)]
                 + [confidence.map { ("--confidence", $0) }, saveSupportSet.map { ("--save-support-set", $0) }].compactMap { $0 }
             try Preflight(inputs: named, outputs: outputs, force: force).check()
-            let queryImage = try NIfTIReader.read(query)
+            let queryImage = try ImageFile.read(query)
             let volume = try queryImage.volume()
             try Registration.checkRegistrable(volume, path: query)
             // Every named input is read before the work (the truth too), so a bad one never
             // costs a registration or comes up after the outputs were written.
-            let truthLabels = try truth.map { try NIfTIReader.read($0).labelVolume() }
+            let truthLabels = try truth.map { try ImageFile.read($0).labelVolume() }
             if let truth, let t = truthLabels, t.geometry.size != volume.geometry.size {
                 throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
             }
@@ -85,7 +85,7 @@ struct Segment: ParsableCommand {
                 let selection = try SliceSelection(parsing: labelledSlices)
                 let partialPath = labels!
                 inputs.append(partialPath)
-                let partial = try NIfTIReader.read(partialPath).labelVolume()
+                let partial = try ImageFile.read(partialPath).labelVolume()
                 guard partial.geometry.size == volume.geometry.size else {
                     throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
                 }
@@ -124,8 +124,8 @@ struct Segment: ParsableCommand {
             let outputSet = OutputSet(overwrite: force)
             let options = NIfTIWriter.Options(protectedPaths: inputs + [truth].compactMap { $0 }, overwrite: force, set: outputSet)
             try cancel.writing { try writingOutputs {
-                try NIfTIWriter.write(prediction.labels, to: out, options: options)
-                if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
+                try ImageFile.write(prediction.labels, to: out, options: options)
+                if let confidence { try ImageFile.write(prediction.confidence, to: confidence, options: options) }
                 if let (set, path) = setToSave { try set.save(path, in: outputSet) }
                 if cancel.isCancelled { throw SegmentationError.cancelled }
                 try outputSet.commit()
