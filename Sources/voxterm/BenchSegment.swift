@@ -15,8 +15,16 @@ struct BenchSegment: ParsableCommand {
     @Option(help: "Registration preset for setting A.") var preset: String = "default"
     @Option(help: "Run at most this many queries per setting (0 = all).") var maxQueries: Int = 0
     @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: String = "chained"
-    @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods, comma-separated (majority, weighted).")
+    @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods of --slice-method registration, comma-separated (majority, weighted).")
     var sliceFusion: String = "majority"
+    @Option(name: .customLong("slice-method"), help: "Setting B methods, comma-separated: fused (image and shape evidence; the default), shape, registration.")
+    var sliceMethod: String = "fused"
+    @Option(name: .customLong("registration-weight"), help: "Setting B, fused: share of the registered evidence (0...1); comma-separated to compare several.")
+    var registrationWeight: String = "0.6"
+    @Option(name: .customLong("slice-aligner"), help: "Setting B registration between slices: demons (fast 2-D demons; the default) or engine.")
+    var sliceAligner: String = "demons"
+    @Flag(name: .customLong("no-image-agreement"), help: "Setting B, fused: weight the bracketing slices by distance only.")
+    var noImageAgreement = false
 
     struct ProtocolFile: Decodable {
         struct Support: Decodable { var id: String; var image: String; var labels: String }
@@ -73,24 +81,56 @@ struct BenchSegment: ParsableCommand {
         if settings.contains("B"), let b = proto.B {
             var queries = b.queries
             if maxQueries > 0 { queries = Array(queries.prefix(maxQueries)) }
-            var seconds: [FusionMethod: [String: Double]] = [:]
+            print("setting B: only slices strictly between the first and the last labelled slice are filled and scored (score.py scores the protocol's target slices, which are exactly those)")
+            // One run per (method, fusion) variant; fusion matters for the registration-only method.
+            var variants: [(SliceFillMethod, FusionMethod, String)] = []
+            for m in sliceMethod.split(separator: ",").compactMap({ SliceFillMethod(rawValue: String($0)) }) {
+                if m == .registration {
+                    for f in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
+                        variants.append((m, f, "voxterm_slices_\(slicePath)_\(f.rawValue)"))
+                    }
+                } else {
+                    variants.append((m, .majority, "voxterm_slices_\(m.rawValue)"))
+                }
+            }
+            let sliceAlign: PairwiseAligner = sliceAligner == "engine" ? EngineAligner.slices() : SliceDemonsAligner()
+            let weights = registrationWeight.split(separator: ",").compactMap { Float(String($0)) }
+            var seconds: [String: [String: Double]] = [:]
+            var chains: [String: (NeighbourChain, Double)] = [:]
             for q in queries {
                 let volume = try NIfTIReader.read(path(q.image)).volume()
                 let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
                 let plane: SupportPlane = q.axis == 0 ? .sagittal : (q.axis == 1 ? .coronal : .axial)
-                for method in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
+                let selection = SliceSelection(plane: plane, indices: q.labelled_slices)
+                // Neighbour registrations depend on the image only: one chain per volume, its time counted in full for every query.
+                let span = queries.filter { $0.image == q.image }.flatMap { $0.labelled_slices }
+                if chains[q.image] == nil, SlicePath(rawValue: slicePath) == .chained, variants.contains(where: { $0.0 != .shape }),
+                   let lo = span.min(), let hi = span.max() {
                     let t0 = now()
-                    let p = try SlicePropagator(aligner: EngineAligner.slices(), fusion: method, path: SlicePath(rawValue: slicePath) ?? .chained)
-                        .predict(volume: volume, labels: truth, selection: SliceSelection(plane: plane, indices: q.labelled_slices))
-                    let dt = now() - t0
-                    let dir = "\(out)/voxterm_slices_\(slicePath)_\(method.rawValue)"
-                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                    try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
-                    seconds[method, default: [:]][q.id] = dt
-                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", dt)) s"); fflush(stdout)
+                    let c = try NeighbourChain(volume: volume, axis: q.axis, range: lo...hi, aligner: sliceAlign)
+                    chains[q.image] = (c, now() - t0)
+                }
+                for (method, fusion, baseName) in variants {
+                    for w in (method == .fused ? weights : [0.5]) {
+                        let name = method == .fused && weights.count > 1 ? "\(baseName)_w\(w)" : baseName
+                        let t0 = now()
+                        let chain = method == .shape ? nil : chains[q.image]
+                        let p = try SlicePropagator(aligner: sliceAlign, fusion: fusion, path: SlicePath(rawValue: slicePath) ?? .chained,
+                                                    method: method, registrationWeight: w, imageAgreement: !noImageAgreement)
+                            .predict(volume: volume, labels: truth, selection: selection, targets: nil, chain: chain?.0,
+                                     progress: { _ in }, isCancelled: { false })
+                        let dt = now() - t0 + (chain?.1 ?? 0)
+                        let dir = "\(out)/\(name)"
+                        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                        try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
+                        seconds[name, default: [:]][q.id] = dt
+                        let dice = meanDice(diceOnUnlabelledSlices(p.labels, truth, selection))
+                        print("\(q.id) \(name): Dice \(String(format: "%.3f", dice)) in \(String(format: "%.1f", dt)) s (registrations \(String(format: "%.1f", chain?.1 ?? 0)) s)")
+                        fflush(stdout)
+                    }
                 }
             }
-            for (m, s) in seconds { try writeSeconds(s, "\(out)/voxterm_slices_\(slicePath)_\(m.rawValue)/seconds.json") }
+            for (m, s) in seconds { try writeSeconds(s, "\(out)/\(m)/seconds.json") }
         }
     }
 

@@ -27,6 +27,10 @@ struct Segment: ParsableCommand {
     var labelledSlices: String?
     @Option(name: .customLong("slice-path"), help: "Slice propagation: chained (register neighbouring slices and compose) or direct.")
     var slicePath: String = "chained"
+    @Option(name: .customLong("slice-method"), help: "Slice propagation: fused (image and shape evidence), shape (signed-distance interpolation) or registration.")
+    var sliceMethod: String = "fused"
+    @Flag(help: "Slice propagation: also fill slices before the first and after the last labelled slice (low confidence).")
+    var extrapolate = false
     @Option(help: "Truth labels: print per-label and mean Dice.") var truth: String?
     @Option(help: "Also write the per-voxel confidence (agreement of the supports) here.") var confidence: String?
     @Option(help: "Registration preset: fast, default or accurate.") var preset: String = "default"
@@ -39,6 +43,7 @@ struct Segment: ParsableCommand {
     func validate() throws {
         guard FusionMethod(rawValue: fusion ?? "weighted") != nil else { throw ValidationError("--fusion must be majority or weighted") }
         guard SlicePath(rawValue: slicePath) != nil else { throw ValidationError("--slice-path must be chained or direct") }
+        guard SliceFillMethod(rawValue: sliceMethod) != nil else { throw ValidationError("--slice-method must be fused, shape or registration") }
         guard RegistrationPlan.Preset(rawValue: preset) != nil else { throw ValidationError("--preset must be fast, default or accurate") }
         if labelledSlices != nil {
             guard labels != nil else { throw ValidationError("--labelled-slices needs --labels PARTIAL.nii.gz (the labels of those slices)") }
@@ -46,6 +51,7 @@ struct Segment: ParsableCommand {
         } else {
             guard !supports.isEmpty || supportSet != nil else { throw ValidationError("give --support IMG:LABELS (one or more) or --support-set set.json") }
         }
+        if extrapolate && labelledSlices == nil { throw ValidationError("--extrapolate fills slices outside the labelled range: it needs --labelled-slices") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -65,6 +71,7 @@ struct Segment: ParsableCommand {
             let prediction: Prediction
             var setToSave: (SupportSet, String)?
             let start = now()
+            var rangeNote: String?
             if let labelledSlices {
                 let selection = try SliceSelection(parsing: labelledSlices)
                 let partialPath = labels!
@@ -73,10 +80,20 @@ struct Segment: ParsableCommand {
                 guard partial.geometry.size == volume.geometry.size else {
                     throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
                 }
-                let propagator = SlicePropagator(aligner: EngineAligner.slices().cancelled(by: cancel.token), fusion: FusionMethod(rawValue: fusion ?? "majority")!,
-                                                 path: SlicePath(rawValue: slicePath)!)
+                let propagator = SlicePropagator(aligner: SliceDemonsAligner(), fusion: FusionMethod(rawValue: fusion ?? "majority")!,
+                                                 path: SlicePath(rawValue: slicePath)!, method: SliceFillMethod(rawValue: sliceMethod)!,
+                                                 extrapolate: extrapolate)
                 prediction = try propagator.predict(volume: volume, labels: partial, selection: selection,
                                                     progress: { progress.show($0) }, isCancelled: { cancel.isCancelled })
+                let count = volume.geometry.size[selection.plane.axis]
+                let labelled = selection.indices.filter { $0 < count }
+                let outside = SlicePropagator.slicesOutsideRange(labelled: labelled, count: count)
+                if !outside.isEmpty {
+                    let range = "\(labelled.first!)..\(labelled.last!)"
+                    rangeNote = extrapolate
+                        ? "\(outside.count) \(selection.plane.rawValue) slice\(outside.count == 1 ? "" : "s") outside the labelled range \(range) extrapolated from the nearest labelled slice (confidence at most 0.5)"
+                        : "\(outside.count) \(selection.plane.rawValue) slice\(outside.count == 1 ? "" : "s") outside the labelled range \(range) left empty (--extrapolate fills them, with low confidence)"
+                }
             } else {
                 var set = SupportSet()
                 if let supportSet { set = try SupportSet.load(supportSet); inputs.append(supportSet) }
@@ -119,6 +136,7 @@ struct Segment: ParsableCommand {
             if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
             if let (set, path) = setToSave { try set.save(path) }
             print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", now() - start)) s")
+            if let rangeNote { print(rangeNote) }
             if let truth {
                 let t = try NIfTIReader.read(truth).labelVolume()
                 guard t.geometry.size == prediction.labels.geometry.size else {
