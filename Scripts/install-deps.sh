@@ -30,6 +30,8 @@ if [ $want_test = 1 ]; then
   py_missing=()
   python3 -c "import nibabel, numpy" 2>/dev/null || py_missing+=(nibabel numpy)
   python3 -c "import ants" 2>/dev/null || py_missing+=(antspyx)
+  # SegmentCLITests: the shape-based interpolation baseline (scipy.ndimage distance transforms).
+  python3 -c "import scipy.ndimage" 2>/dev/null || py_missing+=(scipy)
   if [ ${#py_missing[@]} -gt 0 ]; then
     echo "install-deps: pip install ${py_missing[*]}"
     python3 -m pip install --quiet --disable-pip-version-check "${py_missing[@]}" 2>/dev/null \

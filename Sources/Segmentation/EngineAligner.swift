@@ -71,3 +71,4 @@ extension EngineAligner {
         return EngineAligner(plan: RegistrationPlan(stages: [stage], alignCentresOfMass: false))
     }
 }
+

@@ -23,12 +23,16 @@ struct BenchSegment: ParsableCommand {
     var registrationWeight: String = "0.6"
     @Option(name: .customLong("slice-aligner"), help: "Setting B registration between slices: demons (fast 2-D demons; the default) or engine.")
     var sliceAligner: String = "demons"
+    @Flag(name: .customLong("whole-process"), help: "Run each query as its own `voxterm segment` process and time it (loading and writing included); predictions in voxterm_cli/.")
+    var wholeProcess = false
+    @Option(name: .customLong("annotator-steps"), help: "Setting B: also simulate an annotator adding this many truth slices (suggested vs middle of the largest gap).")
+    var annotatorSteps: Int = 0
     @Flag(name: .customLong("no-image-agreement"), help: "Setting B, fused: weight the bracketing slices by distance only.")
     var noImageAgreement = false
 
     struct ProtocolFile: Decodable {
         struct Support: Decodable { var id: String; var image: String; var labels: String }
-        struct AQuery: Decodable { var id: String; var file: String; var query: String; var k: Int; var query_image: String; var supports: [Support] }
+        struct AQuery: Decodable { var id: String; var file: String; var query: String; var k: Int; var query_image: String; var truth_labels: String?; var supports: [Support] }
         struct BQuery: Decodable { var id: String; var file: String; var N: Int; var axis: Int; var image: String; var truth_labels: String; var labelled_slices: [Int] }
         struct A: Decodable { var queries: [AQuery] }
         struct B: Decodable { var queries: [BQuery] }
@@ -37,6 +41,8 @@ struct BenchSegment: ParsableCommand {
     }
 
     func run() throws {
+        print("load average at start: \(loadAverage())")
+        defer { print("load average at end: \(loadAverage())") }
         let data = try Data(contentsOf: URL(fileURLWithPath: protocolFile))
         let proto = try JSONDecoder().decode(ProtocolFile.self, from: data)
         let root = FileIO.directoryName(protocolFile)
@@ -44,6 +50,10 @@ struct BenchSegment: ParsableCommand {
         guard let presetValue = RegistrationPlan.Preset(rawValue: preset) else { throw ValidationError("--preset must be fast, default or accurate") }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
 
+        if wholeProcess {
+            try runWholeProcess(proto, path)
+            return
+        }
         if settings.contains("A"), let a = proto.A {
             let aligner = EngineAligner.volumes(presetValue)
             var fieldCache: [String: (VectorField, Double)] = [:]
@@ -97,6 +107,7 @@ struct BenchSegment: ParsableCommand {
             let weights = registrationWeight.split(separator: ",").compactMap { Float(String($0)) }
             var seconds: [String: [String: Double]] = [:]
             var chains: [String: (NeighbourChain, Double)] = [:]
+            var annotator: [AnnotatorStrategy: [Int: [[Double]]]] = [:]
             for q in queries {
                 let volume = try NIfTIReader.read(path(q.image)).volume()
                 let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
@@ -109,6 +120,18 @@ struct BenchSegment: ParsableCommand {
                     let t0 = now()
                     let c = try NeighbourChain(volume: volume, axis: q.axis, range: lo...hi, aligner: sliceAlign)
                     chains[q.image] = (c, now() - t0)
+                }
+                if annotatorSteps > 0 {
+                    let propagator = SlicePropagator(aligner: sliceAlign, method: .fused, registrationWeight: weights.first ?? 0.6,
+                                                     imageAgreement: !noImageAgreement)
+                    for strategy in AnnotatorStrategy.allCases {
+                        let r = try simulateAnnotator(volume: volume, truth: truth, selection: selection, propagator: propagator,
+                                                      strategy: strategy, steps: annotatorSteps)
+                        annotator[strategy, default: [:]][q.N, default: []].append(r.dice)
+                        print("\(q.id) annotator \(strategy.rawValue): Dice " + r.dice.map { String(format: "%.3f", $0) }.joined(separator: " ")
+                              + " (added slices " + r.added.map(String.init).joined(separator: ", ") + ")")
+                        fflush(stdout)
+                    }
                 }
                 for (method, fusion, baseName) in variants {
                     for w in (method == .fused ? weights : [0.5]) {
@@ -131,6 +154,74 @@ struct BenchSegment: ParsableCommand {
                 }
             }
             for (m, s) in seconds { try writeSeconds(s, "\(out)/\(m)/seconds.json") }
+            if annotatorSteps > 0 {
+                print("\nsimulated annotator: mean Dice over the protocol's target slices after 0...\(annotatorSteps) extra truth slices")
+                print("| N | strategy | " + (0...annotatorSteps).map { "+\($0)" }.joined(separator: " | ") + " |")
+                print("|---|---|" + String(repeating: "---|", count: annotatorSteps + 1))
+                for n in Set(queries.map(\.N)).sorted() {
+                    for strategy in AnnotatorStrategy.allCases {
+                        guard let runs = annotator[strategy]?[n], !runs.isEmpty else { continue }
+                        let means = (0...annotatorSteps).map { i in runs.map { i < $0.count ? $0[i] : $0.last! }.reduce(0, +) / Double(runs.count) }
+                        print("| \(n) | \(strategy.rawValue) | " + means.map { String(format: "%.3f", $0) }.joined(separator: " | ") + " |")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every query as its own `voxterm segment` process, timed from spawn to exit.
+    func runWholeProcess(_ proto: ProtocolFile, _ path: (String) -> String) throws {
+        let exe = FileIO.realPath(CommandLine.arguments[0]) ?? CommandLine.arguments[0]
+        if settings.contains("A"), let a = proto.A {
+            var queries = a.queries
+            if maxQueries > 0 { queries = Array(queries.prefix(maxQueries * 3)) }
+            let dir = "\(out)/voxterm_cli"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var seconds: [String: Double] = [:]
+            for q in queries {
+                var args = ["segment", path(q.query_image), "--out", "\(dir)/\(q.file)", "--force", "--quiet", "--preset", preset]
+                for s in q.supports.prefix(q.k) { args += ["--support", "\(path(s.image)):\(path(s.labels))"] }
+                let t0 = now()
+                let status = try spawnAndWait(exe, args)
+                let dt = now() - t0
+                guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
+                seconds[q.id] = dt
+                let p = try NIfTIReader.read("\(dir)/\(q.file)").labelVolume()
+                let t = try NIfTIReader.read(path(q.truth_labels ?? "")).labelVolume()
+                print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceScores(prediction: p, truth: t)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
+                fflush(stdout)
+            }
+            try writeSeconds(seconds, "\(dir)/seconds.json")
+        }
+        if settings.contains("B"), let b = proto.B {
+            print("setting B: only slices strictly between the first and the last labelled slice are filled and scored")
+            var queries = b.queries
+            if maxQueries > 0 { queries = Array(queries.prefix(maxQueries)) }
+            let dir = "\(out)/voxterm_cli_slices", inputs = "\(out)/inputs"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: inputs, withIntermediateDirectories: true)
+            var seconds: [String: Double] = [:]
+            for q in queries {
+                let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
+                let plane: SupportPlane = q.axis == 0 ? .sagittal : (q.axis == 1 ? .coronal : .axial)
+                let selection = SliceSelection(plane: plane, indices: q.labelled_slices)
+                // The sparse input (labels on the labelled slices only), written before the clock starts.
+                var sparse = LabelVolume(geometry: truth.geometry)
+                for s in selection.indices { for idx in SliceAccess.indices(truth.geometry, axis: q.axis, index: s) { sparse.labels[idx] = truth.labels[idx] } }
+                let sparsePath = "\(inputs)/\(q.file)"
+                try NIfTIWriter.write(sparse, to: sparsePath, options: NIfTIWriter.Options(overwrite: true))
+                let args = ["segment", path(q.image), "--labels", sparsePath, "--labelled-slices", selection.text,
+                            "--out", "\(dir)/\(q.file)", "--force", "--quiet"]
+                let t0 = now()
+                let status = try spawnAndWait(exe, args)
+                let dt = now() - t0
+                guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
+                seconds[q.id] = dt
+                let p = try NIfTIReader.read("\(dir)/\(q.file)").labelVolume()
+                print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceOnUnlabelledSlices(p, truth, selection)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
+                fflush(stdout)
+            }
+            try writeSeconds(seconds, "\(dir)/seconds.json")
         }
     }
 
@@ -138,4 +229,47 @@ struct BenchSegment: ParsableCommand {
         let data = try JSONSerialization.data(withJSONObject: s, options: [.prettyPrinted, .sortedKeys])
         try FileIO.writeAtomically(file, Array(data))
     }
+}
+
+/// The 1-minute load average ("1.23"), or "?" when /proc/loadavg cannot be read.
+func loadAverage() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
+    return text.split(separator: " ").prefix(3).joined(separator: " ")
+}
+
+/// CPU seconds (user + system) of the last child `spawnAndWait` ran, and of all children so far.
+nonisolated(unsafe) var lastChildCPU = 0.0
+nonisolated(unsafe) var childCPUSoFar = 0.0
+
+/// Runs `executable` with `arguments` (output discarded) and returns its exit status (128 + n
+/// when killed by signal n). posix_spawn with a clean signal mask, as docs/decisions.md asks.
+func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t(), all = sigset_t()
+    sigemptyset(&empty); sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { for a in argv { free(a) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+    guard rc == 0 else { throw ValidationError("cannot run \(executable): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    var usage = rusage()
+    getrusage(RUSAGE_CHILDREN, &usage)
+    let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    lastChildCPU = cpu - childCPUSoFar
+    childCPUSoFar = cpu
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
 }

@@ -122,7 +122,7 @@ struct Segment: ParsableCommand {
                 let subset = try labelSubset()
                 let predictor = RegistrationPropagationPredictor(
                     aligner: EngineAligner.volumes(RegistrationPlan.Preset(rawValue: preset)!).cancelled(by: cancel.token),
-                    fusion: FusionOptions(method: FusionMethod(rawValue: fusion ?? "weighted")!, labelSubset: subset))
+                    fusion: FusionOptions(method: FusionMethod(rawValue: fusion ?? "weighted")!, labelSubset: subset), concurrentSupports: true)
                 prediction = try predictor.predict(query: volume, supports: loaded, progress: { progress.show($0) },
                                                    isCancelled: { cancel.isCancelled })
             }
