@@ -14,11 +14,12 @@ struct Segment: ParsableCommand {
         """)
 
     @Argument(help: "The image to segment (NIfTI).") var query: String
-    @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS (repeatable).") var supports: [String] = []
+    @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS, split at the last ':' (repeatable).")
+    var supports: [SupportArgument] = []
     @Option(name: .customLong("support-set"), help: "A support-set manifest (JSON).") var supportSet: String?
     @Option(help: "Where to write the predicted labels (.nii or .nii.gz).") var out: String
     @Option(help: "Label fusion: majority or weighted (locally weighted vote; the default across volumes). Slice propagation defaults to majority.")
-    var fusion: String?
+    var fusion: FusionMethod?
     @Option(help: "Structures to segment (comma-separated names or numbers from the label table); with --labelled-slices, the partial label map.")
     var labels: String?
     @Option(name: .customLong("label-table"), help: "Label names (AAL text, ITK-SNAP or FreeSurfer table) for --labels names.")
@@ -26,14 +27,14 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("labelled-slices"), help: "Slice propagation: the labelled slices, e.g. axial:20,30,40.")
     var labelledSlices: String?
     @Option(name: .customLong("slice-path"), help: "Slice propagation: chained (register neighbouring slices and compose) or direct.")
-    var slicePath: String = "chained"
+    var slicePath: SlicePath = .chained
     @Option(name: .customLong("slice-method"), help: "Slice propagation: fused (image and shape evidence), shape (signed-distance interpolation) or registration.")
-    var sliceMethod: String = "fused"
+    var sliceMethod: SliceFillMethod = .fused
     @Flag(help: "Slice propagation: also fill slices before the first and after the last labelled slice (low confidence).")
     var extrapolate = false
     @Option(help: "Truth labels: print per-label and mean Dice.") var truth: String?
     @Option(help: "Also write the per-voxel confidence (agreement of the supports) here.") var confidence: String?
-    @Option(help: "Registration preset: fast, default or accurate.") var preset: String = "default"
+    @OptionGroup var presetOption: PresetOption
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Option(name: .customLong("save-support-set"), help: "Also save the support examples as a manifest (JSON) here.")
     var saveSupportSet: String?
@@ -41,10 +42,6 @@ struct Segment: ParsableCommand {
     @Flag(help: "No progress line on stderr.") var quiet = false
 
     func validate() throws {
-        guard FusionMethod(rawValue: fusion ?? "weighted") != nil else { throw ValidationError("--fusion must be majority or weighted") }
-        guard SlicePath(rawValue: slicePath) != nil else { throw ValidationError("--slice-path must be chained or direct") }
-        guard SliceFillMethod(rawValue: sliceMethod) != nil else { throw ValidationError("--slice-method must be fused, shape or registration") }
-        guard RegistrationPlan.Preset(rawValue: preset) != nil else { throw ValidationError("--preset must be fast, default or accurate") }
         if labelledSlices != nil {
             guard labels != nil else { throw ValidationError("--labelled-slices needs --labels PARTIAL.nii.gz (the labels of those slices)") }
             guard supports.isEmpty && supportSet == nil else { throw ValidationError("--labelled-slices works within one volume: do not also give --support or --support-set") }
@@ -53,6 +50,7 @@ struct Segment: ParsableCommand {
         }
         if extrapolate && labelledSlices == nil { throw ValidationError("--extrapolate fills slices outside the labelled range: it needs --labelled-slices") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if labelledSlices == nil, labels != nil, labelTable == nil { _ = try labelSubset() }
     }
 
     func run() throws {
@@ -66,11 +64,11 @@ struct Segment: ParsableCommand {
             var inputs = [query]
             // Refuse bad destinations before any work: never over an input, never over a file without --force.
             let early = NIfTIWriter.Options(protectedPaths: [query, labels, supportSet].compactMap { $0 }
-                                              + supports.flatMap { $0.split(separator: ":").map(String.init) }, overwrite: force)
+                                              + supports.flatMap { [$0.image, $0.labels] }, overwrite: force)
             for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) }
             let prediction: Prediction
             var setToSave: (SupportSet, String)?
-            let start = now()
+            let start = monotonicSeconds()
             var rangeNote: String?
             if let labelledSlices {
                 let selection = try SliceSelection(parsing: labelledSlices)
@@ -80,9 +78,8 @@ struct Segment: ParsableCommand {
                 guard partial.geometry.size == volume.geometry.size else {
                     throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
                 }
-                let propagator = SlicePropagator(aligner: SliceDemonsAligner(), fusion: FusionMethod(rawValue: fusion ?? "majority")!,
-                                                 path: SlicePath(rawValue: slicePath)!, method: SliceFillMethod(rawValue: sliceMethod)!,
-                                                 extrapolate: extrapolate)
+                let propagator = SlicePropagator(aligner: SliceDemonsAligner(), fusion: fusion ?? .majority, path: slicePath,
+                                                 method: sliceMethod, extrapolate: extrapolate)
                 prediction = try propagator.predict(volume: volume, labels: partial, selection: selection,
                                                     progress: { progress.show($0) }, isCancelled: { cancel.isCancelled })
                 let count = volume.geometry.size[selection.plane.axis]
@@ -90,19 +87,15 @@ struct Segment: ParsableCommand {
                 let outside = SlicePropagator.slicesOutsideRange(labelled: labelled, count: count)
                 if !outside.isEmpty {
                     let range = "\(labelled.first!)..\(labelled.last!)"
+                    let slices = "\(outside.count) \(selection.plane.rawValue) slice\(outside.count == 1 ? "" : "s")"
                     rangeNote = extrapolate
-                        ? "\(outside.count) \(selection.plane.rawValue) slice\(outside.count == 1 ? "" : "s") outside the labelled range \(range) extrapolated from the nearest labelled slice (confidence at most 0.5)"
-                        : "\(outside.count) \(selection.plane.rawValue) slice\(outside.count == 1 ? "" : "s") outside the labelled range \(range) left empty (--extrapolate fills them, with low confidence)"
+                        ? "\(slices) outside the labelled range \(range) extrapolated from the nearest labelled slice (confidence at most 0.5)"
+                        : "\(slices) outside the labelled range \(range) left empty (--extrapolate fills them, with low confidence)"
                 }
             } else {
                 var set = SupportSet()
                 if let supportSet { set = try SupportSet.load(supportSet); inputs.append(supportSet) }
-                for s in supports {
-                    guard let colon = s.lastIndex(of: ":"), colon != s.startIndex else {
-                        throw ValidationError("--support \(s) must be IMAGE:LABELS")
-                    }
-                    set.examples.append(SupportExample(image: String(s[..<colon]), labels: String(s[s.index(after: colon)...])))
-                }
+                set.examples += supports.map { SupportExample(image: $0.image, labels: $0.labels) }
                 guard !set.examples.isEmpty else {
                     throw SegmentationError.manifest(supportSet ?? "--support", "lists no examples; add at least one image with its labels")
                 }
@@ -112,17 +105,12 @@ struct Segment: ParsableCommand {
                     try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force))
                     setToSave = (set, saveSupportSet)
                 }
-                var loaded: [LoadedSupport] = []
-                for ex in set.examples {
-                    inputs += [ex.image, ex.labels]
-                    loaded.append(LoadedSupport(image: try NIfTIReader.read(ex.image).volume(),
-                                                labels: try NIfTIReader.read(ex.labels).labelVolume(),
-                                                slices: ex.slices, name: (ex.image as NSString).lastPathComponent))
-                }
+                inputs += set.examples.flatMap { [$0.image, $0.labels] }
+                let loaded = try set.loadedSupports()
                 let subset = try labelSubset()
                 let predictor = RegistrationPropagationPredictor(
-                    aligner: EngineAligner.volumes(RegistrationPlan.Preset(rawValue: preset)!).cancelled(by: cancel.token),
-                    fusion: FusionOptions(method: FusionMethod(rawValue: fusion ?? "weighted")!, labelSubset: subset), concurrentSupports: true)
+                    aligner: EngineAligner.volumes(presetOption.preset).cancelled(by: cancel.token),
+                    fusion: FusionOptions(method: fusion ?? .weighted, labelSubset: subset), concurrentSupports: true)
                 prediction = try predictor.predict(query: volume, supports: loaded, progress: { progress.show($0) },
                                                    isCancelled: { cancel.isCancelled })
             }
@@ -135,18 +123,16 @@ struct Segment: ParsableCommand {
             try NIfTIWriter.write(prediction.labels, to: out, options: options)
             if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
             if let (set, path) = setToSave { try set.save(path) }
-            print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", now() - start)) s")
+            print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", monotonicSeconds() - start)) s")
             if let rangeNote { print(rangeNote) }
             if let truth {
                 let t = try NIfTIReader.read(truth).labelVolume()
                 guard t.geometry.size == prediction.labels.geometry.size else {
                     throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
                 }
-                var scores = diceScores(prediction: prediction.labels, truth: t)
-                if let subset = try labelSubset() { scores = scores.filter { subset.contains($0.key) } }
-                if labelledSlices != nil, let sel = try? SliceSelection(parsing: labelledSlices!) {
-                    scores = diceOnUnlabelledSlices(prediction.labels, t, sel)
-                }
+                let scores = predictionDice(prediction.labels, truth: t,
+                                            supportSlices: try labelledSlices.map { try SliceSelection(parsing: $0) },
+                                            labelSubset: try labelSubset())
                 for (l, d) in scores.sorted(by: { $0.key < $1.key }) { print("dice label \(l): \(String(format: "%.4f", d))") }
                 print("mean dice: \(String(format: "%.4f", meanDice(scores))) over \(scores.count) labels")
             }
@@ -176,17 +162,5 @@ struct Segment: ParsableCommand {
             out.formUnion(values)
         }
         return out
-    }
-}
-
-extension ProgressLine {
-    /// Shows a segmentation progress event (at most ten updates a second).
-    func show(_ p: SegmentationProgress) {
-        guard enabled else { return }
-        let t = now()
-        guard t - last >= 0.1 else { return }
-        last = t
-        shown = true
-        fputs(String(format: "\r%@  %.1f s   ", p.message, p.elapsed), stderr)
     }
 }

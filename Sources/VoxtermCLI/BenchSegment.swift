@@ -12,7 +12,7 @@ struct BenchSegment: ParsableCommand {
     @Argument(help: "Protocol JSON (paths inside are relative to its folder).") var protocolFile: String
     @Option(help: "Output folder; one subfolder per method.") var out: String
     @Option(help: "Settings to run: A, B or AB.") var settings: String = "AB"
-    @Option(help: "Registration preset for setting A.") var preset: String = "default"
+    @OptionGroup var presetOption: PresetOption
     @Option(help: "Run at most this many queries per setting (0 = all).") var maxQueries: Int = 0
     @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: String = "chained"
     @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods of --slice-method registration, comma-separated (majority, weighted).")
@@ -47,7 +47,7 @@ struct BenchSegment: ParsableCommand {
         let proto = try JSONDecoder().decode(ProtocolFile.self, from: data)
         let root = FileIO.directoryName(protocolFile)
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : "\(root)/\(p)" }
-        guard let presetValue = RegistrationPlan.Preset(rawValue: preset) else { throw ValidationError("--preset must be fast, default or accurate") }
+        let presetValue = presetOption.preset
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
 
         if wholeProcess {
@@ -69,21 +69,21 @@ struct BenchSegment: ParsableCommand {
                     let lab = try NIfTIReader.read(path(s.labels)).labelVolume()
                     let key = "\(q.query_image)|\(s.image)"
                     if fieldCache[key] == nil {
-                        let t0 = now()
+                        let t0 = monotonicSeconds()
                         let f = try aligner.align(fixed: query, moving: img, isCancelled: { false })
-                        fieldCache[key] = (f, now() - t0)
+                        fieldCache[key] = (f, monotonicSeconds() - t0)
                     }
                     regSeconds += fieldCache[key]!.1
                     mapped.append(MappedSupport(image: img, labels: lab, field: fieldCache[key]!.0))
                 }
                 for method in FusionMethod.allCases {
-                    let t0 = now()
+                    let t0 = monotonicSeconds()
                     let p = fuseLabels(query: query, supports: mapped, options: FusionOptions(method: method))
                     let dir = "\(out)/voxterm_\(method.rawValue)"
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                     try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
-                    seconds[method, default: [:]][q.id] = regSeconds + now() - t0
-                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", regSeconds + now() - t0)) s")
+                    seconds[method, default: [:]][q.id] = regSeconds + monotonicSeconds() - t0
+                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", regSeconds + monotonicSeconds() - t0)) s")
                 }
             }
             for (m, s) in seconds { try writeSeconds(s, "\(out)/voxterm_\(m.rawValue)/seconds.json") }
@@ -111,15 +111,15 @@ struct BenchSegment: ParsableCommand {
             for q in queries {
                 let volume = try NIfTIReader.read(path(q.image)).volume()
                 let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
-                let plane: SupportPlane = q.axis == 0 ? .sagittal : (q.axis == 1 ? .coronal : .axial)
+                let plane = VoxelAxisPlane(axis: q.axis)
                 let selection = SliceSelection(plane: plane, indices: q.labelled_slices)
                 // Neighbour registrations depend on the image only: one chain per volume, its time counted in full for every query.
                 let span = queries.filter { $0.image == q.image }.flatMap { $0.labelled_slices }
                 if chains[q.image] == nil, SlicePath(rawValue: slicePath) == .chained, variants.contains(where: { $0.0 != .shape }),
                    let lo = span.min(), let hi = span.max() {
-                    let t0 = now()
+                    let t0 = monotonicSeconds()
                     let c = try NeighbourChain(volume: volume, axis: q.axis, range: lo...hi, aligner: sliceAlign)
-                    chains[q.image] = (c, now() - t0)
+                    chains[q.image] = (c, monotonicSeconds() - t0)
                 }
                 if annotatorSteps > 0 {
                     let propagator = SlicePropagator(aligner: sliceAlign, method: .fused, registrationWeight: weights.first ?? 0.6,
@@ -136,13 +136,13 @@ struct BenchSegment: ParsableCommand {
                 for (method, fusion, baseName) in variants {
                     for w in (method == .fused ? weights : [0.5]) {
                         let name = method == .fused && weights.count > 1 ? "\(baseName)_w\(w)" : baseName
-                        let t0 = now()
+                        let t0 = monotonicSeconds()
                         let chain = method == .shape ? nil : chains[q.image]
                         let p = try SlicePropagator(aligner: sliceAlign, fusion: fusion, path: SlicePath(rawValue: slicePath) ?? .chained,
                                                     method: method, registrationWeight: w, imageAgreement: !noImageAgreement)
                             .predict(volume: volume, labels: truth, selection: selection, targets: nil, chain: chain?.0,
                                      progress: { _ in }, isCancelled: { false })
-                        let dt = now() - t0 + (chain?.1 ?? 0)
+                        let dt = monotonicSeconds() - t0 + (chain?.1 ?? 0)
                         let dir = "\(out)/\(name)"
                         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                         try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
@@ -179,11 +179,11 @@ struct BenchSegment: ParsableCommand {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             var seconds: [String: Double] = [:]
             for q in queries {
-                var args = ["segment", path(q.query_image), "--out", "\(dir)/\(q.file)", "--force", "--quiet", "--preset", preset]
+                var args = ["segment", path(q.query_image), "--out", "\(dir)/\(q.file)", "--force", "--quiet", "--preset", presetOption.preset.rawValue]
                 for s in q.supports.prefix(q.k) { args += ["--support", "\(path(s.image)):\(path(s.labels))"] }
-                let t0 = now()
+                let t0 = monotonicSeconds()
                 let status = try spawnAndWait(exe, args)
-                let dt = now() - t0
+                let dt = monotonicSeconds() - t0
                 guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
                 seconds[q.id] = dt
                 let p = try NIfTIReader.read("\(dir)/\(q.file)").labelVolume()
@@ -203,7 +203,7 @@ struct BenchSegment: ParsableCommand {
             var seconds: [String: Double] = [:]
             for q in queries {
                 let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
-                let plane: SupportPlane = q.axis == 0 ? .sagittal : (q.axis == 1 ? .coronal : .axial)
+                let plane = VoxelAxisPlane(axis: q.axis)
                 let selection = SliceSelection(plane: plane, indices: q.labelled_slices)
                 // The sparse input (labels on the labelled slices only), written before the clock starts.
                 var sparse = LabelVolume(geometry: truth.geometry)
@@ -212,9 +212,9 @@ struct BenchSegment: ParsableCommand {
                 try NIfTIWriter.write(sparse, to: sparsePath, options: NIfTIWriter.Options(overwrite: true))
                 let args = ["segment", path(q.image), "--labels", sparsePath, "--labelled-slices", selection.text,
                             "--out", "\(dir)/\(q.file)", "--force", "--quiet"]
-                let t0 = now()
+                let t0 = monotonicSeconds()
                 let status = try spawnAndWait(exe, args)
-                let dt = now() - t0
+                let dt = monotonicSeconds() - t0
                 guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
                 seconds[q.id] = dt
                 let p = try NIfTIReader.read("\(dir)/\(q.file)").labelVolume()
