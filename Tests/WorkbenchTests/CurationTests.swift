@@ -215,9 +215,9 @@ struct CurationTests {
         #expect(after > before + 0.02 && after > 0.9, "Dice \(before) -> \(after)")
         // Progress went through the registration levels, with a percentage.
         #expect(t.presented.contains { g in g.rows(containing: "predicting the volume from 1 other image").contains { g.text(row: $0).contains("%") } })
-        // Axial slices through the blobs are ranked by disagreement, lowest confidence first.
+        // Axial slices through the blobs are ranked by disagreement, most expected errors first.
         let ranked = try #require(o.disagreement[2])
-        #expect(ranked.count >= 5 && ranked.first!.meanConfidence <= ranked.last!.meanConfidence)
+        #expect(ranked.count >= 5 && zip(ranked, ranked.dropFirst()).allSatisfy { $0.expectedErrors >= $1.expectedErrors })
     }
 
     @Test func aWrongPredictionShowsFalsePositivesAndNegativesAndZeroDice() throws {
