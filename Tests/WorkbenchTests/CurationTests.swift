@@ -301,10 +301,10 @@ struct CurationTests {
         state.curation.outcome = PredictionOutcome(id: 1, scope: .volume, prediction: p, method: "test", disagreement: ranking)
         runRecorded(&state, keys("d"))
         #expect(state.cursor.z == 6)
-        #expect(state.message?.hasPrefix("axial slice 7: mean confidence 0.50 (1st lowest of 5)") == true, "\(state.message ?? "")")
+        #expect(state.message?.hasPrefix("axial slice 7: mean confidence 0.50 (1st most doubtful of 5)") == true, "\(state.message ?? "")")
         runRecorded(&state, keys("d"))
         #expect(state.cursor.z == 3)
-        #expect(state.message?.hasPrefix("axial slice 4: mean confidence 0.80 (2nd lowest of 5)") == true)
+        #expect(state.message?.hasPrefix("axial slice 4: mean confidence 0.80 (2nd most doubtful of 5)") == true)
         // Coronal slices are ranked too (every labelled one has mean 1 - 0.1 ... here the same means).
         _ = reduce(&state, .selectPlane(.coronal))
         _ = reduce(&state, .curation(.jumpToDisagreement))
