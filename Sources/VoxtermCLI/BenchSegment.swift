@@ -61,12 +61,12 @@ struct BenchSegment: ParsableCommand {
             var queries = a.queries
             if maxQueries > 0 { queries = Array(queries.prefix(maxQueries * 3)) }
             for q in queries {
-                let query = try NIfTIReader.read(path(q.query_image)).volume()
+                let query = try ImageFile.read(path(q.query_image)).volume()
                 var mapped: [MappedSupport] = []
                 var regSeconds = 0.0
                 for s in q.supports.prefix(q.k) {
-                    let img = try NIfTIReader.read(path(s.image)).volume()
-                    let lab = try NIfTIReader.read(path(s.labels)).labelVolume()
+                    let img = try ImageFile.read(path(s.image)).volume()
+                    let lab = try ImageFile.read(path(s.labels)).labelVolume()
                     let key = "\(q.query_image)|\(s.image)"
                     if fieldCache[key] == nil {
                         let t0 = monotonicSeconds()
@@ -109,8 +109,8 @@ struct BenchSegment: ParsableCommand {
             var chains: [String: (NeighbourChain, Double)] = [:]
             var annotator: [AnnotatorStrategy: [Int: [[Double]]]] = [:]
             for q in queries {
-                let volume = try NIfTIReader.read(path(q.image)).volume()
-                let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
+                let volume = try ImageFile.read(path(q.image)).volume()
+                let truth = try ImageFile.read(path(q.truth_labels)).labelVolume()
                 let plane = VoxelAxisPlane(axis: q.axis)
                 let selection = SliceSelection(plane: plane, indices: q.labelled_slices)
                 // Neighbour registrations depend on the image only: one chain per volume, its time counted in full for every query.
