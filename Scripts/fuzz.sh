@@ -34,13 +34,14 @@ esac
 # All targets share ONE binary (built once; Fuzz/Entry.swift dispatches on VOXTERM_FUZZ_TARGET),
 # compiled from the model sources the parsers live in.
 sources=(Sources/VolumeCore Sources/NIfTI Sources/ImageIO Sources/Segmentation/SupportSet.swift Sources/Segmentation/SegmentationError.swift
-         Sources/Registration/Transforms/ITKTransformFile.swift)
+         Sources/Registration/Transforms/ITKTransformFile.swift
+         $(ls Sources/SliceRendering/*.swift | grep -v PNGCodec.swift))
 mkdir -p .fuzz/src
 rm -f .fuzz/src/*.swift
 n=0
 for f in $(find "${sources[@]}" -name '*.swift' | sort) Fuzz/*.swift; do
   n=$((n + 1))
-  sed -E -e 's/^(@_exported )?import (VolumeCore|NIfTI|ImageIO|Registration|Segmentation)$//' \
+  sed -E -e 's/^(@_exported )?import (VolumeCore|NIfTI|ImageIO|Registration|Segmentation|SliceRendering)$//' \
       -e 's/^internal import (CZlib|CDeflate)$/import \1/' "$f" > ".fuzz/src/$n-$(basename "$f")"
 done
 # Rebuild only when a source changed; rename into place so a running fuzzer is not disturbed.

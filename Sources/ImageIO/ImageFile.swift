@@ -8,7 +8,18 @@ import VolumeCore
 public enum ImageFile {
     /// Reads `path`: a file of any supported format, a DICOM folder, a file of a DICOM series,
     /// or `FOLDER@N` for the N-th series of a folder holding several.
+    ///
+    /// Every format's geometry goes through the one check (`NIfTIHeader.geometryProblem`,
+    /// `GeometryValidation`) unless `limits.requireUsableGeometry` is off (`info`).
     public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
+        let image = try readAnyFormat(path, limits: limits)
+        if limits.requireUsableGeometry, let problem = image.header.geometryProblem {
+            throw NIfTIError(path, "\(problem): the image geometry is unusable (voxterm info shows the header)")
+        }
+        return image
+    }
+
+    private static func readAnyFormat(_ path: String, limits: NIfTIReadLimits) throws -> NIfTIImage {
         if DICOM.isSeriesSelector(path) { return try DICOM.read(path, limits: limits) }
         switch try FormatDetection.format(of: path) {
         case .nifti: return try NIfTIReader.read(path, limits: limits)

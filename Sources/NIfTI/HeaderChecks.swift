@@ -36,6 +36,49 @@ extension NIfTIHeader {
         }
     }
 
+    /// Why the header's geometry cannot be used, naming the field, or nil when it can: a NaN or
+    /// infinite `pixdim[1...3]`, a non-finite entry in a declared sform (`srow_*`) or qform
+    /// (`quatern_*`, `qoffset_*`), or a chosen affine (`bestAffine`) that is singular or out of
+    /// range (`GeometryValidation`). The text is "FIELD REASON", e.g. "srow_x[2] is nan".
+    ///
+    /// Readers refuse such files unless `NIfTIReadLimits.requireUsableGeometry` is off (`info`).
+    public var geometryProblem: String? {
+        let rows = ["srow_x", "srow_y", "srow_z"]
+        for i in 1...3 where !pixdim[i].isFinite {
+            return "pixdim[\(i)] is \(pixdim[i]); voxel sizes must be finite numbers"
+        }
+        if !isAnalyze && sformCode > 0 {
+            for r in 0..<3 { for c in 0..<4 where !srow[r][c].isFinite {
+                return "\(rows[r])[\(c)] is \(srow[r][c]) (sform_code \(sformCode)); the sform must be finite"
+            } }
+        }
+        if !isAnalyze && qformCode > 0 {
+            for (name, v) in zip(["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"],
+                                 [quaternion.x, quaternion.y, quaternion.z, qoffset.x, qoffset.y, qoffset.z]) where !v.isFinite {
+                return "\(name) is \(v) (qform_code \(qformCode)); the qform must be finite"
+            }
+        }
+        let (affine, source) = bestAffine
+        guard let p = GeometryValidation.problem(with: affine) else { return nil }
+        switch source {
+        case .sform: return "sform (srow_x/y/z, sform_code \(sformCode)) \(p)"
+        case .qform: return "qform (quatern_b/c/d, qoffset, pixdim, qform_code \(qformCode)) \(p)"
+        case .pixdim:
+            return isAnalyze ? "pixdim (Analyze voxel sizes and origin) \(p)"
+                : "pixdim (voxel sizes; no sform or qform) \(p)"
+        }
+    }
+
+    /// Throws the `NIfTIError` of `geometryProblem`, if any.
+    func validateGeometry(path: String) throws {
+        if let p = geometryProblem {
+            throw NIfTIError(path, "\(p): the image geometry is unusable (voxterm info shows the header)")
+        }
+    }
+
+    /// b² + c² + d² of the stored quaternion (1 - a²); above 1 the quaternion is not a unit one.
+    var quaternionNormSquared: Double { (quaternion * quaternion).sum() }
+
     /// Product of the dimensions, or nil on overflow.
     var voxelCountChecked: Int? {
         var n = 1
@@ -87,6 +130,11 @@ extension NIfTIHeader {
         }
         if !isAnalyze && qformCode == 0 && sformCode == 0 {
             w.append(HeaderWarning(field: "qform_code/sform_code", message: "both 0: no orientation stored; using voxel sizes only (nibabel's centred affine)"))
+        }
+        // nibabel refuses b² + c² + d² > 1 beyond 3 float32 epsilons (fillpositive's threshold);
+        // nifti1_io (ITK, ANTs, FSL) normalises, and so does voxterm.
+        if !isAnalyze && qformCode > 0 && quaternionNormSquared.isFinite && quaternionNormSquared > 1 + 3 * Double(Float.ulpOfOne) {
+            w.append(HeaderWarning(field: "quatern_b/c/d", message: "b² + c² + d² is \(formatted(quaternionNormSquared)), above 1: not a unit quaternion (nibabel refuses this header); normalised as nifti1_io does (a 180° rotation)"))
         }
         if sclSlope.isNaN || sclSlope.isInfinite {
             w.append(HeaderWarning(field: "scl_slope", message: "is \(sclSlope); no scaling applied"))

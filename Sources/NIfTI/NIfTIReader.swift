@@ -42,8 +42,15 @@ public enum NIfTIStorage: String, Sendable {
 public struct NIfTIReadLimits: Sendable {
     /// Largest image data voxterm will allocate, in bytes.
     public var maxDataBytes: Int
+    /// Whether a header whose geometry is unusable (`NIfTIHeader.geometryProblem`: NaN/Inf
+    /// pixdim, sform or quaternion, a singular affine) is refused. On for every command; `info`
+    /// turns it off to show such headers.
+    public var requireUsableGeometry: Bool
 
-    public init(maxDataBytes: Int) { self.maxDataBytes = maxDataBytes }
+    public init(maxDataBytes: Int, requireUsableGeometry: Bool = true) {
+        self.maxDataBytes = maxDataBytes
+        self.requireUsableGeometry = requireUsableGeometry
+    }
 
     /// 8 GiB, or `VOXTERM_MAX_VOLUME_MB` megabytes when that environment variable is set.
     public static var standard: NIfTIReadLimits {
@@ -68,9 +75,11 @@ public enum NIfTIReader {
         return try readSingle(path, limits: limits)
     }
 
-    /// Reads only the header (and its warnings) of `path`.
-    public static func readHeader(_ path: String) throws -> NIfTIHeader {
-        try read(path, limits: NIfTIReadLimits(maxDataBytes: Int.max), headerOnly: true).header
+    /// Reads only the header (and its warnings) of `path`; refuses an unusable geometry unless
+    /// `requireUsableGeometry` is false.
+    public static func readHeader(_ path: String, requireUsableGeometry: Bool = true) throws -> NIfTIHeader {
+        try read(path, limits: NIfTIReadLimits(maxDataBytes: Int.max, requireUsableGeometry: requireUsableGeometry),
+                 headerOnly: true).header
     }
 
     static func read(_ path: String, limits: NIfTIReadLimits, headerOnly: Bool) throws -> NIfTIImage {
@@ -132,6 +141,7 @@ public enum NIfTIReader {
             }
             let header = try NIfTIHeader.parse(head, path: path)
             try header.validateForReading(path: path, singleFile: true)
+            if limits.requireUsableGeometry { try header.validateGeometry(path: path) }
             let bytes = header.byteCountChecked!
             let offset = Int(header.voxOffset)
             if headerOnly { return NIfTIImage(path: path, header: header, storage: .single, raw: []) }
@@ -160,6 +170,7 @@ public enum NIfTIReader {
         if isNIfTI2(head) { head += try inflater.readExactly(192, what: "NIfTI-2 header") }
         let header = try NIfTIHeader.parse(head, path: path)
         try header.validateForReading(path: path, singleFile: true)
+        if limits.requireUsableGeometry { try header.validateGeometry(path: path) }
         if headerOnly { return NIfTIImage(path: path, header: header, storage: .singleGzip, raw: []) }
         let bytes = header.byteCountChecked!
         let offset = Int(header.voxOffset)
@@ -188,12 +199,14 @@ public enum NIfTIReader {
             let hdrBytes = try FileIO.readAll(hdrPath, limit: 1 << 24)
             var imageFD: Int32 = -1
             defer { if imageFD >= 0 { close(imageFD) } }
-            return try hdrBytes.withUnsafeBytes { hdr in
+            let image = try hdrBytes.withUnsafeBytes { hdr in
                 try readPair(hdr: .memory(hdr), hdrPath: hdrPath, img: {
                     imageFD = try FileIO.openForReading(imgPath)
                     return .file(imageFD, size: try FileIO.regularFileSize(imageFD, path: imgPath))
                 }, imgPath: imgPath, limits: limits, headerOnly: headerOnly)
             }
+            try refuseSPMSidecar(of: image.header, hdrPath: hdrPath)
+            return image
         } catch let e as FileError {
             throw NIfTIError(e)
         }
@@ -211,6 +224,7 @@ public enum NIfTIReader {
             }
             let header = try NIfTIHeader.parse(head, path: hdrPath)
             try header.validateForReading(path: hdrPath, singleFile: false)
+            if limits.requireUsableGeometry { try header.validateGeometry(path: hdrPath) }
             if headerOnly { return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: []) }
             let bytes = header.byteCountChecked!
             let offset = Int(header.voxOffset)
@@ -243,6 +257,28 @@ public enum NIfTIReader {
         } catch let e as FileError {
             throw NIfTIError(e)
         }
+    }
+
+    /// The SPM `.mat` sidecar of an Analyze pair (`x.hdr` -> `x.mat`), or nil when there is none
+    /// or it is empty. nibabel (Spm99/Spm2AnalyzeImage) and SPM take the affine from its `mat`
+    /// (or `M`) matrix instead of the header; NIfTI pairs ignore it (nibabel's Nifti1Pair too).
+    static func spmSidecar(of hdrPath: String) -> String? {
+        let lower = hdrPath.lowercased()
+        let stem = String(hdrPath.dropLast(lower.hasSuffix(".gz") ? 7 : 4))
+        for ext in [".mat", ".MAT"] {
+            let p = stem + ext
+            var st = stat()
+            if stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && st.st_size > 0 { return p }
+        }
+        return nil
+    }
+
+    /// Refuses an Analyze pair that has an SPM `.mat` sidecar: voxterm does not read MATLAB
+    /// files, and ignoring the sidecar would place the image tens of millimetres away from where
+    /// nibabel and SPM put it.
+    static func refuseSPMSidecar(of header: NIfTIHeader, hdrPath: String) throws {
+        guard header.isAnalyze, let mat = spmSidecar(of: hdrPath) else { return }
+        throw NIfTIError(hdrPath, "has an SPM affine sidecar \(mat), which voxterm does not read (nibabel and SPM take the orientation from it); save the image as NIfTI first, e.g. python3 -c \"import nibabel as nib; nib.save(nib.load('\(hdrPath)'), 'out.nii.gz')\"")
     }
 
     /// The header and image paths of a pair, whichever of the two was named.

@@ -12,11 +12,15 @@ public enum NIfTIWriter {
         public var description: String
         /// gzip level for `.nii.gz`, 1 (fastest, nibabel's default) to 9 (smallest).
         public var compressionLevel: Int
+        /// When set, the file is staged in this set and appears only when the set is committed
+        /// (with the set's own overwrite rule); otherwise it is written at once, atomically, and
+        /// created exclusively unless `overwrite`.
+        public var set: OutputSet?
 
         public init(protectedPaths: [String] = [], overwrite: Bool = true, description: String = "voxterm",
-                    compressionLevel: Int = 1) {
+                    compressionLevel: Int = 1, set: OutputSet? = nil) {
             self.protectedPaths = protectedPaths; self.overwrite = overwrite; self.description = description
-            self.compressionLevel = compressionLevel
+            self.compressionLevel = compressionLevel; self.set = set
         }
     }
 
@@ -63,7 +67,7 @@ public enum NIfTIWriter {
 
     /// The 348-byte NIfTI-1 header voxterm writes, plus the 4-byte empty extension flag.
     static func headerBytes(datatype: NIfTIDatatype, shape: [Int], geometry: VolumeGeometry, intent: Int,
-                            description: String) -> [UInt8] {
+                            description: String, patch: ((inout ByteWriter) -> Void)? = nil) -> [UInt8] {
         var h = NIfTIHeader(version: 1, isByteSwapped: false, sizeofHdr: 348,
                             dim: [shape.count] + shape + [Int](repeating: 1, count: 7 - shape.count),
                             datatypeCode: datatype.rawValue, bitpix: datatype.byteCount * 8,
@@ -92,11 +96,13 @@ public enum NIfTIWriter {
         for r in 0..<3 { for c in 0..<4 { w.f32(Float(h.srow[r][c]), 280 + 16 * r + 4 * c) } }
         if intent == NIfTIHeader.intentVector { w.string("displacement", 328, 16) }
         w.string("n+1", 344, 4)
+        patch?(&w)
         return w.bytes
     }
 
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], geometry: VolumeGeometry,
-                      intent: Int, to path: String, options: Options) throws {
+                      intent: Int, to path: String, options: Options,
+                      patch: ((inout ByteWriter) -> Void)? = nil) throws {
         let lower = path.lowercased()
         guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else {
             throw NIfTIError(path, "output must end in .nii or .nii.gz")
@@ -106,17 +112,23 @@ public enum NIfTIWriter {
         }
         try checkDestination(path, options: options)
         let head = headerBytes(datatype: datatype, shape: shape, geometry: geometry, intent: intent,
-                               description: options.description)
+                               description: options.description, patch: patch)
         do {
             try head.withUnsafeBytes { h in
-                if lower.hasSuffix(".gz") {
-                    let level = Int32(min(9, max(1, options.compressionLevel)))
-                    try FileIO.writeAtomically(path, try Gzip.compress([h, data], level: level, path: path))
-                } else {
-                    try FileIO.writeAtomically(path) { fd, _ in
+                let gz = lower.hasSuffix(".gz")
+                let compressed = gz ? try Gzip.compress([h, data], level: Int32(min(9, max(1, options.compressionLevel))), path: path) : []
+                let producer: (Int32, String) throws -> Void = { fd, _ in
+                    if gz {
+                        try compressed.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: path) }
+                    } else {
                         try FileIO.writeAll(fd, h, path: path)
                         try FileIO.writeAll(fd, data, path: path)
                     }
+                }
+                if let set = options.set {
+                    try set.write(path, producer: producer)
+                } else {
+                    try FileIO.writeAtomically(path, exclusive: !options.overwrite, producer: producer)
                 }
             }
         } catch let e as FileError {
@@ -131,7 +143,7 @@ public enum NIfTIWriter {
                 throw NIfTIError(path, "refusing to overwrite an input file; choose another output path")
             }
             if !options.overwrite {
-                throw NIfTIError(path, "already exists; pass --force to replace it")
+                throw NIfTIError(path, FileIO.alreadyExists)
             }
         }
     }

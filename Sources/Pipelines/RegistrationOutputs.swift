@@ -77,33 +77,37 @@ public struct RegistrationOutputs: Sendable {
     /// Wall-clock seconds of all stages.
     public var seconds: Double { result.stages.reduce(0) { $0 + $1.seconds } }
 
-    /// Writes every output into `dir` (created if missing), never over one of `protecting` (plus the
-    /// sources' paths); every destination is checked before anything is written, and each file is
-    /// written atomically. Returns the paths written.
+    /// Writes every output into `dir` as one set (`OutputFolder`): a missing or empty folder
+    /// receives it; a non-empty one is refused unless `overwrite`, and then may hold only an
+    /// earlier set's files (`fileNames`), all replaced in one swap. Never over one of
+    /// `protecting` or the sources' paths; every check is made before anything is written, and a
+    /// failure leaves `dir` as it was. Returns the paths written.
     @discardableResult
-    public func write(to dir: String, sources: RegistrationSources, protecting extra: [String] = []) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    public func write(to dir: String, sources: RegistrationSources, protecting extra: [String] = [],
+                      overwrite: Bool = false) throws -> [String] {
         let opts = NIfTIWriter.Options(protectedPaths: sources.paths + extra, overwrite: true)
         func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
         // Check every destination before writing anything, so a refusal leaves DIR untouched.
         for p in Self.fileNames.map(path) { try NIfTIWriter.checkDestination(p, options: opts) }
-        var written: [String] = []
-        try NIfTIWriter.write(warped, to: path("warped.nii.gz"), options: opts)
-        written.append(path("warped.nii.gz"))
+        let folder = try OutputFolder(dir, overwrite: overwrite, setNames: Set(Self.fileNames))
+        defer { folder.discard() }
+        var names = ["warped.nii.gz"]
+        try NIfTIWriter.write(warped, to: folder.file("warped.nii.gz"), options: opts)
         if let warpedLabels {
-            try NIfTIWriter.write(warpedLabels, to: path("warped_labels.nii.gz"), options: opts)
-            written.append(path("warped_labels.nii.gz"))
+            try NIfTIWriter.write(warpedLabels, to: folder.file("warped_labels.nii.gz"), options: opts)
+            names.append("warped_labels.nii.gz")
         }
-        try NIfTIWriter.write(result.field, to: path("field.nii.gz"), options: opts)
-        try NIfTIWriter.write(result.inverseField, to: path("inverse_field.nii.gz"), options: opts)
-        try NIfTIWriter.write(jacobian, to: path("jacobian.nii.gz"), options: opts)
-        try FileIO.writeAtomically(path("affine.txt"), Array(result.affineText.utf8))
-        try FileIO.writeAtomically(path("affine_itk.tfm"), Array(result.itkAffineText.utf8))
-        written += ["field.nii.gz", "inverse_field.nii.gz", "jacobian.nii.gz", "affine.txt", "affine_itk.tfm"].map(path)
+        try NIfTIWriter.write(result.field, to: folder.file("field.nii.gz"), options: opts)
+        try NIfTIWriter.write(result.inverseField, to: folder.file("inverse_field.nii.gz"), options: opts)
+        try NIfTIWriter.write(jacobian, to: folder.file("jacobian.nii.gz"), options: opts)
+        try FileIO.writeAtomically(folder.file("affine.txt"), Array(result.affineText.utf8))
+        try FileIO.writeAtomically(folder.file("affine_itk.tfm"), Array(result.itkAffineText.utf8))
+        names += ["field.nii.gz", "inverse_field.nii.gz", "jacobian.nii.gz", "affine.txt", "affine_itk.tfm"]
         let data = try JSONSerialization.data(withJSONObject: summary(sources: sources), options: [.prettyPrinted, .sortedKeys])
-        try FileIO.writeAtomically(path("summary.json"), Array(data) + [10])
-        written.append(path("summary.json"))
-        return written
+        try FileIO.writeAtomically(folder.file("summary.json"), Array(data) + [10])
+        names.append("summary.json")
+        try folder.commit()
+        return names.map(path)
     }
 
     /// The contents of `summary.json`.

@@ -152,8 +152,15 @@ public struct SupportSet: Sendable, Equatable {
         }
     }
 
-    /// Writes the manifest atomically, with paths relative to its folder where possible.
-    public func save(_ path: String) throws {
+    /// Writes the manifest atomically, with paths relative to its folder where possible; with
+    /// `set`, staged there (it appears when the set is committed).
+    public func save(_ path: String, in set: OutputSet? = nil) throws {
+        let bytes = try manifestBytes(for: path)
+        if let set { try set.write(path, bytes: bytes) } else { try FileIO.writeAtomically(path, bytes) }
+    }
+
+    /// The manifest's JSON for a file at `path` (paths relative to its folder where possible).
+    public func manifestBytes(for path: String) throws -> [UInt8] {
         let dir = FileIO.directoryName(path)
         let m = Manifest(format: "voxterm-support-set", version: 1, examples: examples.map {
             SupportExample(image: relative($0.image, to: dir), labels: relative($0.labels, to: dir), slices: $0.slices)
@@ -161,7 +168,7 @@ public struct SupportSet: Sendable, Equatable {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try enc.encode(m)
-        try FileIO.writeAtomically(path, Array(data) + [10])
+        return Array(data) + [10]
     }
 }
 

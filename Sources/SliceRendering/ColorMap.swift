@@ -88,7 +88,11 @@ public struct IntensityWindow: Equatable, Sendable, CustomStringConvertible {
     /// A window from `lo` to `hi`, widened by one unit when they coincide.
     public static func widened(_ lo: Double, _ hi: Double) -> IntensityWindow {
         let l = lo.isFinite ? lo : 0, h = hi.isFinite ? hi : 1
-        return IntensityWindow(low: l, high: h > l ? h : l + 1)!
+        if h > l, let w = IntensityWindow(low: l, high: h) { return w }
+        // A flat image: one unit wider, or (where 1 is below the spacing of doubles, |l| > 2^53)
+        // a relative step; near the largest double, downwards.
+        let step = max(1, abs(l) * 1e-6)
+        return IntensityWindow(low: l, high: l + step) ?? IntensityWindow(low: l - step, high: l)!
     }
 
     /// `LOW,HIGH`, as `--window` takes it.

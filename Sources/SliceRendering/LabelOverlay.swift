@@ -149,7 +149,7 @@ extension RGBAImage {
                         var c: UInt32
                         if v.isNaN { c = 0 } else {
                             let t = (v - lo) * scale + 0.5
-                            c = lut[t <= 0 ? 0 : (t >= 255 ? 255 : Int(t))]
+                            c = lut[!(t > 0) ? 0 : (t >= 255 ? 255 : Int(t))]
                         }
                         px[n] = alpha >= 1 && c >> 24 == 255 ? c : blendPacked(px[n], c, alpha)
                     }

@@ -151,8 +151,28 @@ extension SliceScene {
             if m > 0 && m.isFinite { sx = mapping.pixelSpacing.column / m; sy = mapping.pixelSpacing.row / m }
         }
         let k = Double(options.scale)
-        let w = max(1, Int((Double(mapping.width) * sx * k).rounded())), h = max(1, Int((Double(mapping.height) * sy * k).rounded()))
+        // Clamped (never a trap on extreme voxel sizes); `outputSizeProblem` reports the real size.
+        func side(_ v: Double) -> Int { max(1, Int(min(Double(SliceScene.maximumSide), v.rounded()))) }
+        let w = side(Double(mapping.width) * sx * k), h = side(Double(mapping.height) * sy * k)
         return (w, h, SIMD2(Double(w) / Double(mapping.width), Double(h) / Double(mapping.height)))
+    }
+
+    /// Longest side of a rendered picture, in pixels.
+    public static let maximumSide = 65535
+
+    /// Why `mapping` cannot be rendered with `options` (a side longer than `maximumSide`, e.g.
+    /// from voxels 1000 times longer one way than the other, shown with square pixels), or nil.
+    public func outputSizeProblem(_ mapping: SliceMapping, options: RenderOptions) -> String? {
+        var sx = 1.0, sy = 1.0
+        let ps = mapping.pixelSpacing
+        if options.squarePixels {
+            let m = min(ps.column, ps.row)
+            if m > 0 && m.isFinite { sx = ps.column / m; sy = ps.row / m }
+        }
+        let w = Double(mapping.width) * sx * Double(options.scale), h = Double(mapping.height) * sy * Double(options.scale)
+        guard w.rounded() > Double(Self.maximumSide) || h.rounded() > Double(Self.maximumSide) else { return nil }
+        let ratio = max(ps.column, ps.row) / min(ps.column, ps.row)
+        return "voxel sizes \(shortMM(ps.column)) x \(shortMM(ps.row)) mm in this plane (1:\(shortMM(ratio)) aspect, drawn with square pixels) make the picture \(shortMM(w.rounded())) x \(shortMM(h.rounded())) pixels; the longest side voxterm draws is \(Self.maximumSide)"
     }
 
     /// Renders one slice: native raster, aspect correction and upscaling, then arrows or grid,
@@ -245,4 +265,15 @@ extension SliceScene {
         }
         return (out, slices)
     }
+}
+
+/// A number for messages with 4 significant digits (integers as they are): 0.001, 99999.99 -> 100000.
+private func shortMM(_ v: Double) -> String {
+    guard v.isFinite, v != 0 else { return "\(v)" }
+    var scale = 1.0
+    while abs(v) * scale < 1000 { scale *= 10 }
+    while abs(v) * scale >= 10000 { scale /= 10 }
+    let r = (v * scale).rounded() / scale
+    if r == r.rounded() && abs(r) < 1e15 { return String(Int(r)) }
+    return "\(r)"
 }

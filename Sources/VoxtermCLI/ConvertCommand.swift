@@ -6,46 +6,65 @@ import VoxtermModel
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rewrite an image as NIfTI-1 (.nii/.nii.gz), MGH (.mgh/.mgz), NRRD (.nrrd/.nhdr) or MetaImage (.mha/.mhd), optionally reoriented to RAS.",
-        discussion: "Intensities are written as float32 (scaling applied); with --labels as the smallest integer type that holds them. The output is written to a temporary file and renamed into place; the input is never overwritten.")
+        discussion: "To NIfTI, lossless: every volume of a 4-D (or 5-D) image, in the input's datatype with its scaling (scl_slope/scl_inter), pixdim, units and intent; a warning line names anything that cannot be kept (header extensions, NIfTI-2's float64 header fields). To MGH, NRRD or MetaImage: one volume (--frame) as float32 (scaling applied). With --labels the first volume is written as labels, in the smallest integer type that holds them. The output is created exclusively (refused if it exists, unless --force) through a temporary file; the input is never overwritten." + "\n\n" + dashNamesHelp)
 
     @Argument(help: "Input image (NIfTI, MGH/MGZ, NRRD, MetaImage, a DICOM folder or FOLDER@N for its N-th series).") var input: String
     @Argument(help: "Output file; its extension picks the format (.nii, .nii.gz, .mgh, .mgz, .nrrd, .nhdr, .mha, .mhd).") var output: String
     @Flag(help: "Reorder and flip the voxel axes to RAS (world positions unchanged), like fslreorient2std.") var canonical = false
     @Flag(help: "Treat the image as a label map (integer output, no interpolation).") var labels = false
-    @Option(help: "Which 3-D volume of a 4-D series to write (0-based).") var frame = 0
+    @Option(help: "Write only this 3-D volume of a 4-D series (0-based); all volumes by default.") var frame: Int?
     @Flag(help: "Replace an existing output file.") var force = false
 
     func validate() throws {
+        if let frame, frame < 0 { throw ValidationError("--frame \(frame): volumes are numbered from 0") }
         guard ImageFormat.isWritableExtension(output) else {
             throw ValidationError("the output must end in .nii, .nii.gz, .mgh, .mgz, .nrrd, .nhdr, .mha or .mhd")
         }
     }
 
     func run() throws {
-        let image: NIfTIImage
-        let options = NIfTIWriter.Options(protectedPaths: [input], overwrite: force)
+        let signals = SignalCancellation() // Ctrl-C: exit within a second, never half way through the write
+        defer { signals.stop() }
         do {
-            image = try ImageFile.read(input)
-            try NIfTIWriter.checkDestination(output, options: options)
-        } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
-        }
-        do {
+            // Every check before any work: the input, the output (never the input, --force to replace).
+            try Preflight(inputs: [("IN", input)], outputs: [("OUT", output)], force: force).check()
+            let image = try ImageFile.read(input)
+            if let frame, frame >= image.frameCount {
+                throw CommandFailure(message: "--frame \(frame): \(input) has \(image.frameCount) volume\(image.frameCount == 1 ? "" : "s") (0...\(image.frameCount - 1))", status: ExitCodes.usage)
+            }
+            let options = NIfTIWriter.Options(protectedPaths: [input], overwrite: force)
             if labels {
+                if image.frameCount > 1 && frame == nil {
+                    fputs("voxterm: warning: \(input): --labels writes the first of its \(image.frameCount) volumes\n", stderr)
+                }
                 var l = try image.labelVolume()
                 if canonical { l = l.canonical() }
-                try ImageFile.write(l, to: output, options: options)
+                try signals.writing { try writingOutputs { try ImageFile.write(l, to: output, options: options) } }
                 print("wrote \(output): \(l.geometry.size.x)x\(l.geometry.size.y)x\(l.geometry.size.z) labels, \(l.geometry.orientation)")
-            } else {
-                var v = try image.volume(frame: frame)
+            } else if !Self.isNIfTI(output) {
+                var v = try image.volume(frame: frame ?? 0)
                 if canonical { v = v.canonical() }
-                try ImageFile.write(v, to: output, options: options)
+                if image.frameCount > 1 && frame == nil {
+                    fputs("voxterm: warning: \(input): \((output as NSString).pathExtension) holds one volume here: the first of \(image.frameCount) written, as float32\n", stderr)
+                }
+                try signals.writing { try writingOutputs { try ImageFile.write(v, to: output, options: options) } }
                 print("wrote \(output): \(v.size.x)x\(v.size.y)x\(v.size.z) float32, \(v.geometry.orientation)")
+            } else {
+                let warnings = try signals.writing {
+                    try writingOutputs { try NIfTIWriter.writeLossless(image, to: output, canonical: canonical, frame: frame, options: options) }
+                }
+                for w in warnings { fputs("voxterm: warning: \(input): \(w)\n", stderr) }
+                let written = try NIfTIReader.readHeader(output)
+                print("wrote \(output): \(written.shape.map(String.init).joined(separator: "x")) \(written.datatype.map { "\($0)" } ?? "?"), \(AxisOrientation(affine: written.bestAffine.affine))")
             }
         } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.writeFailed)
+            throw ExitCodes.fail(error)
         }
+    }
+
+    /// True for a NIfTI output name (.nii, .nii.gz), which gets the lossless path.
+    static func isNIfTI(_ path: String) -> Bool {
+        let l = path.lowercased()
+        return l.hasSuffix(".nii") || l.hasSuffix(".nii.gz")
     }
 }

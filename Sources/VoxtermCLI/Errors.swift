@@ -15,6 +15,43 @@ enum ExitCodes {
     static let someFailed: Int32 = 4
     /// Interrupted by Ctrl-C / SIGINT (128 + 2).
     static let interrupted: Int32 = 130
+    /// A malformed command line (ArgumentParser's own status, EX_USAGE).
+    static let usage: Int32 = 64
+
+    /// The exit status of `error`, the README's table in one place: a refusal carries its own
+    /// status; anything thrown while outputs are written (`WriteFailure`) is 3; a cancellation is
+    /// 130; a command-line problem 64; every other error is about an input, 2.
+    static func status(for error: Error) -> Int32 {
+        switch error {
+        case let f as CommandFailure: return f.status
+        case is WriteFailure: return writeFailed
+        case is ValidationError: return usage
+        case SegmentationError.cancelled, RegistrationError.cancelled: return interrupted
+        case let e as ExitCode: return e.rawValue
+        default: return badInput
+        }
+    }
+
+    /// Prints `error` as one line (unless it is already an exit status) and returns the exit
+    /// status to throw: `catch { throw ExitCodes.fail(error) }`.
+    static func fail(_ error: Error) -> ExitCode {
+        if !(error is ExitCode) { printError(error) }
+        return ExitCode(status(for: error))
+    }
+}
+
+/// An error raised while writing outputs: exit status 3 whatever its type (a `FileError` or
+/// `NIfTIError` from a write is not a bad input).
+struct WriteFailure: Error, CustomStringConvertible {
+    let underlying: Error
+    var description: String { "\(underlying)" }
+}
+
+/// Runs `body`, which writes outputs; its errors become `WriteFailure` (exit 3).
+func writingOutputs<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as WriteFailure { throw e } catch SegmentationError.cancelled {
+        throw SegmentationError.cancelled
+    } catch let e as CommandFailure { throw e } catch { throw WriteFailure(underlying: error) }
 }
 
 /// Prints a one-line error to standard error.
@@ -35,15 +72,3 @@ func checkStandardOutputAtExit() {
     }
 }
 
-/// Creates the output folder `path` (and its parents), or throws a one-line `FileError`.
-func createOutputFolder(_ path: String) throws {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-        guard isDirectory.boolValue else { throw FileError(path: path, reason: "exists and is not a folder; --out names a folder") }
-        return
-    }
-    do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-        let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { ($0 as NSError).code }
-        throw FileError(path: path, reason: "cannot create the folder: \(code.map { FileIO.errnoReason(Int32($0)) } ?? "\(error)")")
-    }
-}

@@ -12,13 +12,13 @@ struct Export: ParsableCommand {
             images): neurological by default (subject's left on the image's left), anisotropic \
             voxels shown with their physical aspect ratio, orientation letters on the edges. The PNG \
             carries text chunks recording the sources, plane, slice, window and overlays.
-            """)
+            """ + "\n\n" + dashNamesHelp)
 
     @Argument(help: "The image (NIfTI).") var image: String
     @Option(name: .shortAndLong, help: "Output PNG path.") var output: String
 
     @Option(help: "Plane: axial, coronal or sagittal.") var plane = "axial"
-    @Option(help: "Slice index (voxel index along the plane's axis); the middle slice by default.") var slice: Int?
+    @Option(parsing: .unconditional, help: "Slice index (voxel index along the plane's axis, from 0); the middle slice by default.") var slice: Int?
     @Option(parsing: .unconditional, help: "World position X,Y,Z (mm, RAS) whose slice to show.") var at: String?
     @Flag(help: "Radiological convention (subject's left on the image's right).") var radiological = false
 
@@ -40,10 +40,13 @@ struct Export: ParsableCommand {
     @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.") var montage: String?
     @Option(help: "Integer upscaling factor.") var scale = 1
     @Flag(help: "Print a JSON summary on stdout.") var json = false
+    @Flag(help: "Replace an existing output file.") var force = false
 
     func run() throws {
+        let signals = SignalCancellation() // Ctrl-C: exit within a second, never half way through the write
+        defer { signals.stop() }
         do {
-            let summary = try export()
+            let summary = try export(signals)
             if json {
                 let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -51,12 +54,8 @@ struct Export: ParsableCommand {
         } catch let e as ExportFailure {
             printError(e)
             throw ExitCode(e.exitCode)
-        } catch let e as FileError {
-            printError(e)
-            throw ExitCode(ExitCodes.badInput)
         } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
+            throw ExitCodes.fail(error)
         }
     }
 
@@ -86,10 +85,16 @@ struct Export: ParsableCommand {
     }
 
     /// Exports: checks the options, renders, writes the PNG; returns the JSON summary.
-    func export() throws -> [String: Any] {
-        let c = try check()
+    func export(_ signals: SignalCancellation) throws -> [String: Any] {
+        let c: Checked
+        do { c = try check() } catch let e as ExportFailure where e.exitCode == ExitCodes.badInput {
+            throw ExportFailure(e.message, exitCode: ExitCodes.usage) // an option's value: a command-line error
+        }
+        try Preflight(inputs: [("IMAGE", image), ("--labels", labels ?? ""), ("--truth", truth ?? ""), ("--field", field ?? ""),
+                               ("--lut", lut ?? "")].filter { !$0.1.isEmpty },
+                      outputs: [("-o", output)], force: force).check()
         let r = try render(c)
-        return try write(r, c)
+        return try signals.writing { try write(r, c) }
     }
 
     /// Parses and checks the options before any file is read; every problem is a one-line error
@@ -207,6 +212,12 @@ struct Export: ParsableCommand {
         let options = RenderOptions(scale: scale)
 
         // Refuse absurd outputs before allocating them (an RGBA pixel is 4 bytes).
+        if let problem = scene.outputSizeProblem(mapping, options: RenderOptions(scale: 1)) {
+            throw ExportFailure("\(image): \(problem)")
+        }
+        if scene.outputSizeProblem(mapping, options: options) != nil {
+            throw ExportFailure("--scale \(scale): the picture would be more than \(SliceScene.maximumSide) pixels wide or high, the longest side voxterm draws")
+        }
         let tile = scene.outputScale(mapping, options: options)
         let tiles = grid.map { $0.rows * $0.columns } ?? 1
         if tile.width * tile.height * tiles > 1 << 28 {
@@ -275,7 +286,7 @@ struct Export: ParsableCommand {
         do { bytes = try PNGCodec.encode(picture, text: text) } catch {
             throw ExportFailure("\(output): \(error)", exitCode: ExitCodes.writeFailed)
         }
-        do { try FileIO.writeAtomically(output, bytes) } catch {
+        do { try FileIO.writeAtomically(output, bytes, exclusive: !force) } catch {
             throw ExportFailure("\(error)", exitCode: ExitCodes.writeFailed)
         }
 

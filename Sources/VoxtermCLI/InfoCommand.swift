@@ -6,7 +6,7 @@ import VoxtermModel
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print dimensions, voxel size, datatype, scaling, orientation, affine and value statistics.",
-        discussion: "An ITK/ANTs transform file (.tfm, or .txt starting #Insight Transform File) prints its affine in RAS.")
+        discussion: "An ITK/ANTs transform file (.tfm, or .txt starting #Insight Transform File) prints its affine in RAS." + "\n\n" + dashNamesHelp)
 
     @Argument(help: "NIfTI files (.nii, .nii.gz, .hdr/.img) or ITK transform files (.tfm).")
     var files: [String]
@@ -24,7 +24,8 @@ struct Info: ParsableCommand {
                     if json { reports.append(report.json) } else { print(report.text, terminator: "\n\n") }
                     continue
                 }
-                let image = try ImageFile.read(file)
+                // Shown even when its geometry is unusable (every other command refuses it).
+                let image = try ImageFile.read(file, limits: Self.limits)
                 let report = ImageReport(image)
                 if json { reports.append(report.json) } else { print(report.text, terminator: "\n\n") }
             } catch {
@@ -34,11 +35,32 @@ struct Info: ParsableCommand {
             }
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: files.count == 1 && !failed ? reports[0] : reports,
+            let value: Any = files.count == 1 && !failed ? reports[0] : reports
+            let data = try JSONSerialization.data(withJSONObject: jsonSafe(value),
                                                   options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
         if failed { throw ExitCode(ExitCodes.badInput) }
+    }
+}
+
+extension Info {
+    /// The usual limits, with unusable geometry allowed (reported instead).
+    static var limits: NIfTIReadLimits {
+        var l = NIfTIReadLimits.standard
+        l.requireUsableGeometry = false
+        return l
+    }
+}
+
+/// `value` with every non-finite number replaced by JSON null (JSON has no NaN or infinity).
+func jsonSafe(_ value: Any) -> Any {
+    switch value {
+    case let d as Double: return d.isFinite ? d : NSNull()
+    case let f as Float: return f.isFinite ? Double(f) : NSNull()
+    case let a as [Any]: return a.map(jsonSafe)
+    case let o as [String: Any]: return o.mapValues(jsonSafe)
+    default: return value
     }
 }
 
@@ -78,22 +100,24 @@ struct ImageReport {
             "voxel_size": Array(h.pixdim[1...max(1, min(h.rank, 7))]),
             "spatial_units": h.spatialUnits,
             "datatype": h.datatype.map { "\($0)" } ?? "\(h.datatypeCode)",
-            "scl_slope": h.sclSlope.isFinite ? h.sclSlope : "\(h.sclSlope)",
-            "scl_inter": h.sclInter.isFinite ? h.sclInter : "\(h.sclInter)",
+            "scl_slope": h.sclSlope,
+            "scl_inter": h.sclInter,
             "scaling_applied": image.scaling != nil,
-            "orientation": image.geometry.orientation.description,
+            "orientation": h.geometryProblem == nil ? image.geometry.orientation.description : NSNull(),
+            "geometry_usable": h.geometryProblem == nil,
             "affine": affine.matrix4x4,
             "affine_source": source.rawValue,
             "qform_code": h.qformCode,
             "sform_code": h.sformCode,
             "intent_code": h.intentCode,
-            "min": stats.minimum.isFinite ? stats.minimum : "nan",
-            "max": stats.maximum.isFinite ? stats.maximum : "nan",
-            "mean": stats.mean.isFinite ? stats.mean : "nan",
+            "min": stats.minimum,
+            "max": stats.maximum,
+            "mean": stats.mean,
             "warnings": image.warnings.map(\.description),
         ]
         if let labelCount { out["labels"] = labelCount }
         if image.isVectorField { out["vector_field"] = true }
+        if let p = h.geometryProblem { out["geometry_problem"] = p }
         return out
     }
 
@@ -110,7 +134,11 @@ struct ImageReport {
         row("datatype", h.datatype.map { "\($0)" } ?? "\(h.datatypeCode)")
         row("scaling", image.scaling.map { "slope \(fmt($0.slope)), intercept \(fmt($0.intercept))" }
             ?? "none (scl_slope \(fmt(h.sclSlope)), scl_inter \(fmt(h.sclInter)))")
-        row("orientation", image.geometry.orientation.description)
+        if let problem = h.geometryProblem {
+            row("geometry", "UNUSABLE: \(problem); other voxterm commands refuse this file")
+        } else {
+            row("orientation", image.geometry.orientation.description)
+        }
         row("affine", "from \(source.rawValue) (qform_code \(h.qformCode), sform_code \(h.sformCode))")
         for r in affine.matrix4x4 { lines.append(String(repeating: " ", count: 14) + r.map { fmt($0).leftPadded(11) }.joined(separator: " ")) }
         row("values", "min \(fmt(stats.minimum)), max \(fmt(stats.maximum)), mean \(fmt(stats.mean))")

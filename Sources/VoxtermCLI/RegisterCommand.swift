@@ -12,7 +12,7 @@ struct Register: ParsableCommand {
         affine.txt (4x4, RAS mm) and affine_itk.tfm (ITK AffineTransform_double_3_3, LPS), jacobian.nii.gz
         and summary.json. With ANTs: antsApplyTransforms -t field.nii.gz -t affine_itk.tfm.
         --levels/--iterations/--smoothing override the last stage of the plan (the deformable one in mode both).
-        """)
+        """ + "\n\n" + dashNamesHelp)
 
     @Argument(help: "Fixed image (NIfTI); outputs live on its grid.") var fixed: String
     @Argument(help: "Moving image (NIfTI).") var moving: String
@@ -24,6 +24,13 @@ struct Register: ParsableCommand {
     var initialAffine: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "No progress line.") var quiet = false
+    @Flag(help: "Replace the files of an earlier run in DIR (all at once; DIR may hold nothing else).") var force = false
+
+    /// The input paths, as given.
+    var sources: RegistrationSources {
+        RegistrationSources(fixed: fixed, moving: moving, movingLabels: movingLabels, fixedLabels: fixedLabels,
+                            initialAffine: initialAffine)
+    }
 
     var plan: RegistrationPlan { get throws { try registration.plan } }
 
@@ -34,10 +41,19 @@ struct Register: ParsableCommand {
     func run() throws {
         if let threads { voxtermThreadCount = threads }
         var plan = try self.plan
+        // Ctrl-C (or SIGTERM) cancels the registration; while loading, the watchdog stops the
+        // process within a second; nothing is written before the registration finishes.
+        let signals = SignalCancellation()
+        defer { signals.stop() }
+        let token = signals.token
         let fixedVolume: Volume, movingVolume: Volume
         var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
         var initial: VolumeCore.AffineTransform?
         do {
+            let named: [(option: String, path: String)] = [("FIXED", fixed), ("MOVING", moving)]
+                + [movingLabels.map { ("--moving-labels", $0) }, fixedLabels.map { ("--fixed-labels", $0) },
+                   initialAffine.map { ("--initial-affine", $0) }].compactMap { $0 }
+            try Preflight(inputs: named).check()
             if let initialAffine { initial = try ITKTransformFile.read(initialAffine) }
             fixedVolume = try ImageFile.read(fixed).volume()
             movingVolume = try ImageFile.read(moving).volume()
@@ -47,16 +63,21 @@ struct Register: ParsableCommand {
             if let fixedLabels {
                 fixedLabelVolume = try Register.readLabels(fixedLabels, matching: fixedVolume.geometry, imagePath: fixed)
             }
-            try createOutputFolder(out)
+        } catch {
+            throw ExitCodes.fail(error)
+        }
+        do {
+            // DIR is checked now and written at the end as one set (nothing of it exists before).
+            let protected = NIfTIWriter.Options(protectedPaths: sources.paths, overwrite: true)
+            for name in RegistrationOutputs.fileNames {
+                try NIfTIWriter.checkDestination((out as NSString).appendingPathComponent(name), options: protected)
+            }
+            try OutputFolder.check(out, overwrite: force, setNames: Set(RegistrationOutputs.fileNames))
         } catch {
             printError(error)
-            throw ExitCode(ExitCodes.badInput)
+            throw ExitCode(ExitCodes.writeFailed)
         }
 
-        // Ctrl-C (or SIGTERM) cancels the registration; nothing is written before it finishes.
-        let signals = SignalCancellation()
-        defer { signals.stop() }
-        let token = signals.token
 
         if registration.metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume) {
             for s in plan.stages.indices { plan.stages[s].metric = .mi }
@@ -95,8 +116,7 @@ struct Register: ParsableCommand {
             throw ExitCode(ExitCodes.interrupted)
         }
         do {
-            try outputs.write(to: out, sources: RegistrationSources(fixed: fixed, moving: moving, movingLabels: movingLabels,
-                                                                    fixedLabels: fixedLabels, initialAffine: initialAffine))
+            try signals.writing { _ = try outputs.write(to: out, sources: sources, overwrite: force) }
         } catch {
             printError(error)
             throw ExitCode(ExitCodes.writeFailed)

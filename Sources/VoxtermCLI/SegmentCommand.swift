@@ -11,7 +11,7 @@ struct Segment: ParsableCommand {
                          voxterm segment QUERY --support-set set.json --out pred.nii.gz
         Within a volume: voxterm segment VOLUME --labels PARTIAL.nii.gz --labelled-slices axial:20,30,40 --out pred.nii.gz
         Each support is registered to the query (affine + diffeomorphic) and its labels are fused.
-        """)
+        """ + "\n\n" + dashNamesHelp)
 
     @Argument(help: "The image to segment (NIfTI).") var query: String
     @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS, split at the last ':' (repeatable).")
@@ -59,13 +59,30 @@ struct Segment: ParsableCommand {
         defer { cancel.stop() }
         let progress = ProgressLine(enabled: !quiet)
         do {
+            // Every named input and every destination is checked before any work (issue 13).
+            var named: [(option: String, path: String)] = [("QUERY", query)]
+            named += supports.flatMap { [("--support", $0.image), ("--support", $0.labels)] }
+            if let supportSet { named.append(("--support-set", supportSet)) }
+            if labelledSlices != nil, let labels { named.append(("--labels", labels)) }
+            if let labelTable { named.append(("--label-table", labelTable)) }
+            if let truth { named.append(("--truth", truth)) }
+            let outputs: [(option: String, path: String)] = [("--out", out)]
+                + [confidence.map { ("--confidence", $0) }, saveSupportSet.map { ("--save-support-set", $0) }].compactMap { $0 }
+            try Preflight(inputs: named, outputs: outputs, force: force).check()
             let queryImage = try ImageFile.read(query)
             let volume = try queryImage.volume()
+            try Registration.checkRegistrable(volume, path: query)
+            // Every named input is read before the work (the truth too), so a bad one never
+            // costs a registration or comes up after the outputs were written.
+            let truthLabels = try truth.map { try ImageFile.read($0).labelVolume() }
+            if let truth, let t = truthLabels, t.geometry.size != volume.geometry.size {
+                throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
+            }
             var inputs = [query]
             // Refuse bad destinations before any work: never over an input, never over a file without --force.
             let early = NIfTIWriter.Options(protectedPaths: [query, labels, supportSet].compactMap { $0 }
                                               + supports.flatMap { [$0.image, $0.labels] }, overwrite: force)
-            for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) }
+            try writingOutputs { for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) } }
             let prediction: Prediction
             var setToSave: (SupportSet, String)?
             let start = monotonicSeconds()
@@ -102,11 +119,13 @@ struct Segment: ParsableCommand {
                 try set.validate(manifestPath: supportSet ?? "--support")
                 if let saveSupportSet {
                     // Checked now, written with the other outputs (so Ctrl-C leaves nothing behind).
-                    try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force))
+                    try writingOutputs { try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force)) }
                     setToSave = (set, saveSupportSet)
                 }
                 inputs += set.examples.flatMap { [$0.image, $0.labels] }
                 let loaded = try set.loadedSupports()
+                // NaN or constant support images are named before any registration.
+                for (ex, l) in zip(set.examples, loaded) { try Registration.checkRegistrable(l.image, path: ex.image) }
                 let subset = try labelSubset()
                 let predictor = RegistrationPropagationPredictor(
                     aligner: EngineAligner.volumes(presetOption.preset).cancelled(by: cancel.token),
@@ -117,19 +136,19 @@ struct Segment: ParsableCommand {
             progress.finish()
             // A signal that arrived after the last check still means: write nothing.
             if cancel.isCancelled { throw SegmentationError.cancelled }
-            let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force)
-            try NIfTIWriter.checkDestination(out, options: options)
-            if let confidence { try NIfTIWriter.checkDestination(confidence, options: options) }
-            try ImageFile.write(prediction.labels, to: out, options: options)
-            if let confidence { try ImageFile.write(prediction.confidence, to: confidence, options: options) }
-            if let (set, path) = setToSave { try set.save(path) }
+            // All outputs appear together (an output set), or none: created exclusively without --force.
+            let outputSet = OutputSet(overwrite: force)
+            let options = NIfTIWriter.Options(protectedPaths: inputs + [truth].compactMap { $0 }, overwrite: force, set: outputSet)
+            try cancel.writing { try writingOutputs {
+                try ImageFile.write(prediction.labels, to: out, options: options)
+                if let confidence { try ImageFile.write(prediction.confidence, to: confidence, options: options) }
+                if let (set, path) = setToSave { try set.save(path, in: outputSet) }
+                if cancel.isCancelled { throw SegmentationError.cancelled }
+                try outputSet.commit()
+            } }
             print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", monotonicSeconds() - start)) s")
             if let rangeNote { print(rangeNote) }
-            if let truth {
-                let t = try ImageFile.read(truth).labelVolume()
-                guard t.geometry.size == prediction.labels.geometry.size else {
-                    throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
-                }
+            if let t = truthLabels {
                 let scores = predictionDice(prediction.labels, truth: t,
                                             supportSlices: try labelledSlices.map { try SliceSelection(parsing: $0) },
                                             labelSubset: try labelSubset())
@@ -144,8 +163,7 @@ struct Segment: ParsableCommand {
             throw e
         } catch {
             progress.finish()
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
+            throw ExitCodes.fail(error)
         }
     }
 

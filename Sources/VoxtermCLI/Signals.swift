@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import VoxtermModel
 #if canImport(Glibc)
 import Glibc
@@ -6,21 +7,52 @@ import Glibc
 
 /// Turns SIGINT (Ctrl-C) and SIGTERM into a cancellation token that long-running commands poll,
 /// so they stop promptly, write nothing half-done, and exit with status 130.
+///
+/// Work that does not poll the token (reading and decompressing a large input, a blocking
+/// call) is still stopped within a second: half a second after the signal, unless output files
+/// are being written (`writing`), the process prints "interrupted; nothing was written" and
+/// exits 130 by itself. Output files are only ever written inside `writing`, which a signal
+/// never cuts short (each file is atomic; the command checks the token after it).
 final class SignalCancellation: @unchecked Sendable {
     /// Cancelled when a signal arrives.
     let token = CancellationToken()
     private var sources: [DispatchSourceSignal] = []
     private let signals: [Int32]
+    private let lock = NSLock()
+    private var writingDepth = 0
 
-    init(signals: [Int32] = [SIGINT, SIGTERM]) {
+    init(signals: [Int32] = [SIGINT, SIGTERM], grace: Double = 0.5) {
         self.signals = signals
+        install(grace: grace)
+    }
+
+    private func install(grace: Double) {
         for s in signals {
-            signal(s, SIG_IGN)
+            #if !os(Linux)
+            signal(s, SIG_IGN) // on Linux the source itself catches the signal; ignoring it first
+            #endif             // opened a window in which a Ctrl-C at start-up was lost
             let src = DispatchSource.makeSignalSource(signal: s, queue: .global())
-            src.setEventHandler { [token] in token.cancel() }
+            src.setEventHandler { [token, self] in // released by stop() (cancel drops the handler)
+                token.cancel()
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace) { self.exitUnlessWriting() }
+            }
             src.resume()
             sources.append(src)
         }
+    }
+
+    /// Runs `body` (which writes outputs) without being cut short by the watchdog.
+    func writing<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); writingDepth += 1; lock.unlock()
+        defer { lock.lock(); writingDepth -= 1; lock.unlock() }
+        return try body()
+    }
+
+    private func exitUnlessWriting() {
+        lock.lock(); defer { lock.unlock() }
+        guard writingDepth == 0, !sources.isEmpty else { return }
+        fputs("voxterm: interrupted; nothing was written\n", stderr)
+        _exit(ExitCodes.interrupted)
     }
 
     /// True once a signal arrived.
@@ -28,8 +60,10 @@ final class SignalCancellation: @unchecked Sendable {
 
     /// Stops listening and restores the default handlers.
     func stop() {
+        lock.lock()
         for s in sources { s.cancel() }
         sources = []
+        lock.unlock()
         for s in signals { signal(s, SIG_DFL) }
     }
 }

@@ -23,7 +23,7 @@ struct View: ParsableCommand {
         answering: the warped image against IMAGE (b: checkerboard, difference, flicker, side by side), \
         the displacement (f: arrows, magnitude, Jacobian, grid), a progress bar and the objective curve. \
         Esc cancels. When done, the summary shows and S writes the files of `voxterm register` to --out.
-        """)
+        """ + "\n\n" + dashNamesHelp)
 
     @Argument(help: "NIfTI image (.nii, .nii.gz, .hdr/.img). Default: the bundled sample.")
     var image: String?

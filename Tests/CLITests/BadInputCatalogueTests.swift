@@ -150,6 +150,6 @@ import VoxtermModel
 
     @Test func registerOutMustBeAFolder() throws {
         let r = try runVoxterm(["register", Self.image2mm, Self.image2mm, "--out", "/dev/full", "--quiet"])
-        Self.expectOneLine(r, "/dev/full: exists and is not a folder; --out names a folder")
+        Self.expectOneLine(r, status: 3, "/dev/full: exists and is not a folder; --out names a folder")
     }
 }

@@ -124,7 +124,7 @@ import TestSupport
         var names = (((try ExportCLITests.json(r))["labels"] as? [String: Any])?["in_slice"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(names.contains("Thalamus_L"))
         try Data([0xff, 0x00, 0x12]).write(to: dir.appendingPathComponent("atlas.txt"))
-        r = try runVoxterm(["export", ExportCLITests.ch2, "-o", out, "--labels", labels, "--json"])
+        r = try runVoxterm(["export", ExportCLITests.ch2, "-o", out, "--labels", labels, "--json", "--force"])
         #expect(r.status == 0, "\(r.stderr)")
         let j = try ExportCLITests.json(r)
         names = ((j["labels"] as? [String: Any])?["in_slice"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
@@ -246,9 +246,13 @@ import TestSupport
             (["--montage", "20x20", "--scale", "32"], "more than the limit"),
             (["--labels", "/nonexistent/l.nii.gz"], "/nonexistent/l.nii.gz"),
         ]
+        // A malformed option value is a command-line error (64, as ArgumentParser's own); a value
+        // that does not fit this image, or a missing file, is bad input (2). README's table.
+        let usage: Set<String> = ["--window", "--colormap", "--plane", "--montage"]
         for (extra, message) in cases {
             let r = try runVoxterm(["export", ExportCLITests.ch2, "-o", out] + extra)
-            #expect(r.status == 2, "\(extra): status \(r.status)")
+            let expected: Int32 = usage.contains(extra[0]) && !extra.contains("--scale") ? 64 : 2
+            #expect(r.status == expected, "\(extra): status \(r.status), expected \(expected)")
             #expect(r.stderr.contains(message), "\(extra): \(r.stderr)")
             #expect(r.stderr.split(separator: "\n").count == 1, "\(extra): \(r.stderr)")
         }

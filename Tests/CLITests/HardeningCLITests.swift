@@ -75,7 +75,7 @@ import TestSupport
         try FileManager.default.copyItem(atPath: sample2mm, toPath: copy)
         let before = try Data(contentsOf: URL(fileURLWithPath: copy))
         let r1 = try runVoxterm(["convert", copy, copy, "--force"])
-        #expect(r1.status != 0 && r1.stderr.contains("refusing to overwrite an input"))
+        #expect(r1.status == 3 && r1.stderr.contains("is also an input"), "\(r1.stderr)")
         let other = dir.appendingPathComponent("other.nii.gz").path
         try FileManager.default.copyItem(atPath: sample2mm, toPath: other)
         let r2 = try runVoxterm(["convert", copy, other, "--canonical"])

@@ -125,7 +125,7 @@ import TestSupport
             (["segment", subject, "--out", out], "--support"),
             (["segment", atlas, "--labelled-slices", "axial:3,5", "--out", out], "--labels"),
             (["segment", atlas, "--labels", atlasLabels, "--labelled-slices", "diagonal:3", "--out", out], "plane"),
-            (["segment", subject, "--support", "\(atlas):\(atlasLabels)", "--out", subject], "overwrite an input"),
+            (["segment", subject, "--support", "\(atlas):\(atlasLabels)", "--out", subject], "is also an input"),
         ]
         for (args, fragment) in cases {
             let r = try runVoxterm(args + ["--quiet"])

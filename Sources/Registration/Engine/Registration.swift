@@ -157,6 +157,14 @@ public enum Registration {
 
     static func sizeText(_ s: SIMD3<Int>) -> String { "\(s.x)x\(s.y)x\(s.z)" }
 
+    /// Throws a `FileError` naming `path` when `volume` cannot be registered (NaN or infinite
+    /// voxels, a constant image): the check commands make for each input file before any work.
+    public static func checkRegistrable(_ volume: Volume, path: String) throws {
+        do { try validate(volume, role: "") } catch RegistrationError.unusableImage(_, let reason) {
+            throw FileError(path: path, reason: reason)
+        }
+    }
+
     /// Rejects non-finite voxels and constant images.
     static func validate(_ v: Volume, role: String) throws {
         var bad = 0

@@ -25,10 +25,23 @@ public enum FileIO {
         return try read(fd, count: size, path: path)
     }
 
-    /// Opens `path` read-only, with the reason in the error when that fails.
+    /// Opens `path` read-only without blocking, with the reason in the error when that fails;
+    /// anything but a regular file (a FIFO, socket, device or folder) is refused at once.
+    ///
+    /// `O_NONBLOCK` makes `open` return at once on a FIFO with no writer (a plain `open` would
+    /// wait forever, deaf to Ctrl-C); `fstat` then refuses it before any read. On a regular file
+    /// the flag changes nothing, and it is cleared anyway.
     public static func openForReading(_ path: String) throws -> Int32 {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         if fd < 0 { throw FileError(path: path, reason: errnoReason(errno)) }
+        do {
+            _ = try regularFileSize(fd, path: path)
+        } catch {
+            close(fd)
+            throw error
+        }
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
         return fd
     }
 
@@ -37,7 +50,9 @@ public enum FileIO {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw FileError(path: path, reason: errnoReason(errno)) }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw FileError(path: path, reason: "is a directory, not a file") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw FileError(path: path, reason: "is not a regular file") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw FileError(path: path, reason: "is \(fileTypeName(st.st_mode)), not a regular file; voxterm reads regular files only")
+        }
         return Int(st.st_size)
     }
 
@@ -60,6 +75,19 @@ public enum FileIO {
             throw FileError(path: path, reason: "file ends after \(got) bytes, \(count) expected")
         }
         return out
+    }
+
+    /// "a FIFO (named pipe)", "a character device", ... for a `st_mode`.
+    static func fileTypeName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFDIR: return "a directory"
+        case S_IFLNK: return "a symbolic link"
+        default: return "a special file"
+        }
     }
 
     /// True when `path` exists (any type).
@@ -109,7 +137,32 @@ public enum FileIO {
     }
 
     /// Atomic write with a producer that writes into the temporary file's descriptor.
-    public static func writeAtomically(_ path: String, producer: (Int32, String) throws -> Void) throws {
+    ///
+    /// With `exclusive`, the file must not exist: the complete temporary file is hard-linked
+    /// into place (`link` fails if `path` exists, atomically), so of several racing writers
+    /// exactly one wins and the others get "already exists". Without it, `rename` replaces
+    /// whatever regular file is there.
+    public static func writeAtomically(_ path: String, exclusive: Bool = false,
+                                       producer: (Int32, String) throws -> Void) throws {
+        let tmp = try writeTemporary(for: path, producer: producer)
+        do {
+            try place(tmp, at: path, exclusive: exclusive)
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically and, with `exclusive`, only if it does not exist.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], exclusive: Bool) throws {
+        try bytes.withUnsafeBytes { b in
+            try writeAtomically(path, exclusive: exclusive) { fd, _ in try writeAll(fd, b, path: path) }
+        }
+    }
+
+    /// Writes a complete, fsynced temporary file in `path`'s folder (`.NAME.tmp-XXXXXX`) and
+    /// returns its path; on failure nothing is left behind. `place` puts it at `path`.
+    public static func writeTemporary(for path: String, producer: (Int32, String) throws -> Void) throws -> String {
         // Renaming over a device, pipe or folder would replace it (e.g. /dev/full as root): refuse.
         var existing = stat()
         if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFREG {
@@ -134,13 +187,42 @@ public enum FileIO {
             unlink(tmp); ok = true
             throw FileError(path: path, reason: "cannot write: \(errnoReason(errno))")
         }
-        guard rename(tmp, path) == 0 else {
-            let e = errno
-            unlink(tmp); ok = true
-            throw FileError(path: path, reason: "cannot rename into place: \(errnoReason(e))")
-        }
         ok = true
+        return tmp
     }
+
+    /// Moves the finished temporary file `tmp` to `path`: `rename` (replacing a regular file),
+    /// or with `exclusive` `link` + `unlink`, which fails with "already exists" when `path`
+    /// exists, whoever created it and however recently. `tmp` is left in place on failure.
+    public static func place(_ tmp: String, at path: String, exclusive: Bool) throws {
+        if exclusive {
+            if link(tmp, path) == 0 { unlink(tmp); return }
+            let e = errno
+            if e == EEXIST { throw FileError(path: path, reason: alreadyExists) }
+            // A file system without hard links (vfat, some FUSE mounts): renameat2's NOREPLACE.
+            if e == EPERM || e == EOPNOTSUPP || e == EMLINK, let r = renameat2, r(AT_FDCWD, tmp, AT_FDCWD, path, 1) == 0 { return }
+            let e2 = (e == EPERM || e == EOPNOTSUPP || e == EMLINK) ? errno : e
+            if e2 == EEXIST { throw FileError(path: path, reason: alreadyExists) }
+            throw FileError(path: path, reason: "cannot create it: \(errnoReason(e2))")
+        }
+        var existing = stat()
+        if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFREG {
+            throw FileError(path: path, reason: "exists and is not a regular file; voxterm only writes regular files")
+        }
+        guard rename(tmp, path) == 0 else {
+            throw FileError(path: path, reason: "cannot rename into place: \(errnoReason(errno))")
+        }
+    }
+
+    /// The reason given when an output exists and `--force` was not given.
+    public static let alreadyExists = "already exists; pass --force to replace it"
+
+    /// glibc's `renameat2` (not exported by the Glibc module), looked up once; nil when missing.
+    /// Flags: 1 `RENAME_NOREPLACE`, 2 `RENAME_EXCHANGE`.
+    static let renameat2: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32)? = {
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(sym, to: (@convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32).self)
+    }()
 
     /// The folder part of a path ("." when there is none).
     public static func directoryName(_ path: String) -> String {

@@ -130,9 +130,19 @@ public enum WorkbenchExport {
     /// Renders and writes the active view as on screen into `directory`; returns the path written.
     public static func write(_ state: WorkbenchState, cache: SliceCache, directory: String) throws -> String {
         let png = try PNGCodec.encode(picture(state, cache: cache), text: provenance(state))
-        let path = (directory as NSString).appendingPathComponent(fileName(state))
-        try FileIO.writeAtomically(path, png)
-        return path
+        // Never over an earlier export: the first free name of NAME.png, NAME-2.png, ... (created
+        // exclusively, so two exports at once cannot pick the same one).
+        let base = (directory as NSString).appendingPathComponent(fileName(state))
+        for n in 1...10_000 {
+            let path = n == 1 ? base : String(base.dropLast(4)) + "-\(n).png"
+            do {
+                try FileIO.writeAtomically(path, png, exclusive: true)
+                return path
+            } catch let e as FileError where e.reason == FileIO.alreadyExists {
+                continue
+            }
+        }
+        throw FileError(path: base, reason: "10000 exports of this view already exist; choose another folder")
     }
 
     /// `write`, as a status-bar message.

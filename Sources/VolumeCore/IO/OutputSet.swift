@@ -1,0 +1,227 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The files one command writes, made visible together: each is written in full to a temporary
+/// file beside its destination first, and only when all of them are written does `commit` move
+/// them into place. A failure (a full disk, Ctrl-C before `commit`) leaves none of them.
+///
+/// Without `overwrite` every destination is created exclusively (`FileIO.place`): if one
+/// exists by the time of `commit` (another writer won a race) the files this set already
+/// placed are removed again and the error says "already exists". Two files of one set may not
+/// share a path. Not thread-safe: one set belongs to one command.
+public final class OutputSet: @unchecked Sendable {
+    /// Whether existing regular files at the destinations may be replaced (`--force`).
+    public let overwrite: Bool
+    private var staged: [(tmp: String, path: String)] = []
+    private var committed = false
+
+    public init(overwrite: Bool) { self.overwrite = overwrite }
+
+    deinit { discard() }
+
+    /// Destinations staged so far, in order.
+    public var paths: [String] { staged.map(\.path) }
+
+    /// Writes `path`'s contents (through `producer`, given the temporary file's descriptor and
+    /// path) to a temporary file; `commit` puts it in place.
+    public func write(_ path: String, producer: (Int32, String) throws -> Void) throws {
+        precondition(!committed, "OutputSet used after commit")
+        let key = FileIO.comparablePath(path)
+        if let other = staged.first(where: { FileIO.comparablePath($0.path) == key }) {
+            throw FileError(path: path, reason: "is given for two outputs (also as \(other.path)); each output needs its own path")
+        }
+        let tmp = try FileIO.writeTemporary(for: path, producer: producer)
+        staged.append((tmp, path))
+    }
+
+    /// Writes `bytes` to `path` (see the producer form).
+    public func write(_ path: String, bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { b in try write(path) { fd, _ in try FileIO.writeAll(fd, b, path: path) } }
+    }
+
+    /// Puts every staged file in place, in the order written; on failure undoes what it placed
+    /// (exclusive mode: removes the files it created) and removes the remaining temporaries.
+    public func commit() throws {
+        committed = true
+        var placed: [String] = []
+        for (k, item) in staged.enumerated() {
+            do {
+                try FileIO.place(item.tmp, at: item.path, exclusive: !overwrite)
+                placed.append(item.path)
+            } catch {
+                if !overwrite { for p in placed { unlink(p) } }
+                for rest in staged[k...] { unlink(rest.tmp) }
+                staged = []
+                throw error
+            }
+        }
+        staged = []
+    }
+
+    /// Removes the temporary files of a set that will not be committed.
+    public func discard() {
+        for item in staged { unlink(item.tmp) }
+        staged = []
+    }
+}
+
+/// An output folder (`register --out DIR`, the workbench's `S`) written as a whole.
+///
+/// The policy (README, "Outputs"): a folder that exists and is not empty is refused without
+/// `overwrite`; with it, it may hold only files of an earlier set (`setNames`), which are
+/// replaced all at once. The new set is written into a temporary folder beside DIR
+/// (`.DIR.tmp-XXXXXX`) and swapped in with one `renameat2(RENAME_EXCHANGE)` (or renamed onto a
+/// missing or empty DIR), so DIR holds the old set or the new one, never a mix, and a failure
+/// half way (a full disk, a signal) leaves DIR as it was and no temporary folder.
+public final class OutputFolder: @unchecked Sendable {
+    /// The destination folder, as given.
+    public let path: String
+    /// Where the files are written until `commit`.
+    public let staging: String
+    private let target: String
+    private var committed = false
+
+    /// Checks `dir` and creates the staging folder. `setNames` are the file names a set of this
+    /// kind can hold (the only ones `overwrite` may replace).
+    public init(_ dir: String, overwrite: Bool, setNames: Set<String>) throws {
+        path = dir
+        let target = try Self.check(dir, overwrite: overwrite, setNames: setNames)
+        var st = stat()
+        if stat(target, &st) != 0 { try FileIO.createFolders(FileIO.directoryName(target), for: dir) }
+        self.target = target
+        let parent = FileIO.directoryName(target)
+        let base = target.split(separator: "/").last.map(String.init) ?? target
+        var template = Array("\(parent)/.\(base).tmp-XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw FileError(path: dir, reason: "cannot create a folder in \(parent): \(FileIO.errnoReason(errno))")
+        }
+        staging = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let mask = umask(0o022); umask(mask)
+        chmod(staging, 0o777 & ~mask)
+    }
+
+    /// The checks of `init` without writing anything (for a command to make before its work):
+    /// returns the folder that will be replaced (a symbolic link resolved).
+    @discardableResult
+    public static func check(_ dir: String, overwrite: Bool, setNames: Set<String>) throws -> String {
+        var st = stat()
+        var target = dir
+        while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
+        if lstat(target, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK, let real = FileIO.realPath(target) {
+            target = real // swap the folder the link points to, not the link
+        }
+        if stat(target, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw FileError(path: dir, reason: "exists and is not a folder; --out names a folder")
+            }
+            let entries = try FileIO.folderEntries(target)
+            if !entries.isEmpty {
+                guard overwrite else {
+                    throw FileError(path: dir, reason: "is not empty (\(FileIO.listed(entries))); pass --force to replace an earlier run's files, or choose a new folder")
+                }
+                let foreign = entries.filter { !setNames.contains($0) }
+                guard foreign.isEmpty else {
+                    throw FileError(path: dir, reason: "holds files voxterm did not write (\(FileIO.listed(foreign))); even with --force only an earlier run's files are replaced: choose an empty or new folder")
+                }
+            }
+        }
+        // The set is staged beside the folder: its nearest existing ancestor must be a writable folder.
+        var ancestor = FileIO.directoryName(target)
+        while stat(ancestor, &st) != 0 {
+            guard errno == ENOENT, ancestor != "/", ancestor != "." else { break }
+            ancestor = FileIO.directoryName(ancestor)
+        }
+        guard stat(ancestor, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw FileError(path: dir, reason: "cannot create it: \(ancestor) is not a folder")
+        }
+        guard access(ancestor, W_OK | X_OK) == 0 else {
+            throw FileError(path: dir, reason: "cannot create a folder in \(ancestor): \(FileIO.errnoReason(errno))")
+        }
+        return target
+    }
+
+    deinit { if !committed { FileIO.removeFlatFolder(staging) } }
+
+    /// The staging path of file `name` (write it there, atomically or not).
+    public func file(_ name: String) -> String { staging + "/" + name }
+
+    /// Makes the staged set DIR's contents in one step; the earlier set (if any) is removed.
+    public func commit() throws {
+        committed = true
+        var st = stat()
+        if stat(target, &st) != 0 {
+            // DIR is new: NOREPLACE, so a folder created meanwhile (a racing run) is not replaced.
+            let r = FileIO.renameat2.map { $0(AT_FDCWD, staging, AT_FDCWD, target, 1) } ?? rename(staging, target)
+            if r == 0 { return }
+            let e = errno
+            FileIO.removeFlatFolder(staging)
+            throw FileError(path: path, reason: e == EEXIST || e == ENOTEMPTY ? "was created by someone else meanwhile; nothing written" : "cannot create it: \(FileIO.errnoReason(e))")
+        }
+        if (try? FileIO.folderEntries(target))?.isEmpty == true {
+            chmod(staging, st.st_mode & 0o7777)
+            if rename(staging, target) == 0 { return } // replaces an empty folder atomically
+        }
+        guard let exchange = FileIO.renameat2, exchange(AT_FDCWD, staging, AT_FDCWD, target, 2) == 0 else {
+            let e = errno
+            FileIO.removeFlatFolder(staging)
+            throw FileError(path: path, reason: "cannot replace its contents: \(FileIO.errnoReason(e))")
+        }
+        chmod(target, st.st_mode & 0o7777)
+        FileIO.removeFlatFolder(staging) // now the earlier set
+    }
+
+    /// Removes the staging folder and what was written into it.
+    public func discard() {
+        if !committed { committed = true; FileIO.removeFlatFolder(staging) }
+    }
+}
+
+extension FileIO {
+    /// Names in folder `path` (without "." and ".."), sorted.
+    public static func folderEntries(_ path: String) throws -> [String] {
+        guard let d = opendir(path) else { throw FileError(path: path, reason: errnoReason(errno)) }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out.sorted()
+    }
+
+    /// Up to three names and a count, for messages.
+    static func listed(_ names: [String]) -> String {
+        names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+    }
+
+    /// Creates `dir` and its missing parents (mode 0777 & ~umask); `what` names the output in errors.
+    public static func createFolders(_ dir: String, for what: String) throws {
+        var st = stat()
+        if dir.isEmpty || stat(dir, &st) == 0 {
+            if !dir.isEmpty && (st.st_mode & S_IFMT) != S_IFDIR {
+                throw FileError(path: what, reason: "\(dir) is not a folder")
+            }
+            return
+        }
+        try createFolders(directoryName(dir), for: what)
+        if mkdir(dir, 0o777) != 0 && errno != EEXIST {
+            throw FileError(path: what, reason: "cannot create the folder \(dir): \(errnoReason(errno))")
+        }
+    }
+
+    /// Removes a folder holding only files (a staging folder), ignoring errors.
+    static func removeFlatFolder(_ path: String) {
+        for name in (try? folderEntries(path)) ?? [] { unlink(path + "/" + name) }
+        rmdir(path)
+    }
+
+    /// A path to compare destinations by: the real path of the folder plus the file name
+    /// (the file itself need not exist), or the text as given when the folder does not exist.
+    public static func comparablePath(_ path: String) -> String {
+        if let real = realPath(path) { return real }
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        if let dir = realPath(directoryName(path)) { return dir + "/" + base }
+        return path
+    }
+}
