@@ -39,8 +39,8 @@ struct Register: ParsableCommand {
         var initial: VolumeCore.AffineTransform?
         do {
             if let initialAffine { initial = try ITKTransformFile.read(initialAffine) }
-            fixedVolume = try NIfTIReader.read(fixed).volume()
-            movingVolume = try NIfTIReader.read(moving).volume()
+            fixedVolume = try ImageFile.read(fixed).volume()
+            movingVolume = try ImageFile.read(moving).volume()
             if let movingLabels {
                 movingLabelVolume = try Register.readLabels(movingLabels, matching: movingVolume.geometry, imagePath: moving)
             }
@@ -111,7 +111,7 @@ struct Register: ParsableCommand {
 
     /// Reads a label map and checks it lies on its image's grid.
     static func readLabels(_ path: String, matching g: VolumeGeometry, imagePath: String) throws -> LabelVolume {
-        let labels = try NIfTIReader.read(path).labelVolume()
+        let labels = try ImageFile.read(path).labelVolume()
         let lg = labels.geometry
         guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
             throw FileError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) (\(lg.orientation)) but \(imagePath) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (\(g.orientation)) with a different affine; labels must share their image's grid")
