@@ -2,7 +2,8 @@
 # Installs what voxterm needs and is missing on a Debian machine (run as root, or with sudo on PATH).
 #   Scripts/install-deps.sh          build + run dependencies (C libraries, bundled-sample tools)
 #   Scripts/install-deps.sh --test   also what the test suite needs (tmux, mricron-data, nibabel, antspyx,
-#                                    SimpleITK, pydicom, pynrrd)
+#                                    SimpleITK, pydicom, pynrrd, and slurm-wlm + munge for the one-node SLURM
+#                                    cluster of the batch tests)
 set -euo pipefail
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -17,7 +18,7 @@ fi
 
 # dcm2niix: DICOM series are converted by it (ImageIO/DICOM.swift); libdeflate: the gzip layer.
 apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev libdeflate-dev dcm2niix)
-if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip); fi
+if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip slurm-wlm munge); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,6 +33,8 @@ if [ $want_test = 1 ]; then
   py_missing=()
   python3 -c "import nibabel, numpy" 2>/dev/null || py_missing+=(nibabel numpy)
   python3 -c "import ants" 2>/dev/null || py_missing+=(antspyx)
+  # SegmentCLITests: the shape-based interpolation baseline (scipy.ndimage distance transforms).
+  python3 -c "import scipy.ndimage" 2>/dev/null || py_missing+=(scipy)
   # Reference writers/readers of Tests/ImageIOTests (MGH: nibabel; NRRD/MetaImage: SimpleITK, pynrrd; DICOM: pydicom).
   python3 -c "import SimpleITK" 2>/dev/null || py_missing+=(SimpleITK)
   python3 -c "import pydicom" 2>/dev/null || py_missing+=(pydicom)
