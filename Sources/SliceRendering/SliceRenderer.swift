@@ -43,7 +43,7 @@ extension LabelOverlay {
 public struct SliceScene: Sendable {
     /// The anatomical image.
     public var image: Volume
-    /// Intensity window (automatic 0.5–99.5 percentiles unless given).
+    /// Intensity window (automatic: 2–99.5 percentiles of the foreground unless given).
     public var window: IntensityWindow
     /// Colour map of the image.
     public var colorMap: ColorMap

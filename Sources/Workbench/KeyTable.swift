@@ -45,7 +45,7 @@ public enum KeyTable {
         KeyBinding(ch("W"), .scaleWindowWidth(1.25), "View", "wider window (less contrast)"),
         KeyBinding(ch("<,"), .shiftWindowLevel(-0.1), "View", "lower level (brighter)"),
         KeyBinding(ch(">."), .shiftWindowLevel(0.1), "View", "higher level (darker)"),
-        KeyBinding(ch("r"), .autoWindow, "View", "automatic window (0.5-99.5 %)"),
+        KeyBinding(ch("r"), .autoWindow, "View", "automatic window (foreground 2-99.5 %)"),
         KeyBinding(ch("m"), .cycleColorMap, "View", "next colour map"),
         KeyBinding(ch("R"), .toggleConvention, "View", "neurological / radiological"),
         KeyBinding(ch("t"), .toggleOverlay, "Labels", "labels on / off"),

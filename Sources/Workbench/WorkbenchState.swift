@@ -58,7 +58,7 @@ public struct WorkbenchState: Sendable {
     public var pan: [SlicePlane: SIMD2<Double>] = [:]
     /// Intensity window of the image.
     public var window: IntensityWindow
-    /// The automatic window (0.5–99.5 percentiles), restored by the auto-window key.
+    /// The automatic window (2–99.5 percentiles of the foreground), restored by the auto-window key.
     public let automaticWindow: IntensityWindow
     public var colorMap: ColorMap = .gray
     public var overlay = OverlaySettings()

@@ -22,7 +22,7 @@ struct Export: ParsableCommand {
     @Option(parsing: .unconditional, help: "World position X,Y,Z (mm, RAS) whose slice to show.") var at: String?
     @Flag(help: "Radiological convention (subject's left on the image's right).") var radiological = false
 
-    @Option(parsing: .unconditional, help: "Intensity window LOW,HIGH; default the 0.5-99.5 percentiles.") var window: String?
+    @Option(parsing: .unconditional, help: "Intensity window LOW,HIGH; default the 2-99.5 percentiles of the foreground.") var window: String?
     @Option(help: "Colour map: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")).") var colormap = "gray"
 
     @Option(help: "Label map (NIfTI) to overlay.") var labels: String?
@@ -35,7 +35,8 @@ struct Export: ParsableCommand {
     @Option(help: "Displacement field (NIfTI X,Y,Z,1,3; ITK/ANTs LPS vectors, as voxterm writes).") var field: String?
     @Option(name: .customLong("field-mode"), help: "Field display: arrows, magnitude, jacobian or grid.") var fieldMode = "arrows"
     @Option(help: "Arrow and grid spacing, in voxels.") var step = 8
-    @Option(help: "Multiplier on arrow length and grid displacement (1: true size).") var gain = 1.0
+    @Option(help: "Multiplier on arrow length and grid displacement (1: true size); default: arrows of the 95th-percentile displacement 0.9 spacings long (a key in the corner states the scale).") var gain: Double?
+    @Flag(help: "Add colour bars with their numbers: the image's colour map and, in magnitude/jacobian field modes, the field's.") var colorbar = false
 
     @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.") var montage: String?
     @Option(help: "Integer upscaling factor.") var scale = 1
@@ -73,7 +74,7 @@ struct Export: ParsableCommand {
         }
         guard scale >= 1 && scale <= 32 else { throw ExportFailure("--scale: \(scale) is not an integer in 1...32") }
         guard step >= 1 else { throw ExportFailure("--step: \(step) must be at least 1") }
-        guard gain.isFinite else { throw ExportFailure("--gain: must be finite") }
+        if let gain { guard gain.isFinite else { throw ExportFailure("--gain: must be finite") } }
         guard opacity >= 0 && opacity <= 1 else { throw ExportFailure("--opacity: \(opacity) is outside 0...1") }
         if slice != nil && at != nil { throw ExportFailure("--slice and --at are alternatives; give one") }
         if truth != nil && labels == nil { throw ExportFailure("--truth needs --labels (the prediction to compare)") }
@@ -159,7 +160,9 @@ struct Export: ParsableCommand {
         if let field {
             let (fv, rs) = try OverlayAlignment.align(try NIfTIReader.read(field).vectorField(), to: geometry, name: field)
             if rs { notes.append("\(field) resampled onto the image grid (trilinear)") }
-            fieldOverlay = FieldOverlay(field: fv, style: FieldStyle(mode: mode, step: step, gain: gain))
+            var f = FieldOverlay(field: fv, style: FieldStyle(mode: mode, step: step, gain: gain ?? 1), image: volume)
+            if gain == nil { f.style.gain = f.automaticGain(step: step, spacing: geometry.spacing.min()) }
+            fieldOverlay = f
         }
 
         let scene = SliceScene(image: volume, window: window, colorMap: cmap, labels: overlay, field: fieldOverlay)
@@ -174,7 +177,7 @@ struct Export: ParsableCommand {
         if tile.width * tile.height * tiles > 1 << 28 {
             throw ExportFailure("--scale/--montage: the picture would have \(tile.width * tile.height * tiles) pixels, more than the limit of \(1 << 28)")
         }
-        let picture: RGBAImage
+        var picture: RGBAImage
         var slices: [Int]
         if let grid {
             (picture, slices) = scene.renderMontage(plane: plane, rows: grid.rows, columns: grid.columns,
@@ -196,6 +199,16 @@ struct Export: ParsableCommand {
             slices = [s]
         }
 
+        var bars: [ColorBar] = []
+        var strips: [(x: Int, y: Int, width: Int, height: Int)] = []
+        if colorbar {
+            bars.append(ColorBar(table: cmap.table, window: scene.window, title: "IMAGE"))
+            if let b = fieldOverlay?.colorBar { bars.append(b) }
+            let withBars = picture.appendingColorBars(bars)
+            picture = withBars.image
+            strips = withBars.strips
+        }
+
         // Provenance text chunks.
         let e = mapping.edgeDirections
         let orientation = "left=\(e.left.rawValue) right=\(e.right.rawValue) top=\(e.top.rawValue) bottom=\(e.bottom.rawValue)"
@@ -204,7 +217,7 @@ struct Export: ParsableCommand {
             ("Source", FileIO.realPath(image) ?? image),
             ("Plane", plane.rawValue),
             (grid == nil ? "Slice" : "Slices", slices.map(String.init).joined(separator: ",")),
-            ("Window", scene.window.description + (window == nil ? " (auto 0.5-99.5 percentiles)" : "")),
+            ("Window", scene.window.description + (window == nil ? " (auto: foreground 2-99.5 percentiles)" : "")),
             ("Colormap", cmap.rawValue),
             ("Convention", convention.rawValue),
             ("Orientation", orientation),
@@ -218,7 +231,8 @@ struct Export: ParsableCommand {
         }
         if let field {
             text.append(("Field", FileIO.realPath(field) ?? field))
-            text.append(("FieldStyle", "mode=\(mode.rawValue) step=\(step) gain=\(gain)"))
+            let g = fieldOverlay!.style.gain
+            text.append(("FieldStyle", "mode=\(mode.rawValue) step=\(step) gain=\(g)\(gain == nil ? " (auto)" : "")"))
         }
         if let grid { text.append(("Montage", "\(grid.rows)x\(grid.columns)")) }
         text.append(("Command", CommandLine.arguments.map(shellQuoted).joined(separator: " ")))
@@ -271,13 +285,21 @@ struct Export: ParsableCommand {
             summary["labels"] = labelInfo
         }
         if let f = fieldOverlay {
-            var info: [String: Any] = ["file": field!, "mode": mode.rawValue, "step": step, "gain": gain,
+            var info: [String: Any] = ["file": field!, "mode": mode.rawValue, "step": step, "gain": f.style.gain,
+                                       "gain_source": gain == nil ? "auto" : "given",
                                        "max_displacement_mm": f.maximumMagnitude]
+            if mode == .arrows { info["arrow_key_mm"] = f.arrowKeyLength(mapping) }
             if let j = f.jacobian {
                 let s = j.statistics
                 info["jacobian"] = ["min": s.minimum, "max": s.maximum, "folding_fraction": foldingFraction(j)]
             }
             summary["field"] = info
+        }
+        if !bars.isEmpty {
+            summary["colorbars"] = zip(bars, strips).map { b, r -> [String: Any] in
+                ["title": b.title, "low": b.window.low, "high": b.window.high, "ticks": b.ticks,
+                 "strip": ["x": r.x, "y": r.y, "width": r.width, "height": r.height]]
+            }
         }
         return summary
     }
