@@ -24,8 +24,11 @@ public enum TerminalError: Error, CustomStringConvertible, Equatable {
 /// Opens the real terminal, runs `body`, and always restores the terminal afterwards: on
 /// return, on a thrown error, and on SIGINT, SIGTERM, SIGHUP, SIGQUIT or a crash signal
 /// (the handler writes the saved reset sequence, restores the saved termios and re-raises).
-public func withCursesTerminal<R>(_ body: (CursesTerminal) throws -> R) throws -> R {
-    let terminal = try CursesTerminal()
+///
+/// `graphics` decides whether pictures go out as kitty or sixel images (`.auto` asks the
+/// terminal, before curses starts, and never uses images inside tmux) or as half blocks.
+public func withCursesTerminal<R>(graphics: GraphicsRequest = .blocks, _ body: (CursesTerminal) throws -> R) throws -> R {
+    let terminal = try CursesTerminal(graphics: graphics)
     defer { terminal.close() }
     return try body(terminal)
 }
@@ -90,7 +93,7 @@ public final class CursesTerminal: TerminalDevice {
     /// Total bytes written by `present` since opening.
     public private(set) var bytesWritten = 0
 
-    init() throws {
+    init(graphics: GraphicsRequest = .blocks) throws {
         guard !terminalOpen else { throw TerminalError.alreadyOpen }
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
         setlocale(LC_ALL, "")
@@ -98,6 +101,15 @@ public final class CursesTerminal: TerminalDevice {
         // Before newterm: the actions saved for close() are the program's own, not ncurses' (which
         // installs its SIGINT/SIGTERM handlers only where it finds the default action).
         installSignalHandlers()
+        var environment: [String: String] = [:]
+        for k in ["TMUX", "TERM"] { if let v = ProcessInfo_env(k) { environment[k] = v } }
+        let inTmux = environment["TMUX"] != nil
+        let reply = graphics == .blocks || (graphics == .auto && inTmux) ? nil : GraphicsQuery.ask()
+        var ws = winsize()
+        _ = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws)
+        let decided = GraphicsQuery.decide(request: graphics, reply: reply, environment: environment,
+                                           windowPixels: GraphicsQuery.windowPixels(),
+                                           size: TerminalSize(columns: Int(ws.ws_col), rows: Int(ws.ws_row)))
         let termName = ProcessInfo_env("TERM") ?? ""
         guard let scr = newterm(nil, stdout, stdin) else {
             uninstallSignalHandlers()
@@ -120,8 +132,11 @@ public final class CursesTerminal: TerminalDevice {
         let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
         var env: [String: String] = [:]
         for k in ["COLORTERM", "VOXTERM_COLOR", "VOXTERM_ASCII"] { if let v = ProcessInfo_env(k) { env[k] = v } }
-        capabilities = TerminalCapabilities.detect(environment: env, terminfoColors: colors, terminfoRGB: rgbFlag,
-                                                   codesetIsUTF8: codeset.uppercased().replacingDash() == "UTF8")
+        var caps = TerminalCapabilities.detect(environment: env, terminfoColors: colors, terminfoRGB: rgbFlag,
+                                               codesetIsUTF8: codeset.uppercased().replacingDash() == "UTF8")
+        caps.graphics = decided.0
+        caps.graphicsNote = decided.1
+        capabilities = caps
         encoder = ScreenEncoder(capabilities: capabilities)
         size = TerminalSize(columns: Int(COLS), rows: Int(LINES))
 
@@ -143,6 +158,7 @@ public final class CursesTerminal: TerminalDevice {
     public func close() {
         guard !closed else { return }
         closed = true
+        if capabilities.graphics?.protocol == .kitty { writeAll(Array("\u{1B}_Ga=d,q=2\u{1B}\\".utf8)) }
         writeAll(Array("\u{1B}[0m\u{1B}[?1002l".utf8))
         mousemask(0, nil)
         endwin()

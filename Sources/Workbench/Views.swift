@@ -83,7 +83,8 @@ public enum WorkbenchView {
     static func drawPane(_ pane: Pane, state: WorkbenchState, cache: SliceCache, into grid: inout CellGrid) {
         let m = state.mapping(pane.plane)
         let slice = state.slice(in: pane.plane)
-        let t = state.viewTransform(for: pane)
+        let canvas = PaneCanvas(state.capabilities)
+        let t = canvas.transform(state, pane: pane)
         var variant = RasterVariant.main
         if state.hasCompare {
             switch (pane.content, state.compareMode) {
@@ -95,21 +96,28 @@ public enum WorkbenchView {
             default: variant = .main
             }
         }
-        // Arrows and grid lines are drawn by the renderer at output resolution: ask for about
-        // the terminal's resolution so they stay crisp; otherwise native pixels suffice.
-        var scale = 1
-        if variant == .main || variant == .checkerboard, let f = state.fieldMode, f == .arrows || f == .grid {
-            scale = Swift.min(6, Swift.max(1, Int(t.magnification.max().rounded(.up))))
-        }
-        let raster = cache.raster(state, plane: pane.plane, slice: slice, variant: variant, scale: scale)
+        // Arrows and grid lines are drawn by the renderer at output resolution: ask for about the
+        // screen's resolution so they stay crisp. In half blocks arrows are direction glyphs instead.
+        let glyphs = canvas == .halfBlocks && state.fieldMode == .arrows && state.document.field != nil
+        let step = canvas.arrowStep(t)
+        let vectors = !glyphs && (state.fieldMode == .arrows || state.fieldMode == .grid) && state.document.field != nil
+        let scale = canvas.rasterScale(t, vectors: vectors)
+        let raster = cache.raster(state, plane: pane.plane, slice: slice, variant: variant, scale: scale,
+                                  fieldStep: step, fieldVectors: !glyphs)
         var img = resample(raster.image, scale: raster.scale, mapping: m, transform: t)
         let d = m.display(ofVoxel: SIMD3<Double>(state.cursor))
         let tl = t.pixel(ofDisplay: SIMD2(-0.5, -0.5)), br = t.pixel(ofDisplay: SIMD2(Double(m.width) - 0.5, Double(m.height) - 0.5))
         drawCrosshair(&img, at: t.pixel(ofDisplay: SIMD2(d.column, d.row)),
                       xRange: Int((tl.x + 0.5).rounded())..<Int((br.x + 0.5).rounded()),
                       yRange: Int((tl.y + 0.5).rounded())..<Int((br.y + 0.5).rounded()))
-        HalfBlocks.draw(img, into: &grid, at: pane.imageRect, capabilities: state.capabilities)
-        drawLetters(m, transform: t, rect: pane.imageRect, into: &grid)
+        canvas.draw(img, mapping: m, transform: t, rect: pane.imageRect, capabilities: state.capabilities, into: &grid)
+        if let f = cache.fieldOverlay(state, step: step) {
+            if glyphs { FieldGlyphs.draw(f, mapping: m, slice: slice, transform: t, rect: pane.imageRect, into: &grid) }
+            if let bar = f.colorBar { ScreenColorBar.draw(bar, rect: pane.imageRect, into: &grid) }
+        } else if state.colorMap != .gray {
+            ScreenColorBar.draw(ColorBar(table: state.colorMap.table, window: state.window, title: state.colorMap.rawValue),
+                                rect: pane.imageRect, into: &grid)
+        }
 
         // Caption: plane, slice i/N, what is shown.
         let active = pane.plane == state.plane && state.layout == .ortho

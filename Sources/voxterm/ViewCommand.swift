@@ -70,6 +70,9 @@ struct View: ParsableCommand {
     @Flag(help: "No Unicode: shade with ASCII characters and colours only.")
     var ascii = false
 
+    @Option(help: "Pictures as real pixels: auto (ask the terminal; never inside tmux), kitty, sixel, or blocks (half-block cells).")
+    var graphics = "auto"
+
     @Option(name: .customLong("export-dir"), help: "Folder for PNGs written by the e key (default: current folder).")
     var exportDir: String = "."
 
@@ -88,6 +91,9 @@ struct View: ParsableCommand {
         if movingLabels != nil && moving == nil { throw ValidationError("--moving-labels needs --moving") }
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
         if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
+        if GraphicsRequest(rawValue: graphics.lowercased()) == nil {
+            throw ValidationError("--graphics must be auto, kitty, sixel or blocks, not '\(graphics)'")
+        }
         if let color, ColorDepth(rawValue: color.lowercased()) == nil {
             throw ValidationError("--color must be truecolor, 256, 16 or mono, not '\(color)'")
         }
@@ -124,7 +130,7 @@ struct View: ParsableCommand {
         let files = [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap { $0 }
         let interrupted: Bool
         do {
-            interrupted = try withCursesTerminal { terminal in
+            interrupted = try withCursesTerminal(graphics: GraphicsRequest(rawValue: graphics.lowercased()) ?? .auto) { terminal in
                 terminal.present(LoadingView.render(size: terminal.size, files: files))
                 // An error here (e.g. a file whose data ends early) leaves through withCursesTerminal,
                 // which restores the terminal before the message is printed below.
@@ -132,6 +138,7 @@ struct View: ParsableCommand {
                                                           truth: truth, field: field, compare: compare, moving: moving,
                                                           movingLabels: movingLabels)
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
+                if let note = terminal.capabilities.graphicsNote { state.message = note }
                 state.plane = SlicePlane(rawValue: plane) ?? .axial
                 state.layout = ortho ? .ortho : .single
                 state.convention = radiological ? .radiological : .neurological
