@@ -14,8 +14,10 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev)
-if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip); fi
+# libchafa-dev: sixel/kitty/symbol encoding; its headers include glib's, which it does not depend on.
+apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev libchafa-dev libglib2.0-dev)
+# xterm (VT340 sixel), Xvfb and ImageMagick (import) for the real-terminal graphics test.
+if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip xterm xvfb imagemagick); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,6 +32,7 @@ if [ $want_test = 1 ]; then
   py_missing=()
   python3 -c "import nibabel, numpy" 2>/dev/null || py_missing+=(nibabel numpy)
   python3 -c "import ants" 2>/dev/null || py_missing+=(antspyx)
+  python3 -c "import PIL" 2>/dev/null || py_missing+=(pillow)
   if [ ${#py_missing[@]} -gt 0 ]; then
     echo "install-deps: pip install ${py_missing[*]}"
     python3 -m pip install --quiet --disable-pip-version-check "${py_missing[@]}" 2>/dev/null \

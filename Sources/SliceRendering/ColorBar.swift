@@ -19,7 +19,7 @@ public struct ColorBar: Equatable, Sendable {
     /// Tick values: both ends and the nice numbers strictly between them, ascending.
     public var ticks: [Double] {
         let lo = window.low, hi = window.high, span = hi - lo
-        let raw = span / 4
+        let raw = span / 5
         let p = pow10(Double(decimalExponent(raw)))
         let step = [1.0, 2, 2.5, 5, 10].map { $0 * p }.first { $0 >= raw } ?? 10 * p
         var out = [lo]

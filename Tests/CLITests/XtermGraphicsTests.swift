@@ -35,7 +35,8 @@ struct XtermRig {
     static let tools = ["Xvfb", "xterm", "import"]
     static var missing: [String] {
         tools.filter { t in !["/usr/bin/", "/usr/local/bin/", "/bin/"].contains { FileManager.default.isExecutableFile(atPath: $0 + t) } }
-            + (pythonWithNibabel == nil ? ["python3 with nibabel"] : [])
+            + (pythonWithNibabel.flatMap { py in (try? runProcess(py, ["-c", "import PIL"]))?.status == 0 ? py : nil } == nil
+               ? ["python3 with nibabel and pillow"] : [])
     }
 
     let display: String
