@@ -109,7 +109,7 @@ public enum GraphicsQuery {
         let inTmux = environment["TMUX"] != nil || (environment["TERM"] ?? "").hasPrefix("tmux")
             || (environment["TERM"] ?? "").hasPrefix("screen")
         if inTmux && request == .auto {
-            return (nil, "graphics: tmux passes neither sixel nor kitty images; drawing with half blocks")
+            return (nil, "tmux passes no sixel/kitty images: half blocks")
         }
         var cell = reply?.cellSize
         if cell == nil, let wp = windowPixels, wp.width > 0, wp.height > 0, size.columns > 0, size.rows > 0 {

@@ -138,7 +138,7 @@ struct View: ParsableCommand {
                                                           truth: truth, field: field, compare: compare, moving: moving,
                                                           movingLabels: movingLabels)
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
-                if let note = terminal.capabilities.graphicsNote { state.message = note }
+                if let note = terminal.capabilities.graphicsNote { state.message = [note, state.message].compactMap { $0 }.joined(separator: " · ") }
                 state.plane = SlicePlane(rawValue: plane) ?? .axial
                 state.layout = ortho ? .ortho : .single
                 state.convention = radiological ? .radiological : .neurological
