@@ -19,6 +19,8 @@ public struct TerminalCapabilities: Hashable, Sendable, CustomStringConvertible 
     public var graphics: GraphicsSupport?
     /// Why images were wanted but are not used (e.g. inside tmux), to be shown once.
     public var graphicsNote: String?
+    /// Cells drawn with libchafa's symbol mode (finer block symbols) instead of half blocks.
+    public var chafaSymbols = false
 
     public init(colorDepth: ColorDepth, unicode: Bool, graphics: GraphicsSupport? = nil, graphicsNote: String? = nil) {
         self.colorDepth = colorDepth

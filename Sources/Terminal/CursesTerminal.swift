@@ -104,7 +104,7 @@ public final class CursesTerminal: TerminalDevice {
         var environment: [String: String] = [:]
         for k in ["TMUX", "TERM"] { if let v = ProcessInfo_env(k) { environment[k] = v } }
         let inTmux = environment["TMUX"] != nil
-        let reply = graphics == .blocks || (graphics == .auto && inTmux) ? nil : GraphicsQuery.ask()
+        let reply = graphics == .blocks || graphics == .symbols || (graphics == .auto && inTmux) ? nil : GraphicsQuery.ask()
         var ws = winsize()
         _ = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws)
         let decided = GraphicsQuery.decide(request: graphics, reply: reply, environment: environment,
@@ -136,6 +136,7 @@ public final class CursesTerminal: TerminalDevice {
                                                codesetIsUTF8: codeset.uppercased().replacingDash() == "UTF8")
         caps.graphics = decided.0
         caps.graphicsNote = decided.1
+        caps.chafaSymbols = graphics == .symbols
         capabilities = caps
         encoder = ScreenEncoder(capabilities: capabilities)
         size = TerminalSize(columns: Int(COLS), rows: Int(LINES))

@@ -12,6 +12,8 @@ public enum GraphicsRequest: String, CaseIterable, Sendable {
     case sixel
     /// Character cells only (half blocks).
     case blocks
+    /// Character cells drawn by libchafa's symbol mode (blocks, quadrants, eighths) instead of half blocks.
+    case symbols
 }
 
 /// A graphics protocol the session draws pictures with, and the size of a cell in screen pixels.
@@ -105,7 +107,7 @@ public enum GraphicsQuery {
     /// status line when images were wanted but cannot be used.
     public static func decide(request: GraphicsRequest, reply: Reply?, environment: [String: String],
                               windowPixels: (width: Int, height: Int)?, size: TerminalSize) -> (GraphicsSupport?, String?) {
-        if request == .blocks { return (nil, nil) }
+        if request == .blocks || request == .symbols { return (nil, nil) }
         let inTmux = environment["TMUX"] != nil || (environment["TERM"] ?? "").hasPrefix("tmux")
             || (environment["TERM"] ?? "").hasPrefix("screen")
         if inTmux && request == .auto {
@@ -120,7 +122,7 @@ public enum GraphicsQuery {
         case .kitty: proto = .kitty
         case .sixel: proto = .sixel
         case .auto: proto = reply?.kitty == true ? .kitty : (reply?.sixel == true ? .sixel : nil)
-        case .blocks: proto = nil
+        case .blocks, .symbols: proto = nil
         }
         guard let proto else { return (nil, nil) }
         guard let c = cell ?? (request == .auto ? nil : (10, 20)), c.0 >= 2, c.1 >= 4 else {

@@ -70,7 +70,7 @@ struct View: ParsableCommand {
     @Flag(help: "No Unicode: shade with ASCII characters and colours only.")
     var ascii = false
 
-    @Option(help: "Pictures as real pixels: auto (ask the terminal; never inside tmux), kitty, sixel, or blocks (half-block cells).")
+    @Option(help: "Pictures as real pixels: auto (ask the terminal; never inside tmux), kitty, sixel; or in cells: blocks (half blocks) or symbols (libchafa's block symbols).")
     var graphics = "auto"
 
     @Option(name: .customLong("export-dir"), help: "Folder for PNGs written by the e key (default: current folder).")
@@ -92,7 +92,7 @@ struct View: ParsableCommand {
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
         if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
         if GraphicsRequest(rawValue: graphics.lowercased()) == nil {
-            throw ValidationError("--graphics must be auto, kitty, sixel or blocks, not '\(graphics)'")
+            throw ValidationError("--graphics must be auto, kitty, sixel, blocks or symbols, not '\(graphics)'")
         }
         if let color, ColorDepth(rawValue: color.lowercased()) == nil {
             throw ValidationError("--color must be truecolor, 256, 16 or mono, not '\(color)'")

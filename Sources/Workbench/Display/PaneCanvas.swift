@@ -7,10 +7,22 @@ import Terminal
 /// sixel image (encoded by libchafa) where the terminal speaks one of them.
 enum PaneCanvas: Equatable {
     case halfBlocks
+    /// libchafa's symbol mode: a picture of 4 x 8 pixels per cell drawn with block, quadrant and
+    /// eighth symbols (`voxterm view --graphics symbols`; compared in `voxterm bench tui --graphics all`).
+    case symbols
     case image(GraphicsSupport)
 
     init(_ capabilities: TerminalCapabilities) {
-        self = capabilities.graphics.map { .image($0) } ?? .halfBlocks
+        if let g = capabilities.graphics { self = .image(g) } else { self = capabilities.chafaSymbols ? .symbols : .halfBlocks }
+    }
+
+    /// Screen pixels (or picture pixels) per cell.
+    var pixelsPerCell: (x: Int, y: Int) {
+        switch self {
+        case .halfBlocks: (1, 2)
+        case .symbols: (4, 8)
+        case .image(let g): (g.cellWidth, g.cellHeight)
+        }
     }
 
     /// The pane's view transform on this canvas: the same zoom and pan, at its pixel size
@@ -18,10 +30,10 @@ enum PaneCanvas: Equatable {
     /// rounded down to whole 6-pixel sixel bands).
     func transform(_ state: WorkbenchState, pane: Pane) -> ViewTransform {
         var t = state.viewTransform(for: pane)
-        guard case .image(let g) = self else { return t }
-        let m = state.mapping(pane.plane)
-        t.pixelWidth = max(1, pane.imageRect.width * g.cellWidth)
-        t.pixelHeight = max(6, SixelGeometry.height(rows: pane.imageRect.height, cellHeight: g.cellHeight))
+        if self == .halfBlocks { return t }
+        let m = state.mapping(pane.plane), p = pixelsPerCell
+        t.pixelWidth = max(1, pane.imageRect.width * p.x)
+        t.pixelHeight = max(6, SixelGeometry.height(rows: pane.imageRect.height, cellHeight: p.y))
         let wmm = Double(m.width) * t.spacing.x, hmm = Double(m.height) * t.spacing.y
         t.mmPerPixel = max(wmm / Double(t.pixelWidth), hmm / Double(t.pixelHeight)) / max(state.zoom, 1e-6)
         return t
@@ -33,6 +45,7 @@ enum PaneCanvas: Equatable {
         let target: Double
         switch self {
         case .halfBlocks: target = 4
+        case .symbols: target = 16
         case .image: target = 28
         }
         return max(1, Int((target / max(t.magnification.min(), 1e-6)).rounded()))
@@ -52,17 +65,33 @@ enum PaneCanvas: Equatable {
         case .halfBlocks:
             HalfBlocks.draw(image, into: &grid, at: rect, capabilities: capabilities)
             WorkbenchView.drawLetters(m, transform: t, rect: rect, into: &grid)
+        case .symbols:
+            let rgba = PaneCanvas.rgba(image)
+            let cells = Chafa.symbolCells(rgba: rgba.pixels, width: rgba.width, height: rgba.height,
+                                          columns: rect.width, rows: rect.height, symbols: .blocks)
+            for y in 0..<rect.height { for x in 0..<rect.width { grid[rect.x + x, rect.y + y] = cells[y * rect.width + x] } }
+            // Letters in cells, placed as in half blocks (cell rows are twice the half-block pixel rows).
+            var half = t
+            half.pixelWidth = rect.width; half.pixelHeight = 2 * rect.height
+            half.mmPerPixel = t.mmPerPixel * Double(t.pixelWidth) / Double(rect.width)
+            WorkbenchView.drawLetters(m, transform: half, rect: rect, into: &grid)
         case .image:
-            var rgba = RGBAImage(width: image.width, height: image.height)
-            rgba.pixels.withUnsafeMutableBufferPointer { px in
-                for (i, p) in image.pixels.enumerated() {
-                    px[4 * i] = p.r; px[4 * i + 1] = p.g; px[4 * i + 2] = p.b; px[4 * i + 3] = 255
-                }
-            }
+            var rgba = PaneCanvas.rgba(image)
             PaneCanvas.drawLetters(&rgba, mapping: m, transform: t)
             grid.fill(rect, with: Cell(" ", background: .rgb(.black)))
             grid.images.append(PlacedImage(rect: rect, width: rgba.width, height: rgba.height, rgba: rgba.pixels))
         }
+    }
+
+    /// The pane's pixels as an opaque RGBA picture.
+    static func rgba(_ image: PixelImage) -> RGBAImage {
+        var rgba = RGBAImage(width: image.width, height: image.height)
+        rgba.pixels.withUnsafeMutableBufferPointer { px in
+            for (i, p) in image.pixels.enumerated() {
+                px[4 * i] = p.r; px[4 * i + 1] = p.g; px[4 * i + 2] = p.b; px[4 * i + 3] = 255
+            }
+        }
+        return rgba
     }
 
     /// Orientation letters just inside the image's edges, in screen pixels (the built-in font,
