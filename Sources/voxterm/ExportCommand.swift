@@ -19,6 +19,7 @@ struct Export: ParsableCommand {
 
     @Option(help: "Plane: axial, coronal or sagittal.") var plane = "axial"
     @Option(help: "Slice index (voxel index along the plane's axis); the middle slice by default.") var slice: Int?
+    @Option(help: "Volume of a 4-D image (0-based); the first by default.") var volume: Int?
     @Option(parsing: .unconditional, help: "World position X,Y,Z (mm, RAS) whose slice to show.") var at: String?
     @Flag(help: "Radiological convention (subject's left on the image's right).") var radiological = false
 
@@ -38,6 +39,9 @@ struct Export: ParsableCommand {
     @Option(help: "Multiplier on arrow length and grid displacement (1: true size); default: arrows of the 95th-percentile displacement 0.9 spacings long (a key in the corner states the scale).") var gain: Double?
     @Flag(help: "Add colour bars with their numbers: the image's colour map and, in magnitude/jacobian field modes, the field's.") var colorbar = false
 
+    @Option(parsing: .unconditionalSingleValue, help: "Image layer over IMAGE, FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; default hot, automatic window).") var overlay: [String] = []
+    @Option(name: .customLong("overlay-threshold"), parsing: .unconditionalSingleValue, help: "Per --overlay, in order: values below are transparent.") var overlayThreshold: [Double] = []
+    @Option(name: .customLong("overlay-opacity"), help: "Per --overlay, in order: opacity 0...1 (default 1).") var overlayOpacity: [Double] = []
     @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.") var montage: String?
     @Option(help: "Integer upscaling factor.") var scale = 1
     @Flag(help: "Print a JSON summary on stdout.") var json = false
@@ -108,7 +112,7 @@ struct Export: ParsableCommand {
         }
 
         // Never overwrite an input.
-        let inputs = [image, labels, truth, field, lut].compactMap { $0 }
+        let inputs = [image, labels, truth, field, lut].compactMap { $0 } + overlay.compactMap { ImageLayer.parseSpec($0)?.path }
         if let outReal = FileIO.realPath(output), inputs.contains(where: { FileIO.realPath($0) == outReal }) {
             throw ExportFailure("\(output): is one of the inputs; refusing to overwrite it", exitCode: ExitCodes.writeFailed)
         }
@@ -117,10 +121,13 @@ struct Export: ParsableCommand {
         // Load.
         let img = try NIfTIReader.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
-        let volume = try img.volume(frame: 0)
+        if let v = self.volume, v < 0 || v >= img.frameCount {
+            throw ExportFailure("--volume: \(v) is out of range 0...\(img.frameCount - 1) for \(image)")
+        }
+        let volume = try img.volume(frame: self.volume ?? 0)
         let geometry = volume.geometry
         var notes: [String] = []
-        if img.frameCount > 1 { notes.append("\(image) has \(img.frameCount) volumes; showing the first") }
+        if img.frameCount > 1 && self.volume == nil { notes.append("\(image) has \(img.frameCount) volumes; showing the first (--volume N)") }
 
         var table = LabelTable.palette
         // As FSLeyes and MRIcron: a label-name file beside the label map is used when --lut is not given.
@@ -165,7 +172,25 @@ struct Export: ParsableCommand {
             fieldOverlay = f
         }
 
-        let scene = SliceScene(image: volume, window: window, colorMap: cmap, labels: overlay, field: fieldOverlay)
+        var scene = SliceScene(image: volume, window: window, colorMap: cmap, labels: overlay, field: fieldOverlay)
+        guard overlayThreshold.count <= self.overlay.count, overlayOpacity.count <= self.overlay.count else {
+            throw ExportFailure("--overlay-threshold/--overlay-opacity: more values than --overlay layers")
+        }
+        var layerInfo: [[String: Any]] = []
+        for (i, spec) in self.overlay.enumerated() {
+            guard let p = ImageLayer.parseSpec(spec) else {
+                throw ExportFailure("--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] with a colour map among \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")) and LOW < HIGH, got '\(spec)'")
+            }
+            let layerImage = try NIfTIReader.read(p.path)
+            let values = ImageLayer.onGrid(try layerImage.volume(frame: 0), geometry)
+            let opacity = i < overlayOpacity.count ? overlayOpacity[i] : 1
+            guard opacity >= 0 && opacity <= 1 else { throw ExportFailure("--overlay-opacity: \(opacity) is outside 0...1") }
+            let layer = ImageLayer(name: (p.path as NSString).lastPathComponent, values: values, colorMap: p.colorMap ?? .hot,
+                                   window: p.window, threshold: i < overlayThreshold.count ? overlayThreshold[i] : nil, opacity: opacity)
+            scene.layers.append(layer)
+            layerInfo.append(["file": p.path, "colormap": layer.colorMap.rawValue, "window": [layer.window.low, layer.window.high],
+                              "threshold": layer.threshold.map { $0 as Any } ?? NSNull(), "opacity": layer.opacity])
+        }
         let convention: DisplayConvention = radiological ? .radiological : .neurological
         let mapping = scene.mapping(plane, convention: convention)
         if mapping.isOblique { notes.append("oblique affine: showing the nearest axis-aligned \(plane.rawValue) view") }
@@ -203,6 +228,7 @@ struct Export: ParsableCommand {
         var strips: [(x: Int, y: Int, width: Int, height: Int)] = []
         if colorbar {
             bars.append(ColorBar(table: cmap.table, window: scene.window, title: "IMAGE"))
+            for l in scene.layers { bars.append(ColorBar(table: l.colorMap.table, window: l.window, title: "LAYER")) }
             if let b = fieldOverlay?.colorBar { bars.append(b) }
             let withBars = picture.appendingColorBars(bars)
             picture = withBars.image
@@ -235,6 +261,11 @@ struct Export: ParsableCommand {
             text.append(("FieldStyle", "mode=\(mode.rawValue) step=\(step) gain=\(g)\(gain == nil ? " (auto)" : "")"))
         }
         if let grid { text.append(("Montage", "\(grid.rows)x\(grid.columns)")) }
+        if img.frameCount > 1 { text.append(("Volume", "\(self.volume ?? 0) of \(img.frameCount)")) }
+        for l in scene.layers {
+            text.append(("Overlay", "\(l.name) colormap=\(l.colorMap.rawValue) window=\(l.window)"
+                + (l.threshold.map { " threshold=\($0)" } ?? "") + " opacity=\(l.opacity)"))
+        }
         text.append(("Command", CommandLine.arguments.map(shellQuoted).joined(separator: " ")))
 
         let bytes: [UInt8]
@@ -255,6 +286,8 @@ struct Export: ParsableCommand {
             "pixel_spacing_mm": [mapping.pixelSpacing.column, mapping.pixelSpacing.row],
             "notes": notes,
         ]
+        if img.frameCount > 1 { summary["volume"] = self.volume ?? 0; summary["volume_count"] = img.frameCount }
+        if !layerInfo.isEmpty { summary["overlays"] = layerInfo }
         if let grid {
             summary["montage"] = ["rows": grid.rows, "columns": grid.columns]
             summary["slices"] = slices
