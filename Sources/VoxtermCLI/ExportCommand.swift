@@ -65,8 +65,44 @@ struct Export: ParsableCommand {
         }
     }
 
-    /// Parses the options; every problem is a one-line error naming the option or file.
+    /// The options, checked and parsed.
+    struct Checked {
+        var plane: SlicePlane
+        var cmap: ColorMap
+        var mode: FieldDisplayMode
+        var window: IntensityWindow?
+        var atWorld: SIMD3<Double>?
+        var grid: (rows: Int, columns: Int)?
+    }
+
+    /// What was rendered, with what the provenance and the JSON summary describe.
+    struct Rendered {
+        var picture: RGBAImage
+        var slices: [Int]
+        var scene: SliceScene
+        var mapping: SliceMapping
+        var convention: DisplayConvention
+        var overlay: LabelOverlay?
+        var fieldOverlay: FieldOverlay?
+        var table: LabelTable
+        var lut: String?
+        var labelInfo: [String: Any]
+        var notes: [String]
+        /// Volumes in the image (4-D) and the image layers' summaries.
+        var frameCount: Int
+        var layerInfo: [[String: Any]]
+    }
+
+    /// Exports: checks the options, renders, writes the PNG; returns the JSON summary.
     func export() throws -> [String: Any] {
+        let c = try check()
+        let r = try render(c)
+        return try write(r, c)
+    }
+
+    /// Parses and checks the options before any file is read; every problem is a one-line error
+    /// naming the option or file.
+    func check() throws -> Checked {
         guard let plane = SlicePlane(rawValue: plane.lowercased()) else {
             throw ExportFailure("--plane: unknown plane '\(self.plane)'; use axial, coronal or sagittal")
         }
@@ -117,7 +153,12 @@ struct Export: ParsableCommand {
             throw ExportFailure("\(output): is one of the inputs; refusing to overwrite it", exitCode: ExitCodes.writeFailed)
         }
         guard output.lowercased().hasSuffix(".png") else { throw ExportFailure("\(output): output must end in .png") }
+        return Checked(plane: plane, cmap: cmap, mode: mode, window: window, atWorld: atWorld, grid: grid)
+    }
 
+    /// Loads the image and overlays and renders the slice or montage.
+    func render(_ c: Checked) throws -> Rendered {
+        let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, atWorld = c.atWorld, grid = c.grid
         // Load.
         let img = try NIfTIReader.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
@@ -223,7 +264,19 @@ struct Export: ParsableCommand {
             picture = scene.render(mapping, slice: s, options: options)
             slices = [s]
         }
+        return Rendered(picture: picture, slices: slices, scene: scene, mapping: mapping, convention: convention,
+                        overlay: overlay, fieldOverlay: fieldOverlay, table: table, lut: lut, labelInfo: labelInfo,
+                        notes: notes, frameCount: img.frameCount, layerInfo: layerInfo)
+    }
 
+    /// Writes the PNG (with provenance text chunks) atomically and returns the JSON summary.
+    func write(_ r: Rendered, _ c: Checked) throws -> [String: Any] {
+        let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, grid = c.grid
+        var picture = r.picture
+        let slices = r.slices, scene = r.scene, mapping = r.mapping, convention = r.convention
+        let overlay = r.overlay, fieldOverlay = r.fieldOverlay, table = r.table, lut = r.lut, notes = r.notes
+        var labelInfo = r.labelInfo
+        let frameCount = r.frameCount, layerInfo = r.layerInfo
         var bars: [ColorBar] = []
         var strips: [(x: Int, y: Int, width: Int, height: Int)] = []
         if colorbar {
@@ -234,7 +287,6 @@ struct Export: ParsableCommand {
             picture = withBars.image
             strips = withBars.strips
         }
-
         // Provenance text chunks.
         let e = mapping.edgeDirections
         let orientation = "left=\(e.left.rawValue) right=\(e.right.rawValue) top=\(e.top.rawValue) bottom=\(e.bottom.rawValue)"
@@ -261,7 +313,7 @@ struct Export: ParsableCommand {
             text.append(("FieldStyle", "mode=\(mode.rawValue) step=\(step) gain=\(g)\(gain == nil ? " (auto)" : "")"))
         }
         if let grid { text.append(("Montage", "\(grid.rows)x\(grid.columns)")) }
-        if img.frameCount > 1 { text.append(("Volume", "\(self.volume ?? 0) of \(img.frameCount)")) }
+        if frameCount > 1 { text.append(("Volume", "\(self.volume ?? 0) of \(frameCount)")) }
         for l in scene.layers {
             text.append(("Overlay", "\(l.name) colormap=\(l.colorMap.rawValue) window=\(l.window)"
                 + (l.threshold.map { " threshold=\($0)" } ?? "") + " opacity=\(l.opacity)"))
@@ -286,7 +338,7 @@ struct Export: ParsableCommand {
             "pixel_spacing_mm": [mapping.pixelSpacing.column, mapping.pixelSpacing.row],
             "notes": notes,
         ]
-        if img.frameCount > 1 { summary["volume"] = self.volume ?? 0; summary["volume_count"] = img.frameCount }
+        if frameCount > 1 { summary["volume"] = self.volume ?? 0; summary["volume_count"] = frameCount }
         if !layerInfo.isEmpty { summary["overlays"] = layerInfo }
         if let grid {
             summary["montage"] = ["rows": grid.rows, "columns": grid.columns]

@@ -17,7 +17,7 @@ extension BenchTUI {
         }
         let cp = cellPixels.lowercased().split(separator: "x").compactMap { Int($0) }
         guard cp.count == 2, cp[0] >= 2, cp[1] >= 6 else { throw ValidationError("--cell-pixels must be WxH, e.g. 10x20") }
-        guard let depth = ColorDepth(rawValue: color) else { throw ValidationError("--color must be truecolor, 256, 16 or mono") }
+        let depth = color
         var path = image, labels: String? = nil, names: String? = nil
         if path == nil {
             guard let dir = SampleLocator.find() else {
@@ -52,10 +52,10 @@ extension BenchTUI {
             var times: [Double] = [], bytes: [Int] = []
             let n = min(max(1, steps), state.mapping(state.plane).sliceCount - 1 - start)
             for _ in 0..<n {
-                let t0 = now()
+                let t0 = monotonicSeconds()
                 _ = reduce(&state, .changeSlice(1))
                 let b = terminal.present(WorkbenchView.render(state, cache: cache))
-                times.append(now() - t0)
+                times.append(monotonicSeconds() - t0)
                 bytes.append(b)
             }
             var detail = "exact (one picture pixel per screen pixel)"
