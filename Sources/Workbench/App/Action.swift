@@ -56,6 +56,8 @@ public enum Action: Equatable, Sendable {
     /// Writes the active view to a PNG file.
     case export
     case showHelp, closeHelp
+    /// Scrolls the help screen by this many rows (negative: up).
+    case scrollHelp(Int)
     /// Shows a message in the status bar.
     case showMessage(String)
     case resize(TerminalSize)

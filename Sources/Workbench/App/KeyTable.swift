@@ -81,6 +81,11 @@ public enum KeyTable {
     /// Keys while the help screen is shown.
     public static let help: [KeyBinding] = [
         KeyBinding([.character("?"), .escape, .character("q"), .enter], .closeHelp, "Help", "close help"),
+        KeyBinding([.down, .character("j")], .scrollHelp(1), "Help", "scroll down"),
+        KeyBinding([.up, .character("k")], .scrollHelp(-1), "Help", "scroll up"),
+        KeyBinding([.pageDown, .character(" ")], .scrollHelp(10), "Help", "scroll a page down"),
+        KeyBinding([.pageUp], .scrollHelp(-10), "Help", "scroll a page up"),
+        KeyBinding([.home], .scrollHelp(-10_000), "Help", "back to the top"),
         KeyBinding([.control("c")], .interrupt, "Help", "quit (exit status 130)"),
     ]
 

@@ -168,6 +168,9 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         return [.exportPNG]
     case .showHelp:
         state.mode = .help
+        state.helpScroll = 0
+    case .scrollHelp(let rows):
+        state.helpScroll = max(0, state.helpScroll + rows)   // the help screen clamps the bottom
     case .closeHelp:
         state.mode = .normal
     case .showMessage(let text):

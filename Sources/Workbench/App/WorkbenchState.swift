@@ -73,6 +73,8 @@ public struct WorkbenchState: Sendable {
     /// Index into `document.presentLabels` of the selected panel row.
     public var labelSelection = 0
     public var mode: WorkbenchMode = .normal
+    /// First row of the help screen shown when it does not fit (scrolled with the arrows and PgUp/PgDn).
+    public var helpScroll = 0
     /// One-line feedback in the status bar (e.g. where an export went).
     public var message: String?
     /// Terminal size the views are laid out for.

@@ -50,6 +50,24 @@ public enum WorkbenchView {
         }
     }
 
+    /// `shortened(_:width:)`, for tests.
+    public static func shortenedForTests(_ text: String, width: Int) -> String { shortened(text, width: width) }
+
+    /// `text` if it fits in `width` columns, else its longest prefix ending at a word boundary followed by "…".
+    static func shortened(_ text: String, width: Int) -> String {
+        guard text.count > width else { return text }
+        guard width > 1 else { return String(repeating: "…", count: Swift.max(0, width)) }
+        var out = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            let next = out.isEmpty ? String(word) : out + " " + word
+            if next.count + 1 > width { break }
+            out = next
+        }
+        if out.isEmpty { out = String(text.prefix(width - 1)) }   // one word longer than the line
+        while out.hasSuffix(" ") || out.hasSuffix("·") || out.hasSuffix(";") || out.hasSuffix(",") { out.removeLast() }
+        return out + "…"
+    }
+
     /// `text` broken at spaces into lines of at most `width` characters (longer words are cut).
     static func wordWrap(_ text: String, width: Int) -> [String] {
         guard width > 0 else { return [] }
@@ -246,8 +264,14 @@ public enum WorkbenchView {
         if state.hasCompare { info += " · \(state.compareMode.rawValue)" }
         if let pred = SupportPanel.status(state) { info += " · " + pred }
         let used = grid.put(info, x: 0, y: rows.1, foreground: Theme.dimText)
-        if let msg = state.message, used + 3 < grid.width {
-            grid.put(" │ " + msg, x: used, y: rows.1, foreground: Theme.accent)
+        if let msg = state.message {
+            // Never cut mid-word: beside the settings when it fits, else over them, else shortened at a word with "…".
+            if used + 3 + msg.count <= grid.width {
+                grid.put(" │ " + msg, x: used, y: rows.1, foreground: Theme.accent)
+            } else {
+                grid.fill(CellRect(x: 0, y: rows.1, width: grid.width, height: 1), with: Cell(" "))
+                grid.put(" " + WorkbenchView.shortened(msg, width: grid.width - 1), x: 0, y: rows.1, foreground: Theme.accent)
+            }
         }
     }
 }
