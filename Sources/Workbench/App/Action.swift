@@ -64,6 +64,8 @@ public enum Action: Equatable, Sendable {
     case quit
     /// Support-set curation and prediction.
     case curation(CurationAction)
+    /// Image layer keys (Layers/).
+    case layers(LayerAction)
     /// Starts registering the moving image to the image in the background (`--moving`).
     case startRegistration
     /// Cycles the registration preset (fast, default, accurate) used by the next start.

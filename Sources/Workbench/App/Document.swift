@@ -24,6 +24,8 @@ public struct WorkbenchDocument: Sendable {
     public var field: VectorField?
     /// Second image for registration QA, resampled onto the image grid when needed.
     public var compare: Volume?
+    /// Images drawn over the image, resampled onto its grid (`voxterm view --overlay`).
+    public var layers: [ImageLayer] = []
     /// Path of the second image (as given).
     public var comparePath: String?
     /// Human-readable notes from loading (e.g. "labels resampled onto the image grid").

@@ -169,6 +169,8 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
     case .showHelp:
         state.mode = .help
         state.helpScroll = 0
+    case .layers(let a):
+        reduceLayers(&state, a)
     case .scrollHelp(let rows):
         state.helpScroll = max(0, state.helpScroll + rows)   // the help screen clamps the bottom
     case .closeHelp:

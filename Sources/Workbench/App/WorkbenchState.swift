@@ -75,6 +75,8 @@ public struct WorkbenchState: Sendable {
     public var mode: WorkbenchMode = .normal
     /// First row of the help screen shown when it does not fit (scrolled with the arrows and PgUp/PgDn).
     public var helpScroll = 0
+    /// The image layer the layer keys act on.
+    public var selectedLayer = 0
     /// One-line feedback in the status bar (e.g. where an export went).
     public var message: String?
     /// Terminal size the views are laid out for.

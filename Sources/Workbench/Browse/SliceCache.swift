@@ -39,6 +39,8 @@ public final class SliceCache {
         var fieldMode: FieldDisplayMode?
         /// Arrow spacing (voxels) and whether arrows are drawn into the raster (off when the view draws glyphs).
         var fieldStep: Int, fieldVectors: Bool
+        /// Image layers' settings (Layers/).
+        var layers: String
         /// Prediction drawn instead of the loaded labels (outcome id and display), if any.
         var prediction: PredictionRasterKey?
     }
@@ -157,6 +159,7 @@ public final class SliceCache {
                             colorMap: state.colorMap, overlayVisible: state.overlay.visible, opacity: state.overlay.opacity,
                             outline: state.overlay.outline, hidden: state.overlay.hidden,
                             fieldMode: state.fieldMode, fieldStep: fieldStep, fieldVectors: fieldVectors,
+                            layers: variant == .main || variant == .checkerboard ? LayerPanel.cacheKey(state.document.layers) : "",
                             prediction: variant == .main || variant == .checkerboard ? predictionKey(state, plane: plane, slice: slice) : nil)
         clock += 1
         follow(state.document)
@@ -172,11 +175,14 @@ public final class SliceCache {
         if variant == .main {
             // The main scene draws the field itself, at the requested spacing.
             var sc = withPrediction(scene(state, .main), state, plane: plane, slice: slice)
+            sc.layers = state.document.layers
             sc.field = fieldOverlay(state, step: fieldStep)
             if !fieldVectors, sc.field?.style.mode == .arrows { sc.field = nil }
             out = (sc.render(m, slice: slice, options: options), sc.outputScale(m, options: options).scale)
         } else if variant == .checkerboard {
-            let a = withPrediction(scene(state, .main), state, plane: plane, slice: slice), b = scene(state, .compare)
+            var a = withPrediction(scene(state, .main), state, plane: plane, slice: slice)
+            a.layers = state.document.layers
+            let b = scene(state, .compare)
             var img = a.render(m, slice: slice, options: options)
             let other = b.render(m, slice: slice, options: options)
             let s = a.outputScale(m, options: options).scale

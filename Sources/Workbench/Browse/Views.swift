@@ -153,6 +153,10 @@ public enum WorkbenchView {
         if m.isOblique { caption += "  (oblique: nearest axis view)" }
         grid.put(caption, x: pane.rect.x, y: pane.rect.y, foreground: active ? Theme.barText : Theme.dimText,
                  background: bg, attributes: active ? [.bold] : [], maxWidth: pane.rect.width)
+        if pane == ScreenLayout(state).panes.first, variant == .main || variant == .checkerboard {
+            LayerPanel.draw(state, rect: CellRect(x: pane.rect.x + caption.count + 2, y: pane.rect.y,
+                                                  width: pane.rect.width - caption.count - 2, height: 1), into: &grid)
+        }
     }
 
     /// Resamples a renderer raster into the pane's terminal pixels: box average when shrinking,
