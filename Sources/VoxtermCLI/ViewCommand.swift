@@ -81,6 +81,9 @@ struct View: ParsableCommand {
             help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; y selects, Y shows/hides, z/Z threshold, X colour map, B opacity).")
     var overlay: [String] = []
 
+    @Option(help: "Volume of a 4-D image to start at (0-based; U and T step).")
+    var volume: Int?
+
     @Option(name: .customLong("export-dir"), help: "Folder for PNGs written by the e key (default: current folder).")
     var exportDir: String = "."
 
@@ -136,6 +139,12 @@ struct View: ParsableCommand {
                                                           truth: truth, field: field, compare: compare, moving: moving,
                                                           movingLabels: movingLabels)
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
+                if let v = volume {
+                    guard let s = state.document.series, v >= 0, v < s.frames.count else {
+                        throw WorkbenchError(path: imagePath!, reason: "--volume \(v) is out of range 0...\((state.document.series?.frames.count ?? 1) - 1)")
+                    }
+                    _ = reduce(&state, .stepVolume(v))
+                }
                 for spec in overlay {
                     guard let p = ImageLayer.parseSpec(spec) else {
                         throw WorkbenchError(path: spec, reason: "--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] with a known colour map and LOW < HIGH")

@@ -66,6 +66,8 @@ public enum Action: Equatable, Sendable {
     case curation(CurationAction)
     /// Image layer keys (Layers/).
     case layers(LayerAction)
+    /// Shows another volume of a 4-D image (by this many steps).
+    case stepVolume(Int)
     /// Starts registering the moving image to the image in the background (`--moving`).
     case startRegistration
     /// Cycles the registration preset (fast, default, accurate) used by the next start.

@@ -73,6 +73,8 @@ public enum KeyTable {
         KeyBinding(ch("S"), .saveRegistration, "Register (--moving)", "save outputs (as voxterm register)"),
         KeyBinding(ch("F"), .nextFoldingSlice, "Register (--moving)", "next slice where the field folds"),
         KeyBinding(ch("e"), .export, "Other", "export what is on screen to PNG"),
+        KeyBinding(ch("U"), .stepVolume(1), "Volumes (4-D)", "next volume (time point)"),
+        KeyBinding(ch("T"), .stepVolume(-1), "Volumes (4-D)", "previous volume"),
         KeyBinding(ch("y"), .layers(.selectNext), "Layers", "select the next image layer (--overlay)"),
         KeyBinding(ch("Y"), .layers(.toggleVisible), "Layers", "show/hide the selected layer"),
         KeyBinding(ch("z"), .layers(.threshold(-1)), "Layers", "lower the layer's threshold (1/20 of its window)"),

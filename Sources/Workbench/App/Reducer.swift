@@ -169,6 +169,8 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
     case .showHelp:
         state.mode = .help
         state.helpScroll = 0
+    case .stepVolume(let d):
+        stepVolume(&state, by: d)
     case .layers(let a):
         reduceLayers(&state, a)
     case .scrollHelp(let rows):

@@ -245,7 +245,11 @@ public enum WorkbenchView {
         grid.fill(CellRect(x: 0, y: rows.1, width: grid.width, height: 1), with: Cell(" "))
         var line = " \(state.plane.rawValue) slice \(state.slice(in: state.plane) + 1)/\(m.sliceCount)"
         line += " │ voxel \(v.x),\(v.y),\(v.z) │ \(fmt1(w.x)), \(fmt1(w.y)), \(fmt1(w.z)) mm"
+        if let s = doc.series { line += " │ \(s.label)" }
         if let value = doc.intensity(at: v) { line += " │ value \(fmt(Double(value)))" }
+        if let s = doc.series, grid.width - line.count > 30 {
+            line += " " + VolumeSeries.sparkline(s.timeCourse(at: v), width: Swift.min(40, grid.width - line.count - 30))
+        }
         if let c = doc.compare, c.geometry.contains(v) { line += " vs \(fmt(Double(c[v.x, v.y, v.z])))" }
         var x = grid.put(line, x: 0, y: rows.0, foreground: Theme.barText, background: Theme.barBackground, attributes: [.bold])
         if let label = doc.label(at: v) {
