@@ -60,7 +60,14 @@ public enum WorkbenchView {
         var out = ""
         for word in text.split(separator: " ", omittingEmptySubsequences: false) {
             let next = out.isEmpty ? String(word) : out + " " + word
-            if next.count + 1 > width { break }
+            if next.count + 1 > width {
+                // A path that does not fit keeps its end (the file name): "wrote …/dir/name.png".
+                let room = width - out.count - (out.isEmpty ? 0 : 1) - 1
+                if word.contains("/") && room >= 8 {
+                    return (out.isEmpty ? "" : out + " ") + "…" + String(word.suffix(room))
+                }
+                break
+            }
             out = next
         }
         if out.isEmpty { out = String(text.prefix(width - 1)) }   // one word longer than the line
@@ -273,12 +280,12 @@ public enum WorkbenchView {
         if let pred = SupportPanel.status(state) { info += " · " + pred }
         let used = grid.put(info, x: 0, y: rows.1, foreground: Theme.dimText)
         if let msg = state.message {
-            // Never cut mid-word: beside the settings when it fits, else over them, else shortened at a word with "…".
+            // Never cut mid-word: beside the settings, shortened at a word (or a path kept by its
+            // end) with "…" when it does not fit; with less than 16 columns left, the settings stay alone.
             if used + 3 + msg.count <= grid.width {
                 grid.put(" │ " + msg, x: used, y: rows.1, foreground: Theme.accent)
-            } else {
-                grid.fill(CellRect(x: 0, y: rows.1, width: grid.width, height: 1), with: Cell(" "))
-                grid.put(" " + WorkbenchView.shortened(msg, width: grid.width - 1), x: 0, y: rows.1, foreground: Theme.accent)
+            } else if grid.width - used - 3 >= 16 {
+                grid.put(" │ " + WorkbenchView.shortened(msg, width: grid.width - used - 3), x: used, y: rows.1, foreground: Theme.accent)
             }
         }
     }
