@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what voxterm needs and is missing on a Debian machine (run as root, or with sudo on PATH).
 #   Scripts/install-deps.sh          build + run dependencies (C libraries, bundled-sample tools)
-#   Scripts/install-deps.sh --test   also what the test suite needs (tmux, mricron-data, nibabel, antspyx)
+#   Scripts/install-deps.sh --test   also what the test suite needs (tmux, mricron-data, nibabel, antspyx,
+#                                    SimpleITK, pydicom, pynrrd)
 set -euo pipefail
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -14,8 +15,9 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
+# dcm2niix: DICOM series are converted by it (ImageIO/DICOM.swift); libdeflate: the gzip layer.
 # libchafa-dev: sixel/kitty/symbol encoding; its headers include glib's, which it does not depend on.
-apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev libchafa-dev libglib2.0-dev)
+apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev libdeflate-dev dcm2niix libchafa-dev libglib2.0-dev)
 # xterm (VT340 sixel), Xvfb and ImageMagick (import) for the real-terminal graphics test.
 if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip xterm xvfb imagemagick); fi
 missing=()
@@ -33,6 +35,10 @@ if [ $want_test = 1 ]; then
   python3 -c "import nibabel, numpy" 2>/dev/null || py_missing+=(nibabel numpy)
   python3 -c "import ants" 2>/dev/null || py_missing+=(antspyx)
   python3 -c "import PIL" 2>/dev/null || py_missing+=(pillow)
+  # Reference writers/readers of Tests/ImageIOTests (MGH: nibabel; NRRD/MetaImage: SimpleITK, pynrrd; DICOM: pydicom).
+  python3 -c "import SimpleITK" 2>/dev/null || py_missing+=(SimpleITK)
+  python3 -c "import pydicom" 2>/dev/null || py_missing+=(pydicom)
+  python3 -c "import nrrd" 2>/dev/null || py_missing+=(pynrrd)
   if [ ${#py_missing[@]} -gt 0 ]; then
     echo "install-deps: pip install ${py_missing[*]}"
     python3 -m pip install --quiet --disable-pip-version-check "${py_missing[@]}" 2>/dev/null \

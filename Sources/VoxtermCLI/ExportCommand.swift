@@ -160,7 +160,7 @@ struct Export: ParsableCommand {
     func render(_ c: Checked) throws -> Rendered {
         let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, atWorld = c.atWorld, grid = c.grid
         // Load.
-        let img = try NIfTIReader.read(image)
+        let img = try ImageFile.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
         if let v = self.volume, v < 0 || v >= img.frameCount {
             throw ExportFailure("--volume: \(v) is out of range 0...\(img.frameCount - 1) for \(image)")
@@ -189,11 +189,11 @@ struct Export: ParsableCommand {
         var overlay: LabelOverlay?
         var labelInfo: [String: Any] = [:]
         if let labels {
-            let (lv, rs) = try OverlayAlignment.align(try NIfTIReader.read(labels).labelVolume(), to: geometry, name: labels)
+            let (lv, rs) = try OverlayAlignment.align(try ImageFile.read(labels).labelVolume(), to: geometry, name: labels)
             if rs { notes.append("\(labels) resampled onto the image grid (nearest neighbour)") }
             var truthVol: LabelVolume?
             if let truth {
-                let (tv, trs) = try OverlayAlignment.align(try NIfTIReader.read(truth).labelVolume(), to: geometry, name: truth)
+                let (tv, trs) = try OverlayAlignment.align(try ImageFile.read(truth).labelVolume(), to: geometry, name: truth)
                 if trs { notes.append("\(truth) resampled onto the image grid (nearest neighbour)") }
                 truthVol = tv
             }
@@ -206,7 +206,7 @@ struct Export: ParsableCommand {
         }
         var fieldOverlay: FieldOverlay?
         if let field {
-            let (fv, rs) = try OverlayAlignment.align(try NIfTIReader.read(field).vectorField(), to: geometry, name: field)
+            let (fv, rs) = try OverlayAlignment.align(try ImageFile.read(field).vectorField(), to: geometry, name: field)
             if rs { notes.append("\(field) resampled onto the image grid (trilinear)") }
             var f = FieldOverlay(field: fv, style: FieldStyle(mode: mode, step: step, gain: gain ?? 1), image: volume)
             if gain == nil { f.style.gain = f.automaticGain(step: step, spacing: geometry.spacing.min()) }
@@ -222,7 +222,7 @@ struct Export: ParsableCommand {
             guard let p = ImageLayer.parseSpec(spec) else {
                 throw ExportFailure("--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] with a colour map among \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")) and LOW < HIGH, got '\(spec)'")
             }
-            let layerImage = try NIfTIReader.read(p.path)
+            let layerImage = try ImageFile.read(p.path)
             let values = ImageLayer.onGrid(try layerImage.volume(frame: 0), geometry)
             let opacity = i < overlayOpacity.count ? overlayOpacity[i] : 1
             guard opacity >= 0 && opacity <= 1 else { throw ExportFailure("--overlay-opacity: \(opacity) is outside 0...1") }

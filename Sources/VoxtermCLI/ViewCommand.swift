@@ -118,7 +118,7 @@ struct View: ParsableCommand {
         do {
             for path in [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 })
                         + overlay.compactMap({ ImageLayer.parseSpec($0)?.path }) {
-                _ = try NIfTIReader.readHeader(path)
+                _ = try ImageFile.readHeader(path)
             }
             if let namesPath { _ = try LabelTable.read(namesPath) }
         } catch {
@@ -149,7 +149,7 @@ struct View: ParsableCommand {
                     guard let p = ImageLayer.parseSpec(spec) else {
                         throw WorkbenchError(path: spec, reason: "--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] with a known colour map and LOW < HIGH")
                     }
-                    let values = ImageLayer.onGrid(try NIfTIReader.read(p.path).volume(), state.document.image.geometry)
+                    let values = ImageLayer.onGrid(try ImageFile.read(p.path).volume(), state.document.image.geometry)
                     state.document.layers.append(ImageLayer(name: (p.path as NSString).lastPathComponent, values: values,
                                                       colorMap: p.colorMap ?? .hot, window: p.window))
                 }
