@@ -28,6 +28,9 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
+        // libchafa's headers include glib's, which Debian's libchafa-dev does not pull in.
+        .systemLibrary(name: "CChafa", path: "Sources/CChafa", pkgConfig: "chafa",
+                       providers: [.apt(["libchafa-dev", "libglib2.0-dev"])]),
 
         // MARK: Model core
         .target(name: "VolumeCore", swiftSettings: strict),
@@ -47,7 +50,7 @@ let package = Package(
 
         // MARK: Presentation
         .target(name: "SliceRendering", dependencies: ["VolumeCore", "CPNG"], swiftSettings: strict),
-        .target(name: "Terminal", dependencies: ["CNcursesw"], swiftSettings: strict6),
+        .target(name: "Terminal", dependencies: ["CNcursesw", "CChafa"], swiftSettings: strict6),
         .target(name: "Workbench",
                 dependencies: ["VoxtermModel", "SliceRendering", "Terminal"],
                 swiftSettings: strict6),

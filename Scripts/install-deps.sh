@@ -17,8 +17,10 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 # dcm2niix: DICOM series are converted by it (ImageIO/DICOM.swift); libdeflate: the gzip layer.
-apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev libdeflate-dev dcm2niix)
-if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip slurm-wlm munge); fi
+# libchafa-dev: sixel/kitty/symbol encoding; its headers include glib's, which it does not depend on.
+apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev libdeflate-dev dcm2niix libchafa-dev libglib2.0-dev)
+# xterm (VT340 sixel), Xvfb and ImageMagick (import) for the real-terminal graphics test; slurm-wlm + munge for the batch tests.
+if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip xterm xvfb imagemagick slurm-wlm munge); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,6 +37,7 @@ if [ $want_test = 1 ]; then
   python3 -c "import ants" 2>/dev/null || py_missing+=(antspyx)
   # SegmentCLITests: the shape-based interpolation baseline (scipy.ndimage distance transforms).
   python3 -c "import scipy.ndimage" 2>/dev/null || py_missing+=(scipy)
+  python3 -c "import PIL" 2>/dev/null || py_missing+=(pillow)
   # Reference writers/readers of Tests/ImageIOTests (MGH: nibabel; NRRD/MetaImage: SimpleITK, pynrrd; DICOM: pydicom).
   python3 -c "import SimpleITK" 2>/dev/null || py_missing+=(SimpleITK)
   python3 -c "import pydicom" 2>/dev/null || py_missing+=(pydicom)

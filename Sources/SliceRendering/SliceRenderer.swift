@@ -43,7 +43,7 @@ extension LabelOverlay {
 public struct SliceScene: Sendable {
     /// The anatomical image.
     public var image: Volume
-    /// Intensity window (automatic 0.5–99.5 percentiles unless given).
+    /// Intensity window (automatic: 2–99.5 percentiles of the foreground unless given).
     public var window: IntensityWindow
     /// Colour map of the image.
     public var colorMap: ColorMap
@@ -53,6 +53,8 @@ public struct SliceScene: Sendable {
     public var field: FieldOverlay?
     /// Scalar map (e.g. a prediction's confidence) drawn over the image, under the labels.
     public var scalars: ScalarOverlay?
+    /// Images drawn over the image in order (each with its colour map, window, threshold, opacity), under the field and labels.
+    public var layers: [ImageLayer] = []
 
     public init(image: Volume, window: IntensityWindow? = nil, colorMap: ColorMap = .gray,
                 labels: LabelOverlay? = nil, field: FieldOverlay? = nil, scalars: ScalarOverlay? = nil) {
@@ -121,6 +123,7 @@ extension SliceScene {
             count = n
         }
         values.withUnsafeBufferPointer { img.drawScalars($0, window: window, colors: colorMap.table) }
+        for layer in layers { layer.draw(on: &img, mapping: mapping, slice: slice) }
         field?.drawScalarMap(on: &img, mapping: mapping, slice: slice)
         if let sc = scalars {
             mapping.extract(sc.values.voxels, slice: slice).withUnsafeBufferPointer {

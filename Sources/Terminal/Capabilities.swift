@@ -15,10 +15,18 @@ public struct TerminalCapabilities: Hashable, Sendable, CustomStringConvertible 
     public var colorDepth: ColorDepth
     /// True when the locale is UTF-8, so block elements (▀) and box drawing can be used.
     public var unicode: Bool
+    /// Kitty or sixel images and the cell size in pixels, when the session draws pictures as images.
+    public var graphics: GraphicsSupport?
+    /// Why images were wanted but are not used (e.g. inside tmux), to be shown once.
+    public var graphicsNote: String?
+    /// Cells drawn with libchafa's symbol mode (finer block symbols) instead of half blocks.
+    public var chafaSymbols = false
 
-    public init(colorDepth: ColorDepth, unicode: Bool) {
+    public init(colorDepth: ColorDepth, unicode: Bool, graphics: GraphicsSupport? = nil, graphicsNote: String? = nil) {
         self.colorDepth = colorDepth
         self.unicode = unicode
+        self.graphics = graphics
+        self.graphicsNote = graphicsNote
     }
 
     /// Decides the capabilities from the environment and terminfo facts.
@@ -46,5 +54,7 @@ public struct TerminalCapabilities: Hashable, Sendable, CustomStringConvertible 
         return TerminalCapabilities(colorDepth: depth, unicode: codesetIsUTF8 && !ascii)
     }
 
-    public var description: String { "\(colorDepth.rawValue) colour, \(unicode ? "UTF-8" : "ASCII")" }
+    public var description: String {
+        "\(colorDepth.rawValue) colour, \(unicode ? "UTF-8" : "ASCII")" + (graphics.map { ", \($0)" } ?? "")
+    }
 }

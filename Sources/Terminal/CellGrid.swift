@@ -23,6 +23,8 @@ public struct CellGrid: Equatable, Sendable {
     public private(set) var size: TerminalSize
     /// Cells row by row (row-major), `size.columns * size.rows` of them.
     public internal(set) var cells: [Cell]
+    /// Pictures drawn over cells by the terminal's graphics protocol (kitty or sixel), in order.
+    public var images: [PlacedImage] = []
 
     /// A grid of `size`, filled with `fill`.
     public init(size: TerminalSize, fill: Cell = .blank) {

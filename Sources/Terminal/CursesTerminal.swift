@@ -24,10 +24,12 @@ public enum TerminalError: Error, CustomStringConvertible, Equatable {
 /// Opens the real terminal, runs `body`, and always restores the terminal afterwards: on
 /// return, on a thrown error, and on SIGINT, SIGTERM, SIGHUP, SIGQUIT or a crash signal
 /// (the handler writes the saved reset sequence, restores the saved termios and re-raises).
-/// `colorDepth` and `ascii` override what is detected (a command's `--color` and `--ascii`).
-public func withCursesTerminal<R>(colorDepth: ColorDepth? = nil, ascii: Bool = false,
+/// `colorDepth` and `ascii` override what is detected (a command's `--color` and `--ascii`);
+/// `graphics` decides whether pictures go out as kitty or sixel images (`.auto` asks the
+/// terminal, before curses starts, and never uses images inside tmux) or in cells.
+public func withCursesTerminal<R>(colorDepth: ColorDepth? = nil, ascii: Bool = false, graphics: GraphicsRequest = .blocks,
                                   _ body: (CursesTerminal) throws -> R) throws -> R {
-    let terminal = try CursesTerminal(colorDepth: colorDepth, ascii: ascii)
+    let terminal = try CursesTerminal(colorDepth: colorDepth, ascii: ascii, graphics: graphics)
     defer { terminal.close() }
     return try body(terminal)
 }
@@ -92,8 +94,9 @@ public final class CursesTerminal: TerminalDevice {
     /// Total bytes written by `present` since opening.
     public private(set) var bytesWritten = 0
 
-    /// Opens the terminal; a non-nil `colorDepth` or `ascii` overrides the detected capabilities.
-    init(colorDepth: ColorDepth? = nil, ascii: Bool = false) throws {
+    /// Opens the terminal; a non-nil `colorDepth` or `ascii` overrides the detected capabilities;
+    /// `graphics` as in `withCursesTerminal`.
+    init(colorDepth: ColorDepth? = nil, ascii: Bool = false, graphics: GraphicsRequest = .blocks) throws {
         guard !terminalOpen else { throw TerminalError.alreadyOpen }
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
         setlocale(LC_ALL, "")
@@ -101,6 +104,15 @@ public final class CursesTerminal: TerminalDevice {
         // Before newterm: the actions saved for close() are the program's own, not ncurses' (which
         // installs its SIGINT/SIGTERM handlers only where it finds the default action).
         installSignalHandlers()
+        var environment: [String: String] = [:]
+        for k in ["TMUX", "TERM"] { if let v = ProcessInfo_env(k) { environment[k] = v } }
+        let inTmux = environment["TMUX"] != nil
+        let reply = graphics == .blocks || graphics == .symbols || (graphics == .auto && inTmux) ? nil : GraphicsQuery.ask()
+        var ws = winsize()
+        _ = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &ws)
+        let decided = GraphicsQuery.decide(request: graphics, reply: reply, environment: environment,
+                                           windowPixels: GraphicsQuery.windowPixels(),
+                                           size: TerminalSize(columns: Int(ws.ws_col), rows: Int(ws.ws_row)))
         let termName = ProcessInfo_env("TERM") ?? ""
         guard let scr = newterm(nil, voxterm_stdout(), voxterm_stdin()) else {
             uninstallSignalHandlers()
@@ -127,6 +139,9 @@ public final class CursesTerminal: TerminalDevice {
                                                    codesetIsUTF8: codeset.uppercased().replacingDash() == "UTF8")
         if let colorDepth { detected.colorDepth = colorDepth }
         if ascii { detected.unicode = false }
+        detected.graphics = decided.0
+        detected.graphicsNote = decided.1
+        detected.chafaSymbols = graphics == .symbols
         capabilities = detected
         encoder = ScreenEncoder(capabilities: capabilities)
         size = TerminalSize(columns: Int(voxterm_cols()), rows: Int(voxterm_lines()))
@@ -149,6 +164,7 @@ public final class CursesTerminal: TerminalDevice {
     public func close() {
         guard !closed else { return }
         closed = true
+        if capabilities.graphics?.protocol == .kitty { writeAll(Array("\u{1B}_Ga=d,q=2\u{1B}\\".utf8)) }
         writeAll(Array("\u{1B}[0m\u{1B}[?1002l".utf8))
         mousemask(0, nil)
         endwin()

@@ -24,9 +24,15 @@ public struct ScreenEncoder: Sendable {
     }
 
     /// The bytes that bring the screen from the previous grid to `grid`; empty when nothing changed.
+    ///
+    /// Pictures (`grid.images`) are sent after the cells, only when one of them changed: a
+    /// change in where they are (or fewer of them) repaints the whole screen first, which erases
+    /// sixel pixels; kitty placements are deleted and placed again.
     public mutating func encode(_ grid: CellGrid) -> [UInt8] {
         out.removeAll(keepingCapacity: true)
-        let full = previous?.size != grid.size
+        let oldImages = previous?.images ?? []
+        let imagesMoved = oldImages.map(\.rect) != grid.images.map(\.rect)
+        let full = previous?.size != grid.size || (imagesMoved && !oldImages.isEmpty)
         // The pen is unknown at the start of each update: something else may have written.
         pen = Pen()
         cursor = nil
@@ -54,6 +60,16 @@ public struct ScreenEncoder: Sendable {
             }
         }
         if !out.isEmpty { append("\u{1B}[0m") }
+        if let g = capabilities.graphics, full || oldImages != grid.images {
+            if g.protocol == .kitty && (!oldImages.isEmpty || full) { append("\u{1B}_Ga=d,q=2\u{1B}\\") }
+            for image in grid.images where image.rect.width > 0 && image.rect.height > 0 {
+                moveCursor(image.rect.x, image.rect.y)
+                out += Chafa.encode(rgba: image.rgba, width: image.width, height: image.height,
+                                    columns: image.rect.width, rows: image.rect.height,
+                                    cellWidth: g.cellWidth, cellHeight: g.cellHeight, protocol: g.protocol)
+            }
+            cursor = nil
+        }
         previous = grid
         return out
     }

@@ -58,7 +58,7 @@ struct BenchRender: ParsableCommand {
         }
         func ms(_ x: [Double]) -> String { String(format: "%.2f ms", median(x) * 1000) }
         print("voxterm bench render \(image) (\(g.size.x)x\(g.size.y)x\(g.size.z)), labels \(labels), \(field ?? "synthetic field"); \(voxtermThreadCount) threads, \(repeats) repeats, medians:")
-        print("  automatic window (0.5-99.5 percentiles): \(String(format: "%.1f ms", windowTime * 1000)) once")
+        print("  automatic window (foreground 2-99.5 percentiles): \(String(format: "%.1f ms", windowTime * 1000)) once")
         print("  prepare overlays (label palette, field magnitude): \(String(format: "%.1f ms", prepare * 1000)) once")
         print("  axial slice \(slice), labels+outline+arrows, render+encode at scale 1: \(ms(native)) (\(sizes.0) bytes)")
         print("  same at scale \(scale) (\(mapping.width * scale)x\(mapping.height * scale)): \(ms(scaled)), of which PNG encode \(ms(encode)) (\(sizes.1) bytes)")

@@ -32,10 +32,13 @@ struct BenchTUI: ParsableCommand {
     @Option(help: "--live: threads of the registration's parallel loops (default: cores - 1, at least 1).") var jobThreads: Int?
     @Option(help: "Worker threads of hot loops (default: all cores).") var threads: Int?
     @Flag(help: "--live: also time the same registration alone (no UI), for comparison.") var standalone = false
+    @Option(help: "Picture drawing: blocks (half blocks), symbols (libchafa), sixel, kitty, or all (a table of the four).") var graphics = "blocks"
+    @Option(help: "Sixel/kitty: screen pixels per cell, WxH.") var cellPixels = "10x20"
 
     func run() throws {
         if let threads { voxtermThreadCount = max(1, threads) }
         if live { return try runLive() }
+        if graphics != "blocks" { return try runGraphics() }
         var path = image, labels: String? = nil, names: String? = nil
         if path == nil {
             guard let dir = SampleLocator.find() else {

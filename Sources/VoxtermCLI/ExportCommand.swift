@@ -19,10 +19,11 @@ struct Export: ParsableCommand {
 
     @Option(help: "Plane: axial, coronal or sagittal.") var plane = "axial"
     @Option(parsing: .unconditional, help: "Slice index (voxel index along the plane's axis, from 0); the middle slice by default.") var slice: Int?
+    @Option(parsing: .unconditional, help: "Volume of a 4-D image (0-based); the first by default.") var volume: Int?
     @Option(parsing: .unconditional, help: "World position X,Y,Z (mm, RAS) whose slice to show.") var at: String?
     @Flag(help: "Radiological convention (subject's left on the image's right).") var radiological = false
 
-    @Option(parsing: .unconditional, help: "Intensity window LOW,HIGH; default the 0.5-99.5 percentiles.") var window: String?
+    @Option(parsing: .unconditional, help: "Intensity window LOW,HIGH; default the 2-99.5 percentiles of the foreground.") var window: String?
     @Option(help: "Colour map: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")).") var colormap = "gray"
 
     @Option(help: "Label map (NIfTI) to overlay.") var labels: String?
@@ -35,8 +36,12 @@ struct Export: ParsableCommand {
     @Option(help: "Displacement field (NIfTI X,Y,Z,1,3; ITK/ANTs LPS vectors, as voxterm writes).") var field: String?
     @Option(name: .customLong("field-mode"), help: "Field display: arrows, magnitude, jacobian or grid.") var fieldMode = "arrows"
     @Option(help: "Arrow and grid spacing, in voxels.") var step = 8
-    @Option(help: "Multiplier on arrow length and grid displacement (1: true size).") var gain = 1.0
+    @Option(help: "Multiplier on arrow length and grid displacement (1: true size); default: arrows of the 95th-percentile displacement 0.9 spacings long (a key in the corner states the scale).") var gain: Double?
+    @Flag(help: "Add colour bars with their numbers: the image's colour map and, in magnitude/jacobian field modes, the field's.") var colorbar = false
 
+    @Option(parsing: .unconditionalSingleValue, help: "Image layer over IMAGE, FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; default hot, automatic window).") var overlay: [String] = []
+    @Option(name: .customLong("overlay-threshold"), parsing: .unconditionalSingleValue, help: "Per --overlay, in order: values below are transparent.") var overlayThreshold: [Double] = []
+    @Option(name: .customLong("overlay-opacity"), help: "Per --overlay, in order: opacity 0...1 (default 1).") var overlayOpacity: [Double] = []
     @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.") var montage: String?
     @Option(help: "Integer upscaling factor.") var scale = 1
     @Flag(help: "Print a JSON summary on stdout.") var json = false
@@ -82,6 +87,9 @@ struct Export: ParsableCommand {
         var lut: String?
         var labelInfo: [String: Any]
         var notes: [String]
+        /// Volumes in the image (4-D) and the image layers' summaries.
+        var frameCount: Int
+        var layerInfo: [[String: Any]]
     }
 
     /// Exports: checks the options, renders, writes the PNG; returns the JSON summary.
@@ -111,7 +119,7 @@ struct Export: ParsableCommand {
         }
         guard scale >= 1 && scale <= 32 else { throw ExportFailure("--scale: \(scale) is not an integer in 1...32") }
         guard step >= 1 else { throw ExportFailure("--step: \(step) must be at least 1") }
-        guard gain.isFinite else { throw ExportFailure("--gain: must be finite") }
+        if let gain { guard gain.isFinite else { throw ExportFailure("--gain: must be finite") } }
         guard opacity >= 0 && opacity <= 1 else { throw ExportFailure("--opacity: \(opacity) is outside 0...1") }
         if slice != nil && at != nil { throw ExportFailure("--slice and --at are alternatives; give one") }
         if truth != nil && labels == nil { throw ExportFailure("--truth needs --labels (the prediction to compare)") }
@@ -145,7 +153,7 @@ struct Export: ParsableCommand {
         }
 
         // Never overwrite an input.
-        let inputs = [image, labels, truth, field, lut].compactMap { $0 }
+        let inputs = [image, labels, truth, field, lut].compactMap { $0 } + overlay.compactMap { ImageLayer.parseSpec($0)?.path }
         if let outReal = FileIO.realPath(output), inputs.contains(where: { FileIO.realPath($0) == outReal }) {
             throw ExportFailure("\(output): is one of the inputs; refusing to overwrite it", exitCode: ExitCodes.writeFailed)
         }
@@ -159,10 +167,13 @@ struct Export: ParsableCommand {
         // Load.
         let img = try ImageFile.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
-        let volume = try img.volume(frame: 0)
+        if let v = self.volume, v < 0 || v >= img.frameCount {
+            throw ExportFailure("--volume: \(v) is out of range 0...\(img.frameCount - 1) for \(image)")
+        }
+        let volume = try img.volume(frame: self.volume ?? 0)
         let geometry = volume.geometry
         var notes: [String] = []
-        if img.frameCount > 1 { notes.append("\(image) has \(img.frameCount) volumes; showing the first") }
+        if img.frameCount > 1 && self.volume == nil { notes.append("\(image) has \(img.frameCount) volumes; showing the first (--volume N)") }
 
         var table = LabelTable.palette
         // As FSLeyes and MRIcron: a label-name file beside the label map is used when --lut is not given.
@@ -202,10 +213,30 @@ struct Export: ParsableCommand {
         if let field {
             let (fv, rs) = try OverlayAlignment.align(try ImageFile.read(field).vectorField(), to: geometry, name: field)
             if rs { notes.append("\(field) resampled onto the image grid (trilinear)") }
-            fieldOverlay = FieldOverlay(field: fv, style: FieldStyle(mode: mode, step: step, gain: gain))
+            var f = FieldOverlay(field: fv, style: FieldStyle(mode: mode, step: step, gain: gain ?? 1), image: volume)
+            if gain == nil { f.style.gain = f.automaticGain(step: step, spacing: geometry.spacing.min()) }
+            fieldOverlay = f
         }
 
-        let scene = SliceScene(image: volume, window: window, colorMap: cmap, labels: overlay, field: fieldOverlay)
+        var scene = SliceScene(image: volume, window: window, colorMap: cmap, labels: overlay, field: fieldOverlay)
+        guard overlayThreshold.count <= self.overlay.count, overlayOpacity.count <= self.overlay.count else {
+            throw ExportFailure("--overlay-threshold/--overlay-opacity: more values than --overlay layers")
+        }
+        var layerInfo: [[String: Any]] = []
+        for (i, spec) in self.overlay.enumerated() {
+            guard let p = ImageLayer.parseSpec(spec) else {
+                throw ExportFailure("--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] with a colour map among \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")) and LOW < HIGH, got '\(spec)'")
+            }
+            let layerImage = try ImageFile.read(p.path)
+            let values = ImageLayer.onGrid(try layerImage.volume(frame: 0), geometry)
+            let opacity = i < overlayOpacity.count ? overlayOpacity[i] : 1
+            guard opacity >= 0 && opacity <= 1 else { throw ExportFailure("--overlay-opacity: \(opacity) is outside 0...1") }
+            let layer = ImageLayer(name: (p.path as NSString).lastPathComponent, values: values, colorMap: p.colorMap ?? .hot,
+                                   window: p.window, threshold: i < overlayThreshold.count ? overlayThreshold[i] : nil, opacity: opacity)
+            scene.layers.append(layer)
+            layerInfo.append(["file": p.path, "colormap": layer.colorMap.rawValue, "window": [layer.window.low, layer.window.high],
+                              "threshold": layer.threshold.map { $0 as Any } ?? NSNull(), "opacity": layer.opacity])
+        }
         let convention: DisplayConvention = radiological ? .radiological : .neurological
         let mapping = scene.mapping(plane, convention: convention)
         if mapping.isOblique { notes.append("oblique affine: showing the nearest axis-aligned \(plane.rawValue) view") }
@@ -223,7 +254,7 @@ struct Export: ParsableCommand {
         if tile.width * tile.height * tiles > 1 << 28 {
             throw ExportFailure("--scale/--montage: the picture would have \(tile.width * tile.height * tiles) pixels, more than the limit of \(1 << 28)")
         }
-        let picture: RGBAImage
+        var picture: RGBAImage
         var slices: [Int]
         if let grid {
             (picture, slices) = scene.renderMontage(plane: plane, rows: grid.rows, columns: grid.columns,
@@ -246,15 +277,27 @@ struct Export: ParsableCommand {
         }
         return Rendered(picture: picture, slices: slices, scene: scene, mapping: mapping, convention: convention,
                         overlay: overlay, fieldOverlay: fieldOverlay, table: table, lut: lut, labelInfo: labelInfo,
-                        notes: notes)
+                        notes: notes, frameCount: img.frameCount, layerInfo: layerInfo)
     }
 
     /// Writes the PNG (with provenance text chunks) atomically and returns the JSON summary.
     func write(_ r: Rendered, _ c: Checked) throws -> [String: Any] {
         let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, grid = c.grid
-        let picture = r.picture, slices = r.slices, scene = r.scene, mapping = r.mapping, convention = r.convention
+        var picture = r.picture
+        let slices = r.slices, scene = r.scene, mapping = r.mapping, convention = r.convention
         let overlay = r.overlay, fieldOverlay = r.fieldOverlay, table = r.table, lut = r.lut, notes = r.notes
         var labelInfo = r.labelInfo
+        let frameCount = r.frameCount, layerInfo = r.layerInfo
+        var bars: [ColorBar] = []
+        var strips: [(x: Int, y: Int, width: Int, height: Int)] = []
+        if colorbar {
+            bars.append(ColorBar(table: cmap.table, window: scene.window, title: "IMAGE"))
+            for l in scene.layers { bars.append(ColorBar(table: l.colorMap.table, window: l.window, title: "LAYER")) }
+            if let b = fieldOverlay?.colorBar { bars.append(b) }
+            let withBars = picture.appendingColorBars(bars)
+            picture = withBars.image
+            strips = withBars.strips
+        }
         // Provenance text chunks.
         let e = mapping.edgeDirections
         let orientation = "left=\(e.left.rawValue) right=\(e.right.rawValue) top=\(e.top.rawValue) bottom=\(e.bottom.rawValue)"
@@ -263,7 +306,7 @@ struct Export: ParsableCommand {
             ("Source", FileIO.realPath(image) ?? image),
             ("Plane", plane.rawValue),
             (grid == nil ? "Slice" : "Slices", slices.map(String.init).joined(separator: ",")),
-            ("Window", scene.window.description + (window == nil ? " (auto 0.5-99.5 percentiles)" : "")),
+            ("Window", scene.window.description + (window == nil ? " (auto: foreground 2-99.5 percentiles)" : "")),
             ("Colormap", cmap.rawValue),
             ("Convention", convention.rawValue),
             ("Orientation", orientation),
@@ -277,9 +320,15 @@ struct Export: ParsableCommand {
         }
         if let field {
             text.append(("Field", FileIO.realPath(field) ?? field))
-            text.append(("FieldStyle", "mode=\(mode.rawValue) step=\(step) gain=\(gain)"))
+            let g = fieldOverlay!.style.gain
+            text.append(("FieldStyle", "mode=\(mode.rawValue) step=\(step) gain=\(g)\(gain == nil ? " (auto)" : "")"))
         }
         if let grid { text.append(("Montage", "\(grid.rows)x\(grid.columns)")) }
+        if frameCount > 1 { text.append(("Volume", "\(self.volume ?? 0) of \(frameCount)")) }
+        for l in scene.layers {
+            text.append(("Overlay", "\(l.name) colormap=\(l.colorMap.rawValue) window=\(l.window)"
+                + (l.threshold.map { " threshold=\($0)" } ?? "") + " opacity=\(l.opacity)"))
+        }
         text.append(("Command", CommandLine.arguments.map(shellQuoted).joined(separator: " ")))
 
         let bytes: [UInt8]
@@ -300,6 +349,8 @@ struct Export: ParsableCommand {
             "pixel_spacing_mm": [mapping.pixelSpacing.column, mapping.pixelSpacing.row],
             "notes": notes,
         ]
+        if frameCount > 1 { summary["volume"] = self.volume ?? 0; summary["volume_count"] = frameCount }
+        if !layerInfo.isEmpty { summary["overlays"] = layerInfo }
         if let grid {
             summary["montage"] = ["rows": grid.rows, "columns": grid.columns]
             summary["slices"] = slices
@@ -330,13 +381,21 @@ struct Export: ParsableCommand {
             summary["labels"] = labelInfo
         }
         if let f = fieldOverlay {
-            var info: [String: Any] = ["file": field!, "mode": mode.rawValue, "step": step, "gain": gain,
+            var info: [String: Any] = ["file": field!, "mode": mode.rawValue, "step": step, "gain": f.style.gain,
+                                       "gain_source": gain == nil ? "auto" : "given",
                                        "max_displacement_mm": f.maximumMagnitude]
+            if mode == .arrows { info["arrow_key_mm"] = f.arrowKeyLength(mapping) }
             if let j = f.jacobian {
                 let s = j.statistics
                 info["jacobian"] = ["min": s.minimum, "max": s.maximum, "folding_fraction": foldingFraction(j)]
             }
             summary["field"] = info
+        }
+        if !bars.isEmpty {
+            summary["colorbars"] = zip(bars, strips).map { b, r -> [String: Any] in
+                ["title": b.title, "low": b.window.low, "high": b.window.high, "ticks": b.ticks,
+                 "strip": ["x": r.x, "y": r.y, "width": r.width, "height": r.height]]
+            }
         }
         return summary
     }

@@ -88,6 +88,13 @@ struct ImageReport {
         return seen.count
     }
 
+    /// The 4th dimension of a 4-D (or more) image that is not a vector field: volume count, step
+    /// (`pixdim[4]`, the TR for time series) and its unit from `xyzt_units`.
+    var fourthDimension: (count: Int, step: Double, units: String)? {
+        guard !image.isVectorField, image.shape.count >= 4, image.shape[3] > 1 else { return nil }
+        return (image.shape[3], Double(image.header.pixdim[4]), image.header.temporalUnits)
+    }
+
     var json: [String: Any] {
         let h = image.header
         let (affine, source) = image.affine
@@ -118,6 +125,11 @@ struct ImageReport {
         if let labelCount { out["labels"] = labelCount }
         if image.isVectorField { out["vector_field"] = true }
         if let p = h.geometryProblem { out["geometry_problem"] = p }
+        if let t = fourthDimension {
+            out["volumes"] = t.count
+            out["volume_step"] = t.step
+            out["time_units"] = t.units
+        }
         return out
     }
 
@@ -131,6 +143,10 @@ struct ImageReport {
             : "\(image.storage.formatName) (\(image.storage.rawValue), \(h.isByteSwapped ? "big" : "little")-endian)")
         row("dimensions", image.shape.map(String.init).joined(separator: " x ") + (image.isVectorField ? "  (vector field)" : ""))
         row("voxel size", h.pixdim[1...max(1, min(h.rank, 3))].map { fmt($0) }.joined(separator: " x ") + " \(h.spatialUnits)")
+        if let t = fourthDimension {
+            let time = ["s", "ms", "us"].contains(t.units)
+            row("volumes", "\(t.count) along the 4th dimension, step \(fmt(t.step)) \(t.units)" + (time ? " (TR)" : ""))
+        }
         row("datatype", h.datatype.map { "\($0)" } ?? "\(h.datatypeCode)")
         row("scaling", image.scaling.map { "slope \(fmt($0.slope)), intercept \(fmt($0.intercept))" }
             ?? "none (scl_slope \(fmt(h.sclSlope)), scl_inter \(fmt(h.sclInter)))")

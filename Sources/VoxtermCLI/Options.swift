@@ -17,6 +17,10 @@ extension ColorDepth: ExpressibleByArgument {
     /// Case-insensitive: `TrueColor` and `MONO` work as the environment variable always did.
     public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
 }
+extension GraphicsRequest: ExpressibleByArgument {
+    /// Case-insensitive.
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
 
 /// `--preset`: the registration preset (register, bench register, segment, view, bench tui).
 struct PresetOption: ParsableArguments {

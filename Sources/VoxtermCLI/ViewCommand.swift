@@ -74,6 +74,16 @@ struct View: ParsableCommand {
     @Flag(help: "No Unicode: shade with ASCII characters and colours only.")
     var ascii = false
 
+    @Option(help: "Pictures as real pixels: auto (ask the terminal; never inside tmux), kitty, sixel; or in cells: blocks (half blocks) or symbols (libchafa's block symbols).")
+    var graphics: GraphicsRequest = .auto
+
+    @Option(parsing: .unconditionalSingleValue,
+            help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; y selects, Y shows/hides, z/Z threshold, X colour map, B opacity).")
+    var overlay: [String] = []
+
+    @Option(help: "Volume of a 4-D image to start at (0-based; U and T step).")
+    var volume: Int?
+
     @Option(name: .customLong("export-dir"), help: "Folder for PNGs written by the e key (default: current folder).")
     var exportDir: String = "."
 
@@ -82,6 +92,9 @@ struct View: ParsableCommand {
     var supportSet: String?
 
     func validate() throws {
+        for spec in overlay where ImageLayer.parseSpec(spec) == nil {
+            throw ValidationError("--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] (colour maps: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")); LOW < HIGH), got '\(spec)'")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if movingLabels != nil && moving == nil { throw ValidationError("--moving-labels needs --moving") }
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
@@ -103,7 +116,8 @@ struct View: ParsableCommand {
         // Headers and the label table first: a missing or malformed file is reported before the
         // terminal is taken over. The voxel data is read after, behind a loading screen.
         do {
-            for path in [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 }) {
+            for path in [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 })
+                        + overlay.compactMap({ ImageLayer.parseSpec($0)?.path }) {
                 _ = try ImageFile.readHeader(path)
             }
             if let namesPath { _ = try LabelTable.read(namesPath) }
@@ -117,7 +131,7 @@ struct View: ParsableCommand {
         let files = [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap { $0 }
         let interrupted: Bool
         do {
-            interrupted = try withCursesTerminal(colorDepth: color, ascii: ascii) { terminal in
+            interrupted = try withCursesTerminal(colorDepth: color, ascii: ascii, graphics: graphics) { terminal in
                 terminal.present(LoadingView.render(size: terminal.size, files: files))
                 // An error here (e.g. a file whose data ends early) leaves through withCursesTerminal,
                 // which restores the terminal before the message is printed below.
@@ -125,6 +139,21 @@ struct View: ParsableCommand {
                                                           truth: truth, field: field, compare: compare, moving: moving,
                                                           movingLabels: movingLabels)
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
+                if let v = volume {
+                    guard let s = state.document.series, v >= 0, v < s.frames.count else {
+                        throw WorkbenchError(path: imagePath!, reason: "--volume \(v) is out of range 0...\((state.document.series?.frames.count ?? 1) - 1)")
+                    }
+                    _ = reduce(&state, .stepVolume(v))
+                }
+                for spec in overlay {
+                    guard let p = ImageLayer.parseSpec(spec) else {
+                        throw WorkbenchError(path: spec, reason: "--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] with a known colour map and LOW < HIGH")
+                    }
+                    let values = ImageLayer.onGrid(try ImageFile.read(p.path).volume(), state.document.image.geometry)
+                    state.document.layers.append(ImageLayer(name: (p.path as NSString).lastPathComponent, values: values,
+                                                      colorMap: p.colorMap ?? .hot, window: p.window))
+                }
+                if let note = terminal.capabilities.graphicsNote { state.message = [note, state.message].compactMap { $0 }.joined(separator: " · ") }
                 state.plane = plane
                 state.layout = ortho ? .ortho : .single
                 state.convention = radiological ? .radiological : .neurological

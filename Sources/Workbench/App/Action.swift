@@ -56,12 +56,18 @@ public enum Action: Equatable, Sendable {
     /// Writes the active view to a PNG file.
     case export
     case showHelp, closeHelp
+    /// Scrolls the help screen by this many rows (negative: up).
+    case scrollHelp(Int)
     /// Shows a message in the status bar.
     case showMessage(String)
     case resize(TerminalSize)
     case quit
     /// Support-set curation and prediction.
     case curation(CurationAction)
+    /// Image layer keys (Layers/).
+    case layers(LayerAction)
+    /// Shows another volume of a 4-D image (by this many steps).
+    case stepVolume(Int)
     /// Starts registering the moving image to the image in the background (`--moving`).
     case startRegistration
     /// Cycles the registration preset (fast, default, accurate) used by the next start.

@@ -24,6 +24,8 @@ public struct WorkbenchDocument: Sendable {
     public var field: VectorField?
     /// Second image for registration QA, resampled onto the image grid when needed.
     public var compare: Volume?
+    /// Images drawn over the image, resampled onto its grid (`voxterm view --overlay`).
+    public var layers: [ImageLayer] = []
     /// Path of the second image (as given).
     public var comparePath: String?
     /// Human-readable notes from loading (e.g. "labels resampled onto the image grid").
@@ -41,6 +43,8 @@ public struct WorkbenchDocument: Sendable {
     public var labelsFollowMoving = false
     /// Bumped whenever `labels`, `field` or `compare` change after loading (the slice cache redraws).
     public var revision = 0
+    /// All volumes of a 4-D image and which one `image` is (nil for 3-D images).
+    public var series: VolumeSeries?
     /// `field` prepared for display (magnitude and Jacobian computed off the UI thread), when a
     /// live registration supplied it; the slice cache uses it instead of preparing its own.
     public var preparedFieldOverlay: FieldOverlay?
@@ -137,6 +141,12 @@ public struct WorkbenchDocument: Sendable {
         var doc = WorkbenchDocument(imagePath: image, image: volume, labels: labelVolume, labelsPath: labels,
                                     labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
                                     compare: compareImage, comparePath: compare)
+        if img.frameCount > 1 {
+            // 4-D: every volume is kept; U and T step through them (the first is shown).
+            let frames = try (0..<img.frameCount).map { try $0 == 0 ? volume : img.volume(frame: $0) }
+            doc.series = VolumeSeries(frames: frames, step: Double(img.header.pixdim[4]), unit: img.header.temporalUnits)
+            doc.notes.append("\(img.frameCount) volumes: U/T step through them")
+        }
         if let moving {
             let m = try ImageFile.read(moving)
             if m.isVectorField { throw WorkbenchError(path: moving, reason: "is a vector field, not an image") }

@@ -25,27 +25,31 @@ enum HelpScreen {
         lines.append(("wheel", "scroll slices", false))
         let rowsAvailable = Swift.max(1, grid.height - 3)
         let keyWidth = Swift.min(16, lines.map { $0.2 ? 0 : $0.0.count }.max() ?? 0)
-        let helpWidth = lines.map { $0.2 ? $0.0.count : $0.1.count }.max() ?? 0
+        let helpWidth = Swift.min(Swift.max(10, grid.width - keyWidth - 4), lines.map { $0.2 ? $0.0.count : $0.1.count }.max() ?? 0)
         let columnWidth = keyWidth + helpWidth + 4
         // Blank lines between sections go first when the columns would not fit.
         if (lines.count + rowsAvailable - 1) / rowsAvailable * columnWidth > grid.width {
             lines.removeAll { !$0.2 && $0.0.isEmpty && $0.1.isEmpty }
         }
-        let columns = Swift.max(1, (lines.count + rowsAvailable - 1) / rowsAvailable)
-        let perColumn = (lines.count + columns - 1) / columns
+        // As many columns as fit; what does not fit scrolls (arrows, PgUp/PgDn) instead of being cut.
+        let fit = Swift.max(1, Swift.min((lines.count + rowsAvailable - 1) / rowsAvailable, grid.width / Swift.max(1, columnWidth)))
+        let perColumn = (lines.count + fit - 1) / fit
+        let scrolls = perColumn > rowsAvailable
+        let first = scrolls ? Swift.min(state.helpScroll, perColumn - rowsAvailable) : 0
         for (i, l) in lines.enumerated() {
-            let col = i / perColumn, row = i % perColumn
+            let col = i / perColumn, row = i % perColumn - first
+            guard row >= 0, row < rowsAvailable else { continue }
             let x = 1 + col * columnWidth, y = 2 + row
             if l.2 {
                 grid.put(l.0, x: x, y: y, foreground: Theme.accent, attributes: [.bold], maxWidth: columnWidth - 1)
             } else {
                 grid.put(l.0, x: x, y: y, foreground: Theme.barText, attributes: [.bold], maxWidth: keyWidth)
-                grid.put(l.1, x: x + keyWidth + 2, y: y, maxWidth: helpWidth)
+                grid.put(l.1, x: x + keyWidth + 2, y: y, maxWidth: Swift.min(helpWidth, grid.width - x - keyWidth - 2))
             }
         }
-        if columns * columnWidth > grid.width {
-            let note = "(enlarge the terminal to see every key)"
-            grid.put(note, x: Swift.max(0, grid.width - note.count - 1), y: 0, foreground: Theme.accent, background: Theme.barBackground)
+        if scrolls {
+            let note = "↑↓ PgUp PgDn scroll · rows \(first + 1)-\(first + rowsAvailable) of \(perColumn) "
+            grid.put(note, x: Swift.max(0, grid.width - note.count), y: 0, foreground: Theme.accent, background: Theme.barBackground)
         }
     }
 }

@@ -52,7 +52,7 @@ public enum KeyTable {
         KeyBinding(ch("W"), .scaleWindowWidth(1.25), "View", "wider window (less contrast)"),
         KeyBinding(ch("<,"), .shiftWindowLevel(-0.1), "View", "lower level (brighter)"),
         KeyBinding(ch(">."), .shiftWindowLevel(0.1), "View", "higher level (darker)"),
-        KeyBinding(ch("r"), .autoWindow, "View", "automatic window (0.5-99.5 %)"),
+        KeyBinding(ch("r"), .autoWindow, "View", "automatic window (foreground 2-99.5 %)"),
         KeyBinding(ch("m"), .cycleColorMap, "View", "next colour map"),
         KeyBinding(ch("R"), .toggleConvention, "View", "neurological / radiological"),
         KeyBinding(ch("t"), .toggleOverlay, "Labels", "labels on / off"),
@@ -73,6 +73,14 @@ public enum KeyTable {
         KeyBinding(ch("S"), .saveRegistration, "Register (--moving)", "save outputs (as voxterm register)"),
         KeyBinding(ch("F"), .nextFoldingSlice, "Register (--moving)", "next slice where the field folds"),
         KeyBinding(ch("e"), .export, "Other", "export what is on screen to PNG"),
+        KeyBinding(ch("U"), .stepVolume(1), "Volumes (4-D)", "next volume of a 4-D image"),
+        KeyBinding(ch("T"), .stepVolume(-1), "Volumes (4-D)", "previous volume"),
+        KeyBinding(ch("y"), .layers(.selectNext), "Layers", "next image layer (--overlay)"),
+        KeyBinding(ch("Y"), .layers(.toggleVisible), "Layers", "show/hide the layer"),
+        KeyBinding(ch("z"), .layers(.threshold(-1)), "Layers", "layer threshold down (1/20 window)"),
+        KeyBinding(ch("Z"), .layers(.threshold(1)), "Layers", "layer threshold up"),
+        KeyBinding(ch("X"), .layers(.cycleColorMap), "Layers", "layer colour map"),
+        KeyBinding(ch("B"), .layers(.cycleOpacity), "Layers", "layer opacity 100/75/50/25 %"),
         KeyBinding(ch("?"), .showHelp, "Other", "this help"),
         KeyBinding([.character("q")], .quit, "Other", "quit"),
         KeyBinding([.control("c")], .interrupt, "Other", "quit (exit status 130, as interrupted)"),
@@ -81,6 +89,11 @@ public enum KeyTable {
     /// Keys while the help screen is shown.
     public static let help: [KeyBinding] = [
         KeyBinding([.character("?"), .escape, .character("q"), .enter], .closeHelp, "Help", "close help"),
+        KeyBinding([.down, .character("j")], .scrollHelp(1), "Help", "scroll down"),
+        KeyBinding([.up, .character("k")], .scrollHelp(-1), "Help", "scroll up"),
+        KeyBinding([.pageDown, .character(" ")], .scrollHelp(10), "Help", "scroll a page down"),
+        KeyBinding([.pageUp], .scrollHelp(-10), "Help", "scroll a page up"),
+        KeyBinding([.home], .scrollHelp(-10_000), "Help", "back to the top"),
         KeyBinding([.control("c")], .interrupt, "Help", "quit (exit status 130)"),
     ]
 

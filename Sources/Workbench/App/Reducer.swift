@@ -168,6 +168,13 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         return [.exportPNG]
     case .showHelp:
         state.mode = .help
+        state.helpScroll = 0
+    case .stepVolume(let d):
+        stepVolume(&state, by: d)
+    case .layers(let a):
+        reduceLayers(&state, a)
+    case .scrollHelp(let rows):
+        state.helpScroll = max(0, state.helpScroll + rows)   // the help screen clamps the bottom
     case .closeHelp:
         state.mode = .normal
     case .showMessage(let text):

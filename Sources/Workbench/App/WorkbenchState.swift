@@ -58,7 +58,7 @@ public struct WorkbenchState: Sendable {
     public var pan: [SlicePlane: SIMD2<Double>] = [:]
     /// Intensity window of the image.
     public var window: IntensityWindow
-    /// The automatic window (0.5–99.5 percentiles), restored by the auto-window key.
+    /// The automatic window (2–99.5 percentiles of the foreground), restored by the auto-window key.
     public let automaticWindow: IntensityWindow
     public var colorMap: ColorMap = .gray
     public var overlay = OverlaySettings()
@@ -73,6 +73,10 @@ public struct WorkbenchState: Sendable {
     /// Index into `document.presentLabels` of the selected panel row.
     public var labelSelection = 0
     public var mode: WorkbenchMode = .normal
+    /// First row of the help screen shown when it does not fit (scrolled with the arrows and PgUp/PgDn).
+    public var helpScroll = 0
+    /// The image layer the layer keys act on.
+    public var selectedLayer = 0
     /// One-line feedback in the status bar (e.g. where an export went).
     public var message: String?
     /// Terminal size the views are laid out for.

@@ -37,6 +37,10 @@ public final class SliceCache {
         var colorMap: ColorMap
         var overlayVisible: Bool, opacity: Double, outline: Bool, hidden: Set<Int32>
         var fieldMode: FieldDisplayMode?
+        /// Arrow spacing (voxels) and whether arrows are drawn into the raster (off when the view draws glyphs).
+        var fieldStep: Int, fieldVectors: Bool
+        /// Image layers' settings (Layers/).
+        var layers: String
         /// Prediction drawn instead of the loaded labels (outcome id and display), if any.
         var prediction: PredictionRasterKey?
     }
@@ -45,6 +49,8 @@ public final class SliceCache {
     private var clock = 0
     private var baseOverlay: LabelOverlay?
     private var fieldOverlays: [FieldDisplayMode: FieldOverlay] = [:]
+    /// Automatic arrow gain per arrow spacing (voxels).
+    private var fieldGains: [Int: Double] = [:]
     private var compareWindow: IntensityWindow?
     private var difference: (volume: Volume, window: IntensityWindow)?
     /// Prediction overlays and support thumbnails (see Curation+Rendering).
@@ -67,10 +73,12 @@ public final class SliceCache {
         rasters = [:]
         baseOverlay = nil
         fieldOverlays = [:]
+        fieldGains = [:]
         difference = nil
     }
 
-    /// The scene a variant is rendered from (checkerboard uses `.main` and `.compare`).
+    /// The scene a variant is rendered from (checkerboard uses `.main` and `.compare`); without
+    /// the field, which `raster` draws over whatever the variant composes.
     func scene(_ state: WorkbenchState, _ variant: RasterVariant) -> SliceScene {
         let doc = state.document
         follow(doc)
@@ -85,19 +93,7 @@ public final class SliceCache {
                 o.palette = LabelPalette(table: doc.labelTable, visibleLabels: visible, present: doc.presentLabels)
                 labels = o
             }
-            var field: FieldOverlay? = nil
-            if let f = doc.field, let mode = state.fieldMode {
-                if fieldOverlays[mode] == nil {
-                    if var prepared = doc.preparedFieldOverlay {
-                        prepared.style = FieldStyle(mode: mode)   // magnitude and Jacobian already computed
-                        fieldOverlays[mode] = prepared
-                    } else {
-                        fieldOverlays[mode] = FieldOverlay(field: f, style: FieldStyle(mode: mode))
-                    }
-                }
-                field = fieldOverlays[mode]
-            }
-            return SliceScene(image: doc.image, window: state.window, colorMap: state.colorMap, labels: labels, field: field)
+            return SliceScene(image: doc.image, window: state.window, colorMap: state.colorMap, labels: labels)
         case .compare:
             let c = doc.compare ?? doc.image
             if compareWindow == nil { compareWindow = IntensityWindow.automatic(c) }
@@ -125,15 +121,45 @@ public final class SliceCache {
         }
     }
 
+    /// The field overlay of the state's field mode (prepared once per mode, arrows restricted to
+    /// the image's foreground), with arrow spacing `step` voxels and the automatic gain for it.
+    func fieldOverlay(_ state: WorkbenchState, step: Int = 8) -> FieldOverlay? {
+        let doc = state.document
+        follow(doc)
+        guard let f = doc.field, let mode = state.fieldMode else { return nil }
+        if fieldOverlays[mode] == nil {
+            var o: FieldOverlay
+            if var prepared = doc.preparedFieldOverlay {
+                prepared.style = FieldStyle(mode: mode)   // magnitude and Jacobian already computed
+                o = prepared
+            } else {
+                o = FieldOverlay(field: f, style: FieldStyle(mode: mode))
+            }
+            o.restrictArrows(to: doc.image)
+            fieldOverlays[mode] = o
+        }
+        var o = fieldOverlays[mode]!
+        o.style.step = max(1, step)
+        let spacing = doc.image.geometry.spacing.min()
+        if fieldGains[step] == nil { fieldGains[step] = o.automaticGain(step: step, spacing: spacing) }
+        o.style.gain = fieldGains[step]!
+        return o
+    }
+
     /// The raster of `slice` of `plane` for `variant`, rendered by `SliceScene.render` with square
-    /// pixels at integer `scale`; returns it with its output pixels per display pixel.
+    /// pixels at integer `scale`; returns it with its output pixels per display pixel. The field's
+    /// colour layer (magnitude, Jacobian) and arrows are drawn over every variant (the composite
+    /// of checkerboard, difference and overlay alike), arrows every `fieldStep` voxels unless
+    /// `fieldVectors` is false (the view then draws direction glyphs itself).
     public func raster(_ state: WorkbenchState, plane: SlicePlane, slice: Int, variant: RasterVariant,
-                       scale: Int = 1, orientationLetters: Bool = false) -> (image: RGBAImage, scale: SIMD2<Double>) {
+                       scale: Int = 1, orientationLetters: Bool = false,
+                       fieldStep: Int = 8, fieldVectors: Bool = true) -> (image: RGBAImage, scale: SIMD2<Double>) {
         let key = RasterKey(plane: plane, convention: state.convention, slice: slice, variant: variant, scale: scale,
                             letters: orientationLetters, windowLow: state.window.low, windowHigh: state.window.high,
                             colorMap: state.colorMap, overlayVisible: state.overlay.visible, opacity: state.overlay.opacity,
                             outline: state.overlay.outline, hidden: state.overlay.hidden,
-                            fieldMode: variant == .main || variant == .checkerboard ? state.fieldMode : nil,
+                            fieldMode: state.fieldMode, fieldStep: fieldStep, fieldVectors: fieldVectors,
+                            layers: variant == .main || variant == .checkerboard ? LayerPanel.cacheKey(state.document.layers) : "",
                             prediction: variant == .main || variant == .checkerboard ? predictionKey(state, plane: plane, slice: slice) : nil)
         clock += 1
         follow(state.document)
@@ -145,9 +171,18 @@ public final class SliceCache {
         misses += 1
         let options = RenderOptions(scale: scale, squarePixels: true, orientationLetters: orientationLetters)
         let m = SliceMapping(geometry: state.document.image.geometry, plane: plane, convention: state.convention)
-        let out: (RGBAImage, SIMD2<Double>)
-        if variant == .checkerboard {
-            let a = withPrediction(scene(state, .main), state, plane: plane, slice: slice), b = scene(state, .compare)
+        var out: (RGBAImage, SIMD2<Double>)
+        if variant == .main {
+            // The main scene draws the field itself, at the requested spacing.
+            var sc = withPrediction(scene(state, .main), state, plane: plane, slice: slice)
+            sc.layers = state.document.layers
+            sc.field = fieldOverlay(state, step: fieldStep)
+            if !fieldVectors, sc.field?.style.mode == .arrows { sc.field = nil }
+            out = (sc.render(m, slice: slice, options: options), sc.outputScale(m, options: options).scale)
+        } else if variant == .checkerboard {
+            var a = withPrediction(scene(state, .main), state, plane: plane, slice: slice)
+            a.layers = state.document.layers
+            let b = scene(state, .compare)
             var img = a.render(m, slice: slice, options: options)
             let other = b.render(m, slice: slice, options: options)
             let s = a.outputScale(m, options: options).scale
@@ -171,9 +206,13 @@ public final class SliceCache {
             } }
             out = (img, a.outputScale(m, options: options).scale)
         } else {
-            var sc = scene(state, variant)
-            if variant == .main { sc = withPrediction(sc, state, plane: plane, slice: slice) }
+            let sc = scene(state, variant)
             out = (sc.render(m, slice: slice, options: options), sc.outputScale(m, options: options).scale)
+        }
+        // Compare modes: the field over the composite, every tile and both images alike.
+        if variant != .main, let f = fieldOverlay(state, step: fieldStep) {
+            f.drawScalarMap(on: &out.0, mapping: m, slice: slice, scale: out.1)
+            if fieldVectors || f.style.mode == .grid { f.drawVectors(on: &out.0, mapping: m, slice: slice, scale: out.1) }
         }
         if rasters.count >= capacity, let oldest = rasters.min(by: { $0.value.used < $1.value.used })?.key {
             rasters.removeValue(forKey: oldest)

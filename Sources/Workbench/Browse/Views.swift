@@ -50,6 +50,31 @@ public enum WorkbenchView {
         }
     }
 
+    /// `shortened(_:width:)`, for tests.
+    public static func shortenedForTests(_ text: String, width: Int) -> String { shortened(text, width: width) }
+
+    /// `text` if it fits in `width` columns, else its longest prefix ending at a word boundary followed by "…".
+    static func shortened(_ text: String, width: Int) -> String {
+        guard text.count > width else { return text }
+        guard width > 1 else { return String(repeating: "…", count: Swift.max(0, width)) }
+        var out = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            let next = out.isEmpty ? String(word) : out + " " + word
+            if next.count + 1 > width {
+                // A path that does not fit keeps its end (the file name): "wrote …/dir/name.png".
+                let room = width - out.count - (out.isEmpty ? 0 : 1) - 1
+                if word.contains("/") && room >= 8 {
+                    return (out.isEmpty ? "" : out + " ") + "…" + String(word.suffix(room))
+                }
+                break
+            }
+            out = next
+        }
+        if out.isEmpty { out = String(text.prefix(width - 1)) }   // one word longer than the line
+        while out.hasSuffix(" ") || out.hasSuffix("·") || out.hasSuffix(";") || out.hasSuffix(",") { out.removeLast() }
+        return out + "…"
+    }
+
     /// `text` broken at spaces into lines of at most `width` characters (longer words are cut).
     static func wordWrap(_ text: String, width: Int) -> [String] {
         guard width > 0 else { return [] }
@@ -83,7 +108,8 @@ public enum WorkbenchView {
     static func drawPane(_ pane: Pane, state: WorkbenchState, cache: SliceCache, into grid: inout CellGrid) {
         let m = state.mapping(pane.plane)
         let slice = state.slice(in: pane.plane)
-        let t = state.viewTransform(for: pane)
+        let canvas = PaneCanvas(state.capabilities)
+        let t = canvas.transform(state, pane: pane)
         var variant = RasterVariant.main
         if state.hasCompare {
             switch (pane.content, state.compareMode) {
@@ -95,21 +121,28 @@ public enum WorkbenchView {
             default: variant = .main
             }
         }
-        // Arrows and grid lines are drawn by the renderer at output resolution: ask for about
-        // the terminal's resolution so they stay crisp; otherwise native pixels suffice.
-        var scale = 1
-        if variant == .main || variant == .checkerboard, let f = state.fieldMode, f == .arrows || f == .grid {
-            scale = Swift.min(6, Swift.max(1, Int(t.magnification.max().rounded(.up))))
-        }
-        let raster = cache.raster(state, plane: pane.plane, slice: slice, variant: variant, scale: scale)
+        // Arrows and grid lines are drawn by the renderer at output resolution: ask for about the
+        // screen's resolution so they stay crisp. In half blocks arrows are direction glyphs instead.
+        let glyphs = canvas == .halfBlocks && state.fieldMode == .arrows && state.document.field != nil
+        let step = canvas.arrowStep(t)
+        let vectors = !glyphs && (state.fieldMode == .arrows || state.fieldMode == .grid) && state.document.field != nil
+        let scale = canvas.rasterScale(t, vectors: vectors)
+        let raster = cache.raster(state, plane: pane.plane, slice: slice, variant: variant, scale: scale,
+                                  fieldStep: step, fieldVectors: !glyphs)
         var img = resample(raster.image, scale: raster.scale, mapping: m, transform: t)
         let d = m.display(ofVoxel: SIMD3<Double>(state.cursor))
         let tl = t.pixel(ofDisplay: SIMD2(-0.5, -0.5)), br = t.pixel(ofDisplay: SIMD2(Double(m.width) - 0.5, Double(m.height) - 0.5))
         drawCrosshair(&img, at: t.pixel(ofDisplay: SIMD2(d.column, d.row)),
                       xRange: Int((tl.x + 0.5).rounded())..<Int((br.x + 0.5).rounded()),
                       yRange: Int((tl.y + 0.5).rounded())..<Int((br.y + 0.5).rounded()))
-        HalfBlocks.draw(img, into: &grid, at: pane.imageRect, capabilities: state.capabilities)
-        drawLetters(m, transform: t, rect: pane.imageRect, into: &grid)
+        canvas.draw(img, mapping: m, transform: t, rect: pane.imageRect, capabilities: state.capabilities, into: &grid)
+        if let f = cache.fieldOverlay(state, step: step) {
+            if glyphs { FieldGlyphs.draw(f, mapping: m, slice: slice, transform: t, rect: pane.imageRect, into: &grid) }
+            if let bar = f.colorBar { ScreenColorBar.draw(bar, rect: pane.imageRect, into: &grid) }
+        } else if state.colorMap != .gray {
+            ScreenColorBar.draw(ColorBar(table: state.colorMap.table, window: state.window, title: state.colorMap.rawValue),
+                                rect: pane.imageRect, into: &grid)
+        }
 
         // Caption: plane, slice i/N, what is shown.
         let active = pane.plane == state.plane && state.layout == .ortho
@@ -127,6 +160,10 @@ public enum WorkbenchView {
         if m.isOblique { caption += "  (oblique: nearest axis view)" }
         grid.put(caption, x: pane.rect.x, y: pane.rect.y, foreground: active ? Theme.barText : Theme.dimText,
                  background: bg, attributes: active ? [.bold] : [], maxWidth: pane.rect.width)
+        if pane == ScreenLayout(state).panes.first, variant == .main || variant == .checkerboard {
+            LayerPanel.draw(state, rect: CellRect(x: pane.rect.x + caption.count + 2, y: pane.rect.y,
+                                                  width: pane.rect.width - caption.count - 2, height: 1), into: &grid)
+        }
     }
 
     /// Resamples a renderer raster into the pane's terminal pixels: box average when shrinking,
@@ -215,7 +252,11 @@ public enum WorkbenchView {
         grid.fill(CellRect(x: 0, y: rows.1, width: grid.width, height: 1), with: Cell(" "))
         var line = " \(state.plane.rawValue) slice \(state.slice(in: state.plane) + 1)/\(m.sliceCount)"
         line += " │ voxel \(v.x),\(v.y),\(v.z) │ \(fmt1(w.x)), \(fmt1(w.y)), \(fmt1(w.z)) mm"
+        if let s = doc.series { line += " │ \(s.label)" }
         if let value = doc.intensity(at: v) { line += " │ value \(fmt(Double(value)))" }
+        if let s = doc.series, grid.width - line.count > 30 {
+            line += " " + VolumeSeries.sparkline(s.timeCourse(at: v), width: Swift.min(40, grid.width - line.count - 30))
+        }
         if let c = doc.compare, c.geometry.contains(v) { line += " vs \(fmt(Double(c[v.x, v.y, v.z])))" }
         var x = grid.put(line, x: 0, y: rows.0, foreground: Theme.barText, background: Theme.barBackground, attributes: [.bold])
         if let label = doc.label(at: v) {
@@ -238,8 +279,14 @@ public enum WorkbenchView {
         if state.hasCompare { info += " · \(state.compareMode.rawValue)" }
         if let pred = SupportPanel.status(state) { info += " · " + pred }
         let used = grid.put(info, x: 0, y: rows.1, foreground: Theme.dimText)
-        if let msg = state.message, used + 3 < grid.width {
-            grid.put(" │ " + msg, x: used, y: rows.1, foreground: Theme.accent)
+        if let msg = state.message {
+            // Never cut mid-word: beside the settings, shortened at a word (or a path kept by its
+            // end) with "…" when it does not fit; with less than 16 columns left, the settings stay alone.
+            if used + 3 + msg.count <= grid.width {
+                grid.put(" │ " + msg, x: used, y: rows.1, foreground: Theme.accent)
+            } else if grid.width - used - 3 >= 16 {
+                grid.put(" │ " + WorkbenchView.shortened(msg, width: grid.width - used - 3), x: used, y: rows.1, foreground: Theme.accent)
+            }
         }
     }
 }
