@@ -33,7 +33,7 @@ struct Register: ParsableCommand {
 
     func run() throws {
         if let threads { voxtermThreadCount = threads }
-        let plan = try self.plan
+        var plan = try self.plan
         let fixedVolume: Volume, movingVolume: Volume
         var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
         var initial: VolumeCore.AffineTransform?
@@ -58,7 +58,11 @@ struct Register: ParsableCommand {
         defer { signals.stop() }
         let token = signals.token
 
-        let line = ProgressLine(enabled: !quiet)
+        if registration.metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume) {
+            for s in plan.stages.indices { plan.stages[s].metric = .mi }
+            if !quiet { fputs("voxterm: \(reason): using mutual information (--metric mi)\n", stderr) }
+        }
+        let line = ProgressLine(enabled: !quiet, metrics: plan.stages.map(\.metric))
         let result: RegistrationResult
         do {
             result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan,
