@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import VoxtermModel
 
-/// `voxterm info FILE...`: header, geometry and value statistics of NIfTI files.
+/// `voxterm info FILE...`: header, geometry and value statistics of images of any supported format.
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print dimensions, voxel size, datatype, scaling, orientation, affine and value statistics.",
         discussion: "An ITK/ANTs transform file (.tfm, or .txt starting #Insight Transform File) prints its affine in RAS." + "\n\n" + dashNamesHelp)
 
-    @Argument(help: "NIfTI files (.nii, .nii.gz, .hdr/.img) or ITK transform files (.tfm).")
+    @Argument(help: "Images (NIfTI, MGH/MGZ, NRRD, MetaImage, a DICOM folder or FOLDER@N) or ITK transform files (.tfm).")
     var files: [String]
 
     @Flag(help: "Print JSON instead of text.")

@@ -25,7 +25,7 @@ struct View: ParsableCommand {
         Esc cancels. When done, the summary shows and S writes the files of `voxterm register` to --out.
         """ + "\n\n" + dashNamesHelp)
 
-    @Argument(help: "NIfTI image (.nii, .nii.gz, .hdr/.img). Default: the bundled sample.")
+    @Argument(help: "Image (NIfTI, MGH/MGZ, NRRD, MetaImage, a DICOM folder or FOLDER@N). Default: the bundled sample.")
     var image: String?
 
     @Option(help: "Label map to overlay (integer NIfTI).")
