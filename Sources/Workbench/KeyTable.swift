@@ -80,13 +80,14 @@ public enum KeyTable {
     /// The table of `mode`.
     public static func table(for mode: WorkbenchMode) -> [KeyBinding] {
         switch mode {
-        case .normal: normal + curation
+        case .normal: normal + curation + commandLine + editing
         case .help: help
         }
     }
 
     /// The action bound to `key` in `mode`, if any.
     public static func action(for key: Key, in mode: WorkbenchMode) -> Action? {
-        table(for: mode).first { $0.keys.contains(key) }?.action
+        if mode == .normal, let a = commandLineAction(for: key) { return a }
+        return table(for: mode).first { $0.keys.contains(key) }?.action
     }
 }

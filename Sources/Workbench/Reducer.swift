@@ -5,6 +5,12 @@ import Terminal
 /// Applies `action` to `state` and returns what the run loop must do besides redrawing.
 /// Pure: no I/O, no terminal; the same action on the same state gives the same result.
 public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
+    if let effects = reduceCommandPrelude(&state, action) { return effects }
+    return reduceCore(&state, action)
+}
+
+/// `reduce` without the command-line prelude (counts, brush moves, quit question).
+func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
     let size = state.document.image.geometry.size
     // With the support panel shown, the panel keys (n, N, g) work on its rows.
     if state.curation.showPanel && state.layoutHasSupportPanel {
@@ -184,6 +190,10 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         return [.quit]
     case .curation(let a):
         return reduceCuration(&state, a)
+    case .editing(let a):
+        return reduceEditing(&state, a)
+    case .command(let a):
+        return reduceCommand(&state, a)
     case .interrupt:
         state.quitRequested = true
         state.interrupted = true

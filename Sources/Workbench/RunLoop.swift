@@ -12,11 +12,20 @@ public enum WorkbenchApp {
     public static func action(for event: InputEvent, state: WorkbenchState) -> Action? {
         switch event {
         case .key(let key):
+            // The command line has the keyboard while it is open.
+            if state.commandLine.line != nil && state.mode == .normal { return .command(.key(key)) }
             if let a = KeyTable.action(for: key, in: state.mode) { return a }
             if state.mode == .help { return .closeHelp }
             return .showMessage("key \(key) does nothing; ? shows the keys")
         case .mouse(let m):
             guard state.mode == .normal else { return m.kind == .press ? .closeHelp : nil }
+            // In paint / erase mode the left button paints (the right one erases), press to release.
+            if state.editing.brush != .off || state.editing.stroke != nil {
+                switch m.kind {
+                case .press, .drag, .release: return .editing(.mouse(m))
+                default: break
+                }
+            }
             switch m.kind {
             case .press, .drag: return m.button == 1 ? .click(column: m.column, row: m.row) : nil
             case .wheelUp: return .scroll(column: m.column, row: m.row, delta: 1)
@@ -24,7 +33,7 @@ public enum WorkbenchApp {
             case .release: return nil
             }
         case .resize(let size): return .resize(size)
-        case .closed: return .quit
+        case .closed: return .command(.run(.quit(force: true)))   // input ended: no question to answer
         }
     }
 
@@ -56,6 +65,10 @@ public enum WorkbenchApp {
                     // Manifests and predictions are read and written off the UI thread.
                     let snapshot = state
                     jobs.runFileWork { CurationIO.perform(c, state: snapshot) }
+                case .command(.savePNG(let path, let force, let inputs)):
+                    _ = reduce(&state, .showMessage(WorkbenchExport.message(state, cache: cache, path: path, force: force, inputs: inputs)))
+                case .command(let c):
+                    jobs.runFileWork { CommandIO.perform(c) }
                 }
             }
         }
@@ -220,6 +233,21 @@ public enum WorkbenchExport {
         let path = (directory as NSString).appendingPathComponent(fileName(state))
         try FileIO.writeAtomically(path, png)
         return path
+    }
+
+    /// Writes the active view as on screen to `path` (a typed `:save png PATH`); returns the message.
+    public static func message(_ state: WorkbenchState, cache: SliceCache, path: String, force: Bool, inputs: [String]) -> String {
+        if FileIO.exists(path) {
+            if inputs.contains(where: { CurationIO.same($0, path) }) { return "error: save png: \(path) is an input; not overwritten" }
+            if !force { return "error: save png: \(path) exists; :save! png PATH replaces it" }
+        }
+        do {
+            let png = try PNGCodec.encode(picture(state, cache: cache), text: provenance(state))
+            try FileIO.writeAtomically(path, png)
+            return "exported \(path)"
+        } catch {
+            return "error: save png: \(error)"
+        }
     }
 
     /// `write`, as a status-bar message.

@@ -32,10 +32,13 @@ struct BenchTUI: ParsableCommand {
     @Option(help: "--live: threads of the registration's parallel loops (default: cores - 1, at least 1).") var jobThreads: Int?
     @Option(help: "Worker threads of hot loops (default: all cores).") var threads: Int?
     @Flag(help: "--live: also time the same registration alone (no UI), for comparison.") var standalone = false
+    @Flag(help: "Brush step to frame while painting labels (keys and mouse drags), on the 1 mm sample by default.") var paint = false
+    @Option(help: "--paint: resample the image onto an N³ grid first (256 = 16.8 M voxels).") var paintSize: Int?
 
     func run() throws {
         if let threads { voxtermThreadCount = max(1, threads) }
         if live { return try runLive() }
+        if paint { return try runPaint() }
         var path = image, labels: String? = nil, names: String? = nil
         if path == nil {
             guard let dir = SampleLocator.find() else {
