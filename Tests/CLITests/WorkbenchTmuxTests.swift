@@ -131,7 +131,7 @@ struct WorkbenchTmuxTests {
         // The crosshair is linked: a slice change in the active (sagittal) view moves x in the other captions.
         try t.send("]")
         try t.waitForStatus { $0.plane == "sagittal" && $0.voxel.x == start.voxel.x + 1 }
-        #expect(try t.screen().contains("sagittal \(start.voxel.x + 2)/\(size[0])"))
+        #expect(try t.screen().contains("sagittal \(start.voxel.x + 1)/\(size[0] - 1)"))
         try t.send("a")
         try t.waitForStatus { $0.plane == "axial" }
         try t.send("v")

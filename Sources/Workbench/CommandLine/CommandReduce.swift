@@ -332,7 +332,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
     case .stats: return reduceCommand(&state, .toggleStatistics)
     case .help: return reduce(&state, .showHelp)
     case .quit(let force):
-        if force { state.editing.quitWarned = true; state.editing.unsaved = false }
+        if force { state.editing.quitWarned = true }
         return reduce(&state, .quit)
     case .action(let name, let count):
         guard let a = CommandNames.actions.first(where: { $0.name == name })?.action else { return fail("unknown command '\(name)'") }
