@@ -74,6 +74,7 @@ public enum KeyTable {
     /// Keys while the help screen is shown.
     public static let help: [KeyBinding] = [
         KeyBinding([.character("?"), .escape, .character("q"), .enter], .closeHelp, "Help", "close help"),
+        KeyBinding([.tab, .right, .left], .command(.helpPage), "Help", "keys page / commands page"),
         KeyBinding([.control("c")], .interrupt, "Help", "quit (exit status 130)"),
     ]
 

@@ -181,6 +181,7 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         state.mode = .help
     case .closeHelp:
         state.mode = .normal
+        state.navigation.helpPage = 0
     case .showMessage(let text):
         state.message = text
     case .resize(let s):

@@ -339,11 +339,12 @@ struct CurationTests {
     }
 
     @Test func helpListsTheCurationKeys() throws {
+        let size = TerminalSize(columns: 160, rows: 50)
         var state = WorkbenchState(document: phantomDocument(), size: size)
-        let t = runRecorded(&state, keys("?"))
+        let t = runRecorded(&state, keys("?"), size: size)
         let screen = try #require(t.screen)
         #expect(!screen.rows(containing: "Support set & prediction").isEmpty)
-        // Every key of both tables fits on a 120x40 help screen.
+        // Every key of every table fits on a 160x50 help screen (the commands are on its second page).
         for b in KeyTable.table(for: .normal) { #expect(screen.text.contains(b.help), "help lacks \(b.help)") }
         #expect(!screen.text.contains("enlarge the terminal"))
         #expect(KeyTable.action(for: .character("i"), in: .normal) == .curation(.predict(.slice)))

@@ -112,9 +112,15 @@ struct TaskWorkbenchTests {
 
     @Test func helpListsKeysWithTheirCommandNamesAndTheCommands() {
         var state = WorkbenchState(document: phantomDocument(), size: TerminalSize(columns: 240, rows: 80))
-        let t = runRecorded(&state, keys("?"), size: TerminalSize(columns: 240, rows: 80))
-        let text = t.screen!.text
-        #expect(text.contains(":zoom-in") && text.contains(":paint") && text.contains(":goto"), "\(text)")
+        var t = runRecorded(&state, keys("?"), size: TerminalSize(columns: 240, rows: 80))
+        var text = t.screen!.text
         #expect(text.contains("Command line") && text.contains("Edit labels"))
+        t = runRecorded(&state, [.key(.tab)], size: TerminalSize(columns: 240, rows: 80))
+        text = t.screen!.text
+        #expect(text.contains(":zoom-in") && text.contains(":paint") && text.contains(":goto") && text.contains(":support"), "\(text)")
+        // Every key-table action that has a name is listed by it.
+        for b in KeyTable.table(for: .normal) {
+            if let n = CommandNames.name(of: b.action) { #expect(text.contains(":" + n), "help lacks :\(n)") }
+        }
     }
 }

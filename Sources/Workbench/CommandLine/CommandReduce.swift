@@ -35,6 +35,8 @@ public enum CommandAction: Equatable, Sendable {
     case toggleStatistics
     /// A file was read for `:open` / `:support add`.
     case loaded(LoadedFile)
+    /// The help's other page (keys / commands).
+    case helpPage
 }
 
 /// File work commands ask for (run off the UI thread by the run loop).
@@ -233,6 +235,8 @@ func reduceCommand(_ state: inout WorkbenchState, _ action: CommandAction, step:
         }
     case .loaded(let file):
         return applyLoaded(&state, file)
+    case .helpPage:
+        state.navigation.helpPage = 1 - state.navigation.helpPage
     }
     return []
 }
@@ -330,7 +334,9 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
     case .redo: return reduceEditing(&state, .redo)
     case .measure: return reduceCommand(&state, .measurePoint)
     case .stats: return reduceCommand(&state, .toggleStatistics)
-    case .help: return reduce(&state, .showHelp)
+    case .help:
+        state.navigation.helpPage = 1
+        return reduce(&state, .showHelp)
     case .quit(let force):
         if force { state.editing.quitWarned = true }
         return reduce(&state, .quit)

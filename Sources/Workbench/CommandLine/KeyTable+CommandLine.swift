@@ -3,22 +3,22 @@ import Terminal
 extension KeyTable {
     /// Command line, counts, search, crosshair, distance and statistics keys (normal mode).
     public static let commandLine: [KeyBinding] = [
-        KeyBinding([.character(":")], .command(.begin(":", prefill: "")), "Command line", "command line (Tab completes, ↑↓ history, Esc cancels)"),
-        KeyBinding([.character("/")], .command(.begin("/", prefill: "")), "Command line", "find a label by name; then n / N next / previous"),
+        KeyBinding([.character(":")], .command(.begin(":", prefill: "")), "Command line", "command line: Tab completes, ↑↓ history"),
+        KeyBinding([.character("/")], .command(.begin("/", prefill: "")), "Command line", "find a label by name, then n / N"),
         KeyBinding((1...9).map { Key.character(Character(String($0))) }, .command(.digit(1)), "Command line",
-                   "count before a key: 10] ten slices, 5l five voxels, 37g label 37"),
-        KeyBinding([.character("z")], .command(.labelSlice(forward: true)), "Navigate", "next slice holding the selected label"),
-        KeyBinding([.character("Z")], .command(.labelSlice(forward: false)), "Navigate", "previous slice holding the selected label"),
-        KeyBinding([.character("X")], .command(.toggleCrosshair), "Navigate", "crosshair show / hide"),
-        KeyBinding([.character("@")], .command(.measurePoint), "Measure", "distance: mark a point, then a second (mm); third clears"),
-        KeyBinding([.character("T")], .command(.toggleStatistics), "Measure", "statistics panel: selected label in slice and volume"),
+                   "count: 10] ten slices, 5l, 37g label 37"),
+        KeyBinding([.character("z")], .command(.labelSlice(forward: true)), "Find & measure", "next slice holding the selected label"),
+        KeyBinding([.character("Z")], .command(.labelSlice(forward: false)), "Find & measure", "previous slice holding the selected label"),
+        KeyBinding([.character("X")], .command(.toggleCrosshair), "Find & measure", "crosshair show / hide"),
+        KeyBinding([.character("@")], .command(.measurePoint), "Find & measure", "distance in mm: mark two points"),
+        KeyBinding([.character("T")], .command(.toggleStatistics), "Find & measure", "statistics of the label: slice, volume"),
     ]
 
     /// Label editing keys (normal mode).
     public static let editing: [KeyBinding] = [
-        KeyBinding([.character("B")], .editing(.togglePaint), "Edit labels", "paint mode: the crosshair / left drag paints the selected label"),
-        KeyBinding([.character("Y")], .editing(.toggleErase), "Edit labels", "erase mode: the crosshair / drag erases (right drag erases too)"),
-        KeyBinding([.character("y")], .editing(.fill), "Edit labels", "fill the region under the crosshair (2-D, this slice)"),
+        KeyBinding([.character("B")], .editing(.togglePaint), "Edit labels", "paint mode: moves and drags paint"),
+        KeyBinding([.character("Y")], .editing(.toggleErase), "Edit labels", "erase mode: moves and drags erase"),
+        KeyBinding([.character("y")], .editing(.fill), "Edit labels", "fill the region here (2-D)"),
         KeyBinding([.character("|")], .editing(.changeRadius(1)), "Edit labels", "bigger brush"),
         KeyBinding([.character("\\")], .editing(.changeRadius(-1)), "Edit labels", "smaller brush"),
         KeyBinding([.character("U"), .control("z")], .editing(.undo), "Edit labels", "undo the last edit"),

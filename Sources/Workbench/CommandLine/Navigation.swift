@@ -66,6 +66,8 @@ public struct NavigationState: Sendable {
     public var measure: [SIMD3<Int>] = []
     /// Whether the statistics panel is shown (`T`).
     public var showStatistics = false
+    /// Page of the help screen: 0 keys, 1 commands.
+    public var helpPage = 0
     public init() {}
 }
 

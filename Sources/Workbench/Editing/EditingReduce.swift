@@ -10,6 +10,12 @@ extension WorkbenchState {
     /// prediction turn it into the user's labels, named by the supports' label table).
     mutating func prepareLabelsForEditing() {
         let g = document.image.geometry
+        let active = activeLabel
+        defer {
+            // The label painted with stays selected, present in the map or not.
+            if !document.presentLabels.contains(active) { document.presentLabels = (document.presentLabels + [active]).sorted() }
+            labelSelection = document.presentLabels.firstIndex(of: active) ?? 0
+        }
         if let o = curation.outcome, curation.display != .off {
             var merged = document.labels ?? LabelVolume(geometry: g)
             switch o.scope {
