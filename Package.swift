@@ -1,9 +1,12 @@
 // swift-tools-version: 6.2
-// voxterm: a terminal workbench for medical volumes. See ../shared/DESIGN.md for the
-// dependency direction: arrows point only down this file's target list.
+// voxterm: a terminal workbench for medical volumes. See docs/architecture.md for the module map
+// and the dependency direction (arrows point only down this file's target list; Scripts/check-deps.sh checks it).
 import PackageDescription
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+// Swift 6 language mode where threads share mutable state (jobs, signal handlers, the terminal);
+// the model core stays in Swift 5 mode (see docs/decisions.md).
+let strict6: [SwiftSetting] = strict + [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "voxterm",
@@ -28,23 +31,29 @@ let package = Package(
         .target(name: "VolumeCore", swiftSettings: strict),
         .target(name: "NIfTI", dependencies: ["VolumeCore", "CZlib"], swiftSettings: strict),
         .target(name: "Registration", dependencies: ["VolumeCore"], swiftSettings: strict),
-        .target(name: "Segmentation", dependencies: ["VolumeCore", "NIfTI", "Registration"], swiftSettings: strict),
+        .target(name: "Segmentation", dependencies: ["VolumeCore", "Registration"], swiftSettings: strict),
+        // What both front ends run: registration outputs, support sets from files, prediction scoring.
+        .target(name: "Pipelines", dependencies: ["VolumeCore", "NIfTI", "Registration", "Segmentation"],
+                swiftSettings: strict),
+        // Re-exports the model core (no logic of its own).
         .target(name: "VoxtermModel",
-                dependencies: ["VolumeCore", "NIfTI", "Registration", "Segmentation"],
+                dependencies: ["VolumeCore", "NIfTI", "Registration", "Segmentation", "Pipelines"],
                 swiftSettings: strict),
 
         // MARK: Presentation
         .target(name: "SliceRendering", dependencies: ["VolumeCore", "CPNG"], swiftSettings: strict),
-        .target(name: "Terminal", dependencies: ["CNcursesw"], swiftSettings: strict),
+        .target(name: "Terminal", dependencies: ["CNcursesw"], swiftSettings: strict6),
         .target(name: "Workbench",
                 dependencies: ["VoxtermModel", "SliceRendering", "Terminal"],
-                swiftSettings: strict),
+                swiftSettings: strict6),
 
         // MARK: Command-line tool
-        .executableTarget(name: "voxterm",
-                          dependencies: ["Workbench",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          swiftSettings: strict),
+        // The commands, as a library so tests can parse command lines; the executable only calls main.
+        .target(name: "VoxtermCLI",
+                dependencies: ["Workbench", "VoxtermModel", "SliceRendering", "Terminal",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: strict),  // Swift 5: C's stdout/stderr globals at ~40 sites (see docs/decisions.md)
+        .executableTarget(name: "voxterm", dependencies: ["VoxtermCLI"], swiftSettings: strict6),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["VoxtermModel"], path: "Tests/TestSupport",
@@ -53,15 +62,19 @@ let package = Package(
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "NIfTI", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "Pipelines", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SliceRenderingTests", dependencies: ["SliceRendering", "NIfTI", "TestSupport"],
                     exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"], swiftSettings: strict),
+        // Parses command lines with the real command tree (no binary).
+        .testTarget(name: "VoxtermCLITests", dependencies: ["VoxtermCLI",
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                    swiftSettings: strict),
         // Runs the built binary on real files and in tmux.
         // VoxtermModel and Workbench only as oracles (label maps, affines, the key table).
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "VoxtermModel", "Workbench"], swiftSettings: strict),
     ],
-    // Swift 5 mode: hot loops hand unsafe buffers to worker threads (see docs/decisions.md).
+    // Swift 5 mode for the model core and rendering; Terminal, Workbench and the CLI opt into 6 above.
     swiftLanguageModes: [.v5]
 )

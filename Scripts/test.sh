@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/install-deps.sh --test
+bash Scripts/check-deps.sh
 swift build -c release
 swift test -c release -Xswiftc -enable-testing "$@"
 fuzz_seconds="${VOXTERM_FUZZ_SECONDS:-15}"

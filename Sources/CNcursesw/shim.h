@@ -20,3 +20,10 @@ static inline mmask_t voxterm_button3_pressed(void) { return BUTTON3_PRESSED; }
 static inline mmask_t voxterm_button_released_any(void) { return BUTTON1_RELEASED | BUTTON2_RELEASED | BUTTON3_RELEASED; }
 static inline int voxterm_key_code_yes(void) { return KEY_CODE_YES; }
 static inline int voxterm_key_f0(void) { return KEY_F0; }
+// Globals read through functions, so Swift 6 mode sees calls instead of shared mutable variables.
+static inline WINDOW *voxterm_stdscr(void) { return stdscr; }
+static inline WINDOW *voxterm_curscr(void) { return curscr; }
+static inline int voxterm_cols(void) { return COLS; }
+static inline int voxterm_lines(void) { return LINES; }
+static inline FILE *voxterm_stdin(void) { return stdin; }
+static inline FILE *voxterm_stdout(void) { return stdout; }

@@ -10,10 +10,31 @@ public struct EngineAligner: PairwiseAligner {
     /// (polled at every iteration) is not asked; e.g. the one a signal handler cancels.
     public var token: CancellationToken?
 
-    public init(plan: RegistrationPlan, token: CancellationToken? = nil) { self.plan = plan; self.token = token }
+    /// Called during each registration, at most every `reportInterval` seconds, with the fraction
+    /// done (0...1, by iterations of the plan's budget) and where it is, e.g.
+    /// "affine level 2/3 iteration 40"; nil reports nothing.
+    public var report: ((_ fraction: Double, _ detail: String) -> Void)?
+    /// Least seconds between two `report` calls.
+    public var reportInterval = 0.2
+
+    public init(plan: RegistrationPlan, token: CancellationToken? = nil,
+                report: ((_ fraction: Double, _ detail: String) -> Void)? = nil) {
+        self.plan = plan; self.token = token; self.report = report
+    }
 
     /// The same aligner, also stopped by `token`.
-    public func cancelled(by token: CancellationToken) -> EngineAligner { EngineAligner(plan: plan, token: token) }
+    public func cancelled(by token: CancellationToken) -> EngineAligner {
+        var a = self
+        a.token = token
+        return a
+    }
+
+    /// The same aligner, reporting progress to `report`.
+    public func reporting(_ report: @escaping (_ fraction: Double, _ detail: String) -> Void) -> EngineAligner {
+        var a = self
+        a.report = report
+        return a
+    }
 
     /// The preset plan for 3-D volumes (affine then deformable).
     public static func volumes(_ preset: RegistrationPlan.Preset = .default) -> EngineAligner {
@@ -24,40 +45,22 @@ public struct EngineAligner: PairwiseAligner {
         let token = self.token ?? CancellationToken()
         let result: RegistrationResult
         do {
-            result = try Registration.register(fixed: fixed, moving: moving, plan: plan, token: token) { _ in
+            let stages = plan.stages, report = self.report, interval = reportInterval
+            var last = -Double.infinity
+            result = try Registration.register(fixed: fixed, moving: moving, plan: plan, token: token) { event in
                 if isCancelled() { token.cancel() }
+                guard let report, case .iteration(let p) = event, monotonicSeconds() - last > interval,
+                      p.stage < stages.count, p.level < stages[p.stage].levels.count else { return }
+                last = monotonicSeconds()
+                let iterations = max(1, stages[p.stage].levels[p.level].iterations)
+                let inStage = (Double(p.level) + min(1, Double(p.iteration) / Double(iterations))) / Double(max(1, p.levelCount))
+                report((Double(p.stage) + inStage) / Double(stages.count),
+                       "\(p.stageName) level \(p.level + 1)/\(p.levelCount) iteration \(p.iteration)")
             }
         } catch RegistrationError.cancelled {
             throw SegmentationError.cancelled
         }
-        return result.totalDisplacement()
-    }
-}
-
-extension RegistrationResult {
-    /// The whole map `x ↦ affine(x + u(x))` as a displacement `x ↦ x + U(x)` on the fixed grid (RAS mm).
-    public func totalDisplacement() -> VectorField {
-        let g = field.geometry
-        let n = g.voxelCount
-        var out = [Float](repeating: 0, count: 3 * n)
-        let size = g.size
-        let a = affine
-        field.data.withUnsafeBufferPointer { u in
-            out.withUnsafeMutableBufferPointer { o in
-                parallelFor(size.z) { k in
-                    for j in 0..<size.y {
-                        for i in 0..<size.x {
-                            let v = i + size.x * (j + size.y * k)
-                            let x = g.affine.apply(SIMD3(Double(i), Double(j), Double(k)))
-                            let y = a.apply(x + SIMD3(Double(u[v]), Double(u[n + v]), Double(u[2 * n + v])))
-                            let d = y - x
-                            o[v] = Float(d.x); o[n + v] = Float(d.y); o[2 * n + v] = Float(d.z)
-                        }
-                    }
-                }
-            }
-        }
-        return VectorField(geometry: g, data: out)
+        return result.totalDisplacement
     }
 }
 

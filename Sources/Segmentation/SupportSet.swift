@@ -1,11 +1,17 @@
 import Foundation
 import VolumeCore
-import NIfTI
 
-/// Anatomical plane of a 2-D slice, named by the voxel axis it is perpendicular to
-/// (axial = third axis k, coronal = second axis j, sagittal = first axis i, as stored on disk).
-public enum SupportPlane: String, Codable, Sendable, CaseIterable {
+/// The plane of a 2-D slice **in voxel terms**: the slices perpendicular to one voxel axis of the
+/// volume as stored (`axial` = perpendicular to the third axis k, `coronal` = the second axis j,
+/// `sagittal` = the first axis i). The words are the manifest's JSON words; they match the
+/// anatomical planes only for a volume stored in axial order (e.g. RAS, LPS). A sagittally stored
+/// volume (e.g. PIR) has its `axial` voxel-axis slices in the head's sagittal plane. For the
+/// anatomical (world-axis) plane of a display, see `SlicePlane` (SliceRendering).
+public enum VoxelAxisPlane: String, Codable, Sendable, CaseIterable {
     case axial, coronal, sagittal
+
+    /// The plane perpendicular to voxel axis `axis` (0 = i, 1 = j, 2 = k).
+    public init(axis: Int) { self = axis == 0 ? .sagittal : (axis == 1 ? .coronal : .axial) }
 
     /// The voxel axis the plane is perpendicular to (0 = i, 1 = j, 2 = k).
     public var axis: Int {
@@ -16,11 +22,11 @@ public enum SupportPlane: String, Codable, Sendable, CaseIterable {
 /// A choice of slices of one plane.
 public struct SliceSelection: Codable, Sendable, Equatable, Hashable {
     /// The plane the slices lie in.
-    public var plane: SupportPlane
+    public var plane: VoxelAxisPlane
     /// Voxel indices along the plane's axis, ascending, without repeats.
     public var indices: [Int]
 
-    public init(plane: SupportPlane, indices: [Int]) {
+    public init(plane: VoxelAxisPlane, indices: [Int]) {
         self.plane = plane
         self.indices = Array(Set(indices)).sorted()
     }
@@ -28,7 +34,7 @@ public struct SliceSelection: Codable, Sendable, Equatable, Hashable {
     /// Parses `axial:20,30,40` (plane, colon, comma-separated indices).
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let plane = SupportPlane(rawValue: parts[0].lowercased()) else {
+        guard parts.count == 2, let plane = VoxelAxisPlane(rawValue: parts[0].lowercased()) else {
             throw SegmentationError.invalidArgument("slice selection \"\(text)\" must look like axial:20,30,40 (plane axial, coronal or sagittal)")
         }
         var idx: [Int] = []
@@ -73,16 +79,14 @@ public struct SupportSet: Sendable, Equatable {
         var examples: [SupportExample]
     }
 
-    /// Reads a manifest; paths in it are resolved against the manifest's folder.
-    /// Checks that files exist, labels match their image's grid, and no example repeats.
-    public static func load(_ path: String, validate: Bool = true) throws -> SupportSet {
+    /// Reads a manifest without touching the files it names (`parse`); paths in it are resolved
+    /// against the manifest's folder. `SupportSet.load` (Pipelines) also checks the files.
+    public static func read(_ path: String) throws -> SupportSet {
         let bytes: [UInt8]
         do { bytes = try FileIO.readAll(path, limit: 16 << 20) } catch let e as FileError {
             throw SegmentationError.manifest(path, e.reason)
         }
-        let set = try parse(bytes, path: path, folder: FileIO.directoryName(path))
-        if validate { try set.validate(manifestPath: path) }
-        return set
+        return try parse(bytes, path: path, folder: FileIO.directoryName(path))
     }
 
     /// Parses manifest bytes (JSON) without touching the files it names: format, version, field
@@ -119,8 +123,9 @@ public struct SupportSet: Sendable, Equatable {
     }
 
     /// Checks every example: files readable, label grid equal to the image grid, slice indices in
-    /// range, and no example listed twice. `manifestPath` only names the manifest in errors.
-    public func validate(manifestPath: String = "support set") throws {
+    /// range, and no example listed twice. `grid` reads the grid of an image file (its header);
+    /// `manifestPath` only names the manifest in errors.
+    public func validate(manifestPath: String = "support set", grid: (String) throws -> VolumeGeometry) throws {
         var seen = Set<SupportExample>()
         for (n, ex) in examples.enumerated() {
             let name = "example \(n + 1)"
@@ -130,8 +135,8 @@ public struct SupportSet: Sendable, Equatable {
             seen.insert(ex)
             let ig: VolumeGeometry, lg: VolumeGeometry
             do {
-                ig = try headerGeometry(ex.image)
-                lg = try headerGeometry(ex.labels)
+                ig = try grid(ex.image)
+                lg = try grid(ex.labels)
             } catch {
                 throw SegmentationError.manifest(manifestPath, "\(name): \(error)")
             }
@@ -158,13 +163,6 @@ public struct SupportSet: Sendable, Equatable {
         let data = try enc.encode(m)
         try FileIO.writeAtomically(path, Array(data) + [10])
     }
-}
-
-/// The spatial grid a NIfTI header describes, without reading the data.
-func headerGeometry(_ path: String) throws -> VolumeGeometry {
-    let h = try NIfTIReader.readHeader(path)
-    let s = h.shape
-    return VolumeGeometry(size: SIMD3(s[0], s.count > 1 ? s[1] : 1, s.count > 2 ? s[2] : 1), affine: h.bestAffine.affine)
 }
 
 private func describe(_ error: Error) -> String {
@@ -203,3 +201,7 @@ func relative(_ path: String, to dir: String) -> String {
     let ups = Array(repeating: "..", count: d.count - common)
     return (ups + p[common...].map(String.init)).joined(separator: "/")
 }
+
+/// The former name of `VoxelAxisPlane`, which said "support" where it meant a voxel axis.
+@available(*, deprecated, renamed: "VoxelAxisPlane")
+public typealias SupportPlane = VoxelAxisPlane

@@ -24,8 +24,10 @@ public enum TerminalError: Error, CustomStringConvertible, Equatable {
 /// Opens the real terminal, runs `body`, and always restores the terminal afterwards: on
 /// return, on a thrown error, and on SIGINT, SIGTERM, SIGHUP, SIGQUIT or a crash signal
 /// (the handler writes the saved reset sequence, restores the saved termios and re-raises).
-public func withCursesTerminal<R>(_ body: (CursesTerminal) throws -> R) throws -> R {
-    let terminal = try CursesTerminal()
+/// `colorDepth` and `ascii` override what is detected (a command's `--color` and `--ascii`).
+public func withCursesTerminal<R>(colorDepth: ColorDepth? = nil, ascii: Bool = false,
+                                  _ body: (CursesTerminal) throws -> R) throws -> R {
+    let terminal = try CursesTerminal(colorDepth: colorDepth, ascii: ascii)
     defer { terminal.close() }
     return try body(terminal)
 }
@@ -90,7 +92,8 @@ public final class CursesTerminal: TerminalDevice {
     /// Total bytes written by `present` since opening.
     public private(set) var bytesWritten = 0
 
-    init() throws {
+    /// Opens the terminal; a non-nil `colorDepth` or `ascii` overrides the detected capabilities.
+    init(colorDepth: ColorDepth? = nil, ascii: Bool = false) throws {
         guard !terminalOpen else { throw TerminalError.alreadyOpen }
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw TerminalError.notATerminal }
         setlocale(LC_ALL, "")
@@ -99,7 +102,7 @@ public final class CursesTerminal: TerminalDevice {
         // installs its SIGINT/SIGTERM handlers only where it finds the default action).
         installSignalHandlers()
         let termName = ProcessInfo_env("TERM") ?? ""
-        guard let scr = newterm(nil, stdout, stdin) else {
+        guard let scr = newterm(nil, voxterm_stdout(), voxterm_stdin()) else {
             uninstallSignalHandlers()
             throw TerminalError.unknownTerminalType(termName)
         }
@@ -109,7 +112,7 @@ public final class CursesTerminal: TerminalDevice {
         raw()
         noecho()
         nonl()
-        keypad(stdscr, true)
+        keypad(voxterm_stdscr(), true)
         curs_set(0)
         set_escdelay(25)
         mouseinterval(0)
@@ -120,10 +123,13 @@ public final class CursesTerminal: TerminalDevice {
         let codeset = String(cString: nl_langinfo(nl_item(CODESET)))
         var env: [String: String] = [:]
         for k in ["COLORTERM", "VOXTERM_COLOR", "VOXTERM_ASCII"] { if let v = ProcessInfo_env(k) { env[k] = v } }
-        capabilities = TerminalCapabilities.detect(environment: env, terminfoColors: colors, terminfoRGB: rgbFlag,
+        var detected = TerminalCapabilities.detect(environment: env, terminfoColors: colors, terminfoRGB: rgbFlag,
                                                    codesetIsUTF8: codeset.uppercased().replacingDash() == "UTF8")
+        if let colorDepth { detected.colorDepth = colorDepth }
+        if ascii { detected.unicode = false }
+        capabilities = detected
         encoder = ScreenEncoder(capabilities: capabilities)
-        size = TerminalSize(columns: Int(COLS), rows: Int(LINES))
+        size = TerminalSize(columns: Int(voxterm_cols()), rows: Int(voxterm_lines()))
 
         // What a signal handler writes to put the terminal back: attributes, mouse, cursor, screen.
         var seq = Array("\u{1B}[0m\u{1B}[?1002l\u{1B}[?1000l\u{1B}[?1006l\u{1B}[?25h".utf8)
@@ -163,9 +169,9 @@ public final class CursesTerminal: TerminalDevice {
     }
 
     public func nextEvent(timeoutMilliseconds: Int?) -> InputEvent? {
-        wtimeout(stdscr, Int32(timeoutMilliseconds ?? -1))
+        wtimeout(voxterm_stdscr(), Int32(timeoutMilliseconds ?? -1))
         var ch: wint_t = 0
-        let r = wget_wch(stdscr, &ch)
+        let r = wget_wch(voxterm_stdscr(), &ch)
         if r == ERR {
             // A timeout, or input gone (hang-up): poll stdin to tell them apart.
             if timeoutMilliseconds == nil || inputClosed() { return .closed }
@@ -211,10 +217,10 @@ public final class CursesTerminal: TerminalDevice {
         case KEY_BTAB: return .key(.backTab)
         case voxterm_key_resize():
             // curses has already resized its windows; repaint from scratch at the new size.
-            clearok(curscr, true)
+            clearok(voxterm_curscr(), true)
             refresh()
             encoder.invalidate()
-            size = TerminalSize(columns: Int(COLS), rows: Int(LINES))
+            size = TerminalSize(columns: Int(voxterm_cols()), rows: Int(voxterm_lines()))
             return .resize(size)
         case voxterm_key_mouse():
             var ev = MEVENT()

@@ -3,6 +3,7 @@ import Testing
 import NIfTI
 import VolumeCore
 import TestSupport
+import Pipelines
 @testable import Segmentation
 
 @Suite struct SupportSetTests {

@@ -4,46 +4,14 @@ extension RegistrationResult {
     /// The fixed grid the fields live on.
     public var fixedGeometry: VolumeGeometry { field.geometry }
 
-    /// Moving world position (mm) of every fixed voxel, as continuous voxel indices of `target`,
-    /// passed to `body(n, q)`.
-    func forEachMappedVoxel(into target: VolumeGeometry, _ body: (Int, SIMD3<Double>) -> Void) {
-        let g = fixedGeometry, n = g.voxelCount
-        let toVoxel = (target.affine.inverse ?? .identity).composed(after: affine)
-        field.data.withUnsafeBufferPointer { u in
-            forEachVoxel(of: g) { i, p in
-                let x = p + SIMD3(Double(u[i]), Double(u[n + i]), Double(u[2 * n + i]))
-                body(i, toVoxel.apply(x))
-            }
-        }
-    }
+    /// The forward map `x ↦ affine(x + field(x))`, on its own (what `warp` and `totalDisplacement` apply).
+    public var map: FixedToMovingMap { FixedToMovingMap(affine: affine, field: field) }
 
     /// `moving` resampled onto the fixed grid through the registration (trilinear, 0 outside).
-    public func warp(_ moving: Volume) -> Volume {
-        var out = [Float](repeating: 0, count: fixedGeometry.voxelCount)
-        moving.voxels.withUnsafeBufferPointer { m in
-            out.withUnsafeMutableBufferPointer { o in
-                forEachMappedVoxel(into: moving.geometry) { i, q in o[i] = Volume.sampleLinear(m, moving.size, q) }
-            }
-        }
-        return Volume(geometry: fixedGeometry, voxels: out)
-    }
+    public func warp(_ moving: Volume) -> Volume { map.warp(moving) }
 
     /// Moving labels carried onto the fixed grid (nearest neighbour, 0 outside).
-    public func warp(_ labels: LabelVolume) -> LabelVolume {
-        var out = [Int32](repeating: 0, count: fixedGeometry.voxelCount)
-        let s = labels.geometry.size
-        labels.labels.withUnsafeBufferPointer { l in
-            out.withUnsafeMutableBufferPointer { o in
-                forEachMappedVoxel(into: labels.geometry) { i, q in
-                    let v = SIMD3<Int>(Int(q.x.rounded()), Int(q.y.rounded()), Int(q.z.rounded()))
-                    if v.x >= 0, v.y >= 0, v.z >= 0, v.x < s.x, v.y < s.y, v.z < s.z {
-                        o[i] = l[v.x + s.x * (v.y + s.y * v.z)]
-                    }
-                }
-            }
-        }
-        return LabelVolume(geometry: fixedGeometry, labels: out)
-    }
+    public func warp(_ labels: LabelVolume) -> LabelVolume { map.warp(labels) }
 
     /// Fixed-space labels carried back onto a moving grid through the inverse (nearest neighbour):
     /// moving point `y ↦ z + w(z)`, `z = affine⁻¹(y)`.
@@ -74,19 +42,7 @@ extension RegistrationResult {
     }
 
     /// The complete fixed→moving displacement `A(x + u(x)) - x` on the fixed grid (RAS mm).
-    public var totalDisplacement: VectorField {
-        let g = fixedGeometry, n = g.voxelCount
-        var out = [Float](repeating: 0, count: 3 * n)
-        field.data.withUnsafeBufferPointer { u in
-            out.withUnsafeMutableBufferPointer { o in
-                forEachVoxel(of: g) { i, p in
-                    let y = affine.apply(p + SIMD3(Double(u[i]), Double(u[n + i]), Double(u[2 * n + i]))) - p
-                    o[i] = Float(y.x); o[n + i] = Float(y.y); o[2 * n + i] = Float(y.z)
-                }
-            }
-        }
-        return VectorField(geometry: g, data: out)
-    }
+    public var totalDisplacement: VectorField { map.totalDisplacement }
 
     /// Determinant of the Jacobian of the complete fixed→moving map: `det(A) · det(I + ∇u)`.
     public var jacobian: Volume {

@@ -106,3 +106,13 @@ extension LabelVolume {
         return LabelVolume(geometry: target, labels: out)
     }
 }
+
+extension VectorField {
+    /// The field on `target`'s grid: each component resampled in world space (trilinear, 0 outside),
+    /// the vectors themselves unchanged (world mm stay world mm).
+    public func resampled(to target: VolumeGeometry) -> VectorField {
+        if target == geometry { return self }
+        let comps = (0..<3).map { component($0).resampled(to: target).voxels }
+        return VectorField(geometry: target, data: comps[0] + comps[1] + comps[2])
+    }
+}

@@ -71,7 +71,7 @@ extension EditingAction {
 
 extension WorkbenchState {
     /// The voxel under terminal cell (column, row) in an image pane, and the pane's plane.
-    func voxel(atColumn column: Int, row: Int) -> (SIMD3<Int>, SlicePlane)? {
+    public func voxel(atColumn column: Int, row: Int) -> (SIMD3<Int>, SlicePlane)? {
         let layout = ScreenLayout(self)
         guard let pane = layout.pane(atColumn: column, row: row), pane.imageRect.contains(column, row) else { return nil }
         let t = viewTransform(for: pane)

@@ -12,7 +12,7 @@ struct BenchSegment: ParsableCommand {
     @Argument(help: "Protocol JSON (paths inside are relative to its folder).") var protocolFile: String
     @Option(help: "Output folder; one subfolder per method.") var out: String
     @Option(help: "Settings to run: A, B or AB.") var settings: String = "AB"
-    @Option(help: "Registration preset for setting A.") var preset: String = "default"
+    @OptionGroup var presetOption: PresetOption
     @Option(help: "Run at most this many queries per setting (0 = all).") var maxQueries: Int = 0
     @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: String = "chained"
     @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods, comma-separated (majority, weighted).")
@@ -33,7 +33,7 @@ struct BenchSegment: ParsableCommand {
         let proto = try JSONDecoder().decode(ProtocolFile.self, from: data)
         let root = FileIO.directoryName(protocolFile)
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : "\(root)/\(p)" }
-        guard let presetValue = RegistrationPlan.Preset(rawValue: preset) else { throw ValidationError("--preset must be fast, default or accurate") }
+        let presetValue = presetOption.preset
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
 
         if settings.contains("A"), let a = proto.A {
@@ -51,21 +51,21 @@ struct BenchSegment: ParsableCommand {
                     let lab = try NIfTIReader.read(path(s.labels)).labelVolume()
                     let key = "\(q.query_image)|\(s.image)"
                     if fieldCache[key] == nil {
-                        let t0 = now()
+                        let t0 = monotonicSeconds()
                         let f = try aligner.align(fixed: query, moving: img, isCancelled: { false })
-                        fieldCache[key] = (f, now() - t0)
+                        fieldCache[key] = (f, monotonicSeconds() - t0)
                     }
                     regSeconds += fieldCache[key]!.1
                     mapped.append(MappedSupport(image: img, labels: lab, field: fieldCache[key]!.0))
                 }
                 for method in FusionMethod.allCases {
-                    let t0 = now()
+                    let t0 = monotonicSeconds()
                     let p = fuseLabels(query: query, supports: mapped, options: FusionOptions(method: method))
                     let dir = "\(out)/voxterm_\(method.rawValue)"
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                     try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
-                    seconds[method, default: [:]][q.id] = regSeconds + now() - t0
-                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", regSeconds + now() - t0)) s")
+                    seconds[method, default: [:]][q.id] = regSeconds + monotonicSeconds() - t0
+                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", regSeconds + monotonicSeconds() - t0)) s")
                 }
             }
             for (m, s) in seconds { try writeSeconds(s, "\(out)/voxterm_\(m.rawValue)/seconds.json") }
@@ -77,12 +77,12 @@ struct BenchSegment: ParsableCommand {
             for q in queries {
                 let volume = try NIfTIReader.read(path(q.image)).volume()
                 let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
-                let plane: SupportPlane = q.axis == 0 ? .sagittal : (q.axis == 1 ? .coronal : .axial)
+                let plane = VoxelAxisPlane(axis: q.axis)
                 for method in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
-                    let t0 = now()
+                    let t0 = monotonicSeconds()
                     let p = try SlicePropagator(aligner: EngineAligner.slices(), fusion: method, path: SlicePath(rawValue: slicePath) ?? .chained)
                         .predict(volume: volume, labels: truth, selection: SliceSelection(plane: plane, indices: q.labelled_slices))
-                    let dt = now() - t0
+                    let dt = monotonicSeconds() - t0
                     let dir = "\(out)/voxterm_slices_\(slicePath)_\(method.rawValue)"
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                     try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")

@@ -27,33 +27,33 @@ struct BenchRender: ParsableCommand {
             f = BenchRender.swirl(on: g)
         }
 
-        var t0 = now()
+        var t0 = monotonicSeconds()
         let window = IntensityWindow.automatic(volume)
-        let windowTime = now() - t0
-        t0 = now()
+        let windowTime = monotonicSeconds() - t0
+        t0 = monotonicSeconds()
         let scene = SliceScene(image: volume, window: window,
                                labels: LabelOverlay(labels: lv, style: LabelStyle(opacity: 0.5, outline: true)),
                                field: FieldOverlay(field: f, style: FieldStyle(mode: .arrows, step: 6, gain: 2)))
-        let prepare = now() - t0
+        let prepare = monotonicSeconds() - t0
         let mapping = scene.mapping(.axial)
         let slice = mapping.middleSlice
 
         var native: [Double] = [], scaled: [Double] = [], encode: [Double] = [], montage: [Double] = []
         var sizes = (0, 0, 0, 0)
         for _ in 0..<max(1, repeats) {
-            t0 = now()
+            t0 = monotonicSeconds()
             let a = try PNGCodec.encode(scene.render(mapping, slice: slice, options: RenderOptions(scale: 1)))
-            native.append(now() - t0)
-            t0 = now()
+            native.append(monotonicSeconds() - t0)
+            t0 = monotonicSeconds()
             let img = scene.render(mapping, slice: slice, options: RenderOptions(scale: scale))
-            let t1 = now()
+            let t1 = monotonicSeconds()
             let b = try PNGCodec.encode(img)
-            encode.append(now() - t1)
-            scaled.append(now() - t0)
-            t0 = now()
+            encode.append(monotonicSeconds() - t1)
+            scaled.append(monotonicSeconds() - t0)
+            t0 = monotonicSeconds()
             let m = scene.renderMontage(plane: .axial, rows: 6, columns: 5).image
             let c = try PNGCodec.encode(m)
-            montage.append(now() - t0)
+            montage.append(monotonicSeconds() - t0)
             sizes = (a.count, b.count, c.count, m.width * m.height)
         }
         func ms(_ x: [Double]) -> String { String(format: "%.2f ms", median(x) * 1000) }

@@ -15,6 +15,13 @@ public struct KeyBinding: Sendable {
     }
 }
 
+/// What the panel keys (n, N, g) act on: the label panel and images, or the support panel's rows
+/// while it is on screen (`WorkbenchState.keyFocus`).
+public enum KeyFocus: Sendable, Equatable {
+    case images
+    case supportPanel
+}
+
 /// The key tables, one per mode; they drive both key handling and the help screen.
 public enum KeyTable {
     private static func ch(_ s: String) -> [Key] { s.map { Key.character($0) } }
@@ -78,17 +85,43 @@ public enum KeyTable {
         KeyBinding([.control("c")], .interrupt, "Help", "quit (exit status 130)"),
     ]
 
-    /// The table of `mode`.
-    public static func table(for mode: WorkbenchMode) -> [KeyBinding] {
-        switch mode {
-        case .normal: normal + curation + commandLine + editing
-        case .help: help
+    /// Keys of the support panel's focus mode (`KeyFocus.supportPanel`): while the panel is on
+    /// screen these come first, so n, N and g act on its rows instead of the label panel's.
+    public static let supportPanel: [KeyBinding] = [
+        KeyBinding(ch("n"), .curation(.moveSelection(1)), "Support panel (while shown)", "select the next support"),
+        KeyBinding(ch("N"), .curation(.moveSelection(-1)), "Support panel (while shown)", "select the previous support"),
+        KeyBinding(ch("g"), .curation(.goToSelected), "Support panel (while shown)", "crosshair to the selected support"),
+    ]
+
+    /// The table of `mode` with `focus` (`supportPanel` puts its bindings before the normal ones).
+    public static func table(for mode: WorkbenchMode, focus: KeyFocus = .images) -> [KeyBinding] {
+        switch (mode, focus) {
+        case (.normal, .images): normal + curation + commandLine + editing
+        case (.normal, .supportPanel): supportPanel + normal + curation + commandLine + editing
+        case (.help, _): help
         }
     }
 
-    /// The action bound to `key` in `mode`, if any.
-    public static func action(for key: Key, in mode: WorkbenchMode) -> Action? {
+    /// The action bound to `key` in `mode` with `focus`, if any (the first binding of the key wins).
+    public static func action(for key: Key, in mode: WorkbenchMode, focus: KeyFocus = .images) -> Action? {
         if mode == .normal, let a = commandLineAction(for: key) { return a }
-        return table(for: mode).first { $0.keys.contains(key) }?.action
+        return table(for: mode, focus: focus).first { $0.keys.contains(key) }?.action
     }
+}
+
+extension KeyTable {
+    /// Support-set and prediction keys, active in normal mode after `normal` (listed in the help under their own section).
+    public static let curation: [KeyBinding] = [
+        KeyBinding([.character("u")], .curation(.togglePanel), "Support set & prediction", "support-set panel show / hide"),
+        KeyBinding([.character("A")], .curation(.addSlice), "Support set & prediction", "add this slice (with its labels) as a support"),
+        KeyBinding([.character("V")], .curation(.addVolume), "Support set & prediction", "add the whole volume as a support"),
+        KeyBinding([.character("D"), .delete], .curation(.removeSelected), "Support set & prediction", "remove the selected support"),
+        KeyBinding([.character("M")], .curation(.saveManifest), "Support set & prediction", "save the support-set manifest"),
+        KeyBinding([.character("O")], .curation(.loadManifest), "Support set & prediction", "load the support-set manifest"),
+        KeyBinding([.character("i")], .curation(.predict(.slice)), "Support set & prediction", "predict this slice from the supports"),
+        KeyBinding([.character("I")], .curation(.predict(.volume)), "Support set & prediction", "predict the whole volume"),
+        KeyBinding([.character("C")], .curation(.cycleDisplay), "Support set & prediction", "show prediction / vs truth / confidence / labels"),
+        KeyBinding([.character("d")], .curation(.jumpToDisagreement), "Support set & prediction", "next slice where the supports disagree most"),
+        KeyBinding([.character("E")], .curation(.savePrediction), "Support set & prediction", "save the prediction as NIfTI"),
+    ]
 }

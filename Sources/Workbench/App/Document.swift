@@ -71,8 +71,7 @@ public struct WorkbenchDocument: Sendable {
         }
         if let f = field, f.geometry != g {
             notes.append("field resampled (linear) onto the image grid")
-            let comps = (0..<3).map { f.component($0).resampled(to: g).voxels }
-            self.field = VectorField(geometry: g, data: comps[0] + comps[1] + comps[2])
+            self.field = f.resampled(to: g)
         } else {
             self.field = field
         }

@@ -36,7 +36,7 @@ extension BenchTUI {
                                     labelTable: doc.labelTable, labelTablePath: doc.labelTablePath)
         }
         let size = TerminalSize(columns: columns, rows: rows)
-        let caps = TerminalCapabilities(colorDepth: ColorDepth(rawValue: color) ?? .trueColor, unicode: true)
+        let caps = TerminalCapabilities(colorDepth: color, unicode: true)
         let terminal = RecordingTerminal(size: size, capabilities: caps)
         var state = WorkbenchState(document: doc, size: size, capabilities: caps)
         let cache = SliceCache()
@@ -52,11 +52,11 @@ extension BenchTUI {
         outer: while editTimes.count < steps {
             for _ in 0..<2 {
                 for _ in 0..<leg {
-                    let t0 = now()
+                    let t0 = monotonicSeconds()
                     _ = reduce(&state, moves[k % 4])
-                    let t1 = now()
+                    let t1 = monotonicSeconds()
                     terminal.present(WorkbenchView.render(state, cache: cache))
-                    let t2 = now()
+                    let t2 = monotonicSeconds()
                     editTimes.append(t1 - t0); frameTimes.append(t2 - t0)
                     if editTimes.count >= steps { break outer }
                 }
@@ -70,17 +70,22 @@ extension BenchTUI {
         let rect = layout.panes[0].imageRect
         var dragEdit: [Double] = [], dragFrame: [Double] = []
         let y = rect.y + rect.height / 2
+        // The cells of that row that show the image (the pane has margins around it).
+        let onImage = (rect.x..<(rect.x + rect.width)).filter { state.voxel(atColumn: $0, row: y) != nil }
+        guard let x0 = onImage.first else { throw ValidationError("the image is not on screen at \(columns)x\(rows)") }
+        let edits = state.editing.history.undoStack.count
         _ = reduce(&state, .editing(.togglePaint))
-        _ = reduce(&state, .editing(.mouse(MouseEvent(.press, button: 1, column: rect.x + 2, row: y))))
-        for i in 0..<min(steps, rect.width - 4) {
-            let t0 = now()
-            _ = reduce(&state, .editing(.mouse(MouseEvent(.drag, button: 1, column: rect.x + 2 + i, row: y + (i / 7) % 3))))
-            let t1 = now()
+        _ = reduce(&state, .editing(.mouse(MouseEvent(.press, button: 1, column: x0, row: y))))
+        for i in 0..<min(steps, onImage.count - 1) {
+            let t0 = monotonicSeconds()
+            _ = reduce(&state, .editing(.mouse(MouseEvent(.drag, button: 1, column: x0 + 1 + i, row: y + (i / 7) % 3))))
+            let t1 = monotonicSeconds()
             terminal.present(WorkbenchView.render(state, cache: cache))
-            let t2 = now()
+            let t2 = monotonicSeconds()
             dragEdit.append(t1 - t0); dragFrame.append(t2 - t0)
         }
-        _ = reduce(&state, .editing(.mouse(MouseEvent(.release, button: 1, column: rect.x + 2, row: y))))
+        _ = reduce(&state, .editing(.mouse(MouseEvent(.release, button: 1, column: x0, row: y))))
+        guard state.editing.history.undoStack.count > edits else { throw ValidationError("the mouse stroke painted nothing") }
         let g = state.document.image.geometry
         func p95(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[min(s.count - 1, Int((Double(s.count) * 0.95).rounded(.up)) - 1)] }
         func ms(_ x: Double) -> String { String(format: "%.2f", x * 1000) }

@@ -21,12 +21,12 @@ struct BenchTUI: ParsableCommand {
     @Option(help: "Terminal width in cells.") var columns = 200
     @Option(help: "Terminal height in cells.") var rows = 60
     @Option(help: "Slice changes to time.") var steps = 30
-    @Option(help: "Colour depth: truecolor, 256, 16 or mono.") var color = "truecolor"
+    @Option(help: "Colour depth: truecolor, 256, 16 or mono.") var color: ColorDepth = .trueColor
     @Flag(help: "Time the three-view layout instead of one view.") var ortho = false
     @Flag(help: "Key-to-frame latency while a live registration runs in the background (see --moving).") var live = false
     @Option(help: "--live: moving image (default: the bundled subject01_2mm, fixed colin27_2mm).") var moving: String?
     @Option(help: "--live: labels of the moving image.") var movingLabels: String?
-    @Option(help: "--live: registration preset (fast, default, accurate).") var preset = "default"
+    @OptionGroup var presetOption: PresetOption
     @Option(help: "--live: milliseconds between simulated keys.") var keyInterval = 50
     @Option(help: "--live: nice value of the registration thread (0-19).") var nice: Int32 = 10
     @Option(help: "--live: threads of the registration's parallel loops (default: cores - 1, at least 1).") var jobThreads: Int?
@@ -47,7 +47,7 @@ struct BenchTUI: ParsableCommand {
             }
             path = dir + "/colin27_2mm.nii.gz"; labels = dir + "/colin27_2mm_aal.nii.gz"; names = dir + "/aal.txt"
         }
-        guard let depth = ColorDepth(rawValue: color) else { throw ValidationError("--color must be truecolor, 256, 16 or mono") }
+        let depth = color
         let doc: WorkbenchDocument
         do { doc = try WorkbenchDocument.load(image: path!, labels: labels, labelNames: names) } catch {
             printError(error)
@@ -66,11 +66,11 @@ struct BenchTUI: ParsableCommand {
         let n = min(max(1, steps), state.mapping(state.plane).sliceCount - 1)
         for _ in 0..<n {
             let before = terminal.screen!
-            let t0 = now()
+            let t0 = monotonicSeconds()
             _ = reduce(&state, .changeSlice(1))
             let grid = WorkbenchView.render(state, cache: cache)
             let b = terminal.present(grid)
-            times.append(now() - t0)
+            times.append(monotonicSeconds() - t0)
             bytes.append(b)
             changed.append(grid.changedCellCount(from: before))
         }
@@ -110,14 +110,14 @@ final class PacedTerminal: TerminalDevice {
         encoder = ScreenEncoder(capabilities: capabilities)
         keys = first + (0..<max(0, count)).map { cycle[$0 % cycle.count] }
         self.interval = interval
-        nextKeyTime = now() + interval
+        nextKeyTime = monotonicSeconds() + interval
     }
 
     @discardableResult func present(_ grid: CellGrid) -> Int {
         let n = encoder.encode(grid).count
         frames += 1
         if let t = waitingSince {
-            latencies.append(now() - t); waitingSince = nil
+            latencies.append(monotonicSeconds() - t); waitingSince = nil
             latencyKeys.append(waitingKey ?? .character("?"))
         }
         return n
@@ -125,7 +125,7 @@ final class PacedTerminal: TerminalDevice {
 
     func nextEvent(timeoutMilliseconds: Int?) -> InputEvent? {
         if quitSent { return .closed }
-        let t = now()
+        let t = monotonicSeconds()
         let deadline = timeoutMilliseconds.map { t + Double($0) / 1000 } ?? .infinity
         if nextKeyTime > deadline {
             if deadline > t { Thread.sleep(forTimeInterval: deadline - t) }
@@ -150,7 +150,7 @@ extension BenchTUI {
     /// `--live`: G, then a key every `keyInterval` ms until the registration has finished; the
     /// same number of keys again with nothing running as the baseline.
     func runLive() throws {
-        guard let p = RegistrationPlan.Preset(rawValue: preset) else { throw ValidationError("--preset must be fast, default or accurate") }
+        let p = presetOption.preset
         var path = image, labels: String? = nil, names: String? = nil, movingPath = moving, movingLabelsPath = movingLabels
         if path == nil || movingPath == nil {
             guard let dir = SampleLocator.find() else {
@@ -160,7 +160,7 @@ extension BenchTUI {
             if path == nil { path = dir + "/colin27_2mm.nii.gz"; labels = dir + "/colin27_2mm_aal.nii.gz"; names = dir + "/aal.txt" }
             if movingPath == nil { movingPath = dir + "/subject01_2mm.nii.gz"; movingLabelsPath = dir + "/subject01_2mm_aal.nii.gz" }
         }
-        guard let depth = ColorDepth(rawValue: color) else { throw ValidationError("--color must be truecolor, 256, 16 or mono") }
+        let depth = color
         let doc: WorkbenchDocument
         do {
             doc = try WorkbenchDocument.load(image: path!, labels: labels, labelNames: names, moving: movingPath,
@@ -182,9 +182,9 @@ extension BenchTUI {
             let terminal = PacedTerminal(size: size, capabilities: caps, first: registering ? [.character("G")] : [],
                                          cycle: cycle, count: keys, interval: Double(keyInterval) / 1000)
             if registering { terminal.finished = { jobs.jobsStarted > 0 && !jobs.isBusy } }
-            let t0 = now()
+            let t0 = monotonicSeconds()
             WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache(), jobs: jobs) { _, _ in "" }
-            return (terminal, state, now() - t0)
+            return (terminal, state, monotonicSeconds() - t0)
         }
         func report(_ name: String, _ t: PacedTerminal) {
             let l = t.latencies.sorted()
@@ -218,9 +218,9 @@ extension BenchTUI {
             var times: [Double] = []
             for _ in 0..<5 {
                 s.document.revision += 1
-                let t0 = now()
+                let t0 = monotonicSeconds()
                 _ = WorkbenchView.render(s, cache: cache)
-                times.append(now() - t0)
+                times.append(monotonicSeconds() - t0)
             }
             costs.append(String(format: "%@ %.1f ms", mode.rawValue, median(times) * 1000))
         }
@@ -228,9 +228,9 @@ extension BenchTUI {
         let (idle, _, _) = session(registering: false, keys: busy.latencies.count)
         report("idle (same keys)", idle)
         if standalone {
-            let t0 = now()
+            let t0 = monotonicSeconds()
             _ = try Registration.register(fixed: doc.image, moving: doc.moving!, plan: LiveRegistration.plan(p))
-            print(String(format: "  the same registration alone (no UI, normal priority, %d threads): %.1f s", voxtermThreadCount, now() - t0))
+            print(String(format: "  the same registration alone (no UI, normal priority, %d threads): %.1f s", voxtermThreadCount, monotonicSeconds() - t0))
         }
     }
 }

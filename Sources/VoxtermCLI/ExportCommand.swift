@@ -60,8 +60,41 @@ struct Export: ParsableCommand {
         }
     }
 
-    /// Parses the options; every problem is a one-line error naming the option or file.
+    /// The options, checked and parsed.
+    struct Checked {
+        var plane: SlicePlane
+        var cmap: ColorMap
+        var mode: FieldDisplayMode
+        var window: IntensityWindow?
+        var atWorld: SIMD3<Double>?
+        var grid: (rows: Int, columns: Int)?
+    }
+
+    /// What was rendered, with what the provenance and the JSON summary describe.
+    struct Rendered {
+        var picture: RGBAImage
+        var slices: [Int]
+        var scene: SliceScene
+        var mapping: SliceMapping
+        var convention: DisplayConvention
+        var overlay: LabelOverlay?
+        var fieldOverlay: FieldOverlay?
+        var table: LabelTable
+        var lut: String?
+        var labelInfo: [String: Any]
+        var notes: [String]
+    }
+
+    /// Exports: checks the options, renders, writes the PNG; returns the JSON summary.
     func export() throws -> [String: Any] {
+        let c = try check()
+        let r = try render(c)
+        return try write(r, c)
+    }
+
+    /// Parses and checks the options before any file is read; every problem is a one-line error
+    /// naming the option or file.
+    func check() throws -> Checked {
         guard let plane = SlicePlane(rawValue: plane.lowercased()) else {
             throw ExportFailure("--plane: unknown plane '\(self.plane)'; use axial, coronal or sagittal")
         }
@@ -112,7 +145,12 @@ struct Export: ParsableCommand {
             throw ExportFailure("\(output): is one of the inputs; refusing to overwrite it", exitCode: ExitCodes.writeFailed)
         }
         guard output.lowercased().hasSuffix(".png") else { throw ExportFailure("\(output): output must end in .png") }
+        return Checked(plane: plane, cmap: cmap, mode: mode, window: window, atWorld: atWorld, grid: grid)
+    }
 
+    /// Loads the image and overlays and renders the slice or montage.
+    func render(_ c: Checked) throws -> Rendered {
+        let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, atWorld = c.atWorld, grid = c.grid
         // Load.
         let img = try NIfTIReader.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
@@ -195,7 +233,17 @@ struct Export: ParsableCommand {
             picture = scene.render(mapping, slice: s, options: options)
             slices = [s]
         }
+        return Rendered(picture: picture, slices: slices, scene: scene, mapping: mapping, convention: convention,
+                        overlay: overlay, fieldOverlay: fieldOverlay, table: table, lut: lut, labelInfo: labelInfo,
+                        notes: notes)
+    }
 
+    /// Writes the PNG (with provenance text chunks) atomically and returns the JSON summary.
+    func write(_ r: Rendered, _ c: Checked) throws -> [String: Any] {
+        let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, grid = c.grid
+        let picture = r.picture, slices = r.slices, scene = r.scene, mapping = r.mapping, convention = r.convention
+        let overlay = r.overlay, fieldOverlay = r.fieldOverlay, table = r.table, lut = r.lut, notes = r.notes
+        var labelInfo = r.labelInfo
         // Provenance text chunks.
         let e = mapping.edgeDirections
         let orientation = "left=\(e.left.rawValue) right=\(e.right.rawValue) top=\(e.top.rawValue) bottom=\(e.bottom.rawValue)"

@@ -12,11 +12,6 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
 /// `reduce` without the command-line prelude (counts, brush moves, quit question).
 func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
     let size = state.document.image.geometry.size
-    // With the support panel shown, the panel keys (n, N, g) work on its rows.
-    if state.curation.showPanel && state.layoutHasSupportPanel {
-        if case .moveLabelSelection(let d) = action { return reduceCuration(&state, .moveSelection(d)) }
-        if action == .goToSelectedLabel { return reduceCuration(&state, .goToSelected) }
-    }
     switch action {
     case .moveCursor(let dir):
         let m = state.mapping(state.plane)
@@ -201,103 +196,32 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         return [.quit]
     case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice:
         return state.reduceRegistration(action)
-    // Background jobs (Jobs.swift): generic bookkeeping here, then the job kind's own handler.
+    // Background jobs (Jobs.swift): generic bookkeeping here, then the kind's feature (`reduceJob`).
     case .cancelJobs:
         var effects: [Effect] = []
         for (kind, id) in state.jobs.running.sorted(by: { $0.value < $1.value }) {
             effects.append(.cancelJob(id))
-            switch kind {
-            case .registration, .saveRegistration: state.registrationJobCancelling(kind)
-            case .prediction: state.predictionJobCancelling()
-            }
+            effects += state.reduceJob(kind, id, .cancelling)
         }
         state.message = effects.isEmpty ? "nothing to cancel" : "cancelling…"
         return effects
     case .jobProgress(let id, let progress):
         guard let kind = state.jobs.kind(of: id) else { break }   // a stale job: ignore
-        switch kind {
-        case .registration, .saveRegistration: return state.registrationJobProgress(kind, progress)
-        case .prediction: return state.predictionJobProgress(id, progress)
-        }
+        return state.reduceJob(kind, id, .progress(progress))
     case .jobFinished(let id, let outcome):
         guard let kind = state.jobs.finish(id) else { break }     // a stale job: ignore
-        switch kind {
-        case .registration, .saveRegistration: return state.registrationJobFinished(kind, outcome)
-        case .prediction: return state.predictionJobFinished(id, outcome)
-        }
+        return state.reduceJob(kind, id, .finished(outcome))
     }
     return []
 }
 
 extension WorkbenchState {
-    /// The label value selected in the panel.
-    public var selectedLabel: Int32? {
-        let l = document.presentLabels
-        return l.isEmpty ? nil : l[min(max(labelSelection, 0), l.count - 1)]
-    }
-
-    /// Moves the crosshair by `delta` slices of `plane`, clamped to the volume.
-    mutating func changeSlice(in plane: SlicePlane, by delta: Int) {
-        let m = mapping(plane)
-        let s = min(max(slice(in: plane) + delta, 0), m.sliceCount - 1)
-        cursor[m.sliceAxis] = s
-    }
-
-    /// Keeps the pan of `plane` inside the image.
-    mutating func clampPan(_ plane: SlicePlane) {
-        guard var p = pan[plane] else { return }
-        let m = mapping(plane)
-        let half = SIMD2(Double(m.width), Double(m.height)) / 2
-        p.x = min(max(p.x, -half.x), half.x)
-        p.y = min(max(p.y, -half.y), half.y)
-        pan[plane] = p
-    }
-
-    /// Pans `plane` when zoomed so the crosshair stays on screen (or centres it with `recentre`).
-    mutating func keepCursorVisible(in plane: SlicePlane, recentre: Bool = false) {
-        guard zoom > 1 else { return }
-        let layout = ScreenLayout(self)
-        guard let pane = layout.panes.first(where: { $0.plane == plane }) else { return }
-        let m = mapping(plane)
-        let d = m.display(ofVoxel: SIMD3<Double>(cursor))
-        let imageCentre = SIMD2(Double(m.width - 1) / 2, Double(m.height - 1) / 2)
-        if recentre {
-            pan[plane] = SIMD2(d.column, d.row) - imageCentre
-            clampPan(plane)
-            return
-        }
-        let t = viewTransform(for: pane)
-        let px = t.pixel(ofDisplay: SIMD2(d.column, d.row))
-        let margin = 2.0
-        var shift = SIMD2<Double>(0, 0)
-        if px.x < margin { shift.x = px.x - Double(t.pixelWidth) / 2 }
-        if px.x > Double(t.pixelWidth) - 1 - margin { shift.x = px.x - Double(t.pixelWidth) / 2 }
-        if px.y < margin { shift.y = px.y - Double(t.pixelHeight) / 2 }
-        if px.y > Double(t.pixelHeight) - 1 - margin { shift.y = px.y - Double(t.pixelHeight) / 2 }
-        if shift != .zero {
-            pan[plane] = (pan[plane] ?? .zero) + shift / t.magnification
-            clampPan(plane)
+    /// Routes an event of job `id` (of `kind`) to the feature that owns the kind: the one place that
+    /// knows which feature runs which job.
+    mutating func reduceJob(_ kind: JobKind, _ id: JobID, _ event: JobEvent) -> [Effect] {
+        switch kind {
+        case .registration, .saveRegistration: reduceRegistrationJob(kind, event)
+        case .prediction: reducePredictionJob(id, event)
         }
     }
-}
-
-/// The voxel of `label` nearest to the label's centre of mass, or nil when absent.
-func nearestVoxelToCentroid(of label: Int32, in labels: LabelVolume) -> SIMD3<Int>? {
-    let g = labels.geometry
-    var sum = SIMD3<Double>(0, 0, 0), n = 0
-    labels.labels.withUnsafeBufferPointer { l in
-        for i in 0..<l.count where l[i] == label { sum += SIMD3<Double>(g.voxel(ofIndex: i)); n += 1 }
-    }
-    guard n > 0 else { return nil }
-    let c = sum / Double(n)
-    var best: SIMD3<Int>? = nil, bestD = Double.infinity
-    labels.labels.withUnsafeBufferPointer { l in
-        for i in 0..<l.count where l[i] == label {
-            let v = g.voxel(ofIndex: i)
-            let d = SIMD3<Double>(v) - c
-            let dd = (d * d).sum()
-            if dd < bestD { bestD = dd; best = v }
-        }
-    }
-    return best
 }

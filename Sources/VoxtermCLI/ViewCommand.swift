@@ -18,7 +18,11 @@ struct View: ParsableCommand {
         palette with dithering; --color or $VOXTERM_COLOR (truecolor, 256, 16, mono) overrides. \
         --ascii or VOXTERM_ASCII=1 avoids Unicode block characters.
 
-        Live registration: with --moving MOVING (any grid; shown in world space), G registers MOVING to         IMAGE in the background (affine, then deformable; P cycles the preset) while the view keeps         answering: the warped image against IMAGE (b: checkerboard, difference, flicker, side by side),         the displacement (f: arrows, magnitude, Jacobian, grid), a progress bar and the objective curve.         Esc cancels. When done, the summary shows and S writes the files of `voxterm register` to --out.
+        Live registration: with --moving MOVING (any grid; shown in world space), G registers MOVING to \
+        IMAGE in the background (affine, then deformable; P cycles the preset) while the view keeps \
+        answering: the warped image against IMAGE (b: checkerboard, difference, flicker, side by side), \
+        the displacement (f: arrows, magnitude, Jacobian, grid), a progress bar and the objective curve. \
+        Esc cancels. When done, the summary shows and S writes the files of `voxterm register` to --out.
         """)
 
     @Argument(help: "NIfTI image (.nii, .nii.gz, .hdr/.img). Default: the bundled sample.")
@@ -49,14 +53,14 @@ struct View: ParsableCommand {
     @Option(help: "Folder the S key saves registration outputs to (default: ./voxterm-registration-<image stem>).")
     var out: String?
 
-    @Option(help: "Registration preset the G key starts with: fast, default or accurate (P cycles).")
-    var preset: String = "default"
+    /// The preset the G key starts with (P cycles).
+    @OptionGroup var presetOption: PresetOption
 
     @Option(help: "Threads of background work such as registration (default: cores - 1, so the view keeps a core).")
     var threads: Int?
 
     @Option(help: "Plane to start in: axial, coronal or sagittal.")
-    var plane: String = "axial"
+    var plane: SlicePlane = .axial
 
     @Flag(help: "Start with the three orthogonal views.")
     var ortho = false
@@ -65,7 +69,7 @@ struct View: ParsableCommand {
     var radiological = false
 
     @Option(help: "Colour depth: truecolor, 256, 16 or mono (default: detected).")
-    var color: String?
+    var color: ColorDepth?
 
     @Flag(help: "No Unicode: shade with ASCII characters and colours only.")
     var ascii = false
@@ -78,19 +82,10 @@ struct View: ParsableCommand {
     var supportSet: String?
 
     func validate() throws {
-        guard SlicePlane(rawValue: plane) != nil else {
-            throw ValidationError("--plane must be axial, coronal or sagittal, not '\(plane)'")
-        }
-        guard RegistrationPlan.Preset(rawValue: preset) != nil else {
-            throw ValidationError("--preset must be fast, default or accurate, not '\(preset)'")
-        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if movingLabels != nil && moving == nil { throw ValidationError("--moving-labels needs --moving") }
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
         if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
-        if let color, ColorDepth(rawValue: color.lowercased()) == nil {
-            throw ValidationError("--color must be truecolor, 256, 16 or mono, not '\(color)'")
-        }
     }
 
     func run() throws {
@@ -116,15 +111,13 @@ struct View: ParsableCommand {
             printError(error)
             throw ExitCode(ExitCodes.badInput)
         }
-        if let color { setenv("VOXTERM_COLOR", color.lowercased(), 1) }
-        if ascii { setenv("VOXTERM_ASCII", "1", 1) }
         let exportDir = self.exportDir
         let stem = FileIO.imageStem((imagePath! as NSString).lastPathComponent)
         let manifestPath = supportSet ?? (exportDir as NSString).appendingPathComponent("\(stem)_support.json")
         let files = [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap { $0 }
         let interrupted: Bool
         do {
-            interrupted = try withCursesTerminal { terminal in
+            interrupted = try withCursesTerminal(colorDepth: color, ascii: ascii) { terminal in
                 terminal.present(LoadingView.render(size: terminal.size, files: files))
                 // An error here (e.g. a file whose data ends early) leaves through withCursesTerminal,
                 // which restores the terminal before the message is printed below.
@@ -132,7 +125,7 @@ struct View: ParsableCommand {
                                                           truth: truth, field: field, compare: compare, moving: moving,
                                                           movingLabels: movingLabels)
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
-                state.plane = SlicePlane(rawValue: plane) ?? .axial
+                state.plane = plane
                 state.layout = ortho ? .ortho : .single
                 state.convention = radiological ? .radiological : .neurological
                 state.curation.outputDirectory = exportDir
@@ -141,7 +134,7 @@ struct View: ParsableCommand {
                     for a in CurationIO.perform(.loadManifest(path: manifestPath), state: state) { _ = reduce(&state, a) }
                 }
                 if let out { state.registration?.outputDirectory = out }
-                state.registration?.preset = RegistrationPlan.Preset(rawValue: preset) ?? .default
+                state.registration?.preset = presetOption.preset
                 WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache(), jobs: JobRunner(jobThreads: threads)) { s, cache in
                     WorkbenchExport.message(s, cache: cache, directory: exportDir)
                 }

@@ -14,11 +14,12 @@ struct Segment: ParsableCommand {
         """)
 
     @Argument(help: "The image to segment (NIfTI).") var query: String
-    @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS (repeatable).") var supports: [String] = []
+    @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS, split at the last ':' (repeatable).")
+    var supports: [SupportArgument] = []
     @Option(name: .customLong("support-set"), help: "A support-set manifest (JSON).") var supportSet: String?
     @Option(help: "Where to write the predicted labels (.nii or .nii.gz).") var out: String
     @Option(help: "Label fusion: majority or weighted (locally weighted vote; the default across volumes). Slice propagation defaults to majority.")
-    var fusion: String?
+    var fusion: FusionMethod?
     @Option(help: "Structures to segment (comma-separated names or numbers from the label table); with --labelled-slices, the partial label map.")
     var labels: String?
     @Option(name: .customLong("label-table"), help: "Label names (AAL text, ITK-SNAP or FreeSurfer table) for --labels names.")
@@ -26,10 +27,10 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("labelled-slices"), help: "Slice propagation: the labelled slices, e.g. axial:20,30,40.")
     var labelledSlices: String?
     @Option(name: .customLong("slice-path"), help: "Slice propagation: chained (register neighbouring slices and compose) or direct.")
-    var slicePath: String = "chained"
+    var slicePath: SlicePath = .chained
     @Option(help: "Truth labels: print per-label and mean Dice.") var truth: String?
     @Option(help: "Also write the per-voxel confidence (agreement of the supports) here.") var confidence: String?
-    @Option(help: "Registration preset: fast, default or accurate.") var preset: String = "default"
+    @OptionGroup var presetOption: PresetOption
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Option(name: .customLong("save-support-set"), help: "Also save the support examples as a manifest (JSON) here.")
     var saveSupportSet: String?
@@ -37,9 +38,6 @@ struct Segment: ParsableCommand {
     @Flag(help: "No progress line on stderr.") var quiet = false
 
     func validate() throws {
-        guard FusionMethod(rawValue: fusion ?? "weighted") != nil else { throw ValidationError("--fusion must be majority or weighted") }
-        guard SlicePath(rawValue: slicePath) != nil else { throw ValidationError("--slice-path must be chained or direct") }
-        guard RegistrationPlan.Preset(rawValue: preset) != nil else { throw ValidationError("--preset must be fast, default or accurate") }
         if labelledSlices != nil {
             guard labels != nil else { throw ValidationError("--labelled-slices needs --labels PARTIAL.nii.gz (the labels of those slices)") }
             guard supports.isEmpty && supportSet == nil else { throw ValidationError("--labelled-slices works within one volume: do not also give --support or --support-set") }
@@ -47,6 +45,7 @@ struct Segment: ParsableCommand {
             guard !supports.isEmpty || supportSet != nil else { throw ValidationError("give --support IMG:LABELS (one or more) or --support-set set.json") }
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if labelledSlices == nil, labels != nil, labelTable == nil { _ = try labelSubset() }
     }
 
     func run() throws {
@@ -60,11 +59,11 @@ struct Segment: ParsableCommand {
             var inputs = [query]
             // Refuse bad destinations before any work: never over an input, never over a file without --force.
             let early = NIfTIWriter.Options(protectedPaths: [query, labels, supportSet].compactMap { $0 }
-                                              + supports.flatMap { $0.split(separator: ":").map(String.init) }, overwrite: force)
+                                              + supports.flatMap { [$0.image, $0.labels] }, overwrite: force)
             for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) }
             let prediction: Prediction
             var setToSave: (SupportSet, String)?
-            let start = now()
+            let start = monotonicSeconds()
             if let labelledSlices {
                 let selection = try SliceSelection(parsing: labelledSlices)
                 let partialPath = labels!
@@ -73,19 +72,14 @@ struct Segment: ParsableCommand {
                 guard partial.geometry.size == volume.geometry.size else {
                     throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
                 }
-                let propagator = SlicePropagator(aligner: EngineAligner.slices().cancelled(by: cancel.token), fusion: FusionMethod(rawValue: fusion ?? "majority")!,
-                                                 path: SlicePath(rawValue: slicePath)!)
+                let propagator = SlicePropagator(aligner: EngineAligner.slices().cancelled(by: cancel.token), fusion: fusion ?? .majority,
+                                                 path: slicePath)
                 prediction = try propagator.predict(volume: volume, labels: partial, selection: selection,
                                                     progress: { progress.show($0) }, isCancelled: { cancel.isCancelled })
             } else {
                 var set = SupportSet()
                 if let supportSet { set = try SupportSet.load(supportSet); inputs.append(supportSet) }
-                for s in supports {
-                    guard let colon = s.lastIndex(of: ":"), colon != s.startIndex else {
-                        throw ValidationError("--support \(s) must be IMAGE:LABELS")
-                    }
-                    set.examples.append(SupportExample(image: String(s[..<colon]), labels: String(s[s.index(after: colon)...])))
-                }
+                set.examples += supports.map { SupportExample(image: $0.image, labels: $0.labels) }
                 guard !set.examples.isEmpty else {
                     throw SegmentationError.manifest(supportSet ?? "--support", "lists no examples; add at least one image with its labels")
                 }
@@ -95,17 +89,12 @@ struct Segment: ParsableCommand {
                     try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force))
                     setToSave = (set, saveSupportSet)
                 }
-                var loaded: [LoadedSupport] = []
-                for ex in set.examples {
-                    inputs += [ex.image, ex.labels]
-                    loaded.append(LoadedSupport(image: try NIfTIReader.read(ex.image).volume(),
-                                                labels: try NIfTIReader.read(ex.labels).labelVolume(),
-                                                slices: ex.slices, name: (ex.image as NSString).lastPathComponent))
-                }
+                inputs += set.examples.flatMap { [$0.image, $0.labels] }
+                let loaded = try set.loadedSupports()
                 let subset = try labelSubset()
                 let predictor = RegistrationPropagationPredictor(
-                    aligner: EngineAligner.volumes(RegistrationPlan.Preset(rawValue: preset)!).cancelled(by: cancel.token),
-                    fusion: FusionOptions(method: FusionMethod(rawValue: fusion ?? "weighted")!, labelSubset: subset))
+                    aligner: EngineAligner.volumes(presetOption.preset).cancelled(by: cancel.token),
+                    fusion: FusionOptions(method: fusion ?? .weighted, labelSubset: subset))
                 prediction = try predictor.predict(query: volume, supports: loaded, progress: { progress.show($0) },
                                                    isCancelled: { cancel.isCancelled })
             }
@@ -118,17 +107,15 @@ struct Segment: ParsableCommand {
             try NIfTIWriter.write(prediction.labels, to: out, options: options)
             if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
             if let (set, path) = setToSave { try set.save(path) }
-            print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", now() - start)) s")
+            print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", monotonicSeconds() - start)) s")
             if let truth {
                 let t = try NIfTIReader.read(truth).labelVolume()
                 guard t.geometry.size == prediction.labels.geometry.size else {
                     throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
                 }
-                var scores = diceScores(prediction: prediction.labels, truth: t)
-                if let subset = try labelSubset() { scores = scores.filter { subset.contains($0.key) } }
-                if labelledSlices != nil, let sel = try? SliceSelection(parsing: labelledSlices!) {
-                    scores = diceOnUnlabelledSlices(prediction.labels, t, sel)
-                }
+                let scores = predictionDice(prediction.labels, truth: t,
+                                            supportSlices: try labelledSlices.map { try SliceSelection(parsing: $0) },
+                                            labelSubset: try labelSubset())
                 for (l, d) in scores.sorted(by: { $0.key < $1.key }) { print("dice label \(l): \(String(format: "%.4f", d))") }
                 print("mean dice: \(String(format: "%.4f", meanDice(scores))) over \(scores.count) labels")
             }
@@ -158,17 +145,5 @@ struct Segment: ParsableCommand {
             out.formUnion(values)
         }
         return out
-    }
-}
-
-extension ProgressLine {
-    /// Shows a segmentation progress event (at most ten updates a second).
-    func show(_ p: SegmentationProgress) {
-        guard enabled else { return }
-        let t = now()
-        guard t - last >= 0.1 else { return }
-        last = t
-        shown = true
-        fputs(String(format: "\r%@  %.1f s   ", p.message, p.elapsed), stderr)
     }
 }

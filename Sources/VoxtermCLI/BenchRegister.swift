@@ -12,13 +12,9 @@ struct BenchRegister: ParsableCommand {
     @Argument(help: "manifest.json written by make_pairs.py (paths relative to it).") var manifest: String
     @Option(help: "Only pairs of these tables (e.g. \"3D 2 mm\"); repeatable.") var table: [String] = []
     @Option(help: "At most this many pairs per table.") var maxPairs: Int?
-    @Option(help: "fast, default or accurate.") var preset: String = "default"
-    @Option(help: "affine, deformable or both.") var mode: String = "both"
+    @OptionGroup var registration: RegistrationOptions
     @Option(help: "Write per-pair records as JSON to this file.") var json: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
-    @Option(help: "Override the deformable stage's shrink factors, e.g. 4x2x1.") var levels: String?
-    @Option(help: "Override the deformable stage's iterations, e.g. 60x40x10.") var iterations: String?
-    @Option(help: "Override the deformable stage's smoothing sigmas (voxels), e.g. 2x1x0.") var smoothing: String?
 
     struct Record {
         var id: String, table: String
@@ -35,16 +31,7 @@ struct BenchRegister: ParsableCommand {
 
     func run() throws {
         if let threads { voxtermThreadCount = max(1, threads) }
-        guard let p = RegistrationPlan.Preset(rawValue: preset), let m = RegistrationPlan.Mode(rawValue: mode) else {
-            throw ValidationError("--preset must be fast|default|accurate and --mode affine|deformable|both")
-        }
-        var plan = RegistrationPlan.preset(p, mode: m)
-        if let levels, let iterations, let d = plan.stages.firstIndex(where: { $0.kind == .deformable }) {
-            switch PyramidLevel.parse(shrink: levels, iterations: iterations, smoothing: smoothing) {
-            case .success(let l): plan.stages[d].levels = l
-            case .failure(let e): throw ValidationError(e.description)
-            }
-        }
+        let plan = try registration.plan
         let root = (manifest as NSString).deletingLastPathComponent
         guard let data = FileManager.default.contents(atPath: manifest),
               let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -68,9 +55,9 @@ struct BenchRegister: ParsableCommand {
                 let fixedLabels = try NIfTIReader.read(path("fixed_labels")!).labelVolume()
                 let movingLabels = try NIfTIReader.read(path("moving_labels")!).labelVolume()
                 let mask = try path("fixed_mask").map { try NIfTIReader.read($0).labelVolume() }
-                let t0 = now()
+                let t0 = monotonicSeconds()
                 let result = try Registration.register(fixed: fixed, moving: moving, plan: plan)
-                let secs = now() - t0
+                let secs = monotonicSeconds() - t0
                 let warped = result.warp(movingLabels)
                 let dice = diceScores(prediction: warped, truth: fixedLabels)
                 let sorted = dice.values.sorted()
@@ -107,7 +94,7 @@ struct BenchRegister: ParsableCommand {
         }
         let deformable = plan.stages.first { $0.kind == .deformable }?.levels
             .map { "\($0.shrink)/\($0.iterations)" }.joined(separator: " ") ?? "none"
-        print("\nvoxterm \(preset) (\(mode)), deformable levels (shrink/iterations) \(deformable), \(voxtermThreadCount) threads\n")
+        print("\nvoxterm \(registration.preset.rawValue) (\(registration.mode.rawValue)), deformable levels (shrink/iterations) \(deformable), \(voxtermThreadCount) threads\n")
         print("| table | n | Dice | median-label Dice | %negJ | min detJ | EPE mm | s (median) | peak MB |")
         print("|---|---|---|---|---|---|---|---|---|")
         var order: [String] = []

@@ -9,17 +9,17 @@ import Glibc
 // the UI only by posting `Action`s into a `JobInbox`; the run loop polls while a job runs and feeds
 // those actions through `reduce`, so the reducer stays pure and single-threaded.
 //
-// Flow: a key's action -> `reduce` records the job in `state.jobs` (`JobTable.start`) and returns
-// `Effect.startJob(id, request)` -> the run loop calls `JobRunner.start`, which builds the work with
-// `JobWorkers.work(for:state:)` and runs it on a thread -> the work posts `.jobProgress(id, ...)`
-// and finally the runner posts `.jobFinished(id, outcome)` -> the reducer ignores actions of ids
-// that are no longer current (a cancelled job's late progress). `Effect.cancelJob(id)` sets the
-// job's `CancellationToken`.
+// Flow: a key's action -> the feature's reducer records the job in `state.jobs` (`JobTable.start`)
+// and returns `Effect.startJob(id, request)` -> the run loop calls `JobRunner.start` with the work
+// `JobWorkers.work(for:state:)` gets from the feature -> the work posts `.jobProgress(id, ...)` and
+// finally the runner posts `.jobFinished(id, outcome)` -> `reduce` drops actions of ids that are no
+// longer current (a cancelled job's late progress) and hands the rest, as a `JobEvent`, to the
+// feature's one entry point (`reduceJob` routes by kind: `reduceRegistrationJob`, `reducePredictionJob`).
+// `Effect.cancelJob(id)` sets the job's `CancellationToken`.
 //
-// To add a kind of job: a `JobKind` case, a `JobRequest` case (and its `kind`), progress and outcome
-// cases if needed, a `JobWorkers.work` case, and a line in each of the three `switch kind` of
-// `reduce` (Reducer.swift: `.cancelJobs`, `.jobProgress`, `.jobFinished`) calling the kind's own
-// handlers (see `registrationJobProgress` / `registrationJobFinished` in LiveRegistration.swift).
+// A feature's job code lives in its folder (`LiveRegistration/LiveRegistrationJob.swift`,
+// `Curation/CurationJob.swift`); this file holds only the kind-independent machinery and the
+// enums naming the kinds.
 // Jobs run at nice 10 on `JobRunner.jobThreads` threads (cores - 1), so the UI keeps a core.
 
 /// Identifies one background job of a session; ids increase and are never reused.
@@ -88,6 +88,16 @@ public enum JobOutcome: Sendable, Equatable {
     case saved(directory: String, files: [String])
     /// A prediction finished: labels, confidence, Dice and disagreement ranking.
     case prediction(Shared<PredictionOutcome>)
+}
+
+/// What happens to a current job, as its feature's reducer sees it.
+public enum JobEvent: Sendable, Equatable {
+    /// Esc was pressed: the job was asked to stop and ends with `.cancelled` shortly.
+    case cancelling
+    /// The job reported progress.
+    case progress(JobProgress)
+    /// The job ended (already removed from `state.jobs`).
+    case finished(JobOutcome)
 }
 
 /// The reducer's record of running jobs: a pure value inside `WorkbenchState`.
@@ -252,7 +262,8 @@ public final class JobRunner {
     }
 }
 
-/// Turns a job request into work, reading what it needs from the state at the moment it starts.
+/// Turns a job request into work, reading what it needs from the state at the moment it starts;
+/// each feature builds its own work.
 public enum JobWorkers {
     /// The work of `request`.
     public static func work(for request: JobRequest, state: WorkbenchState) -> JobWork {
@@ -260,26 +271,9 @@ public enum JobWorkers {
         case .registration(let preset):
             return LiveRegistration.work(preset: preset, document: state.document)
         case .saveRegistration(let outputs, let sources, let directory, let protecting):
-            return { _ in
-                do {
-                    let files = try outputs.value.write(to: directory, sources: sources, protecting: protecting)
-                    return .saved(directory: directory, files: files)
-                } catch {
-                    return .failed("\(error)")
-                }
-            }
+            return LiveRegistration.saveWork(outputs: outputs, sources: sources, directory: directory, protecting: protecting)
         case .prediction(let request):
-            return { context in
-                do {
-                    let outcome = try request.value.run(id: context.id.raw, progress: { context.post(.prediction($0)) },
-                                                        isCancelled: { context.isCancelled })
-                    return .prediction(Shared(outcome))
-                } catch SegmentationError.cancelled {
-                    return .cancelled
-                } catch {
-                    return .failed("\(error)")
-                }
-            }
+            return request.value.work
         }
     }
 }

@@ -15,13 +15,6 @@ func median(_ xs: [Double]) -> Double {
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
 }
 
-/// Monotonic seconds.
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
 /// `voxterm bench io FILE`: time of loading a NIfTI file into memory as float32.
 struct BenchIO: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,10 +27,10 @@ struct BenchIO: ParsableCommand {
         var times: [Double] = []
         var voxels = 0
         for _ in 0..<max(1, repeats) {
-            let t0 = now()
+            let t0 = monotonicSeconds()
             let img = try NIfTIReader.read(file)
             let v = img.floatValues()
-            times.append(now() - t0)
+            times.append(monotonicSeconds() - t0)
             voxels = v.count
         }
         print("voxterm bench io \(file): \(voxels) voxels, median \(String(format: "%.4f", median(times))) s over \(times.count) runs (min \(String(format: "%.4f", times.min()!)) s)")

@@ -19,75 +19,15 @@ struct Register: ParsableCommand {
     @Option(help: "Output folder (created if missing).") var out: String
     @Option(help: "Labels on the moving image's grid, carried to the fixed grid.") var movingLabels: String?
     @Option(help: "Labels on the fixed image's grid, to score the result (Dice).") var fixedLabels: String?
-    @Option(help: "affine, deformable or both (affine then deformable).") var mode: String = "both"
-    @Option(help: "fast, default or accurate.") var preset: String = "default"
-    @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1.") var levels: String?
-    @Option(help: "Iterations per level, e.g. 100x50x25.") var iterations: String?
-    @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0.") var smoothing: String?
-    @Option(help: "Similarity: lncc, ncc or mse.") var metric: String?
-    @Option(help: "Deformable regularisation, e.g. update=2,field=0.75,diffusion=0 (Gaussian sigmas in voxels; penalty weight).")
-    var regularisation: String?
+    @OptionGroup var registration: RegistrationOptions
     @Option(help: "Initial affine, an ITK/ANTs transform file (fixed -> moving, LPS, e.g. a previous affine_itk.tfm); replaces the centre-of-mass start.")
     var initialAffine: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "No progress line.") var quiet = false
 
-    var plan: RegistrationPlan {
-        get throws {
-            guard let p = RegistrationPlan.Preset(rawValue: preset) else {
-                throw ValidationError("--preset '\(preset)': expected fast, default or accurate")
-            }
-            guard let m = RegistrationPlan.Mode(rawValue: mode) else {
-                throw ValidationError("--mode '\(mode)': expected affine, deformable or both")
-            }
-            var plan = RegistrationPlan.preset(p, mode: m)
-            let last = plan.stages.count - 1
-            if levels != nil || iterations != nil || smoothing != nil {
-                let cur = plan.stages[last].levels
-                let shrinkText = levels ?? cur.map { "\($0.shrink)" }.joined(separator: "x")
-                let count = shrinkText.split(separator: "x").count
-                let itText = iterations ?? (count == cur.count ? cur.map { "\($0.iterations)" }.joined(separator: "x")
-                                            : Array(repeating: "50", count: count).joined(separator: "x"))
-                switch PyramidLevel.parse(shrink: shrinkText, iterations: itText, smoothing: smoothing) {
-                case .success(let l): plan.stages[last].levels = l
-                case .failure(let e): throw ValidationError(e.description)
-                }
-            }
-            if let metric {
-                guard let k = MetricKind(rawValue: metric) else {
-                    throw ValidationError("--metric '\(metric)': expected lncc, ncc or mse")
-                }
-                for s in plan.stages.indices { plan.stages[s].metric = k }
-            }
-            if let regularisation {
-                for s in plan.stages.indices where plan.stages[s].kind == .deformable {
-                    plan.stages[s].regularisation = try Register.parseRegularisation(regularisation,
-                                                                                     base: plan.stages[s].regularisation)
-                }
-            }
-            return plan
-        }
-    }
-
-    static func parseRegularisation(_ text: String, base: Regularisation) throws -> Regularisation {
-        var r = base
-        for part in text.split(separator: ",") {
-            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2, let v = Double(kv[1]), v >= 0, v.isFinite else {
-                throw ValidationError("--regularisation '\(text)': expected key=value pairs such as update=2,field=0.75,diffusion=0")
-            }
-            switch kv[0] {
-            case "update", "fluid": r.updateSigma = v
-            case "field", "elastic": r.fieldSigma = v
-            case "diffusion": r.diffusionWeight = v
-            default: throw ValidationError("--regularisation: unknown key '\(kv[0])' (update, field, diffusion)")
-            }
-        }
-        return r
-    }
+    var plan: RegistrationPlan { get throws { try registration.plan } }
 
     func validate() throws {
-        _ = try plan
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -174,26 +114,4 @@ struct Register: ParsableCommand {
         }
         return labels
     }
-}
-
-/// One self-overwriting progress line on stderr, at most ten updates a second.
-final class ProgressLine: @unchecked Sendable {
-    let enabled: Bool
-    var last = 0.0
-    var shown = false
-
-    init(enabled: Bool) { self.enabled = enabled }
-
-    func show(_ p: RegistrationProgress) {
-        guard enabled else { return }
-        let t = now()
-        guard t - last >= 0.1 else { return }
-        last = t
-        shown = true
-        let text = String(format: "\r%@ level %d/%d (shrink %d) iteration %d  value %.5f  %.1f s   ",
-                          p.stageName, p.level + 1, p.levelCount, p.shrink, p.iteration, p.value, p.elapsed)
-        fputs(text, stderr)
-    }
-
-    func finish() { if shown { fputs("\n", stderr); shown = false } }
 }

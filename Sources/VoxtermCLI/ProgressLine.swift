@@ -1,0 +1,36 @@
+import Foundation
+import VoxtermModel
+
+/// One self-overwriting progress line on stderr, at most ten updates a second.
+final class ProgressLine: @unchecked Sendable {
+    let enabled: Bool
+    var last = 0.0
+    var shown = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ p: RegistrationProgress) {
+        guard enabled else { return }
+        let t = monotonicSeconds()
+        guard t - last >= 0.1 else { return }
+        last = t
+        shown = true
+        let text = String(format: "\r%@ level %d/%d (shrink %d) iteration %d  value %.5f  %.1f s   ",
+                          p.stageName, p.level + 1, p.levelCount, p.shrink, p.iteration, p.value, p.elapsed)
+        fputs(text, stderr)
+    }
+
+    func finish() { if shown { fputs("\n", stderr); shown = false } }
+}
+
+extension ProgressLine {
+    /// Shows a segmentation progress event (at most ten updates a second).
+    func show(_ p: SegmentationProgress) {
+        guard enabled else { return }
+        let t = monotonicSeconds()
+        guard t - last >= 0.1 else { return }
+        last = t
+        shown = true
+        fputs(String(format: "\r%@  %.1f s   ", p.message, p.elapsed), stderr)
+    }
+}

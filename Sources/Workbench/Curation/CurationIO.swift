@@ -1,0 +1,89 @@
+import Foundation
+import VoxtermModel
+
+/// The file I/O of curation effects, run off the UI thread by `JobRunner.runFileWork`.
+public enum CurationIO {
+    /// Writes the manifest; returns the status message.
+    public static func saveManifest(_ set: SupportSet, to path: String) -> String {
+        let lower = path.lowercased()
+        guard !lower.hasSuffix(".nii") && !lower.hasSuffix(".nii.gz") && !lower.hasSuffix(".hdr") && !lower.hasSuffix(".img") else {
+            return "\(path): a manifest must not be written over an image (.json expected)"
+        }
+        for ex in set.examples where same(ex.image, path) || same(ex.labels, path) {
+            return "\(path): is an input image; not overwritten"
+        }
+        do {
+            try set.save(path)
+            return "saved \(set.examples.count) support example\(set.examples.count == 1 ? "" : "s") to \(path)"
+        } catch {
+            return "saving the support set failed: \(error)"
+        }
+    }
+
+    /// Reads a manifest and its volumes; the open image and label map are reused, not re-read.
+    public static func loadManifest(_ path: String, document doc: WorkbenchDocument) -> Action {
+        do {
+            let set = try SupportSet.load(path)
+            let read = try set.readVolumes { ex in
+                let open = same(ex.image, doc.imagePath)
+                var labels: LabelVolume? = nil
+                if open, let l = doc.labels, let lp = doc.labelsPath, same(ex.labels, lp) { labels = l }
+                return (open ? doc.image : nil, labels)
+            }
+            var entries: [SupportEntry] = []
+            for r in read {
+                guard r.labels.geometry.size == r.image.geometry.size else {
+                    throw WorkbenchError(path: r.example.labels, reason: "labels are not on the grid of \(r.example.image)")
+                }
+                entries.append(SupportEntry(example: r.example, image: r.image, labels: r.labels,
+                                            isOpenImage: same(r.example.image, doc.imagePath)))
+            }
+            return .curation(.manifestLoaded(path: path, entries: entries))
+        } catch {
+            return .showMessage("loading the support set failed: \(error)")
+        }
+    }
+
+    /// Writes `<stem>_pred.nii.gz` and `<stem>_pred_confidence.nii.gz` into `directory` (adding -2,
+    /// -3, ... rather than replacing a file; never over an input); returns the status message.
+    public static func writePrediction(_ o: PredictionOutcome, directory: String, stem: String, inputs: [String]) -> String {
+        let fm = FileManager.default
+        var n = 1
+        func name(_ suffix: String) -> String {
+            (directory as NSString).appendingPathComponent("\(stem)_pred\(n == 1 ? "" : "-\(n)")\(suffix).nii.gz")
+        }
+        while fm.fileExists(atPath: name("")) || fm.fileExists(atPath: name("_confidence")) { n += 1 }
+        let labelsPath = name(""), confidencePath = name("_confidence")
+        let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: false,
+                                          description: "voxterm prediction: \(o.method)")
+        do {
+            try NIfTIWriter.checkDestination(labelsPath, options: options)
+            try NIfTIWriter.checkDestination(confidencePath, options: options)
+            try NIfTIWriter.write(o.prediction.labels, to: labelsPath, options: options)
+            try NIfTIWriter.write(o.prediction.confidence, to: confidencePath, options: options)
+            return "wrote \(labelsPath) and \(confidencePath)"
+        } catch {
+            return "saving the prediction failed: \(error)"
+        }
+    }
+
+    /// Whether two paths name the same file (after resolving links), or the same text when neither exists.
+    static func same(_ a: String, _ b: String) -> Bool {
+        if let ra = FileIO.realPath(a), let rb = FileIO.realPath(b) { return ra == rb }
+        return URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
+    }
+}
+
+extension CurationIO {
+    /// Runs a curation effect (on any thread) and returns the actions that report its result.
+    public static func perform(_ effect: CurationEffect, state: WorkbenchState) -> [Action] {
+        switch effect {
+        case .saveManifest(let path, let set):
+            return [.showMessage(saveManifest(set, to: path))]
+        case .loadManifest(let path):
+            return [loadManifest(path, document: state.document)]
+        case .writePrediction(let o, let directory, let stem, let inputs):
+            return [.showMessage(writePrediction(o, directory: directory, stem: stem, inputs: inputs))]
+        }
+    }
+}
