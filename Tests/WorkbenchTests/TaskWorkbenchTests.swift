@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VoxtermModel
 import SliceRendering
@@ -114,7 +115,7 @@ struct TaskWorkbenchTests {
         var state = WorkbenchState(document: phantomDocument(), size: TerminalSize(columns: 240, rows: 80))
         var t = runRecorded(&state, keys("?"), size: TerminalSize(columns: 240, rows: 80))
         var text = t.screen!.text
-        #expect(text.contains("Command line") && text.contains("Edit labels"))
+        #expect(text.contains("Find & measure") && text.contains("Edit labels"))
         t = runRecorded(&state, [.key(.tab)], size: TerminalSize(columns: 240, rows: 80))
         text = t.screen!.text
         #expect(text.contains(":zoom-in") && text.contains(":paint") && text.contains(":goto") && text.contains(":support"), "\(text)")
@@ -122,5 +123,33 @@ struct TaskWorkbenchTests {
         for b in KeyTable.table(for: .normal) {
             if let n = CommandNames.name(of: b.action) { #expect(text.contains(":" + n), "help lacks :\(n)") }
         }
+    }
+}
+
+extension TaskWorkbenchTests {
+    @Test func shiftArrowsMoveTenVoxelsAndOpenLabelsReadsAFileWithItsTable() throws {
+        var state = WorkbenchState(document: phantomDocument(), size: size)
+        state.cursor = [2, 5, 4]
+        _ = runRecorded(&state, [.key(.shiftRight)])
+        #expect(state.cursor.x == 12)
+        // :open labels PATH, as the run loop does it: the file work, then its action.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("task-open-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var l = LabelVolume(geometry: state.document.image.geometry)
+        l[1, 1, 1] = 7
+        let path = dir.appendingPathComponent("x_atlas.nii.gz").path
+        try NIfTIWriter.write(l, to: path)
+        try "7 Seven\n".write(toFile: dir.appendingPathComponent("atlas.txt").path, atomically: true, encoding: .utf8)
+        let effects = reduce(&state, .command(.run(.open(.labels, path))))
+        guard case .command(let e)? = effects.first else { Issue.record("no file work: \(effects)"); return }
+        for a in CommandIO.perform(e) { _ = reduce(&state, a) }
+        #expect(state.document.presentLabels == [7] && state.document.labelsPath == path)
+        #expect(state.document.labelTable.name(of: 7) == "Seven")
+        // :save labels refuses to replace an existing file without !, and never an input.
+        let out = reduce(&state, .command(.run(.save(.labels, path, force: true))))
+        guard case .command(let s)? = out.first else { Issue.record("no save work"); return }
+        for a in CommandIO.perform(s) { _ = reduce(&state, a) }
+        #expect(state.message?.contains("refusing to overwrite an input") == true, "\(state.message ?? "")")
     }
 }
