@@ -22,6 +22,8 @@ let package = Package(
         // MARK: C libraries (module maps only, no logic)
         .systemLibrary(name: "CZlib", path: "Sources/CZlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate",
+                       providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG",
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw",
@@ -29,15 +31,17 @@ let package = Package(
 
         // MARK: Model core
         .target(name: "VolumeCore", swiftSettings: strict),
-        .target(name: "NIfTI", dependencies: ["VolumeCore", "CZlib"], swiftSettings: strict),
+        .target(name: "NIfTI", dependencies: ["VolumeCore", "CZlib", "CDeflate"], swiftSettings: strict),
+        // MGH/MGZ, NRRD, MetaImage in Swift, DICOM through dcm2niix; one entry that recognises a file by its bytes.
+        .target(name: "ImageIO", dependencies: ["VolumeCore", "NIfTI"], swiftSettings: strict),
         .target(name: "Registration", dependencies: ["VolumeCore"], swiftSettings: strict),
         .target(name: "Segmentation", dependencies: ["VolumeCore", "Registration"], swiftSettings: strict),
         // What both front ends run: registration outputs, support sets from files, prediction scoring.
-        .target(name: "Pipelines", dependencies: ["VolumeCore", "NIfTI", "Registration", "Segmentation"],
+        .target(name: "Pipelines", dependencies: ["VolumeCore", "NIfTI", "ImageIO", "Registration", "Segmentation"],
                 swiftSettings: strict),
         // Re-exports the model core (no logic of its own).
         .target(name: "VoxtermModel",
-                dependencies: ["VolumeCore", "NIfTI", "Registration", "Segmentation", "Pipelines"],
+                dependencies: ["VolumeCore", "NIfTI", "ImageIO", "Registration", "Segmentation", "Pipelines"],
                 swiftSettings: strict),
 
         // MARK: Presentation
@@ -61,6 +65,8 @@ let package = Package(
         .testTarget(name: "VolumeCoreTests", dependencies: ["VolumeCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TestSupport"], exclude: ["make_fixtures.py"],
+                    swiftSettings: strict),
         .testTarget(name: "RegistrationTests", dependencies: ["Registration", "NIfTI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SegmentationTests", dependencies: ["Segmentation", "Pipelines", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SliceRenderingTests", dependencies: ["SliceRendering", "NIfTI", "TestSupport"],

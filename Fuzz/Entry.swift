@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 private enum FuzzTarget: String {
-    case NIfTIReaderFuzz, LabelTableFuzz, SupportSetFuzz, ITKTransformFuzz
+    case NIfTIReaderFuzz, LabelTableFuzz, SupportSetFuzz, ITKTransformFuzz, MGHFuzz, NRRDFuzz, MetaImageFuzz
 }
 
 private let selectedTarget: FuzzTarget = {
@@ -25,6 +25,9 @@ public func fuzzEntry(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     case .LabelTableFuzz: fuzzLabelTable(data)
     case .SupportSetFuzz: fuzzSupportSet(data)
     case .ITKTransformFuzz: fuzzITKTransform(data)
+    case .MGHFuzz: fuzzMGH(data)
+    case .NRRDFuzz: fuzzNRRD(data)
+    case .MetaImageFuzz: fuzzMetaImage(data)
     }
     return 0
 }

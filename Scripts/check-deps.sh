@@ -3,7 +3,7 @@
 # exits 1 naming every import that points the wrong way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model="VolumeCore NIfTI Registration Segmentation Pipelines VoxtermModel"
+model="VolumeCore NIfTI ImageIO Registration Segmentation Pipelines VoxtermModel"
 ui="SliceRendering Terminal Workbench ArgumentParser VoxtermCLI voxterm"
 status=0
 imports() { # module -> "file: imported-module" lines
@@ -20,12 +20,13 @@ forbid() { # module, space-separated forbidden imports, reason
   done < <(imports "$m")
 }
 for m in $model; do forbid "$m" "$ui" "the model core imports no UI or CLI module"; done
-forbid VolumeCore "NIfTI Registration Segmentation Pipelines VoxtermModel" "VolumeCore depends on nothing"
-forbid NIfTI "Registration Segmentation Pipelines VoxtermModel" "NIfTI depends on VolumeCore only"
-forbid Registration "NIfTI Segmentation Pipelines VoxtermModel" "Registration depends on VolumeCore only"
-forbid Segmentation "NIfTI Pipelines VoxtermModel" "Segmentation reads no file format; that is Pipelines"
+forbid VolumeCore "NIfTI ImageIO Registration Segmentation Pipelines VoxtermModel" "VolumeCore depends on nothing"
+forbid NIfTI "ImageIO Registration Segmentation Pipelines VoxtermModel" "NIfTI depends on VolumeCore only"
+forbid ImageIO "Registration Segmentation Pipelines VoxtermModel" "ImageIO depends on VolumeCore and NIfTI only"
+forbid Registration "NIfTI ImageIO Segmentation Pipelines VoxtermModel" "Registration depends on VolumeCore only"
+forbid Segmentation "NIfTI ImageIO Pipelines VoxtermModel" "Segmentation reads no file format; that is Pipelines"
 forbid Pipelines "VoxtermModel" "Pipelines sits below the umbrella"
-forbid SliceRendering "NIfTI Registration Segmentation Pipelines VoxtermModel Terminal Workbench" "SliceRendering depends on VolumeCore only"
+forbid SliceRendering "NIfTI ImageIO Registration Segmentation Pipelines VoxtermModel Terminal Workbench" "SliceRendering depends on VolumeCore only"
 forbid Terminal "$model SliceRendering Workbench" "Terminal knows no model"
 forbid Workbench "VoxtermCLI voxterm ArgumentParser" "the workbench does not know the CLI"
 # The umbrella only re-exports.

@@ -4,7 +4,7 @@
 #   Scripts/fuzz.sh --build-only
 #   Scripts/fuzz.sh --fresh TARGET SECONDS   (CI: a throw-away corpus made from the seeds only)
 # TARGET is a file name under Fuzz/ without .swift (NIfTIReaderFuzz, LabelTableFuzz, SupportSetFuzz,
-# ITKTransformFuzz). The target is compiled with the model sources it needs as ONE module (their
+# ITKTransformFuzz, MGHFuzz, NRRDFuzz, MetaImageFuzz). The target is compiled with the model sources it needs as ONE module (their
 # `import VolumeCore`-style lines dropped) with -sanitize=fuzzer,address; libFuzzer's runtime
 # (libclang_rt.fuzzer) ships with the Swift toolchain under usr/lib/clang/*/lib/linux.
 # Seeds come from Fuzz/seeds/TARGET and the test fixtures; the growing corpus, the binary and any
@@ -26,27 +26,30 @@ case "$target" in
   NIfTIReaderFuzz) max_len=4096 ;;
   LabelTableFuzz|SupportSetFuzz) max_len=1024 ;;
   ITKTransformFuzz) max_len=1536 ;;
+  # An MGH header (284 bytes) with a small image and its tail; a NRRD/MetaImage header with a little data.
+  MGHFuzz) max_len=2048 ;;
+  NRRDFuzz|MetaImageFuzz) max_len=2048 ;;
   *) echo "unknown fuzz target $target (see Fuzz/)" >&2; exit 2 ;;
 esac
 # All targets share ONE binary (built once; Fuzz/Entry.swift dispatches on VOXTERM_FUZZ_TARGET),
 # compiled from the model sources the parsers live in.
-sources=(Sources/VolumeCore Sources/NIfTI Sources/Segmentation/SupportSet.swift Sources/Segmentation/SegmentationError.swift
+sources=(Sources/VolumeCore Sources/NIfTI Sources/ImageIO Sources/Segmentation/SupportSet.swift Sources/Segmentation/SegmentationError.swift
          Sources/Registration/Transforms/ITKTransformFile.swift)
 mkdir -p .fuzz/src
 rm -f .fuzz/src/*.swift
 n=0
 for f in $(find "${sources[@]}" -name '*.swift' | sort) Fuzz/*.swift; do
   n=$((n + 1))
-  sed -E -e 's/^(@_exported )?import (VolumeCore|NIfTI|Registration|Segmentation)$//' \
-      -e 's/^internal import CZlib$/import CZlib/' "$f" > ".fuzz/src/$n-$(basename "$f")"
+  sed -E -e 's/^(@_exported )?import (VolumeCore|NIfTI|ImageIO|Registration|Segmentation)$//' \
+      -e 's/^internal import (CZlib|CDeflate)$/import \1/' "$f" > ".fuzz/src/$n-$(basename "$f")"
 done
 # Rebuild only when a source changed; rename into place so a running fuzzer is not disturbed.
 stamp=$(cat .fuzz/src/*.swift | cksum)
 if [ ! -x .fuzz/fuzzer ] || [ "$(cat .fuzz/stamp 2>/dev/null)" != "$stamp" ]; then
   echo "fuzz: building .fuzz/fuzzer" >&2
   # ld.gold warns once per ASan helper symbol ("Cannot export local symbol"); that noise is dropped.
-  swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Fuzzed -I Sources/CZlib \
-    .fuzz/src/*.swift -lz -o .fuzz/fuzzer.new 2> >(grep -v "Cannot export local symbol" >&2)
+  swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Fuzzed -I Sources/CZlib -I Sources/CDeflate \
+    .fuzz/src/*.swift -lz -ldeflate -o .fuzz/fuzzer.new 2> >(grep -v "Cannot export local symbol" >&2)
   mv .fuzz/fuzzer.new .fuzz/fuzzer
   echo "$stamp" > .fuzz/stamp
 fi

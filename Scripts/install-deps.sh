@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what voxterm needs and is missing on a Debian machine (run as root, or with sudo on PATH).
 #   Scripts/install-deps.sh          build + run dependencies (C libraries, bundled-sample tools)
-#   Scripts/install-deps.sh --test   also what the test suite needs (tmux, mricron-data, nibabel, antspyx)
+#   Scripts/install-deps.sh --test   also what the test suite needs (tmux, mricron-data, nibabel, antspyx,
+#                                    SimpleITK, pydicom, pynrrd)
 set -euo pipefail
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -14,7 +15,8 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev)
+# dcm2niix: DICOM series are converted by it (ImageIO/DICOM.swift); libdeflate: the gzip layer.
+apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev libdeflate-dev dcm2niix)
 if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
@@ -30,6 +32,10 @@ if [ $want_test = 1 ]; then
   py_missing=()
   python3 -c "import nibabel, numpy" 2>/dev/null || py_missing+=(nibabel numpy)
   python3 -c "import ants" 2>/dev/null || py_missing+=(antspyx)
+  # Reference writers/readers of Tests/ImageIOTests (MGH: nibabel; NRRD/MetaImage: SimpleITK, pynrrd; DICOM: pydicom).
+  python3 -c "import SimpleITK" 2>/dev/null || py_missing+=(SimpleITK)
+  python3 -c "import pydicom" 2>/dev/null || py_missing+=(pydicom)
+  python3 -c "import nrrd" 2>/dev/null || py_missing+=(pynrrd)
   if [ ${#py_missing[@]} -gt 0 ]; then
     echo "install-deps: pip install ${py_missing[*]}"
     python3 -m pip install --quiet --disable-pip-version-check "${py_missing[@]}" 2>/dev/null \

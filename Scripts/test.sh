@@ -13,7 +13,7 @@ fuzz_seconds="${VOXTERM_FUZZ_SECONDS:-15}"
 if [ "$fuzz_seconds" -gt 0 ]; then
   start=$(date +%s)
   bash Scripts/fuzz.sh --build-only
-  for target in NIfTIReaderFuzz LabelTableFuzz SupportSetFuzz ITKTransformFuzz; do
+  for target in NIfTIReaderFuzz LabelTableFuzz SupportSetFuzz ITKTransformFuzz MGHFuzz NRRDFuzz MetaImageFuzz; do
     echo "fuzz: $target for $fuzz_seconds s" >&2
     bash Scripts/fuzz.sh --fresh "$target" "$fuzz_seconds" 2>&1 | { grep -E "^(stat::number_of_executed_units|stat::average_exec_per_sec|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)" >&2 || true; }
   done

@@ -170,3 +170,101 @@ enum Gzip {
         }
     }
 }
+
+extension Gzip {
+    /// Compressed inputs up to this many bytes are inflated whole by libdeflate (input and
+    /// output both in memory); larger ones stream through zlib.
+    static let wholeInflateLimit = 1 << 30
+
+    /// Between `count` and `maxCount` bytes from the start of the gzip (or zlib) data
+    /// `compressed`: libdeflate over whole members when the input is at most
+    /// `wholeInflateLimit` bytes, zlib streaming otherwise or when libdeflate cannot finish
+    /// (which also produces the messages for corrupt and truncated data).
+    static func inflateBuffer(_ compressed: [UInt8], count: Int, maxCount: Int, path: String, what: String) throws -> [UInt8] {
+        let capacity = max(count, maxCount)
+        var out = [UInt8](hugePagesCount: capacity) { _ in } // filled below; only the filled part is kept
+        if compressed.count <= wholeInflateLimit {
+            let wrapper: Deflate.Wrapper = isGzip(compressed) ? .gzip : .zlib
+            let n = out.withUnsafeMutableBytes { o in
+                compressed.withUnsafeBytes { Deflate.inflate($0, into: o, wrapper: wrapper) }
+            }
+            if let n, n >= count {
+                out.removeSubrange(n...)
+                return out
+            }
+        }
+        let inflater = try Inflater(compressed, path: path)
+        var n = try out.withUnsafeMutableBytes { try inflater.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count])) }
+        if n == count && capacity > count {
+            // Optional bytes after the required ones (a trailer): a damaged trailer is ignored.
+            n += (try? out.withUnsafeMutableBytes { try inflater.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[count...])) }) ?? 0
+        }
+        guard n >= count else {
+            throw NIfTIError(path, "\(what) is shorter than the header claims: \(n) of \(count) bytes present after decompression")
+        }
+        out.removeSubrange(n...)
+        return out
+    }
+}
+
+/// voxterm's one gzip layer, for the readers and writers of every format: whole members
+/// through libdeflate when the compressed data fits in memory, zlib streaming otherwise.
+public enum GzipLayer {
+    /// True when `bytes` start with the gzip magic number (1f 8b).
+    public static func isGzip(_ bytes: [UInt8]) -> Bool { Gzip.isGzip(bytes) }
+
+    /// True when `bytes` start like a zlib stream (deflate, 32K window, valid check bits).
+    public static func isZlib(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 2 && bytes[0] & 0x0f == 8 && bytes[0] >> 4 <= 7 && (UInt16(bytes[0]) << 8 | UInt16(bytes[1])) % 31 == 0
+    }
+
+    /// At least `count` and at most `maxCount` decompressed bytes of the gzip or zlib data
+    /// `compressed` (several gzip members are read one after another). Throws, naming `path`,
+    /// when the data is corrupt or holds fewer than `count` bytes; `what` names the part in that
+    /// message. The caller bounds `count` (deflate expands at most `maxDeflateRatio`:1).
+    public static func inflate(_ compressed: [UInt8], count: Int, maxCount: Int = 0, path: String,
+                               what: String = "data") throws -> [UInt8] {
+        try Gzip.inflateBuffer(compressed, count: count, maxCount: maxCount, path: path, what: what)
+    }
+
+    /// Up to `maxCount` bytes from the start of the gzip or zlib data (streamed, so a header
+    /// can be read without inflating the whole file); fewer when the data ends.
+    public static func inflatePrefix(_ compressed: [UInt8], maxCount: Int, path: String) throws -> [UInt8] {
+        let inflater = try Gzip.Inflater(compressed, path: path)
+        var out = [UInt8](repeating: 0, count: maxCount)
+        let n: Int
+        do { n = try out.withUnsafeMutableBytes { try inflater.read(into: $0) } } catch let e as NIfTIError where e.reason.contains("truncated") {
+            return try inflatePrefixTolerant(compressed, maxCount: maxCount, path: path)
+        }
+        out.removeSubrange(n...)
+        return out
+    }
+
+    /// What a truncated stream holds, read in small steps (for format detection).
+    private static func inflatePrefixTolerant(_ compressed: [UInt8], maxCount: Int, path: String) throws -> [UInt8] {
+        let inflater = try Gzip.Inflater(compressed, path: path)
+        var out: [UInt8] = []
+        var step = [UInt8](repeating: 0, count: 64)
+        while out.count < maxCount {
+            guard let n = try? step.withUnsafeMutableBytes({ try inflater.read(into: $0) }), n > 0 else { break }
+            out += step[0..<n]
+        }
+        return out
+    }
+
+    /// Largest ratio of uncompressed to compressed size deflate can reach (about 1032:1).
+    public static let maxDeflateRatio = 1032
+
+    /// The concatenation of `parts` as one gzip member at `level` (1 fastest ... 9 smallest).
+    public static func gzip(_ parts: [UnsafeRawBufferPointer], level: Int = 1, path: String) throws -> [UInt8] {
+        try Gzip.compress(parts, level: Int32(min(9, max(1, level))), path: path)
+    }
+
+    /// `data` as one zlib stream (MetaImage's `CompressedData`), through libdeflate.
+    public static func zlib(_ data: UnsafeRawBufferPointer, level: Int = 1, path: String) throws -> [UInt8] {
+        guard let out = Deflate.compress(data, level: Int32(min(12, max(1, level))), wrapper: .zlib) else {
+            throw NIfTIError(path, "zlib compression failed")
+        }
+        return out
+    }
+}

@@ -239,3 +239,44 @@ private func convert(_ src: UnsafeRawBufferPointer, _ dt: NIfTIDatatype, _ swapp
     default: for k in 0..<count { dst[k] = .nan }
     }
 }
+
+extension NIfTIImage {
+    /// An image read from another format (MGH, NRRD, MetaImage, DICOM), held as a NIfTI image
+    /// would be: `raw` holds the voxels in file order (x fastest) in the file's byte order
+    /// (`bigEndian`), `affine` maps voxel indices to world RAS+ millimetres (stored as sform and
+    /// qform, code 1), `shape` has up to 7 dimensions, `timeStep` becomes pixdim[4].
+    /// `raw.count` must equal the product of `shape` times the datatype's size.
+    public init(path: String, storage: NIfTIStorage, datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform,
+                bigEndian: Bool, raw: [UInt8], slope: Double = 1, intercept: Double = 0, timeStep: Double = 0,
+                description: String = "") {
+        precondition(shape.count >= 1 && shape.count <= 7 && raw.count == shape.reduce(datatype.byteCount, *))
+        let voxelSizes = (0..<3).map { c -> Double in let v = affine.column(c); return (v * v).sum().squareRoot() }
+        var pixdim = [1.0] + voxelSizes + [timeStep, 1, 1, 1]
+        if pixdim[4] == 0 { pixdim[4] = 1 }
+        var h = NIfTIHeader(version: 1, isByteSwapped: bigEndian != (1.bigEndian == 1), sizeofHdr: 348,
+                            dim: [shape.count] + shape + [Int](repeating: 1, count: 7 - shape.count),
+                            datatypeCode: datatype.rawValue, bitpix: datatype.byteCount * 8,
+                            pixdim: pixdim, voxOffset: 352, sclSlope: slope, sclInter: intercept,
+                            qformCode: 0, sformCode: 0, quaternion: .zero, qoffset: .zero,
+                            srow: [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], magic: "n+1")
+        h.setQform(affine, code: 1)
+        h.setSform(affine, code: 1)
+        h.xyztUnits = 2 | 8
+        h.descrip = description
+        self.init(path: path, header: h, storage: storage, raw: raw)
+    }
+
+    /// The same image named `path` (DICOM: the folder, not dcm2niix's temporary file).
+    public func renamed(_ path: String, storage: NIfTIStorage) -> NIfTIImage {
+        NIfTIImage(path: path, header: header, storage: storage, raw: raw, decoded: decoded)
+    }
+
+    /// Raw voxel bytes in file order and the file's byte order (`header.isByteSwapped`), as
+    /// stored; for an image whose floats were decoded exactly while reading, the float32 values.
+    public var rawData: (bytes: [UInt8], datatype: NIfTIDatatype, byteSwapped: Bool) {
+        if raw.isEmpty, let decoded {
+            return (decoded.withUnsafeBytes { Array($0) }, .float32, false)
+        }
+        return (raw, header.datatype!, header.isByteSwapped)
+    }
+}

@@ -11,6 +11,31 @@ public enum NIfTIStorage: String, Sendable {
     case singleGzip = "nii.gz"
     /// A `.hdr` header and `.img` data pair (each possibly gzipped).
     case pair = "hdr/img"
+    /// FreeSurfer MGH, plain (`.mgh`) or gzipped (`.mgz`); read by ImageIO.
+    case mgh = "mgh"
+    case mgz = "mgz"
+    /// NRRD with attached (`.nrrd`) or detached (`.nhdr`) data; read by ImageIO.
+    case nrrd = "nrrd"
+    case nhdr = "nhdr"
+    /// MetaImage with attached (`.mha`) or detached (`.mhd`) data; read by ImageIO.
+    case mha = "mha"
+    case mhd = "mhd"
+    /// A DICOM series converted by dcm2niix; read by ImageIO.
+    case dicom = "dicom"
+
+    /// True for the NIfTI layouts (the header fields are the file's own).
+    public var isNIfTI: Bool { self == .single || self == .singleGzip || self == .pair }
+
+    /// The format's name as users know it: "NIfTI", "MGH", "NRRD", "MetaImage" or "DICOM".
+    public var formatName: String {
+        switch self {
+        case .single, .singleGzip, .pair: "NIfTI"
+        case .mgh, .mgz: "MGH"
+        case .nrrd, .nhdr: "NRRD"
+        case .mha, .mhd: "MetaImage"
+        case .dicom: "DICOM"
+        }
+    }
 }
 
 /// Limits applied while reading, so a hostile header cannot make voxterm allocate without bound.
@@ -147,6 +172,9 @@ public enum NIfTIReader {
             throw NIfTIError(path, "data is shorter than the header claims: \(shapeText(header)) \(header.datatype!) needs \(bytes) bytes, more than \(compressed.count) compressed bytes can hold")
         }
         try checkLimit(bytes, path: path, limits: limits)
+        if compressed.count <= Gzip.wholeInflateLimit, let whole = Gzip.inflateImageWhole(compressed, offset: offset, byteCount: bytes, header: header) {
+            return NIfTIImage(path: path, header: header, storage: .singleGzip, raw: whole.raw, decoded: whole.floats)
+        }
         try inflater.skip(offset - head.count, what: "header extension (vox_offset \(offset))")
         let (raw, floats) = try inflater.readImageData(bytes, header: header)
         return NIfTIImage(path: path, header: header, storage: .singleGzip, raw: raw, decoded: floats)

@@ -86,3 +86,38 @@ final class WorkerThread {
     /// Waits for the closure to finish.
     func join() { done.wait() }
 }
+
+extension Gzip {
+    /// The image data of a gzipped single file inflated whole by libdeflate (header and data,
+    /// `offset + byteCount` bytes), then decoded to scaled float32 in parallel for images of at
+    /// least `Inflater.overlapThreshold` voxels. Nil when libdeflate cannot finish (corrupt or
+    /// truncated data, or more bytes after the data in the last member): the caller then
+    /// streams with zlib, which also words the error.
+    static func inflateImageWhole(_ compressed: [UInt8], offset: Int, byteCount: Int,
+                                  header: NIfTIHeader) -> (raw: [UInt8], floats: [Float]?)? {
+        let total = offset + byteCount
+        var whole = [UInt8](hugePagesCount: total) { _ in } // filled by inflating, or discarded
+        let n = whole.withUnsafeMutableBytes { o in
+            compressed.withUnsafeBytes { Deflate.inflate($0, into: o, wrapper: .gzip) }
+        }
+        guard n == total else { return nil }
+        let bytesPerVoxel = header.datatype!.byteCount
+        let voxels = byteCount / bytesPerVoxel
+        guard voxtermThreadCount > 1, voxels >= Inflater.overlapThreshold else {
+            return (Array(whole[offset..<total]), nil)
+        }
+        var floats = [Float](hugePagesCount: voxels) { _ in } // every chunk is decoded below
+        whole.withUnsafeBytes { all in
+            let src = UnsafeRawBufferPointer(rebasing: all[offset..<total])
+            floats.withUnsafeMutableBufferPointer { dst in
+                let chunks = max(1, min(64, voxels / 65536))
+                parallelFor(chunks) { c in
+                    let lo = voxels * c / chunks, hi = voxels * (c + 1) / chunks
+                    header.convertScaled(src, from: lo, count: hi - lo,
+                                         into: UnsafeMutableBufferPointer(rebasing: dst[lo..<hi]))
+                }
+            }
+        }
+        return (header.floatsAreExact ? [] : Array(whole[offset..<total]), floats)
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import VolumeCore
 import NIfTI
+import ImageIO
 import Segmentation
 
 // Support sets on disk: the NIfTI side of `SupportSet` (Segmentation itself knows no file format).
@@ -29,12 +30,12 @@ extension SupportSet {
             let known = reuse(ex)
             let image: Volume
             if let v = known.image ?? images[ex.image] { image = v } else {
-                image = try NIfTIReader.read(ex.image).volume()
+                image = try ImageFile.read(ex.image).volume()
                 images[ex.image] = image
             }
             let labels: LabelVolume
             if let l = known.labels ?? labelMaps[ex.labels] { labels = l } else {
-                labels = try NIfTIReader.read(ex.labels).labelVolume()
+                labels = try ImageFile.read(ex.labels).labelVolume()
                 labelMaps[ex.labels] = labels
             }
             out.append((ex, image, labels))
@@ -53,7 +54,7 @@ extension SupportSet {
 
 /// The spatial grid a NIfTI header describes, without reading the data.
 public func headerGeometry(_ path: String) throws -> VolumeGeometry {
-    let h = try NIfTIReader.readHeader(path)
+    let h = try ImageFile.readHeader(path)
     let s = h.shape
     return VolumeGeometry(size: SIMD3(s[0], s.count > 1 ? s[1] : 1, s.count > 2 ? s[2] : 1), affine: h.bestAffine.affine)
 }

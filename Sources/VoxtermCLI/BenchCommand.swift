@@ -20,7 +20,7 @@ struct BenchIO: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "io", abstract: "Time reading FILE into memory (header, inflate, decode to float32).")
 
-    @Argument(help: "A NIfTI file.") var file: String
+    @Argument(help: "An image of any supported format (NIfTI, MGH/MGZ, NRRD, MetaImage, DICOM folder).") var file: String
     @Option(help: "Number of timed repeats.") var repeats = 7
 
     func run() throws {
@@ -28,7 +28,7 @@ struct BenchIO: ParsableCommand {
         var voxels = 0
         for _ in 0..<max(1, repeats) {
             let t0 = monotonicSeconds()
-            let img = try NIfTIReader.read(file)
+            let img = try ImageFile.read(file)
             let v = img.floatValues()
             times.append(monotonicSeconds() - t0)
             voxels = v.count

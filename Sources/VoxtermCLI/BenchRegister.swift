@@ -50,11 +50,11 @@ struct BenchRegister: ParsableCommand {
                 (pair[k] as? String).map { $0.hasPrefix("/") ? $0 : (root as NSString).appendingPathComponent($0) }
             }
             do {
-                let fixed = try NIfTIReader.read(path("fixed_image")!).volume()
-                let moving = try NIfTIReader.read(path("moving_image")!).volume()
-                let fixedLabels = try NIfTIReader.read(path("fixed_labels")!).labelVolume()
-                let movingLabels = try NIfTIReader.read(path("moving_labels")!).labelVolume()
-                let mask = try path("fixed_mask").map { try NIfTIReader.read($0).labelVolume() }
+                let fixed = try ImageFile.read(path("fixed_image")!).volume()
+                let moving = try ImageFile.read(path("moving_image")!).volume()
+                let fixedLabels = try ImageFile.read(path("fixed_labels")!).labelVolume()
+                let movingLabels = try ImageFile.read(path("moving_labels")!).labelVolume()
+                let mask = try path("fixed_mask").map { try ImageFile.read($0).labelVolume() }
                 let t0 = monotonicSeconds()
                 let result = try Registration.register(fixed: fixed, moving: moving, plan: plan)
                 let secs = monotonicSeconds() - t0
@@ -69,7 +69,7 @@ struct BenchRegister: ParsableCommand {
                 for i in jac.voxels.indices where mask == nil || mask!.labels[i] != 0 { minJ = min(minJ, Double(jac.voxels[i])) }
                 var epe: Double?, epe95: Double?
                 if let tp = path("true_displacement") {
-                    let truth = try NIfTIReader.read(tp).vectorField(convention: .ras)
+                    let truth = try ImageFile.read(tp).vectorField(convention: .ras)
                     let est = result.totalDisplacement
                     let n = truth.geometry.voxelCount
                     var errs: [Double] = []

@@ -17,12 +17,12 @@ struct BenchRender: ParsableCommand {
     @Option(help: "Number of timed repeats.") var repeats = 15
 
     func run() throws {
-        let volume = try NIfTIReader.read(image).volume()
+        let volume = try ImageFile.read(image).volume()
         let g = volume.geometry
-        let (lv, _) = try OverlayAlignment.align(try NIfTIReader.read(labels).labelVolume(), to: g, name: labels)
+        let (lv, _) = try OverlayAlignment.align(try ImageFile.read(labels).labelVolume(), to: g, name: labels)
         let f: VectorField
         if let field {
-            f = try OverlayAlignment.align(try NIfTIReader.read(field).vectorField(), to: g, name: field).0
+            f = try OverlayAlignment.align(try ImageFile.read(field).vectorField(), to: g, name: field).0
         } else {
             f = BenchRender.swirl(on: g)
         }

@@ -43,12 +43,12 @@ struct BenchSegment: ParsableCommand {
             var queries = a.queries
             if maxQueries > 0 { queries = Array(queries.prefix(maxQueries * 3)) }
             for q in queries {
-                let query = try NIfTIReader.read(path(q.query_image)).volume()
+                let query = try ImageFile.read(path(q.query_image)).volume()
                 var mapped: [MappedSupport] = []
                 var regSeconds = 0.0
                 for s in q.supports.prefix(q.k) {
-                    let img = try NIfTIReader.read(path(s.image)).volume()
-                    let lab = try NIfTIReader.read(path(s.labels)).labelVolume()
+                    let img = try ImageFile.read(path(s.image)).volume()
+                    let lab = try ImageFile.read(path(s.labels)).labelVolume()
                     let key = "\(q.query_image)|\(s.image)"
                     if fieldCache[key] == nil {
                         let t0 = monotonicSeconds()
@@ -75,8 +75,8 @@ struct BenchSegment: ParsableCommand {
             if maxQueries > 0 { queries = Array(queries.prefix(maxQueries)) }
             var seconds: [FusionMethod: [String: Double]] = [:]
             for q in queries {
-                let volume = try NIfTIReader.read(path(q.image)).volume()
-                let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
+                let volume = try ImageFile.read(path(q.image)).volume()
+                let truth = try ImageFile.read(path(q.truth_labels)).labelVolume()
                 let plane = VoxelAxisPlane(axis: q.axis)
                 for method in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
                     let t0 = monotonicSeconds()

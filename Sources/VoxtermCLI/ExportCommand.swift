@@ -152,7 +152,7 @@ struct Export: ParsableCommand {
     func render(_ c: Checked) throws -> Rendered {
         let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, atWorld = c.atWorld, grid = c.grid
         // Load.
-        let img = try NIfTIReader.read(image)
+        let img = try ImageFile.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
         let volume = try img.volume(frame: 0)
         let geometry = volume.geometry
@@ -178,11 +178,11 @@ struct Export: ParsableCommand {
         var overlay: LabelOverlay?
         var labelInfo: [String: Any] = [:]
         if let labels {
-            let (lv, rs) = try OverlayAlignment.align(try NIfTIReader.read(labels).labelVolume(), to: geometry, name: labels)
+            let (lv, rs) = try OverlayAlignment.align(try ImageFile.read(labels).labelVolume(), to: geometry, name: labels)
             if rs { notes.append("\(labels) resampled onto the image grid (nearest neighbour)") }
             var truthVol: LabelVolume?
             if let truth {
-                let (tv, trs) = try OverlayAlignment.align(try NIfTIReader.read(truth).labelVolume(), to: geometry, name: truth)
+                let (tv, trs) = try OverlayAlignment.align(try ImageFile.read(truth).labelVolume(), to: geometry, name: truth)
                 if trs { notes.append("\(truth) resampled onto the image grid (nearest neighbour)") }
                 truthVol = tv
             }
@@ -195,7 +195,7 @@ struct Export: ParsableCommand {
         }
         var fieldOverlay: FieldOverlay?
         if let field {
-            let (fv, rs) = try OverlayAlignment.align(try NIfTIReader.read(field).vectorField(), to: geometry, name: field)
+            let (fv, rs) = try OverlayAlignment.align(try ImageFile.read(field).vectorField(), to: geometry, name: field)
             if rs { notes.append("\(field) resampled onto the image grid (trilinear)") }
             fieldOverlay = FieldOverlay(field: fv, style: FieldStyle(mode: mode, step: step, gain: gain))
         }

@@ -24,7 +24,7 @@ struct Info: ParsableCommand {
                     if json { reports.append(report.json) } else { print(report.text, terminator: "\n\n") }
                     continue
                 }
-                let image = try NIfTIReader.read(file)
+                let image = try ImageFile.read(file)
                 let report = ImageReport(image)
                 if json { reports.append(report.json) } else { print(report.text, terminator: "\n\n") }
             } catch {
@@ -71,7 +71,7 @@ struct ImageReport {
         let (affine, source) = image.affine
         var out: [String: Any] = [
             "file": image.path,
-            "format": "NIfTI-\(h.version)",
+            "format": image.storage.isNIfTI ? "NIfTI-\(h.version)" : image.storage.formatName,
             "storage": image.storage.rawValue,
             "byte_order": h.isByteSwapped ? "big-endian" : "little-endian",
             "shape": image.shape,
@@ -103,7 +103,8 @@ struct ImageReport {
         var lines: [String] = []
         func row(_ k: String, _ v: String) { lines.append(k.padding(toLength: 14, withPad: " ", startingAt: 0) + v) }
         lines.append(image.path)
-        row("format", "NIfTI-\(h.version) (\(image.storage.rawValue), \(h.isByteSwapped ? "big" : "little")-endian)")
+        row("format", image.storage.isNIfTI ? "NIfTI-\(h.version) (\(image.storage.rawValue), \(h.isByteSwapped ? "big" : "little")-endian)"
+            : "\(image.storage.formatName) (\(image.storage.rawValue), \(h.isByteSwapped ? "big" : "little")-endian)")
         row("dimensions", image.shape.map(String.init).joined(separator: " x ") + (image.isVectorField ? "  (vector field)" : ""))
         row("voxel size", h.pixdim[1...max(1, min(h.rank, 3))].map { fmt($0) }.joined(separator: " x ") + " \(h.spatialUnits)")
         row("datatype", h.datatype.map { "\($0)" } ?? "\(h.datatypeCode)")

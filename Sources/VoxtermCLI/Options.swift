@@ -31,8 +31,8 @@ struct RegistrationOptions: ParsableArguments {
     @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1.") var levels: String?
     @Option(help: "Iterations per level, e.g. 100x50x25.") var iterations: String?
     @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0.") var smoothing: String?
-    @Option(help: "Similarity: lncc, ncc or mse.") var metric: MetricKind?
-    @Option(help: "Deformable regularisation, e.g. update=2,field=0.75,diffusion=0 (Gaussian sigmas in voxels; penalty weight).")
+    @Option(help: "Similarity: lncc, ncc, mse or mi (Mattes mutual information, for two modalities). Default: lncc; register picks mi when the two images' intensities correlate negatively.") var metric: MetricKind?
+    @Option(help: "Deformable regularisation, e.g. update=1.5,field=0.35,diffusion=0 (Gaussian sigmas in voxels of the finest axis; penalty weight).")
     var regularisation: String?
 
     var preset: RegistrationPlan.Preset { presetOption.preset }

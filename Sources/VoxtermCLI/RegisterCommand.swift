@@ -33,14 +33,14 @@ struct Register: ParsableCommand {
 
     func run() throws {
         if let threads { voxtermThreadCount = threads }
-        let plan = try self.plan
+        var plan = try self.plan
         let fixedVolume: Volume, movingVolume: Volume
         var movingLabelVolume: LabelVolume?, fixedLabelVolume: LabelVolume?
         var initial: VolumeCore.AffineTransform?
         do {
             if let initialAffine { initial = try ITKTransformFile.read(initialAffine) }
-            fixedVolume = try NIfTIReader.read(fixed).volume()
-            movingVolume = try NIfTIReader.read(moving).volume()
+            fixedVolume = try ImageFile.read(fixed).volume()
+            movingVolume = try ImageFile.read(moving).volume()
             if let movingLabels {
                 movingLabelVolume = try Register.readLabels(movingLabels, matching: movingVolume.geometry, imagePath: moving)
             }
@@ -58,7 +58,11 @@ struct Register: ParsableCommand {
         defer { signals.stop() }
         let token = signals.token
 
-        let line = ProgressLine(enabled: !quiet)
+        if registration.metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume) {
+            for s in plan.stages.indices { plan.stages[s].metric = .mi }
+            if !quiet { fputs("voxterm: \(reason): using mutual information (--metric mi)\n", stderr) }
+        }
+        let line = ProgressLine(enabled: !quiet, metrics: plan.stages.map(\.metric))
         let result: RegistrationResult
         do {
             result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan,
@@ -107,7 +111,7 @@ struct Register: ParsableCommand {
 
     /// Reads a label map and checks it lies on its image's grid.
     static func readLabels(_ path: String, matching g: VolumeGeometry, imagePath: String) throws -> LabelVolume {
-        let labels = try NIfTIReader.read(path).labelVolume()
+        let labels = try ImageFile.read(path).labelVolume()
         let lg = labels.geometry
         guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
             throw FileError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) (\(lg.orientation)) but \(imagePath) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (\(g.orientation)) with a different affine; labels must share their image's grid")

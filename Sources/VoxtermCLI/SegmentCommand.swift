@@ -17,7 +17,7 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("support"), help: "A support example IMAGE:LABELS, split at the last ':' (repeatable).")
     var supports: [SupportArgument] = []
     @Option(name: .customLong("support-set"), help: "A support-set manifest (JSON).") var supportSet: String?
-    @Option(help: "Where to write the predicted labels (.nii or .nii.gz).") var out: String
+    @Option(help: "Where to write the predicted labels (.nii, .nii.gz; .mgz, .nrrd, .mha also work).") var out: String
     @Option(help: "Label fusion: majority or weighted (locally weighted vote; the default across volumes). Slice propagation defaults to majority.")
     var fusion: FusionMethod?
     @Option(help: "Structures to segment (comma-separated names or numbers from the label table); with --labelled-slices, the partial label map.")
@@ -54,7 +54,7 @@ struct Segment: ParsableCommand {
         defer { cancel.stop() }
         let progress = ProgressLine(enabled: !quiet)
         do {
-            let queryImage = try NIfTIReader.read(query)
+            let queryImage = try ImageFile.read(query)
             let volume = try queryImage.volume()
             var inputs = [query]
             // Refuse bad destinations before any work: never over an input, never over a file without --force.
@@ -68,7 +68,7 @@ struct Segment: ParsableCommand {
                 let selection = try SliceSelection(parsing: labelledSlices)
                 let partialPath = labels!
                 inputs.append(partialPath)
-                let partial = try NIfTIReader.read(partialPath).labelVolume()
+                let partial = try ImageFile.read(partialPath).labelVolume()
                 guard partial.geometry.size == volume.geometry.size else {
                     throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
                 }
@@ -104,12 +104,12 @@ struct Segment: ParsableCommand {
             let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force)
             try NIfTIWriter.checkDestination(out, options: options)
             if let confidence { try NIfTIWriter.checkDestination(confidence, options: options) }
-            try NIfTIWriter.write(prediction.labels, to: out, options: options)
-            if let confidence { try NIfTIWriter.write(prediction.confidence, to: confidence, options: options) }
+            try ImageFile.write(prediction.labels, to: out, options: options)
+            if let confidence { try ImageFile.write(prediction.confidence, to: confidence, options: options) }
             if let (set, path) = setToSave { try set.save(path) }
             print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", monotonicSeconds() - start)) s")
             if let truth {
-                let t = try NIfTIReader.read(truth).labelVolume()
+                let t = try ImageFile.read(truth).labelVolume()
                 guard t.geometry.size == prediction.labels.geometry.size else {
                     throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
                 }

@@ -104,7 +104,7 @@ struct View: ParsableCommand {
         // terminal is taken over. The voxel data is read after, behind a loading screen.
         do {
             for path in [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 }) {
-                _ = try NIfTIReader.readHeader(path)
+                _ = try ImageFile.readHeader(path)
             }
             if let namesPath { _ = try LabelTable.read(namesPath) }
         } catch {

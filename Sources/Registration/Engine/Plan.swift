@@ -135,7 +135,7 @@ public struct RegistrationPlan: Sendable, Equatable, Codable {
                                   .init(shrink: 1, smoothingSigma: 0, iterations: 20)]
         }
         return RegistrationStage(kind: .deformable, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 0.25,
-                                 regularisation: Regularisation(updateSigma: 2, fieldSigma: 0.75),
+                                 regularisation: Regularisation(updateSigma: 1.5, fieldSigma: 0.35),
                                  convergence: Convergence(window: 10, threshold: 1e-5))
     }
 

@@ -28,14 +28,41 @@ final class Pyramid {
         return out
     }
 
-    /// Per-axis shrink factor (singleton axes stay 1).
-    static func shrinkVector(_ s: Int, size: SIMD3<Int>) -> SIMD3<Int> {
-        SIMD3(size.x > 1 ? s : 1, size.y > 1 ? s : 1, size.z > 1 ? s : 1)
+    /// Per-axis shrink factor in physical units: the finest axis shrinks by `s`, a coarser axis by
+    /// `s · finest spacing / its spacing` rounded (at least 1), so coarse levels of anisotropic
+    /// images are near isotropic (as ANTs and Greedy); singleton axes stay 1.
+    static func shrinkVector(_ s: Int, geometry g: VolumeGeometry) -> SIMD3<Int> {
+        let sp = g.spacing, h = finestSpacing(g)
+        var f = SIMD3<Int>(repeating: 1)
+        for a in 0..<3 where g.size[a] > 1 { f[a] = max(1, Int((Double(s) * h / sp[a]).rounded())) }
+        return f
     }
 
-    /// The level grid: voxel `i` sits at full-resolution voxel `i·s + (s-1)/2`.
+    /// The smallest voxel spacing (mm) over the non-singleton axes.
+    static func finestSpacing(_ g: VolumeGeometry) -> Double {
+        var h = Double.infinity
+        for a in 0..<3 where g.size[a] > 1 { h = min(h, g.spacing[a]) }
+        return h.isFinite ? h : g.spacing.min()
+    }
+
+    /// Per-axis sigma in voxels of `g` for a physical sigma in mm (0 on singleton axes).
+    static func sigmaVoxels(_ mm: Double, _ g: VolumeGeometry) -> SIMD3<Double> {
+        let sp = g.spacing
+        return SIMD3(g.size.x > 1 ? mm / sp.x : 0, g.size.y > 1 ? mm / sp.y : 0, g.size.z > 1 ? mm / sp.z : 0)
+    }
+
+    /// Per-axis LNCC radius on a level grid: `r` voxels along its finest axis, the same length in
+    /// mm (rounded, at least 1 when `r` ≥ 1) along the others.
+    static func radii(_ r: Int, _ g: VolumeGeometry) -> SIMD3<Int> {
+        let h = finestSpacing(g), sp = g.spacing
+        var out = SIMD3<Int>(repeating: 0)
+        for a in 0..<3 where g.size[a] > 1 { out[a] = r == 0 ? 0 : max(1, Int((Double(r) * h / sp[a]).rounded())) }
+        return out
+    }
+
+    /// The level grid: voxel `i` sits at full-resolution voxel `i·s + (s-1)/2` (per axis).
     static func levelGeometry(_ g: VolumeGeometry, shrink: Int) -> VolumeGeometry {
-        let f = shrinkVector(shrink, size: g.size)
+        let f = shrinkVector(shrink, geometry: g)
         var size = SIMD3<Int>.zero
         for a in 0..<3 { size[a] = max(1, Int((Double(g.size[a]) / Double(f[a])).rounded())) }
         let fd = SIMD3<Double>(f)
@@ -50,12 +77,11 @@ final class Pyramid {
         let g = fixed.geometry
         let smooth = FloatBuffer(fixed.voxels)
         let scratch = FloatBuffer(count: g.voxelCount)
-        let sig = SIMD3(g.size.x > 1 ? level.smoothingSigma : 0, g.size.y > 1 ? level.smoothingSigma : 0,
-                        g.size.z > 1 ? level.smoothingSigma : 0)
+        let sig = Pyramid.sigmaVoxels(sigmaMM(level), g)
         Filters.gaussian(smooth.pointer, size: g.size, sigma: sig, scratch: scratch.pointer)
         let lg = Pyramid.levelGeometry(g, shrink: level.shrink)
         let out = FloatBuffer(count: lg.voxelCount)
-        let f = SIMD3<Double>(Pyramid.shrinkVector(level.shrink, size: g.size))
+        let f = SIMD3<Double>(Pyramid.shrinkVector(level.shrink, geometry: g))
         let ls = lg.size, src = UnsafeBufferPointer(start: smooth.pointer, count: g.voxelCount), dst = out.pointer
         parallelFor(ls.y * ls.z) { row in
             let j = row % ls.y, k = row / ls.y
@@ -68,16 +94,18 @@ final class Pyramid {
         return (lg, out)
     }
 
+    /// A level's smoothing in mm: its sigma in voxels of the fixed grid's finest axis.
+    func sigmaMM(_ level: PyramidLevel) -> Double { level.smoothingSigma * Pyramid.finestSpacing(fixed.geometry) }
+
     /// The moving image at a level: smoothed with the same physical sigma, not shrunk.
     func movingLevel(_ level: PyramidLevel) -> MovingImage {
-        let sigmaMM = level.smoothingSigma * (fixed.geometry.spacing.sum() / 3)
+        let sigmaMM = sigmaMM(level)
         let key = "\(sigmaMM)"
         if let hit = movingLevels[key] { return hit }
         let g = moving.geometry
         let buf = FloatBuffer(moving.voxels)
         if sigmaMM > 0 {
-            let sp = g.spacing
-            let sig = SIMD3(g.size.x > 1 ? sigmaMM / sp.x : 0, g.size.y > 1 ? sigmaMM / sp.y : 0, g.size.z > 1 ? sigmaMM / sp.z : 0)
+            let sig = Pyramid.sigmaVoxels(sigmaMM, g)
             let scratch = FloatBuffer(count: g.voxelCount)
             Filters.gaussian(buf.pointer, size: g.size, sigma: sig, scratch: scratch.pointer)
         }

@@ -1,5 +1,13 @@
 import VolumeCore
 
+extension FloatBuffer {
+    /// A copy of `values` (no intermediate array).
+    convenience init(_ values: UnsafeBufferPointer<Float>) {
+        self.init(count: values.count)
+        if let b = values.baseAddress { pointer.update(from: b, count: values.count) }
+    }
+}
+
 /// Which image similarity a stage optimises.
 public enum MetricKind: String, Sendable, CaseIterable, Codable {
     /// Local normalised cross-correlation over box windows (ANTs' CC), robust to bias fields.
@@ -8,6 +16,9 @@ public enum MetricKind: String, Sendable, CaseIterable, Codable {
     case ncc
     /// Mean squared intensity difference (same modality, same intensity scale).
     case mse
+    /// Mattes mutual information (32 bins, B-spline Parzen window): any intensity relation, for
+    /// images of different modalities (T1 to T2, MR to CT).
+    case mi
 }
 
 /// A similarity metric: per-voxel terms on the fixed grid and their gradient with respect to the
@@ -22,10 +33,16 @@ extension MetricKind {
     /// A metric for this kind bound to one fixed image (the fixed image's statistics are computed once).
     /// `radius` is the LNCC window half-width in voxels (ignored by the others).
     public func make(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radius: Int = 2) -> SimilarityMetric {
+        make(fixed: fixed, size: size, radii: SIMD3(repeating: radius))
+    }
+
+    /// As `make(fixed:size:radius:)` with the LNCC window half-width per voxel axis.
+    public func make(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radii: SIMD3<Int>) -> SimilarityMetric {
         switch self {
         case .mse: return MeanSquaresMetric(fixed: fixed)
         case .ncc: return NormalizedCorrelationMetric(fixed: fixed)
-        case .lncc: return LocalCorrelationMetric(fixed: fixed, size: size, radius: radius)
+        case .lncc: return LocalCorrelationMetric(fixed: fixed, size: size, radii: radii)
+        case .mi: return MutualInformationMetric(fixed: fixed)
         }
     }
 }
@@ -34,7 +51,7 @@ extension MetricKind {
 public final class MeanSquaresMetric: SimilarityMetric {
     let fixed: FloatBuffer
 
-    public init(fixed: UnsafeBufferPointer<Float>) { self.fixed = FloatBuffer(Array(fixed)) }
+    public init(fixed: UnsafeBufferPointer<Float>) { self.fixed = FloatBuffer(fixed) }
 
     public func evaluate(warped: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>?) -> Double {
         let n = fixed.count, f = fixed.pointer
@@ -91,8 +108,10 @@ public final class NormalizedCorrelationMetric: SimilarityMetric {
 
 /// Negated mean local squared correlation (ANTs' CC metric): for each voxel x, over the box window
 /// of half-width `radius` voxels clipped to the grid, `cc = cov(F,W)² / (var F · var W + ε)`, with the
-/// sums over the window of m voxels and `ε = (m · 10⁻⁴)²` (a standard deviation of 1 % of the [0, 1]
-/// intensity range), so flat regions carry no spurious, exploding gradient.
+/// sums over the window of m voxels, `var F` floored at `f = m · 10⁻⁴` (a standard deviation of 1 %
+/// of the [0, 1] intensity range) and `var W` at `min(var F, f)`, so flat regions carry no spurious,
+/// exploding gradient and every window's value is largest for `W = F` (registering an image to
+/// itself is a fixed point). The radius is per axis (`init(fixed:size:radii:)`).
 /// The gradient is exact (all windows containing a voxel contribute), computed with box sums.
 public final class LocalCorrelationMetric: SimilarityMetric {
     let n: Int
@@ -103,11 +122,16 @@ public final class LocalCorrelationMetric: SimilarityMetric {
     /// Variance (intensity²) below which a window counts as flat.
     let flatVariance: Float = 1e-4
 
-    public init(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radius r: Int) {
+    public convenience init(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radius r: Int) {
+        self.init(fixed: fixed, size: size, radii: SIMD3(repeating: r))
+    }
+
+    /// Window half-widths per voxel axis (singleton axes get 0).
+    public init(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radii r: SIMD3<Int>) {
         n = fixed.count
         self.size = size
-        radius = SIMD3(size.x > 1 ? r : 0, size.y > 1 ? r : 0, size.z > 1 ? r : 0)
-        f = FloatBuffer(Array(fixed))
+        radius = SIMD3(size.x > 1 ? r.x : 0, size.y > 1 ? r.y : 0, size.z > 1 ? r.z : 0)
+        f = FloatBuffer(fixed)
         sF = FloatBuffer(count: n); sFF = FloatBuffer(count: n); count = FloatBuffer(count: n)
         sW = FloatBuffer(count: n); sWW = FloatBuffer(count: n); sFW = FloatBuffer(count: n)
         t0 = FloatBuffer(count: n); t1 = FloatBuffer(count: n); scratch = FloatBuffer(count: n)
@@ -136,13 +160,19 @@ public final class LocalCorrelationMetric: SimilarityMetric {
                 let cross = sfw[i] - sf[i] * sw[i] / m
                 let vf = max(sff[i] - sf[i] * sf[i] / m, 0)
                 let vw = max(sww[i] - sw[i] * sw[i] / m, 0)
+                // cc = cov² / (max(var F, flat) · max(var W, min(var F, flat))): a window whose fixed
+                // variance is above the flat level gets ANTs' scale-invariant cov² / (var F · var W)
+                // (var W floored at the flat level), and no warp can beat W = F in any window, so an
+                // image registered to itself stays put. Flat fixed windows carry a bounded gradient.
                 let e = m * flat
-                let d = vf * vw + e * e
+                let c = max(min(vf, e), e * 1e-3)
+                let vwE = max(vw, c)
+                let d = max(vf, e) * vwE
                 let cc = cross * cross / d
                 s += Double(cc)
                 if gradient != nil {
                     let dFW = 2 * cross / d
-                    let dWW = -cc * vf / d
+                    let dWW = vw > c ? -cc / vwE : 0
                     let dW = -dFW * sf[i] / m - 2 * dWW * sw[i] / m
                     sfw[i] = dFW; sww[i] = dWW; sw[i] = dW
                 }

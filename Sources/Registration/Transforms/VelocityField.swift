@@ -106,7 +106,7 @@ public enum FieldOps {
         }
     }
 
-    /// Gaussian smoothing of each component, sigma in voxels of `grid` (0 = none).
+    /// Gaussian smoothing of each component, sigma in voxels of `grid` along every axis (0 = none).
     public static func smooth(_ u: UnsafeMutablePointer<Float>, grid: VolumeGeometry, sigma: Double,
                               scratch: UnsafeMutablePointer<Float>) {
         guard sigma > 0.01 else { return }
@@ -114,6 +114,37 @@ public enum FieldOps {
         for c in 0..<3 {
             Filters.gaussian(u + c * n, size: grid.size, sigma: SIMD3(repeating: sigma), scratch: scratch)
         }
+    }
+
+    /// Gaussian smoothing of each component, sigma in voxels of `grid`'s finest axis (0 = none):
+    /// the same length in mm along every axis, so anisotropic grids are smoothed isotropically.
+    public static func smoothPhysical(_ u: UnsafeMutablePointer<Float>, grid: VolumeGeometry, sigma: Double,
+                                      scratch: UnsafeMutablePointer<Float>) {
+        guard sigma > 0.01 else { return }
+        let n = grid.voxelCount
+        let sig = Pyramid.sigmaVoxels(sigma * Pyramid.finestSpacing(grid), grid)
+        for c in 0..<3 {
+            Filters.gaussian(u + c * n, size: grid.size, sigma: sig, scratch: scratch)
+        }
+    }
+
+    /// Largest vector length (mm) divided by the grid's finest spacing: a step length in voxels of
+    /// the finest axis.
+    public static func maxFinestVoxelNorm(_ v: UnsafePointer<Float>, grid: VolumeGeometry) -> Double {
+        let n = grid.voxelCount
+        let chunks = (n + reductionChunk - 1) / reductionChunk
+        var partial = [Float](repeating: 0, count: chunks)
+        partial.withUnsafeMutableBufferPointer { out in
+            parallelFor(chunks) { c in
+                var m: Float = 0
+                for i in (c * reductionChunk)..<min(n, (c + 1) * reductionChunk) {
+                    let s = v[i] * v[i] + v[n + i] * v[n + i] + v[2 * n + i] * v[2 * n + i]
+                    if !(s <= m) { m = s.isNaN ? .infinity : s }   // NaN reads as infinite: the caller stops
+                }
+                out[c] = m
+            }
+        }
+        return Double(partial.max() ?? 0).squareRoot() / Pyramid.finestSpacing(grid)
     }
 }
 

@@ -112,19 +112,19 @@ public struct WorkbenchDocument: Sendable {
     public static func load(image: String, labels: String? = nil, labelNames: String? = nil, truth: String? = nil,
                             field: String? = nil, compare: String? = nil, moving: String? = nil,
                             movingLabels: String? = nil) throws -> WorkbenchDocument {
-        let img = try NIfTIReader.read(image)
+        let img = try ImageFile.read(image)
         if img.isVectorField {
             throw WorkbenchError(path: image, reason: "is a vector field, not an image; pass it with --field")
         }
         let volume = try img.volume()
-        let labelVolume = try labels.map { try NIfTIReader.read($0).labelVolume() }
+        let labelVolume = try labels.map { try ImageFile.read($0).labelVolume() }
         var tablePath = labelNames
         if tablePath == nil, let labels { tablePath = labelTableSidecar(for: labels) }
         let table = try tablePath.map { try LabelTable.read($0) } ?? .palette
-        let truthVolume = try truth.map { try NIfTIReader.read($0).labelVolume() }
-        let fieldVolume = try field.map { try NIfTIReader.read($0).vectorField() }
+        let truthVolume = try truth.map { try ImageFile.read($0).labelVolume() }
+        let fieldVolume = try field.map { try ImageFile.read($0).vectorField() }
         let compareImage = try compare.map { path -> Volume in
-            let c = try NIfTIReader.read(path)
+            let c = try ImageFile.read(path)
             if c.isVectorField { throw WorkbenchError(path: path, reason: "is a vector field, not an image") }
             return try c.volume()
         }
@@ -138,11 +138,11 @@ public struct WorkbenchDocument: Sendable {
                                     labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
                                     compare: compareImage, comparePath: compare)
         if let moving {
-            let m = try NIfTIReader.read(moving)
+            let m = try ImageFile.read(moving)
             if m.isVectorField { throw WorkbenchError(path: moving, reason: "is a vector field, not an image") }
             let mv = try m.volume()
             let ml = try movingLabels.map { path -> LabelVolume in
-                let l = try NIfTIReader.read(path).labelVolume()
+                let l = try ImageFile.read(path).labelVolume()
                 let g = mv.geometry, lg = l.geometry
                 guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
                     throw WorkbenchError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) but \(moving) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (or another affine); moving labels must share the moving image's grid")

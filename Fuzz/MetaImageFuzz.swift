@@ -1,0 +1,10 @@
+// Fuzz target: the MetaImage reader on arbitrary bytes, in memory: the header, LOCAL data (raw or
+// zlib), and a detached data file (the last quarter of the input stands in for it).
+
+func fuzzMetaImage(_ data: UnsafeRawBufferPointer) {
+    let bytes = Array(data)
+    let limits = NIfTIReadLimits(maxDataBytes: 256 << 10)
+    let detached = Array(bytes[(bytes.count * 3 / 4)...])
+    exerciseImage(try? MetaImage.read(bytes: bytes, path: "f.mha", limits: limits) { name in (detached, name) })
+    _ = FormatDetection.classify(bytes, path: "f")
+}

@@ -1,0 +1,180 @@
+import Foundation
+import NIfTI
+import VolumeCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// DICOM series through dcm2niix, as MRIcroGL and FSLeyes do: dcm2niix converts the folder
+/// into a private temporary folder, voxterm reads its NIfTI and JSON sidecar and removes the
+/// folder; nothing is ever written next to the user's files. Multi-frame, mosaic, gantry tilt
+/// and non-uniform spacing are dcm2niix's job; its warnings are passed on.
+public enum DICOM {
+    /// One series dcm2niix found.
+    public struct Series: Sendable {
+        /// 1-based position in the listing (what `FOLDER@N` selects).
+        public var index: Int
+        /// `SeriesNumber`, `SeriesDescription` (or `ProtocolName`), `Modality` from the sidecar.
+        public var seriesNumber: Int?
+        public var description: String
+        public var modality: String
+        /// Image shape.
+        public var shape: [Int]
+        /// The converted NIfTI (inside the temporary folder; gone once `read` returns).
+        var niftiPath: String
+
+        /// One line for the listing: "2: series 3, T1 MPRAGE, MR, 256x256x176".
+        public var summary: String {
+            "\(index): series \(seriesNumber.map(String.init) ?? "?"), \(description.isEmpty ? "(no description)" : description), \(modality.isEmpty ? "?" : modality), \(shapeText(shape))"
+        }
+    }
+
+    /// The folder and series a path names: `FOLDER`, `FOLDER@N`, a file of the series, or `FILE@N`.
+    static func target(_ path: String) -> (folder: String, series: Int?) {
+        var p = path
+        var series: Int?
+        if !FileIO.exists(path), let at = path.lastIndex(of: "@"), let n = Int(path[path.index(after: at)...]), n >= 1 {
+            p = String(path[..<at]); series = n
+        }
+        var st = stat()
+        if stat(p, &st) == 0 && st.st_mode & S_IFMT != S_IFDIR { p = FileIO.directoryName(p) }
+        return (p, series)
+    }
+
+    /// True when `path` ends in `@N` and the part before names a folder or a DICOM file.
+    static func isSeriesSelector(_ path: String) -> Bool {
+        guard !FileIO.exists(path), let at = path.lastIndex(of: "@"), Int(path[path.index(after: at)...]) != nil else { return false }
+        return FileIO.exists(String(path[..<at]))
+    }
+
+    /// Reads the series `path` names (see `target`): the only one, or the N-th of `FOLDER@N`.
+    /// Several series and no choice is an error listing them.
+    public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
+        // The workbench reads an image twice (header check before it takes the terminal, then
+        // the voxels behind the loading screen): the last series read is kept, so dcm2niix runs
+        // once and its warnings are printed before the terminal is taken.
+        let key = cacheKey(path)
+        cacheLock.lock()
+        let hit = cache.flatMap { $0.key == key ? $0.image : nil }
+        cacheLock.unlock()
+        if let hit {
+            try checkLimit(hit.rawData.bytes.count, path: path, limits: limits)
+            return hit
+        }
+        let (folder, choice) = target(path)
+        let image = try withConverted(folder, displayPath: path) { series, warnings in
+            guard !series.isEmpty else { throw NIfTIError(path, "no DICOM images found (dcm2niix converted nothing)") }
+            let chosen: Series
+            if let choice {
+                guard choice <= series.count else {
+                    throw NIfTIError(path, "series \(choice) requested, the folder holds \(series.count): \(series.map(\.summary).joined(separator: "; "))")
+                }
+                chosen = series[choice - 1]
+            } else if series.count == 1 {
+                chosen = series[0]
+            } else {
+                throw NIfTIError(path, "holds \(series.count) DICOM series; open one as \(folder)@N: \(series.map(\.summary).joined(separator: "; "))")
+            }
+            let image = try NIfTIReader.read(chosen.niftiPath, limits: limits)
+            // dcm2niix's warnings (gantry tilt, uneven spacing, ...) once the read succeeded, so
+            // an error stays one line.
+            for w in warnings { fputs("voxterm: dcm2niix: \(w)\n", stderr) }
+            return image.renamed(path, storage: .dicom)
+        }
+        cacheLock.lock()
+        cache = (key, image)
+        cacheLock.unlock()
+        return image
+    }
+
+    nonisolated(unsafe) private static var cache: (key: String, image: NIfTIImage)?
+    private static let cacheLock = NSLock()
+
+    /// The path with the folder's modification time and size, so a changed folder is converted again.
+    private static func cacheKey(_ path: String) -> String {
+        let (folder, _) = target(path)
+        var st = stat()
+        guard stat(folder, &st) == 0 else { return path }
+        return "\(path)|\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)|\(st.st_ino)"
+    }
+
+    /// The series dcm2niix finds in `folder` (converted, listed, then removed).
+    public static func list(_ path: String) throws -> [Series] {
+        let (folder, _) = target(path)
+        return try withConverted(folder, displayPath: path) { series, _ in series }
+    }
+
+    /// Runs dcm2niix on `folder` into a private temporary folder, hands the series to `body`,
+    /// with dcm2niix's warning lines, and removes the temporary folder whatever happens.
+    static func withConverted<T>(_ folder: String, displayPath: String, _ body: ([Series], [String]) throws -> T) throws -> T {
+        var template = Array("\(tmpRoot())/voxterm-dicom.XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw NIfTIError(displayPath, "cannot create a temporary folder for dcm2niix: \(FileIO.errnoReason(errno))")
+        }
+        let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let log = tmp + "/dcm2niix.log"
+        let status = try spawn(["dcm2niix", "-z", "n", "-b", "y", "-ba", "y", "-f", "%s", "-o", tmp, folder],
+                               output: log, displayPath: displayPath)
+        let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let warnings = logText.split(separator: "\n").filter { $0.hasPrefix("Warning") }.map(String.init)
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).filter { $0.hasSuffix(".nii") }.sorted()
+        if files.isEmpty && status != 0 {
+            let why = logText.split(separator: "\n").last(where: { $0.hasPrefix("Error") }).map(String.init) ?? "exit status \(status)"
+            throw NIfTIError(displayPath, "dcm2niix could not convert this folder (\(why))")
+        }
+        var series: [Series] = []
+        for f in files {
+            let nii = tmp + "/" + f
+            let json = tmp + "/" + String(f.dropLast(4)) + ".json"
+            var meta: [String: Any] = [:]
+            if let d = FileManager.default.contents(atPath: json),
+               let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any] { meta = o }
+            let shape = (try? NIfTIReader.readHeader(nii).shape) ?? []
+            series.append(Series(index: 0, seriesNumber: meta["SeriesNumber"] as? Int,
+                                 description: (meta["SeriesDescription"] as? String) ?? (meta["ProtocolName"] as? String) ?? "",
+                                 modality: (meta["Modality"] as? String) ?? "", shape: shape, niftiPath: nii))
+        }
+        series.sort { ($0.seriesNumber ?? Int.max, $0.niftiPath) < ($1.seriesNumber ?? Int.max, $1.niftiPath) }
+        for i in series.indices { series[i].index = i + 1 }
+        return try body(series, warnings)
+    }
+
+    static func tmpRoot() -> String {
+        if let t = getenv("TMPDIR"), t.pointee != 0 { return String(cString: t) }
+        return "/tmp"
+    }
+
+    /// Runs `args` (looked up on PATH) with stdout and stderr into `output`, stdin from
+    /// /dev/null, a clean signal mask and default dispositions; returns the exit status.
+    static func spawn(_ args: [String], output: String, displayPath: String) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid = pid_t()
+        let cargs = args.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        let r = posix_spawnp(&pid, args[0], &actions, &attr, cargs, environ)
+        if r == ENOENT {
+            throw NIfTIError(displayPath, "reading DICOM needs dcm2niix, which is not installed: apt-get install dcm2niix")
+        }
+        guard r == 0 else { throw NIfTIError(displayPath, "cannot run dcm2niix: \(FileIO.errnoReason(r))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS are macros: decode the status word by hand.
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
+    }
+}

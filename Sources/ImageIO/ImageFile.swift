@@ -1,0 +1,97 @@
+import NIfTI
+import VolumeCore
+
+/// The one entry every command uses to read and write images, whatever the format: NIfTI,
+/// MGH/MGZ, NRRD, MetaImage and DICOM series. The format is recognised by the file's content
+/// (through one gzip layer), then by its extension; an image of another format comes back as a
+/// `NIfTIImage` with world coordinates in RAS+ mm, so everything downstream is format-blind.
+public enum ImageFile {
+    /// Reads `path`: a file of any supported format, a DICOM folder, a file of a DICOM series,
+    /// or `FOLDER@N` for the N-th series of a folder holding several.
+    public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
+        if DICOM.isSeriesSelector(path) { return try DICOM.read(path, limits: limits) }
+        switch try FormatDetection.format(of: path) {
+        case .nifti: return try NIfTIReader.read(path, limits: limits)
+        case .mgh: return try MGH.read(path, limits: limits)
+        case .nrrd: return try NRRD.read(path, limits: limits)
+        case .metaImage: return try MetaImage.read(path, limits: limits)
+        case .dicom: return try DICOM.read(path, limits: limits)
+        }
+    }
+
+    /// The header of `path` as NIfTI fields (shape, datatype, affine), without the voxels
+    /// where the format allows (NIfTI); other formats are read whole.
+    public static func readHeader(_ path: String) throws -> NIfTIHeader {
+        if !DICOM.isSeriesSelector(path), try FormatDetection.format(of: path) == .nifti {
+            return try NIfTIReader.readHeader(path)
+        }
+        return try read(path).header
+    }
+
+    // MARK: Writing
+
+    /// Writes a float32 intensity volume in the format of `path`'s extension (NIfTI when it
+    /// names none of MGH/MGZ, NRRD/NHDR, MHA/MHD), atomically; `options` protect the inputs.
+    public static func write(_ volume: Volume, to path: String, options: NIfTIWriter.Options = NIfTIWriter.Options()) throws {
+        let format = ImageFormat.forOutput(path)
+        if format == .nifti { return try NIfTIWriter.write(volume, to: path, options: options) }
+        try NIfTIWriter.checkDestination(path, options: options)
+        try volume.voxels.withUnsafeBytes {
+            try write(data: $0, datatype: .float32, shape: [volume.size.x, volume.size.y, volume.size.z],
+                      affine: volume.geometry.affine, format: format, to: path)
+        }
+    }
+
+    /// Writes labels as uint8 when they fit in 0...255, else int16, else int32 (MGH: int32),
+    /// in the format of `path`'s extension.
+    public static func write(_ labels: LabelVolume, to path: String, options: NIfTIWriter.Options = NIfTIWriter.Options()) throws {
+        let format = ImageFormat.forOutput(path)
+        if format == .nifti { return try NIfTIWriter.write(labels, to: path, options: options) }
+        try NIfTIWriter.checkDestination(path, options: options)
+        let lo = labels.labels.min() ?? 0, hi = labels.labels.max() ?? 0
+        let s = labels.geometry.size
+        let shape = [s.x, s.y, s.z]
+        if lo >= 0 && hi <= 255 {
+            try labels.labels.map { UInt8($0) }.withUnsafeBytes {
+                try write(data: $0, datatype: .uint8, shape: shape, affine: labels.geometry.affine, format: format, to: path)
+            }
+        } else if lo >= Int32(Int16.min) && hi <= Int32(Int16.max) {
+            try labels.labels.map { Int16($0) }.withUnsafeBytes {
+                try write(data: $0, datatype: .int16, shape: shape, affine: labels.geometry.affine, format: format, to: path)
+            }
+        } else {
+            try labels.labels.withUnsafeBytes {
+                try write(data: $0, datatype: .int32, shape: shape, affine: labels.geometry.affine, format: format, to: path)
+            }
+        }
+    }
+
+    static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform,
+                      format: ImageFormat, to path: String) throws {
+        switch format {
+        case .mgh: try MGH.write(data: data, datatype: datatype, shape: shape, affine: affine, to: path)
+        case .nrrd: try NRRD.write(data: data, datatype: datatype, shape: shape, affine: affine, to: path)
+        case .metaImage: try MetaImage.write(data: data, datatype: datatype, shape: shape, affine: affine, to: path)
+        case .nifti, .dicom: throw NIfTIError(path, "voxterm writes NIfTI, MGH/MGZ, NRRD and MetaImage; not \(format.rawValue)")
+        }
+    }
+}
+
+/// A whole file, with file errors worded as image errors.
+func readFile(_ path: String) throws -> [UInt8] {
+    do { return try FileIO.readAll(path) } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
+}
+
+/// Writes `bytes` atomically (temporary file, then rename).
+func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+    do { try FileIO.writeAtomically(path, bytes) } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
+}
+
+/// Writes the concatenation of `parts` atomically.
+func writeFile(_ path: String, parts: [UnsafeRawBufferPointer]) throws {
+    do {
+        try FileIO.writeAtomically(path) { fd, _ in
+            for p in parts { try FileIO.writeAll(fd, p, path: path) }
+        }
+    } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
+}

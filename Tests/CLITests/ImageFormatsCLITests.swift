@@ -1,0 +1,84 @@
+import Foundation
+import TestSupport
+import Testing
+import VoxtermModel
+
+/// Every command reads MGH, NRRD, MetaImage and DICOM through one entry; `convert` writes them;
+/// other files say what they are (exit 2).
+@Suite("Image formats through the binary")
+struct ImageFormatsCLITests {
+    static let sample = TestPaths.samples.appendingPathComponent("colin27_2mm.nii.gz").path
+    static let labels = TestPaths.samples.appendingPathComponent("colin27_2mm_aal.nii.gz").path
+
+    @Test("convert NIfTI -> MGZ/NRRD/MHA -> NIfTI keeps geometry and values; info and export read them")
+    func roundTrip() throws {
+        let dir = TestPaths.temporaryDirectory("voxterm-formats")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let original = try NIfTIReader.read(Self.sample).volume()
+        let originalLabels = try NIfTIReader.read(Self.labels).labelVolume()
+        for ext in ["mgz", "nrrd", "mha", "nhdr", "mhd", "mgh"] {
+            let mid = dir.appendingPathComponent("c.\(ext)").path
+            let back = dir.appendingPathComponent("c_\(ext).nii.gz").path
+            var r = try runVoxterm(["convert", Self.sample, mid])
+            #expect(r.status == 0, "\(ext): \(r.stderr)")
+            r = try runVoxterm(["convert", mid, back])
+            #expect(r.status == 0, "\(ext): \(r.stderr)")
+            let v = try NIfTIReader.read(back).volume()
+            #expect(v.geometry.affine.maxDifference(to: original.geometry.affine) < 1e-5, "\(ext)")
+            #expect(v.voxels == original.voxels, "\(ext)")
+            r = try runVoxterm(["info", mid, "--json"])
+            #expect(r.status == 0 && r.stdout.contains("\"storage\" : \"\(ext)\""), "\(ext): \(r.stdout.prefix(300)) \(r.stderr)")
+        }
+        // Labels as MGZ (FreeSurfer's aseg.mgz style), used as --labels of export.
+        let mgzLabels = dir.appendingPathComponent("aal.mgz").path
+        var r = try runVoxterm(["convert", Self.labels, mgzLabels, "--labels"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try ImageFile.read(mgzLabels).labelVolume().labels == originalLabels.labels)
+        let png = dir.appendingPathComponent("x.png").path
+        r = try runVoxterm(["export", dir.appendingPathComponent("c.nrrd").path, "-o", png, "--labels", mgzLabels,
+                            "--lut", TestPaths.samples.appendingPathComponent("aal.txt").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: png))
+        // A PNG given as an image: one line saying what it is, exit 2.
+        r = try runVoxterm(["info", png])
+        #expect(r.status == 2)
+        #expect(r.stderr == "voxterm: error: \(png): PNG is not a volume format\n")
+        r = try runVoxterm(["convert", png, dir.appendingPathComponent("y.nii").path])
+        #expect(r.status == 2 && r.stderr.hasSuffix("PNG is not a volume format\n"), "\(r.stderr)")
+    }
+
+    @Test("DICOM: a folder of two series is listed; FOLDER@N opens one; without dcm2niix one line says how to install it")
+    func dicom() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/dcm2niix"), "dcm2niix is required (Scripts/install-deps.sh)")
+        guard let python = pythonWithNibabel,
+              let r0 = try? runProcess(python, ["-c", "import pydicom, os; print(os.path.dirname(pydicom.__file__))"]), r0.status == 0 else {
+            Issue.record("python3 with pydicom is required (Scripts/install-deps.sh --test)")
+            return
+        }
+        let testFiles = r0.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "/data/test_files"
+        let dir = TestPaths.temporaryDirectory("voxterm-dicom")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for f in ["CT_small.dcm", "MR_small.dcm"] {
+            try FileManager.default.copyItem(atPath: testFiles + "/" + f, toPath: dir.appendingPathComponent(f).path)
+        }
+        var r = try runVoxterm(["info", dir.path])
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix("voxterm: error: \(dir.path): holds 2 DICOM series; open one as \(dir.path)@N: 1: series "), "\(r.stderr)")
+        #expect(!r.stderr.contains("CompressedSamples") && !r.stderr.contains("^"), "a patient name was printed: \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        r = try runVoxterm(["info", dir.path + "@2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"format\" : \"DICOM\""), "\(r.stdout.prefix(400))")
+        let out = dir.appendingPathComponent("out").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        r = try runVoxterm(["convert", dir.path + "@1", out + "/s1.nii.gz"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["CT_small.dcm", "MR_small.dcm", "out"])
+        // A single file of a series opens its folder.
+        r = try runVoxterm(["info", dir.appendingPathComponent("CT_small.dcm").path + "@1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try runVoxterm(["info", dir.path], environment: ["PATH": "/nonexistent"])
+        #expect(r.status == 2)
+        #expect(r.stderr == "voxterm: error: \(dir.path): reading DICOM needs dcm2niix, which is not installed: apt-get install dcm2niix\n")
+    }
+}

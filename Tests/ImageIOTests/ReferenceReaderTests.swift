@@ -1,0 +1,159 @@
+import Foundation
+import ImageIO
+import NIfTI
+import Testing
+import TestSupport
+import VolumeCore
+
+/// python3 that imports nibabel, SimpleITK and pydicom (what `Scripts/install-deps.sh --test` installs), or nil.
+let referencePython: String? = {
+    for py in ["/usr/bin/env"] {
+        if let r = try? runProcess(py, ["python3", "-c", "import nibabel, SimpleITK, pydicom, numpy"]), r.status == 0 { return py }
+    }
+    return nil
+}()
+
+/// Runs a python3 script; records an issue (fails the test) when python3 or its packages are missing.
+func runPython(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String? {
+    guard let py = referencePython else {
+        Issue.record("python3 with nibabel, SimpleITK and pydicom is required (Scripts/install-deps.sh --test)", sourceLocation: sourceLocation)
+        return nil
+    }
+    let r = try runProcess(py, ["python3"] + arguments)
+    guard r.status == 0 else {
+        Issue.record("python3 \(arguments.first ?? "") failed (status \(r.status)): \(r.stderr.suffix(2000))", sourceLocation: sourceLocation)
+        return nil
+    }
+    return r.stdout
+}
+
+/// What a reference reader said about one file (Tests/ImageIOTests/make_fixtures.py).
+struct Reference: Decodable {
+    var file: String
+    var shape: [Int]
+    var affine: [[Double]]
+    var values: [Double]
+    var reader: String
+}
+
+/// Fixtures written by the reference writers into a temporary folder, once per test run.
+enum Fixtures {
+    static let script = TestPaths.packageRoot.appendingPathComponent("Tests/ImageIOTests/make_fixtures.py").path
+    static let folder: URL? = {
+        let dir = TestPaths.temporaryDirectory("voxterm-imageio")
+        guard let r = try? runProcess("/usr/bin/env", ["python3", script, dir.path]), r.status == 0 else { return nil }
+        return dir
+    }()
+    static let references: [Reference] = {
+        guard let folder, let d = FileManager.default.contents(atPath: folder.appendingPathComponent("manifest.json").path) else { return [] }
+        return (try? JSONDecoder().decode([Reference].self, from: d)) ?? []
+    }()
+}
+
+/// Largest absolute difference between two 4x4 affines (top three rows).
+func affineDifference(_ a: VolumeCore.AffineTransform, _ b: [[Double]]) -> Double {
+    var m = 0.0
+    for r in 0..<3 { for c in 0..<4 { m = max(m, abs(a[r, c] - b[r][c])) } }
+    return m
+}
+
+@Suite("Reference readers agree", .serialized)
+struct ReferenceReaderTests {
+    @Test("the fixture script ran and wrote every kind of file")
+    func fixturesExist() throws {
+        _ = try runPython(["-c", "import nibabel, SimpleITK, pydicom"])
+        let refs = Fixtures.references
+        #expect(Fixtures.folder != nil, "make_fixtures.py failed")
+        for reader in ["nibabel", "SimpleITK", "pynrrd", "dcm2niix + nibabel", "geometry it was written with"] {
+            #expect(refs.contains { $0.reader == reader }, "no fixture read by \(reader)")
+        }
+        #expect(refs.filter { $0.file.hasSuffix(".mgz") }.count >= 5)
+        #expect(refs.filter { $0.file.hasSuffix(".nhdr") }.count == 10)
+        #expect(refs.filter { $0.file.hasSuffix(".mhd") }.count == 20)
+    }
+
+    @Test("shape, affine (1e-5 mm) and values match the reference reader", arguments: Fixtures.references.indices)
+    func agrees(_ index: Int) throws {
+        let ref = Fixtures.references[index]
+        let path = Fixtures.folder!.appendingPathComponent(ref.file).path
+        let image = try ImageFile.read(path)
+        let values = image.floatValues()
+        if ref.file.hasPrefix("dicom") || ref.file.hasPrefix("pydicom") {
+            // dcm2niix ran into a private folder: nothing new beside the user's files.
+            let inside = try FileManager.default.contentsOfDirectory(atPath: path)
+            #expect(inside.allSatisfy { $0.hasSuffix(".dcm") }, "\(ref.file): \(inside)")
+        }
+        if ref.reader == "geometry it was written with" {
+            // dcm2niix may reorder the voxel axes: compare voxel by voxel through world space.
+            try expectSameWorld(image, values, ref)
+            return
+        }
+        #expect(image.shape == ref.shape, "\(ref.file)")
+        #expect(affineDifference(image.affine.affine, ref.affine) < 1e-5, "\(ref.file): \(image.affine.affine) vs \(ref.affine)")
+        #expect(values.count == ref.values.count, "\(ref.file)")
+        var worst = 0.0
+        for (a, b) in zip(values, ref.values) { worst = max(worst, abs(Double(a) - b) / max(1, abs(b))) }
+        #expect(worst < 1e-6, "\(ref.file): values differ by \(worst) (relative)")
+    }
+
+    /// Every voxel of `image` lands on a voxel of the reference grid holding the same value.
+    func expectSameWorld(_ image: NIfTIImage, _ values: [Float], _ ref: Reference) throws {
+        let refAffine = VolumeCore.AffineTransform(linear: (0..<3).map { r in (0..<3).map { ref.affine[r][$0] } },
+                                        translation: SIMD3(ref.affine[0][3], ref.affine[1][3], ref.affine[2][3]))
+        let inverse = try #require(refAffine.inverse)
+        let s = image.shape
+        #expect(s.reduce(1, *) == ref.values.count, "\(ref.file): \(s) vs \(ref.shape)")
+        var mismatches = 0
+        for k in 0..<s[2] { for j in 0..<s[1] { for i in 0..<s[0] {
+            let p = inverse.apply(image.affine.affine.apply(SIMD3(Double(i), Double(j), Double(k))))
+            let q = p.rounded(.toNearestOrAwayFromZero)
+            guard ((p - q) * (p - q)).sum() < 1e-6,
+                  (0..<3).allSatisfy({ q[$0] >= 0 && Int(q[$0]) < ref.shape[$0] }) else { mismatches += 1; continue }
+            let refValue = ref.values[Int(q.x) + ref.shape[0] * (Int(q.y) + ref.shape[1] * Int(q.z))]
+            if Double(values[i + s[0] * (j + s[1] * k)]) != refValue { mismatches += 1 }
+        } } }
+        #expect(mismatches == 0, "\(ref.file): \(mismatches) voxels off the written grid or with other values")
+    }
+
+    @Test("what voxterm writes, the reference readers read back (MGZ, MGH, NRRD, NHDR, MHA, MHD)")
+    func writtenFilesReadBack() throws {
+        let dir = TestPaths.temporaryDirectory("voxterm-imageio-write")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m: [[Double]] = [[-0.8, 0.3, 0.1], [0.25, 0.9, -0.2], [0.05, 0.1, 2.4]]
+        let geometry = VolumeGeometry(size: [6, 5, 4], affine: VolumeCore.AffineTransform(linear: m, translation: [12.5, -40, 7.25]))
+        let volume = Volume(geometry: geometry, voxels: (0..<120).map { Float($0) * 1.5 - 30 })
+        let labels = LabelVolume(geometry: geometry, labels: (0..<120).map { Int32($0 % 7) * 1000 })
+        let names = ["v.mgz", "v.mgh", "v.nrrd", "v.nhdr", "v.mha", "v2.mhd", "l.mgz", "l.nrrd", "l.mha"]
+        for n in names {
+            let p = dir.appendingPathComponent(n).path
+            if n.hasPrefix("v") { try ImageFile.write(volume, to: p) } else { try ImageFile.write(labels, to: p) }
+            // And voxterm reads its own files back exactly.
+            let back = try ImageFile.read(p)
+            #expect(affineDifference(back.affine.affine, geometry.affine.matrix4x4) < 1e-5, "\(n)")
+            #expect(back.floatValues() == (n.hasPrefix("v") ? volume.voxels : labels.labels.map(Float.init)), "\(n)")
+        }
+        let script = """
+        import json, sys, numpy as np, nibabel as nib, SimpleITK as sitk
+        out = {}
+        for f in sys.argv[2:]:
+            p = sys.argv[1] + "/" + f
+            if f.endswith((".mgz", ".mgh")):
+                img = nib.load(p); a = img.affine; v = np.asarray(img.dataobj).reshape(-1, order="F")
+            else:
+                img = sitk.ReadImage(p); L = np.diag([-1.0, -1.0, 1.0])
+                a = np.eye(4); a[:3, :3] = L @ np.array(img.GetDirection()).reshape(3, 3) @ np.diag(img.GetSpacing())
+                a[:3, 3] = L @ np.array(img.GetOrigin()); v = sitk.GetArrayFromImage(img).reshape(-1)
+            out[f] = dict(affine=np.asarray(a).tolist(), values=[float(x) for x in v])
+        print(json.dumps(out))
+        """
+        guard let text = try runPython(["-c", script, dir.path] + names) else { return }
+        struct Read: Decodable { var affine: [[Double]]; var values: [Double] }
+        let read = try JSONDecoder().decode([String: Read].self, from: Data(text.utf8))
+        for n in names {
+            let r = try #require(read[n])
+            #expect(affineDifference(geometry.affine, r.affine) < 1e-5, "\(n): \(r.affine)")
+            let expected = n.hasPrefix("v") ? volume.voxels.map(Double.init) : labels.labels.map(Double.init)
+            #expect(r.values == expected, "\(n)")
+        }
+    }
+}
