@@ -36,7 +36,8 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["VolumeCore", "NIfTI"], swiftSettings: strict),
         .target(name: "Registration", dependencies: ["VolumeCore"], swiftSettings: strict),
         .target(name: "Segmentation", dependencies: ["VolumeCore", "Registration"], swiftSettings: strict),
-        // What both front ends run: registration outputs, support sets from files, prediction scoring.
+        // What both front ends run: registration outputs, support sets from files, prediction scoring,
+        // batch over a cohort (local worker pool, SLURM arrays).
         .target(name: "Pipelines", dependencies: ["VolumeCore", "NIfTI", "ImageIO", "Registration", "Segmentation"],
                 swiftSettings: strict),
         // Re-exports the model core (no logic of its own).
@@ -72,6 +73,7 @@ let package = Package(
         .testTarget(name: "SliceRenderingTests", dependencies: ["SliceRendering", "NIfTI", "TestSupport"],
                     exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TestSupport"], swiftSettings: strict),
         // Parses command lines with the real command tree (no binary).
         .testTarget(name: "VoxtermCLITests", dependencies: ["VoxtermCLI",

@@ -2,7 +2,8 @@
 # Installs what voxterm needs and is missing on a Debian machine (run as root, or with sudo on PATH).
 #   Scripts/install-deps.sh          build + run dependencies (C libraries, bundled-sample tools)
 #   Scripts/install-deps.sh --test   also what the test suite needs (tmux, mricron-data, nibabel, antspyx,
-#                                    SimpleITK, pydicom, pynrrd)
+#                                    SimpleITK, pydicom, pynrrd, and slurm-wlm + munge for the one-node SLURM
+#                                    cluster of the batch tests)
 set -euo pipefail
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -17,7 +18,7 @@ fi
 
 # dcm2niix: DICOM series are converted by it (ImageIO/DICOM.swift); libdeflate: the gzip layer.
 apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev libdeflate-dev dcm2niix)
-if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip); fi
+if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip slurm-wlm munge); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

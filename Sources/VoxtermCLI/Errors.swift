@@ -11,6 +11,8 @@ enum ExitCodes {
     static let badInput: Int32 = 2
     /// Output could not be written.
     static let writeFailed: Int32 = 3
+    /// A batch finished, but at least one subject failed (`voxterm batch`; reasons in summary.csv).
+    static let someFailed: Int32 = 4
     /// Interrupted by Ctrl-C / SIGINT (128 + 2).
     static let interrupted: Int32 = 130
 }

@@ -119,11 +119,12 @@ struct TaskTmuxTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let t = try TmuxSession(Workbench.viewCommand(), width: 180, height: 50, environment: Workbench.utf8, directory: dir.path)
         defer { t.close() }
-        _ = try t.waitForStatus()
+        let start = try t.waitForStatus()
         try t.send("c")   // coronal: the slice axis is j
         try t.send("t")   // labels off: the picture is the image alone, as export draws it without --labels
+        try t.waitFor("labels off", timeout: 5)
         try t.send("7", "]")
-        let s = try t.waitForStatus { $0.plane == "coronal" }
+        let s = try t.waitForStatus { $0.plane == "coronal" && $0.voxel.y == start.voxel.y + 7 }
         let shown = s.slice
         #expect(shown == s.voxel.y, "coronal slice \(shown) is voxel j \(s.voxel.y)")
         // The PNG the workbench writes records the same number.

@@ -50,7 +50,7 @@ import SliceRendering
         let lines: [[String]] = [
             ["register", "f.nii", "m.nii", "--out", "d", "--preset", "quick"],
             ["register", "f.nii", "m.nii", "--out", "d", "--mode", "rigid"],
-            ["register", "f.nii", "m.nii", "--out", "d", "--metric", "mi"],
+            ["register", "f.nii", "m.nii", "--out", "d", "--metric", "cc"],
             ["register", "f.nii", "m.nii", "--out", "d", "--levels", "4x2", "--iterations", "1x2x3"],
             ["segment", "q.nii", "--support", "a:b", "--out", "p.nii", "--fusion", "staple"],
             ["view", "img.nii", "--plane", "oblique"],

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# A throw-away one-node SLURM cluster for tests (Debian's slurm-wlm + munge), everything under DIR:
+#   Scripts/slurm-test-cluster.sh start DIR   starts munged (own key and socket), slurmctld and slurmd
+#                                             (localhost, 2 CPUs, proctrack/linuxproc, no cgroups) on free
+#                                             ports; prints SLURM_CONF=DIR/slurm/slurm.conf when the node is idle
+#   Scripts/slurm-test-cluster.sh stop DIR    stops all three (scontrol shutdown, then the pid files); safe to
+#                                             run twice or after a failed start
+# Clients (sbatch, squeue, scancel, voxterm batch --slurm) find the cluster through SLURM_CONF.
+# Runs as root (slurmd starts jobs as their user); nothing outside DIR is touched.
+set -euo pipefail
+cmd="${1:-}"; dir="${2:-}"
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 64; }
+
+stop() {
+  local d="$1"
+  if [ -f "$d/slurm/slurm.conf" ] && command -v scontrol >/dev/null; then
+    SLURM_CONF="$d/slurm/slurm.conf" timeout 5 scontrol shutdown >/dev/null 2>&1 || true
+  fi
+  for pidfile in "$d/slurm/slurmd.pid" "$d/slurm/slurmctld.pid" "$d/munge/munged.pid"; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    [ -n "$pid" ] || continue
+    # Only our daemons: the pid file is ours, and the process must still be the daemon it names.
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; kill "$pid" 2>/dev/null || true; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
+
+if [ "$cmd" = stop ]; then stop "$dir"; exit 0; fi
+[ "$cmd" = start ] || { echo "usage: $0 start|stop DIR" >&2; exit 64; }
+
+for tool in munged slurmctld slurmd sbatch scontrol sinfo; do
+  command -v "$tool" >/dev/null || { echo "slurm-test-cluster: $tool not found; install slurm-wlm and munge (Scripts/install-deps.sh --test)" >&2; exit 2; }
+done
+
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+# munged refuses sockets in folders others cannot traverse, and keys others can read.
+chmod 755 "$dir"
+mkdir -p "$dir/munge" "$dir/slurm/state" "$dir/slurm/spool" "$dir/slurm/log"
+chmod 755 "$dir/munge" "$dir/slurm"
+trap 'stop "$dir"' ERR
+if [ ! -f "$dir/munge/munge.key" ]; then
+  dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
+fi
+chmod 600 "$dir/munge/munge.key"
+munged --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.sock" --pid-file="$dir/munge/munged.pid" \
+  --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed"
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$(( 20000 + RANDOM % 30000 ))
+    if port_free "$p" && port_free $((p + 1)); then echo "$p"; return; fi
+  done
+  echo "slurm-test-cluster: no free port pair found" >&2; return 1
+}
+port=$(pick_port)
+user=$(id -un)
+cat > "$dir/slurm/slurm.conf" <<EOF
+ClusterName=voxtermtest
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
+AuthType=auth/munge
+AuthInfo=socket=$dir/munge/munge.sock
+CredType=cred/munge
+SlurmUser=$user
+SlurmdUser=$user
+StateSaveLocation=$dir/slurm/state
+SlurmdSpoolDir=$dir/slurm/spool
+SlurmctldPidFile=$dir/slurm/slurmctld.pid
+SlurmdPidFile=$dir/slurm/slurmd.pid
+SlurmctldLogFile=$dir/slurm/log/slurmctld.log
+SlurmdLogFile=$dir/slurm/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SwitchType=switch/none
+MpiDefault=none
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+ReturnToService=2
+SlurmctldTimeout=30
+SlurmdTimeout=30
+InactiveLimit=0
+MinJobAge=600
+KillWait=5
+Waittime=0
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN
+PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+EOF
+export SLURM_CONF="$dir/slurm/slurm.conf"
+# -i: ignore state from an earlier run in this folder.
+slurmctld -i
+slurmd -N localhost
+for _ in $(seq 1 100); do
+  state=$(sinfo -h -N -o %t 2>/dev/null || true)
+  if [ "$state" = idle ]; then echo "SLURM_CONF=$SLURM_CONF"; exit 0; fi
+  sleep 0.2
+done
+echo "slurm-test-cluster: the node did not become idle in 20 s (state '${state:-none}'); logs in $dir/slurm/log" >&2
+tail -n 5 "$dir/slurm/log/slurmctld.log" "$dir/slurm/log/slurmd.log" >&2 || true
+stop "$dir"
+exit 1

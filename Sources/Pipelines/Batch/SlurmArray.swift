@@ -1,0 +1,196 @@
+import Foundation
+import VolumeCore
+import NIfTI
+import Registration
+import Segmentation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A SLURM array job over a batch: the script `DIR/slurm/<name>.sh`, the subjects it covers
+/// (`DIR/slurm/<name>.subjects`, one per line) and its submission with `sbatch`.
+///
+/// Every array task runs the same `voxterm batch` command as a local run, restricted to its
+/// chunk of the subjects file (`--subjects-file F --per-task K --task-index $SLURM_ARRAY_TASK_ID`),
+/// with one subject at a time on `--cpus-per-task` threads; status records and resume work as
+/// locally, and each task refreshes the summary when it ends.
+public struct SlurmArrayJob: Sendable {
+    /// Subjects covered (the unfinished ones when it was written).
+    public var subjects: [String]
+    /// Subjects per array task.
+    public var perTask: Int
+    /// CPUs (threads) per task.
+    public var cpusPerTask: Int
+    /// Extra `sbatch` arguments (`--slurm-args`), passed on sbatch's command line.
+    public var sbatchArguments: [String]
+    /// The `voxterm batch` arguments every task runs (without the chunk options), program first.
+    public var command: [String]
+    /// The batch folder.
+    public var folder: BatchFolder
+    /// Base name of the script and subjects files.
+    public var name: String
+
+    public init(subjects: [String], perTask: Int, cpusPerTask: Int, sbatchArguments: [String], command: [String],
+                folder: BatchFolder, name: String) {
+        self.subjects = subjects; self.perTask = max(1, perTask); self.cpusPerTask = max(1, cpusPerTask)
+        self.sbatchArguments = sbatchArguments; self.command = command; self.folder = folder; self.name = name
+    }
+
+    /// Array tasks: one per chunk of `perTask` subjects.
+    public var taskCount: Int { (subjects.count + perTask - 1) / perTask }
+    public var scriptPath: String { join(folder.slurmFolder, name + ".sh") }
+    public var subjectsPath: String { join(folder.slurmFolder, name + ".subjects") }
+
+    /// The job script.
+    public var script: String {
+        let task = command + ["--subjects-file", subjectsPath, "--per-task", "\(perTask)", "--jobs", "1",
+                              "--threads", "\(cpusPerTask)"]
+        return """
+        #!/bin/bash
+        # voxterm batch as a SLURM array job, written \(isoNow()).
+        # Task i runs subjects i*\(perTask) ..< (i+1)*\(perTask) of \(subjectsPath) (\(subjects.count) subjects),
+        # one at a time on \(cpusPerTask) thread(s); status records in \(folder.statusFolder) make a
+        # re-submission (run the same voxterm command with --slurm again) redo only unfinished subjects.
+        #SBATCH --job-name=voxterm-batch
+        #SBATCH --array=0-\(taskCount - 1)
+        #SBATCH --cpus-per-task=\(cpusPerTask)
+        #SBATCH --output=\(join(folder.slurmFolder, "%A_%a.log"))
+        # Submitted as: sbatch --parsable\(sbatchArguments.map { " " + shellWord($0) }.joined()) \(shellWord(scriptPath))
+        set -u
+        exec \(task.map(shellWord).joined(separator: " ")) --task-index "${SLURM_ARRAY_TASK_ID:?not a SLURM array task}"
+
+        """
+    }
+
+    /// Writes the subjects file and the script (executable), atomically.
+    public func write() throws {
+        do { try FileManager.default.createDirectory(atPath: folder.slurmFolder, withIntermediateDirectories: true) } catch {
+            throw FileError(path: folder.slurmFolder, reason: "cannot create the folder (\(describeFileError(error)))")
+        }
+        try FileIO.writeAtomically(subjectsPath, Array((subjects.joined(separator: "\n") + "\n").utf8))
+        try FileIO.writeAtomically(scriptPath, Array(script.utf8))
+        chmod(scriptPath, 0o755)
+    }
+
+    /// Submits the script with `sbatch --parsable`; returns the job id.
+    public func submit() throws -> String {
+        guard let sbatch = findExecutable("sbatch") else {
+            throw CohortError("sbatch: not found on PATH; --slurm needs SLURM's client commands (--dry-run only writes the script)")
+        }
+        let r = try runCommand(sbatch, ["--parsable"] + sbatchArguments + [scriptPath])
+        guard r.status == 0 else {
+            throw CohortError("sbatch failed (exit \(r.status)): \(oneLine(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
+        }
+        let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
+        guard !id.isEmpty, id.allSatisfy({ $0.isNumber || $0 == "_" }) else {
+            throw CohortError("sbatch printed no job id: \(oneLine(r.stdout + r.stderr))")
+        }
+        return id
+    }
+
+    /// The subjects of array task `index` in a subjects file, for the task itself.
+    public static func chunk(subjectsFile: String, perTask: Int, index: Int) throws -> [String] {
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readAll(subjectsFile, limit: 64 << 20) } catch let e as FileError { throw CohortError("\(e)") }
+        let all = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        let k = max(1, perTask)
+        guard index >= 0, index * k < all.count else {
+            throw CohortError("--task-index \(index): \(subjectsFile) has \(all.count) subjects, \((all.count + k - 1) / k) tasks of \(k)")
+        }
+        return Array(all[(index * k)..<min(all.count, (index + 1) * k)])
+    }
+
+    /// Splits `--slurm-args` text into words (whitespace-separated; single or double quotes group).
+    public static func splitArguments(_ text: String) throws -> [String] {
+        var words: [String] = [], cur = "", quote: Character?, inWord = false
+        for c in text {
+            if let q = quote {
+                if c == q { quote = nil } else { cur.append(c) }
+            } else if c == "'" || c == "\"" {
+                quote = c; inWord = true
+            } else if c.isWhitespace {
+                if inWord { words.append(cur); cur = ""; inWord = false }
+            } else {
+                cur.append(c); inWord = true
+            }
+        }
+        if quote != nil { throw CohortError("--slurm-args: unclosed quote in \(text)") }
+        if inWord { words.append(cur) }
+        return words
+    }
+}
+
+/// `squeue` lines (`JOBID STATE REASON`) of the given jobs, or nil when squeue is missing or fails.
+public func squeueLines(jobs: [String]) -> [String]? {
+    guard !jobs.isEmpty, let squeue = findExecutable("squeue"),
+          let r = try? runCommand(squeue, ["-h", "-r", "-j", jobs.joined(separator: ","), "-o", "%i %T %R"]), r.status == 0 else { return nil }
+    return r.stdout.split(separator: "\n").map(String.init)
+}
+
+/// `sacct` lines (`JOBID|STATE|EXITCODE`) of the given jobs, or nil when accounting is not available.
+public func sacctLines(jobs: [String]) -> [String]? {
+    guard !jobs.isEmpty, let sacct = findExecutable("sacct"),
+          let r = try? runCommand(sacct, ["-n", "-P", "-X", "-j", jobs.joined(separator: ","), "-o", "JobID,State,ExitCode"]),
+          r.status == 0 else { return nil }
+    return r.stdout.split(separator: "\n").map(String.init)
+}
+
+/// A word the shell reads back as `s`.
+public func shellWord(_ s: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,=:+%@")
+    if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// The first `name` on PATH that is executable.
+public func findExecutable(_ name: String) -> String? {
+    if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+        let p = "\(dir)/\(name)"
+        if access(p, X_OK) == 0 { return p }
+    }
+    return nil
+}
+
+/// Runs a program (stdin /dev/null, a clean signal mask) and returns its status and output.
+func runCommand(_ path: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
+    guard pipe(&out) == 0, pipe(&err) == 0 else { throw CohortError("pipe failed: \(FileIO.errnoReason(errno))") }
+    for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t(), all = sigset_t()
+    sigemptyset(&empty); sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { for a in argv { free(a) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+    close(out[1]); close(err[1])
+    defer { close(out[0]); close(err[0]) }
+    guard rc == 0 else { throw CohortError("cannot run \(path): \(FileIO.errnoReason(rc))") }
+    var outData: [UInt8] = [], errData: [UInt8] = []
+    var fds = [pollfd(fd: out[0], events: Int16(POLLIN), revents: 0), pollfd(fd: err[0], events: Int16(POLLIN), revents: 0)]
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while fds.contains(where: { $0.fd >= 0 }) {
+        if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue }; break }
+        for i in fds.indices where fds[i].fd >= 0 && fds[i].revents != 0 {
+            let n = read(fds[i].fd, &buffer, buffer.count)
+            if n > 0 { if i == 0 { outData += buffer[0..<n] } else { errData += buffer[0..<n] } }
+            else if n == 0 || (errno != EINTR && errno != EAGAIN) { fds[i].fd = -1 }
+        }
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 { guard errno == EINTR else { break } }
+    let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return (code, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}

@@ -1,0 +1,185 @@
+import ArgumentParser
+import Foundation
+import SliceRendering
+import VoxtermModel
+
+/// `voxterm batch report DIR`: the summary table worst first, and QC pictures in DIR/qc/.
+struct BatchReport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Print a batch's summary worst first and write QC pictures (DIR/qc/<subject>.png, DIR/qc/index.png).",
+        discussion: """
+        Register: the warped image with the warped labels' outlines; segment: the image with the prediction's
+        outlines (TP/FP/FN colours when the row has truth). index.png holds one middle slice per subject,
+        worst first, captioned with the subject and its mean Dice (or similarity); more than 100 subjects
+        continue in index-2.png, index-3.png, ... Rewrites summary.csv/json from the status records.
+        """)
+
+    @Argument(help: "The batch output folder.") var dir: String
+    @Option(help: "Plane of the pictures: axial, coronal or sagittal.") var plane = "axial"
+    @Option(help: "Rows of the per-subject montage (x4 columns).") var rows = 3
+    @Flag(name: .customLong("no-qc"), help: "Only print the table.") var noQC = false
+    @Option(help: "Print only the worst N rows.") var limit: Int?
+
+    func validate() throws {
+        guard SlicePlane(rawValue: plane) != nil else { throw ValidationError("--plane '\(plane)': expected axial, coronal or sagittal") }
+        guard rows >= 1 && rows <= 10 else { throw ValidationError("--rows must be in 1...10") }
+    }
+
+    func run() throws {
+        let folder = BatchFolder(absolutePath(dir))
+        let manifest: BatchManifest
+        do { manifest = try BatchManifest.read(folder) } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
+        }
+        let summary: BatchSummary
+        do { summary = try BatchSummary.refresh(folder, manifest: manifest) } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.writeFailed)
+        }
+        print(summary.table(limit: limit), terminator: "")
+        guard !noQC else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: folder.qcFolder, withIntermediateDirectories: true)
+        } catch {
+            printError(FileError(path: folder.qcFolder, reason: "cannot create the folder"))
+            throw ExitCode(ExitCodes.writeFailed)
+        }
+        let plane = SlicePlane(rawValue: plane)!
+        let rowsBySubject = Dictionary(uniqueKeysWithValues: manifest.subjects.map { ($0.subject, $0) })
+        var tiles: [(String, RGBAImage)] = []
+        var written = 0
+        for status in summary.worstFirst {
+            let qc = QCPicture(folder: folder, settings: manifest.settings, row: rowsBySubject[status.subject]!, status: status, plane: plane)
+            let tile: RGBAImage
+            do {
+                guard let scene = try qc.scene() else {
+                    tiles.append((status.subject, qc.placeholder()))
+                    continue
+                }
+                // Small images (4 mm, crops) are upscaled so tiles are at least 96 pixels wide.
+                let m = scene.mapping(plane)
+                let k = max(1, Int((96.0 / Double(max(1, scene.outputScale(m, options: RenderOptions()).width))).rounded(.up)))
+                let (montage, slices) = scene.renderMontage(plane: plane, rows: rows, columns: 4, options: RenderOptions(scale: k))
+                try qc.write(montage, slices: slices)
+                written += 1
+                tile = qc.captioned(scene.render(plane: plane, slice: slices[slices.count / 2],
+                                                 options: RenderOptions(scale: k, orientationLetters: false)))
+            } catch {
+                printError(error)
+                tile = qc.placeholder(note: "unreadable")
+            }
+            tiles.append((status.subject, tile))
+        }
+        let pages = try QCPicture.writeIndex(tiles, folder: folder)
+        fputs("voxterm batch report: \(written) QC pictures and \(pages.joined(separator: ", ")) in \(folder.qcFolder)\n", stderr)
+    }
+}
+
+/// One subject's QC picture.
+struct QCPicture {
+    let folder: BatchFolder
+    let settings: BatchSettings
+    let row: CohortSubject
+    let status: SubjectStatus
+    let plane: SlicePlane
+
+    var path: String { (folder.qcFolder as NSString).appendingPathComponent(row.subject + ".png") }
+
+    /// Subject name and its headline score.
+    var caption: String {
+        var c = row.subject
+        if let d = status.meanDice { c += String(format: " DICE %.3f", d) }
+        else if let s = status.similarityAfter { c += String(format: " SIM %.3f", s) }
+        if status.state != .done { c += " " + status.state.rawValue }
+        return c
+    }
+
+    /// The scene of a finished subject (nil when it has no outputs): register, the warped image
+    /// with the warped labels' outlines; segment, the image with the prediction's outlines
+    /// (against truth when there is one).
+    func scene() throws -> SliceScene? {
+        guard status.state == .done else { return nil }
+        let dir = folder.subjectFolder(row.subject)
+        func file(_ name: String) -> String? {
+            let p = (dir as NSString).appendingPathComponent(name)
+            return FileIO.exists(p) ? p : nil
+        }
+        let style = LabelStyle(opacity: 0.9, outline: true)
+        switch settings.task {
+        case .register:
+            guard let warped = file("warped.nii.gz") else { return nil }
+            let image = try ImageFile.read(warped).volume()
+            let labels = try file("warped_labels.nii.gz").map { try ImageFile.read($0).labelVolume() }
+            return SliceScene(image: image, labels: labels.map { LabelOverlay(labels: $0, style: style) })
+        case .segment:
+            guard let prediction = file("prediction.nii.gz") else { return nil }
+            let image = try ImageFile.read(row.image).volume()
+            let labels = try ImageFile.read(prediction).labelVolume()
+            let truth = try row.truth.map { try ImageFile.read($0).labelVolume() }.flatMap { $0.geometry.size == labels.geometry.size ? $0 : nil }
+            return SliceScene(image: image, labels: LabelOverlay(labels: labels, truth: truth, style: truth == nil ? style : LabelStyle(opacity: 0.6)))
+        }
+    }
+
+    /// Writes the montage PNG with provenance text chunks.
+    func write(_ picture: RGBAImage, slices: [Int]) throws {
+        let text: [(key: String, value: String)] = [
+            ("Software", "voxterm batch report"), ("Subject", row.subject), ("Status", status.state.rawValue),
+            ("Source", folder.subjectFolder(row.subject)), ("Plane", plane.rawValue),
+            ("Slices", slices.map(String.init).joined(separator: ",")), ("Caption", caption),
+        ]
+        let bytes: [UInt8]
+        do { bytes = try PNGCodec.encode(picture, text: text) } catch { throw FileError(path: path, reason: "\(error)") }
+        try FileIO.writeAtomically(path, bytes)
+    }
+
+    /// `image` above a two-line caption strip: the subject, then its state or headline score.
+    func captioned(_ image: RGBAImage) -> RGBAImage {
+        var out = RGBAImage(width: max(image.width, 96), height: image.height + 20)
+        out.paste(image, x: 0, y: 0)
+        out.drawText(String(row.subject.prefix(max(1, out.width / 6))), x: 1, y: image.height + 2, color: RGBA8(255, 255, 255), outline: nil)
+        var score = status.state.rawValue
+        if let d = status.meanDice { score = String(format: "DICE %.3f", d) }
+        else if let s = status.similarityAfter { score = String(format: "SIM %.3f", s) }
+        out.drawText(score, x: 1, y: image.height + 11, color: RGBA8(255, 255, 0), outline: nil)
+        return out
+    }
+
+    /// A dark tile naming a subject without pictures (failed, interrupted, pending).
+    func placeholder(note: String? = nil) -> RGBAImage {
+        var img = RGBAImage(width: 96, height: 112, fill: RGBA8(40, 0, 0))
+        img.drawText(String(row.subject.prefix(15)), x: 3, y: 3, color: RGBA8(255, 255, 255))
+        img.drawText((note ?? status.state.rawValue), x: 3, y: 14, color: RGBA8(255, 80, 80))
+        let reason = Array((status.reason ?? "").uppercased())
+        for line in 0..<8 {
+            let part = reason.dropFirst(line * 15).prefix(15)
+            if part.isEmpty { break }
+            img.drawText(String(part), x: 3, y: 28 + line * 9, color: RGBA8(220, 220, 220))
+        }
+        return img
+    }
+
+    /// Writes the index montage(s): tiles in order, rows of ten, 100 per page. Returns file names.
+    static func writeIndex(_ tiles: [(String, RGBAImage)], folder: BatchFolder) throws -> [String] {
+        let perPage = 100, columns = 10, gap = 2
+        var names: [String] = []
+        for page in stride(from: 0, to: max(1, tiles.count), by: perPage) {
+            let part = Array(tiles[page..<min(tiles.count, page + perPage)])
+            let w = part.map(\.1.width).max() ?? 1, h = part.map(\.1.height).max() ?? 1
+            let cols = min(columns, max(1, part.count)), rowsN = max(1, (part.count + cols - 1) / cols)
+            var out = RGBAImage(width: cols * w + (cols - 1) * gap, height: rowsN * h + (rowsN - 1) * gap)
+            for (i, t) in part.enumerated() { out.paste(t.1, x: (i % cols) * (w + gap), y: (i / cols) * (h + gap)) }
+            let name = page == 0 ? "index.png" : "index-\(page / perPage + 1).png"
+            let text: [(key: String, value: String)] = [("Software", "voxterm batch report"),
+                                                        ("Subjects", part.map(\.0).joined(separator: ",")),
+                                                        ("Order", "worst first")]
+            let path = (folder.qcFolder as NSString).appendingPathComponent(name)
+            let bytes: [UInt8]
+            do { bytes = try PNGCodec.encode(out, text: text) } catch { throw FileError(path: path, reason: "\(error)") }
+            try FileIO.writeAtomically(path, bytes)
+            names.append(name)
+        }
+        return names
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import VoxtermModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small synthetic cohorts for the batch tests, made from the bundled Colin27 + AAL at 4 mm
+/// (46x55x46 voxels, so a fast-preset registration takes about a second): a template (the
+/// fixed image and its labels) and subjects that are the template moved by a different affine
+/// each (rotation about the grid centre, shift, scaling), labels moved with them.
+public struct CohortFixture {
+    public let dir: URL
+    public let fixed: String
+    public let fixedLabels: String
+    /// Subject names, image and label paths (relative to `dir`).
+    public var subjects: [(name: String, image: String, labels: String)]
+
+    /// Makes `count` subjects in `dir` (created).
+    public static func make(in dir: URL, count: Int, spacing: Double = 4) throws -> CohortFixture {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let image = try NIfTIReader.read(TestPaths.samples.appendingPathComponent("colin27_2mm.nii.gz").path).volume()
+        let labels = try NIfTIReader.read(TestPaths.samples.appendingPathComponent("colin27_2mm_aal.nii.gz").path).labelVolume()
+        let g = image.geometry
+        let k = spacing / g.spacing.x
+        let size = SIMD3<Int>(Int((Double(g.size.x) / k).rounded(.up)), Int((Double(g.size.y) / k).rounded(.up)),
+                              Int((Double(g.size.z) / k).rounded(.up)))
+        let grid = VolumeGeometry(size: size, affine: g.affine.composed(after: AffineTransform(linear: [[k, 0, 0], [0, k, 0], [0, 0, k]],
+                                                                                            translation: [0, 0, 0])))
+        let fixed = dir.appendingPathComponent("template.nii.gz").path
+        let fixedLabels = dir.appendingPathComponent("template_aal.nii.gz").path
+        try NIfTIWriter.write(image.resampled(to: grid), to: fixed)
+        try NIfTIWriter.write(labels.resampled(to: grid), to: fixedLabels)
+        let c = grid.centre
+        var subjects: [(String, String, String)] = []
+        for i in 0..<count {
+            let a = Double(i % 5 - 2) * 3 * Double.pi / 180
+            let s = 1 + Double(i % 3 - 1) * 0.03
+            let shift = SIMD3<Double>(Double(i % 3 - 1) * 3, Double(i % 4) * 1.5 - 2.25, Double(i % 2) * 2 - 1)
+            let lin = [[s * cos(a), -s * sin(a), 0], [s * sin(a), s * cos(a), 0], [0, 0, s]]
+            // x -> L (x - c) + c + shift: the subject shows the template at that point.
+            var p = AffineTransform(linear: lin, translation: [0, 0, 0])
+            p = AffineTransform(linear: lin, translation: c - p.apply(c) + shift)
+            let moved = VolumeGeometry(size: grid.size, affine: p.composed(after: grid.affine))
+            var img = image.resampled(to: moved)
+            var lab = labels.resampled(to: moved)
+            img.geometry = grid
+            lab.geometry = grid
+            let name = String(format: "s%02d", i + 1)
+            try NIfTIWriter.write(img, to: dir.appendingPathComponent("\(name).nii.gz").path)
+            try NIfTIWriter.write(lab, to: dir.appendingPathComponent("\(name)_aal.nii.gz").path)
+            subjects.append((name, "\(name).nii.gz", "\(name)_aal.nii.gz"))
+        }
+        return CohortFixture(dir: dir, fixed: fixed, fixedLabels: fixedLabels, subjects: subjects)
+    }
+
+    /// Writes `cohort.csv` (subject,image,labels) and returns its path.
+    public func writeCSV(_ name: String = "cohort.csv", extraColumns: String = "", extra: (Int) -> String = { _ in "" }) throws -> String {
+        var text = "subject,image,labels\(extraColumns)\n"
+        for (i, s) in subjects.enumerated() { text += "\(s.name),\(s.image),\(s.labels)\(extra(i))\n" }
+        let path = dir.appendingPathComponent(name).path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+}
+
+/// A started child process (posix_spawn, clean signal mask, output to files) that the test
+/// signals and waits for.
+public struct StartedProcess {
+    public let pid: pid_t
+
+    /// Starts `executable` with `arguments`, stdout and stderr appended to `log`.
+    public static func start(_ executable: String, _ arguments: [String], log: String,
+                             environment: [String: String] = [:]) throws -> StartedProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty); sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for e in envp { free(e) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard rc == 0 else { throw ProcessRunError("cannot run \(executable): \(String(cString: strerror(rc)))") }
+        return StartedProcess(pid: pid)
+    }
+
+    public func signal(_ s: Int32) { kill(pid, s) }
+
+    /// Waits for the exit; returns the status (128 + n when killed by signal n).
+    public func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 { guard errno == EINTR else { return -1 } }
+        return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+}
