@@ -33,6 +33,8 @@ if [ $want_test = 1 ]; then
   py_missing=()
   python3 -c "import nibabel, numpy" 2>/dev/null || py_missing+=(nibabel numpy)
   python3 -c "import ants" 2>/dev/null || py_missing+=(antspyx)
+  # SegmentCLITests: the shape-based interpolation baseline (scipy.ndimage distance transforms).
+  python3 -c "import scipy.ndimage" 2>/dev/null || py_missing+=(scipy)
   # Reference writers/readers of Tests/ImageIOTests (MGH: nibabel; NRRD/MetaImage: SimpleITK, pynrrd; DICOM: pydicom).
   python3 -c "import SimpleITK" 2>/dev/null || py_missing+=(SimpleITK)
   python3 -c "import pydicom" 2>/dev/null || py_missing+=(pydicom)

@@ -11,7 +11,12 @@ public struct SliceConfidence: Sendable, Equatable {
     /// Mean confidence, 0...1 (1 = every support agrees everywhere on the slice).
     public var meanConfidence: Double
 
-    public init(index: Int, meanConfidence: Double) { self.index = index; self.meanConfidence = meanConfidence }
+    /// Expected number of wrong voxels on the slice: Σ (1 - confidence) over the predicted voxels.
+    public var expectedErrors: Double
+
+    public init(index: Int, meanConfidence: Double, expectedErrors: Double = 0) {
+        self.index = index; self.meanConfidence = meanConfidence; self.expectedErrors = expectedErrors
+    }
 }
 
 /// Dice per label of `labels` against `truth` (same grid) over what was predicted: only slice
@@ -31,8 +36,8 @@ public func predictionDice(_ labels: LabelVolume, truth: LabelVolume, supportSli
     return scores
 }
 
-/// Per voxel axis: predicted slices sorted by the mean confidence of their labelled (non-zero)
-/// voxels, lowest first. Support slices and slices with fewer than 10 labelled voxels (or 5 % of the
+/// Per voxel axis: predicted slices sorted by the expected number of wrong voxels, Σ (1 - confidence)
+/// over their labelled (non-zero) voxels, most first (ties: lower index). Support slices and slices with fewer than 10 labelled voxels (or 5 % of the
 /// fullest slice's) are left out. With `onlySlice` (a one-slice prediction), only that slice is ranked.
 public func disagreementRanking(_ p: Prediction, supportSlices: (axis: Int, indices: Set<Int>)?,
                                 onlySlice: (axis: Int, index: Int)? = nil) -> [Int: [SliceConfidence]] {
@@ -60,11 +65,14 @@ public func disagreementRanking(_ p: Prediction, supportSlices: (axis: Int, indi
         let minimum = max(10, (counts[axis].max() ?? 0) / 20)
         for s in 0..<size[axis] where counts[axis][s] >= minimum && (onlySlice.map { $0.axis == axis && $0.index == s } ?? true) {
             if let sup = supportSlices, sup.axis == axis, sup.indices.contains(s) { continue }
-            list.append(SliceConfidence(index: s, meanConfidence: sums[axis][s] / Double(counts[axis][s])))
+            list.append(SliceConfidence(index: s, meanConfidence: sums[axis][s] / Double(counts[axis][s]),
+                                        expectedErrors: Double(counts[axis][s]) - sums[axis][s]))
         }
         // A slice prediction ranks only its own slice; other axes cut through it on one line.
         if let o = onlySlice, o.axis != axis { list = [] }
-        out[axis] = list.sorted { ($0.meanConfidence, $0.index) < ($1.meanConfidence, $1.index) }
+        // Most expected errors first (Σ 1 - confidence = count x (1 - mean)): where labelling helps most,
+        // as `suggestSlicesToLabel` ranks them (the simulated annotator of bench segment).
+        out[axis] = list.sorted { (-$0.expectedErrors, $0.index) < (-$1.expectedErrors, $1.index) }
     }
     return out
 }

@@ -74,3 +74,4 @@ extension EngineAligner {
         return EngineAligner(plan: RegistrationPlan(stages: [stage], alignCentresOfMass: false))
     }
 }
+

@@ -1,3 +1,4 @@
+import Dispatch
 import VolumeCore
 
 /// The first few-shot predictor: register every support to the query, carry its labels over
@@ -11,8 +12,12 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
     /// Fusion rule and options.
     public var fusion: FusionOptions
 
-    public init(aligner: PairwiseAligner, fusion: FusionOptions = FusionOptions()) {
-        self.aligner = aligner; self.fusion = fusion
+    /// Register two supports at a time, each on one thread (`voxtermThreadCount` ≥ 2): on small
+    /// pyramid levels one registration cannot keep two cores busy. Progress is then reported per pair.
+    public var concurrentSupports: Bool
+
+    public init(aligner: PairwiseAligner, fusion: FusionOptions = FusionOptions(), concurrentSupports: Bool = false) {
+        self.aligner = aligner; self.fusion = fusion; self.concurrentSupports = concurrentSupports
     }
 
     public func predict(query: Volume, supports: [LoadedSupport],
@@ -20,18 +25,41 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
                         isCancelled: @escaping () -> Bool) throws -> Prediction {
         guard !supports.isEmpty else { throw SegmentationError.invalidInput("no support examples: give at least one labelled image") }
         let start = monotonicSeconds()
-        var mapped: [MappedSupport] = []
-        for (n, s) in supports.enumerated() {
-            if isCancelled() { throw SegmentationError.cancelled }
-            guard s.labels.geometry.size == s.image.geometry.size else {
-                throw SegmentationError.invalidInput("support \(s.name): labels are not on the image's grid")
-            }
-            progress(SegmentationProgress(step: n, total: supports.count,
-                                          message: "registering support \(n + 1) of \(supports.count) (\(s.name))",
-                                          elapsed: monotonicSeconds() - start))
-            let field = try aligner.align(fixed: query, moving: s.image, isCancelled: isCancelled)
-            mapped.append(MappedSupport(image: s.image, labels: s.labels, field: field))
+        for s in supports where s.labels.geometry.size != s.image.geometry.size {
+            throw SegmentationError.invalidInput("support \(s.name): labels are not on the image's grid")
         }
+        var fields = [VectorField?](repeating: nil, count: supports.count)
+        let threads = effectiveThreadCount
+        let group = concurrentSupports && threads >= 2 && supports.count > 1 ? 2 : 1
+        var n = 0
+        while n < supports.count {
+            if isCancelled() { throw SegmentationError.cancelled }
+            let end = min(supports.count, n + group)
+            let names = supports[n..<end].map(\.name).joined(separator: ", ")
+            progress(SegmentationProgress(step: n, total: supports.count,
+                                          message: end - n == 1 ? "registering support \(n + 1) of \(supports.count) (\(names))"
+                                                                : "registering supports \(n + 1)-\(end) of \(supports.count) (\(names))",
+                                          elapsed: monotonicSeconds() - start))
+            if end - n == 1 {
+                fields[n] = try aligner.align(fixed: query, moving: supports[n].image, isCancelled: isCancelled)
+            } else {
+                var errors = [Error?](repeating: nil, count: end - n)
+                let first = n
+                fields.withUnsafeMutableBufferPointer { f in
+                    errors.withUnsafeMutableBufferPointer { e in
+                        DispatchQueue.concurrentPerform(iterations: end - first) { i in
+                            withThreadCount(max(1, threads / (end - first))) {
+                                do { f[first + i] = try aligner.align(fixed: query, moving: supports[first + i].image, isCancelled: isCancelled) }
+                                catch { e[i] = error }
+                            }
+                        }
+                    }
+                }
+                if let e = errors.compactMap({ $0 }).first { throw e }
+            }
+            n = end
+        }
+        let mapped = zip(supports, fields).map { MappedSupport(image: $0.image, labels: $0.labels, field: $1!) }
         if isCancelled() { throw SegmentationError.cancelled }
         progress(SegmentationProgress(step: supports.count, total: supports.count, message: "fusing labels",
                                       elapsed: monotonicSeconds() - start))

@@ -53,12 +53,17 @@ public enum SliceAccess {
     }
 }
 
-/// Dice over the slices that were not labelled (the ones slice propagation predicted).
+/// Dice over the slices that were not labelled and lie between the first and the last labelled one
+/// (the slices slice propagation fills without `extrapolate`; setting B of bench/fewshot scores the same).
 public func diceOnUnlabelledSlices(_ pred: LabelVolume, _ truth: LabelVolume, _ sel: SliceSelection) -> [Int32: Double] {
     let g = truth.geometry
-    var keep = [Bool](repeating: true, count: g.voxelCount)
-    for s in sel.indices where s < g.size[sel.plane.axis] {
-        for idx in SliceAccess.indices(g, axis: sel.plane.axis, index: s) { keep[idx] = false }
+    let axis = sel.plane.axis
+    let labelled = sel.indices.filter { $0 < g.size[axis] }
+    var keep = [Bool](repeating: false, count: g.voxelCount)
+    if let first = labelled.first, let last = labelled.last, last - first > 1 {
+        for s in (first + 1)..<last where !labelled.contains(s) {
+            for idx in SliceAccess.indices(g, axis: axis, index: s) { keep[idx] = true }
+        }
     }
     let p = LabelVolume(geometry: g, labels: pred.labels.enumerated().map { keep[$0.offset] ? $0.element : 0 })
     let t = LabelVolume(geometry: g, labels: truth.labels.enumerated().map { keep[$0.offset] ? $0.element : 0 })

@@ -15,12 +15,24 @@ struct BenchSegment: ParsableCommand {
     @OptionGroup var presetOption: PresetOption
     @Option(help: "Run at most this many queries per setting (0 = all).") var maxQueries: Int = 0
     @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: String = "chained"
-    @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods, comma-separated (majority, weighted).")
+    @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods of --slice-method registration, comma-separated (majority, weighted).")
     var sliceFusion: String = "majority"
+    @Option(name: .customLong("slice-method"), help: "Setting B methods, comma-separated: fused (image and shape evidence; the default), shape, registration.")
+    var sliceMethod: String = "fused"
+    @Option(name: .customLong("registration-weight"), help: "Setting B, fused: share of the registered evidence (0...1); comma-separated to compare several.")
+    var registrationWeight: String = "0.6"
+    @Option(name: .customLong("slice-aligner"), help: "Setting B registration between slices: demons (fast 2-D demons; the default) or engine.")
+    var sliceAligner: String = "demons"
+    @Flag(name: .customLong("whole-process"), help: "Run each query as its own `voxterm segment` process and time it (loading and writing included); predictions in voxterm_cli/.")
+    var wholeProcess = false
+    @Option(name: .customLong("annotator-steps"), help: "Setting B: also simulate an annotator adding this many truth slices (suggested vs middle of the largest gap).")
+    var annotatorSteps: Int = 0
+    @Flag(name: .customLong("no-image-agreement"), help: "Setting B, fused: weight the bracketing slices by distance only.")
+    var noImageAgreement = false
 
     struct ProtocolFile: Decodable {
         struct Support: Decodable { var id: String; var image: String; var labels: String }
-        struct AQuery: Decodable { var id: String; var file: String; var query: String; var k: Int; var query_image: String; var supports: [Support] }
+        struct AQuery: Decodable { var id: String; var file: String; var query: String; var k: Int; var query_image: String; var truth_labels: String?; var supports: [Support] }
         struct BQuery: Decodable { var id: String; var file: String; var N: Int; var axis: Int; var image: String; var truth_labels: String; var labelled_slices: [Int] }
         struct A: Decodable { var queries: [AQuery] }
         struct B: Decodable { var queries: [BQuery] }
@@ -29,6 +41,8 @@ struct BenchSegment: ParsableCommand {
     }
 
     func run() throws {
+        print("load average at start: \(loadAverage())")
+        defer { print("load average at end: \(loadAverage())") }
         let data = try Data(contentsOf: URL(fileURLWithPath: protocolFile))
         let proto = try JSONDecoder().decode(ProtocolFile.self, from: data)
         let root = FileIO.directoryName(protocolFile)
@@ -36,6 +50,10 @@ struct BenchSegment: ParsableCommand {
         let presetValue = presetOption.preset
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
 
+        if wholeProcess {
+            try runWholeProcess(proto, path)
+            return
+        }
         if settings.contains("A"), let a = proto.A {
             let aligner = EngineAligner.volumes(presetValue)
             var fieldCache: [String: (VectorField, Double)] = [:]
@@ -73,24 +91,137 @@ struct BenchSegment: ParsableCommand {
         if settings.contains("B"), let b = proto.B {
             var queries = b.queries
             if maxQueries > 0 { queries = Array(queries.prefix(maxQueries)) }
-            var seconds: [FusionMethod: [String: Double]] = [:]
+            print("setting B: only slices strictly between the first and the last labelled slice are filled and scored (score.py scores the protocol's target slices, which are exactly those)")
+            // One run per (method, fusion) variant; fusion matters for the registration-only method.
+            var variants: [(SliceFillMethod, FusionMethod, String)] = []
+            for m in sliceMethod.split(separator: ",").compactMap({ SliceFillMethod(rawValue: String($0)) }) {
+                if m == .registration {
+                    for f in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
+                        variants.append((m, f, "voxterm_slices_\(slicePath)_\(f.rawValue)"))
+                    }
+                } else {
+                    variants.append((m, .majority, "voxterm_slices_\(m.rawValue)"))
+                }
+            }
+            let sliceAlign: PairwiseAligner = sliceAligner == "engine" ? EngineAligner.slices() : SliceDemonsAligner()
+            let weights = registrationWeight.split(separator: ",").compactMap { Float(String($0)) }
+            var seconds: [String: [String: Double]] = [:]
+            var chains: [String: (NeighbourChain, Double)] = [:]
+            var annotator: [AnnotatorStrategy: [Int: [[Double]]]] = [:]
             for q in queries {
                 let volume = try ImageFile.read(path(q.image)).volume()
                 let truth = try ImageFile.read(path(q.truth_labels)).labelVolume()
                 let plane = VoxelAxisPlane(axis: q.axis)
-                for method in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
+                let selection = SliceSelection(plane: plane, indices: q.labelled_slices)
+                // Neighbour registrations depend on the image only: one chain per volume, its time counted in full for every query.
+                let span = queries.filter { $0.image == q.image }.flatMap { $0.labelled_slices }
+                if chains[q.image] == nil, SlicePath(rawValue: slicePath) == .chained, variants.contains(where: { $0.0 != .shape }),
+                   let lo = span.min(), let hi = span.max() {
                     let t0 = monotonicSeconds()
-                    let p = try SlicePropagator(aligner: EngineAligner.slices(), fusion: method, path: SlicePath(rawValue: slicePath) ?? .chained)
-                        .predict(volume: volume, labels: truth, selection: SliceSelection(plane: plane, indices: q.labelled_slices))
-                    let dt = monotonicSeconds() - t0
-                    let dir = "\(out)/voxterm_slices_\(slicePath)_\(method.rawValue)"
-                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                    try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
-                    seconds[method, default: [:]][q.id] = dt
-                    print("\(q.id) \(method.rawValue): \(String(format: "%.1f", dt)) s"); fflush(stdout)
+                    let c = try NeighbourChain(volume: volume, axis: q.axis, range: lo...hi, aligner: sliceAlign)
+                    chains[q.image] = (c, monotonicSeconds() - t0)
+                }
+                if annotatorSteps > 0 {
+                    let propagator = SlicePropagator(aligner: sliceAlign, method: .fused, registrationWeight: weights.first ?? 0.6,
+                                                     imageAgreement: !noImageAgreement)
+                    for strategy in AnnotatorStrategy.allCases {
+                        let r = try simulateAnnotator(volume: volume, truth: truth, selection: selection, propagator: propagator,
+                                                      strategy: strategy, steps: annotatorSteps)
+                        annotator[strategy, default: [:]][q.N, default: []].append(r.dice)
+                        print("\(q.id) annotator \(strategy.rawValue): Dice " + r.dice.map { String(format: "%.3f", $0) }.joined(separator: " ")
+                              + " (added slices " + r.added.map(String.init).joined(separator: ", ") + ")")
+                        fflush(stdout)
+                    }
+                }
+                for (method, fusion, baseName) in variants {
+                    for w in (method == .fused ? weights : [0.5]) {
+                        let name = method == .fused && weights.count > 1 ? "\(baseName)_w\(w)" : baseName
+                        let t0 = monotonicSeconds()
+                        let chain = method == .shape ? nil : chains[q.image]
+                        let p = try SlicePropagator(aligner: sliceAlign, fusion: fusion, path: SlicePath(rawValue: slicePath) ?? .chained,
+                                                    method: method, registrationWeight: w, imageAgreement: !noImageAgreement)
+                            .predict(volume: volume, labels: truth, selection: selection, targets: nil, chain: chain?.0,
+                                     progress: { _ in }, isCancelled: { false })
+                        let dt = monotonicSeconds() - t0 + (chain?.1 ?? 0)
+                        let dir = "\(out)/\(name)"
+                        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                        try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
+                        seconds[name, default: [:]][q.id] = dt
+                        let dice = meanDice(diceOnUnlabelledSlices(p.labels, truth, selection))
+                        print("\(q.id) \(name): Dice \(String(format: "%.3f", dice)) in \(String(format: "%.1f", dt)) s (registrations \(String(format: "%.1f", chain?.1 ?? 0)) s)")
+                        fflush(stdout)
+                    }
                 }
             }
-            for (m, s) in seconds { try writeSeconds(s, "\(out)/voxterm_slices_\(slicePath)_\(m.rawValue)/seconds.json") }
+            for (m, s) in seconds { try writeSeconds(s, "\(out)/\(m)/seconds.json") }
+            if annotatorSteps > 0 {
+                print("\nsimulated annotator: mean Dice over the protocol's target slices after 0...\(annotatorSteps) extra truth slices")
+                print("| N | strategy | " + (0...annotatorSteps).map { "+\($0)" }.joined(separator: " | ") + " |")
+                print("|---|---|" + String(repeating: "---|", count: annotatorSteps + 1))
+                for n in Set(queries.map(\.N)).sorted() {
+                    for strategy in AnnotatorStrategy.allCases {
+                        guard let runs = annotator[strategy]?[n], !runs.isEmpty else { continue }
+                        let means = (0...annotatorSteps).map { i in runs.map { i < $0.count ? $0[i] : $0.last! }.reduce(0, +) / Double(runs.count) }
+                        print("| \(n) | \(strategy.rawValue) | " + means.map { String(format: "%.3f", $0) }.joined(separator: " | ") + " |")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every query as its own `voxterm segment` process, timed from spawn to exit.
+    func runWholeProcess(_ proto: ProtocolFile, _ path: (String) -> String) throws {
+        let exe = FileIO.realPath(CommandLine.arguments[0]) ?? CommandLine.arguments[0]
+        if settings.contains("A"), let a = proto.A {
+            var queries = a.queries
+            if maxQueries > 0 { queries = Array(queries.prefix(maxQueries * 3)) }
+            let dir = "\(out)/voxterm_cli"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var seconds: [String: Double] = [:]
+            for q in queries {
+                var args = ["segment", path(q.query_image), "--out", "\(dir)/\(q.file)", "--force", "--quiet", "--preset", presetOption.preset.rawValue]
+                for s in q.supports.prefix(q.k) { args += ["--support", "\(path(s.image)):\(path(s.labels))"] }
+                let t0 = monotonicSeconds()
+                let status = try spawnAndWait(exe, args)
+                let dt = monotonicSeconds() - t0
+                guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
+                seconds[q.id] = dt
+                let p = try NIfTIReader.read("\(dir)/\(q.file)").labelVolume()
+                let t = try NIfTIReader.read(path(q.truth_labels ?? "")).labelVolume()
+                print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceScores(prediction: p, truth: t)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
+                fflush(stdout)
+            }
+            try writeSeconds(seconds, "\(dir)/seconds.json")
+        }
+        if settings.contains("B"), let b = proto.B {
+            print("setting B: only slices strictly between the first and the last labelled slice are filled and scored")
+            var queries = b.queries
+            if maxQueries > 0 { queries = Array(queries.prefix(maxQueries)) }
+            let dir = "\(out)/voxterm_cli_slices", inputs = "\(out)/inputs"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: inputs, withIntermediateDirectories: true)
+            var seconds: [String: Double] = [:]
+            for q in queries {
+                let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
+                let plane = VoxelAxisPlane(axis: q.axis)
+                let selection = SliceSelection(plane: plane, indices: q.labelled_slices)
+                // The sparse input (labels on the labelled slices only), written before the clock starts.
+                var sparse = LabelVolume(geometry: truth.geometry)
+                for s in selection.indices { for idx in SliceAccess.indices(truth.geometry, axis: q.axis, index: s) { sparse.labels[idx] = truth.labels[idx] } }
+                let sparsePath = "\(inputs)/\(q.file)"
+                try NIfTIWriter.write(sparse, to: sparsePath, options: NIfTIWriter.Options(overwrite: true))
+                let args = ["segment", path(q.image), "--labels", sparsePath, "--labelled-slices", selection.text,
+                            "--out", "\(dir)/\(q.file)", "--force", "--quiet"]
+                let t0 = monotonicSeconds()
+                let status = try spawnAndWait(exe, args)
+                let dt = monotonicSeconds() - t0
+                guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
+                seconds[q.id] = dt
+                let p = try NIfTIReader.read("\(dir)/\(q.file)").labelVolume()
+                print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceOnUnlabelledSlices(p, truth, selection)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
+                fflush(stdout)
+            }
+            try writeSeconds(seconds, "\(dir)/seconds.json")
         }
     }
 
@@ -98,4 +229,47 @@ struct BenchSegment: ParsableCommand {
         let data = try JSONSerialization.data(withJSONObject: s, options: [.prettyPrinted, .sortedKeys])
         try FileIO.writeAtomically(file, Array(data))
     }
+}
+
+/// The 1-minute load average ("1.23"), or "?" when /proc/loadavg cannot be read.
+func loadAverage() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "?" }
+    return text.split(separator: " ").prefix(3).joined(separator: " ")
+}
+
+/// CPU seconds (user + system) of the last child `spawnAndWait` ran, and of all children so far.
+nonisolated(unsafe) var lastChildCPU = 0.0
+nonisolated(unsafe) var childCPUSoFar = 0.0
+
+/// Runs `executable` with `arguments` (output discarded) and returns its exit status (128 + n
+/// when killed by signal n). posix_spawn with a clean signal mask, as docs/decisions.md asks.
+func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t(), all = sigset_t()
+    sigemptyset(&empty); sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { for a in argv { free(a) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+    guard rc == 0 else { throw ValidationError("cannot run \(executable): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+    let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    lastChildCPU = cpu - childCPUSoFar
+    childCPUSoFar = cpu
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
 }

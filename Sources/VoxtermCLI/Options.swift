@@ -11,6 +11,7 @@ extension RegistrationPlan.Mode: ExpressibleByArgument {}
 extension MetricKind: ExpressibleByArgument {}
 extension FusionMethod: ExpressibleByArgument {}
 extension SlicePath: ExpressibleByArgument {}
+extension SliceFillMethod: ExpressibleByArgument {}
 extension SlicePlane: ExpressibleByArgument {}
 extension ColorDepth: ExpressibleByArgument {
     /// Case-insensitive: `TrueColor` and `MONO` work as the environment variable always did.

@@ -28,6 +28,10 @@ struct Segment: ParsableCommand {
     var labelledSlices: String?
     @Option(name: .customLong("slice-path"), help: "Slice propagation: chained (register neighbouring slices and compose) or direct.")
     var slicePath: SlicePath = .chained
+    @Option(name: .customLong("slice-method"), help: "Slice propagation: fused (image and shape evidence), shape (signed-distance interpolation) or registration.")
+    var sliceMethod: SliceFillMethod = .fused
+    @Flag(help: "Slice propagation: also fill slices before the first and after the last labelled slice (low confidence).")
+    var extrapolate = false
     @Option(help: "Truth labels: print per-label and mean Dice.") var truth: String?
     @Option(help: "Also write the per-voxel confidence (agreement of the supports) here.") var confidence: String?
     @OptionGroup var presetOption: PresetOption
@@ -44,6 +48,7 @@ struct Segment: ParsableCommand {
         } else {
             guard !supports.isEmpty || supportSet != nil else { throw ValidationError("give --support IMG:LABELS (one or more) or --support-set set.json") }
         }
+        if extrapolate && labelledSlices == nil { throw ValidationError("--extrapolate fills slices outside the labelled range: it needs --labelled-slices") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if labelledSlices == nil, labels != nil, labelTable == nil { _ = try labelSubset() }
     }
@@ -64,6 +69,7 @@ struct Segment: ParsableCommand {
             let prediction: Prediction
             var setToSave: (SupportSet, String)?
             let start = monotonicSeconds()
+            var rangeNote: String?
             if let labelledSlices {
                 let selection = try SliceSelection(parsing: labelledSlices)
                 let partialPath = labels!
@@ -72,10 +78,20 @@ struct Segment: ParsableCommand {
                 guard partial.geometry.size == volume.geometry.size else {
                     throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
                 }
-                let propagator = SlicePropagator(aligner: EngineAligner.slices().cancelled(by: cancel.token), fusion: fusion ?? .majority,
-                                                 path: slicePath)
+                let propagator = SlicePropagator(aligner: SliceDemonsAligner(), fusion: fusion ?? .majority, path: slicePath,
+                                                 method: sliceMethod, extrapolate: extrapolate)
                 prediction = try propagator.predict(volume: volume, labels: partial, selection: selection,
                                                     progress: { progress.show($0) }, isCancelled: { cancel.isCancelled })
+                let count = volume.geometry.size[selection.plane.axis]
+                let labelled = selection.indices.filter { $0 < count }
+                let outside = SlicePropagator.slicesOutsideRange(labelled: labelled, count: count)
+                if !outside.isEmpty {
+                    let range = "\(labelled.first!)..\(labelled.last!)"
+                    let slices = "\(outside.count) \(selection.plane.rawValue) slice\(outside.count == 1 ? "" : "s")"
+                    rangeNote = extrapolate
+                        ? "\(slices) outside the labelled range \(range) extrapolated from the nearest labelled slice (confidence at most 0.5)"
+                        : "\(slices) outside the labelled range \(range) left empty (--extrapolate fills them, with low confidence)"
+                }
             } else {
                 var set = SupportSet()
                 if let supportSet { set = try SupportSet.load(supportSet); inputs.append(supportSet) }
@@ -94,7 +110,7 @@ struct Segment: ParsableCommand {
                 let subset = try labelSubset()
                 let predictor = RegistrationPropagationPredictor(
                     aligner: EngineAligner.volumes(presetOption.preset).cancelled(by: cancel.token),
-                    fusion: FusionOptions(method: fusion ?? .weighted, labelSubset: subset))
+                    fusion: FusionOptions(method: fusion ?? .weighted, labelSubset: subset), concurrentSupports: true)
                 prediction = try predictor.predict(query: volume, supports: loaded, progress: { progress.show($0) },
                                                    isCancelled: { cancel.isCancelled })
             }
@@ -108,6 +124,7 @@ struct Segment: ParsableCommand {
             if let confidence { try ImageFile.write(prediction.confidence, to: confidence, options: options) }
             if let (set, path) = setToSave { try set.save(path) }
             print("wrote \(out) (\(prediction.labels.presentLabels.count) labels) in \(String(format: "%.1f", monotonicSeconds() - start)) s")
+            if let rangeNote { print(rangeNote) }
             if let truth {
                 let t = try ImageFile.read(truth).labelVolume()
                 guard t.geometry.size == prediction.labels.geometry.size else {

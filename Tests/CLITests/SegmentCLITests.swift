@@ -54,14 +54,66 @@ import TestSupport
         for z in range(t.shape[2]):
             n = min(lab, key=lambda s: (abs(s - z), s))
             p[:, :, z] = t[:, :, n]
-        keep = np.ones(t.shape[2], bool); keep[lab] = False
+        keep = np.zeros(t.shape[2], bool); keep[lab[0]:lab[-1]] = True; keep[lab] = False
         tt, pp = t[:, :, keep], p[:, :, keep]
         d = [2 * ((tt == l) & (pp == l)).sum() / ((tt == l).sum() + (pp == l).sum()) for l in np.unique(tt) if l > 0]
         print(np.mean(d))
+        # Shape-based (signed-distance) interpolation between the bracketing labelled slices, as bench/fewshot's sdt_interp.
+        from scipy import ndimage as ndi
+        def sdt(m):
+            return np.where(m, -(ndi.distance_transform_edt(m) * 2 - 1), ndi.distance_transform_edt(~m) * 2 - 1)
+        q = np.zeros_like(t)
+        for z in range(lab[0] + 1, lab[-1]):
+            if z in lab: continue
+            a = max(s for s in lab if s < z); b = min(s for s in lab if s > z); wa = (b - z) / (b - a)
+            sa, sb = t[:, :, a], t[:, :, b]
+            labels = sorted(set(np.unique(sa)) | set(np.unique(sb)))
+            dist = []
+            for l in labels:
+                da = sdt(sa == l) if (sa == l).any() else None
+                db = sdt(sb == l) if (sb == l).any() else None
+                if da is None: da = db - db.min() + 2
+                if db is None: db = da - da.min() + 2
+                dist.append(wa * da + (1 - wa) * db)
+            q[:, :, z] = np.array(labels)[np.argmin(np.array(dist), 0)]
+        qq = q[:, :, keep]
+        print(np.mean([2 * ((tt == l) & (qq == l)).sum() / ((tt == l).sum() + (qq == l).sum()) for l in np.unique(tt) if l > 0]))
         """
         let b = try runProcess(py, ["-c", script])
-        let baseline = try #require(Double(b.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(b.stderr)")
-        #expect(dice > baseline, "slice propagation \(dice) vs nearest-slice copy \(baseline)")
+        let lines = b.stdout.split(separator: "\n").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        try #require(lines.count == 2, "\(b.stdout)\(b.stderr)")
+        #expect(dice > lines[0], "slice filling \(dice) vs nearest-slice copy \(lines[0])")
+        #expect(dice > lines[1] + 0.02, "slice filling \(dice) vs shape-based interpolation \(lines[1])")
+    }
+
+    @Test func slicesOutsideTheLabelledRangeStayEmptyUnlessExtrapolated() throws {
+        let dir = TestPaths.temporaryDirectory("slicerange")
+        let out = dir.appendingPathComponent("pred.nii.gz").path, conf = dir.appendingPathComponent("conf.nii.gz").path
+        let r = try runVoxterm(["segment", atlas, "--labels", atlasLabels, "--labelled-slices", "axial:30,40,50",
+                                "--out", out, "--confidence", conf, "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("70 axial slices outside the labelled range 30..50 left empty (--extrapolate fills them"), "\(r.stdout)")
+        let outX = dir.appendingPathComponent("predx.nii.gz").path, confX = dir.appendingPathComponent("confx.nii.gz").path
+        let x = try runVoxterm(["segment", atlas, "--labels", atlasLabels, "--labelled-slices", "axial:30,40,50",
+                                "--out", outX, "--confidence", confX, "--extrapolate", "--quiet"])
+        #expect(x.status == 0, "\(x.stderr)")
+        #expect(x.stdout.contains("extrapolated from the nearest labelled slice (confidence at most 0.5)"), "\(x.stdout)")
+        let py = try #require(pythonWithNibabel, "python3 with nibabel is needed")
+        let script = """
+        import nibabel as nib, numpy as np
+        p, c = [np.asarray(nib.load(f).dataobj) for f in ('\(out)', '\(conf)')]
+        px, cx = [np.asarray(nib.load(f).dataobj) for f in ('\(outX)', '\(confX)')]
+        outside = np.r_[0:30, 51:p.shape[2]]
+        print(int((p[:, :, outside] != 0).sum()), int((c[:, :, outside] != 0).sum()), int((p[:, :, 31:50] != 0).sum()))
+        print(int((px[:, :, outside] != 0).sum()), float(cx[:, :, outside].max()), int((px[:, :, 31:50] != p[:, :, 31:50]).sum()))
+        """
+        let v = try runProcess(py, ["-c", script])
+        let rows = v.stdout.split(separator: "\n").map { $0.split(separator: " ").compactMap { Double($0) } }
+        try #require(rows.count == 2 && rows.allSatisfy { $0.count == 3 }, "\(v.stdout)\(v.stderr)")
+        #expect(rows[0][0] == 0 && rows[0][1] == 0, "labels or confidence written outside the labelled range: \(rows[0])")
+        #expect(rows[0][2] > 1000, "the range itself is filled")
+        #expect(rows[1][0] > 1000 && rows[1][1] <= 0.5, "--extrapolate: \(rows[1])")
+        #expect(rows[1][2] == 0, "--extrapolate changed slices inside the range")
     }
 
     @Test func badInputsGiveOneLineErrors() throws {

@@ -215,9 +215,9 @@ struct CurationTests {
         #expect(after > before + 0.02 && after > 0.9, "Dice \(before) -> \(after)")
         // Progress went through the registration levels, with a percentage.
         #expect(t.presented.contains { g in g.rows(containing: "predicting the volume from 1 other image").contains { g.text(row: $0).contains("%") } })
-        // Axial slices through the blobs are ranked by disagreement, lowest confidence first.
+        // Axial slices through the blobs are ranked by disagreement, most expected errors first.
         let ranked = try #require(o.disagreement[2])
-        #expect(ranked.count >= 5 && ranked.first!.meanConfidence <= ranked.last!.meanConfidence)
+        #expect(ranked.count >= 5 && zip(ranked, ranked.dropFirst()).allSatisfy { $0.expectedErrors >= $1.expectedErrors })
     }
 
     @Test func aWrongPredictionShowsFalsePositivesAndNegativesAndZeroDice() throws {
@@ -301,10 +301,10 @@ struct CurationTests {
         state.curation.outcome = PredictionOutcome(id: 1, scope: .volume, prediction: p, method: "test", disagreement: ranking)
         runRecorded(&state, keys("d"))
         #expect(state.cursor.z == 6)
-        #expect(state.message?.hasPrefix("axial slice 6: mean confidence 0.50 (1st lowest of 5)") == true, "\(state.message ?? "")")
+        #expect(state.message?.hasPrefix("axial slice 6: mean confidence 0.50 (1st most doubtful of 5)") == true, "\(state.message ?? "")")
         runRecorded(&state, keys("d"))
         #expect(state.cursor.z == 3)
-        #expect(state.message?.hasPrefix("axial slice 3: mean confidence 0.80 (2nd lowest of 5)") == true)
+        #expect(state.message?.hasPrefix("axial slice 3: mean confidence 0.80 (2nd most doubtful of 5)") == true)
         // Coronal slices are ranked too (every labelled one has mean 1 - 0.1 ... here the same means).
         _ = reduce(&state, .selectPlane(.coronal))
         _ = reduce(&state, .curation(.jumpToDisagreement))
