@@ -231,6 +231,10 @@ public final class CursesTerminal: TerminalDevice {
         case KEY_DC: return .key(.delete)
         case KEY_IC: return .key(.insert)
         case KEY_BTAB: return .key(.backTab)
+        case KEY_SLEFT: return .key(.shiftLeft)
+        case KEY_SRIGHT: return .key(.shiftRight)
+        case KEY_SR: return .key(.shiftUp)
+        case KEY_SF: return .key(.shiftDown)
         case voxterm_key_resize():
             // curses has already resized its windows; repaint from scratch at the new size.
             clearok(voxterm_curscr(), true)

@@ -7,6 +7,8 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
     case up, down, left, right
     case pageUp, pageDown, home, end
     case enter, escape, tab, backTab, backspace, delete, insert
+    /// Arrow keys with Shift (curses' KEY_SLEFT, KEY_SRIGHT, KEY_SR, KEY_SF).
+    case shiftLeft, shiftRight, shiftUp, shiftDown
     /// Function key F1...F12.
     case function(Int)
 
@@ -28,6 +30,10 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
         case .escape: "Esc"
         case .tab: "Tab"
         case .backTab: "Shift-Tab"
+        case .shiftLeft: "Shift-←"
+        case .shiftRight: "Shift-→"
+        case .shiftUp: "Shift-↑"
+        case .shiftDown: "Shift-↓"
         case .backspace: "Backspace"
         case .delete: "Del"
         case .insert: "Ins"

@@ -34,11 +34,14 @@ struct BenchTUI: ParsableCommand {
     @Flag(help: "--live: also time the same registration alone (no UI), for comparison.") var standalone = false
     @Option(help: "Picture drawing: blocks (half blocks), symbols (libchafa), sixel, kitty, or all (a table of the four).") var graphics = "blocks"
     @Option(help: "Sixel/kitty: screen pixels per cell, WxH.") var cellPixels = "10x20"
+    @Flag(help: "Brush step to frame while painting labels (keys and mouse drags), on the 1 mm sample by default.") var paint = false
+    @Option(help: "--paint: resample the image onto an N³ grid first (256 = 16.8 M voxels).") var paintSize: Int?
 
     func run() throws {
         if let threads { voxtermThreadCount = max(1, threads) }
         if live { return try runLive() }
         if graphics != "blocks" { return try runGraphics() }
+        if paint { return try runPaint() }
         var path = image, labels: String? = nil, names: String? = nil
         if path == nil {
             guard let dir = SampleLocator.find() else {

@@ -12,7 +12,7 @@ public struct Voxterm: ParsableCommand {
         commandName: "voxterm",
         abstract: "A terminal workbench for medical volumes (NIfTI).",
         discussion: dashNamesHelp,
-        subcommands: [View.self, Info.self, Convert.self, Export.self, Register.self, Segment.self, Batch.self, Bench.self],
+        subcommands: [View.self, Info.self, Convert.self, Export.self, Register.self, Segment.self, Batch.self, Stats.self, Bench.self],
         defaultSubcommand: View.self)
 
     /// Runs the command line, with a failed write to standard output reported as an error.

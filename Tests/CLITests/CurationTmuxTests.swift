@@ -38,9 +38,9 @@ import VoxtermModel
         let tmux = try TmuxSession(command, width: 140, height: 44, environment: ["COLORTERM": "truecolor", "LC_ALL": "C.UTF-8"],
                                    directory: dir.path)
         defer { tmux.close() }
-        try tmux.waitFor("axial slice 46/91", timeout: 20)
+        try tmux.waitFor("axial slice 45/90", timeout: 20)
 
-        // Two support slices, 45 and 47 (voxel k = 44 and 46), with their labels from the loaded map.
+        // Two support slices, 44 and 46 (voxel k, as the manifest stores them), with their labels from the loaded map.
         try tmux.send("[")
         try tmux.send("A")
         try tmux.waitFor("Support set (1)", timeout: 10)
@@ -48,19 +48,19 @@ import VoxtermModel
         try tmux.send("]")
         try tmux.send("A")
         let panel = try tmux.waitFor("Support set (2)", timeout: 10)
-        #expect(panel.contains("1 axial 45") && panel.contains("2 axial 47") && panel.contains("k=46"), "\(panel)")
+        #expect(panel.contains("1 axial 44") && panel.contains("2 axial 46") && panel.contains("k=46"), "\(panel)")
 
-        // Predict slice 46 between them, in the background: the view still answers keys.
+        // Predict slice 45 between them, in the background: the view still answers keys.
         try tmux.send("[")
-        try tmux.waitFor("axial slice 46/91", timeout: 5)
+        try tmux.waitFor("axial slice 45/90", timeout: 5)
         let labelsOnly = try tmux.screen(escapes: true)
         try tmux.send("i")
-        try tmux.waitFor(timeout: 10) { $0.contains("predicting axial slice 46") || $0.contains("mean Dice") }
+        try tmux.waitFor(timeout: 10) { $0.contains("predicting axial slice 45") || $0.contains("mean Dice") }
         let done = try tmux.waitFor(timeout: 45) { $0.contains("mean Dice") }
         let dice = try #require(Self.meanDice(done), "\(done)")
         #expect(dice > 0.6 && dice <= 1, "mean Dice \(dice)")
         #expect(done.contains(String(format: "pred prediction Dice %.3f", dice)), "\(done)")
-        #expect(done.contains("predicted axial slice 46 in"), "\(done)")
+        #expect(done.contains("predicted axial slice 45 in"), "\(done)")
 
         // The overlay: versus the loaded labels (truth), true positives green, and some misses.
         try tmux.send("C")

@@ -49,11 +49,11 @@ nib.save(nib.Nifti1Image(stat, np.eye(4)), out + '/stat.nii.gz')
         let t = try TmuxSession(cmd, width: 100, height: 40, environment: ["LC_ALL": "C.UTF-8", "COLORTERM": "truecolor"])
         _ = try t.waitForStatus()
         // Threshold from the window's low end (0) up 10 twentieths of 0...5: 2.5, the ramp's middle (x = 20).
-        for _ in 0..<10 { try t.send("Z") }
+        for _ in 0..<10 { try t.send("%") }
         let text = try t.waitForSettled { $0.contains("≥2.5") }
         #expect(text.contains("stat.nii.gz hot 0,5 ≥2.5 100%"), "\(text)")
         let shown = try t.screen(escapes: true)
-        try t.send("Y")
+        try t.send("!")
         _ = try t.waitForSettled { $0.contains("hidden") }
         let hidden = try t.screen(escapes: true)
         let plain = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0) }

@@ -37,9 +37,9 @@ import TestSupport
         let firstPlace = try #require(Self.place(first))
         try tmux.waitFor(timeout: 30) { Self.place($0).map { $0 != firstPlace } ?? false }
         // The view answers keys while it runs: next slice.
-        #expect(first.contains("axial slice 46/91"))
+        #expect(first.contains("axial slice 45/90"))
         try tmux.send("]")
-        try tmux.waitFor("axial slice 47/91", timeout: 10)
+        try tmux.waitFor("axial slice 46/90", timeout: 10)
 
         // Esc cancels; the state says so.
         try tmux.send("Escape")

@@ -4,6 +4,7 @@ import TestSupport
 /// What the workbench's status bar says, parsed from a captured screen.
 struct StatusBar: Equatable, CustomStringConvertible {
     var plane: String
+    /// The slice (0-based voxel index) and the last slice index, as "slice 45/90" shows them.
     var slice: Int, sliceCount: Int
     var voxel: SIMD3<Int>
     var world: SIMD3<Double>

@@ -34,11 +34,11 @@ nib.save(img, sys.argv[1])
         #expect(start.contains("voxel 5,4,1") && start.contains("vol 1/5 │ value \(v0)"), "\(start)")
         // The time course rises 100 per volume: the sparkline climbs from ▁ to █.
         #expect(start.contains("▁▃▅▆█") || start.contains("▁▂▄▆█") || start.contains("▁▃▄▆█"), "\(start)")
-        for _ in 0..<3 { try t.send("U") }
+        for _ in 0..<3 { try t.send("'") }
         let after = try t.waitForSettled { $0.contains("vol 4/5") }
         #expect(after.contains("vol 4/5 │ value \(v3)"), "\(after)")
         #expect(after.contains("(6 s)"), "the message states the time: \(after)")
-        try t.send("T")
+        try t.send("\"")
         let back = try t.waitForSettled { $0.contains("vol 3/5") }
         #expect(back.contains("value \(v2)"), "\(back)")
         try t.send("q")

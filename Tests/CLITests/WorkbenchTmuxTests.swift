@@ -26,9 +26,9 @@ struct WorkbenchTmuxTests {
         let image = try NIfTIReader.read(Workbench.image).volume()
         let size = image.geometry.size
         #expect(status.plane == "axial")
-        #expect(status.sliceCount == size.z)
+        #expect(status.sliceCount == size.z - 1)   // the last index: slices are numbered from 0
         #expect(status.voxel == (size &- 1) / 2)
-        #expect(status.slice == status.voxel.z + 1)
+        #expect(status.slice == status.voxel.z)
         let world = image.geometry.world(ofVoxel: SIMD3<Double>(status.voxel))
         #expect(abs(status.world.x - world.x) < 0.051 && abs(status.world.y - world.y) < 0.051
                 && abs(status.world.z - world.z) < 0.051, "status \(status.world), affine \(world)")
@@ -77,7 +77,7 @@ struct WorkbenchTmuxTests {
         let there = try t.waitForStatus { $0.voxel == target }
         #expect(there.labelName == "Thalamus_L", "\(there)")
         #expect(there.labelValue == thalamus)
-        #expect(there.slice == target.z + 1)
+        #expect(there.slice == target.z)
         let world = image.geometry.world(ofVoxel: SIMD3<Double>(target))
         #expect(abs(there.world.x - world.x) < 0.051 && abs(there.world.y - world.y) < 0.051
                 && abs(there.world.z - world.z) < 0.051, "status \(there.world), affine \(world)")
@@ -117,21 +117,21 @@ struct WorkbenchTmuxTests {
         let size = try NIfTIReader.readHeader(Workbench.image).shape
         try t.send("c")
         let coronal = try t.waitForStatus { $0.plane == "coronal" }
-        #expect(coronal.sliceCount == size[1] && coronal.slice == start.voxel.y + 1 && coronal.voxel == start.voxel)
+        #expect(coronal.sliceCount == size[1] - 1 && coronal.slice == start.voxel.y && coronal.voxel == start.voxel)
         try t.send("s")
         let sagittal = try t.waitForStatus { $0.plane == "sagittal" }
-        #expect(sagittal.sliceCount == size[0] && sagittal.slice == start.voxel.x + 1)
+        #expect(sagittal.sliceCount == size[0] - 1 && sagittal.slice == start.voxel.x)
         // Sagittal: anterior/posterior and superior/inferior letters on the edges, no L/R.
         try t.send("v")
         let ortho = try t.waitForSettled { $0.contains("3 views") }
-        for caption in ["axial \(start.voxel.z + 1)/\(size[2])", "coronal \(start.voxel.y + 1)/\(size[1])",
-                        "sagittal \(start.voxel.x + 1)/\(size[0])"] {
+        for caption in ["axial \(start.voxel.z)/\(size[2] - 1)", "coronal \(start.voxel.y)/\(size[1] - 1)",
+                        "sagittal \(start.voxel.x)/\(size[0] - 1)"] {
             #expect(ortho.contains(caption), "three views lack '\(caption)':\n\(ortho)")
         }
         // The crosshair is linked: a slice change in the active (sagittal) view moves x in the other captions.
         try t.send("]")
         try t.waitForStatus { $0.plane == "sagittal" && $0.voxel.x == start.voxel.x + 1 }
-        #expect(try t.screen().contains("sagittal \(start.voxel.x + 2)/\(size[0])"))
+        #expect(try t.screen().contains("sagittal \(start.voxel.x + 1)/\(size[0] - 1)"))
         try t.send("a")
         try t.waitForStatus { $0.plane == "axial" }
         try t.send("v")

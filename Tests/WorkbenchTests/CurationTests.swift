@@ -51,9 +51,9 @@ struct CurationTests {
         #expect(state.curation.entries.allSatisfy { $0.isOpenImage && $0.example.labels == "/data/phantom_labels.nii.gz" })
         var screen = try #require(t.screen)
         #expect(!screen.rows(containing: "Support set (2)").isEmpty)
-        #expect(!screen.rows(containing: "1 axial 5").isEmpty && !screen.rows(containing: "2 axial 7").isEmpty)
+        #expect(!screen.rows(containing: "1 axial 4").isEmpty && !screen.rows(containing: "2 axial 6").isEmpty)
         #expect(!screen.rows(containing: "k=6").isEmpty)
-        #expect(screen.text(row: 39).contains("support 2: axial slice 7 with 2 labels"))
+        #expect(screen.text(row: 39).contains("support 2: axial slice 6 with 2 labels"))
         // The thumbnail is the slice with its labels: red (label 1) and blue (label 2) half blocks.
         let panel = try #require(ScreenLayout(state).supportPanel)
         let thumb = CellRect(x: panel.x + 1, y: panel.y + 1, width: SupportPanel.thumbnailSize.width, height: SupportPanel.thumbnailSize.height)
@@ -65,7 +65,7 @@ struct CurationTests {
         #expect(state.curation.entries[2].example.slices == nil)
         #expect(t.screen!.text(row: 39).contains("the whole volume is already a support"))
         _ = reduce(&state, .curation(.addSlice))
-        #expect(state.message?.contains("axial slice 7 is already a support") == true)
+        #expect(state.message?.contains("axial slice 6 is already a support") == true)
 
         // With the panel shown, n/N move the support selection (not the label selection) and g jumps.
         let labelSelection = state.labelSelection
@@ -75,7 +75,7 @@ struct CurationTests {
         #expect(state.curation.selection == 0 && state.labelSelection == labelSelection)
         #expect(state.plane == .axial && state.cursor.z == 4)
         screen = t.screen!
-        #expect(screen.text(row: 39).contains("support 1: axial 5"))
+        #expect(screen.text(row: 39).contains("support 1: axial 4"))
         #expect(!screen.rows(containing: "◀ here").isEmpty)
 
         // D (or Del) removes the selected example.
@@ -163,9 +163,9 @@ struct CurationTests {
         #expect(o.dice.values.allSatisfy { $0 > 0.85 }, "\(o.dice)")
         let mean = try #require(o.meanDiceScore)
         // Progress was on screen while it ran, then the summary and Dice.
-        #expect(t.presented.contains { !$0.rows(containing: "predicting axial slice 5").isEmpty })
+        #expect(t.presented.contains { !$0.rows(containing: "predicting axial slice 4").isEmpty })
         let screen = try #require(t.screen)
-        #expect(screen.text(row: 39).contains("predicted axial slice 5 in"), "\(screen.text(row: 39))")
+        #expect(screen.text(row: 39).contains("predicted axial slice 4 in"), "\(screen.text(row: 39))")
         #expect(state.message?.contains(String(format: "mean Dice %.3f over 2 labels vs phantom_labels.nii.gz", mean)) == true)
         #expect(screen.text(row: 39).contains(String(format: "pred prediction Dice %.3f", mean)))
         #expect(!screen.rows(containing: String(format: "mean Dice %.3f (2 labels)", mean)).isEmpty)
@@ -301,10 +301,10 @@ struct CurationTests {
         state.curation.outcome = PredictionOutcome(id: 1, scope: .volume, prediction: p, method: "test", disagreement: ranking)
         runRecorded(&state, keys("d"))
         #expect(state.cursor.z == 6)
-        #expect(state.message?.hasPrefix("axial slice 7: mean confidence 0.50 (1st most doubtful of 5)") == true, "\(state.message ?? "")")
+        #expect(state.message?.hasPrefix("axial slice 6: mean confidence 0.50 (1st most doubtful of 5)") == true, "\(state.message ?? "")")
         runRecorded(&state, keys("d"))
         #expect(state.cursor.z == 3)
-        #expect(state.message?.hasPrefix("axial slice 4: mean confidence 0.80 (2nd most doubtful of 5)") == true)
+        #expect(state.message?.hasPrefix("axial slice 3: mean confidence 0.80 (2nd most doubtful of 5)") == true)
         // Coronal slices are ranked too (every labelled one has mean 1 - 0.1 ... here the same means).
         _ = reduce(&state, .selectPlane(.coronal))
         _ = reduce(&state, .curation(.jumpToDisagreement))
@@ -339,11 +339,12 @@ struct CurationTests {
     }
 
     @Test func helpListsTheCurationKeys() throws {
+        let size = TerminalSize(columns: 160, rows: 50)
         var state = WorkbenchState(document: phantomDocument(), size: size)
         // The help scrolls when it does not fit (issue 18): every key of both tables is shown on a
-        // 120x40 screen on the way down.
-        var text = runRecorded(&state, keys("?")).screen!.text
-        for _ in 0..<4 { text += "\n" + runRecorded(&state, [.key(.pageDown)]).screen!.text }
+        // 160x50 screen on the way down.
+        var text = runRecorded(&state, keys("?"), size: size).screen!.text
+        for _ in 0..<4 { text += "\n" + runRecorded(&state, [.key(.pageDown)], size: size).screen!.text }
         #expect(text.contains("Support set & prediction"))
         for b in KeyTable.table(for: .normal) { #expect(text.contains(b.help), "help lacks \(b.help)") }
         #expect(!text.contains("enlarge the terminal"))

@@ -360,3 +360,25 @@ struct JobRunnerTests {
         #expect(t.screen!.text(row: ScreenLayout(state).registrationRows!.1).contains("done"))
     }
 }
+
+extension LiveRegistrationTests {
+    @Test func cancellingASecondRegistrationKeepsTheLastFinishedOne() throws {
+        var state = WorkbenchState(document: movingPhantomDocument(), size: size)
+        _ = reduce(&state, .startRegistration)
+        _ = reduce(&state, .jobFinished(JobID(1), .registration(Shared(finishedResult(state.document)))))
+        let first = try #require(state.registration?.outputs)
+        let shown = state.document.compare
+        // A second run: the first one's outputs stay (S would save them), then Esc.
+        #expect(reduce(&state, .startRegistration) == [.startJob(JobID(2), .registration(preset: .default))])
+        #expect(state.registration?.outputs == first)
+        _ = reduce(&state, .cancelJobs)
+        _ = reduce(&state, .jobFinished(JobID(2), .cancelled))
+        #expect(state.registration?.phase == .finished)
+        #expect(state.registration?.outputs == first)
+        #expect(state.document.compare == shown, "the finished registration's warped image is shown again")
+        #expect(state.message?.contains("the last finished one is kept (S saves it)") == true)
+        let effects = reduce(&state, .saveRegistration)
+        guard case .startJob(_, .saveRegistration(let outputs, _, _, _))? = effects.first else { Issue.record("no save: \(effects)"); return }
+        #expect(outputs == first)
+    }
+}

@@ -128,7 +128,7 @@ struct WorkbenchViewTests {
         let panes = ScreenLayout(state).panes
         #expect(panes.map(\.plane) == [.axial, .coronal, .sagittal])
         let text = t.screen!.text
-        #expect(text.contains("axial 6/10") && text.contains("coronal 15/30") && text.contains("sagittal 10/20"))
+        #expect(text.contains("axial 5/9") && text.contains("coronal 14/29") && text.contains("sagittal 9/19"))
         // Panes do not overlap.
         for a in panes { for b in panes where a != b {
             #expect(!(a.rect.x < b.rect.x + b.rect.width && b.rect.x < a.rect.x + a.rect.width

@@ -146,12 +146,24 @@ extension LabelTable {
     }
 
     /// A label-name file next to a label map, as FSLeyes and MRIcron find them: `X.txt`, `X.nii.txt`,
-    /// `X.lut`, `X.label`, `X.ctbl` for `X.nii[.gz]` (or `.hdr`/`.img`), the first that exists.
+    /// `X.lut`, `X.label`, `X.ctbl` for `X.nii[.gz]` (or `.hdr`/`.img`), the first that exists; failing
+    /// those, the atlas named by the stem's last `_` part in the same folder (`aal.txt` for
+    /// `colin27_1mm_aal.nii.gz`, as the atlas files mricron ships are named).
     public static func sidecar(forLabels labelsPath: String) -> String? {
         let stem = FileIO.imageStem(labelsPath)
-        for ext in [".txt", ".nii.txt", ".lut", ".label", ".ctbl"] {
+        let exts = [".txt", ".nii.txt", ".lut", ".label", ".ctbl"]
+        for ext in exts {
             let p = stem + ext
             if FileIO.exists(p) { return p }
+        }
+        let slash = stem.lastIndex(of: "/").map { stem.index(after: $0) } ?? stem.startIndex
+        let base = stem[slash...]
+        if let underscore = base.lastIndex(of: "_"), base.index(after: underscore) < base.endIndex {
+            let atlas = String(stem[..<slash]) + String(base[base.index(after: underscore)...])
+            for ext in exts {
+                let p = atlas + ext
+                if FileIO.exists(p) { return p }
+            }
         }
         return nil
     }

@@ -84,6 +84,10 @@ public enum Action: Equatable, Sendable {
     case jobFinished(JobID, JobOutcome)
     /// Ctrl-C: quits, and the program exits with the interrupted status (130).
     case interrupt
+    /// Label editing: brush, fill, replace, undo/redo (Editing/).
+    case editing(EditingAction)
+    /// The `:` command line, counts, label search, crosshair, distance and statistics (CommandLine/).
+    case command(CommandAction)
 }
 
 /// Work the reducer asks the run loop to do outside the pure state update.
@@ -98,4 +102,6 @@ public enum Effect: Equatable, Sendable {
     case startJob(JobID, JobRequest)
     /// Ask job `id` to stop.
     case cancelJob(JobID)
+    /// File work of a typed command (`:open`, `:save`, `:support add`).
+    case command(CommandEffect)
 }

@@ -7,24 +7,30 @@ import Terminal
 enum HelpScreen {
     static func draw(_ state: WorkbenchState, into grid: inout CellGrid) {
         grid.fill(CellRect(x: 0, y: 0, width: grid.width, height: 1), with: Cell(" ", background: Theme.barBackground))
-        grid.put(" voxterm keys   (? or Esc closes this help)", x: 0, y: 0, foreground: Theme.barText,
-                 background: Theme.barBackground, attributes: [.bold])
+        let commandsPage = state.navigation.helpPage == 1
+        grid.put(commandsPage ? " voxterm commands   (Tab: keys · ? or Esc closes this help)"
+                              : " voxterm keys   (Tab: commands · ? or Esc closes this help)", x: 0, y: 0,
+                 foreground: Theme.barText, background: Theme.barBackground, attributes: [.bold])
         var lines: [(String, String, Bool)] = []  // keys, text, isHeader
-        var section = ""
-        for b in KeyTable.table(for: .normal) + KeyTable.supportPanel {
-            if b.section != section {
-                if !lines.isEmpty { lines.append(("", "", false)) }
-                lines.append((b.section, "", true))
-                section = b.section
+        if commandsPage {
+            lines = commandLines()
+        } else {
+            var section = ""
+            for b in KeyTable.table(for: .normal) + KeyTable.supportPanel {
+                if b.section != section {
+                    if !lines.isEmpty { lines.append(("", "", false)) }
+                    lines.append((b.section, "", true))
+                    section = b.section
+                }
+                lines.append((b.keys.map(\.description).joined(separator: " "), b.help, false))
             }
-            lines.append((b.keys.map(\.description).joined(separator: " "), b.help, false))
+            lines.append(("", "", false))
+            lines.append(("Mouse", "", true))
+            lines.append(("click", "set the crosshair; in paint mode drag paints", false))
+            lines.append(("wheel", "scroll slices", false))
         }
-        lines.append(("", "", false))
-        lines.append(("Mouse", "", true))
-        lines.append(("click", "set the crosshair", false))
-        lines.append(("wheel", "scroll slices", false))
         let rowsAvailable = Swift.max(1, grid.height - 3)
-        let keyWidth = Swift.min(16, lines.map { $0.2 ? 0 : $0.0.count }.max() ?? 0)
+        let keyWidth = Swift.min(commandsPage ? 24 : 16, lines.map { $0.2 ? 0 : $0.0.count }.max() ?? 0)
         let helpWidth = Swift.min(Swift.max(10, grid.width - keyWidth - 4), lines.map { $0.2 ? $0.0.count : $0.1.count }.max() ?? 0)
         let columnWidth = keyWidth + helpWidth + 4
         // Blank lines between sections go first when the columns would not fit.
@@ -51,5 +57,20 @@ enum HelpScreen {
             let note = "↑↓ PgUp PgDn scroll · rows \(first + 1)-\(first + rowsAvailable) of \(perColumn) "
             grid.put(note, x: Swift.max(0, grid.width - note.count), y: 0, foreground: Theme.accent, background: Theme.barBackground)
         }
+    }
+}
+
+extension HelpScreen {
+    /// The commands page: every `:` command with its arguments, then every key's action by name.
+    static func commandLines() -> [(String, String, Bool)] {
+        var lines: [(String, String, Bool)] = [("Commands (: then Enter; Tab completes)", "", true)]
+        for c in CommandParser.commands { lines.append((":" + c.name, c.usage + " — " + c.help, false)) }
+        lines.append(("", "", false))
+        lines.append(("Keys by name (:NAME [COUNT])", "", true))
+        for b in KeyTable.table(for: .normal) {
+            guard let name = CommandNames.name(of: b.action) else { continue }
+            lines.append((":" + name, b.keys.map(\.description).joined(separator: " ") + "  " + b.help, false))
+        }
+        return lines
     }
 }

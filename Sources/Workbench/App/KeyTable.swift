@@ -73,14 +73,14 @@ public enum KeyTable {
         KeyBinding(ch("S"), .saveRegistration, "Register (--moving)", "save outputs (as voxterm register)"),
         KeyBinding(ch("F"), .nextFoldingSlice, "Register (--moving)", "next slice where the field folds"),
         KeyBinding(ch("e"), .export, "Other", "export what is on screen to PNG"),
-        KeyBinding(ch("U"), .stepVolume(1), "Volumes (4-D)", "next volume of a 4-D image"),
-        KeyBinding(ch("T"), .stepVolume(-1), "Volumes (4-D)", "previous volume"),
-        KeyBinding(ch("y"), .layers(.selectNext), "Layers", "next image layer (--overlay)"),
-        KeyBinding(ch("Y"), .layers(.toggleVisible), "Layers", "show/hide the layer"),
-        KeyBinding(ch("z"), .layers(.threshold(-1)), "Layers", "layer threshold down (1/20 window)"),
-        KeyBinding(ch("Z"), .layers(.threshold(1)), "Layers", "layer threshold up"),
-        KeyBinding(ch("X"), .layers(.cycleColorMap), "Layers", "layer colour map"),
-        KeyBinding(ch("B"), .layers(.cycleOpacity), "Layers", "layer opacity 100/75/50/25 %"),
+        KeyBinding(ch("'"), .stepVolume(1), "Volumes (4-D)", "next volume of a 4-D image"),
+        KeyBinding(ch("\""), .stepVolume(-1), "Volumes (4-D)", "previous volume"),
+        KeyBinding(ch("#"), .layers(.selectNext), "Layers", "next image layer (--overlay)"),
+        KeyBinding(ch("!"), .layers(.toggleVisible), "Layers", "show/hide the layer"),
+        KeyBinding(ch("$"), .layers(.threshold(-1)), "Layers", "layer threshold down (1/20 window)"),
+        KeyBinding(ch("%"), .layers(.threshold(1)), "Layers", "layer threshold up"),
+        KeyBinding(ch("&"), .layers(.cycleColorMap), "Layers", "layer colour map"),
+        KeyBinding(ch("~"), .layers(.cycleOpacity), "Layers", "layer opacity 100/75/50/25 %"),
         KeyBinding(ch("?"), .showHelp, "Other", "this help"),
         KeyBinding([.character("q")], .quit, "Other", "quit"),
         KeyBinding([.control("c")], .interrupt, "Other", "quit (exit status 130, as interrupted)"),
@@ -94,6 +94,7 @@ public enum KeyTable {
         KeyBinding([.pageDown, .character(" ")], .scrollHelp(10), "Help", "scroll a page down"),
         KeyBinding([.pageUp], .scrollHelp(-10), "Help", "scroll a page up"),
         KeyBinding([.home], .scrollHelp(-10_000), "Help", "back to the top"),
+        KeyBinding([.tab, .right, .left], .command(.helpPage), "Help", "keys page / commands page"),
         KeyBinding([.control("c")], .interrupt, "Help", "quit (exit status 130)"),
     ]
 
@@ -108,15 +109,16 @@ public enum KeyTable {
     /// The table of `mode` with `focus` (`supportPanel` puts its bindings before the normal ones).
     public static func table(for mode: WorkbenchMode, focus: KeyFocus = .images) -> [KeyBinding] {
         switch (mode, focus) {
-        case (.normal, .images): normal + curation
-        case (.normal, .supportPanel): supportPanel + normal + curation
+        case (.normal, .images): normal + curation + commandLine + editing
+        case (.normal, .supportPanel): supportPanel + normal + curation + commandLine + editing
         case (.help, _): help
         }
     }
 
     /// The action bound to `key` in `mode` with `focus`, if any (the first binding of the key wins).
     public static func action(for key: Key, in mode: WorkbenchMode, focus: KeyFocus = .images) -> Action? {
-        table(for: mode, focus: focus).first { $0.keys.contains(key) }?.action
+        if mode == .normal, let a = commandLineAction(for: key) { return a }
+        return table(for: mode, focus: focus).first { $0.keys.contains(key) }?.action
     }
 }
 

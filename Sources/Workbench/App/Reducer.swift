@@ -5,6 +5,12 @@ import Terminal
 /// Applies `action` to `state` and returns what the run loop must do besides redrawing.
 /// Pure: no I/O, no terminal; the same action on the same state gives the same result.
 public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
+    if let effects = reduceCommandPrelude(&state, action) { return effects }
+    return reduceCore(&state, action)
+}
+
+/// `reduce` without the command-line prelude (counts, brush moves, quit question).
+func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
     let size = state.document.image.geometry.size
     switch action {
     case .moveCursor(let dir):
@@ -177,6 +183,7 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         state.helpScroll = max(0, state.helpScroll + rows)   // the help screen clamps the bottom
     case .closeHelp:
         state.mode = .normal
+        state.navigation.helpPage = 0
     case .showMessage(let text):
         state.message = text
     case .resize(let s):
@@ -186,6 +193,10 @@ public func reduce(_ state: inout WorkbenchState, _ action: Action) -> [Effect] 
         return [.quit]
     case .curation(let a):
         return reduceCuration(&state, a)
+    case .editing(let a):
+        return reduceEditing(&state, a)
+    case .command(let a):
+        return reduceCommand(&state, a)
     case .interrupt:
         state.quitRequested = true
         state.interrupted = true

@@ -12,11 +12,20 @@ public enum WorkbenchApp {
     public static func action(for event: InputEvent, state: WorkbenchState) -> Action? {
         switch event {
         case .key(let key):
+            // The command line has the keyboard while it is open.
+            if state.commandLine.line != nil && state.mode == .normal { return .command(.key(key)) }
             if let a = KeyTable.action(for: key, in: state.mode, focus: state.keyFocus) { return a }
             if state.mode == .help { return .closeHelp }
             return .showMessage("key \(key) does nothing; ? shows the keys")
         case .mouse(let m):
             guard state.mode == .normal else { return m.kind == .press ? .closeHelp : nil }
+            // In paint / erase mode the left button paints (the right one erases), press to release.
+            if state.editing.brush != .off || state.editing.stroke != nil {
+                switch m.kind {
+                case .press, .drag, .release: return .editing(.mouse(m))
+                default: break
+                }
+            }
             switch m.kind {
             case .press, .drag: return m.button == 1 ? .click(column: m.column, row: m.row) : nil
             case .wheelUp: return .scroll(column: m.column, row: m.row, delta: 1)
@@ -24,7 +33,7 @@ public enum WorkbenchApp {
             case .release: return nil
             }
         case .resize(let size): return .resize(size)
-        case .closed: return .quit
+        case .closed: return .command(.run(.quit(force: true)))   // input ended: no question to answer
         }
     }
 
@@ -56,6 +65,10 @@ public enum WorkbenchApp {
                     // Manifests and predictions are read and written off the UI thread.
                     let snapshot = state
                     jobs.runFileWork { CurationIO.perform(c, state: snapshot) }
+                case .command(.savePNG(let path, let force, let inputs)):
+                    _ = reduce(&state, .showMessage(WorkbenchExport.message(state, cache: cache, path: path, force: force, inputs: inputs)))
+                case .command(let c):
+                    jobs.runFileWork { CommandIO.perform(c) }
                 }
             }
         }

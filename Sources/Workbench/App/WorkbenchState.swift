@@ -93,6 +93,12 @@ public struct WorkbenchState: Sendable {
     public var registration: LiveRegistrationState?
     /// Set when the user quit with Ctrl-C: the program then exits with status 130, as for SIGINT.
     public var interrupted = false
+    /// Label editing (Editing/).
+    public var editing = EditingState()
+    /// Counts, label search, crosshair display, distance, statistics panel (CommandLine/).
+    public var navigation = NavigationState()
+    /// The `:` command line and its history (CommandLine/).
+    public var commandLine = CommandLineFeature()
 
     /// A state at the middle of the volume, axial single view, automatic window.
     public init(document: WorkbenchDocument, size: TerminalSize,

@@ -145,6 +145,21 @@ public enum WorkbenchExport {
         throw FileError(path: base, reason: "10000 exports of this view already exist; choose another folder")
     }
 
+    /// Writes the active view as on screen to `path` (a typed `:save png PATH`); returns the message.
+    public static func message(_ state: WorkbenchState, cache: SliceCache, path: String, force: Bool, inputs: [String]) -> String {
+        if FileIO.exists(path) {
+            if inputs.contains(where: { CurationIO.same($0, path) }) { return "error: save png: \(path) is an input; not overwritten" }
+            if !force { return "error: save png: \(path) exists; :save! png PATH replaces it" }
+        }
+        do {
+            let png = try PNGCodec.encode(picture(state, cache: cache), text: provenance(state))
+            try FileIO.writeAtomically(path, png)
+            return "exported \(path)"
+        } catch {
+            return "error: save png: \(error)"
+        }
+    }
+
     /// `write`, as a status-bar message.
     public static func message(_ state: WorkbenchState, cache: SliceCache, directory: String) -> String {
         do {

@@ -26,7 +26,7 @@ enum LabelPanel {
         let header = " Labels (\(labels.count))" + (state.overlay.visible ? "" : " off")
         grid.fill(CellRect(x: rect.x, y: rect.y, width: rect.width, height: 1), with: Cell(" ", background: Theme.barBackground))
         grid.put(header, x: rect.x, y: rect.y, foreground: Theme.barText, background: Theme.barBackground, attributes: [.bold])
-        let here = doc.label(at: state.cursor)
+        let here = state.shownLabel(at: state.cursor)
         let listRows = rect.height - 2
         let first = firstVisibleIndex(state, rows: listRows)
         for r in 0..<Swift.max(0, listRows) {
@@ -50,7 +50,19 @@ enum LabelPanel {
                 grid.put(text, x: rect.x + rect.width - text.count, y: y, foreground: Theme.accent, attributes: attrs)
             }
         }
-        let hint = " n/N select · Space hide · g go"
-        grid.put(hint, x: rect.x, y: rect.y + rect.height - 1, foreground: Theme.dimText, maxWidth: rect.width)
+        if let o = state.curation.outcome, state.curation.display == .comparison {
+            // Legend of the prediction-vs-truth colours; Dice per label is right-aligned in the rows.
+            var x = rect.x
+            for (name, c) in [("TP", ComparisonColors.truePositive), ("FP", ComparisonColors.falsePositive),
+                              ("FN", ComparisonColors.falseNegative)] {
+                x += grid.put(" ■", x: x, y: rect.y + rect.height - 1, foreground: .rgb(RGB(c.r, c.g, c.b)))
+                x += grid.put(" " + name, x: x, y: rect.y + rect.height - 1, foreground: Theme.dimText)
+            }
+            grid.put("  Dice vs \(o.truthName ?? "truth")", x: x, y: rect.y + rect.height - 1, foreground: Theme.dimText,
+                     maxWidth: rect.x + rect.width - x)
+        } else {
+            let hint = " n/N select · Space hide · g go"
+            grid.put(hint, x: rect.x, y: rect.y + rect.height - 1, foreground: Theme.dimText, maxWidth: rect.width)
+        }
     }
 }

@@ -62,7 +62,7 @@ public struct ScreenLayout: Equatable, Sendable {
             let w = ScreenLayout.labelPanelWidth
             supportPanel = CellRect(x: size.columns - w, y: area.y, width: w, height: area.height)
             area.width -= w + 1
-        } else if state.showLabelPanel && state.document.labels != nil && size.columns >= 80 {
+        } else if state.showLabelPanel && (state.document.labels != nil || state.curation.outcome != nil) && size.columns >= 80 {
             let w = ScreenLayout.labelPanelWidth
             labelPanel = CellRect(x: size.columns - w, y: area.y, width: w, height: area.height)
             area.width -= w + 1

@@ -47,7 +47,6 @@ public final class SliceCache {
 
     private var rasters: [RasterKey: (image: RGBAImage, scale: SIMD2<Double>, used: Int)] = [:]
     private var clock = 0
-    private var baseOverlay: LabelOverlay?
     private var fieldOverlays: [FieldDisplayMode: FieldOverlay] = [:]
     /// Automatic arrow gain per arrow spacing (voxels).
     private var fieldGains: [Int: Double] = [:]
@@ -71,7 +70,6 @@ public final class SliceCache {
         guard doc.revision != revision else { return }
         revision = doc.revision
         rasters = [:]
-        baseOverlay = nil
         fieldOverlays = [:]
         fieldGains = [:]
         difference = nil
@@ -86,12 +84,13 @@ public final class SliceCache {
         case .main, .checkerboard:
             var labels: LabelOverlay? = nil
             if let lv = doc.labels, state.overlay.visible {
-                if baseOverlay == nil { baseOverlay = LabelOverlay(labels: lv, truth: doc.truth, table: doc.labelTable) }
-                var o = baseOverlay!
+                // Built per scene, not kept: a kept copy would share the label buffer, and the next
+                // brush step would then copy the whole map (64 MB for 16 M voxels) instead of
+                // changing it in place. The palette is built from `presentLabels`, no volume scan.
                 let visible: Set<Int32>? = state.overlay.hidden.isEmpty ? nil : Set(doc.presentLabels).subtracting(state.overlay.hidden)
-                o.style = LabelStyle(opacity: state.overlay.opacity, outline: state.overlay.outline, visibleLabels: visible)
-                o.palette = LabelPalette(table: doc.labelTable, visibleLabels: visible, present: doc.presentLabels)
-                labels = o
+                labels = LabelOverlay(labels: lv, truth: doc.truth,
+                                      palette: LabelPalette(table: doc.labelTable, visibleLabels: visible, present: doc.presentLabels),
+                                      style: LabelStyle(opacity: state.overlay.opacity, outline: state.overlay.outline, visibleLabels: visible))
             }
             return SliceScene(image: doc.image, window: state.window, colorMap: state.colorMap, labels: labels)
         case .compare:

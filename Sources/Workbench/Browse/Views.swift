@@ -30,7 +30,10 @@ public enum WorkbenchView {
         }
         drawTitle(state, into: &grid)
         for pane in layout.panes { drawPane(pane, state: state, cache: cache, into: &grid) }
-        if let panel = layout.labelPanel { LabelPanel.draw(state, rect: panel, into: &grid) }
+        if let panel = layout.labelPanel {
+            if state.navigation.showStatistics { StatisticsPanel.draw(state, rect: panel, into: &grid) }
+            else { LabelPanel.draw(state, rect: panel, into: &grid) }
+        }
         if let panel = layout.supportPanel { SupportPanel.draw(state, cache: cache, rect: panel, into: &grid) }
         if let rows = layout.registrationRows { RegistrationBar.draw(state, rows: rows, into: &grid) }
         drawStatus(state, rows: layout.statusRows, into: &grid)
@@ -132,9 +135,11 @@ public enum WorkbenchView {
         var img = resample(raster.image, scale: raster.scale, mapping: m, transform: t)
         let d = m.display(ofVoxel: SIMD3<Double>(state.cursor))
         let tl = t.pixel(ofDisplay: SIMD2(-0.5, -0.5)), br = t.pixel(ofDisplay: SIMD2(Double(m.width) - 0.5, Double(m.height) - 0.5))
-        drawCrosshair(&img, at: t.pixel(ofDisplay: SIMD2(d.column, d.row)),
-                      xRange: Int((tl.x + 0.5).rounded())..<Int((br.x + 0.5).rounded()),
-                      yRange: Int((tl.y + 0.5).rounded())..<Int((br.y + 0.5).rounded()))
+        if !state.navigation.crosshairHidden {
+            drawCrosshair(&img, at: t.pixel(ofDisplay: SIMD2(d.column, d.row)),
+                          xRange: Int((tl.x + 0.5).rounded())..<Int((br.x + 0.5).rounded()),
+                          yRange: Int((tl.y + 0.5).rounded())..<Int((br.y + 0.5).rounded()))
+        }
         canvas.draw(img, mapping: m, transform: t, rect: pane.imageRect, capabilities: state.capabilities, into: &grid)
         if let f = cache.fieldOverlay(state, step: step) {
             if glyphs { FieldGlyphs.draw(f, mapping: m, slice: slice, transform: t, rect: pane.imageRect, into: &grid) }
@@ -148,7 +153,7 @@ public enum WorkbenchView {
         let active = pane.plane == state.plane && state.layout == .ortho
         let bg: CellColor = active ? Theme.activeCaption : .default
         grid.fill(CellRect(x: pane.rect.x, y: pane.rect.y, width: pane.rect.width, height: 1), with: Cell(" ", background: bg))
-        var caption = " \(pane.plane.rawValue) \(slice + 1)/\(m.sliceCount)"
+        var caption = " \(pane.plane.rawValue) \(slice)/\(m.sliceCount - 1)"
         switch variant {
         case .compare: caption += "  " + ((state.document.comparePath ?? "") as NSString).lastPathComponent
         case .checkerboard: caption += "  checkerboard"
@@ -250,7 +255,8 @@ public enum WorkbenchView {
         let bar = Cell(" ", background: Theme.barBackground)
         grid.fill(CellRect(x: 0, y: rows.0, width: grid.width, height: 1), with: bar)
         grid.fill(CellRect(x: 0, y: rows.1, width: grid.width, height: 1), with: Cell(" "))
-        var line = " \(state.plane.rawValue) slice \(state.slice(in: state.plane) + 1)/\(m.sliceCount)"
+        // Slice numbers are 0-based voxel indices along the plane's axis, as --slice, manifests and nibabel.
+        var line = " \(state.plane.rawValue) slice \(state.slice(in: state.plane))/\(m.sliceCount - 1)"
         line += " │ voxel \(v.x),\(v.y),\(v.z) │ \(fmt1(w.x)), \(fmt1(w.y)), \(fmt1(w.z)) mm"
         if let s = doc.series { line += " │ \(s.label)" }
         if let value = doc.intensity(at: v) { line += " │ value \(fmt(Double(value)))" }
@@ -259,7 +265,7 @@ public enum WorkbenchView {
         }
         if let c = doc.compare, c.geometry.contains(v) { line += " vs \(fmt(Double(c[v.x, v.y, v.z])))" }
         var x = grid.put(line, x: 0, y: rows.0, foreground: Theme.barText, background: Theme.barBackground, attributes: [.bold])
-        if let label = doc.label(at: v) {
+        if let label = state.shownLabel(at: v) {
             let name = label == 0 ? "background" : doc.labelTable.name(of: label)
             x += grid.put(" │ ", x: x, y: rows.0, foreground: Theme.barText, background: Theme.barBackground)
             if label != 0 {
@@ -278,14 +284,23 @@ public enum WorkbenchView {
         if doc.field != nil { info += " · field \(state.fieldMode?.rawValue ?? "off")" }
         if state.hasCompare { info += " · \(state.compareMode.rawValue)" }
         if let pred = SupportPanel.status(state) { info += " · " + pred }
+        if let line = state.commandLine.line {
+            CommandLineView.draw(line, row: rows.1, into: &grid)
+            return
+        }
+        if let brush = CommandLineView.brushText(state) {
+            grid.put(brush, x: Swift.max(0, grid.width - brush.count), y: rows.0, foreground: Theme.accent,
+                     background: Theme.barBackground, attributes: [.bold])
+        }
         let used = grid.put(info, x: 0, y: rows.1, foreground: Theme.dimText)
         if let msg = state.message {
             // Never cut mid-word: beside the settings, shortened at a word (or a path kept by its
             // end) with "…" when it does not fit; with less than 16 columns left, the settings stay alone.
             if used + 3 + msg.count <= grid.width {
-                grid.put(" │ " + msg, x: used, y: rows.1, foreground: Theme.accent)
+                grid.put(" │ " + msg, x: used, y: rows.1, foreground: msg.hasPrefix("error:") ? .rgb(RGB(255, 110, 110)) : Theme.accent)
             } else if grid.width - used - 3 >= 16 {
-                grid.put(" │ " + WorkbenchView.shortened(msg, width: grid.width - used - 3), x: used, y: rows.1, foreground: Theme.accent)
+                grid.put(" │ " + WorkbenchView.shortened(msg, width: grid.width - used - 3), x: used, y: rows.1,
+                         foreground: msg.hasPrefix("error:") ? .rgb(RGB(255, 110, 110)) : Theme.accent)
             }
         }
     }

@@ -49,7 +49,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
             slices = SliceSelection(plane: VoxelAxisPlane(axis: axis), indices: [index])
             if c.entries.contains(where: { $0.isOpenImage && $0.example.slices?.plane == slices!.plane
                 && $0.example.slices!.indices.contains(index) }) {
-                state.message = "\(slices!.plane.rawValue) slice \(index + 1) is already a support"; break
+                state.message = "\(slices!.plane.rawValue) slice \(index) is already a support"; break
             }
             count = SliceAccess.slice(labels, axis: axis, index: index).presentLabels.count
         }
@@ -60,7 +60,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         c.entries.append(SupportEntry(example: example, image: doc.image, labels: labels, isOpenImage: true))
         c.selection = c.entries.count - 1
         c.showPanel = true
-        let what = slices.map { "\($0.plane.rawValue) slice \($0.indices[0] + 1)" } ?? "whole volume"
+        let what = slices.map { "\($0.plane.rawValue) slice \($0.indices[0])" } ?? "whole volume"
         state.message = "support \(c.entries.count): \(what) with \(count) labels"
             + (count == 0 ? " (nothing labelled there)" : "") + " · i predicts a slice, I the volume"
 
@@ -119,14 +119,14 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
                 if !keep.isEmpty { supports.append((e.labels, keep)) }
             }
             guard !supports.isEmpty else {
-                state.message = "\(plane.rawValue) slice \(here + 1) is the only support in this plane: add another (A) to predict it"; break
+                state.message = "\(plane.rawValue) slice \(here) is the only support in this plane: add another (A) to predict it"; break
             }
             if target == .slice && within.contains(where: { $0.example.slices!.indices.contains(here) }) {
                 note = " (leaving this support slice out)"
             }
             method = .slices(axis: axis, supports: supports)
             if target == .slice { scope = .slice(axis: axis, index: here) }
-            title = target == .slice ? "\(plane.rawValue) slice \(here + 1)" : "all \(plane.rawValue) slices"
+            title = target == .slice ? "\(plane.rawValue) slice \(here)" : "all \(plane.rawValue) slices"
         } else if !others.isEmpty {
             method = .volumes(others.map {
                 LoadedSupport(image: $0.image, labels: $0.labels, slices: $0.example.slices, name: $0.name)
@@ -167,7 +167,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         state.plane = state.displayPlane(forAxis: axis)
         state.cursor[axis] = s.index
         state.message = String(format: "%@ slice %d: mean confidence %.2f (%@ most doubtful of %d) · d for the next",
-                               state.plane.rawValue, s.index + 1, s.meanConfidence, ordinal(c.disagreementStep + 1), ranking.count)
+                               state.plane.rawValue, s.index, s.meanConfidence, ordinal(c.disagreementStep + 1), ranking.count)
 
     case .savePrediction:
         guard let o = c.outcome else { state.message = "no prediction to save: i predicts the current slice"; break }
@@ -211,6 +211,14 @@ extension WorkbenchState {
             curation.display = document.truth != nil && !o.dice.isEmpty ? .comparison : .labels
             curation.disagreementStep = -1
             overlay.visible = true
+            // Over an image without labels the label panel lists the predicted labels, named by the
+            // supports' table, with their Dice and the TP/FP/FN legend (u shows the supports again).
+            if document.labels == nil {
+                document.presentLabels = o.prediction.labels.presentLabels
+                labelSelection = 0
+                showLabelPanel = true
+                curation.showPanel = false
+            }
             message = outcomeSummary(o) + " · C cycles the display, E saves"
         case .cancelled: message = "prediction cancelled"
         case .failed(let why): message = "prediction failed: \(why)"
@@ -233,7 +241,7 @@ func outcomeSummary(_ o: PredictionOutcome) -> String {
 func scopeText(_ scope: PredictionScope) -> String {
     switch scope {
     case .volume: "the volume"
-    case .slice(let axis, let index): "\(VoxelAxisPlane(axis: axis).rawValue) slice \(index + 1)"
+    case .slice(let axis, let index): "\(VoxelAxisPlane(axis: axis).rawValue) slice \(index)"
     }
 }
 

@@ -20,10 +20,10 @@ public struct SupportEntry: Sendable, Equatable {
     /// The image's file name without folders.
     public var name: String { (example.image as NSString).lastPathComponent }
 
-    /// "axial 46", "axial 31,41" (slice numbers from 1, as the captions) or "whole volume".
+    /// "axial 45", "axial 30,40" (0-based voxel indices, as the captions and the manifest) or "whole volume".
     public var what: String {
         guard let s = example.slices else { return "whole volume" }
-        return "\(s.plane.rawValue) " + s.indices.map { String($0 + 1) }.joined(separator: ",")
+        return "\(s.plane.rawValue) " + s.indices.map(String.init).joined(separator: ",")
     }
 
     /// The voxel indices as the manifest stores them, e.g. "k=45" or "k=30,40" (empty for a volume).

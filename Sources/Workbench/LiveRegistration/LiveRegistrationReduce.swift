@@ -32,7 +32,8 @@ extension WorkbenchState {
             r.budget = plan.stages.map { $0.levels.map(\.iterations) }
             r.stageNames = plan.stages.map(\.name)
             r.progress = nil; r.values = []; r.levelStart = 0; r.activity = nil; r.previews = 0
-            r.outputs = nil; r.summary = nil; r.savedTo = nil
+            // The last finished registration (outputs, summary, final preview) is kept until this
+            // run finishes: cancelling goes back to it, and S saves it meanwhile.
             registration = r
             if fieldMode == nil { fieldMode = .arrows }
             message = "registering (\(r.preset.rawValue) preset) in the background; Esc cancels"
@@ -80,7 +81,7 @@ extension WorkbenchState {
                 return []
             }
             cursor[m.sliceAxis] = next
-            message = "\(counts[next]) folded voxel\(counts[next] == 1 ? "" : "s") (Jacobian ≤ 0) on \(plane.rawValue) slice \(slice(in: plane) + 1)"
+            message = "\(counts[next]) folded voxel\(counts[next] == 1 ? "" : "s") (Jacobian ≤ 0) on \(plane.rawValue) slice \(slice(in: plane))"
             return []
 
         default:
@@ -126,6 +127,8 @@ extension WorkbenchState {
         switch (kind, outcome) {
         case (.registration, .registration(let done)):
             show(done.value.preview)
+            registration?.finishedPreview = Shared(done.value.preview)
+            registration?.savedTo = nil
             registration?.phase = .finished
             registration?.activity = nil
             registration?.outputs = Shared(done.value.outputs)
@@ -133,9 +136,16 @@ extension WorkbenchState {
             registration?.summary = s
             message = "registered: \(s.text); S saves to \(registration?.outputDirectory ?? ".")/"
         case (.registration, .cancelled):
-            registration?.phase = .cancelled
             registration?.activity = nil
-            message = "registration cancelled; G starts again"
+            if let last = registration?.finishedPreview, registration?.outputs != nil {
+                // Nothing finished is lost: back to the last finished registration.
+                show(last.value)
+                registration?.phase = .finished
+                message = "registration cancelled; the last finished one is kept (S saves it)"
+            } else {
+                registration?.phase = .cancelled
+                message = "registration cancelled; G starts again"
+            }
         case (.registration, .failed(let why)):
             registration?.phase = .failed(why)
             registration?.activity = nil

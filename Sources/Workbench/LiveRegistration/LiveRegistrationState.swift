@@ -100,6 +100,8 @@ public struct LiveRegistrationState: Sendable, Equatable {
     public var savedTo: String?
     /// Whether a save is running.
     public var saving = false
+    /// The final preview of the last finished registration (shown again when a later run is cancelled).
+    public var finishedPreview: Shared<RegistrationPreview>?
 
     /// A state for a session saving into `outputDirectory`.
     public init(outputDirectory: String) { self.outputDirectory = outputDirectory }

@@ -1,0 +1,100 @@
+import Foundation
+import VoxtermModel
+import Terminal
+
+/// The command line in the bottom row: prompt, text, cursor, Tab candidates.
+enum CommandLineView {
+    static func draw(_ line: CommandLineState, row: Int, into grid: inout CellGrid) {
+        grid.fill(CellRect(x: 0, y: row, width: grid.width, height: 1), with: Cell(" "))
+        let chars = Array(line.text)
+        // Scroll so the cursor stays visible.
+        let room = Swift.max(1, grid.width - 2)
+        let start = Swift.max(0, line.cursor - room + 1)
+        var x = grid.put(String(line.prompt), x: 0, y: row, foreground: Theme.accent, attributes: [.bold])
+        let shown = String(chars[Swift.min(start, chars.count)...].prefix(room))
+        x += grid.put(shown, x: x, y: row, attributes: [.bold])
+        let cx = 1 + line.cursor - start
+        if cx < grid.width {
+            let under = line.cursor < chars.count ? String(chars[line.cursor]) : " "
+            grid.put(under, x: cx, y: row, attributes: [.reverse, .bold])
+        }
+        if !line.candidates.isEmpty && x + 4 < grid.width {
+            let list = "   " + line.candidates.prefix(40).joined(separator: "  ") + (line.candidates.count > 40 ? "  …" : "")
+            grid.put(list, x: Swift.max(x, cx + 1), y: row, foreground: Theme.dimText)
+        }
+    }
+
+    /// "PAINT Hippocampus_L r=2", "ERASE r=2", "count 10", "distance 23.4 mm", or nil.
+    static func brushText(_ state: WorkbenchState) -> String? {
+        var parts: [String] = []
+        if let n = state.navigation.count { parts.append("count \(n)") }
+        if state.navigation.measure.count == 2 { parts.append(distanceText(state).components(separatedBy: " (").first ?? "") }
+        switch state.editing.brush {
+        case .off: break
+        case .paint: parts.append("PAINT \(state.document.labelTable.name(of: state.activeLabel)) r=\(state.editing.radius)")
+        case .erase: parts.append("ERASE r=\(state.editing.radius)")
+        }
+        if state.editing.unsaved { parts.append("unsaved") }
+        return parts.isEmpty ? nil : " " + parts.joined(separator: " · ") + " "
+    }
+}
+
+/// Statistics of the selected label, in the current slice and the whole volume (`T`).
+enum StatisticsPanel {
+    /// Last statistics computed, reused while label, slice and labels are unchanged.
+    private final class Memo: @unchecked Sendable {
+        let lock = NSLock()
+        var key: [Int] = []
+        var value: (slice: LabelStatistics?, volume: LabelStatistics?) = (nil, nil)
+    }
+    private static let memo = Memo()
+
+    static func statistics(_ state: WorkbenchState, label: Int32) -> (slice: LabelStatistics?, volume: LabelStatistics?) {
+        guard let labels = state.document.labels else { return (nil, nil) }
+        let axis = state.mapping(state.plane).sliceAxis, index = state.cursor[axis]
+        let key = [Int(label), axis, index, state.document.revision, labels.labels.count,
+                   state.document.imagePath.hashValue]
+        memo.lock.lock(); defer { memo.lock.unlock() }
+        if memo.key == key { return memo.value }
+        // Two passes over the labels (slice, volume); only when label, slice or labels change.
+        let s = labelStatistics(labels: labels, image: state.document.image, region: .slice(axis: axis, index: index))
+        let v = labelStatistics(labels: labels, image: state.document.image, region: .volume)
+        memo.key = key
+        memo.value = (s.first { $0.label == label }, v.first { $0.label == label })
+        return memo.value
+    }
+
+    static func draw(_ state: WorkbenchState, rect: CellRect, into grid: inout CellGrid) {
+        for y in rect.y..<(rect.y + rect.height) { grid[rect.x - 1, y] = Cell("│", foreground: Theme.dimText) }
+        grid.fill(CellRect(x: rect.x, y: rect.y, width: rect.width, height: rect.height), with: Cell(" "))
+        grid.fill(CellRect(x: rect.x, y: rect.y, width: rect.width, height: 1), with: Cell(" ", background: Theme.barBackground))
+        grid.put(" Statistics (T hides)", x: rect.x, y: rect.y, foreground: Theme.barText, background: Theme.barBackground,
+                 attributes: [.bold])
+        var y = rect.y + 1
+        func line(_ s: String, _ color: CellColor = .default, bold: Bool = false) {
+            guard y < rect.y + rect.height else { return }
+            grid.put(s, x: rect.x, y: y, foreground: color, attributes: bold ? [.bold] : [], maxWidth: rect.width)
+            y += 1
+        }
+        guard let label = state.selectedLabel else { line(" no label selected"); return }
+        line(" \(state.document.labelTable.name(of: label)) (\(label))", Theme.accent, bold: true)
+        let (s, v) = statistics(state, label: label)
+        let axis = state.mapping(state.plane).sliceAxis
+        for (title, st) in [("\(state.plane.rawValue) slice \(state.cursor[axis])", s), ("whole volume", v)] {
+            y += 1
+            line(" " + title, Theme.dimText, bold: true)
+            guard let st else { line("  not present"); continue }
+            line("  voxels  \(st.voxelCount)")
+            line(String(format: "  volume  %.1f mm³", st.volumeMM3))
+            line(String(format: "          %.3f ml", st.volumeML))
+            line("  mean    \(fmt(st.meanIntensity)) ± \(fmt(st.sdIntensity))")
+            let c = st.centroidMM
+            line(String(format: "  centre  %.1f, %.1f, %.1f mm", c.x, c.y, c.z))
+        }
+        y += 1
+        if state.navigation.measure.count == 2 {
+            line(" " + (distanceText(state).components(separatedBy: " (").first ?? ""), Theme.accent)
+        }
+        line(" n/N label · @ distance", Theme.dimText)
+    }
+}
