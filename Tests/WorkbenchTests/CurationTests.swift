@@ -212,7 +212,10 @@ struct CurationTests {
         #expect(o.scope == .volume)
         #expect(o.method.hasPrefix("registration (fast) and weighted fusion of 1 image"))
         let after = try #require(o.meanDiceScore)
-        #expect(after > before + 0.02 && after > 0.9, "Dice \(before) -> \(after)")
+        // 0.9 before issue 15: the lighter field smoothing that gained 0.03-0.07 Dice on real inter-subject
+        // pairs (docs/registration.md) lets the deformable stage bend this pure-shift phantom (affine alone
+        // 0.889, fast preset 0.858-0.866, 0.904 with update=2,field=1). A known trade-off, kept open in issue 15.
+        #expect(after > before + 0.02 && after > 0.85, "Dice \(before) -> \(after)")
         // Progress went through the registration levels, with a percentage.
         #expect(t.presented.contains { g in g.rows(containing: "predicting the volume from 1 other image").contains { g.text(row: $0).contains("%") } })
         // Axial slices through the blobs are ranked by disagreement, most expected errors first.
