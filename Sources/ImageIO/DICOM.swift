@@ -148,33 +148,13 @@ public enum DICOM {
     /// Runs `args` (looked up on PATH) with stdout and stderr into `output`, stdin from
     /// /dev/null, a clean signal mask and default dispositions; returns the exit status.
     static func spawn(_ args: [String], output: String, displayPath: String) throws -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid = pid_t()
-        let cargs = args.map { strdup($0) } + [nil]
-        defer { for p in cargs { free(p) } }
-        let r = posix_spawnp(&pid, args[0], &actions, &attr, cargs, environ)
-        if r == ENOENT {
+        do {
+            return try Subprocess.run(args[0], Array(args.dropFirst()), searchPath: true,
+                                      standardOutput: .file(output), standardError: .sameAsStandardOutput).status
+        } catch let e as Subprocess.LaunchError where e.code == ENOENT {
             throw NIfTIError(displayPath, "reading DICOM needs dcm2niix, which is not installed: apt-get install dcm2niix")
+        } catch let e as Subprocess.LaunchError {
+            throw NIfTIError(displayPath, "cannot run dcm2niix: \(FileIO.errnoReason(e.code))")
         }
-        guard r == 0 else { throw NIfTIError(displayPath, "cannot run dcm2niix: \(FileIO.errnoReason(r))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // WIFEXITED / WEXITSTATUS are macros: decode the status word by hand.
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VolumeCore
 import VoxtermModel
 #if canImport(Glibc)
 import Glibc
@@ -71,37 +72,18 @@ public struct StartedProcess {
     /// Starts `executable` with `arguments`, stdout and stderr appended to `log`.
     public static func start(_ executable: String, _ arguments: [String], log: String,
                              environment: [String: String] = [:]) throws -> StartedProcess {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty); sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for e in envp { free(e) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        guard rc == 0 else { throw ProcessRunError("cannot run \(executable): \(String(cString: strerror(rc)))") }
-        return StartedProcess(pid: pid)
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+        do {
+            let pid = try Subprocess.start(executable, arguments, environment: env,
+                                           standardOutput: .appendingTo(log), standardError: .sameAsStandardOutput)
+            return StartedProcess(pid: pid)
+        } catch let e as Subprocess.LaunchError {
+            throw ProcessRunError(e.description)
+        }
     }
 
     public func signal(_ s: Int32) { kill(pid, s) }
 
     /// Waits for the exit; returns the status (128 + n when killed by signal n).
-    public func wait() -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 { guard errno == EINTR else { return -1 } }
-        return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    }
+    public func wait() -> Int32 { Subprocess.wait(pid) }
 }

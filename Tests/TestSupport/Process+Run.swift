@@ -1,4 +1,5 @@
 import Foundation
+import VolumeCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,13 +19,7 @@ public struct ProcessRunError: Error, CustomStringConvertible {
 
 /// Runs `executable` with `arguments` (standard input from /dev/null), waits, and returns its exit
 /// status (128 + n when killed by signal n) and output; `environment` is added to this process's.
-///
-/// posix_spawn and waitpid rather than Foundation's `Process`: on Linux, `Process.waitUntilExit`
-/// was seen to wait forever for a child that had exited (a `tmux new-session -d` client, which
-/// forks the server) under swift-testing. The child starts with no signal blocked and default
-/// actions, whatever the calling thread had: dispatch worker threads block most signals, and a
-/// tmux server inheriting that mask ignores SIGHUP/SIGTERM and never exits. The output pipes are
-/// close-on-exec, so a daemon the child starts holds none of them.
+/// Through `Subprocess` (posix_spawn with a clean signal mask: see there why not Foundation's `Process`).
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
                        currentDirectory: URL? = nil) throws -> ProcessResult {
     var path = executable, args = arguments
@@ -33,60 +28,13 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
         path = "/bin/sh"
         args = ["-c", "cd \"$0\" && exec \"$@\"", currentDirectory.path, executable] + arguments
     }
-    var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
-    guard pipe(&out) == 0, pipe(&err) == 0 else { throw ProcessRunError("pipe failed: errno \(errno)") }
-    // Close-on-exec: only the dup2 copies (descriptors 1 and 2) reach the child.
-    for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-    let argv = ([path] + args).map { strdup($0) } + [nil]
-    defer { for a in argv { free(a) } }
-    let env = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 }
-    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { for e in envp { free(e) } }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t(), all = sigset_t()
-    sigemptyset(&empty)
-    sigfillset(&all)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-    close(out[1]); close(err[1])
-    defer { close(out[0]); close(err[0]) }
-    guard rc == 0 else { throw ProcessRunError("cannot run \(path): \(String(cString: strerror(rc)))") }
-    // Drain both pipes until both are closed, so neither can fill up and block the child.
-    var outData: [UInt8] = [], errData: [UInt8] = []
-    var fds = [pollfd(fd: out[0], events: Int16(POLLIN), revents: 0), pollfd(fd: err[0], events: Int16(POLLIN), revents: 0)]
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while fds.contains(where: { $0.fd >= 0 }) {
-        if poll(&fds, nfds_t(fds.count), -1) < 0 {
-            if errno == EINTR { continue }
-            break
-        }
-        for i in fds.indices where fds[i].fd >= 0 && fds[i].revents != 0 {
-            let n = read(fds[i].fd, &buffer, buffer.count)
-            if n > 0 {
-                if i == 0 { outData += buffer[0..<n] } else { errData += buffer[0..<n] }
-            } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
-                fds[i].fd = -1
-            }
-        }
+    let env = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { $1 }.map { "\($0.key)=\($0.value)" }
+    do {
+        let r = try Subprocess.run(path, args, environment: env)
+        return ProcessResult(status: r.status, stdout: r.standardOutput, stderr: r.standardError)
+    } catch let e as Subprocess.LaunchError {
+        throw ProcessRunError(e.description)
     }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 {
-        guard errno == EINTR else { throw ProcessRunError("waitpid failed for \(path): errno \(errno)") }
-    }
-    let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    return ProcessResult(status: exit, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// Runs the built `voxterm` binary.

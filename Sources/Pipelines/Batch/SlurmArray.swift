@@ -154,43 +154,10 @@ public func findExecutable(_ name: String) -> String? {
 
 /// Runs a program (stdin /dev/null, a clean signal mask) and returns its status and output.
 func runCommand(_ path: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
-    guard pipe(&out) == 0, pipe(&err) == 0 else { throw CohortError("pipe failed: \(FileIO.errnoReason(errno))") }
-    for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t(), all = sigset_t()
-    sigemptyset(&empty); sigfillset(&all)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setsigdefault(&attributes, &all)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    let argv = ([path] + arguments).map { strdup($0) } + [nil]
-    defer { for a in argv { free(a) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-    close(out[1]); close(err[1])
-    defer { close(out[0]); close(err[0]) }
-    guard rc == 0 else { throw CohortError("cannot run \(path): \(FileIO.errnoReason(rc))") }
-    var outData: [UInt8] = [], errData: [UInt8] = []
-    var fds = [pollfd(fd: out[0], events: Int16(POLLIN), revents: 0), pollfd(fd: err[0], events: Int16(POLLIN), revents: 0)]
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while fds.contains(where: { $0.fd >= 0 }) {
-        if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue }; break }
-        for i in fds.indices where fds[i].fd >= 0 && fds[i].revents != 0 {
-            let n = read(fds[i].fd, &buffer, buffer.count)
-            if n > 0 { if i == 0 { outData += buffer[0..<n] } else { errData += buffer[0..<n] } }
-            else if n == 0 || (errno != EINTR && errno != EAGAIN) { fds[i].fd = -1 }
-        }
+    do {
+        let r = try Subprocess.run(path, arguments)
+        return (r.status, r.standardOutput, r.standardError)
+    } catch let e as Subprocess.LaunchError {
+        throw CohortError(e.description)
     }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 { guard errno == EINTR else { break } }
-    let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-    return (code, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
