@@ -59,7 +59,7 @@ print(int((changed & keep).sum()), int((expected & keep).sum()), int(((changed !
         try #require(v.count == 3, "\(c.stdout) \(c.stderr)")
         #expect(v[1] > 300 && v[0] == v[1] && v[2] == 0, "changed \(v[0]), expected \(v[1]), mismatched \(v[2])")
         // A bad spec is one line naming the option.
-        let bad = try runVoxterm(["export", base, "-o", layered, "--overlay", "\(stat):nosuchmap"])
+        let bad = try runVoxterm(["export", base, "-o", layered + ".bad.png", "--overlay", "\(stat):nosuchmap"])
         #expect(bad.status == 2 && bad.stderr.contains("--overlay"), "\(bad.stderr)")
     }
 
@@ -83,7 +83,7 @@ print(int((changed & keep).sum()), int((expected & keep).sum()), int(((changed !
         let greens = row.stdout.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let expected = (0..<12).map { Int((Double($0) * 255 / 11).rounded()) }
         #expect(greens.count == 12 && zip(greens, expected).allSatisfy { abs($0 - $1) <= 1 }, "\(greens) vs \(expected)")
-        let out = try runVoxterm(["export", series, "--volume", "5", "-o", png])
+        let out = try runVoxterm(["export", series, "--volume", "5", "-o", dir.appendingPathComponent("v5.png").path])
         #expect(out.status == 2 && out.stderr.contains("--volume: 5 is out of range 0...4"), "\(out.stderr)")
     }
 }
