@@ -15,20 +15,20 @@ import TestSupport
         let tmux = try TmuxSession(command, width: 140, height: 44, environment: ["COLORTERM": "truecolor", "LC_ALL": "C.UTF-8"],
                                    directory: dir.path)
         defer { tmux.close() }
-        try tmux.waitFor("axial slice 46/91", timeout: 20)
-        // Supports on axial slices 41 and 51 (voxel k 40 and 50).
+        try tmux.waitFor("axial slice 45/90", timeout: 20)
+        // Supports on axial slices 40 and 50 (voxel k; slices are numbered from 0).
         for _ in 0..<5 { try tmux.send("[") }
-        try tmux.waitFor("axial slice 41/91", timeout: 5)
+        try tmux.waitFor("axial slice 40/90", timeout: 5)
         try tmux.send("A")
         try tmux.waitFor("Support set (1)", timeout: 10)
         for _ in 0..<10 { try tmux.send("]") }
-        try tmux.waitFor("axial slice 51/91", timeout: 5)
+        try tmux.waitFor("axial slice 50/90", timeout: 5)
         try tmux.send("A")
         let panel = try tmux.waitFor("Support set (2)", timeout: 10)
-        #expect(panel.contains("1 axial 41") && panel.contains("2 axial 51"), "\(panel)")
-        // Predict slice 46, five slices (10 mm) from either support.
+        #expect(panel.contains("1 axial 40") && panel.contains("2 axial 50"), "\(panel)")
+        // Predict slice 45, five slices (10 mm) from either support.
         for _ in 0..<5 { try tmux.send("[") }
-        try tmux.waitFor("axial slice 46/91", timeout: 5)
+        try tmux.waitFor("axial slice 45/90", timeout: 5)
         try tmux.send("i")
         let done = try tmux.waitFor(timeout: 60) { $0.contains("mean Dice") }
         let dice = try #require(CurationTmuxTests.meanDice(done), "\(done)")
@@ -46,7 +46,7 @@ import TestSupport
         // The slice's mean confidence is ranked by d.
         try tmux.send("d")
         let ranked = try tmux.waitFor("mean confidence", timeout: 5)
-        let r = try #require(ranked.range(of: #"axial slice 46: mean confidence (0\.\d\d|1\.00)"#, options: .regularExpression), "\(ranked)")
+        let r = try #require(ranked.range(of: #"axial slice 45: mean confidence (0\.\d\d|1\.00)"#, options: .regularExpression), "\(ranked)")
         let confidence = try #require(Double(ranked[r].split(separator: " ").last!))
         #expect(confidence > 0.3 && confidence < 1, "mean confidence \(confidence)")
         try tmux.send("q")

@@ -74,7 +74,13 @@ public enum WorkbenchView {
             out = next
         }
         if out.isEmpty { out = String(text.prefix(width - 1)) }   // one word longer than the line
-        while out.hasSuffix(" ") || out.hasSuffix("·") || out.hasSuffix(";") || out.hasSuffix(",") { out.removeLast() }
+        // Never end on a separator or a lone symbol cut from what followed ("… · ? help" -> "…").
+        while true {
+            while out.hasSuffix(" ") || out.hasSuffix("·") || out.hasSuffix(";") || out.hasSuffix(",") { out.removeLast() }
+            guard let last = out.split(separator: " ").last, last.count == 1, out.count > 1,
+                  let c = last.first, !c.isLetter, !c.isNumber else { break }
+            out.removeLast()
+        }
         return out + "…"
     }
 
