@@ -186,8 +186,8 @@ struct BenchSegment: ParsableCommand {
                 let dt = monotonicSeconds() - t0
                 guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
                 seconds[q.id] = dt
-                let p = try NIfTIReader.read("\(dir)/\(q.file)").labelVolume()
-                let t = try NIfTIReader.read(path(q.truth_labels ?? "")).labelVolume()
+                let p = try ImageFile.read("\(dir)/\(q.file)").labelVolume()
+                let t = try ImageFile.read(path(q.truth_labels ?? "")).labelVolume()
                 print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceScores(prediction: p, truth: t)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
                 fflush(stdout)
             }
@@ -202,7 +202,7 @@ struct BenchSegment: ParsableCommand {
             try FileManager.default.createDirectory(atPath: inputs, withIntermediateDirectories: true)
             var seconds: [String: Double] = [:]
             for q in queries {
-                let truth = try NIfTIReader.read(path(q.truth_labels)).labelVolume()
+                let truth = try ImageFile.read(path(q.truth_labels)).labelVolume()
                 let plane = VoxelAxisPlane(axis: q.axis)
                 let selection = SliceSelection(plane: plane, indices: q.labelled_slices)
                 // The sparse input (labels on the labelled slices only), written before the clock starts.
@@ -217,7 +217,7 @@ struct BenchSegment: ParsableCommand {
                 let dt = monotonicSeconds() - t0
                 guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
                 seconds[q.id] = dt
-                let p = try NIfTIReader.read("\(dir)/\(q.file)").labelVolume()
+                let p = try ImageFile.read("\(dir)/\(q.file)").labelVolume()
                 print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceOnUnlabelledSlices(p, truth, selection)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
                 fflush(stdout)
             }

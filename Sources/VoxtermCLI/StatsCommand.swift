@@ -43,10 +43,10 @@ struct Stats: ParsableCommand {
         guard let plane = SlicePlane(rawValue: plane.lowercased()) else {
             throw ExportFailure("--plane: unknown plane '\(self.plane)'; use axial, coronal or sagittal")
         }
-        let img = try NIfTIReader.read(image)
+        let img = try ImageFile.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field, not an intensity image") }
         let volume = try img.volume(frame: 0)
-        let labelMap = try NIfTIReader.read(labels).labelVolume()
+        let labelMap = try ImageFile.read(labels).labelVolume()
         guard labelMap.geometry.size == volume.geometry.size else {
             let s = labelMap.geometry.size, t = volume.geometry.size
             throw ExportFailure("\(labels): grid \(s.x)x\(s.y)x\(s.z) differs from \(image) (\(t.x)x\(t.y)x\(t.z)); resample it onto the image first")

@@ -475,7 +475,7 @@ public enum CommandIO {
                     let doc = try WorkbenchDocument.load(image: path)
                     return [.command(.loaded(.image(Shared(doc))))]
                 case .labels, .truth:
-                    var l = try NIfTIReader.read(path).labelVolume()
+                    var l = try ImageFile.read(path).labelVolume()
                     var note = ""
                     if l.geometry != grid { l = l.resampled(to: grid); note = " (resampled onto the image grid)" }
                     if target == .truth { return [.command(.loaded(.truth(path: path, Shared(l)))), .showMessage("truth \(path)\(note)")] }
@@ -490,10 +490,10 @@ public enum CommandIO {
             }
         case .loadSupport(let image, let labels):
             do {
-                let img = try NIfTIReader.read(image)
+                let img = try ImageFile.read(image)
                 if img.isVectorField { throw WorkbenchError(path: image, reason: "is a vector field, not an image") }
                 let v = try img.volume()
-                let l = try NIfTIReader.read(labels).labelVolume()
+                let l = try ImageFile.read(labels).labelVolume()
                 guard l.geometry.size == v.geometry.size else {
                     throw WorkbenchError(path: labels, reason: "labels are not on the grid of \(image)")
                 }
