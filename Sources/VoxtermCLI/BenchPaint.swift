@@ -11,19 +11,9 @@ extension BenchTUI {
     /// encode), median and 95th percentile. `--paint-size N` first resamples the image onto an
     /// N³ grid (256 gives 16.8 M voxels) to measure a large volume.
     func runPaint() throws {
-        var path = image, labels: String? = nil, names: String? = nil
-        if path == nil {
-            guard let dir = SampleLocator.find() else {
-                printError(WorkbenchError(path: "Samples", reason: "bundled sample not found; pass IMAGE"))
-                throw ExitCode(ExitCodes.badInput)
-            }
-            path = dir + "/colin27_1mm.nii.gz"; labels = dir + "/colin27_1mm_aal.nii.gz"; names = dir + "/aal.txt"
-        }
-        var doc: WorkbenchDocument
-        do { doc = try WorkbenchDocument.load(image: path!, labels: labels, labelNames: names) } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
-        }
+        let loaded = try benchDocument(sampleResolution: "1mm")
+        let path = loaded.path
+        var doc = loaded.document
         if let n = paintSize {
             guard (16...1024).contains(n) else { throw ValidationError("--paint-size must be 16...1024") }
             let g0 = doc.image.geometry
@@ -89,7 +79,7 @@ extension BenchTUI {
         let g = state.document.image.geometry
         func p95(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[min(s.count - 1, Int((Double(s.count) * 0.95).rounded(.up)) - 1)] }
         func ms(_ x: Double) -> String { String(format: "%.2f", x * 1000) }
-        print("voxterm bench tui --paint \(path!): \(g.size.x)x\(g.size.y)x\(g.size.z) = \(g.voxelCount) voxels, \(columns)x\(rows) cells, brush radius 3")
+        print("voxterm bench tui --paint \(path): \(g.size.x)x\(g.size.y)x\(g.size.z) = \(g.voxelCount) voxels, \(columns)x\(rows) cells, brush radius 3")
         print("  key step (crosshair move paints): edit median \(ms(median(editTimes))) ms, p95 \(ms(p95(editTimes))) ms; "
               + "key to frame median \(ms(median(frameTimes))) ms, p95 \(ms(p95(frameTimes))) ms, max \(ms(frameTimes.max()!)) ms (\(frameTimes.count) steps)")
         print("  mouse drag step: edit median \(ms(median(dragEdit))) ms, p95 \(ms(p95(dragEdit))) ms; "

@@ -42,20 +42,8 @@ struct BenchTUI: ParsableCommand {
         if live { return try runLive() }
         if graphics != "blocks" { return try runGraphics() }
         if paint { return try runPaint() }
-        var path = image, labels: String? = nil, names: String? = nil
-        if path == nil {
-            guard let dir = SampleLocator.find() else {
-                printError(WorkbenchError(path: "Samples", reason: "bundled sample not found; pass IMAGE"))
-                throw ExitCode(ExitCodes.badInput)
-            }
-            path = dir + "/colin27_2mm.nii.gz"; labels = dir + "/colin27_2mm_aal.nii.gz"; names = dir + "/aal.txt"
-        }
         let depth = color
-        let doc: WorkbenchDocument
-        do { doc = try WorkbenchDocument.load(image: path!, labels: labels, labelNames: names) } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
-        }
+        let (path, doc) = try benchDocument(sampleResolution: "2mm")
         let size = TerminalSize(columns: columns, rows: rows)
         let caps = TerminalCapabilities(colorDepth: depth, unicode: true)
         let terminal = RecordingTerminal(size: size, capabilities: caps)
@@ -78,7 +66,7 @@ struct BenchTUI: ParsableCommand {
             changed.append(grid.changedCellCount(from: before))
         }
         let mb = median(bytes.map(Double.init)), mc = median(changed.map(Double.init))
-        print("voxterm bench tui \(path!): \(columns)x\(rows) cells, \(depth.rawValue), \(ortho ? "3 views" : "1 view"), \(n) slice changes")
+        print("voxterm bench tui \(path): \(columns)x\(rows) cells, \(depth.rawValue), \(ortho ? "3 views" : "1 view"), \(n) slice changes")
         print(String(format: "  full redraw after a slice change: median %.2f ms (min %.2f, max %.2f)",
                      median(times) * 1000, times.min()! * 1000, times.max()! * 1000))
         print(String(format: "  bytes written per slice change: median %.0f (%.0f of %d cells changed); an unchanged frame writes %d",
@@ -234,6 +222,26 @@ extension BenchTUI {
             let t0 = monotonicSeconds()
             _ = try Registration.register(fixed: doc.image, moving: doc.moving!, plan: LiveRegistration.plan(p))
             print(String(format: "  the same registration alone (no UI, normal priority, %d threads): %.1f s", voxtermThreadCount, monotonicSeconds() - t0))
+        }
+    }
+}
+
+extension BenchTUI {
+    /// IMAGE (with no labels), or the bundled Colin27 sample at `sampleResolution` ("1mm"/"2mm")
+    /// with its AAL labels and names; a missing sample or an unreadable file exits 2.
+    func benchDocument(sampleResolution: String) throws -> (path: String, document: WorkbenchDocument) {
+        var path = image, labels: String? = nil, names: String? = nil
+        if path == nil {
+            guard let dir = SampleLocator.find() else {
+                printError(WorkbenchError(path: "Samples", reason: "bundled sample not found; pass IMAGE"))
+                throw ExitCode(ExitCodes.badInput)
+            }
+            path = dir + "/colin27_\(sampleResolution).nii.gz"; labels = dir + "/colin27_\(sampleResolution)_aal.nii.gz"
+            names = dir + "/aal.txt"
+        }
+        do { return (path!, try WorkbenchDocument.load(image: path!, labels: labels, labelNames: names)) } catch {
+            printError(error)
+            throw ExitCode(ExitCodes.badInput)
         }
     }
 }

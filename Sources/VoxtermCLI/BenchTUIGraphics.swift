@@ -18,21 +18,9 @@ extension BenchTUI {
         let cp = cellPixels.lowercased().split(separator: "x").compactMap { Int($0) }
         guard cp.count == 2, cp[0] >= 2, cp[1] >= 6 else { throw ValidationError("--cell-pixels must be WxH, e.g. 10x20") }
         let depth = color
-        var path = image, labels: String? = nil, names: String? = nil
-        if path == nil {
-            guard let dir = SampleLocator.find() else {
-                printError(WorkbenchError(path: "Samples", reason: "bundled sample not found; pass IMAGE"))
-                throw ExitCode(ExitCodes.badInput)
-            }
-            path = dir + "/colin27_1mm.nii.gz"; labels = dir + "/colin27_1mm_aal.nii.gz"; names = dir + "/aal.txt"
-        }
-        let doc: WorkbenchDocument
-        do { doc = try WorkbenchDocument.load(image: path!, labels: labels, labelNames: names) } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
-        }
+        let (path, doc) = try benchDocument(sampleResolution: "1mm")
         let size = TerminalSize(columns: columns, rows: rows)
-        print("voxterm bench tui \(path!): \(columns)x\(rows) cells, \(depth.rawValue), \(ortho ? "3 views" : "1 view"), "
+        print("voxterm bench tui \(path): \(columns)x\(rows) cells, \(depth.rawValue), \(ortho ? "3 views" : "1 view"), "
               + "images at \(cp[0])x\(cp[1]) px per cell, libchafa \(Chafa.version)")
         print("  drawing   median ms  (min)    bytes/slice change  detail error (RMS grey levels vs 6x12 px/cell)")
         for mode in modes {
