@@ -376,7 +376,13 @@ func num(_ v: Double) -> String {
 extension String {
     /// Without leading and trailing spaces, tabs and line ends.
     var trimmingWhitespace: String {
-        let ws: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        return String(self.drop(while: ws).reversed().drop(while: ws).reversed())
+        // On the UTF-8 view (ASCII whitespace only): no Character iteration, one copy at most.
+        // (Reversing Characters twice cost a third of a header parse, seen in the fuzzer's profile.)
+        let ws: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        let u = utf8
+        guard let first = u.firstIndex(where: { !ws($0) }) else { return "" }
+        let last = u.lastIndex(where: { !ws($0) })!
+        if first == u.startIndex && u.index(after: last) == u.endIndex { return self }
+        return String(decoding: u[first...last], as: UTF8.self)
     }
 }

@@ -36,6 +36,20 @@ public struct IntensityWindow: Equatable, Sendable, CustomStringConvertible {
     /// between sorted neighbours), in O(n): a 65,536-bin histogram locates each rank, then only the
     /// values of that bin are sorted. 0 for an empty or all-NaN input.
     public static func percentiles(_ values: [Float], _ ps: [Double]) -> [Double] {
+        // Small inputs (a 2-D slice, a thumbnail): sorting is cheaper than filling and scanning
+        // 65,536 bins (which took 40 % of the fuzzer's time on 4,096-voxel images).
+        if values.count <= 16_384 {
+            let sorted = values.filter { $0.isFinite }.sorted()
+            guard let lo = sorted.first else { return ps.map { _ in 0 } }
+            if lo == sorted.last! { return ps.map { _ in Double(lo) } }
+            let n = sorted.count
+            return ps.map { p in
+                let r = min(max(p, 0), 1) * Double(n - 1)
+                let r0 = Int(r.rounded(.down)), r1 = min(r0 + 1, n - 1)
+                let f = r - Double(r0)
+                return Double(sorted[r0]) * (1 - f) + Double(sorted[r1]) * f
+            }
+        }
         let chunks = max(1, min(64, values.count / 65536))
         // Pass 1: finite min, max and count per chunk.
         var lows = [Float](repeating: .infinity, count: chunks), highs = [Float](repeating: -.infinity, count: chunks)

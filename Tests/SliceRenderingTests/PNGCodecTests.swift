@@ -78,7 +78,7 @@ import VolumeCore
 
 /// The O(n) percentiles agree with sorting.
 @Suite struct PercentileTests {
-    @Test(arguments: [0, 1, 7, 1000, 200_003])
+    @Test(arguments: [0, 1, 7, 1000, 16_384, 16_385, 200_003])
     func agreesWithTheSortedDefinition(count: Int) {
         var rng = SystemRandomNumberGenerator()
         var values = (0..<count).map { _ in Float.random(in: -50...300, using: &rng).rounded() * (Bool.random() ? 1 : 0.37) }
