@@ -24,8 +24,8 @@ extension PredictionRequest {
                     isCancelled: @escaping () -> Bool = { false }) throws -> PredictionOutcome {
         let start = Date()
         let g = query.geometry
-        let prediction: Prediction
-        let methodText: String
+        var prediction: Prediction
+        var methodText: String
         var supportSlices: (axis: Int, indices: Set<Int>)? = nil
         switch method {
         case .slices(let axis, let supports):
@@ -62,6 +62,11 @@ extension PredictionRequest {
                 }, isCancelled: isCancelled)
             }
             methodText = "registration (\(preset.rawValue)) and weighted fusion of \(supports.count) image\(supports.count == 1 ? "" : "s")"
+            if !userLabels.isEmpty {
+                let kept = keepUserLabels(&prediction)
+                supportSlices = kept
+                methodText += ", your labels kept on " + userLabels.map { $0.slices?.text ?? "the whole volume" }.joined(separator: "; ")
+            }
         }
         if isCancelled() { throw SegmentationError.cancelled }
         var dice: [Int32: Double] = [:]
@@ -75,6 +80,34 @@ extension PredictionRequest {
         return PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,
                                  truthName: truthName, seconds: Date().timeIntervalSince(start),
                                  disagreement: disagreementRanking(prediction, scope: scope, supportSlices: supportSlices))
+    }
+}
+
+extension PredictionRequest {
+    /// Writes `userLabels` over `prediction` (labels as drawn, confidence 1) and returns the slices
+    /// they cover when all lie across one voxel axis (left out of scoring and the disagreement
+    /// ranking, as support slices are), else nil.
+    func keepUserLabels(_ prediction: inout Prediction) -> (axis: Int, indices: Set<Int>)? {
+        let g = query.geometry
+        var axes = Set<Int>(), indices = Set<Int>(), whole = false
+        for u in userLabels where u.labels.geometry.size == g.size {
+            guard let s = u.slices else {
+                prediction.labels.labels = u.labels.labels
+                for i in prediction.confidence.voxels.indices { prediction.confidence.voxels[i] = 1 }
+                whole = true
+                continue
+            }
+            let axis = s.plane.axis
+            for index in s.indices where index >= 0 && index < g.size[axis] {
+                axes.insert(axis); indices.insert(index)
+                for n in SliceAccess.indices(g, axis: axis, index: index) {
+                    prediction.labels.labels[n] = u.labels.labels[n]
+                    prediction.confidence.voxels[n] = 1
+                }
+            }
+        }
+        guard !whole, axes.count == 1 else { return nil }
+        return (axes.first!, indices)
     }
 }
 
