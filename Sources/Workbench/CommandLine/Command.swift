@@ -162,7 +162,7 @@ public enum CommandParser {
         }
         switch name {
         case "o", "open", "e", "edit":
-            if w.count == 1 { return .open(.image, w[0]) }
+            if w.count == 1, OpenTarget(rawValue: w[0].lowercased()) == nil && w[0].lowercased() != "manifest" { return .open(.image, w[0]) }
             let kind = try arg(0, "what to open (image, labels, truth, support, moving, overlay)").lowercased()
             guard let t = OpenTarget(rawValue: kind) ?? (kind == "manifest" ? .support : kind == "layer" ? .overlay : nil) else {
                 throw CommandError("open: unknown '\(kind)'; use image, labels, truth, support, moving or overlay")
@@ -193,6 +193,7 @@ public enum CommandParser {
             return .set(try parseSetting(w))
         case "support", "sup":
             let sub = try arg(0, "add or remove").lowercased()
+            if ["add", "remove", "rm", "delete"].contains(sub) { name = "support \(sub)" }
             switch sub {
             case "add":
                 let a = try arg(1, "IMAGE LABELS, slice or volume")

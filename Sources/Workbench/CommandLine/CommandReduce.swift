@@ -257,6 +257,8 @@ func reduceCommand(_ state: inout WorkbenchState, _ action: CommandAction, step:
         }
     case .toggleStatistics:
         state.navigation.showStatistics.toggle()
+        // Edits are journaled only while the panel follows them.
+        if !state.navigation.showStatistics { state.editing.journal = LabelJournal() }
         if state.navigation.showStatistics && state.document.labels == nil {
             state.message = "no labels: the statistics panel needs a label map (--labels or :open labels)"
         }

@@ -27,6 +27,8 @@ extension PredictionRequest {
         var prediction: Prediction
         var methodText: String
         var supportSlices: (axis: Int, indices: Set<Int>)? = nil
+        // Voxels of the user's own labels kept over a fused prediction: not scored.
+        var keptSlices: (axis: Int, indices: Set<Int>)? = nil
         switch method {
         case .slices(let axis, let supports):
             // One partial label map holding every support slice's labels.
@@ -63,9 +65,11 @@ extension PredictionRequest {
             }
             methodText = "registration (\(preset.rawValue)) and weighted fusion of \(supports.count) image\(supports.count == 1 ? "" : "s")"
             if !userLabels.isEmpty {
-                let kept = keepUserLabels(&prediction)
-                supportSlices = kept
-                methodText += ", your labels kept on " + userLabels.map { $0.slices?.text ?? "the whole volume" }.joined(separator: "; ")
+                keptSlices = keepUserLabels(&prediction)
+                supportSlices = keptSlices
+                methodText += ", your labels kept on " + userLabels.map { u in
+                    u.slices.map { "\($0.plane.rawValue) " + $0.indices.map(String.init).joined(separator: ",") } ?? "the whole volume"
+                }.joined(separator: "; ")
             }
         }
         if isCancelled() { throw SegmentationError.cancelled }
@@ -73,9 +77,18 @@ extension PredictionRequest {
         if let truth, truth.geometry.size == g.size {
             var only: (axis: Int, index: Int)? = nil
             if case .slice(let a, let i) = scope { only = (a, i) }
-            dice = predictionDice(prediction.labels, truth: truth,
-                                  supportSlices: supportSlices.map { SliceSelection(plane: VoxelAxisPlane(axis: $0.axis), indices: Array($0.indices)) },
-                                  onlySlice: only)
+            if let kept = keptSlices {
+                // The whole volume but the kept slices (what the supports had to predict).
+                var p = prediction.labels, t = truth
+                for index in kept.indices {
+                    for n in SliceAccess.indices(g, axis: kept.axis, index: index) { p.labels[n] = 0; t.labels[n] = 0 }
+                }
+                dice = diceScores(prediction: p, truth: t)
+            } else {
+                dice = predictionDice(prediction.labels, truth: truth,
+                                      supportSlices: supportSlices.map { SliceSelection(plane: VoxelAxisPlane(axis: $0.axis), indices: Array($0.indices)) },
+                                      onlySlice: only)
+            }
         }
         return PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,
                                  truthName: truthName, seconds: Date().timeIntervalSince(start),
