@@ -41,7 +41,8 @@ struct OneSittingTmuxTests {
 
         // A moving image (with its labels) opened mid-session; G registers it, S-equivalent saves.
         try TaskTmuxTests.command(t, "open moving \(s)/subject01_2mm.nii.gz \(s)/subject01_2mm_aal.nii.gz")
-        try t.waitFor("moving subject01_2mm.nii.gz (91x109x91) with labels subject01_2mm_aal.nii.gz: G registers it", timeout: 20)
+        try t.waitFor("moving subject01_2mm.nii.gz (91x109x91) with labels subject01_2mm_aal.nii.gz", timeout: 20)
+        try t.waitFor("G registers subject01_2mm.nii.gz to colin27_2mm.nii.gz", timeout: 5)
         try t.send("P")
         try t.waitFor("registration preset accurate", timeout: 5)
         try t.send("P")
