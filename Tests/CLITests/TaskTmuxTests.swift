@@ -252,6 +252,8 @@ struct CurationInOneSittingTmuxTests {
         let third = try t.waitFor(timeout: 240) { $0.contains("mean Dice") && $0.contains("predicted the volume") }
         let r3 = try #require(third.range(of: #"mean Dice (\d\.\d{3}) over (\d+) labels"#, options: .regularExpression), "\(third)")
         let shownDice3 = try #require(Double(third[r3].split(separator: " ")[2]))
+        // Its predicted labels carry the supports' names too.
+        #expect(third.contains("Precentral_L"), "label names of the supports in the panel:\n\(third)")
         try TaskTmuxTests.command(t, "save prediction \(dir.path)")
         try t.waitFor("scan2_pred.nii.gz", timeout: 20)
         try t.send("q")

@@ -170,7 +170,8 @@ struct OneSittingTests {
         let imagePath = dir.appendingPathComponent("a.nii.gz").path
         try NIfTIWriter.write(doc.image, to: imagePath)
         var state = WorkbenchState(document: WorkbenchDocument(imagePath: imagePath, image: doc.image, labels: doc.labels,
-                                                               labelsPath: "/data/a_labels.nii.gz"), size: size)
+                                                               labelsPath: "/data/a_labels.nii.gz", labelTable: doc.labelTable,
+                                                               labelTablePath: doc.labelTablePath), size: size)
         state.cursor = [5, 5, 4]
         _ = reduce(&state, .curation(.addSlice))
         #expect(state.curation.entries.count == 1 && state.curation.entries[0].isOpenImage)
@@ -191,6 +192,8 @@ struct OneSittingTests {
         #expect(effects.contains(.cancelJob(old)))
         #expect(state.curation.entries.count == 2 && state.curation.entries.allSatisfy { !$0.isOpenImage })
         #expect(state.message == "opened \(second) · 2 supports kept: :predict")
+        // The label names the supports brought stay for the new image's predictions.
+        #expect(state.document.labelTable.name(of: 1) == "Left half" && state.document.labelTablePath == "/data/phantom.txt")
         // The next prediction registers both to the new image, with a new job id.
         let next = reduce(&state, .curation(.predict(.volume)))
         guard case .startJob(let id, .prediction(let request))? = next.first else { Issue.record("no job: \(next)"); return }

@@ -474,6 +474,11 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         }
         next.curation.manifestPath = state.curation.manifestPath
         next.curation.outputDirectory = state.curation.outputDirectory
+        // Predictions of the new image carry the supports' label names, as on the first image.
+        if !next.curation.entries.isEmpty, next.document.labelTablePath == nil, let table = state.document.labelTablePath {
+            next.document.labelTable = state.document.labelTable
+            next.document.labelTablePath = table
+        }
         next.plane = state.plane
         next.layout = state.layout
         next.convention = state.convention
