@@ -156,6 +156,8 @@ struct TaskTmuxTests {
 /// and saved to a typed path, checked from the files.
 @Suite(.serialized, .enabled(if: TmuxSession.executable != nil, "tmux is not installed"))
 struct CurationInOneSittingTmuxTests {
+    static func nearestToCentroidOf(_ label: Int32, _ labels: LabelVolume) -> SIMD3<Int>? { TaskTmuxTests.nearestToCentroid(label, labels) }
+
     @Test func supportsByPathPredictDicePaintUndoRedoSave() throws {
         let dir = TestPaths.temporaryDirectory("task-sitting")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -256,6 +258,11 @@ struct CurationInOneSittingTmuxTests {
         #expect(third.contains("Precentral_L"), "label names of the supports in the panel:\n\(third)")
         try TaskTmuxTests.command(t, "save prediction \(dir.path)")
         try t.waitFor("scan2_pred.nii.gz", timeout: 20)
+        // A structure of the prediction by name (the image itself has no label map).
+        try TaskTmuxTests.command(t, "goto Hippocampus_L")
+        let found = try t.waitFor(timeout: 10) { $0.range(of: #"Hippocampus_L \(37\): voxel \d+,\d+,\d+"#, options: .regularExpression) != nil }
+        let hit = String(found[found.range(of: #"voxel \d+,\d+,\d+"#, options: .regularExpression)!].dropFirst(6))
+            .split(separator: ",").compactMap { Int($0) }
         try t.send("q")
         #expect(try t.exitStatus() == 0)
 
@@ -312,5 +319,7 @@ struct CurationInOneSittingTmuxTests {
         let dice3 = diceScores(prediction: pred3, truth: scan2Truth)
         #expect(abs(meanDice(dice3) - shownDice3) <= 0.0005 + 1e-9, "screen \(shownDice3), file \(meanDice(dice3))")
         #expect(shownDice3 > 0.4, "a poor prediction of the new scan: \(shownDice3)")
+        let hippo = try #require(Self.nearestToCentroidOf(37, pred3))
+        #expect(hit == [hippo.x, hippo.y, hippo.z], ":goto Hippocampus_L went to \(hit), its centre voxel is \(hippo)")
     }
 }

@@ -230,6 +230,11 @@ struct OneSittingTests {
             return o
         }
         let first = try predict()
+        // Over an unlabelled image the prediction is what :goto, z and the statistics panel look in.
+        _ = reduce(&state, .command(.run(.goto(.label("2")))))
+        #expect(state.cursor == nearestVoxelToCentroid(of: 2, in: first.prediction.labels), "\(state.message ?? "")")
+        let predicted2 = first.prediction.labels.labels.filter { $0 == 2 }.count
+        #expect(StatisticsPanel.statistics(state, label: 2).volume?.voxelCount == predicted2)
         // Correct axial slice 10: a label 3 square the supports never had, then add the slice back.
         state.cursor = [14, 14, 10]
         _ = reduce(&state, .command(.run(.set(.brush(2)))))

@@ -69,10 +69,9 @@ enum StatisticsPanel {
     /// The labels the panel describes and a key naming them: a whole-volume prediction while it is
     /// shown, else the label map.
     static func shownLabels(_ state: WorkbenchState) -> (LabelVolume, key: Int)? {
-        if let o = state.curation.outcome, state.curation.display != .off, o.scope == .volume {
-            return (o.prediction.labels, -1 - o.id)
-        }
-        return state.document.labels.map { ($0, 0) }
+        guard let labels = state.labelsOnScreen else { return nil }
+        if let o = state.curation.outcome, state.curation.display != .off, o.scope == .volume { return (labels, -1 - o.id) }
+        return (labels, 0)
     }
 
     static func statistics(_ state: WorkbenchState, label: Int32) -> (slice: LabelStatistics?, volume: LabelStatistics?) {

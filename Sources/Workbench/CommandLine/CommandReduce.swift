@@ -123,6 +123,13 @@ public enum CommandNames {
 }
 
 extension WorkbenchState {
+    /// The label map on screen: a whole-volume prediction while it is shown, else the label map
+    /// (what `:goto LABEL`, `/search`, `z`/`Z`, `g` and the statistics panel look in).
+    public var labelsOnScreen: LabelVolume? {
+        if let o = curation.outcome, curation.display != .off, o.scope == .volume { return o.prediction.labels }
+        return document.labels
+    }
+
     /// What Tab completes from now.
     var completionSource: CompletionSource {
         var names = document.presentLabels.map { document.labelTable.name(of: $0) }
@@ -237,7 +244,7 @@ func reduceCommand(_ state: inout WorkbenchState, _ action: CommandAction, step:
         state.navigation.crosshairHidden.toggle()
         state.message = state.navigation.crosshairHidden ? "crosshair hidden (X shows it)" : "crosshair shown"
     case .labelSlice(let forward):
-        guard let label = state.selectedLabel, let labels = state.document.labels else {
+        guard let label = state.selectedLabel, let labels = state.labelsOnScreen else {
             state.message = "no label selected (n/N or /NAME selects one)"; break
         }
         let m = state.mapping(state.plane)
@@ -259,7 +266,7 @@ func reduceCommand(_ state: inout WorkbenchState, _ action: CommandAction, step:
         state.navigation.showStatistics.toggle()
         // Edits are journaled only while the panel follows them.
         if !state.navigation.showStatistics { state.editing.journal = LabelJournal() }
-        if state.navigation.showStatistics && state.document.labels == nil {
+        if state.navigation.showStatistics && state.labelsOnScreen == nil {
             state.message = "no labels: the statistics panel needs a label map (--labels or :open labels)"
         }
     case .loaded(let file):
@@ -310,7 +317,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             case .success(let v): value = v
             case .failure(let e): return fail("goto: \(e.message)")
             }
-            guard let labels = doc.labels, let v = nearestVoxelToCentroid(of: value, in: labels) else {
+            guard let labels = state.labelsOnScreen, let v = nearestVoxelToCentroid(of: value, in: labels) else {
                 return fail("goto: \(state.labelName(value)) is not in the label map")
             }
             state.cursor = v
@@ -330,7 +337,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
         state.labelSelection = next
         state.showLabelPanel = true
         let value = doc.presentLabels[next]
-        if let labels = doc.labels, let v = nearestVoxelToCentroid(of: value, in: labels) { state.cursor = v; state.recentreViews() }
+        if let labels = state.labelsOnScreen, let v = nearestVoxelToCentroid(of: value, in: labels) { state.cursor = v; state.recentreViews() }
         state.message = "/\(text): \(state.labelName(value)) (\((m.firstIndex(of: next) ?? 0) + 1) of \(m.count)) · n/N next/previous"
     case .set(let s):
         switch s {
