@@ -353,16 +353,16 @@ public enum NRRD {
     /// Writes voxels `data` (this machine's byte order, little-endian) as `.nrrd` (gzip-encoded)
     /// or `.nhdr` + a raw `.raw` data file beside it.
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform,
-                      to path: String) throws {
+                      to path: String, options: NIfTIWriter.Options) throws {
         if path.lowercased().hasSuffix(".nhdr") {
-            let rawPath = String(path.dropLast(5)) + ".raw"
+            let rawPath = ImageFormat.dataFile(forHeader: path)!
             let rawName = rawPath.split(separator: "/").last.map(String.init) ?? rawPath
-            try writeFile(rawPath, parts: [data])
-            try writeFile(path, Array(headerText(datatype: datatype, shape: shape, affine: affine, encoding: "raw", dataFile: rawName).utf8))
+            try writeFile(rawPath, parts: [data], options: options)
+            try writeFile(path, Array(headerText(datatype: datatype, shape: shape, affine: affine, encoding: "raw", dataFile: rawName).utf8), options: options)
         } else {
             let head = Array(headerText(datatype: datatype, shape: shape, affine: affine, encoding: "gzip", dataFile: nil).utf8)
             let gz = try GzipLayer.gzip([data], path: path)
-            try head.withUnsafeBytes { h in try gz.withUnsafeBytes { g in try writeFile(path, parts: [h, g]) } }
+            try head.withUnsafeBytes { h in try gz.withUnsafeBytes { g in try writeFile(path, parts: [h, g], options: options) } }
         }
     }
 }

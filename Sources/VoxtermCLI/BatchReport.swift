@@ -73,7 +73,7 @@ struct BatchReport: ParsableCommand {
             tiles.append((status.subject, tile))
         }
         let pages = try QCPicture.writeIndex(tiles, folder: folder)
-        fputs("voxterm batch report: \(written) QC pictures and \(pages.joined(separator: ", ")) in \(folder.qcFolder)\n", stderr)
+        standardError.write("voxterm batch report: \(written) QC pictures and \(pages.joined(separator: ", ")) in \(folder.qcFolder)\n")
     }
 }
 

@@ -106,7 +106,7 @@ struct LiveRegistrationTests {
         _ = reduce(&state, .cycleRegistrationPreset)   // default -> accurate
         _ = reduce(&state, .cycleRegistrationPreset)   // accurate -> fast
         #expect(state.registration?.preset == .fast)
-        guard case .startJob(let id, .registration(.fast))? = reduce(&state, .startRegistration).first else {
+        guard case .startJob(let id, let request)? = reduce(&state, .startRegistration).first, request == .registration(preset: .fast) else {
             Issue.record("no registration job started"); return
         }
         let row = ScreenLayout(state).registrationRows!
@@ -189,14 +189,15 @@ struct LiveRegistrationTests {
 
         state.registration?.outputDirectory = "/tmp/out"
         let effects = reduce(&state, .saveRegistration)
-        guard case .startJob(let id, .saveRegistration(let outputs, let sources, let dir, let protecting))? = effects.first else {
+        guard case .startJob(let id, let request)? = effects.first, let save = request.as(SaveRegistrationJob.self) else {
             Issue.record("no save job: \(effects)"); return
         }
-        #expect(outputs == r.outputs)
-        #expect(dir == "/tmp/out")
-        #expect(sources == RegistrationSources(fixed: "/data/phantom.nii.gz", moving: "/data/moving.nii.gz",
+        #expect(save.outputs == r.outputs)
+        #expect(save.directory == "/tmp/out")
+        #expect(!save.overwrite, "an earlier run's files are replaced only with voxterm view --force or :save!")
+        #expect(save.sources == RegistrationSources(fixed: "/data/phantom.nii.gz", moving: "/data/moving.nii.gz",
                                                movingLabels: "/data/moving_labels.nii.gz", fixedLabels: "/data/phantom_labels.nii.gz"))
-        #expect(protecting.contains("/data/phantom.txt"))
+        #expect(save.protecting.contains("/data/phantom.txt"))
         #expect(state.registration?.saving == true)
         _ = reduce(&state, .jobFinished(id, .saved(directory: "/tmp/out", files: ["a", "b"])))
         #expect(state.registration?.savedTo == "/tmp/out")
@@ -211,8 +212,8 @@ struct LiveRegistrationTests {
         _ = reduce(&state, .jobFinished(JobID(1), .registration(Shared(finishedResult(state.document)))))
         state.registration?.outputDirectory = dir
         guard case .startJob(let id, let request)? = reduce(&state, .saveRegistration).first else { Issue.record("no job"); return }
-        let outcome = JobWorkers.work(for: request, state: state)(JobContext(id: id, token: CancellationToken(), inbox: JobInbox()))
-        guard case .saved(_, let files) = outcome else { Issue.record("\(outcome)"); return }
+        let outcome = request.work(state: state)(JobContext(id: id, token: CancellationToken(), inbox: JobInbox()))
+        guard let files = outcome.result(SavedRegistration.self)?.files else { Issue.record("\(outcome)"); return }
         #expect(Set(files.map { ($0 as NSString).lastPathComponent }) == Set(RegistrationOutputs.fileNames))
         let warped = try NIfTIReader.read(dir + "/warped.nii.gz").volume()
         #expect(warped.geometry == state.document.image.geometry)
@@ -220,11 +221,42 @@ struct LiveRegistrationTests {
         #expect((json["mean_dice"] as! Double) > (json["mean_dice_before"] as! Double))
         // An output folder that is an input's folder, with an input named like an output, is refused.
         let clash = RegistrationSources(fixed: dir + "/warped.nii.gz", moving: "/data/moving.nii.gz")
-        let bad = JobWorkers.work(for: .saveRegistration(outputs: state.registration!.outputs!, sources: clash, directory: dir,
-                                                         protecting: []), state: state)
+        let bad = JobRequest.saveRegistration(outputs: state.registration!.outputs!, sources: clash, directory: dir,
+                                              protecting: [], overwrite: true).work(state: state)
         guard case .failed = bad(JobContext(id: JobID(9), token: CancellationToken(), inbox: JobInbox())) else {
             Issue.record("wrote over an input"); return
         }
+    }
+
+    /// S into the folder of an earlier run: refused (the files stay), unless `voxterm view --force`
+    /// (`replacesOutputs`) or `:save! registration`, which swap the new set in whole.
+    @Test func savingOverAnEarlierRunNeedsForce() throws {
+        let dir = NSTemporaryDirectory() + "voxterm-live-force-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var state = WorkbenchState(document: movingPhantomDocument(), size: size)
+        _ = reduce(&state, .startRegistration)
+        _ = reduce(&state, .jobFinished(JobID(1), .registration(Shared(finishedResult(state.document)))))
+        state.registration?.outputDirectory = dir
+        func save(_ action: Action) -> JobOutcome? {
+            guard case .startJob(let id, let request)? = reduce(&state, action).first else { return nil }
+            let outcome = request.work(state: state)(JobContext(id: id, token: CancellationToken(), inbox: JobInbox()))
+            _ = reduce(&state, .jobFinished(id, outcome))
+            return outcome
+        }
+        #expect(save(.saveRegistration)?.result(SavedRegistration.self) != nil)
+        let firstSummary = try Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json"))
+        // Again without --force: refused, nothing changes, and the message says how to replace.
+        guard case .failed(let why)? = save(.saveRegistration) else { Issue.record("replaced without --force"); return }
+        #expect(why.contains("is not empty"), "\(why)")
+        #expect(state.message?.contains(":save! registration") == true, "\(state.message ?? "")")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json")) == firstSummary)
+        // `:save! registration` replaces this once; the flag is not kept.
+        #expect(save(.command(.run(.save(.registration, nil, force: true))))?.result(SavedRegistration.self) != nil, "\(state.message ?? "")")
+        #expect(state.registration?.replacesOutputs == false)
+        // `voxterm view --force`: every S may replace.
+        state.registration?.replacesOutputs = true
+        #expect(save(.saveRegistration)?.result(SavedRegistration.self) != nil, "\(state.message ?? "")")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir)) == Set(RegistrationOutputs.fileNames))
     }
 
     @Test func overlayShowsTheImageInGreenAndTheSecondInMagenta() {
@@ -310,7 +342,7 @@ struct JobRunnerTests {
     @Test func workPostsProgressAndTheRunnerPostsTheOutcome() {
         let runner = JobRunner()
         runner.start(JobID(1)) { ctx in
-            ctx.post(.registration(LiveRegistrationUpdate(progress: nil, values: [1])))
+            ctx.post(LiveRegistrationUpdate(progress: nil, values: [1]))
             return .failed("x")
         }
         #expect(runner.waitUntilIdle(timeout: 10))
@@ -378,7 +410,9 @@ extension LiveRegistrationTests {
         #expect(state.document.compare == shown, "the finished registration's warped image is shown again")
         #expect(state.message?.contains("the last finished one is kept (S saves it)") == true)
         let effects = reduce(&state, .saveRegistration)
-        guard case .startJob(_, .saveRegistration(let outputs, _, _, _))? = effects.first else { Issue.record("no save: \(effects)"); return }
-        #expect(outputs == first)
+        guard case .startJob(_, let request)? = effects.first, let save = request.as(SaveRegistrationJob.self) else {
+            Issue.record("no save: \(effects)"); return
+        }
+        #expect(save.outputs == first)
     }
 }
