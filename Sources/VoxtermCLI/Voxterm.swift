@@ -43,7 +43,15 @@ public struct Voxterm: ParsableCommand {
     static func usageLine(for error: Error) -> String {
         var text = message(for: error)
         if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
-        text = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        // Its list of allowed values ("one of the following:" then "- gray", "- hot", ...) as 'gray', 'hot', ...
+        var parts: [String] = [], items: [String] = []
+        for line in text.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) where !line.isEmpty {
+            if line.hasPrefix("- ") { items.append("'\(line.dropFirst(2))'"); continue }
+            if !items.isEmpty { parts.append(items.joined(separator: ", ")); items = [] }
+            parts.append(line)
+        }
+        if !items.isEmpty { parts.append(items.joined(separator: ", ")) }
+        text = parts.joined(separator: " ")
         let words = CommandLine.arguments.dropFirst()
         let name = words.first { w in configuration.subcommands.contains { $0._commandName == w } } ?? "view"
         return text + " (voxterm help \(name) lists the options)"

@@ -238,9 +238,9 @@ import TestSupport
             (["--window", "100,20"], "LOW (100) must be less than HIGH (20)"),
             (["--window", "abc"], "expected LOW,HIGH"),
             // Typed options: swift-argument-parser's message names the option and lists the values.
-            (["--colormap", "rainbowz"], "'rainbowz' is invalid for '--colormap <colormap>'. Please provide one of 'gray', 'hot', 'viridis'"),
-            (["--plane", "oblique"], "'oblique' is invalid for '--plane <plane>'. Please provide one of 'axial', 'coronal' and 'sagittal'"),
-            (["--field-mode", "quiver"], "'quiver' is invalid for '--field-mode <field-mode>'. Please provide one of 'arrows', 'magnitude', 'jacobian' and 'grid'"),
+            (["--colormap", "rainbowz"], "'rainbowz' is invalid for '--colormap <colormap>'. Please provide one of the following: 'gray', 'hot', 'viridis'"),
+            (["--plane", "oblique"], "'oblique' is invalid for '--plane <plane>'. Please provide one of 'axial', 'coronal' or 'sagittal'"),
+            (["--field-mode", "quiver"], "'quiver' is invalid for '--field-mode <field-mode>'. Please provide one of 'arrows', 'magnitude', 'jacobian' or 'grid'"),
             (["--overlay", "x.nii:nosuchmap"], "is invalid for '--overlay <overlay>': expected FILE[:COLORMAP[:LOW,HIGH]]"),
             (["--opacity", "2"], "--opacity: 2.0 is outside 0...1"),
             (["--at", "500,0,0", "--plane", "sagittal"], "outside"),

@@ -77,9 +77,9 @@ import SliceRendering
         #expect(m.montage == MontageGrid(rows: 6, columns: 5))
         // Each wrong value is a usage error (64) naming the option, found before any file is read.
         let bad: [([String], String)] = [
-            (["--plane", "oblique"], "'axial', 'coronal' and 'sagittal'"),
+            (["--plane", "oblique"], "'axial', 'coronal' or 'sagittal'"),
             (["--colormap", "rainbow"], "'gray', 'hot'"),
-            (["--field-mode", "quiver"], "'arrows', 'magnitude', 'jacobian' and 'grid'"),
+            (["--field-mode", "quiver"], "'arrows', 'magnitude', 'jacobian' or 'grid'"),
             (["--window", "5,1"], "LOW (5) must be less than HIGH (1)"),
             (["--at", "1,2"], "expected X,Y,Z"),
             (["--montage", "30x30"], "at most 400 tiles"),
