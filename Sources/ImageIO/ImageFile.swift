@@ -95,6 +95,16 @@ func readFile(_ path: String) throws -> [UInt8] {
     do { return try FileIO.readAll(path) } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
 }
 
+/// The bytes and path of a detached header's data file `name` (NRRD `data file`, MetaImage
+/// `ElementDataFile`): relative names are beside `header`; `named` says where the header names it.
+func readDataFile(_ name: String, of header: String, named: String) throws -> ([UInt8], String) {
+    let dataPath = name.hasPrefix("/") ? name : FileIO.directoryName(header) + "/" + name
+    guard FileIO.exists(dataPath) else {
+        throw NIfTIError(header, "the data file \(dataPath) named \(named) does not exist")
+    }
+    return (try readFile(dataPath), dataPath)
+}
+
 /// Writes `bytes` to `path` as `options` say (`NIfTIWriter.Options.write`).
 func writeFile(_ path: String, _ bytes: [UInt8], options: NIfTIWriter.Options) throws {
     try bytes.withUnsafeBytes { try writeFile(path, parts: [$0], options: options) }

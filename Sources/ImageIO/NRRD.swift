@@ -239,13 +239,7 @@ public enum NRRD {
     /// Reads `path` (`.nrrd` with attached data, or `.nhdr` and its data file).
     public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
         let bytes = try readFile(path)
-        return try read(bytes: bytes, path: path, limits: limits) { name in
-            let dataPath = name.hasPrefix("/") ? name : FileIO.directoryName(path) + "/" + name
-            guard FileIO.exists(dataPath) else {
-                throw NIfTIError(path, "the data file \(dataPath) named in the header does not exist")
-            }
-            return (try readFile(dataPath), dataPath)
-        }
+        return try read(bytes: bytes, path: path, limits: limits) { try readDataFile($0, of: path, named: "in the header") }
     }
 
     /// Reads NRRD from memory; `dataFile` supplies a detached data file's bytes and path.

@@ -146,26 +146,20 @@ public struct SliceDemonsAligner: PairwiseAligner {
         var k = (-r...r).map { exp(-Float($0 * $0) / (2 * sigma * sigma)) }
         let s = k.reduce(0, +)
         k = k.map { $0 / s }
+        // One pass along x (neighbours 1 apart, w per row), then one along y (w apart, h per column).
+        func pass(_ src: [SIMD2<Float>], _ dst: inout [SIMD2<Float>], along x: Bool) {
+            let n = x ? w : h, stride = x ? 1 : w
+            for y in 0..<h {
+                for xi in 0..<w {
+                    let pos = x ? xi : y, base = xi + w * y - pos * stride
+                    var acc = SIMD2<Float>.zero
+                    for j in -r...r { acc += k[j + r] * src[base + min(max(pos + j, 0), n - 1) * stride] }
+                    dst[xi + w * y] = acc
+                }
+            }
+        }
         var tmp = a
-        for y in 0..<h {
-            for x in 0..<w {
-                var acc = SIMD2<Float>.zero
-                for j in -r...r {
-                    let xx = min(max(x + j, 0), w - 1)
-                    acc += k[j + r] * a[xx + w * y]
-                }
-                tmp[x + w * y] = acc
-            }
-        }
-        for y in 0..<h {
-            for x in 0..<w {
-                var acc = SIMD2<Float>.zero
-                for j in -r...r {
-                    let yy = min(max(y + j, 0), h - 1)
-                    acc += k[j + r] * tmp[x + w * yy]
-                }
-                a[x + w * y] = acc
-            }
-        }
+        pass(a, &tmp, along: true)
+        pass(tmp, &a, along: false)
     }
 }

@@ -307,12 +307,7 @@ struct BatchStatusCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() throws {
-        let folder = BatchFolder(absolutePath(dir))
-        let manifest: BatchManifest
-        do { manifest = try BatchManifest.read(folder) } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
-        }
+        let (folder, manifest) = try readBatchFolder(dir)
         let summary = BatchSummary(folder: folder, manifest: manifest)
         if json {
             let data = try JSONSerialization.data(withJSONObject: summary.json, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -334,5 +329,15 @@ struct BatchStatusCommand: ParsableCommand {
             }
             if let a = sacctLines(jobs: manifest.slurmJobs), !a.isEmpty { print(a.map { "  sacct: \($0)" }.joined(separator: "\n")) }
         }
+    }
+}
+
+/// The batch folder `dir` and its manifest (`batch status`, `batch report`); a folder that is not a
+/// batch output is one line, exit 2.
+func readBatchFolder(_ dir: String) throws -> (BatchFolder, BatchManifest) {
+    let folder = BatchFolder(absolutePath(dir))
+    do { return (folder, try BatchManifest.read(folder)) } catch {
+        printError(error)
+        throw ExitCode(ExitCodes.badInput)
     }
 }

@@ -210,15 +210,8 @@ struct BenchSegment: ParsableCommand {
             for q in queries {
                 var args = ["segment", path(q.query_image), "--out", "\(dir)/\(q.file)", "--force", "--quiet", "--preset", presetOption.preset.rawValue]
                 for s in q.supports.prefix(q.k) { args += ["--support", "\(path(s.image)):\(path(s.labels))"] }
-                let t0 = monotonicSeconds()
-                let status = try spawnAndWait(exe, args)
-                let dt = monotonicSeconds() - t0
-                guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
-                seconds[q.id] = dt
-                let p = try ImageFile.read("\(dir)/\(q.file)").labelVolume()
                 let t = try ImageFile.read(path(q.truth_labels ?? "")).labelVolume()
-                print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceScores(prediction: p, truth: t)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
-                StandardOutput.flush()
+                seconds[q.id] = try timedSegment(exe, args, query: q.id, output: "\(dir)/\(q.file)") { diceScores(prediction: $0, truth: t) }
             }
             try writeSeconds(seconds, "\(dir)/seconds.json")
         }
@@ -241,17 +234,26 @@ struct BenchSegment: ParsableCommand {
                 try NIfTIWriter.write(sparse, to: sparsePath, options: NIfTIWriter.Options(overwrite: true))
                 let args = ["segment", path(q.image), "--labels", sparsePath, "--labelled-slices", selection.text,
                             "--out", "\(dir)/\(q.file)", "--force", "--quiet"]
-                let t0 = monotonicSeconds()
-                let status = try spawnAndWait(exe, args)
-                let dt = monotonicSeconds() - t0
-                guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
-                seconds[q.id] = dt
-                let p = try ImageFile.read("\(dir)/\(q.file)").labelVolume()
-                print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceOnUnlabelledSlices(p, truth, selection)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
-                StandardOutput.flush()
+                seconds[q.id] = try timedSegment(exe, args, query: q.id, output: "\(dir)/\(q.file)") {
+                    diceOnUnlabelledSlices($0, truth, selection)
+                }
             }
             try writeSeconds(seconds, "\(dir)/seconds.json")
         }
+    }
+
+    /// Runs `voxterm segment args` as its own process, prints the Dice of its `output` (`score`)
+    /// with the wall and CPU seconds, and returns the wall seconds.
+    func timedSegment(_ exe: String, _ args: [String], query: String, output: String,
+                      score: (LabelVolume) -> [Int32: Double]) throws -> Double {
+        let t0 = monotonicSeconds()
+        let status = try spawnAndWait(exe, args)
+        let dt = monotonicSeconds() - t0
+        guard status == 0 else { throw ValidationError("\(query): voxterm segment exited with status \(status)") }
+        let p = try ImageFile.read(output).labelVolume()
+        print("\(query): Dice \(String(format: "%.3f", meanDice(score(p)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
+        StandardOutput.flush()
+        return dt
     }
 
     func writeSeconds(_ s: [String: Double], _ file: String) throws {
