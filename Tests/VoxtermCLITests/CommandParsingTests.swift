@@ -54,6 +54,11 @@ import SliceRendering
             ["register", "f.nii", "m.nii", "--out", "d", "--levels", "4x2", "--iterations", "1x2x3"],
             ["segment", "q.nii", "--support", "a:b", "--out", "p.nii", "--fusion", "staple"],
             ["view", "img.nii", "--plane", "oblique"],
+            ["stats", "img.nii", "--labels", "l.nii", "--plane", "oblique"],
+            ["stats", "img.nii", "--labels", "l.nii", "--json", "--csv"],
+            ["batch", "report", "out", "--plane", "oblique"],
+            ["bench", "tui", "--graphics", "ascii"],
+            ["bench", "tui", "--cell-pixels", "1x1"],
         ]
         for line in lines {
             do {

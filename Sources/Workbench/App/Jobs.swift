@@ -279,8 +279,8 @@ public final class JobRunner {
     public func cancelAll(waitingUpTo seconds: Double = 2) {
         for t in tokens.values { t.cancel() }
         tokens = [:]
-        let deadline = Date().addingTimeInterval(seconds)
-        while counters.active.load(ordering: .acquiring) > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        let deadline = monotonicSeconds() + seconds
+        while counters.active.load(ordering: .acquiring) > 0 && monotonicSeconds() < deadline { Thread.sleep(forTimeInterval: 0.005) }
     }
 
     /// Removes and returns the actions jobs posted, oldest first.
@@ -293,9 +293,9 @@ public final class JobRunner {
     /// Waits until no job runs (for tests and benchmarks); false on timeout.
     @discardableResult
     public func waitUntilIdle(timeout: Double = 60) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = monotonicSeconds() + timeout
         while counters.active.load(ordering: .acquiring) > 0 {
-            if Date() > deadline { return false }
+            if monotonicSeconds() > deadline { return false }
             Thread.sleep(forTimeInterval: 0.002)
         }
         return true

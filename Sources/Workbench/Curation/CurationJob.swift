@@ -50,7 +50,7 @@ extension PredictionRequest {
     /// region and ranks slices by disagreement. Throws `SegmentationError.cancelled` when cancelled.
     public func run(id: Int = 0, progress: (SegmentationProgress) -> Void = { _ in },
                     isCancelled: @escaping () -> Bool = { false }) throws -> PredictionOutcome {
-        let start = Date()
+        let start = monotonicSeconds()
         let g = query.geometry
         let prediction: Prediction
         let methodText: String
@@ -101,7 +101,7 @@ extension PredictionRequest {
                                   onlySlice: only)
         }
         return PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,
-                                 truthName: truthName, seconds: Date().timeIntervalSince(start),
+                                 truthName: truthName, seconds: monotonicSeconds() - start,
                                  disagreement: disagreementRanking(prediction, scope: scope, supportSlices: supportSlices))
     }
 }
