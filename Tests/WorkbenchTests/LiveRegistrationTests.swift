@@ -376,6 +376,37 @@ struct JobRunnerTests {
         #expect(!table.isRunning(.registration))
     }
 
+    /// A new kind of job needs nothing in App/: this one is declared here, outside the module,
+    /// with only the public `JobKind`/`JobSpec`, and goes through the table, the runner and `reduce`.
+    @Test func aNewJobKindIsDeclaredEntirelyOutsideApp() {
+        struct Echo: JobSpec, Equatable {
+            var text: String
+            var kind: JobKind { echoKind }
+            func work(state: WorkbenchState) -> JobWork {
+                let text = self.text, name = state.document.imageName
+                return { ctx in
+                    ctx.post(text.count)                       // progress: any Sendable & Equatable value
+                    return .finished(JobValue("\(text) \(name)"))  // the result, of the feature's own type
+                }
+            }
+        }
+        var state = WorkbenchState(document: phantomDocument(), size: TerminalSize(columns: 120, rows: 40))
+        let effect = state.jobs.start(JobRequest(Echo(text: "hello")))
+        guard case .startJob(let id, let request) = effect else { Issue.record("\(effect)"); return }
+        #expect(request == JobRequest(Echo(text: "hello")) && request != JobRequest(Echo(text: "other")))
+        #expect(request != JobRequest.registration(preset: .fast), "requests of different kinds are never equal")
+        #expect(state.jobs.isRunning(echoKind))
+        let runner = JobRunner()
+        runner.start(id, work: request.work(state: state))
+        #expect(runner.waitUntilIdle(timeout: 10))
+        for action in runner.drain() { _ = reduce(&state, action) }
+        #expect(state.message == "echo progress 5; echo finished: hello \(state.document.imageName)")
+        #expect(!state.jobs.isRunning(echoKind))
+        // A late action of the finished job is dropped before it reaches the kind's entry point.
+        _ = reduce(&state, .jobProgress(id, JobValue(99)))
+        #expect(state.message == "echo progress 5; echo finished: hello \(state.document.imageName)")
+    }
+
     @Test func theRunLoopRunsARealRegistrationToTheEnd() {
         // G on the phantom pair (fast preset); the loop polls the job, then input ends.
         var state = WorkbenchState(document: blobDocument(), size: TerminalSize(columns: 120, rows: 40))
@@ -416,3 +447,14 @@ extension LiveRegistrationTests {
         #expect(save.outputs == first)
     }
 }
+
+/// The test's job kind: its entry point writes what it was told into the status message.
+let echoKind = JobKind("echo") { state, _, event in
+    switch event {
+    case .cancelling: state.message = "echo cancelling"
+    case .progress(let p): state.message = "echo progress \(p.as(Int.self) ?? -1)"
+    case .finished(let outcome): state.message = (state.message ?? "") + "; echo finished: " + (outcome.result(String.self) ?? "\(outcome)")
+    }
+    return []
+}
+
