@@ -149,7 +149,7 @@ struct OneSittingTests {
         #expect(state.message?.contains("G registers it") == true, "\(state.message ?? "")")
         // G starts the registration job on it.
         let effects = reduce(&state, .startRegistration)
-        guard case .startJob(_, .registration)? = effects.first else { Issue.record("G did not start: \(effects)"); return }
+        guard case .startJob(_, let request)? = effects.first, request.kind == .registration else { Issue.record("G did not start: \(effects)"); return }
         #expect(state.registration?.phase == .running)
         // Not while it runs.
         Self.run(&state, "open moving \(m)")
@@ -196,7 +196,7 @@ struct OneSittingTests {
         #expect(state.document.labelTable.name(of: 1) == "Left half" && state.document.labelTablePath == "/data/phantom.txt")
         // The next prediction registers both to the new image, with a new job id.
         let next = reduce(&state, .curation(.predict(.volume)))
-        guard case .startJob(let id, .prediction(let request))? = next.first else { Issue.record("no job: \(next)"); return }
+        guard case .startJob(let id, let job)? = next.first, let request = job.as(PredictionJob.self)?.request else { Issue.record("no job: \(next)"); return }
         #expect(id.raw > old.raw)
         guard case .volumes(let supports, _) = request.value.method else { Issue.record("\(request.value.method)"); return }
         #expect(supports.count == 2 && supports[0].slices?.indices == [4] && request.value.userLabels.isEmpty)
@@ -224,7 +224,7 @@ struct OneSittingTests {
                                                image: other, labels: otherLabels, isOpenImage: false)]
         func predict() throws -> PredictionOutcome {
             let effects = reduce(&state, .curation(.predict(.volume)))
-            guard case .startJob(let id, .prediction(let request))? = effects.first else { throw CommandError("no job: \(effects)") }
+            guard case .startJob(let id, let job)? = effects.first, let request = job.as(PredictionJob.self)?.request else { throw CommandError("no job: \(effects)") }
             let o = try request.value.run(id: id.raw)
             _ = reduce(&state, .jobFinished(id, .prediction(Shared(o))))
             return o

@@ -447,6 +447,10 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
                 guard state.registration != nil else { return fail("save registration: no moving image (:open moving PATH, then G)") }
                 state.registration!.outputDirectory = p
             }
+            // `:save! registration` replaces an earlier run's files this once.
+            let replaces = state.registration?.replacesOutputs ?? false
+            if force { state.registration?.replacesOutputs = true }
+            defer { state.registration?.replacesOutputs = replaces }
             return reduce(&state, .saveRegistration)
         case .png:
             guard let p = path else { return reduce(&state, .export) }
@@ -544,6 +548,7 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         var r = LiveRegistrationState(outputDirectory: previous?.outputDirectory
                                       ?? LiveRegistrationState.defaultOutputDirectory(fixedPath: doc.imagePath))
         r.preset = previous?.preset ?? .default
+        r.replacesOutputs = previous?.replacesOutputs ?? false
         state.registration = r
         state.fieldMode = nil
         state.compareMode = .checkerboard
