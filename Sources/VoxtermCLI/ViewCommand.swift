@@ -81,7 +81,7 @@ struct View: ParsableCommand {
     var graphics: GraphicsRequest = .auto
 
     @Option(parsing: .unconditionalSingleValue,
-            help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; y selects, Y shows/hides, z/Z threshold, X colour map, B opacity).",
+            help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; # selects, ! shows/hides, $/% threshold, & colour map, ~ opacity; :open overlay adds one later).",
             transform: OverlayArgument.parse)
     var overlay: [OverlayArgument] = []
 

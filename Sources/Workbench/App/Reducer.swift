@@ -110,7 +110,7 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         state.overlay.hidden = []
         state.overlay.visible = true
     case .goToSelectedLabel:
-        guard let v = state.selectedLabel, let labels = state.document.labels,
+        guard let v = state.selectedLabel, let labels = state.labelsOnScreen,
               let target = nearestVoxelToCentroid(of: v, in: labels) else { break }
         state.cursor = target
         for p in state.visiblePlanes { state.keepCursorVisible(in: p, recentre: true) }
