@@ -367,7 +367,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             return reduce(&state, .curation(.loadManifest))
         }
         if target == .moving { return fail("open moving: start voxterm view IMAGE --moving MOVING (live registration needs it at start)") }
-        guard FileIO.exists(path) else { return fail("open: \(path): no such file") }
+        guard FileIO.exists(path) || DICOM.isSeriesSelector(path) else { return fail("open: \(path): no such file") }
         state.message = "reading \(path)…"
         return [.command(.load(target, path: path, grid: g))]
     case .save(let target, let path, let force):
