@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIfTI
 import VolumeCore
 #if canImport(Glibc)
@@ -114,7 +115,7 @@ public enum DICOM {
             let image = try NIfTIReader.read(chosen.niftiPath, limits: limits)
             // dcm2niix's warnings (gantry tilt, uneven spacing, ...) once the read succeeded, so
             // an error stays one line.
-            for w in warnings { fputs("voxterm: dcm2niix: \(w)\n", stderr) }
+            if !quiet.withLock({ $0 }) { for w in warnings { fputs("voxterm: dcm2niix: \(w)\n", stderr) } }
             return image.renamed(path, storage: .dicom)
         }
         cacheLock.lock()
@@ -124,6 +125,10 @@ public enum DICOM {
     }
 
     nonisolated(unsafe) private static var cache: (key: String, image: NIfTIImage)?
+
+    /// When true, dcm2niix's warnings are not printed (the workbench sets it while it owns the
+    /// terminal: text on stderr would garble the screen).
+    public static let quiet = Mutex(false)
     private static let cacheLock = NSLock()
 
     /// The path with the folder's modification time and size, so a changed folder is converted again.

@@ -24,6 +24,8 @@ struct BenchIO: ParsableCommand {
     @Option(help: "Number of timed repeats.") var repeats = 7
     @Option(help: "Time writing instead: FILE read once, then written as float32 to this path (format by extension: .nii.gz, .mgz, .nrrd, .mha, ...), replaced on each repeat and removed at the end.")
     var write: String?
+    @Flag(help: "Time only reading the voxels in the file's data type (header, inflate; no float32 decoding), as nibabel's dataobj and SimpleITK's array view give them.")
+    var raw = false
     @Option(name: .customLong("gzip-writer"), help: "gzip compressor for --write: libdeflate (default) or zlib (the earlier writer, to compare).")
     var gzipWriter = "libdeflate"
 
@@ -56,10 +58,15 @@ struct BenchIO: ParsableCommand {
         for _ in 0..<max(1, repeats) {
             let t0 = monotonicSeconds()
             let img = try ImageFile.read(file)
+            if raw {
+                times.append(monotonicSeconds() - t0)
+                voxels = img.shape.reduce(1, *)
+                continue
+            }
             let v = img.floatValues()
             times.append(monotonicSeconds() - t0)
             voxels = v.count
         }
-        print("voxterm bench io \(file): \(voxels) voxels, median \(String(format: "%.4f", median(times))) s over \(times.count) runs (min \(String(format: "%.4f", times.min()!)) s)")
+        print("voxterm bench io \(file)\(raw ? " --raw" : ""): \(voxels) voxels, median \(String(format: "%.4f", median(times))) s over \(times.count) runs (min \(String(format: "%.4f", times.min()!)) s)")
     }
 }

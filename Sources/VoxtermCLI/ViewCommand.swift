@@ -163,6 +163,9 @@ struct View: ParsableCommand {
         do {
             interrupted = try withCursesTerminal(colorDepth: color, ascii: ascii, graphics: graphics) { terminal in
                 terminal.present(LoadingView.render(size: terminal.size, files: files))
+                // dcm2niix warnings of images opened from now on (`:open image FOLDER@N`) would garble the screen.
+                DICOM.quiet.withLock { $0 = true }
+                defer { DICOM.quiet.withLock { $0 = false } }
                 // An error here (e.g. a file whose data ends early) leaves through withCursesTerminal,
                 // which restores the terminal before the message is printed below.
                 var document: WorkbenchDocument

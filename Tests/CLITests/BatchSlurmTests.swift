@@ -64,7 +64,10 @@ import Glibc
         #expect(release.status == 0, "\(release.stderr)")
         try Self.waitUntilIdle(job, env: env)
 
-        // sacct (slurmdbd stores records a moment after the job ends): five tasks COMPLETED, task 5 CANCELLED.
+        // sacct (slurmdbd stores records a moment after the job ends): the five tasks that ran are
+        // COMPLETED. (SLURM 22.05 keeps no accounting record of an array task cancelled while held:
+        // task 5 never became eligible, so sacct has nothing to say about it; squeue and the status
+        // records do.)
         var st = try runVoxterm(["batch", "status", out.path], environment: env)
         let deadline = Date().addingTimeInterval(20)
         while st.stdout.components(separatedBy: "|COMPLETED|").count - 1 < 5 && Date() < deadline {
@@ -74,7 +77,7 @@ import Glibc
         #expect(st.status == 0)
         #expect(st.stdout.contains("5 done"), "\(st.stdout)")
         for i in 0..<5 { #expect(st.stdout.contains("sacct: \(job)_\(i)|COMPLETED|0:0"), "\(st.stdout)") }
-        #expect(st.stdout.contains("sacct: \(job)_5|CANCELLED"), "\(st.stdout)")
+        #expect(st.stdout.contains("s06: pending") || st.stdout.contains("s06: interrupted"), "\(st.stdout)")
         #expect(st.stdout.contains("squeue: none queued or running"), "\(st.stdout)")
         let rows = try BatchCLITests.csv(out)
         #expect(rows.count == 6)
