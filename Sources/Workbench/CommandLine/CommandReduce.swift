@@ -81,6 +81,7 @@ public enum CommandNames {
         ("bigger-brush", .editing(.changeRadius(1))), ("smaller-brush", .editing(.changeRadius(-1))),
         ("crosshair", .command(.toggleCrosshair)), ("next-label-slice", .command(.labelSlice(forward: true))),
         ("previous-label-slice", .command(.labelSlice(forward: false))), ("mark", .command(.measurePoint)),
+        ("next-subject", .cohort(.step(1))), ("previous-subject", .cohort(.step(-1))), ("first-subject", .cohort(.step(Int.min))),
     ]
 
     /// The command name of `action`, if it has one.
