@@ -19,10 +19,14 @@ struct Stats: ParsableCommand {
     @Option(help: "Label map on the image's grid.") var labels: String
     @Option(name: .customLong("label-names"), help: "Label table (default: one found beside the label map).")
     var labelNames: String?
-    @Option(help: "Plane of --slice: axial, coronal or sagittal.") var plane: String = "axial"
+    @Option(help: "Plane of --slice: axial, coronal or sagittal.") var plane: SlicePlane = .axial
     @Option(help: "Only this slice (0-based voxel index along the plane's axis).") var slice: Int?
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print CSV (one row per label).") var csv = false
+
+    func validate() throws {
+        if json && csv { throw ValidationError("--json and --csv are alternatives; give one") }
+    }
 
     func run() throws {
         do {
@@ -39,10 +43,6 @@ struct Stats: ParsableCommand {
     }
 
     func report() throws -> String {
-        if json && csv { throw ExportFailure("--json and --csv are alternatives; give one") }
-        guard let plane = SlicePlane(rawValue: plane.lowercased()) else {
-            throw ExportFailure("--plane: unknown plane '\(self.plane)'; use axial, coronal or sagittal")
-        }
         let img = try ImageFile.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field, not an intensity image") }
         let volume = try img.volume(frame: 0)
