@@ -197,6 +197,8 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         return reduceEditing(&state, a)
     case .command(let a):
         return reduceCommand(&state, a)
+    case .cohort(let a):
+        return reduceCohort(&state, a)
     case .interrupt:
         state.quitRequested = true
         state.interrupted = true

@@ -93,6 +93,7 @@ public enum CommandNames {
         ("layer-colormap", .layers(.cycleColorMap)), ("layer-opacity", .layers(.cycleOpacity)),
         ("next-support", .curation(.moveSelection(1))), ("previous-support", .curation(.moveSelection(-1))),
         ("go-support", .curation(.goToSelected)),
+        ("next-subject", .cohort(.step(1))), ("previous-subject", .cohort(.step(-1))), ("first-subject", .cohort(.step(Int.min))),
     ]
 
     /// Keys that have no command of their own, and why: the prompts themselves, count digits
@@ -404,7 +405,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
         }
         if target == .moving { return runCommand(&state, .openMoving(path: spec, labels: nil)) }
         let path = target == .overlay ? (ImageLayer.parseSpec(spec)?.path ?? spec) : spec
-        guard FileIO.exists(path) else { return fail("open: \(path): no such file") }
+        guard FileIO.exists(path) || DICOM.isSeriesSelector(path) else { return fail("open: \(path): no such file") }
         // Opening another image or label map drops unsaved edits: asked once, as quitting does.
         if (target == .image || target == .labels) && state.editing.unsaved && !state.editing.discardWarned {
             state.editing.discardWarned = true
