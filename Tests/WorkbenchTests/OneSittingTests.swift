@@ -287,7 +287,7 @@ struct OneSittingTests {
             }
         }
         check("start")
-        let start = StatisticsPanel.counts
+        let start = StatisticsPanel.counts(for: state.navigation.statisticsToken)
         // Paint (keys), a mouse stroke, fill, undo and redo: each followed from the journal.
         _ = reduce(&state, .command(.run(.set(.brush(1)))))
         _ = reduce(&state, .editing(.togglePaint)); check("paint")
@@ -303,7 +303,7 @@ struct OneSittingTests {
         _ = reduce(&state, .editing(.fill)); check("fill")
         _ = reduce(&state, .editing(.undo)); check("undo")
         _ = reduce(&state, .editing(.redo)); check("redo")
-        let counts = StatisticsPanel.counts
+        let counts = StatisticsPanel.counts(for: state.navigation.statisticsToken)
         #expect(counts.builds == start.builds, "a volume pass after an edit")
         #expect(counts.updates > start.updates)
         // Turned off, edits are not journaled; on again, one pass over the volume catches up.
@@ -313,7 +313,7 @@ struct OneSittingTests {
         #expect(state.editing.journal.entries.isEmpty)
         _ = reduce(&state, .command(.run(.selectLabel("2"))))
         check("after replace with the panel off")
-        #expect(StatisticsPanel.counts.builds == counts.builds + 1)
+        #expect(StatisticsPanel.counts(for: state.navigation.statisticsToken).builds == counts.builds + 1)
     }
 
     @Test func labelMomentsFollowRandomEditsAsAFreshPassWould() {

@@ -48,7 +48,6 @@ enum CommandLineView {
 /// the volume). Anything not journaled (new labels, a prediction, another 4-D volume) builds them again.
 enum StatisticsPanel {
     private final class Memo: @unchecked Sendable {
-        let lock = NSLock()
         /// Which label map and image the sums are of, and at which document revision.
         var source: [Int] = []
         var revision = -1
@@ -58,11 +57,28 @@ enum StatisticsPanel {
         /// Full builds and journal updates so far (tests read them).
         var builds = 0, updates = 0
     }
-    private static let memo = Memo()
+    /// One memo per workbench state (its navigation's statistics token), the last few kept: a
+    /// second state (another test in the same process) never evicts the first one's sums.
+    private final class Memos: @unchecked Sendable {
+        let lock = NSLock()
+        var byToken: [Int: Memo] = [:]
+        var order: [Int] = []
+        func memo(_ token: Int) -> Memo {
+            if let m = byToken[token] { return m }
+            let m = Memo()
+            byToken[token] = m
+            order.append(token)
+            if order.count > 4 { byToken[order.removeFirst()] = nil }
+            return m
+        }
+    }
+    private static let memos = Memos()
 
-    /// Full passes over the volume and journal updates made so far.
-    static var counts: (builds: Int, updates: Int) {
-        memo.lock.lock(); defer { memo.lock.unlock() }
+    /// Full passes over the volume and journal updates made so far for the state whose
+    /// navigation holds `token`.
+    static func counts(for token: Int) -> (builds: Int, updates: Int) {
+        memos.lock.lock(); defer { memos.lock.unlock() }
+        let memo = memos.memo(token)
         return (memo.builds, memo.updates)
     }
 
@@ -81,7 +97,8 @@ enum StatisticsPanel {
         let source = [state.navigation.statisticsToken, which, labels.labels.count,
                       state.document.series?.index ?? 0]
         let revision = state.document.revision
-        memo.lock.lock(); defer { memo.lock.unlock() }
+        memos.lock.lock(); defer { memos.lock.unlock() }
+        let memo = memos.memo(state.navigation.statisticsToken)
         if memo.source != source || memo.moments == nil {
             memo.moments = LabelMoments(labels: labels, image: image)
             memo.builds += 1
