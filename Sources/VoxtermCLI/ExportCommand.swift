@@ -42,6 +42,8 @@ struct Export: ParsableCommand {
     @Option(parsing: .unconditionalSingleValue, help: "Image layer over IMAGE, FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; default hot, automatic window).") var overlay: [String] = []
     @Option(name: .customLong("overlay-threshold"), parsing: .unconditionalSingleValue, help: "Per --overlay, in order: values below are transparent.") var overlayThreshold: [Double] = []
     @Option(name: .customLong("overlay-opacity"), help: "Per --overlay, in order: opacity 0...1 (default 1).") var overlayOpacity: [Double] = []
+    @Option(help: "Second image drawn over IMAGE as the workbench's overlay compare mode (resampled in world space): green/magenta fusion, or through --compare-colormap.") var compare: String?
+    @Option(name: .customLong("compare-colormap"), help: "Colour map of --compare, drawn 50 % opaque over IMAGE's colours with values at or below its window's low end transparent; green-magenta (default) for the fusion.") var compareColormap = CompareOverlay.fusionName
     @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.") var montage: String?
     @Option(help: "Integer upscaling factor.") var scale = 1
     @Flag(help: "Print a JSON summary on stdout.") var json = false
@@ -99,7 +101,7 @@ struct Export: ParsableCommand {
             throw ExportFailure(e.message, exitCode: ExitCodes.usage) // an option's value: a command-line error
         }
         try Preflight(inputs: [("IMAGE", image), ("--labels", labels ?? ""), ("--truth", truth ?? ""), ("--field", field ?? ""),
-                               ("--lut", lut ?? "")].filter { !$0.1.isEmpty },
+                               ("--lut", lut ?? ""), ("--compare", compare ?? "")].filter { !$0.1.isEmpty },
                       outputs: [("-o", output)], force: force).check()
         let r = try render(c)
         return try signals.writing { try write(r, c) }
@@ -123,6 +125,9 @@ struct Export: ParsableCommand {
         guard opacity >= 0 && opacity <= 1 else { throw ExportFailure("--opacity: \(opacity) is outside 0...1") }
         if slice != nil && at != nil { throw ExportFailure("--slice and --at are alternatives; give one") }
         if truth != nil && labels == nil { throw ExportFailure("--truth needs --labels (the prediction to compare)") }
+        guard CompareOverlay.parseColorMap(compareColormap).ok else {
+            throw ExportFailure("--compare-colormap: unknown '\(compareColormap)'; use \(CompareOverlay.fusionName), \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         var window: IntensityWindow?
         if let w = self.window {
             let parts = w.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
@@ -153,7 +158,7 @@ struct Export: ParsableCommand {
         }
 
         // Never overwrite an input.
-        let inputs = [image, labels, truth, field, lut].compactMap { $0 } + overlay.compactMap { ImageLayer.parseSpec($0)?.path }
+        let inputs = [image, labels, truth, field, lut, compare].compactMap { $0 } + overlay.compactMap { ImageLayer.parseSpec($0)?.path }
         if let outReal = FileIO.realPath(output), inputs.contains(where: { FileIO.realPath($0) == outReal }) {
             throw ExportFailure("\(output): is one of the inputs; refusing to overwrite it", exitCode: ExitCodes.writeFailed)
         }
@@ -237,6 +242,13 @@ struct Export: ParsableCommand {
             layerInfo.append(["file": p.path, "colormap": layer.colorMap.rawValue, "window": [layer.window.low, layer.window.high],
                               "threshold": layer.threshold.map { $0 as Any } ?? NSNull(), "opacity": layer.opacity])
         }
+        if let compare {
+            let second = try ImageFile.read(compare)
+            if second.isVectorField { throw ExportFailure("\(compare): is a vector field; --compare takes an image") }
+            let values = ImageLayer.onGrid(try second.volume(frame: 0), geometry)
+            scene.compare = CompareOverlay(values: values, colorMap: CompareOverlay.parseColorMap(compareColormap).map)
+            if values.geometry != second.geometry { notes.append("\(compare) resampled onto the image grid (trilinear, world space)") }
+        }
         let convention: DisplayConvention = radiological ? .radiological : .neurological
         let mapping = scene.mapping(plane, convention: convention)
         if mapping.isOblique { notes.append("oblique affine: showing the nearest axis-aligned \(plane.rawValue) view") }
@@ -292,6 +304,7 @@ struct Export: ParsableCommand {
         var strips: [(x: Int, y: Int, width: Int, height: Int)] = []
         if colorbar {
             bars.append(ColorBar(table: cmap.table, window: scene.window, title: "IMAGE"))
+            if let cm = scene.compare, let map = cm.colorMap { bars.append(ColorBar(table: map.table, window: cm.window, title: "COMPARE")) }
             for l in scene.layers { bars.append(ColorBar(table: l.colorMap.table, window: l.window, title: "LAYER")) }
             if let b = fieldOverlay?.colorBar { bars.append(b) }
             let withBars = picture.appendingColorBars(bars)
@@ -329,6 +342,11 @@ struct Export: ParsableCommand {
             text.append(("Overlay", "\(l.name) colormap=\(l.colorMap.rawValue) window=\(l.window)"
                 + (l.threshold.map { " threshold=\($0)" } ?? "") + " opacity=\(l.opacity)"))
         }
+        if let compare, let cm = scene.compare {
+            text.append(("Compare", FileIO.realPath(compare) ?? compare))
+            text.append(("CompareColormap", CompareOverlay.name(cm.colorMap) + " window=\(cm.window)"
+                + (cm.colorMap == nil ? "" : " opacity=\(cm.opacity)")))
+        }
         text.append(("Command", CommandLine.arguments.map(shellQuoted).joined(separator: " ")))
 
         let bytes: [UInt8]
@@ -351,6 +369,10 @@ struct Export: ParsableCommand {
         ]
         if frameCount > 1 { summary["volume"] = self.volume ?? 0; summary["volume_count"] = frameCount }
         if !layerInfo.isEmpty { summary["overlays"] = layerInfo }
+        if let compare, let cm = scene.compare {
+            summary["compare"] = ["file": compare, "colormap": CompareOverlay.name(cm.colorMap), "window": [cm.window.low, cm.window.high],
+                                  "opacity": cm.colorMap == nil ? 1 : cm.opacity] as [String: Any]
+        }
         if let grid {
             summary["montage"] = ["rows": grid.rows, "columns": grid.columns]
             summary["slices"] = slices

@@ -76,7 +76,7 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         let maps: [ColorMap] = [.gray, .hot, .viridis, .jet, .inverted]
         let i = maps.firstIndex(of: state.colorMap) ?? -1
         state.colorMap = maps[(i + 1) % maps.count]
-        state.message = "colour map \(state.colorMap.rawValue)"
+        state.message = "colour map \(state.colorMap.rawValue)" + compareColorMapNote(state)
 
     case .toggleConvention:
         state.convention = state.convention == .neurological ? .radiological : .neurological
@@ -177,6 +177,8 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         state.helpScroll = 0
     case .stepVolume(let d):
         stepVolume(&state, by: d)
+    case .cycleCompareColorMap:
+        cycleCompareColorMap(&state)
     case .layers(let a):
         reduceLayers(&state, a)
     case .scrollHelp(let rows):
