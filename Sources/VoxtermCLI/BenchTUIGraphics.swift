@@ -5,15 +5,16 @@ import Terminal
 import Workbench
 
 extension BenchTUI {
-    /// `voxterm bench tui --graphics blocks|symbols|sixel|kitty|all`: the same slice-change redraw
+    /// `voxterm bench tui --graphics blocks|symbols|sixel|kitty|kitty-raw|all`: the same slice-change redraw
     /// with each way of drawing the picture, side by side: median ms (render, cells and image
     /// encoding), bytes per slice change, and for cell renderings the detail they keep: the RMS
     /// grey-level error of the cells (each glyph rebuilt from its block geometry and colours) against
     /// the same view drawn as a 6 x 12 pixel-per-cell picture.
     func runGraphics() throws {
-        let modes = graphics == "all" ? ["blocks", "symbols", "sixel", "kitty"] : [graphics]
-        guard modes.allSatisfy({ ["blocks", "symbols", "sixel", "kitty"].contains($0) }) else {
-            throw ValidationError("--graphics must be blocks, symbols, sixel, kitty or all")
+        // kitty-raw: kitty images as libchafa 1.12 sends them (raw RGBA), for comparison with the PNG voxterm sends.
+        let modes = graphics == "all" ? ["blocks", "symbols", "sixel", "kitty", "kitty-raw"] : [graphics]
+        guard modes.allSatisfy({ ["blocks", "symbols", "sixel", "kitty", "kitty-raw"].contains($0) }) else {
+            throw ValidationError("--graphics must be blocks, symbols, sixel, kitty, kitty-raw or all")
         }
         let cp = cellPixels.lowercased().split(separator: "x").compactMap { Int($0) }
         guard cp.count == 2, cp[0] >= 2, cp[1] >= 6 else { throw ValidationError("--cell-pixels must be WxH, e.g. 10x20") }
@@ -25,8 +26,14 @@ extension BenchTUI {
         print("  drawing   median ms  (min)    bytes/slice change  detail error (RMS grey levels vs 6x12 px/cell)")
         for mode in modes {
             var caps = TerminalCapabilities(colorDepth: depth, unicode: true)
-            if mode == "sixel" || mode == "kitty" {
+            if mode == "sixel" || mode.hasPrefix("kitty") {
                 caps.graphics = GraphicsSupport(protocol: mode == "sixel" ? .sixel : .kitty, cellWidth: cp[0], cellHeight: cp[1])
+            }
+            /// The frame as drawn; for kitty-raw without the PNG, so libchafa encodes the pixels.
+            func frame(_ state: WorkbenchState, _ cache: SliceCache) -> CellGrid {
+                var g = WorkbenchView.render(state, cache: cache)
+                if mode == "kitty-raw" { for i in g.images.indices { g.images[i].png = nil } }
+                return g
             }
             caps.chafaSymbols = mode == "symbols"
             let terminal = RecordingTerminal(size: size, capabilities: caps)
@@ -36,13 +43,13 @@ extension BenchTUI {
             let cache = SliceCache()
             let start = state.mapping(state.plane).sliceCount / 3
             state.cursor[state.mapping(state.plane).sliceAxis] = start
-            terminal.present(WorkbenchView.render(state, cache: cache))
+            terminal.present(frame(state, cache))
             var times: [Double] = [], bytes: [Int] = []
             let n = min(max(1, steps), state.mapping(state.plane).sliceCount - 1 - start)
             for _ in 0..<n {
                 let t0 = monotonicSeconds()
                 _ = reduce(&state, .changeSlice(1))
-                let b = terminal.present(WorkbenchView.render(state, cache: cache))
+                let b = terminal.present(frame(state, cache))
                 times.append(monotonicSeconds() - t0)
                 bytes.append(b)
             }
