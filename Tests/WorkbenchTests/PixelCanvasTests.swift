@@ -173,6 +173,14 @@ print(w, h, ctrl['c'], ctrl['r'], len(flags), diff)
         _ = reduce(&s, .command(.run(.set(.window(low: 1, high: 50)))))
         _ = reduce(&s, .stepVolume(-1))
         #expect(s.window == IntensityWindow(low: 1, high: 50)!)
+        // The volume keys have command names: :next-volume, :previous-volume (with a count).
+        #expect(s.document.series?.index == 1)
+        _ = reduce(&s, .command(.begin(":", prefill: "next-volume")))
+        _ = reduce(&s, .command(.key(.enter)))
+        #expect(s.document.series?.index == 2, "\(s.message ?? "")")
+        _ = reduce(&s, .command(.begin(":", prefill: "previous-volume 2")))
+        _ = reduce(&s, .command(.key(.enter)))
+        #expect(s.document.series?.index == 0, "\(s.message ?? "")")
     }
 
     /// The overlay raster of the phantom (compare = 1000 - image) at native resolution.

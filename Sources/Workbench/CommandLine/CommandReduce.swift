@@ -69,6 +69,9 @@ public enum CommandNames {
         ("next-label", .moveLabelSelection(1)), ("previous-label", .moveLabelSelection(-1)),
         ("hide-label", .toggleSelectedLabel), ("show-all-labels", .showAllLabels), ("go-label", .goToSelectedLabel),
         ("field-mode", .cycleFieldMode), ("compare-mode", .cycleCompareMode), ("compare-colormap", .cycleCompareColorMap),
+        ("next-volume", .stepVolume(1)), ("previous-volume", .stepVolume(-1)), ("next-layer", .layers(.selectNext)),
+        ("layer-visible", .layers(.toggleVisible)), ("layer-threshold-down", .layers(.threshold(-1))),
+        ("layer-threshold-up", .layers(.threshold(1))), ("layer-colormap", .layers(.cycleColorMap)), ("layer-opacity", .layers(.cycleOpacity)),
         ("register", .startRegistration), ("preset", .cycleRegistrationPreset), ("cancel", .cancelJobs),
         ("save-registration", .saveRegistration), ("next-folding", .nextFoldingSlice),
         ("export", .export), ("support-panel", .curation(.togglePanel)), ("support-add-slice", .curation(.addSlice)),
@@ -126,6 +129,7 @@ func reduceCommandPrelude(_ state: inout WorkbenchState, _ action: Action) -> [E
             let times = min(n, 10_000)
             switch action {
             case .changeSlice(let d): return reduce(&state, .changeSlice(d * times))
+            case .stepVolume(let d): return reduce(&state, .stepVolume(d * times))
             case .moveCursor, .moveLabelSelection, .pan, .zoomIn, .zoomOut, .scaleWindowWidth, .shiftWindowLevel,
                  .changeOpacity, .editing(.changeRadius), .command(.labelSlice), .curation(.jumpToDisagreement):
                 var effects: [Effect] = []
