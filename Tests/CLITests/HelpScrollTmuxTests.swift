@@ -13,7 +13,7 @@ struct HelpScrollTmuxTests {
         var seen = try t.waitForSettled { $0.contains("voxterm keys") }
         #expect(seen.contains("scroll · rows 1-"), "no scroll hint at 80x24:\n\(seen)")
         var last = ""
-        for _ in 0..<80 {
+        for _ in 0..<200 {   // until the bottom (103 rows at 80x24 now)
             try t.send("j")
             let s = try t.waitForSettled { _ in true }
             seen += "\n" + s
