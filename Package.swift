@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "VoxtermCLI",
                 dependencies: ["Workbench", "VoxtermModel", "SliceRendering", "Terminal",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                swiftSettings: strict),  // Swift 5: C's stdout/stderr globals at ~40 sites (see docs/decisions.md)
+                swiftSettings: strict6),
         .executableTarget(name: "voxterm", dependencies: ["VoxtermCLI"], swiftSettings: strict6),
 
         // MARK: Tests

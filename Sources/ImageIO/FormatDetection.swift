@@ -31,6 +31,14 @@ public enum ImageFormat: String, Sendable, CaseIterable {
         let l = path.lowercased()
         return [".nii", ".nii.gz", ".mgh", ".mgz", ".nrrd", ".nhdr", ".mha", ".mhd"].contains { l.hasSuffix($0) }
     }
+
+    /// The data file voxterm writes beside a detached header (`X.nhdr`, `X.mhd` -> `X.raw`), or nil.
+    public static func dataFile(forHeader path: String) -> String? {
+        let l = path.lowercased()
+        if l.hasSuffix(".nhdr") { return String(path.dropLast(5)) + ".raw" }
+        if l.hasSuffix(".mhd") { return String(path.dropLast(4)) + ".raw" }
+        return nil
+    }
 }
 
 /// Recognises a file's format from its first bytes (through one gzip layer) and its extension.

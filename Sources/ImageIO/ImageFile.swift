@@ -49,7 +49,7 @@ public enum ImageFile {
         try NIfTIWriter.checkDestination(path, options: options)
         try volume.voxels.withUnsafeBytes {
             try write(data: $0, datatype: .float32, shape: [volume.size.x, volume.size.y, volume.size.z],
-                      affine: volume.geometry.affine, format: format, to: path)
+                      affine: volume.geometry.affine, format: format, to: path, options: options)
         }
     }
 
@@ -64,25 +64,27 @@ public enum ImageFile {
         let shape = [s.x, s.y, s.z]
         if lo >= 0 && hi <= 255 {
             try labels.labels.map { UInt8($0) }.withUnsafeBytes {
-                try write(data: $0, datatype: .uint8, shape: shape, affine: labels.geometry.affine, format: format, to: path)
+                try write(data: $0, datatype: .uint8, shape: shape, affine: labels.geometry.affine, format: format, to: path, options: options)
             }
         } else if lo >= Int32(Int16.min) && hi <= Int32(Int16.max) {
             try labels.labels.map { Int16($0) }.withUnsafeBytes {
-                try write(data: $0, datatype: .int16, shape: shape, affine: labels.geometry.affine, format: format, to: path)
+                try write(data: $0, datatype: .int16, shape: shape, affine: labels.geometry.affine, format: format, to: path, options: options)
             }
         } else {
             try labels.labels.withUnsafeBytes {
-                try write(data: $0, datatype: .int32, shape: shape, affine: labels.geometry.affine, format: format, to: path)
+                try write(data: $0, datatype: .int32, shape: shape, affine: labels.geometry.affine, format: format, to: path, options: options)
             }
         }
     }
 
+    /// Writes in `format`; every file (also an `.nhdr`/`.mhd` header's data file) goes through
+    /// `options` (staged in its output set, or created exclusively unless `overwrite`).
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform,
-                      format: ImageFormat, to path: String) throws {
+                      format: ImageFormat, to path: String, options: NIfTIWriter.Options) throws {
         switch format {
-        case .mgh: try MGH.write(data: data, datatype: datatype, shape: shape, affine: affine, to: path)
-        case .nrrd: try NRRD.write(data: data, datatype: datatype, shape: shape, affine: affine, to: path)
-        case .metaImage: try MetaImage.write(data: data, datatype: datatype, shape: shape, affine: affine, to: path)
+        case .mgh: try MGH.write(data: data, datatype: datatype, shape: shape, affine: affine, to: path, options: options)
+        case .nrrd: try NRRD.write(data: data, datatype: datatype, shape: shape, affine: affine, to: path, options: options)
+        case .metaImage: try MetaImage.write(data: data, datatype: datatype, shape: shape, affine: affine, to: path, options: options)
         case .nifti, .dicom: throw NIfTIError(path, "voxterm writes NIfTI, MGH/MGZ, NRRD and MetaImage; not \(format.rawValue)")
         }
     }
@@ -93,15 +95,25 @@ func readFile(_ path: String) throws -> [UInt8] {
     do { return try FileIO.readAll(path) } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
 }
 
-/// Writes `bytes` atomically (temporary file, then rename).
-func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    do { try FileIO.writeAtomically(path, bytes) } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
+/// The bytes and path of a detached header's data file `name` (NRRD `data file`, MetaImage
+/// `ElementDataFile`): relative names are beside `header`; `named` says where the header names it.
+func readDataFile(_ name: String, of header: String, named: String) throws -> ([UInt8], String) {
+    let dataPath = name.hasPrefix("/") ? name : FileIO.directoryName(header) + "/" + name
+    guard FileIO.exists(dataPath) else {
+        throw NIfTIError(header, "the data file \(dataPath) named \(named) does not exist")
+    }
+    return (try readFile(dataPath), dataPath)
 }
 
-/// Writes the concatenation of `parts` atomically.
-func writeFile(_ path: String, parts: [UnsafeRawBufferPointer]) throws {
+/// Writes `bytes` to `path` as `options` say (`NIfTIWriter.Options.write`).
+func writeFile(_ path: String, _ bytes: [UInt8], options: NIfTIWriter.Options) throws {
+    try bytes.withUnsafeBytes { try writeFile(path, parts: [$0], options: options) }
+}
+
+/// Writes the concatenation of `parts` to `path` as `options` say.
+func writeFile(_ path: String, parts: [UnsafeRawBufferPointer], options: NIfTIWriter.Options) throws {
     do {
-        try FileIO.writeAtomically(path) { fd, _ in
+        try options.write(path) { fd, _ in
             for p in parts { try FileIO.writeAll(fd, p, path: path) }
         }
     } catch let e as FileError { throw NIfTIError(e.path, e.reason) }

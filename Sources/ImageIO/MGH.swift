@@ -183,7 +183,7 @@ public enum MGH {
 
     /// Writes voxels `data` (in this machine's byte order) as `.mgh` or `.mgz` (by `path`'s extension).
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform,
-                      to path: String) throws {
+                      to path: String, options: NIfTIWriter.Options) throws {
         let head = try headerBytes(datatype: datatype, shape: shape, affine: affine, path: path)
         let body = bigEndianCopy(data, elementSize: datatype.byteCount)
         let tail = [UInt8](repeating: 0, count: 20) // TR, flip angle, TE, TI, FoV, as nibabel writes them
@@ -191,9 +191,9 @@ public enum MGH {
             try body.withUnsafeBytes { b in
                 try tail.withUnsafeBytes { t in
                     if path.lowercased().hasSuffix(".mgz") {
-                        try writeFile(path, try GzipLayer.gzip([h, b, t], path: path))
+                        try writeFile(path, try GzipLayer.gzip([h, b, t], path: path), options: options)
                     } else {
-                        try writeFile(path, parts: [h, b, t])
+                        try writeFile(path, parts: [h, b, t], options: options)
                     }
                 }
             }

@@ -174,13 +174,7 @@ public enum MetaImage {
     /// Reads `path`.
     public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
         let bytes = try readFile(path)
-        return try read(bytes: bytes, path: path, limits: limits) { name in
-            let dataPath = name.hasPrefix("/") ? name : FileIO.directoryName(path) + "/" + name
-            guard FileIO.exists(dataPath) else {
-                throw NIfTIError(path, "the data file \(dataPath) named by ElementDataFile does not exist")
-            }
-            return (try readFile(dataPath), dataPath)
-        }
+        return try read(bytes: bytes, path: path, limits: limits) { try readDataFile($0, of: path, named: "by ElementDataFile") }
     }
 
     /// Reads MetaImage from memory; `dataFile` supplies a detached data file's bytes and path.
@@ -264,16 +258,16 @@ public enum MetaImage {
     /// Writes voxels `data` (this machine's byte order, little-endian) as `.mha` (zlib-compressed,
     /// data after the header) or `.mhd` + an uncompressed `.raw` beside it.
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform,
-                      to path: String) throws {
+                      to path: String, options: NIfTIWriter.Options) throws {
         if path.lowercased().hasSuffix(".mhd") {
-            let rawPath = String(path.dropLast(4)) + ".raw"
+            let rawPath = ImageFormat.dataFile(forHeader: path)!
             let rawName = rawPath.split(separator: "/").last.map(String.init) ?? rawPath
-            try writeFile(rawPath, parts: [data])
-            try writeFile(path, Array(headerText(datatype: datatype, shape: shape, affine: affine, compressedSize: nil, dataFile: rawName).utf8))
+            try writeFile(rawPath, parts: [data], options: options)
+            try writeFile(path, Array(headerText(datatype: datatype, shape: shape, affine: affine, compressedSize: nil, dataFile: rawName).utf8), options: options)
         } else {
             let z = try GzipLayer.zlib(data, path: path)
             let head = Array(headerText(datatype: datatype, shape: shape, affine: affine, compressedSize: z.count, dataFile: "LOCAL").utf8)
-            try head.withUnsafeBytes { h in try z.withUnsafeBytes { g in try writeFile(path, parts: [h, g]) } }
+            try head.withUnsafeBytes { h in try z.withUnsafeBytes { g in try writeFile(path, parts: [h, g], options: options) } }
         }
     }
 }

@@ -239,13 +239,7 @@ public enum NRRD {
     /// Reads `path` (`.nrrd` with attached data, or `.nhdr` and its data file).
     public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
         let bytes = try readFile(path)
-        return try read(bytes: bytes, path: path, limits: limits) { name in
-            let dataPath = name.hasPrefix("/") ? name : FileIO.directoryName(path) + "/" + name
-            guard FileIO.exists(dataPath) else {
-                throw NIfTIError(path, "the data file \(dataPath) named in the header does not exist")
-            }
-            return (try readFile(dataPath), dataPath)
-        }
+        return try read(bytes: bytes, path: path, limits: limits) { try readDataFile($0, of: path, named: "in the header") }
     }
 
     /// Reads NRRD from memory; `dataFile` supplies a detached data file's bytes and path.
@@ -353,16 +347,16 @@ public enum NRRD {
     /// Writes voxels `data` (this machine's byte order, little-endian) as `.nrrd` (gzip-encoded)
     /// or `.nhdr` + a raw `.raw` data file beside it.
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform,
-                      to path: String) throws {
+                      to path: String, options: NIfTIWriter.Options) throws {
         if path.lowercased().hasSuffix(".nhdr") {
-            let rawPath = String(path.dropLast(5)) + ".raw"
+            let rawPath = ImageFormat.dataFile(forHeader: path)!
             let rawName = rawPath.split(separator: "/").last.map(String.init) ?? rawPath
-            try writeFile(rawPath, parts: [data])
-            try writeFile(path, Array(headerText(datatype: datatype, shape: shape, affine: affine, encoding: "raw", dataFile: rawName).utf8))
+            try writeFile(rawPath, parts: [data], options: options)
+            try writeFile(path, Array(headerText(datatype: datatype, shape: shape, affine: affine, encoding: "raw", dataFile: rawName).utf8), options: options)
         } else {
             let head = Array(headerText(datatype: datatype, shape: shape, affine: affine, encoding: "gzip", dataFile: nil).utf8)
             let gz = try GzipLayer.gzip([data], path: path)
-            try head.withUnsafeBytes { h in try gz.withUnsafeBytes { g in try writeFile(path, parts: [h, g]) } }
+            try head.withUnsafeBytes { h in try gz.withUnsafeBytes { g in try writeFile(path, parts: [h, g], options: options) } }
         }
     }
 }

@@ -22,6 +22,17 @@ public enum NIfTIWriter {
             self.protectedPaths = protectedPaths; self.overwrite = overwrite; self.description = description
             self.compressionLevel = compressionLevel; self.set = set
         }
+
+        /// Writes `path`'s contents (through `producer`, given a temporary file's descriptor and
+        /// path) the way these options say, for every output format: staged in `set` when there is
+        /// one, else atomically at once, created exclusively unless `overwrite`.
+        public func write(_ path: String, producer: (Int32, String) throws -> Void) throws {
+            if let set {
+                try set.write(path, producer: producer)
+            } else {
+                try FileIO.writeAtomically(path, exclusive: !overwrite, producer: producer)
+            }
+        }
     }
 
     /// Writes a float32 intensity volume.
@@ -125,11 +136,7 @@ public enum NIfTIWriter {
                         try FileIO.writeAll(fd, data, path: path)
                     }
                 }
-                if let set = options.set {
-                    try set.write(path, producer: producer)
-                } else {
-                    try FileIO.writeAtomically(path, exclusive: !options.overwrite, producer: producer)
-                }
+                try options.write(path, producer: producer)
             }
         } catch let e as FileError {
             throw NIfTIError(e)

@@ -119,24 +119,24 @@ public struct SliceDemonsAligner: PairwiseAligner {
         return SIMD2(gx, gy)
     }
 
-    @inline(__always) static func sampleScalar(_ a: [Float], _ w: Int, _ h: Int, _ x: Float, _ y: Float) -> Float {
+    /// Bilinear sampling of a w x h image at (x, y), clamped to the border: the four neighbours'
+    /// indices and the weights along x and y (every 2-D sampler of this module uses it).
+    @inline(__always) static func bilinear(_ w: Int, _ h: Int, _ x: Float, _ y: Float)
+        -> (i00: Int, i10: Int, i01: Int, i11: Int, tx: Float, ty: Float) {
         let cx = min(max(x, 0), Float(w - 1)), cy = min(max(y, 0), Float(h - 1))
         let x0 = min(Int(cx), max(w - 2, 0)), y0 = min(Int(cy), max(h - 2, 0))
         let x1 = min(x0 + 1, w - 1), y1 = min(y0 + 1, h - 1)
-        let tx = cx - Float(x0), ty = cy - Float(y0)
-        let top = a[x0 + w * y0] * (1 - tx) + a[x1 + w * y0] * tx
-        let bottom = a[x0 + w * y1] * (1 - tx) + a[x1 + w * y1] * tx
-        return top * (1 - ty) + bottom * ty
+        return (x0 + w * y0, x1 + w * y0, x0 + w * y1, x1 + w * y1, cx - Float(x0), cy - Float(y0))
+    }
+
+    @inline(__always) static func sampleScalar(_ a: [Float], _ w: Int, _ h: Int, _ x: Float, _ y: Float) -> Float {
+        let b = bilinear(w, h, x, y)
+        return (a[b.i00] * (1 - b.tx) + a[b.i10] * b.tx) * (1 - b.ty) + (a[b.i01] * (1 - b.tx) + a[b.i11] * b.tx) * b.ty
     }
 
     @inline(__always) static func sample(_ a: [SIMD2<Float>], _ w: Int, _ h: Int, _ x: Float, _ y: Float) -> SIMD2<Float> {
-        let cx = min(max(x, 0), Float(w - 1)), cy = min(max(y, 0), Float(h - 1))
-        let x0 = min(Int(cx), max(w - 2, 0)), y0 = min(Int(cy), max(h - 2, 0))
-        let x1 = min(x0 + 1, w - 1), y1 = min(y0 + 1, h - 1)
-        let tx = cx - Float(x0), ty = cy - Float(y0)
-        let top = a[x0 + w * y0] * (1 - tx) + a[x1 + w * y0] * tx
-        let bottom = a[x0 + w * y1] * (1 - tx) + a[x1 + w * y1] * tx
-        return top * (1 - ty) + bottom * ty
+        let b = bilinear(w, h, x, y)
+        return (a[b.i00] * (1 - b.tx) + a[b.i10] * b.tx) * (1 - b.ty) + (a[b.i01] * (1 - b.tx) + a[b.i11] * b.tx) * b.ty
     }
 
     /// Separable Gaussian smoothing (clamped borders) of a 2-D vector image, in place.
@@ -146,26 +146,20 @@ public struct SliceDemonsAligner: PairwiseAligner {
         var k = (-r...r).map { exp(-Float($0 * $0) / (2 * sigma * sigma)) }
         let s = k.reduce(0, +)
         k = k.map { $0 / s }
+        // One pass along x (neighbours 1 apart, w per row), then one along y (w apart, h per column).
+        func pass(_ src: [SIMD2<Float>], _ dst: inout [SIMD2<Float>], along x: Bool) {
+            let n = x ? w : h, stride = x ? 1 : w
+            for y in 0..<h {
+                for xi in 0..<w {
+                    let pos = x ? xi : y, base = xi + w * y - pos * stride
+                    var acc = SIMD2<Float>.zero
+                    for j in -r...r { acc += k[j + r] * src[base + min(max(pos + j, 0), n - 1) * stride] }
+                    dst[xi + w * y] = acc
+                }
+            }
+        }
         var tmp = a
-        for y in 0..<h {
-            for x in 0..<w {
-                var acc = SIMD2<Float>.zero
-                for j in -r...r {
-                    let xx = min(max(x + j, 0), w - 1)
-                    acc += k[j + r] * a[xx + w * y]
-                }
-                tmp[x + w * y] = acc
-            }
-        }
-        for y in 0..<h {
-            for x in 0..<w {
-                var acc = SIMD2<Float>.zero
-                for j in -r...r {
-                    let yy = min(max(y + j, 0), h - 1)
-                    acc += k[j + r] * tmp[x + w * yy]
-                }
-                a[x + w * y] = acc
-            }
-        }
+        pass(a, &tmp, along: true)
+        pass(tmp, &a, along: false)
     }
 }

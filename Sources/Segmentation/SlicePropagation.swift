@@ -296,13 +296,7 @@ public struct NeighbourChain: Sendable {
 
     /// Bilinear sample of a pixel field at `q` (clamped to the border).
     private func sampleBilinear(_ f: [SIMD2<Float>], _ q: SIMD2<Float>) -> SIMD2<Float> {
-        let x = min(max(q.x, 0), Float(width - 1)), y = min(max(q.y, 0), Float(height - 1))
-        let x0 = min(Int(x), max(width - 2, 0)), y0 = min(Int(y), max(height - 2, 0))
-        let x1 = min(x0 + 1, width - 1), y1 = min(y0 + 1, height - 1)
-        let tx = x - Float(x0), ty = y - Float(y0)
-        let a = f[x0 + width * y0] * (1 - tx) + f[x1 + width * y0] * tx
-        let b = f[x0 + width * y1] * (1 - tx) + f[x1 + width * y1] * tx
-        return a * (1 - ty) + b * ty
+        SliceDemonsAligner.sample(f, width, height, q.x, q.y)
     }
 }
 

@@ -246,26 +246,19 @@ public struct FieldOverlay: Sendable {
         case .grid:
             let step = style.step
             let color = RGBA8(255, 90, 0)
-            // Lines of constant column.
-            var c = step / 2
-            while c < mapping.width {
-                var prev: SIMD2<Double>?
-                for r in 0..<mapping.height {
-                    let p = out(SIMD2(Double(c), Double(r)) + displayDisplacement(mapping, column: c, row: r, slice: slice) * style.gain)
-                    if let q = prev { image.drawLine(from: q, to: p, color: color, thickness: thickness) }
-                    prev = p
+            // Lines of constant column, then of constant row, each through the displaced grid points.
+            for columns in [true, false] {
+                var line = step / 2
+                while line < (columns ? mapping.width : mapping.height) {
+                    var prev: SIMD2<Double>?
+                    for along in 0..<(columns ? mapping.height : mapping.width) {
+                        let (c, r) = columns ? (line, along) : (along, line)
+                        let p = out(SIMD2(Double(c), Double(r)) + displayDisplacement(mapping, column: c, row: r, slice: slice) * style.gain)
+                        if let q = prev { image.drawLine(from: q, to: p, color: color, thickness: thickness) }
+                        prev = p
+                    }
+                    line += step
                 }
-                c += step
-            }
-            var r = step / 2
-            while r < mapping.height {
-                var prev: SIMD2<Double>?
-                for c in 0..<mapping.width {
-                    let p = out(SIMD2(Double(c), Double(r)) + displayDisplacement(mapping, column: c, row: r, slice: slice) * style.gain)
-                    if let q = prev { image.drawLine(from: q, to: p, color: color, thickness: thickness) }
-                    prev = p
-                }
-                r += step
             }
         case .magnitude, .jacobian:
             break

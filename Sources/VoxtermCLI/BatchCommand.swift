@@ -173,7 +173,7 @@ func runBatch(_ options: BatchRunOptions, settings: BatchSettings, plan: Registr
     pool.slurmTask = slurmTask
     let progress = BatchProgressLine(enabled: !options.quiet, interactive: isatty(2) == 1)
     if !options.quiet {
-        fputs("voxterm batch: \(subjects.count) subjects, \(parallelism.jobs) at a time on \(parallelism.threads) thread\(parallelism.threads == 1 ? "" : "s") each\(slurmTask.map { " (SLURM task \($0))" } ?? "")\n", stderr)
+        standardError.write("voxterm batch: \(subjects.count) subjects, \(parallelism.jobs) at a time on \(parallelism.threads) thread\(parallelism.threads == 1 ? "" : "s") each\(slurmTask.map { " (SLURM task \($0))" } ?? "")\n")
     }
     pool.onChange = { counts, event in progress.show(counts, event) }
     let counts = pool.run()
@@ -185,14 +185,14 @@ func runBatch(_ options: BatchRunOptions, settings: BatchSettings, plan: Registr
     }
     if !options.quiet {
         let all = summary.rows.count
-        fputs("voxterm batch: \(counts.done) done now, \(counts.skipped) already done, \(counts.failed) failed"
+        standardError.write("voxterm batch: \(counts.done) done now, \(counts.skipped) already done, \(counts.failed) failed"
               + (counts.busy > 0 ? ", \(counts.busy) running elsewhere" : "")
               + (counts.interrupted > 0 ? ", \(counts.interrupted) interrupted" : "")
               + String(format: " in %.1f s; folder: %d of %d done; summary in %@\n", counts.elapsed, summary.count(.done), all,
-                       (folder.path as NSString).appendingPathComponent("summary.csv")), stderr)
+                       (folder.path as NSString).appendingPathComponent("summary.csv")))
     }
     if signals.isCancelled || counts.interrupted > 0 {
-        fputs("voxterm: interrupted; finished subjects are kept, run the same command again to resume\n", stderr)
+        standardError.write("voxterm: interrupted; finished subjects are kept, run the same command again to resume\n")
         throw ExitCode(ExitCodes.interrupted)
     }
     if counts.failed > 0 { throw ExitCode(ExitCodes.someFailed) }
@@ -207,7 +207,7 @@ func submitSlurm(_ options: BatchRunOptions, manifest: BatchManifest, runner: Su
         return s.fingerprint != runner.fingerprint(of: row).fingerprint
     }.map(\.subject)
     guard !pending.isEmpty else {
-        fputs("voxterm batch: all \(manifest.subjects.count) subjects are done; nothing to submit\n", stderr)
+        standardError.write("voxterm batch: all \(manifest.subjects.count) subjects are done; nothing to submit\n")
         return
     }
     let sbatchArgs: [String]
@@ -224,7 +224,7 @@ func submitSlurm(_ options: BatchRunOptions, manifest: BatchManifest, runner: Su
         throw ExitCode(ExitCodes.writeFailed)
     }
     if options.dryRun {
-        fputs("voxterm batch: wrote \(job.scriptPath) (\(job.taskCount) array tasks for \(pending.count) subjects); not submitted (--dry-run)\n", stderr)
+        standardError.write("voxterm batch: wrote \(job.scriptPath) (\(job.taskCount) array tasks for \(pending.count) subjects); not submitted (--dry-run)\n")
         print(job.scriptPath)
         return
     }
@@ -239,8 +239,8 @@ func submitSlurm(_ options: BatchRunOptions, manifest: BatchManifest, runner: Su
         printError(error)
         throw ExitCode(ExitCodes.writeFailed)
     }
-    fputs("voxterm batch: submitted SLURM array job \(id): \(job.taskCount) tasks for \(pending.count) subjects (\(job.scriptPath)); "
-          + "follow with voxterm batch status \(folder.path)\n", stderr)
+    standardError.write("voxterm batch: submitted SLURM array job \(id): \(job.taskCount) tasks for \(pending.count) subjects (\(job.scriptPath)); "
+          + "follow with voxterm batch status \(folder.path)\n")
     print(id)
 }
 
@@ -263,17 +263,17 @@ final class BatchProgressLine: @unchecked Sendable {
         guard enabled else { return }
         if let e = event, e.state == .failed {
             clear()
-            fputs("voxterm batch: \(e.subject) failed: \(e.reason ?? "")\n", stderr)
+            standardError.write("voxterm batch: \(e.subject) failed: \(e.reason ?? "")\n")
         }
         let text = Self.text(c)
         if interactive {
             let t = monotonicSeconds()
             guard event != nil || t - last >= 0.5 else { return }
             last = t
-            fputs("\r" + text + "   ", stderr)
+            standardError.write("\r" + text + "   ")
             shown = true
         } else if let e = event, !e.skipped, e.state != .failed {
-            fputs(text + "  (\(e.subject) \(e.state.rawValue)\(e.state == .done ? String(format: " in %.1f s", e.seconds) : ""))\n", stderr)
+            standardError.write(text + "  (\(e.subject) \(e.state.rawValue)\(e.state == .done ? String(format: " in %.1f s", e.seconds) : ""))\n")
         }
     }
 
@@ -292,10 +292,10 @@ final class BatchProgressLine: @unchecked Sendable {
     }
 
     private func clear() {
-        if shown && interactive { fputs("\r\u{1B}[K", stderr) }
+        if shown && interactive { standardError.write("\r\u{1B}[K") }
     }
 
-    func finish() { if shown && interactive { fputs("\n", stderr); shown = false } }
+    func finish() { if shown && interactive { standardError.write("\n"); shown = false } }
 }
 
 /// `voxterm batch status DIR`: counts and unfinished subjects from the status records, and the
@@ -307,12 +307,7 @@ struct BatchStatusCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() throws {
-        let folder = BatchFolder(absolutePath(dir))
-        let manifest: BatchManifest
-        do { manifest = try BatchManifest.read(folder) } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
-        }
+        let (folder, manifest) = try readBatchFolder(dir)
         let summary = BatchSummary(folder: folder, manifest: manifest)
         if json {
             let data = try JSONSerialization.data(withJSONObject: summary.json, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -334,5 +329,15 @@ struct BatchStatusCommand: ParsableCommand {
             }
             if let a = sacctLines(jobs: manifest.slurmJobs), !a.isEmpty { print(a.map { "  sacct: \($0)" }.joined(separator: "\n")) }
         }
+    }
+}
+
+/// The batch folder `dir` and its manifest (`batch status`, `batch report`); a folder that is not a
+/// batch output is one line, exit 2.
+func readBatchFolder(_ dir: String) throws -> (BatchFolder, BatchManifest) {
+    let folder = BatchFolder(absolutePath(dir))
+    do { return (folder, try BatchManifest.read(folder)) } catch {
+        printError(error)
+        throw ExitCode(ExitCodes.badInput)
     }
 }

@@ -16,23 +16,17 @@ struct BatchReport: ParsableCommand {
         """)
 
     @Argument(help: "The batch output folder.") var dir: String
-    @Option(help: "Plane of the pictures: axial, coronal or sagittal.") var plane = "axial"
+    @Option(help: "Plane of the pictures: axial, coronal or sagittal.") var plane: SlicePlane = .axial
     @Option(help: "Rows of the per-subject montage (x4 columns).") var rows = 3
     @Flag(name: .customLong("no-qc"), help: "Only print the table.") var noQC = false
     @Option(help: "Print only the worst N rows.") var limit: Int?
 
     func validate() throws {
-        guard SlicePlane(rawValue: plane) != nil else { throw ValidationError("--plane '\(plane)': expected axial, coronal or sagittal") }
         guard rows >= 1 && rows <= 10 else { throw ValidationError("--rows must be in 1...10") }
     }
 
     func run() throws {
-        let folder = BatchFolder(absolutePath(dir))
-        let manifest: BatchManifest
-        do { manifest = try BatchManifest.read(folder) } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
-        }
+        let (folder, manifest) = try readBatchFolder(dir)
         let summary: BatchSummary
         do { summary = try BatchSummary.refresh(folder, manifest: manifest) } catch {
             printError(error)
@@ -46,7 +40,6 @@ struct BatchReport: ParsableCommand {
             printError(FileError(path: folder.qcFolder, reason: "cannot create the folder"))
             throw ExitCode(ExitCodes.writeFailed)
         }
-        let plane = SlicePlane(rawValue: plane)!
         let rowsBySubject = Dictionary(uniqueKeysWithValues: manifest.subjects.map { ($0.subject, $0) })
         var tiles: [(String, RGBAImage)] = []
         var written = 0
@@ -73,7 +66,7 @@ struct BatchReport: ParsableCommand {
             tiles.append((status.subject, tile))
         }
         let pages = try QCPicture.writeIndex(tiles, folder: folder)
-        fputs("voxterm batch report: \(written) QC pictures and \(pages.joined(separator: ", ")) in \(folder.qcFolder)\n", stderr)
+        standardError.write("voxterm batch report: \(written) QC pictures and \(pages.joined(separator: ", ")) in \(folder.qcFolder)\n")
     }
 }
 

@@ -36,7 +36,7 @@ struct BenchRegister: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: manifest),
               let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let pairs = doc["pairs"] as? [[String: Any]] else {
-            fputs("voxterm: error: \(manifest): not a bench manifest (JSON with a \"pairs\" list)\n", stderr)
+            standardError.write("voxterm: error: \(manifest): not a bench manifest (JSON with a \"pairs\" list)\n")
             throw ExitCode(ExitCodes.badInput)
         }
         var perTable: [String: Int] = [:]
@@ -87,7 +87,7 @@ struct BenchRegister: ParsableCommand {
                 records.append(r)
                 print(String(format: "%@  Dice %.3f  median %.3f  %%negJ %.4f  min detJ %.2f  EPE %@  %.2f s",
                              r.id, r.dice, r.medianDice, r.negJ, r.minJ, r.epe.map { String(format: "%.2f", $0) } ?? "–", r.seconds))
-                fflush(stdout)
+                StandardOutput.flush()
             } catch {
                 printError(error)
             }

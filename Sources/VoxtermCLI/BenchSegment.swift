@@ -2,6 +2,32 @@ import ArgumentParser
 import Foundation
 import VoxtermModel
 
+/// `bench segment --settings`: which of the protocol's settings run.
+enum BenchSettings: String, CaseIterable, ExpressibleByArgument {
+    case A, B, AB
+    /// Case-insensitive (`ab` works).
+    init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+    var runsA: Bool { self != .B }
+    var runsB: Bool { self != .A }
+}
+
+/// `bench segment --slice-aligner`: the registration between neighbouring slices.
+enum BenchSliceAligner: String, CaseIterable, ExpressibleByArgument {
+    /// Fast 2-D demons (`SliceDemonsAligner`).
+    case demons
+    /// The volume engine on 2-D slices (`EngineAligner.slices`).
+    case engine
+}
+
+/// `--registration-weight 0.4,0.6`: shares in 0...1.
+func weightList(_ text: String) throws -> [Float] {
+    let values = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+    guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 && $0! <= 1 }) else {
+        throw ValidationError("expected numbers in 0...1, comma-separated")
+    }
+    return values.map { $0! }
+}
+
 /// `voxterm bench segment PROTOCOL`: runs the few-shot protocol of `bench/fewshot` and writes
 /// predictions that its `score.py` scores, with `seconds.json` per method.
 struct BenchSegment: ParsableCommand {
@@ -11,18 +37,21 @@ struct BenchSegment: ParsableCommand {
 
     @Argument(help: "Protocol JSON (paths inside are relative to its folder).") var protocolFile: String
     @Option(help: "Output folder; one subfolder per method.") var out: String
-    @Option(help: "Settings to run: A, B or AB.") var settings: String = "AB"
+    @Option(help: "Settings to run: A, B or AB.") var settings: BenchSettings = .AB
     @OptionGroup var presetOption: PresetOption
     @Option(help: "Run at most this many queries per setting (0 = all).") var maxQueries: Int = 0
-    @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: String = "chained"
-    @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods of --slice-method registration, comma-separated (majority, weighted).")
-    var sliceFusion: String = "majority"
-    @Option(name: .customLong("slice-method"), help: "Setting B methods, comma-separated: fused (image and shape evidence; the default), shape, registration.")
-    var sliceMethod: String = "fused"
-    @Option(name: .customLong("registration-weight"), help: "Setting B, fused: share of the registered evidence (0...1); comma-separated to compare several.")
-    var registrationWeight: String = "0.6"
+    @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: SlicePath = .chained
+    @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods of --slice-method registration, comma-separated (majority, weighted).",
+            transform: commaSeparated)
+    var sliceFusion: [FusionMethod] = [.majority]
+    @Option(name: .customLong("slice-method"), help: "Setting B methods, comma-separated: fused (image and shape evidence; the default), shape, registration.",
+            transform: commaSeparated)
+    var sliceMethod: [SliceFillMethod] = [.fused]
+    @Option(name: .customLong("registration-weight"), help: "Setting B, fused: share of the registered evidence (0...1); comma-separated to compare several.",
+            transform: weightList)
+    var registrationWeight: [Float] = [0.6]
     @Option(name: .customLong("slice-aligner"), help: "Setting B registration between slices: demons (fast 2-D demons; the default) or engine.")
-    var sliceAligner: String = "demons"
+    var sliceAligner: BenchSliceAligner = .demons
     @Flag(name: .customLong("whole-process"), help: "Run each query as its own `voxterm segment` process and time it (loading and writing included); predictions in voxterm_cli/.")
     var wholeProcess = false
     @Option(name: .customLong("annotator-steps"), help: "Setting B: also simulate an annotator adding this many truth slices (suggested vs middle of the largest gap).")
@@ -54,7 +83,7 @@ struct BenchSegment: ParsableCommand {
             try runWholeProcess(proto, path)
             return
         }
-        if settings.contains("A"), let a = proto.A {
+        if settings.runsA, let a = proto.A {
             let aligner = EngineAligner.volumes(presetValue)
             var fieldCache: [String: (VectorField, Double)] = [:]
             var seconds: [FusionMethod: [String: Double]] = [:]
@@ -88,23 +117,23 @@ struct BenchSegment: ParsableCommand {
             }
             for (m, s) in seconds { try writeSeconds(s, "\(out)/voxterm_\(m.rawValue)/seconds.json") }
         }
-        if settings.contains("B"), let b = proto.B {
+        if settings.runsB, let b = proto.B {
             var queries = b.queries
             if maxQueries > 0 { queries = Array(queries.prefix(maxQueries)) }
             print("setting B: only slices strictly between the first and the last labelled slice are filled and scored (score.py scores the protocol's target slices, which are exactly those)")
             // One run per (method, fusion) variant; fusion matters for the registration-only method.
             var variants: [(SliceFillMethod, FusionMethod, String)] = []
-            for m in sliceMethod.split(separator: ",").compactMap({ SliceFillMethod(rawValue: String($0)) }) {
+            for m in sliceMethod {
                 if m == .registration {
-                    for f in sliceFusion.split(separator: ",").compactMap({ FusionMethod(rawValue: String($0)) }) {
-                        variants.append((m, f, "voxterm_slices_\(slicePath)_\(f.rawValue)"))
+                    for f in sliceFusion {
+                        variants.append((m, f, "voxterm_slices_\(slicePath.rawValue)_\(f.rawValue)"))
                     }
                 } else {
                     variants.append((m, .majority, "voxterm_slices_\(m.rawValue)"))
                 }
             }
-            let sliceAlign: PairwiseAligner = sliceAligner == "engine" ? EngineAligner.slices() : SliceDemonsAligner()
-            let weights = registrationWeight.split(separator: ",").compactMap { Float(String($0)) }
+            let sliceAlign: PairwiseAligner = sliceAligner == .engine ? EngineAligner.slices() : SliceDemonsAligner()
+            let weights = registrationWeight
             var seconds: [String: [String: Double]] = [:]
             var chains: [String: (NeighbourChain, Double)] = [:]
             var annotator: [AnnotatorStrategy: [Int: [[Double]]]] = [:]
@@ -115,7 +144,7 @@ struct BenchSegment: ParsableCommand {
                 let selection = SliceSelection(plane: plane, indices: q.labelled_slices)
                 // Neighbour registrations depend on the image only: one chain per volume, its time counted in full for every query.
                 let span = queries.filter { $0.image == q.image }.flatMap { $0.labelled_slices }
-                if chains[q.image] == nil, SlicePath(rawValue: slicePath) == .chained, variants.contains(where: { $0.0 != .shape }),
+                if chains[q.image] == nil, slicePath == .chained, variants.contains(where: { $0.0 != .shape }),
                    let lo = span.min(), let hi = span.max() {
                     let t0 = monotonicSeconds()
                     let c = try NeighbourChain(volume: volume, axis: q.axis, range: lo...hi, aligner: sliceAlign)
@@ -130,7 +159,7 @@ struct BenchSegment: ParsableCommand {
                         annotator[strategy, default: [:]][q.N, default: []].append(r.dice)
                         print("\(q.id) annotator \(strategy.rawValue): Dice " + r.dice.map { String(format: "%.3f", $0) }.joined(separator: " ")
                               + " (added slices " + r.added.map(String.init).joined(separator: ", ") + ")")
-                        fflush(stdout)
+                        StandardOutput.flush()
                     }
                 }
                 for (method, fusion, baseName) in variants {
@@ -138,7 +167,7 @@ struct BenchSegment: ParsableCommand {
                         let name = method == .fused && weights.count > 1 ? "\(baseName)_w\(w)" : baseName
                         let t0 = monotonicSeconds()
                         let chain = method == .shape ? nil : chains[q.image]
-                        let p = try SlicePropagator(aligner: sliceAlign, fusion: fusion, path: SlicePath(rawValue: slicePath) ?? .chained,
+                        let p = try SlicePropagator(aligner: sliceAlign, fusion: fusion, path: slicePath,
                                                     method: method, registrationWeight: w, imageAgreement: !noImageAgreement)
                             .predict(volume: volume, labels: truth, selection: selection, targets: nil, chain: chain?.0,
                                      progress: { _ in }, isCancelled: { false })
@@ -149,7 +178,7 @@ struct BenchSegment: ParsableCommand {
                         seconds[name, default: [:]][q.id] = dt
                         let dice = meanDice(diceOnUnlabelledSlices(p.labels, truth, selection))
                         print("\(q.id) \(name): Dice \(String(format: "%.3f", dice)) in \(String(format: "%.1f", dt)) s (registrations \(String(format: "%.1f", chain?.1 ?? 0)) s)")
-                        fflush(stdout)
+                        StandardOutput.flush()
                     }
                 }
             }
@@ -172,7 +201,7 @@ struct BenchSegment: ParsableCommand {
     /// Every query as its own `voxterm segment` process, timed from spawn to exit.
     func runWholeProcess(_ proto: ProtocolFile, _ path: (String) -> String) throws {
         let exe = FileIO.realPath(CommandLine.arguments[0]) ?? CommandLine.arguments[0]
-        if settings.contains("A"), let a = proto.A {
+        if settings.runsA, let a = proto.A {
             var queries = a.queries
             if maxQueries > 0 { queries = Array(queries.prefix(maxQueries * 3)) }
             let dir = "\(out)/voxterm_cli"
@@ -181,19 +210,12 @@ struct BenchSegment: ParsableCommand {
             for q in queries {
                 var args = ["segment", path(q.query_image), "--out", "\(dir)/\(q.file)", "--force", "--quiet", "--preset", presetOption.preset.rawValue]
                 for s in q.supports.prefix(q.k) { args += ["--support", "\(path(s.image)):\(path(s.labels))"] }
-                let t0 = monotonicSeconds()
-                let status = try spawnAndWait(exe, args)
-                let dt = monotonicSeconds() - t0
-                guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
-                seconds[q.id] = dt
-                let p = try ImageFile.read("\(dir)/\(q.file)").labelVolume()
                 let t = try ImageFile.read(path(q.truth_labels ?? "")).labelVolume()
-                print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceScores(prediction: p, truth: t)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
-                fflush(stdout)
+                seconds[q.id] = try timedSegment(exe, args, query: q.id, output: "\(dir)/\(q.file)") { diceScores(prediction: $0, truth: t) }
             }
             try writeSeconds(seconds, "\(dir)/seconds.json")
         }
-        if settings.contains("B"), let b = proto.B {
+        if settings.runsB, let b = proto.B {
             print("setting B: only slices strictly between the first and the last labelled slice are filled and scored")
             var queries = b.queries
             if maxQueries > 0 { queries = Array(queries.prefix(maxQueries)) }
@@ -212,17 +234,26 @@ struct BenchSegment: ParsableCommand {
                 try NIfTIWriter.write(sparse, to: sparsePath, options: NIfTIWriter.Options(overwrite: true))
                 let args = ["segment", path(q.image), "--labels", sparsePath, "--labelled-slices", selection.text,
                             "--out", "\(dir)/\(q.file)", "--force", "--quiet"]
-                let t0 = monotonicSeconds()
-                let status = try spawnAndWait(exe, args)
-                let dt = monotonicSeconds() - t0
-                guard status == 0 else { throw ValidationError("\(q.id): voxterm segment exited with status \(status)") }
-                seconds[q.id] = dt
-                let p = try ImageFile.read("\(dir)/\(q.file)").labelVolume()
-                print("\(q.id): Dice \(String(format: "%.3f", meanDice(diceOnUnlabelledSlices(p, truth, selection)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
-                fflush(stdout)
+                seconds[q.id] = try timedSegment(exe, args, query: q.id, output: "\(dir)/\(q.file)") {
+                    diceOnUnlabelledSlices($0, truth, selection)
+                }
             }
             try writeSeconds(seconds, "\(dir)/seconds.json")
         }
+    }
+
+    /// Runs `voxterm segment args` as its own process, prints the Dice of its `output` (`score`)
+    /// with the wall and CPU seconds, and returns the wall seconds.
+    func timedSegment(_ exe: String, _ args: [String], query: String, output: String,
+                      score: (LabelVolume) -> [Int32: Double]) throws -> Double {
+        let t0 = monotonicSeconds()
+        let status = try spawnAndWait(exe, args)
+        let dt = monotonicSeconds() - t0
+        guard status == 0 else { throw ValidationError("\(query): voxterm segment exited with status \(status)") }
+        let p = try ImageFile.read(output).labelVolume()
+        print("\(query): Dice \(String(format: "%.3f", meanDice(score(p)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
+        StandardOutput.flush()
+        return dt
     }
 
     func writeSeconds(_ s: [String: Double], _ file: String) throws {

@@ -5,19 +5,14 @@ import Terminal
 import Workbench
 
 extension BenchTUI {
-    /// `voxterm bench tui --graphics blocks|symbols|sixel|kitty|kitty-raw|all`: the same slice-change redraw
+    /// `voxterm bench tui --graphics blocks|symbols|sixel|kitty|all`: the same slice-change redraw
     /// with each way of drawing the picture, side by side: median ms (render, cells and image
     /// encoding), bytes per slice change, and for cell renderings the detail they keep: the RMS
     /// grey-level error of the cells (each glyph rebuilt from its block geometry and colours) against
     /// the same view drawn as a 6 x 12 pixel-per-cell picture.
     func runGraphics() throws {
-        // kitty-raw: kitty images as libchafa 1.12 sends them (raw RGBA), for comparison with the PNG voxterm sends.
-        let modes = graphics == "all" ? ["blocks", "symbols", "sixel", "kitty", "kitty-raw"] : [graphics]
-        guard modes.allSatisfy({ ["blocks", "symbols", "sixel", "kitty", "kitty-raw"].contains($0) }) else {
-            throw ValidationError("--graphics must be blocks, symbols, sixel, kitty, kitty-raw or all")
-        }
-        let cp = cellPixels.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard cp.count == 2, cp[0] >= 2, cp[1] >= 6 else { throw ValidationError("--cell-pixels must be WxH, e.g. 10x20") }
+        let modes = graphics == .all ? [.blocks, .symbols, .sixel, .kitty, .kittyRaw] : [graphics]
+        let cp = cellPixels
         let depth = color
         let (path, doc) = try benchDocument(sampleResolution: "1mm")
         let size = TerminalSize(columns: columns, rows: rows)
@@ -26,16 +21,16 @@ extension BenchTUI {
         print("  drawing   median ms  (min)    bytes/slice change  detail error (RMS grey levels vs 6x12 px/cell)")
         for mode in modes {
             var caps = TerminalCapabilities(colorDepth: depth, unicode: true)
-            if mode == "sixel" || mode.hasPrefix("kitty") {
-                caps.graphics = GraphicsSupport(protocol: mode == "sixel" ? .sixel : .kitty, cellWidth: cp[0], cellHeight: cp[1])
+            if mode == .sixel || mode == .kitty || mode == .kittyRaw {
+                caps.graphics = GraphicsSupport(protocol: mode == .sixel ? .sixel : .kitty, cellWidth: cp[0], cellHeight: cp[1])
             }
             /// The frame as drawn; for kitty-raw without the PNG, so libchafa encodes the pixels.
             func frame(_ state: WorkbenchState, _ cache: SliceCache) -> CellGrid {
                 var g = WorkbenchView.render(state, cache: cache)
-                if mode == "kitty-raw" { for i in g.images.indices { g.images[i].png = nil } }
+                if mode == .kittyRaw { for i in g.images.indices { g.images[i].png = nil } }
                 return g
             }
-            caps.chafaSymbols = mode == "symbols"
+            caps.chafaSymbols = mode == .symbols
             let terminal = RecordingTerminal(size: size, capabilities: caps)
             var state = WorkbenchState(document: doc, size: size, capabilities: caps)
             state.layout = ortho ? .ortho : .single
@@ -54,7 +49,7 @@ extension BenchTUI {
                 bytes.append(b)
             }
             var detail = "exact (one picture pixel per screen pixel)"
-            if mode == "blocks" || mode == "symbols" {
+            if mode == .blocks || mode == .symbols {
                 var refCaps = caps
                 refCaps.graphics = GraphicsSupport(protocol: .kitty, cellWidth: 6, cellHeight: 12)
                 refCaps.chafaSymbols = false
@@ -63,7 +58,7 @@ extension BenchTUI {
                 let refGrid = WorkbenchView.render(ref, cache: SliceCache())
                 detail = String(format: "%.1f", BenchTUI.cellError(terminal.screen!, reference: refGrid))
             }
-            print(String(format: "  %-8@  %8.2f  (%6.2f)  %18.0f  %@", mode as NSString, median(times) * 1000,
+            print(String(format: "  %-8@  %8.2f  (%6.2f)  %18.0f  %@", mode.rawValue as NSString, median(times) * 1000,
                          times.min()! * 1000, median(bytes.map(Double.init)), detail as NSString))
         }
     }
@@ -97,3 +92,17 @@ extension BenchTUI {
         return count > 0 ? (sum / Double(count)).squareRoot() : .nan
     }
 }
+
+/// `bench tui --graphics`: how the picture is drawn, or all four side by side.
+enum BenchGraphics: String, CaseIterable, ExpressibleByArgument {
+    /// kitty-raw: kitty images as libchafa 1.12 sends them (raw RGBA), beside the PNG voxterm sends.
+    case blocks, symbols, sixel, kitty, kittyRaw = "kitty-raw", all
+
+    /// `--cell-pixels WxH` (at least 2 x 6).
+    static func cellPixels(_ text: String) throws -> SIMD2<Int> {
+        let p = text.lowercased().split(separator: "x").map { Int($0) }
+        guard p.count == 2, let w = p[0], let h = p[1], w >= 2, h >= 6 else { throw ValidationError("expected WxH, e.g. 10x20") }
+        return SIMD2(w, h)
+    }
+}
+

@@ -32,28 +32,34 @@ struct Convert: ParsableCommand {
             if let frame, frame >= image.frameCount {
                 throw CommandFailure(message: "--frame \(frame): \(input) has \(image.frameCount) volume\(image.frameCount == 1 ? "" : "s") (0...\(image.frameCount - 1))", status: ExitCodes.usage)
             }
-            let options = NIfTIWriter.Options(protectedPaths: [input], overwrite: force)
+            // Every file (an .nhdr's or .mhd's data file too) staged, then put in place together.
+            let set = OutputSet(overwrite: force)
+            let options = NIfTIWriter.Options(protectedPaths: [input], overwrite: force, set: set)
             if labels {
                 if image.frameCount > 1 && frame == nil {
-                    fputs("voxterm: warning: \(input): --labels writes the first of its \(image.frameCount) volumes\n", stderr)
+                    standardError.write("voxterm: warning: \(input): --labels writes the first of its \(image.frameCount) volumes\n")
                 }
                 var l = try image.labelVolume()
                 if canonical { l = l.canonical() }
-                try signals.writing { try writingOutputs { try ImageFile.write(l, to: output, options: options) } }
+                try signals.writing { try writingOutputs { try ImageFile.write(l, to: output, options: options); try set.commit() } }
                 print("wrote \(output): \(l.geometry.size.x)x\(l.geometry.size.y)x\(l.geometry.size.z) labels, \(l.geometry.orientation)")
             } else if !Self.isNIfTI(output) {
                 var v = try image.volume(frame: frame ?? 0)
                 if canonical { v = v.canonical() }
                 if image.frameCount > 1 && frame == nil {
-                    fputs("voxterm: warning: \(input): \((output as NSString).pathExtension) holds one volume here: the first of \(image.frameCount) written, as float32\n", stderr)
+                    standardError.write("voxterm: warning: \(input): \((output as NSString).pathExtension) holds one volume here: the first of \(image.frameCount) written, as float32\n")
                 }
-                try signals.writing { try writingOutputs { try ImageFile.write(v, to: output, options: options) } }
+                try signals.writing { try writingOutputs { try ImageFile.write(v, to: output, options: options); try set.commit() } }
                 print("wrote \(output): \(v.size.x)x\(v.size.y)x\(v.size.z) float32, \(v.geometry.orientation)")
             } else {
                 let warnings = try signals.writing {
-                    try writingOutputs { try NIfTIWriter.writeLossless(image, to: output, canonical: canonical, frame: frame, options: options) }
+                    try writingOutputs {
+                        let w = try NIfTIWriter.writeLossless(image, to: output, canonical: canonical, frame: frame, options: options)
+                        try set.commit()
+                        return w
+                    }
                 }
-                for w in warnings { fputs("voxterm: warning: \(input): \(w)\n", stderr) }
+                for w in warnings { standardError.write("voxterm: warning: \(input): \(w)\n") }
                 let written = try NIfTIReader.readHeader(output)
                 print("wrote \(output): \(written.shape.map(String.init).joined(separator: "x")) \(written.datatype.map { "\($0)" } ?? "?"), \(AxisOrientation(affine: written.bestAffine.affine))")
             }

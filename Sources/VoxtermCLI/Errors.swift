@@ -58,15 +58,15 @@ func writingOutputs<T>(_ body: () throws -> T) throws -> T {
 func printError(_ error: Error) {
     var line = "voxterm: error: \(error)"
     if let i = line.firstIndex(of: "\n") { line = String(line[..<i]) }
-    fputs(line + "\n", stderr)
+    standardError.write(line + "\n")
 }
 
 /// Makes a failed write to standard output (a full disk, `> /dev/full`) an error — one line on
 /// stderr and exit status 3 — instead of a silent success: checked when the process exits.
 func checkStandardOutputAtExit() {
     atexit {
-        if fflush(stdout) != 0 || ferror(stdout) != 0 {
-            fputs("voxterm: error: standard output: cannot write: \(FileIO.errnoReason(errno))\n", stderr)
+        if StandardOutput.failed {
+            standardError.write("voxterm: error: standard output: cannot write: \(FileIO.errnoReason(errno))\n")
             _exit(ExitCodes.writeFailed)
         }
     }

@@ -17,14 +17,17 @@ struct Export: ParsableCommand {
     @Argument(help: "The image (NIfTI).") var image: String
     @Option(name: .shortAndLong, help: "Output PNG path.") var output: String
 
-    @Option(help: "Plane: axial, coronal or sagittal.") var plane = "axial"
+    @Option(help: "Plane: axial, coronal or sagittal.") var plane: SlicePlane = .axial
     @Option(parsing: .unconditional, help: "Slice index (voxel index along the plane's axis, from 0); the middle slice by default.") var slice: Int?
     @Option(parsing: .unconditional, help: "Volume of a 4-D image (0-based); the first by default.") var volume: Int?
-    @Option(parsing: .unconditional, help: "World position X,Y,Z (mm, RAS) whose slice to show.") var at: String?
+    @Option(parsing: .unconditional, help: "World position X,Y,Z (mm, RAS) whose slice to show.", transform: NumberListArgument.point)
+    var at: SIMD3<Double>?
     @Flag(help: "Radiological convention (subject's left on the image's right).") var radiological = false
 
-    @Option(parsing: .unconditional, help: "Intensity window LOW,HIGH; default the 2-99.5 percentiles of the foreground.") var window: String?
-    @Option(help: "Colour map: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")).") var colormap = "gray"
+    @Option(parsing: .unconditional, help: "Intensity window LOW,HIGH; default the 2-99.5 percentiles of the foreground.",
+            transform: NumberListArgument.window)
+    var window: IntensityWindow?
+    @Option(help: "Colour map: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")).") var colormap: ColorMap = .gray
 
     @Option(help: "Label map (NIfTI) to overlay.") var labels: String?
     @Option(help: "Label table: AAL-style `index name [code]`, ITK-SNAP, FreeSurfer LUT or mricron .lut (default: X.txt, X.nii.txt, X.lut, X.label or X.ctbl beside the label map X.nii[.gz]).") var lut: String?
@@ -34,26 +37,53 @@ struct Export: ParsableCommand {
     @Option(help: "Reference labels: show --labels as a prediction (TP green, FP red, FN blue).") var truth: String?
 
     @Option(help: "Displacement field (NIfTI X,Y,Z,1,3; ITK/ANTs LPS vectors, as voxterm writes).") var field: String?
-    @Option(name: .customLong("field-mode"), help: "Field display: arrows, magnitude, jacobian or grid.") var fieldMode = "arrows"
+    @Option(name: .customLong("field-mode"), help: "Field display: arrows, magnitude, jacobian or grid.") var fieldMode: FieldDisplayMode = .arrows
     @Option(help: "Arrow and grid spacing, in voxels.") var step = 8
     @Option(help: "Multiplier on arrow length and grid displacement (1: true size); default: arrows of the 95th-percentile displacement 0.9 spacings long (a key in the corner states the scale).") var gain: Double?
     @Flag(help: "Add colour bars with their numbers: the image's colour map and, in magnitude/jacobian field modes, the field's.") var colorbar = false
 
-    @Option(parsing: .unconditionalSingleValue, help: "Image layer over IMAGE, FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; default hot, automatic window).") var overlay: [String] = []
+    @Option(parsing: .unconditionalSingleValue, help: "Image layer over IMAGE, FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; default hot, automatic window).",
+            transform: OverlayArgument.parse)
+    var overlay: [OverlayArgument] = []
     @Option(name: .customLong("overlay-threshold"), parsing: .unconditionalSingleValue, help: "Per --overlay, in order: values below are transparent.") var overlayThreshold: [Double] = []
     @Option(name: .customLong("overlay-opacity"), help: "Per --overlay, in order: opacity 0...1 (default 1).") var overlayOpacity: [Double] = []
     @Option(help: "Second image drawn over IMAGE as the workbench's overlay compare mode (resampled in world space): green/magenta fusion, or through --compare-colormap.") var compare: String?
     @Option(name: .customLong("compare-colormap"), help: "Colour map of --compare, drawn 50 % opaque over IMAGE's colours with values at or below its window's low end transparent; green-magenta (default) for the fusion.") var compareColormap = CompareOverlay.fusionName
-    @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.") var montage: String?
+    @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.", transform: NumberListArgument.grid) var montage: MontageGrid?
     @Option(help: "Integer upscaling factor.") var scale = 1
     @Flag(help: "Print a JSON summary on stdout.") var json = false
     @Flag(help: "Replace an existing output file.") var force = false
+
+    /// The option values that need each other or a range (64 when wrong, as swift-argument-parser's
+    /// own errors): checked while parsing, before any file is touched.
+    func validate() throws {
+        guard scale >= 1 && scale <= 32 else { throw ValidationError("--scale: \(scale) is not an integer in 1...32") }
+        guard step >= 1 else { throw ValidationError("--step: \(step) must be at least 1") }
+        if let gain { guard gain.isFinite else { throw ValidationError("--gain: must be finite") } }
+        guard opacity >= 0 && opacity <= 1 else { throw ValidationError("--opacity: \(opacity) is outside 0...1") }
+        if slice != nil && at != nil { throw ValidationError("--slice and --at are alternatives; give one") }
+        if truth != nil && labels == nil { throw ValidationError("--truth needs --labels (the prediction to compare)") }
+        if montage != nil && (slice != nil || at != nil) { throw ValidationError("--montage shows evenly spaced slices; drop --slice/--at") }
+        guard overlayThreshold.count <= overlay.count, overlayOpacity.count <= overlay.count else {
+            throw ValidationError("--overlay-threshold/--overlay-opacity: more values than --overlay layers")
+        }
+        for o in overlayOpacity where !(o >= 0 && o <= 1) { throw ValidationError("--overlay-opacity: \(o) is outside 0...1") }
+        guard output.lowercased().hasSuffix(".png") else { throw ValidationError("\(output): output must end in .png") }
+        guard CompareOverlay.parseColorMap(compareColormap).ok else {
+            throw ValidationError("--compare-colormap: unknown '\(compareColormap)'; use \(CompareOverlay.fusionName), \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
 
     func run() throws {
         let signals = SignalCancellation() // Ctrl-C: exit within a second, never half way through the write
         defer { signals.stop() }
         do {
-            let summary = try export(signals)
+            // Files (exit 2 for an input, 3 for the output) before any work, as every command.
+            try Preflight(inputs: [("IMAGE", image), ("--labels", labels ?? ""), ("--truth", truth ?? ""), ("--field", field ?? ""),
+                                   ("--lut", lut ?? ""), ("--compare", compare ?? "")].filter { !$0.1.isEmpty } + overlay.map { ("--overlay", $0.path) },
+                          outputs: [("-o", output)], force: force).check()
+            let r = try render()
+            let summary = try signals.writing { try write(r) }
             if json {
                 let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -64,16 +94,6 @@ struct Export: ParsableCommand {
         } catch {
             throw ExitCodes.fail(error)
         }
-    }
-
-    /// The options, checked and parsed.
-    struct Checked {
-        var plane: SlicePlane
-        var cmap: ColorMap
-        var mode: FieldDisplayMode
-        var window: IntensityWindow?
-        var atWorld: SIMD3<Double>?
-        var grid: (rows: Int, columns: Int)?
     }
 
     /// What was rendered, with what the provenance and the JSON summary describe.
@@ -94,81 +114,9 @@ struct Export: ParsableCommand {
         var layerInfo: [[String: Any]]
     }
 
-    /// Exports: checks the options, renders, writes the PNG; returns the JSON summary.
-    func export(_ signals: SignalCancellation) throws -> [String: Any] {
-        let c: Checked
-        do { c = try check() } catch let e as ExportFailure where e.exitCode == ExitCodes.badInput {
-            throw ExportFailure(e.message, exitCode: ExitCodes.usage) // an option's value: a command-line error
-        }
-        try Preflight(inputs: [("IMAGE", image), ("--labels", labels ?? ""), ("--truth", truth ?? ""), ("--field", field ?? ""),
-                               ("--lut", lut ?? ""), ("--compare", compare ?? "")].filter { !$0.1.isEmpty },
-                      outputs: [("-o", output)], force: force).check()
-        let r = try render(c)
-        return try signals.writing { try write(r, c) }
-    }
-
-    /// Parses and checks the options before any file is read; every problem is a one-line error
-    /// naming the option or file.
-    func check() throws -> Checked {
-        guard let plane = SlicePlane(rawValue: plane.lowercased()) else {
-            throw ExportFailure("--plane: unknown plane '\(self.plane)'; use axial, coronal or sagittal")
-        }
-        guard let cmap = ColorMap(rawValue: colormap.lowercased()) else {
-            throw ExportFailure("--colormap: unknown colour map '\(colormap)'; use one of \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard let mode = FieldDisplayMode(rawValue: fieldMode.lowercased()) else {
-            throw ExportFailure("--field-mode: unknown mode '\(fieldMode)'; use arrows, magnitude, jacobian or grid")
-        }
-        guard scale >= 1 && scale <= 32 else { throw ExportFailure("--scale: \(scale) is not an integer in 1...32") }
-        guard step >= 1 else { throw ExportFailure("--step: \(step) must be at least 1") }
-        if let gain { guard gain.isFinite else { throw ExportFailure("--gain: must be finite") } }
-        guard opacity >= 0 && opacity <= 1 else { throw ExportFailure("--opacity: \(opacity) is outside 0...1") }
-        if slice != nil && at != nil { throw ExportFailure("--slice and --at are alternatives; give one") }
-        if truth != nil && labels == nil { throw ExportFailure("--truth needs --labels (the prediction to compare)") }
-        guard CompareOverlay.parseColorMap(compareColormap).ok else {
-            throw ExportFailure("--compare-colormap: unknown '\(compareColormap)'; use \(CompareOverlay.fusionName), \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        var window: IntensityWindow?
-        if let w = self.window {
-            let parts = w.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite else {
-                throw ExportFailure("--window: expected LOW,HIGH (two numbers), got '\(w)'")
-            }
-            guard let win = IntensityWindow(low: lo, high: hi) else {
-                throw ExportFailure("--window: LOW (\(shortNum(lo))) must be less than HIGH (\(shortNum(hi)))")
-            }
-            window = win
-        }
-        var atWorld: SIMD3<Double>?
-        if let a = at {
-            let p = a.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard p.count == 3, let x = p[0], let y = p[1], let z = p[2] else {
-                throw ExportFailure("--at: expected X,Y,Z in mm (three numbers), got '\(a)'")
-            }
-            atWorld = SIMD3(x, y, z)
-        }
-        var grid: (rows: Int, columns: Int)?
-        if let m = montage {
-            let p = m.lowercased().split(separator: "x").map { Int($0) }
-            guard p.count == 2, let r = p[0], let c = p[1], r >= 1, c >= 1, r * c <= 400 else {
-                throw ExportFailure("--montage: expected ROWSxCOLS such as 6x5 (at most 400 tiles), got '\(m)'")
-            }
-            if slice != nil || at != nil { throw ExportFailure("--montage shows evenly spaced slices; drop --slice/--at") }
-            grid = (r, c)
-        }
-
-        // Never overwrite an input.
-        let inputs = [image, labels, truth, field, lut, compare].compactMap { $0 } + overlay.compactMap { ImageLayer.parseSpec($0)?.path }
-        if let outReal = FileIO.realPath(output), inputs.contains(where: { FileIO.realPath($0) == outReal }) {
-            throw ExportFailure("\(output): is one of the inputs; refusing to overwrite it", exitCode: ExitCodes.writeFailed)
-        }
-        guard output.lowercased().hasSuffix(".png") else { throw ExportFailure("\(output): output must end in .png") }
-        return Checked(plane: plane, cmap: cmap, mode: mode, window: window, atWorld: atWorld, grid: grid)
-    }
-
     /// Loads the image and overlays and renders the slice or montage.
-    func render(_ c: Checked) throws -> Rendered {
-        let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, atWorld = c.atWorld, grid = c.grid
+    func render() throws -> Rendered {
+        let cmap = colormap, mode = fieldMode, grid = montage
         // Load.
         let img = try ImageFile.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
@@ -224,18 +172,11 @@ struct Export: ParsableCommand {
         }
 
         var scene = SliceScene(image: volume, window: window, colorMap: cmap, labels: overlay, field: fieldOverlay)
-        guard overlayThreshold.count <= self.overlay.count, overlayOpacity.count <= self.overlay.count else {
-            throw ExportFailure("--overlay-threshold/--overlay-opacity: more values than --overlay layers")
-        }
         var layerInfo: [[String: Any]] = []
-        for (i, spec) in self.overlay.enumerated() {
-            guard let p = ImageLayer.parseSpec(spec) else {
-                throw ExportFailure("--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] with a colour map among \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")) and LOW < HIGH, got '\(spec)'")
-            }
+        for (i, p) in self.overlay.enumerated() {
             let layerImage = try ImageFile.read(p.path)
             let values = ImageLayer.onGrid(try layerImage.volume(frame: 0), geometry)
             let opacity = i < overlayOpacity.count ? overlayOpacity[i] : 1
-            guard opacity >= 0 && opacity <= 1 else { throw ExportFailure("--overlay-opacity: \(opacity) is outside 0...1") }
             let layer = ImageLayer(name: (p.path as NSString).lastPathComponent, values: values, colorMap: p.colorMap ?? .hot,
                                    window: p.window, threshold: i < overlayThreshold.count ? overlayThreshold[i] : nil, opacity: opacity)
             scene.layers.append(layer)
@@ -278,9 +219,9 @@ struct Export: ParsableCommand {
                     throw ExportFailure("--slice: \(slice) is out of range 0...\(mapping.sliceCount - 1) for the \(plane.rawValue) plane of \(image)")
                 }
                 s = slice
-            } else if let atWorld {
-                guard let ws = mapping.slice(ofWorld: atWorld) else {
-                    throw ExportFailure("--at: \(at!) mm is outside \(image) along the \(plane.rawValue) axis (slices 0...\(mapping.sliceCount - 1))")
+            } else if let at {
+                guard let ws = mapping.slice(ofWorld: at) else {
+                    throw ExportFailure("--at: \(shortNumber(at.x)),\(shortNumber(at.y)),\(shortNumber(at.z)) mm is outside \(image) along the \(plane.rawValue) axis (slices 0...\(mapping.sliceCount - 1))")
                 }
                 s = ws
             }
@@ -293,8 +234,8 @@ struct Export: ParsableCommand {
     }
 
     /// Writes the PNG (with provenance text chunks) atomically and returns the JSON summary.
-    func write(_ r: Rendered, _ c: Checked) throws -> [String: Any] {
-        let plane = c.plane, cmap = c.cmap, mode = c.mode, window = c.window, grid = c.grid
+    func write(_ r: Rendered) throws -> [String: Any] {
+        let cmap = colormap, mode = fieldMode, grid = montage
         var picture = r.picture
         let slices = r.slices, scene = r.scene, mapping = r.mapping, convention = r.convention
         let overlay = r.overlay, fieldOverlay = r.fieldOverlay, table = r.table, lut = r.lut, notes = r.notes
@@ -431,8 +372,6 @@ struct ExportFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Compact number for messages.
-private func shortNum(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)" }
 
 /// A shell word that reproduces `s` (single-quoted when it has special characters).
 func shellQuoted(_ s: String) -> String {

@@ -12,7 +12,18 @@ extension MetricKind: ExpressibleByArgument {}
 extension FusionMethod: ExpressibleByArgument {}
 extension SlicePath: ExpressibleByArgument {}
 extension SliceFillMethod: ExpressibleByArgument {}
-extension SlicePlane: ExpressibleByArgument {}
+extension SlicePlane: ExpressibleByArgument {
+    /// Case-insensitive (`Axial` works).
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+extension ColorMap: ExpressibleByArgument {
+    /// Case-insensitive.
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+extension FieldDisplayMode: ExpressibleByArgument {
+    /// Case-insensitive.
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
 extension ColorDepth: ExpressibleByArgument {
     /// Case-insensitive: `TrueColor` and `MONO` work as the environment variable always did.
     public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
@@ -107,3 +118,85 @@ struct SupportArgument: ExpressibleByArgument, Equatable {
 
     static var defaultCompletionKind: CompletionKind { .file() }
 }
+
+/// Typed values of options written as small lists of numbers. Each parser throws a
+/// `ValidationError` saying what was expected, which swift-argument-parser reports with the option
+/// (`The value 'abc' is invalid for '--window <window>': expected LOW,HIGH ...`), exit 64.
+enum NumberListArgument {
+    /// `LOW,HIGH`: an intensity window, LOW < HIGH.
+    static func window(_ text: String) throws -> IntensityWindow {
+        let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite else {
+            throw ValidationError("expected LOW,HIGH (two numbers)")
+        }
+        guard let w = IntensityWindow(low: lo, high: hi) else {
+            throw ValidationError("LOW (\(shortNumber(lo))) must be less than HIGH (\(shortNumber(hi)))")
+        }
+        return w
+    }
+
+    /// `X,Y,Z`: a world position in mm (RAS).
+    static func point(_ text: String) throws -> SIMD3<Double> {
+        let p = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard p.count == 3, let x = p[0], let y = p[1], let z = p[2], x.isFinite, y.isFinite, z.isFinite else {
+            throw ValidationError("expected X,Y,Z in mm (three numbers)")
+        }
+        return SIMD3(x, y, z)
+    }
+
+    /// `ROWSxCOLS`: a montage grid of at most 400 tiles.
+    static func grid(_ text: String) throws -> MontageGrid {
+        let p = text.lowercased().split(separator: "x").map { Int($0) }
+        guard p.count == 2, let r = p[0], let c = p[1], r >= 1, c >= 1, r * c <= 400 else {
+            throw ValidationError("expected ROWSxCOLS such as 6x5 (at most 400 tiles)")
+        }
+        return MontageGrid(rows: r, columns: c)
+    }
+}
+
+/// `--montage ROWSxCOLS`.
+struct MontageGrid: Equatable, Sendable {
+    var rows: Int
+    var columns: Int
+}
+
+/// `--overlay FILE[:COLORMAP[:LOW,HIGH]]` (export and view), parsed once.
+struct OverlayArgument: ExpressibleByArgument, Sendable {
+    var path: String
+    var colorMap: ColorMap?
+    var window: IntensityWindow?
+
+    init?(argument: String) {
+        guard let p = ImageLayer.parseSpec(argument) else { return nil }
+        (path, colorMap, window) = p
+    }
+
+    /// Shown by swift-argument-parser after "invalid value".
+    static var allValueStrings: [String] { [] }
+    static var defaultCompletionKind: CompletionKind { .file() }
+
+    /// Parses `text`, saying what is wrong.
+    static func parse(_ text: String) throws -> OverlayArgument {
+        guard let o = OverlayArgument(argument: text) else {
+            throw ValidationError("expected FILE[:COLORMAP[:LOW,HIGH]] (colour maps: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")); LOW < HIGH)")
+        }
+        return o
+    }
+}
+
+/// A comma-separated list of one option's values (`--slice-method fused,shape`), each checked.
+func commaSeparated<T: ExpressibleByArgument>(_ text: String) throws -> [T] {
+    let words = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    var values: [T] = []
+    for w in words {
+        guard let v = T(argument: w) else {
+            throw ValidationError("'\(w)' is not one of \(T.allValueStrings.joined(separator: ", ")) (comma-separated)")
+        }
+        values.append(v)
+    }
+    guard !values.isEmpty else { throw ValidationError("expected one or more of \(T.allValueStrings.joined(separator: ", ")), comma-separated") }
+    return values
+}
+
+/// Compact number for messages: 100 rather than 100.0.
+func shortNumber(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)" }

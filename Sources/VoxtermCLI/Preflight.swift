@@ -25,6 +25,10 @@ struct Preflight {
 
     /// Runs the checks in the order above; the first problem is thrown.
     func check() throws {
+        // A detached header's data file (`.nhdr`/`.mhd` beside a `.raw`) is an output too.
+        let outputs = self.outputs + self.outputs.compactMap { o in
+            ImageFormat.dataFile(forHeader: o.path).map { ("\(o.option) (its data file)", $0) }
+        }
         for (_, path) in inputs where !path.isEmpty {
             // A DICOM folder (or FOLDER@N series selector) is read by ImageFile, which checks it.
             var st = stat()

@@ -20,10 +20,10 @@ final class ProgressLine: @unchecked Sendable {
         let metric = p.stage < metrics.count ? " \(metrics[p.stage].rawValue)" : ""
         let text = String(format: "\r%@%@ level %d/%d (shrink %d) iteration %d  value %.5f  %.1f s   ",
                           p.stageName, metric, p.level + 1, p.levelCount, p.shrink, p.iteration, p.value, p.elapsed)
-        fputs(text, stderr)
+        standardError.write(text)
     }
 
-    func finish() { if shown { fputs("\n", stderr); shown = false } }
+    func finish() { if shown { standardError.write("\n"); shown = false } }
 }
 
 extension ProgressLine {
@@ -34,6 +34,6 @@ extension ProgressLine {
         guard t - last >= 0.1 else { return }
         last = t
         shown = true
-        fputs(String(format: "\r%@  %.1f s   ", p.message, p.elapsed), stderr)
+        standardError.write(String(format: "\r%@  %.1f s   ", p.message, p.elapsed))
     }
 }

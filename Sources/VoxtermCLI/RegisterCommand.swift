@@ -81,7 +81,7 @@ struct Register: ParsableCommand {
 
         if registration.metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume) {
             for s in plan.stages.indices { plan.stages[s].metric = .mi }
-            if !quiet { fputs("voxterm: \(reason): using mutual information (--metric mi)\n", stderr) }
+            if !quiet { standardError.write("voxterm: \(reason): using mutual information (--metric mi)\n") }
         }
         let line = ProgressLine(enabled: !quiet, metrics: plan.stages.map(\.metric))
         let result: RegistrationResult
@@ -93,15 +93,15 @@ struct Register: ParsableCommand {
             line.finish()
         } catch RegistrationError.cancelled {
             line.finish()
-            fputs("voxterm: interrupted; nothing was written to \(out)\n", stderr)
+            standardError.write("voxterm: interrupted; nothing was written to \(out)\n")
             throw ExitCode(ExitCodes.interrupted)
         } catch let e as RegistrationError {
             line.finish()
             switch e {
             case .unusableImage(let role, let reason):
-                fputs("voxterm: error: \(role == "fixed" ? fixed : moving): \(reason)\n", stderr)
+                standardError.write("voxterm: error: \(role == "fixed" ? fixed : moving): \(reason)\n")
             default:
-                fputs("voxterm: error: \(fixed), \(moving): \(e)\n", stderr)
+                standardError.write("voxterm: error: \(fixed), \(moving): \(e)\n")
             }
             throw ExitCode(ExitCodes.badInput)
         }
@@ -112,7 +112,7 @@ struct Register: ParsableCommand {
         // A signal during the final warps still means: write nothing. (Once writing starts it
         // finishes; each file is atomic.)
         if token.isCancelled {
-            fputs("voxterm: interrupted; nothing was written to \(out)\n", stderr)
+            standardError.write("voxterm: interrupted; nothing was written to \(out)\n")
             throw ExitCode(ExitCodes.interrupted)
         }
         do {
@@ -125,7 +125,7 @@ struct Register: ParsableCommand {
             var msg = "voxterm: registered in \(String(format: "%.2f", result.stages.reduce(0) { $0 + $1.seconds })) s"
             if let d = outputs.dice { msg += ", mean Dice \(String(format: "%.3f", meanDice(d)))" }
             msg += ", \(String(format: "%.4f", outputs.foldingPercent)) % Jacobian ≤ 0; results in \(out)"
-            fputs(msg + "\n", stderr)
+            standardError.write(msg + "\n")
         }
     }
 

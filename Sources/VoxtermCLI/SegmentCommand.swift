@@ -50,7 +50,10 @@ struct Segment: ParsableCommand {
         }
         if extrapolate && labelledSlices == nil { throw ValidationError("--extrapolate fills slices outside the labelled range: it needs --labelled-slices") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if labelledSlices == nil, labels != nil, labelTable == nil { _ = try labelSubset() }
+        // Label names need a table; the table itself is a file, read in run() (exit 2 when bad).
+        if labelledSlices == nil, labelTable == nil, let item = labelItems.first(where: { Int32($0) == nil }) {
+            throw ValidationError("--labels \(item): give label numbers, or names with --label-table")
+        }
     }
 
     func run() throws {
@@ -69,6 +72,7 @@ struct Segment: ParsableCommand {
             let outputs: [(option: String, path: String)] = [("--out", out)]
                 + [confidence.map { ("--confidence", $0) }, saveSupportSet.map { ("--save-support-set", $0) }].compactMap { $0 }
             try Preflight(inputs: named, outputs: outputs, force: force).check()
+            let subset = try labelSubset()
             let queryImage = try ImageFile.read(query)
             let volume = try queryImage.volume()
             try Registration.checkRegistrable(volume, path: query)
@@ -126,7 +130,6 @@ struct Segment: ParsableCommand {
                 let loaded = try set.loadedSupports()
                 // NaN or constant support images are named before any registration.
                 for (ex, l) in zip(set.examples, loaded) { try Registration.checkRegistrable(l.image, path: ex.image) }
-                let subset = try labelSubset()
                 let predictor = RegistrationPropagationPredictor(
                     aligner: EngineAligner.volumes(presetOption.preset).cancelled(by: cancel.token),
                     fusion: FusionOptions(method: fusion ?? .weighted, labelSubset: subset), concurrentSupports: true)
@@ -151,13 +154,13 @@ struct Segment: ParsableCommand {
             if let t = truthLabels {
                 let scores = predictionDice(prediction.labels, truth: t,
                                             supportSlices: try labelledSlices.map { try SliceSelection(parsing: $0) },
-                                            labelSubset: try labelSubset())
+                                            labelSubset: subset)
                 for (l, d) in scores.sorted(by: { $0.key < $1.key }) { print("dice label \(l): \(String(format: "%.4f", d))") }
                 print("mean dice: \(String(format: "%.4f", meanDice(scores))) over \(scores.count) labels")
             }
         } catch SegmentationError.cancelled {
             progress.finish()
-            fputs("voxterm: interrupted; nothing was written\n", stderr)
+            standardError.write("voxterm: interrupted; nothing was written\n")
             throw ExitCode(ExitCodes.interrupted)
         } catch let e as ValidationError {
             throw e
@@ -167,12 +170,18 @@ struct Segment: ParsableCommand {
         }
     }
 
-    /// The label numbers `--labels` names, or nil for all.
+    /// The words of `--labels` (across volumes: label names or numbers).
+    var labelItems: [String] {
+        guard labelledSlices == nil, let labels else { return [] }
+        return labels.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// The label numbers `--labels` names, or nil for all; reads `--label-table` (once per run).
     func labelSubset() throws -> Set<Int32>? {
-        guard labelledSlices == nil, let labels else { return nil }
+        guard labelledSlices == nil, labels != nil else { return nil }
         var out = Set<Int32>()
         let table = try labelTable.map { try LabelTable.read($0) }
-        for item in labels.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for item in labelItems {
             if let n = Int32(item) { out.insert(n); continue }
             guard let table else { throw ValidationError("--labels \(item): give label numbers, or names with --label-table") }
             let (values, unknown) = table.values(named: [item])

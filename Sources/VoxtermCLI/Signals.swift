@@ -51,7 +51,7 @@ final class SignalCancellation: @unchecked Sendable {
     private func exitUnlessWriting() {
         lock.lock(); defer { lock.unlock() }
         guard writingDepth == 0, !sources.isEmpty else { return }
-        fputs("voxterm: interrupted; nothing was written\n", stderr)
+        standardError.write("voxterm: interrupted; nothing was written\n")
         _exit(ExitCodes.interrupted)
     }
 

@@ -21,11 +21,15 @@ struct Stats: ParsableCommand {
     @Option(help: "Label map on the image's grid.") var labels: String
     @Option(name: .customLong("label-names"), help: "Label table (default: one found beside the label map).")
     var labelNames: String?
-    @Option(help: "Plane of --slice: axial, coronal or sagittal.") var plane: String = "axial"
+    @Option(help: "Plane of --slice: axial, coronal or sagittal.") var plane: SlicePlane = .axial
     @Option(help: "Only this slice (0-based voxel index along the plane's axis).") var slice: Int?
     @Option(parsing: .unconditional, help: "Volume of a 4-D image (0-based); the first by default.") var volume: Int?
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print CSV (one row per label).") var csv = false
+
+    func validate() throws {
+        if json && csv { throw ValidationError("--json and --csv are alternatives; give one") }
+    }
 
     func run() throws {
         do {
@@ -42,10 +46,6 @@ struct Stats: ParsableCommand {
     }
 
     func report() throws -> String {
-        if json && csv { throw ExportFailure("--json and --csv are alternatives; give one") }
-        guard let plane = SlicePlane(rawValue: plane.lowercased()) else {
-            throw ExportFailure("--plane: unknown plane '\(self.plane)'; use axial, coronal or sagittal")
-        }
         let img = try ImageFile.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field, not an intensity image") }
         if let v = self.volume, v < 0 || v >= img.frameCount {

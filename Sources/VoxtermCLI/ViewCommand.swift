@@ -57,6 +57,9 @@ struct View: ParsableCommand {
     @Option(help: "Folder the S key saves registration outputs to (default: ./voxterm-registration-<image stem>).")
     var out: String?
 
+    @Flag(help: "Let S replace an earlier run's files in --out (only voxterm's registration files; the set is swapped in whole, as register --force does).")
+    var force = false
+
     /// The preset the G key starts with (P cycles).
     @OptionGroup var presetOption: PresetOption
 
@@ -82,8 +85,9 @@ struct View: ParsableCommand {
     var graphics: GraphicsRequest = .auto
 
     @Option(parsing: .unconditionalSingleValue,
-            help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; # selects, ! shows/hides, $/% threshold, & colour map, ~ opacity).")
-    var overlay: [String] = []
+            help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; # selects, ! shows/hides, $/% threshold, & colour map, ~ opacity).",
+            transform: OverlayArgument.parse)
+    var overlay: [OverlayArgument] = []
 
     @Option(help: "Volume of a 4-D image to start at (0-based; ' and \" step).")
     var volume: Int?
@@ -96,12 +100,10 @@ struct View: ParsableCommand {
     var supportSet: String?
 
     func validate() throws {
-        for spec in overlay where ImageLayer.parseSpec(spec) == nil {
-            throw ValidationError("--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] (colour maps: \(ColorMap.allCases.map(\.rawValue).joined(separator: ", ")); LOW < HIGH), got '\(spec)'")
-        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if movingLabels != nil && moving == nil { throw ValidationError("--moving-labels needs --moving") }
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
+        if force && moving == nil { throw ValidationError("--force lets S replace an earlier registration in --out; it needs --moving") }
         if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
         if let c = compareColormap {
             guard CompareOverlay.parseColorMap(c).ok else {
@@ -127,7 +129,7 @@ struct View: ParsableCommand {
         // terminal is taken over. The voxel data is read after, behind a loading screen.
         do {
             for path in [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 })
-                        + overlay.compactMap({ ImageLayer.parseSpec($0)?.path }) {
+                        + overlay.map(\.path) {
                 _ = try ImageFile.readHeader(path)
             }
             if let namesPath { _ = try LabelTable.read(namesPath) }
@@ -155,10 +157,7 @@ struct View: ParsableCommand {
                     }
                     _ = reduce(&state, .stepVolume(v))
                 }
-                for spec in overlay {
-                    guard let p = ImageLayer.parseSpec(spec) else {
-                        throw WorkbenchError(path: spec, reason: "--overlay: expected FILE[:COLORMAP[:LOW,HIGH]] with a known colour map and LOW < HIGH")
-                    }
+                for p in overlay {
                     let values = ImageLayer.onGrid(try ImageFile.read(p.path).volume(), state.document.image.geometry)
                     state.document.layers.append(ImageLayer(name: (p.path as NSString).lastPathComponent, values: values,
                                                       colorMap: p.colorMap ?? .hot, window: p.window))
@@ -177,6 +176,7 @@ struct View: ParsableCommand {
                     for a in CurationIO.perform(.loadManifest(path: manifestPath), state: state) { _ = reduce(&state, a) }
                 }
                 if let out { state.registration?.outputDirectory = out }
+                state.registration?.replacesOutputs = force
                 state.registration?.preset = presetOption.preset
                 WorkbenchApp.run(&state, terminal: terminal, cache: SliceCache(), jobs: JobRunner(jobThreads: threads)) { s, cache in
                     WorkbenchExport.message(s, cache: cache, directory: exportDir)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,10 +21,40 @@ public struct Voxterm: ParsableCommand {
         checkStandardOutputAtExit()
         // Names that look like options and non-finite numbers are refused before parsing (exit 64).
         if let problem = CommandLineScreen.problem(Array(CommandLine.arguments.dropFirst())) {
-            fputs("voxterm: error: \(problem)\n", stderr)
+            standardError.write("voxterm: error: \(problem)\n")
             Glibc.exit(ExitCodes.usage)
         }
-        main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            // A malformed command line is one line, as every other error (README: exit 64); the
+            // help (`--help`, `voxterm help X`) and everything else as swift-argument-parser prints it.
+            if exitCode(for: error) == .validationFailure {
+                standardError.write("voxterm: error: \(usageLine(for: error))\n")
+                Glibc.exit(ExitCodes.usage)
+            }
+            exit(withError: error)
+        }
+    }
+
+    /// swift-argument-parser's message for a command-line error on one line, with where to look
+    /// (`The value 'x' is invalid for '--plane <plane>'. Please provide one of 'axial', ... (voxterm help export lists the options)`).
+    static func usageLine(for error: Error) -> String {
+        var text = message(for: error)
+        if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+        // Its list of allowed values ("one of the following:" then "- gray", "- hot", ...) as 'gray', 'hot', ...
+        var parts: [String] = [], items: [String] = []
+        for line in text.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) where !line.isEmpty {
+            if line.hasPrefix("- ") { items.append("'\(line.dropFirst(2))'"); continue }
+            if !items.isEmpty { parts.append(items.joined(separator: ", ")); items = [] }
+            parts.append(line)
+        }
+        if !items.isEmpty { parts.append(items.joined(separator: ", ")) }
+        text = parts.joined(separator: " ")
+        let words = CommandLine.arguments.dropFirst()
+        let name = words.first { w in configuration.subcommands.contains { $0._commandName == w } } ?? "view"
+        return text + " (voxterm help \(name) lists the options)"
     }
 }
 

@@ -237,8 +237,12 @@ import TestSupport
             (["--slice", "181"], "out of range 0...180"),
             (["--window", "100,20"], "LOW (100) must be less than HIGH (20)"),
             (["--window", "abc"], "expected LOW,HIGH"),
-            (["--colormap", "rainbowz"], "unknown colour map 'rainbowz'"),
-            (["--plane", "oblique"], "unknown plane"),
+            // Typed options: swift-argument-parser's message names the option and lists the values.
+            (["--colormap", "rainbowz"], "'rainbowz' is invalid for '--colormap <colormap>'. Please provide one of the following: 'gray', 'hot', 'viridis'"),
+            (["--plane", "oblique"], "'oblique' is invalid for '--plane <plane>'. Please provide one of 'axial', 'coronal' or 'sagittal'"),
+            (["--field-mode", "quiver"], "'quiver' is invalid for '--field-mode <field-mode>'. Please provide one of 'arrows', 'magnitude', 'jacobian' or 'grid'"),
+            (["--overlay", "x.nii:nosuchmap"], "is invalid for '--overlay <overlay>': expected FILE[:COLORMAP[:LOW,HIGH]]"),
+            (["--opacity", "2"], "--opacity: 2.0 is outside 0...1"),
             (["--at", "500,0,0", "--plane", "sagittal"], "outside"),
             (["--only", "NoSuchRegion", "--labels", ExportCLITests.aal, "--lut", ExportCLITests.aalTable],
              "unknown label name NoSuchRegion"),
@@ -248,7 +252,7 @@ import TestSupport
         ]
         // A malformed option value is a command-line error (64, as ArgumentParser's own); a value
         // that does not fit this image, or a missing file, is bad input (2). README's table.
-        let usage: Set<String> = ["--window", "--colormap", "--plane", "--montage"]
+        let usage: Set<String> = ["--window", "--colormap", "--plane", "--montage", "--field-mode", "--overlay", "--opacity"]
         for (extra, message) in cases {
             let r = try runVoxterm(["export", ExportCLITests.ch2, "-o", out] + extra)
             let expected: Int32 = usage.contains(extra[0]) && !extra.contains("--scale") ? 64 : 2
@@ -264,7 +268,7 @@ import TestSupport
         let inputPNG = dir.appendingPathComponent("in.png").path
         #expect(FileManager.default.createFile(atPath: inputPNG, contents: Data([1, 2, 3])))
         let r = try runVoxterm(["export", ExportCLITests.ch2, "-o", inputPNG, "--lut", inputPNG])
-        #expect(r.status == 3 && r.stderr.contains("is one of the inputs"), "\(r.stderr)")
+        #expect(r.status == 3 && r.stderr.contains("is also an input (--lut)"), "\(r.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: inputPNG)) == Data([1, 2, 3]))
     }
 

@@ -198,6 +198,20 @@ import Glibc
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(Self.entries(dir) == ["conf.nii.gz", "conf2.nii.gz", "fixed.nii.gz", "fixed_labels.nii.gz", "moving.nii.gz",
                                       "pred.nii.gz", "s.json"], "\(Self.entries(dir))")
+        // Other formats go through the same set: a detached header's data file is an output too
+        // (an existing conf3.raw is refused before any work), and all files appear together.
+        let before = Self.entries(dir)
+        try Data("raw".utf8).write(to: dir.appendingPathComponent("conf3.raw"))
+        let mgz = dir.appendingPathComponent("pred.mgz").path, nhdr = dir.appendingPathComponent("conf3.nhdr").path
+        let clash = try runVoxterm(["segment", moving, "--support", "\(fixed):\(labels)", "--out", mgz, "--confidence", nhdr,
+                                    "--preset", "fast", "--quiet"])
+        Self.expectRefusal(clash, status: 3, file: "conf3.raw", "already exists", "existing data file of an .nhdr output")
+        #expect(Self.entries(dir) == (before + ["conf3.raw"]).sorted(), "\(Self.entries(dir))")
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("conf3.raw"))
+        let other = try runVoxterm(["segment", moving, "--support", "\(fixed):\(labels)", "--out", mgz, "--confidence", nhdr,
+                                    "--preset", "fast", "--quiet"])
+        #expect(other.status == 0, "\(other.stderr)")
+        #expect(Self.entries(dir) == (before + ["conf3.nhdr", "conf3.raw", "pred.mgz"]).sorted(), "\(Self.entries(dir))")
     }
 
     // MARK: Class 5: special files, Ctrl-C while loading

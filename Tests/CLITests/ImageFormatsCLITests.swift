@@ -17,7 +17,8 @@ struct ImageFormatsCLITests {
         let original = try NIfTIReader.read(Self.sample).volume()
         let originalLabels = try NIfTIReader.read(Self.labels).labelVolume()
         for ext in ["mgz", "nrrd", "mha", "nhdr", "mhd", "mgh"] {
-            let mid = dir.appendingPathComponent("c.\(ext)").path
+            // One stem per format: c.nhdr and c.mhd would share their data file c.raw (refused since issue 13).
+            let mid = dir.appendingPathComponent(ext == "nhdr" || ext == "mhd" ? "c_\(ext)_header.\(ext)" : "c.\(ext)").path
             let back = dir.appendingPathComponent("c_\(ext).nii.gz").path
             var r = try runVoxterm(["convert", Self.sample, mid])
             #expect(r.status == 0, "\(ext): \(r.stderr)")
@@ -35,6 +36,10 @@ struct ImageFormatsCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try ImageFile.read(mgzLabels).labelVolume().labels == originalLabels.labels)
         let png = dir.appendingPathComponent("x.png").path
+        // Two detached headers cannot share one data file: the second is refused before it writes.
+        let clash = try runVoxterm(["convert", Self.sample, dir.appendingPathComponent("c_nhdr_header.mhd").path])
+        #expect(clash.status == 3 && clash.stderr.contains("c_nhdr_header.raw: already exists"), "\(clash.stderr)")
+        #expect(try NIfTIReader.read(Self.sample).volume().voxels == (try ImageFile.read(dir.appendingPathComponent("c_nhdr_header.nhdr").path).volume().voxels))
         r = try runVoxterm(["export", dir.appendingPathComponent("c.nrrd").path, "-o", png, "--labels", mgzLabels,
                             "--lut", TestPaths.samples.appendingPathComponent("aal.txt").path])
         #expect(r.status == 0, "\(r.stderr)")

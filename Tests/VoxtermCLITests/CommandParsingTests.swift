@@ -54,6 +54,11 @@ import SliceRendering
             ["register", "f.nii", "m.nii", "--out", "d", "--levels", "4x2", "--iterations", "1x2x3"],
             ["segment", "q.nii", "--support", "a:b", "--out", "p.nii", "--fusion", "staple"],
             ["view", "img.nii", "--plane", "oblique"],
+            ["stats", "img.nii", "--labels", "l.nii", "--plane", "oblique"],
+            ["stats", "img.nii", "--labels", "l.nii", "--json", "--csv"],
+            ["batch", "report", "out", "--plane", "oblique"],
+            ["bench", "tui", "--graphics", "ascii"],
+            ["bench", "tui", "--cell-pixels", "1x1"],
         ]
         for line in lines {
             do {
@@ -63,6 +68,83 @@ import SliceRendering
                 #expect(Voxterm.exitCode(for: error) == .validationFailure, "\(line)")
             }
         }
+    }
+
+    @Test func exportOptionsAreTypedAndCheckedWhileParsing() throws {
+        let c = try Voxterm.parseAsRoot(["export", "img.nii", "-o", "o.png", "--plane", "Coronal", "--colormap", "HOT",
+                                         "--field-mode", "jacobian", "--window", "-100,200", "--at", "1,2.5,-3",
+                                         "--overlay", "stat.nii:viridis:0,5"])
+        let e = try #require(c as? Export)
+        #expect(e.plane == .coronal && e.colormap == .hot && e.fieldMode == .jacobian)
+        #expect(e.window == IntensityWindow(low: -100, high: 200) && e.at == SIMD3(1, 2.5, -3))
+        #expect(e.overlay.count == 1 && e.overlay[0].path == "stat.nii" && e.overlay[0].colorMap == .viridis)
+        let m = try #require(try Voxterm.parseAsRoot(["export", "img.nii", "-o", "o.png", "--montage", "6X5"]) as? Export)
+        #expect(m.montage == MontageGrid(rows: 6, columns: 5))
+        // Each wrong value is a usage error (64) naming the option, found before any file is read.
+        let bad: [([String], String)] = [
+            (["--plane", "oblique"], "'axial', 'coronal' or 'sagittal'"),
+            (["--colormap", "rainbow"], "'gray', 'hot'"),
+            (["--field-mode", "quiver"], "'arrows', 'magnitude', 'jacobian' or 'grid'"),
+            (["--window", "5,1"], "LOW (5) must be less than HIGH (1)"),
+            (["--at", "1,2"], "expected X,Y,Z"),
+            (["--montage", "30x30"], "at most 400 tiles"),
+            (["--overlay", "s.nii:nosuch"], "expected FILE[:COLORMAP[:LOW,HIGH]]"),
+            (["--scale", "0"], "--scale: 0 is not an integer in 1...32"),
+            (["--slice", "3", "--at", "0,0,0"], "alternatives"),
+            (["--truth", "t.nii"], "--truth needs --labels"),
+            (["--overlay-opacity", "0.5"], "more values than --overlay layers"),
+        ]
+        for (extra, words) in bad {
+            do {
+                _ = try Voxterm.parseAsRoot(["export", "img.nii", "-o", "o.png"] + extra)
+                Issue.record("accepted \(extra)")
+            } catch {
+                #expect(Voxterm.exitCode(for: error) == .validationFailure, "\(extra)")
+                let line = Voxterm.usageLine(for: error)
+                #expect(line.contains(words) && !line.contains("\n"), "\(extra): \(line)")
+            }
+        }
+        do { _ = try Voxterm.parseAsRoot(["export", "img.nii", "-o", "o.jpg"]); Issue.record("accepted .jpg") } catch {
+            #expect(Voxterm.usageLine(for: error).contains("o.jpg: output must end in .png"))
+        }
+    }
+
+    @Test func benchSegmentOptionsAreTyped() throws {
+        let c = try Voxterm.parseAsRoot(["bench", "segment", "p.json", "--out", "o", "--settings", "b", "--slice-path", "direct",
+                                         "--slice-method", "fused,shape", "--slice-fusion", "majority,weighted",
+                                         "--registration-weight", "0.4,0.6", "--slice-aligner", "engine"])
+        let b = try #require(c as? BenchSegment)
+        #expect(b.settings == .B && !b.settings.runsA && b.settings.runsB)
+        #expect(b.slicePath == .direct && b.sliceMethod == [.fused, .shape] && b.sliceFusion == [.majority, .weighted])
+        #expect(b.registrationWeight == [0.4, 0.6] && b.sliceAligner == .engine)
+        let d = try #require(try Voxterm.parseAsRoot(["bench", "segment", "p.json", "--out", "o"]) as? BenchSegment)
+        #expect(d.settings == .AB && d.slicePath == .chained && d.sliceMethod == [.fused] && d.registrationWeight == [0.6])
+        for extra in [["--settings", "C"], ["--slice-path", "zigzag"], ["--slice-method", "fused,magic"],
+                      ["--slice-fusion", "staple"], ["--registration-weight", "1.5"], ["--slice-aligner", "ants"]] {
+            do {
+                _ = try Voxterm.parseAsRoot(["bench", "segment", "p.json", "--out", "o"] + extra)
+                Issue.record("accepted \(extra)")
+            } catch {
+                #expect(Voxterm.exitCode(for: error) == .validationFailure, "\(extra)")
+            }
+        }
+    }
+
+    @Test func viewForceGoesWithMoving() throws {
+        let v = try #require(try Voxterm.parseAsRoot(["view", "f.nii", "--moving", "m.nii", "--out", "R", "--force"]) as? View)
+        #expect(v.force)
+        #expect(throws: (any Error).self) { _ = try Voxterm.parseAsRoot(["view", "f.nii", "--force"]) }
+    }
+
+    @Test func segmentLabelNamesNeedATableButTheTableIsReadInRun() throws {
+        // Names without --label-table: a usage error while parsing. With a table that does not
+        // exist, parsing succeeds: the file is checked in run (exit 2), not in validate (64).
+        #expect(throws: (any Error).self) {
+            _ = try Voxterm.parseAsRoot(["segment", "q.nii", "--support", "a:b", "--out", "p.nii", "--labels", "Hippocampus_L"])
+        }
+        let s = try #require(try Voxterm.parseAsRoot(["segment", "q.nii", "--support", "a:b", "--out", "p.nii",
+                                                      "--labels", "Hippocampus_L,17", "--label-table", "/nonexistent/t.txt"]) as? Segment)
+        #expect(s.labelItems == ["Hippocampus_L", "17"])
     }
 
     @Test func viewIsTheDefaultSubcommandWithTypedPlaneAndPreset() throws {

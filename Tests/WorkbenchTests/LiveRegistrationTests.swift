@@ -106,7 +106,7 @@ struct LiveRegistrationTests {
         _ = reduce(&state, .cycleRegistrationPreset)   // default -> accurate
         _ = reduce(&state, .cycleRegistrationPreset)   // accurate -> fast
         #expect(state.registration?.preset == .fast)
-        guard case .startJob(let id, .registration(.fast))? = reduce(&state, .startRegistration).first else {
+        guard case .startJob(let id, let request)? = reduce(&state, .startRegistration).first, request == .registration(preset: .fast) else {
             Issue.record("no registration job started"); return
         }
         let row = ScreenLayout(state).registrationRows!
@@ -189,14 +189,15 @@ struct LiveRegistrationTests {
 
         state.registration?.outputDirectory = "/tmp/out"
         let effects = reduce(&state, .saveRegistration)
-        guard case .startJob(let id, .saveRegistration(let outputs, let sources, let dir, let protecting))? = effects.first else {
+        guard case .startJob(let id, let request)? = effects.first, let save = request.as(SaveRegistrationJob.self) else {
             Issue.record("no save job: \(effects)"); return
         }
-        #expect(outputs == r.outputs)
-        #expect(dir == "/tmp/out")
-        #expect(sources == RegistrationSources(fixed: "/data/phantom.nii.gz", moving: "/data/moving.nii.gz",
+        #expect(save.outputs == r.outputs)
+        #expect(save.directory == "/tmp/out")
+        #expect(!save.overwrite, "an earlier run's files are replaced only with voxterm view --force or :save!")
+        #expect(save.sources == RegistrationSources(fixed: "/data/phantom.nii.gz", moving: "/data/moving.nii.gz",
                                                movingLabels: "/data/moving_labels.nii.gz", fixedLabels: "/data/phantom_labels.nii.gz"))
-        #expect(protecting.contains("/data/phantom.txt"))
+        #expect(save.protecting.contains("/data/phantom.txt"))
         #expect(state.registration?.saving == true)
         _ = reduce(&state, .jobFinished(id, .saved(directory: "/tmp/out", files: ["a", "b"])))
         #expect(state.registration?.savedTo == "/tmp/out")
@@ -211,8 +212,8 @@ struct LiveRegistrationTests {
         _ = reduce(&state, .jobFinished(JobID(1), .registration(Shared(finishedResult(state.document)))))
         state.registration?.outputDirectory = dir
         guard case .startJob(let id, let request)? = reduce(&state, .saveRegistration).first else { Issue.record("no job"); return }
-        let outcome = JobWorkers.work(for: request, state: state)(JobContext(id: id, token: CancellationToken(), inbox: JobInbox()))
-        guard case .saved(_, let files) = outcome else { Issue.record("\(outcome)"); return }
+        let outcome = request.work(state: state)(JobContext(id: id, token: CancellationToken(), inbox: JobInbox()))
+        guard let files = outcome.result(SavedRegistration.self)?.files else { Issue.record("\(outcome)"); return }
         #expect(Set(files.map { ($0 as NSString).lastPathComponent }) == Set(RegistrationOutputs.fileNames))
         let warped = try NIfTIReader.read(dir + "/warped.nii.gz").volume()
         #expect(warped.geometry == state.document.image.geometry)
@@ -220,11 +221,42 @@ struct LiveRegistrationTests {
         #expect((json["mean_dice"] as! Double) > (json["mean_dice_before"] as! Double))
         // An output folder that is an input's folder, with an input named like an output, is refused.
         let clash = RegistrationSources(fixed: dir + "/warped.nii.gz", moving: "/data/moving.nii.gz")
-        let bad = JobWorkers.work(for: .saveRegistration(outputs: state.registration!.outputs!, sources: clash, directory: dir,
-                                                         protecting: []), state: state)
+        let bad = JobRequest.saveRegistration(outputs: state.registration!.outputs!, sources: clash, directory: dir,
+                                              protecting: [], overwrite: true).work(state: state)
         guard case .failed = bad(JobContext(id: JobID(9), token: CancellationToken(), inbox: JobInbox())) else {
             Issue.record("wrote over an input"); return
         }
+    }
+
+    /// S into the folder of an earlier run: refused (the files stay), unless `voxterm view --force`
+    /// (`replacesOutputs`) or `:save! registration`, which swap the new set in whole.
+    @Test func savingOverAnEarlierRunNeedsForce() throws {
+        let dir = NSTemporaryDirectory() + "voxterm-live-force-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var state = WorkbenchState(document: movingPhantomDocument(), size: size)
+        _ = reduce(&state, .startRegistration)
+        _ = reduce(&state, .jobFinished(JobID(1), .registration(Shared(finishedResult(state.document)))))
+        state.registration?.outputDirectory = dir
+        func save(_ action: Action) -> JobOutcome? {
+            guard case .startJob(let id, let request)? = reduce(&state, action).first else { return nil }
+            let outcome = request.work(state: state)(JobContext(id: id, token: CancellationToken(), inbox: JobInbox()))
+            _ = reduce(&state, .jobFinished(id, outcome))
+            return outcome
+        }
+        #expect(save(.saveRegistration)?.result(SavedRegistration.self) != nil)
+        let firstSummary = try Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json"))
+        // Again without --force: refused, nothing changes, and the message says how to replace.
+        guard case .failed(let why)? = save(.saveRegistration) else { Issue.record("replaced without --force"); return }
+        #expect(why.contains("is not empty"), "\(why)")
+        #expect(state.message?.contains(":save! registration") == true, "\(state.message ?? "")")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json")) == firstSummary)
+        // `:save! registration` replaces this once; the flag is not kept.
+        #expect(save(.command(.run(.save(.registration, nil, force: true))))?.result(SavedRegistration.self) != nil, "\(state.message ?? "")")
+        #expect(state.registration?.replacesOutputs == false)
+        // `voxterm view --force`: every S may replace.
+        state.registration?.replacesOutputs = true
+        #expect(save(.saveRegistration)?.result(SavedRegistration.self) != nil, "\(state.message ?? "")")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir)) == Set(RegistrationOutputs.fileNames))
     }
 
     @Test func overlayShowsTheImageInGreenAndTheSecondInMagenta() {
@@ -310,7 +342,7 @@ struct JobRunnerTests {
     @Test func workPostsProgressAndTheRunnerPostsTheOutcome() {
         let runner = JobRunner()
         runner.start(JobID(1)) { ctx in
-            ctx.post(.registration(LiveRegistrationUpdate(progress: nil, values: [1])))
+            ctx.post(LiveRegistrationUpdate(progress: nil, values: [1]))
             return .failed("x")
         }
         #expect(runner.waitUntilIdle(timeout: 10))
@@ -342,6 +374,37 @@ struct JobRunnerTests {
         #expect(table.kind(of: JobID(2)) == .registration)
         #expect(table.finish(JobID(2)) == .registration)
         #expect(!table.isRunning(.registration))
+    }
+
+    /// A new kind of job needs nothing in App/: this one is declared here, outside the module,
+    /// with only the public `JobKind`/`JobSpec`, and goes through the table, the runner and `reduce`.
+    @Test func aNewJobKindIsDeclaredEntirelyOutsideApp() {
+        struct Echo: JobSpec, Equatable {
+            var text: String
+            var kind: JobKind { echoKind }
+            func work(state: WorkbenchState) -> JobWork {
+                let text = self.text, name = state.document.imageName
+                return { ctx in
+                    ctx.post(text.count)                       // progress: any Sendable & Equatable value
+                    return .finished(JobValue("\(text) \(name)"))  // the result, of the feature's own type
+                }
+            }
+        }
+        var state = WorkbenchState(document: phantomDocument(), size: TerminalSize(columns: 120, rows: 40))
+        let effect = state.jobs.start(JobRequest(Echo(text: "hello")))
+        guard case .startJob(let id, let request) = effect else { Issue.record("\(effect)"); return }
+        #expect(request == JobRequest(Echo(text: "hello")) && request != JobRequest(Echo(text: "other")))
+        #expect(request != JobRequest.registration(preset: .fast), "requests of different kinds are never equal")
+        #expect(state.jobs.isRunning(echoKind))
+        let runner = JobRunner()
+        runner.start(id, work: request.work(state: state))
+        #expect(runner.waitUntilIdle(timeout: 10))
+        for action in runner.drain() { _ = reduce(&state, action) }
+        #expect(state.message == "echo progress 5; echo finished: hello \(state.document.imageName)")
+        #expect(!state.jobs.isRunning(echoKind))
+        // A late action of the finished job is dropped before it reaches the kind's entry point.
+        _ = reduce(&state, .jobProgress(id, JobValue(99)))
+        #expect(state.message == "echo progress 5; echo finished: hello \(state.document.imageName)")
     }
 
     @Test func theRunLoopRunsARealRegistrationToTheEnd() {
@@ -378,7 +441,20 @@ extension LiveRegistrationTests {
         #expect(state.document.compare == shown, "the finished registration's warped image is shown again")
         #expect(state.message?.contains("the last finished one is kept (S saves it)") == true)
         let effects = reduce(&state, .saveRegistration)
-        guard case .startJob(_, .saveRegistration(let outputs, _, _, _))? = effects.first else { Issue.record("no save: \(effects)"); return }
-        #expect(outputs == first)
+        guard case .startJob(_, let request)? = effects.first, let save = request.as(SaveRegistrationJob.self) else {
+            Issue.record("no save: \(effects)"); return
+        }
+        #expect(save.outputs == first)
     }
 }
+
+/// The test's job kind: its entry point writes what it was told into the status message.
+let echoKind = JobKind("echo") { state, _, event in
+    switch event {
+    case .cancelling: state.message = "echo cancelling"
+    case .progress(let p): state.message = "echo progress \(p.as(Int.self) ?? -1)"
+    case .finished(let outcome): state.message = (state.message ?? "") + "; echo finished: " + (outcome.result(String.self) ?? "\(outcome)")
+    }
+    return []
+}
+

@@ -71,47 +71,42 @@ public func labelStatistics(labels: LabelVolume, image: Volume? = nil,
     labels.labels.withUnsafeBufferPointer { lab in
         let values = image?.voxels
         values.withOptionalBuffer { val in
-            for k in lo.z..<hi.z {
-                for j in lo.y..<hi.y {
-                    let row = j * nx + k * nxy
-                    var i = lo.x
-                    while i < hi.x {
-                        let l = lab[row + i]
-                        if l == 0 { i += 1; continue }
-                        // Runs of one label along x accumulate together (labels come in runs).
-                        var e = i + 1
-                        while e < hi.x && lab[row + e] == l { e += 1 }
-                        var a = acc[l] ?? Acc()
-                        let run = e - i
-                        a.n += run
-                        a.sum += SIMD3(Double(i + e - 1) * Double(run) / 2, Double(j * run), Double(k * run))
-                        if let val {
-                            for n in (row + i)..<(row + e) where val[n].isFinite { a.vn += 1; a.vsum += Double(val[n]) }
+            // Runs of one non-zero label along x (labels come in runs): label, the row's first
+            // index, the run's first and past-the-end x, and the row's j, k.
+            func forEachRun(_ body: (Int32, Int, Int, Int, Int, Int) -> Void) {
+                for k in lo.z..<hi.z {
+                    for j in lo.y..<hi.y {
+                        let row = j * nx + k * nxy
+                        var i = lo.x
+                        while i < hi.x {
+                            let l = lab[row + i]
+                            if l == 0 { i += 1; continue }
+                            var e = i + 1
+                            while e < hi.x && lab[row + e] == l { e += 1 }
+                            body(l, row, i, e, j, k)
+                            i = e
                         }
-                        acc[l] = a
-                        i = e
                     }
                 }
+            }
+            forEachRun { l, row, i, e, j, k in
+                var a = acc[l] ?? Acc()
+                let run = e - i
+                a.n += run
+                a.sum += SIMD3(Double(i + e - 1) * Double(run) / 2, Double(j * run), Double(k * run))
+                if let val {
+                    for n in (row + i)..<(row + e) where val[n].isFinite { a.vn += 1; a.vsum += Double(val[n]) }
+                }
+                acc[l] = a
             }
             guard let val else { return }
             let means = acc.mapValues { $0.vn > 0 ? $0.vsum / Double($0.vn) : 0 }
             var dev: [Int32: Double] = [:]
-            for k in lo.z..<hi.z {
-                for j in lo.y..<hi.y {
-                    let row = j * nx + k * nxy
-                    var i = lo.x
-                    while i < hi.x {
-                        let l = lab[row + i]
-                        if l == 0 { i += 1; continue }
-                        var e = i + 1
-                        while e < hi.x && lab[row + e] == l { e += 1 }
-                        let m = means[l]!
-                        var s = 0.0
-                        for n in (row + i)..<(row + e) where val[n].isFinite { let d = Double(val[n]) - m; s += d * d }
-                        dev[l, default: 0] += s
-                        i = e
-                    }
-                }
+            forEachRun { l, row, i, e, _, _ in
+                let m = means[l]!
+                var s = 0.0
+                for n in (row + i)..<(row + e) where val[n].isFinite { let d = Double(val[n]) - m; s += d * d }
+                dev[l, default: 0] += s
             }
             for (l, d) in dev { acc[l]!.dev = d }
         }

@@ -48,31 +48,47 @@ extension Volume {
     /// This volume resampled onto `target` through world space (identity transform).
     public func resampled(to target: VolumeGeometry, interpolation: Interpolation = .linear,
                           outside: Float = 0) -> Volume {
-        let map = (geometry.affine.inverse ?? .identity).composed(after: target.affine)
-        var out = [Float](repeating: outside, count: target.voxelCount)
-        let size = geometry.size, ts = target.size
-        voxels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                parallelFor(ts.z) { k in
-                    for j in 0..<ts.y {
-                        for i in 0..<ts.x {
-                            let p = map.apply(SIMD3(Double(i), Double(j), Double(k)))
-                            let n = i + ts.x * (j + ts.y * k)
-                            switch interpolation {
-                            case .linear: dst[n] = Volume.sampleLinear(src, size, p, outside: outside)
-                            case .nearest:
-                                let v = SIMD3<Int>(Int(p.x.rounded()), Int(p.y.rounded()), Int(p.z.rounded()))
-                                if v.x >= 0, v.y >= 0, v.z >= 0, v.x < size.x, v.y < size.y, v.z < size.z {
-                                    dst[n] = src[v.x + size.x * (v.y + size.y * v.z)]
-                                }
-                            }
-                        }
-                    }
+        let size = geometry.size
+        let out = voxels.withUnsafeBufferPointer { src in
+            geometry.resample(onto: target, fill: outside) { p -> Float? in
+                switch interpolation {
+                case .linear: Volume.sampleLinear(src, size, p, outside: outside)
+                case .nearest: nearestIndex(p, size).map { src[$0] }
                 }
             }
         }
         return Volume(geometry: target, voxels: out)
     }
+}
+
+extension VolumeGeometry {
+    /// Values on `target`'s voxels: `value(p)` at the continuous voxel position `p` of each target
+    /// voxel in this grid (through world space), or `fill` where it gives nil; parallel over slices.
+    /// Every resampling onto another grid (intensities, labels) goes through here.
+    @inline(__always)
+    func resample<T>(onto target: VolumeGeometry, fill: T, _ value: (SIMD3<Double>) -> T?) -> [T] {
+        let map = (affine.inverse ?? .identity).composed(after: target.affine)
+        var out = [T](repeating: fill, count: target.voxelCount)
+        let ts = target.size
+        out.withUnsafeMutableBufferPointer { dst in
+            parallelFor(ts.z) { k in
+                for j in 0..<ts.y {
+                    for i in 0..<ts.x {
+                        if let v = value(map.apply(SIMD3(Double(i), Double(j), Double(k)))) { dst[i + ts.x * (j + ts.y * k)] = v }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// The index of the voxel nearest continuous voxel position `p` in a grid of `size`, nil outside.
+@inline(__always)
+func nearestIndex(_ p: SIMD3<Double>, _ size: SIMD3<Int>) -> Int? {
+    let v = SIMD3<Int>(Int(p.x.rounded()), Int(p.y.rounded()), Int(p.z.rounded()))
+    guard v.x >= 0, v.y >= 0, v.z >= 0, v.x < size.x, v.y < size.y, v.z < size.z else { return nil }
+    return v.x + size.x * (v.y + size.y * v.z)
 }
 
 extension LabelVolume {
@@ -85,23 +101,9 @@ extension LabelVolume {
 
     /// This label map resampled onto `target` with nearest-neighbour interpolation.
     public func resampled(to target: VolumeGeometry) -> LabelVolume {
-        let map = (geometry.affine.inverse ?? .identity).composed(after: target.affine)
-        var out = [Int32](repeating: 0, count: target.voxelCount)
-        let size = geometry.size, ts = target.size
-        labels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                parallelFor(ts.z) { k in
-                    for j in 0..<ts.y {
-                        for i in 0..<ts.x {
-                            let p = map.apply(SIMD3(Double(i), Double(j), Double(k)))
-                            let v = SIMD3<Int>(Int(p.x.rounded()), Int(p.y.rounded()), Int(p.z.rounded()))
-                            if v.x >= 0, v.y >= 0, v.z >= 0, v.x < size.x, v.y < size.y, v.z < size.z {
-                                dst[i + ts.x * (j + ts.y * k)] = src[v.x + size.x * (v.y + size.y * v.z)]
-                            }
-                        }
-                    }
-                }
-            }
+        let size = geometry.size
+        let out = labels.withUnsafeBufferPointer { src in
+            geometry.resample(onto: target, fill: Int32(0)) { p in nearestIndex(p, size).map { src[$0] } }
         }
         return LabelVolume(geometry: target, labels: out)
     }

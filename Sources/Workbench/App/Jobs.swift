@@ -9,17 +9,16 @@ import Glibc
 // the UI only by posting `Action`s into a `JobInbox`; the run loop polls while a job runs and feeds
 // those actions through `reduce`, so the reducer stays pure and single-threaded.
 //
-// Flow: a key's action -> the feature's reducer records the job in `state.jobs` (`JobTable.start`)
-// and returns `Effect.startJob(id, request)` -> the run loop calls `JobRunner.start` with the work
-// `JobWorkers.work(for:state:)` gets from the feature -> the work posts `.jobProgress(id, ...)` and
-// finally the runner posts `.jobFinished(id, outcome)` -> `reduce` drops actions of ids that are no
-// longer current (a cancelled job's late progress) and hands the rest, as a `JobEvent`, to the
-// feature's one entry point (`reduceJob` routes by kind: `reduceRegistrationJob`, `reducePredictionJob`).
-// `Effect.cancelJob(id)` sets the job's `CancellationToken`.
+// Flow: a key's action -> the feature's reducer records the job in `state.jobs` (`JobTable.start`
+// with the feature's `JobSpec`) and returns `Effect.startJob(id, request)` -> the run loop calls
+// `JobRunner.start` with the request's work -> the work posts `.jobProgress(id, value)` and finally
+// the runner posts `.jobFinished(id, outcome)` -> `reduce` drops actions of ids that are no longer
+// current (a cancelled job's late progress) and hands the rest, as a `JobEvent`, to the kind's one
+// entry point (`JobKind.reduce`). `Effect.cancelJob(id)` sets the job's `CancellationToken`.
 //
-// A feature's job code lives in its folder (`LiveRegistration/LiveRegistrationJob.swift`,
-// `Curation/CurationJob.swift`); this file holds only the kind-independent machinery and the
-// enums naming the kinds.
+// A feature's jobs live in its folder (`LiveRegistration/LiveRegistrationJob.swift`,
+// `Curation/CurationJob.swift`): the `JobKind` with its entry point, the `JobSpec`, the progress and
+// result types. This file holds only the kind-independent machinery; a new kind touches no file here.
 // Jobs run at nice 10 on `JobRunner.jobThreads` threads (cores - 1), so the UI keeps a core.
 
 /// Identifies one background job of a session; ids increase and are never reused.
@@ -30,14 +29,25 @@ public struct JobID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { "job \(raw)" }
 }
 
-/// What a job does; at most one job of each kind runs at a time.
-public enum JobKind: String, Sendable, Hashable, CaseIterable {
-    /// Registers the moving image to the image (`LiveRegistration`).
-    case registration
-    /// Writes a finished registration's outputs to a folder.
-    case saveRegistration = "save"
-    /// Segments the open image from the support set (`PredictionRequest`).
-    case prediction
+/// A kind of background job, declared by the feature that owns it together with the feature's one
+/// entry point for the kind's events (`JobKind("prediction") { state, id, event in ... }`); at most
+/// one job of each kind runs at a time. App/ names no kind: a new kind of job is a `JobKind`, a
+/// `JobSpec` and the types its work posts and returns, all in the feature's folder.
+public struct JobKind: Hashable, Sendable, CustomStringConvertible {
+    /// The kind's name (messages, tests); kinds are equal when their names are.
+    public let name: String
+    /// The feature's entry point: how an event of a current job of this kind changes the state.
+    let reduce: @Sendable (inout WorkbenchState, JobID, JobEvent) -> [Effect]
+
+    /// A kind named `name` whose events go to `reduce`.
+    public init(_ name: String, reduce: @escaping @Sendable (inout WorkbenchState, JobID, JobEvent) -> [Effect]) {
+        self.name = name
+        self.reduce = reduce
+    }
+
+    public static func == (a: JobKind, b: JobKind) -> Bool { a.name == b.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+    public var description: String { name }
 }
 
 /// A reference to a (large, immutable) value carried by actions; equal when it is the same object,
@@ -48,33 +58,59 @@ public final class Shared<Value: Sendable>: Sendable, Equatable {
     public static func == (a: Shared, b: Shared) -> Bool { a === b }
 }
 
-/// Background work the reducer asks for (carried by `Effect.startJob`).
-public enum JobRequest: Sendable, Equatable {
-    /// Register `document.moving` to `document.image` by the preset's plan (affine, then deformable).
-    case registration(preset: RegistrationPlan.Preset)
-    /// Write `outputs` into `directory` (the files of `voxterm register`).
-    case saveRegistration(outputs: Shared<RegistrationOutputs>, sources: RegistrationSources, directory: String,
-                          protecting: [String])
-    /// Segment the open image (or one slice) from the support set.
-    case prediction(Shared<PredictionRequest>)
+/// What a feature asks to run in the background: its kind and how to build the work from the
+/// state at the moment it starts. Conform an `Equatable` struct (requests are compared in tests
+/// and by `Effect`'s equality).
+public protocol JobSpec: Sendable {
+    /// The kind of job this request starts.
+    var kind: JobKind { get }
+    /// The work, reading what it needs from `state` (on the UI thread, when the job starts).
+    func work(state: WorkbenchState) -> JobWork
+    /// Whether `other` is the same request.
+    func isEqual(to other: any JobSpec) -> Bool
+}
+
+extension JobSpec where Self: Equatable {
+    public func isEqual(to other: any JobSpec) -> Bool { (other as? Self) == self }
+}
+
+/// Background work the reducer asks for (carried by `Effect.startJob`): one feature's `JobSpec`.
+public struct JobRequest: Sendable, Equatable, CustomStringConvertible {
+    /// The feature's request.
+    public let spec: any JobSpec
+    public init(_ spec: any JobSpec) { self.spec = spec }
 
     /// The kind of job this request starts.
-    public var kind: JobKind {
-        switch self {
-        case .registration: .registration
-        case .saveRegistration: .saveRegistration
-        case .prediction: .prediction
-        }
-    }
+    public var kind: JobKind { spec.kind }
+    /// The request as the feature's type, or nil when it is another feature's.
+    public func `as`<T: JobSpec>(_ type: T.Type) -> T? { spec as? T }
+    /// The work of this request (see `JobSpec.work`).
+    public func work(state: WorkbenchState) -> JobWork { spec.work(state: state) }
+
+    public static func == (a: JobRequest, b: JobRequest) -> Bool { a.spec.isEqual(to: b.spec) }
+    public var description: String { "\(spec)" }
 }
 
-/// What a running job reports (`Action.jobProgress`).
-public enum JobProgress: Sendable, Equatable {
-    /// Iterations, objective values and (sometimes) a preview of a running registration.
-    case registration(LiveRegistrationUpdate)
-    /// The predictor's step, total and message.
-    case prediction(SegmentationProgress)
+/// A value a job posts (progress) or returns (its result): any `Sendable`, `Equatable` value of
+/// the feature's own type, compared by value.
+public struct JobValue: Sendable, Equatable, CustomStringConvertible {
+    private let value: any Sendable
+    private let equals: @Sendable (any Sendable) -> Bool
+
+    public init<T: Sendable & Equatable>(_ value: T) {
+        self.value = value
+        self.equals = { ($0 as? T) == value }
+    }
+
+    /// The value as the feature's type, or nil when it is another type.
+    public func `as`<T>(_ type: T.Type) -> T? { value as? T }
+
+    public static func == (a: JobValue, b: JobValue) -> Bool { a.equals(b.value) }
+    public var description: String { "\(value)" }
 }
+
+/// What a running job reports (`Action.jobProgress`): the feature's progress value.
+public typealias JobProgress = JobValue
 
 /// How a job ended (`Action.jobFinished`).
 public enum JobOutcome: Sendable, Equatable {
@@ -82,12 +118,16 @@ public enum JobOutcome: Sendable, Equatable {
     case cancelled
     /// Failed; the text names the file or problem.
     case failed(String)
-    /// A registration finished: outputs, summary and the final preview.
-    case registration(Shared<LiveRegistrationResult>)
-    /// Files were written (paths) into `directory`.
-    case saved(directory: String, files: [String])
-    /// A prediction finished: labels, confidence, Dice and disagreement ranking.
-    case prediction(Shared<PredictionOutcome>)
+    /// Finished with the feature's result.
+    case finished(JobValue)
+}
+
+extension JobOutcome {
+    /// The result of a finished job as the feature's type, or nil (cancelled, failed, another type).
+    public func result<T>(_ type: T.Type) -> T? {
+        if case .finished(let v) = self { return v.as(type) }
+        return nil
+    }
 }
 
 /// What happens to a current job, as its feature's reducer sees it.
@@ -155,8 +195,8 @@ public struct JobContext: Sendable {
 
     public init(id: JobID, token: CancellationToken, inbox: JobInbox) { self.id = id; self.token = token; self.inbox = inbox }
 
-    /// Posts `.jobProgress(id, progress)`.
-    public func post(_ progress: JobProgress) { inbox.post(.jobProgress(id, progress)) }
+    /// Posts `.jobProgress(id, progress)`: the feature's progress value.
+    public func post<P: Sendable & Equatable>(_ progress: P) { inbox.post(.jobProgress(id, JobValue(progress))) }
 
     /// True once the job was asked to stop.
     public var isCancelled: Bool { token.isCancelled }
@@ -239,8 +279,8 @@ public final class JobRunner {
     public func cancelAll(waitingUpTo seconds: Double = 2) {
         for t in tokens.values { t.cancel() }
         tokens = [:]
-        let deadline = Date().addingTimeInterval(seconds)
-        while counters.active.load(ordering: .acquiring) > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        let deadline = monotonicSeconds() + seconds
+        while counters.active.load(ordering: .acquiring) > 0 && monotonicSeconds() < deadline { Thread.sleep(forTimeInterval: 0.005) }
     }
 
     /// Removes and returns the actions jobs posted, oldest first.
@@ -253,27 +293,11 @@ public final class JobRunner {
     /// Waits until no job runs (for tests and benchmarks); false on timeout.
     @discardableResult
     public func waitUntilIdle(timeout: Double = 60) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = monotonicSeconds() + timeout
         while counters.active.load(ordering: .acquiring) > 0 {
-            if Date() > deadline { return false }
+            if monotonicSeconds() > deadline { return false }
             Thread.sleep(forTimeInterval: 0.002)
         }
         return true
-    }
-}
-
-/// Turns a job request into work, reading what it needs from the state at the moment it starts;
-/// each feature builds its own work.
-public enum JobWorkers {
-    /// The work of `request`.
-    public static func work(for request: JobRequest, state: WorkbenchState) -> JobWork {
-        switch request {
-        case .registration(let preset):
-            return LiveRegistration.work(preset: preset, document: state.document)
-        case .saveRegistration(let outputs, let sources, let directory, let protecting):
-            return LiveRegistration.saveWork(outputs: outputs, sources: sources, directory: directory, protecting: protecting)
-        case .prediction(let request):
-            return request.value.work
-        }
     }
 }

@@ -201,7 +201,7 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         return [.quit]
     case .startRegistration, .cycleRegistrationPreset, .saveRegistration, .nextFoldingSlice:
         return state.reduceRegistration(action)
-    // Background jobs (Jobs.swift): generic bookkeeping here, then the kind's feature (`reduceJob`).
+    // Background jobs (Jobs.swift): generic bookkeeping here, then the kind's own entry point (`reduceJob`).
     case .cancelJobs:
         var effects: [Effect] = []
         for (kind, id) in state.jobs.running.sorted(by: { $0.value < $1.value }) {
@@ -221,12 +221,8 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
 }
 
 extension WorkbenchState {
-    /// Routes an event of job `id` (of `kind`) to the feature that owns the kind: the one place that
-    /// knows which feature runs which job.
+    /// Hands an event of job `id` to the entry point of its kind (declared by the feature that owns it).
     mutating func reduceJob(_ kind: JobKind, _ id: JobID, _ event: JobEvent) -> [Effect] {
-        switch kind {
-        case .registration, .saveRegistration: reduceRegistrationJob(kind, event)
-        case .prediction: reducePredictionJob(id, event)
-        }
+        kind.reduce(&self, id, event)
     }
 }

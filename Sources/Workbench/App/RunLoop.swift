@@ -59,7 +59,7 @@ public enum WorkbenchApp {
                 switch effect {
                 case .exportPNG: _ = reduce(&state, .showMessage(export(state, cache)))
                 case .quit: break
-                case .startJob(let id, let request): jobs.start(id, work: JobWorkers.work(for: request, state: state))
+                case .startJob(let id, let request): jobs.start(id, work: request.work(state: state))
                 case .cancelJob(let id): jobs.cancel(id)
                 case .curation(let c):
                     // Manifests and predictions are read and written off the UI thread.

@@ -405,6 +405,10 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
                 guard state.registration != nil else { return fail("save registration: no registration (voxterm view IMAGE --moving M)") }
                 state.registration!.outputDirectory = p
             }
+            // `:save! registration` replaces an earlier run's files this once.
+            let replaces = state.registration?.replacesOutputs ?? false
+            if force { state.registration?.replacesOutputs = true }
+            defer { state.registration?.replacesOutputs = replaces }
             return reduce(&state, .saveRegistration)
         case .png:
             guard let p = path else { return reduce(&state, .export) }

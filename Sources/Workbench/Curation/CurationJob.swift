@@ -1,13 +1,41 @@
 import Foundation
 import VoxtermModel
 
+extension JobKind {
+    /// Segments the open image from the support set (`PredictionJob`).
+    public static let prediction = JobKind("prediction") { state, id, event in state.reducePredictionJob(id, event) }
+}
+
+/// Segment the open image (or one slice) from the support set; posts `SegmentationProgress`,
+/// returns a `Shared<PredictionOutcome>`.
+public struct PredictionJob: JobSpec, Equatable {
+    public var request: Shared<PredictionRequest>
+    public var kind: JobKind { .prediction }
+    public func work(state: WorkbenchState) -> JobWork { request.value.work }
+}
+
+extension JobRequest {
+    /// Starts a prediction (`PredictionJob`).
+    public static func prediction(_ request: Shared<PredictionRequest>) -> JobRequest { JobRequest(PredictionJob(request: request)) }
+}
+
+extension JobValue {
+    /// A running prediction's progress.
+    public static func prediction(_ progress: SegmentationProgress) -> JobValue { JobValue(progress) }
+}
+
+extension JobOutcome {
+    /// A prediction finished.
+    public static func prediction(_ outcome: Shared<PredictionOutcome>) -> JobOutcome { .finished(JobValue(outcome)) }
+}
+
 extension PredictionRequest {
     /// The work of a prediction job: `run`, reporting progress and honouring cancellation.
     var work: JobWork {
         let request = self
         return { context in
             do {
-                let outcome = try request.run(id: context.id.raw, progress: { context.post(.prediction($0)) },
+                let outcome = try request.run(id: context.id.raw, progress: { context.post($0) },
                                               isCancelled: { context.isCancelled })
                 return .prediction(Shared(outcome))
             } catch SegmentationError.cancelled {
@@ -22,7 +50,7 @@ extension PredictionRequest {
     /// region and ranks slices by disagreement. Throws `SegmentationError.cancelled` when cancelled.
     public func run(id: Int = 0, progress: (SegmentationProgress) -> Void = { _ in },
                     isCancelled: @escaping () -> Bool = { false }) throws -> PredictionOutcome {
-        let start = Date()
+        let start = monotonicSeconds()
         let g = query.geometry
         let prediction: Prediction
         let methodText: String
@@ -73,7 +101,7 @@ extension PredictionRequest {
                                   onlySlice: only)
         }
         return PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,
-                                 truthName: truthName, seconds: Date().timeIntervalSince(start),
+                                 truthName: truthName, seconds: monotonicSeconds() - start,
                                  disagreement: disagreementRanking(prediction, scope: scope, supportSlices: supportSlices))
     }
 }

@@ -196,7 +196,7 @@ extension WorkbenchState {
 
     /// A prediction job's progress.
     private mutating func predictionJobProgress(_ id: JobID, _ progress: JobProgress) -> [Effect] {
-        if case .prediction(let p) = progress, curation.running?.id == id { curation.running!.progress = p }
+        if let p = progress.as(SegmentationProgress.self), curation.running?.id == id { curation.running!.progress = p }
         return []
     }
 
@@ -205,8 +205,8 @@ extension WorkbenchState {
         guard curation.running?.id == id else { return [] }
         curation.running = nil
         switch outcome {
-        case .prediction(let shared):
-            let o = shared.value
+        case .finished(let value):
+            guard let o = value.as(Shared<PredictionOutcome>.self)?.value else { break }
             curation.outcome = o
             curation.display = document.truth != nil && !o.dice.isEmpty ? .comparison : .labels
             curation.disagreementStep = -1
@@ -222,7 +222,6 @@ extension WorkbenchState {
             message = outcomeSummary(o) + " · C cycles the display, E saves"
         case .cancelled: message = "prediction cancelled"
         case .failed(let why): message = "prediction failed: \(why)"
-        default: break
         }
         return []
     }

@@ -2,7 +2,74 @@ import Foundation
 import VoxtermModel
 import SliceRendering
 
-/// The registration job and the reducer's handling of its actions.
+/// Which of the feature's two job kinds an event is about.
+enum RegistrationJobRole { case registration, saveRegistration }
+
+extension JobKind {
+    /// Registers the moving image to the image (`RegistrationJob`).
+    public static let registration = JobKind("registration") { state, _, event in
+        state.reduceRegistrationJob(.registration, event)
+    }
+    /// Writes a finished registration's outputs to a folder (`SaveRegistrationJob`).
+    public static let saveRegistration = JobKind("save") { state, _, event in
+        state.reduceRegistrationJob(.saveRegistration, event)
+    }
+}
+
+/// Register `document.moving` to `document.image` by the preset's plan (affine, then deformable);
+/// posts `LiveRegistrationUpdate`s, returns a `Shared<LiveRegistrationResult>`.
+public struct RegistrationJob: JobSpec, Equatable {
+    public var preset: RegistrationPlan.Preset
+    public var kind: JobKind { .registration }
+    public func work(state: WorkbenchState) -> JobWork { LiveRegistration.work(preset: preset, document: state.document) }
+}
+
+/// Write `outputs` into `directory` (the files of `voxterm register`); returns `SavedRegistration`.
+public struct SaveRegistrationJob: JobSpec, Equatable {
+    public var outputs: Shared<RegistrationOutputs>
+    public var sources: RegistrationSources
+    public var directory: String
+    /// Files that must not be written over besides the sources (label table, compare image...).
+    public var protecting: [String]
+    /// Whether an earlier run's files in `directory` may be replaced (`voxterm view --force`, `:save! registration`).
+    public var overwrite: Bool
+    public var kind: JobKind { .saveRegistration }
+    public func work(state: WorkbenchState) -> JobWork {
+        LiveRegistration.saveWork(outputs: outputs, sources: sources, directory: directory, protecting: protecting, overwrite: overwrite)
+    }
+}
+
+/// A finished save: the folder and the files written into it.
+public struct SavedRegistration: Sendable, Equatable {
+    public var directory: String
+    public var files: [String]
+}
+
+extension JobRequest {
+    /// Starts a live registration (`RegistrationJob`).
+    public static func registration(preset: RegistrationPlan.Preset) -> JobRequest { JobRequest(RegistrationJob(preset: preset)) }
+    /// Saves a registration (`SaveRegistrationJob`).
+    public static func saveRegistration(outputs: Shared<RegistrationOutputs>, sources: RegistrationSources, directory: String,
+                                        protecting: [String], overwrite: Bool = false) -> JobRequest {
+        JobRequest(SaveRegistrationJob(outputs: outputs, sources: sources, directory: directory, protecting: protecting, overwrite: overwrite))
+    }
+}
+
+extension JobValue {
+    /// A running registration's progress.
+    public static func registration(_ update: LiveRegistrationUpdate) -> JobValue { JobValue(update) }
+}
+
+extension JobOutcome {
+    /// A registration finished.
+    public static func registration(_ result: Shared<LiveRegistrationResult>) -> JobOutcome { .finished(JobValue(result)) }
+    /// A save finished.
+    public static func saved(directory: String, files: [String]) -> JobOutcome {
+        .finished(JobValue(SavedRegistration(directory: directory, files: files)))
+    }
+}
+
+/// The registration job's work.
 public enum LiveRegistration {
     /// Deformable iterations between field snapshots.
     public static let snapshotInterval = 5
@@ -38,8 +105,8 @@ public enum LiveRegistration {
             }
             let relay = Relay()
             func post(preview: RegistrationPreview? = nil, activity: String? = nil) {
-                ctx.post(.registration(LiveRegistrationUpdate(progress: relay.latest, values: relay.values,
-                                                              preview: preview.map(Shared.init), activity: activity)))
+                ctx.post(LiveRegistrationUpdate(progress: relay.latest, values: relay.values,
+                                                preview: preview.map(Shared.init), activity: activity))
                 relay.values = []
                 relay.lastPost = monotonicSeconds()
             }
@@ -87,10 +154,10 @@ public enum LiveRegistration {
 
     /// The work of saving `outputs` into `directory` (the files of `voxterm register`).
     static func saveWork(outputs: Shared<RegistrationOutputs>, sources: RegistrationSources, directory: String,
-                         protecting: [String]) -> JobWork {
+                         protecting: [String], overwrite: Bool) -> JobWork {
         return { _ in
             do {
-                let files = try outputs.value.write(to: directory, sources: sources, protecting: protecting)
+                let files = try outputs.value.write(to: directory, sources: sources, protecting: protecting, overwrite: overwrite)
                 return .saved(directory: directory, files: files)
             } catch {
                 return .failed("\(error)")

@@ -64,7 +64,7 @@ extension WorkbenchState {
             let protect = [d.labelTablePath, d.comparePath, d.labelsPath].compactMap { $0 }
             message = "saving to \(r.outputDirectory)/ ..."
             return [jobs.start(.saveRegistration(outputs: outputs, sources: sources, directory: r.outputDirectory,
-                                                 protecting: protect))]
+                                                 protecting: protect, overwrite: r.replacesOutputs))]
 
         case .nextFoldingSlice:
             guard let r = registration, !r.foldingPerSlice.isEmpty else {
@@ -90,7 +90,7 @@ extension WorkbenchState {
     }
 
     /// The one entry point of the registration and save jobs' events.
-    mutating func reduceRegistrationJob(_ kind: JobKind, _ event: JobEvent) -> [Effect] {
+    mutating func reduceRegistrationJob(_ kind: RegistrationJobRole, _ event: JobEvent) -> [Effect] {
         switch event {
         case .cancelling: registrationJobCancelling(kind); return []
         case .progress(let p): return registrationJobProgress(kind, p)
@@ -99,13 +99,13 @@ extension WorkbenchState {
     }
 
     /// A registration or save job was asked to stop (Esc).
-    private mutating func registrationJobCancelling(_ kind: JobKind) {
+    private mutating func registrationJobCancelling(_ kind: RegistrationJobRole) {
         if kind == .registration { registration?.phase = .cancelling }
     }
 
     /// Progress of the current registration job.
-    private mutating func registrationJobProgress(_ kind: JobKind, _ progress: JobProgress) -> [Effect] {
-        guard kind == .registration, case .registration(let update) = progress, var r = registration else { return [] }
+    private mutating func registrationJobProgress(_ kind: RegistrationJobRole, _ progress: JobProgress) -> [Effect] {
+        guard kind == .registration, let update = progress.as(LiveRegistrationUpdate.self), var r = registration else { return [] }
         if let p = update.progress {
             if let q = r.progress, q.stage != p.stage || q.level != p.level { r.levelStart = r.values.count }
             r.progress = p
@@ -123,9 +123,12 @@ extension WorkbenchState {
     }
 
     /// The current registration or save job ended.
-    private mutating func registrationJobFinished(_ kind: JobKind, _ outcome: JobOutcome) -> [Effect] {
+    private mutating func registrationJobFinished(_ kind: RegistrationJobRole, _ outcome: JobOutcome) -> [Effect] {
+        let done = kind == .registration ? outcome.result(Shared<LiveRegistrationResult>.self) : nil
+        let saved = kind == .saveRegistration ? outcome.result(SavedRegistration.self) : nil
         switch (kind, outcome) {
-        case (.registration, .registration(let done)):
+        case (.registration, .finished) where done != nil:
+            let done = done!
             show(done.value.preview)
             registration?.finishedPreview = Shared(done.value.preview)
             registration?.savedTo = nil
@@ -150,13 +153,15 @@ extension WorkbenchState {
             registration?.phase = .failed(why)
             registration?.activity = nil
             message = "registration failed: \(why)"
-        case (.saveRegistration, .saved(let dir, let files)):
+        case (.saveRegistration, .finished) where saved != nil:
             registration?.saving = false
-            registration?.savedTo = dir
-            message = "saved \(files.count) files to \(dir)/"
+            registration?.savedTo = saved!.directory
+            message = "saved \(saved!.files.count) files to \(saved!.directory)/"
         case (.saveRegistration, .failed(let why)):
             registration?.saving = false
-            message = "save failed: \(why)"
+            // In the workbench --force is given at start, or :save! replaces once.
+            message = "save failed: " + why.replacingOccurrences(of: "pass --force to replace an earlier run's files",
+                                                                 with: ":save! registration (or voxterm view --force) replaces an earlier run's files")
         case (.saveRegistration, .cancelled):
             registration?.saving = false
             message = "save cancelled"

@@ -100,6 +100,8 @@ public struct LiveRegistrationState: Sendable, Equatable {
     public var savedTo: String?
     /// Whether a save is running.
     public var saving = false
+    /// Whether S may replace an earlier run's files in `outputDirectory` (`voxterm view --force`).
+    public var replacesOutputs = false
     /// The final preview of the last finished registration (shown again when a later run is cancelled).
     public var finishedPreview: Shared<RegistrationPreview>?
 
