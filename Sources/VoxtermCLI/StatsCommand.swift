@@ -53,7 +53,7 @@ struct Stats: ParsableCommand {
         }
         let frame = self.volume ?? 0
         if img.frameCount > 1 && self.volume == nil {
-            fputs("voxterm: warning: \(image) has \(img.frameCount) volumes; statistics of the first (--volume N)\n", stderr)
+            standardError.write("voxterm: warning: \(image) has \(img.frameCount) volumes; statistics of the first (--volume N)\n")
         }
         let volume = try img.volume(frame: frame)
         let labelMap = try ImageFile.read(labels).labelVolume()
