@@ -5,10 +5,25 @@ func fuzzMGH(_ data: UnsafeRawBufferPointer) {
     guard let mode = data.first else { return }
     let rest = Array(data[1...])
     let limits = NIfTIReadLimits(maxDataBytes: 256 << 10)
+    let file: [UInt8]
     if mode % 2 == 0 {
-        exerciseImage(try? MGH.read(bytes: rest, path: "f.mgh", limits: limits))
+        file = rest
     } else if let gz = try? rest.withUnsafeBytes({ try GzipLayer.gzip([$0], path: "f.mgz") }) {
-        exerciseImage(try? MGH.read(bytes: gz, path: "f.mgz", limits: limits))
+        file = gz
+    } else { return }
+    let image = try? MGH.read(bytes: file, path: "f.mgh", limits: limits)
+    exerciseImage(image)
+    // The header-only reader (a prefix of the file; of an MGZ, only the header inflated) must
+    // accept whatever the whole reader accepts, with the same shape and affine.
+    withScratchFile(file, suffix: mode % 2 == 0 ? ".mgh" : ".mgz") { path in
+        let header = try? MGH.readHeader(path)
+        _ = try? ImageFile.readHeader(path)
+        if let image {
+            guard let header else { fatalError("MGH.readHeader refused a file MGH.read accepts") }
+            if header.shape != image.header.shape || header.bestAffine.affine != image.header.bestAffine.affine {
+                fatalError("MGH.readHeader disagrees with MGH.read: \(header.shape) vs \(image.header.shape)")
+            }
+        }
     }
 }
 

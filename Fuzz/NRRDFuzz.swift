@@ -6,4 +6,10 @@ func fuzzNRRD(_ data: UnsafeRawBufferPointer) {
     let limits = NIfTIReadLimits(maxDataBytes: 256 << 10)
     let detached = Array(bytes[(bytes.count * 3 / 4)...])
     exerciseImage(try? NRRD.read(bytes: bytes, path: "f.nrrd", limits: limits) { name in (detached, name) })
+    // The header-only reader on the same bytes as a file (a detached data file named in the
+    // header does not exist there: a refusal, never a crash).
+    withScratchFile(bytes, suffix: ".nrrd") { path in
+        _ = try? NRRD.readHeader(path)
+        _ = try? ImageFile.readHeader(path)
+    }
 }

@@ -3,20 +3,26 @@
 #   Scripts/slurm-test-cluster.sh start DIR   starts munged (own key and socket), slurmctld and slurmd
 #                                             (localhost, 2 CPUs, proctrack/linuxproc, no cgroups) on free
 #                                             ports; prints SLURM_CONF=DIR/slurm/slurm.conf when the node is idle
-#   Scripts/slurm-test-cluster.sh stop DIR    stops all three (scontrol shutdown, then the pid files); safe to
+#   Scripts/slurm-test-cluster.sh start DIR --accounting
+#                                             also job accounting, so sacct works: a private MariaDB server
+#                                             (mariadb-install-db into DIR/db, its socket and a free port on
+#                                             127.0.0.1, no grant tables) and slurmdbd storing into it
+#                                             (Debian's mariadb-server + slurmdbd; adds ~8 s)
+#   Scripts/slurm-test-cluster.sh stop DIR    stops all of them (scontrol shutdown, then the pid files); safe to
 #                                             run twice or after a failed start
 # Clients (sbatch, squeue, scancel, voxterm batch --slurm) find the cluster through SLURM_CONF.
 # Runs as root (slurmd starts jobs as their user); nothing outside DIR is touched.
 set -euo pipefail
-cmd="${1:-}"; dir="${2:-}"
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 64; }
+cmd="${1:-}"; dir="${2:-}"; accounting=0
+[ "${3:-}" = --accounting ] && accounting=1
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR [--accounting]" >&2; exit 64; }
 
 stop() {
   local d="$1"
   if [ -f "$d/slurm/slurm.conf" ] && command -v scontrol >/dev/null; then
     SLURM_CONF="$d/slurm/slurm.conf" timeout 5 scontrol shutdown >/dev/null 2>&1 || true
   fi
-  for pidfile in "$d/slurm/slurmd.pid" "$d/slurm/slurmctld.pid" "$d/munge/munged.pid"; do
+  for pidfile in "$d/slurm/slurmd.pid" "$d/slurm/slurmctld.pid" "$d/slurm/slurmdbd.pid" "$d/db/mariadbd.pid" "$d/munge/munged.pid"; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile" 2>/dev/null || true)
     [ -n "$pid" ] || continue
@@ -33,6 +39,11 @@ if [ "$cmd" = stop ]; then stop "$dir"; exit 0; fi
 for tool in munged slurmctld slurmd sbatch scontrol sinfo; do
   command -v "$tool" >/dev/null || { echo "slurm-test-cluster: $tool not found; install slurm-wlm and munge (Scripts/install-deps.sh --test)" >&2; exit 2; }
 done
+if [ $accounting = 1 ]; then
+  for tool in slurmdbd mariadbd mariadb-install-db sacct; do
+    command -v "$tool" >/dev/null || { echo "slurm-test-cluster: $tool not found; install slurmdbd and mariadb-server (Scripts/install-deps.sh --test)" >&2; exit 2; }
+  done
+fi
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -59,6 +70,35 @@ pick_port() {
 }
 port=$(pick_port)
 user=$(id -un)
+acct_lines="AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none"
+if [ $accounting = 1 ]; then
+  # A private MariaDB for slurmdbd: its own data folder, socket and port, no grant tables
+  # (a throw-away server on 127.0.0.1 that only this cluster's slurmdbd uses).
+  dbport=$(pick_port); dbdport=$(pick_port)
+  mkdir -p "$dir/db"
+  [ -d "$dir/db/data/mysql" ] || mariadb-install-db --no-defaults --datadir="$dir/db/data" --user="$user" \
+      --auth-root-authentication-method=normal --skip-test-db > "$dir/db/install.log" 2>&1
+  mariadbd --no-defaults --datadir="$dir/db/data" --socket="$dir/db/db.sock" --port="$dbport" --bind-address=127.0.0.1 \
+      --user="$user" --pid-file="$dir/db/mariadbd.pid" --skip-grant-tables --skip-name-resolve \
+      --innodb-buffer-pool-size=16M --log-error="$dir/db/mariadbd.log" < /dev/null > /dev/null 2>&1 &
+  for _ in $(seq 1 150); do [ -S "$dir/db/db.sock" ] && break; sleep 0.1; done
+  [ -S "$dir/db/db.sock" ] || { echo "slurm-test-cluster: MariaDB did not start; log in $dir/db/mariadbd.log" >&2; tail -n 5 "$dir/db/mariadbd.log" >&2 || true; stop "$dir"; exit 1; }
+  printf '%s\n' "AuthType=auth/munge" "AuthInfo=socket=$dir/munge/munge.sock" "DbdHost=localhost" "DbdAddr=127.0.0.1" \
+      "DbdPort=$dbdport" "SlurmUser=$user" "PidFile=$dir/slurm/slurmdbd.pid" "LogFile=$dir/slurm/log/slurmdbd.log" \
+      "StorageType=accounting_storage/mysql" "StorageHost=127.0.0.1" "StoragePort=$dbport" "StorageUser=$user" \
+      "StorageLoc=slurm_acct_db" > "$dir/slurm/slurmdbd.conf"
+  chmod 600 "$dir/slurm/slurmdbd.conf"
+  # slurmdbd reads slurmdbd.conf from SLURM_CONF's folder (slurm.conf is written below).
+  SLURM_CONF="$dir/slurm/slurm.conf" slurmdbd
+  for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$dbdport") 2>/dev/null && break; sleep 0.1; done
+  acct_lines="AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=$dbdport
+AccountingStoragePass=$dir/munge/munge.sock
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=5"
+fi
 cat > "$dir/slurm/slurm.conf" <<EOF
 ClusterName=voxtermtest
 SlurmctldHost=localhost(127.0.0.1)
@@ -77,8 +117,7 @@ SlurmctldLogFile=$dir/slurm/log/slurmctld.log
 SlurmdLogFile=$dir/slurm/log/slurmd.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
+$acct_lines
 JobCompType=jobcomp/none
 SwitchType=switch/none
 MpiDefault=none

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIfTI
 import VolumeCore
 #if canImport(Glibc)
@@ -42,14 +43,50 @@ public enum DICOM {
     }
 
     /// True when `path` ends in `@N` and the part before names a folder or a DICOM file.
-    static func isSeriesSelector(_ path: String) -> Bool {
+    public static func isSeriesSelector(_ path: String) -> Bool {
         guard !FileIO.exists(path), let at = path.lastIndex(of: "@"), Int(path[path.index(after: at)...]) != nil else { return false }
         return FileIO.exists(String(path[..<at]))
     }
 
+    /// What a DICOM path holds: one image (the only series, or the one `@N` chose), or the list
+    /// of series when there are several and none was chosen.
+    public enum Opened: Sendable {
+        case image(NIfTIImage)
+        case several([Series])
+    }
+
+    /// The folder `path` names and the path that opens its N-th series (`FOLDER@N`).
+    public static func seriesPath(_ path: String, _ n: Int) -> String { "\(target(path).folder)@\(n)" }
+
+    /// Reads the series `path` names (see `target`): the only one, or the N-th of `FOLDER@N`;
+    /// several series and no choice give their list (dcm2niix runs once either way).
+    public static func open(_ path: String, limits: NIfTIReadLimits = .standard) throws -> Opened {
+        let key = cacheKey(path)
+        cacheLock.lock()
+        let listed = listCache.flatMap { $0.key == key ? $0.series : nil }
+        cacheLock.unlock()
+        if let listed { return .several(listed) }
+        do {
+            return .image(try readChosen(path, limits: limits))
+        } catch let e as SeveralSeries {
+            cacheLock.lock()
+            listCache = (key, e.series)
+            cacheLock.unlock()
+            return .several(e.series)
+        }
+    }
+
+    /// Thrown inside `read` when a folder holds several series and none was chosen.
+    struct SeveralSeries: Error { var series: [Series]; var error: NIfTIError }
+    nonisolated(unsafe) private static var listCache: (key: String, series: [Series])?
+
     /// Reads the series `path` names (see `target`): the only one, or the N-th of `FOLDER@N`.
     /// Several series and no choice is an error listing them.
     public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
+        do { return try readChosen(path, limits: limits) } catch let e as SeveralSeries { throw e.error }
+    }
+
+    private static func readChosen(_ path: String, limits: NIfTIReadLimits) throws -> NIfTIImage {
         // The workbench reads an image twice (header check before it takes the terminal, then
         // the voxels behind the loading screen): the last series read is kept, so dcm2niix runs
         // once and its warnings are printed before the terminal is taken.
@@ -73,12 +110,12 @@ public enum DICOM {
             } else if series.count == 1 {
                 chosen = series[0]
             } else {
-                throw NIfTIError(path, "holds \(series.count) DICOM series; open one as \(folder)@N: \(series.map(\.summary).joined(separator: "; "))")
+                throw SeveralSeries(series: series, error: NIfTIError(path, "holds \(series.count) DICOM series; open one as \(folder)@N: \(series.map(\.summary).joined(separator: "; "))"))
             }
             let image = try NIfTIReader.read(chosen.niftiPath, limits: limits)
             // dcm2niix's warnings (gantry tilt, uneven spacing, ...) once the read succeeded, so
             // an error stays one line.
-            for w in warnings { fputs("voxterm: dcm2niix: \(w)\n", stderr) }
+            if !quiet.withLock({ $0 }) { for w in warnings { fputs("voxterm: dcm2niix: \(w)\n", stderr) } }
             return image.renamed(path, storage: .dicom)
         }
         cacheLock.lock()
@@ -88,6 +125,10 @@ public enum DICOM {
     }
 
     nonisolated(unsafe) private static var cache: (key: String, image: NIfTIImage)?
+
+    /// When true, dcm2niix's warnings are not printed (the workbench sets it while it owns the
+    /// terminal: text on stderr would garble the screen).
+    public static let quiet = Mutex(false)
     private static let cacheLock = NSLock()
 
     /// The path with the folder's modification time and size, so a changed folder is converted again.

@@ -1,5 +1,8 @@
 import NIfTI
 import VolumeCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one entry every command uses to read and write images, whatever the format: NIfTI,
 /// MGH/MGZ, NRRD, MetaImage and DICOM series. The format is recognised by the file's content
@@ -30,13 +33,26 @@ public enum ImageFile {
         }
     }
 
-    /// The header of `path` as NIfTI fields (shape, datatype, affine), without the voxels
-    /// where the format allows (NIfTI); other formats are read whole.
+    /// The header of `path` as NIfTI fields (shape, datatype, affine), without the voxels:
+    /// NIfTI reads its header; MGH its 284 bytes (MGZ: only as much of the gzip stream as they
+    /// need); NRRD up to the blank line, MetaImage up to the ElementDataFile line (a detached data
+    /// file must exist, its content is not read). DICOM converts the series (kept for the read that
+    /// follows, see `DICOM.read`). The geometry goes through the same check as `read`. Data that
+    /// ends early is only found by `read`. MGH's TR lives in its tail, so `pixdim[4]` is 1 here.
     public static func readHeader(_ path: String) throws -> NIfTIHeader {
-        if !DICOM.isSeriesSelector(path), try FormatDetection.format(of: path) == .nifti {
-            return try NIfTIReader.readHeader(path)
+        if DICOM.isSeriesSelector(path) { return try read(path).header }
+        let header: NIfTIHeader
+        switch try FormatDetection.format(of: path) {
+        case .nifti: return try NIfTIReader.readHeader(path)
+        case .mgh: header = try MGH.readHeader(path)
+        case .nrrd: header = try NRRD.readHeader(path)
+        case .metaImage: header = try MetaImage.readHeader(path)
+        case .dicom: return try read(path).header
         }
-        return try read(path).header
+        if let problem = header.geometryProblem {
+            throw NIfTIError(path, "\(problem): the image geometry is unusable (voxterm info shows the header)")
+        }
+        return header
     }
 
     // MARK: Writing
@@ -88,6 +104,24 @@ public enum ImageFile {
         case .nifti, .dicom: throw NIfTIError(path, "voxterm writes NIfTI, MGH/MGZ, NRRD and MetaImage; not \(format.rawValue)")
         }
     }
+}
+
+/// The first bytes of `path`: 64 KiB, then four times more at each step until `complete` says
+/// the header is in them, the file ends, or `limit` bytes were read. `whole` is true when the
+/// bytes are the whole file. File errors are worded as image errors.
+func readPrefix(_ path: String, limit: Int = 16 << 20, complete: ([UInt8]) -> Bool) throws -> (bytes: [UInt8], whole: Bool) {
+    do {
+        let fd = try FileIO.openForReading(path)
+        defer { close(fd) }
+        let size = try FileIO.regularFileSize(fd, path: path)
+        var n = min(size, 1 << 16)
+        while true {
+            guard lseek(fd, 0, SEEK_SET) == 0 else { throw FileError(path: path, reason: FileIO.errnoReason(errno)) }
+            let bytes = try FileIO.read(fd, count: n, path: path)
+            if n == size || n >= limit || complete(bytes) { return (bytes, n == size) }
+            n = min(size, limit, n * 4)
+        }
+    } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
 }
 
 /// A whole file, with file errors worded as image errors.

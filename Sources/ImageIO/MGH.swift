@@ -112,6 +112,23 @@ public enum MGH {
         return try read(bytes: bytes, path: path, limits: limits)
     }
 
+    /// The header of `path` as NIfTI fields without the voxels: the first 284 bytes (of an MGZ,
+    /// only as much of the gzip stream as they need). `pixdim[4]` is 1: the TR is in the tail.
+    public static func readHeader(_ path: String) throws -> NIfTIHeader {
+        let (prefix, _) = try readPrefix(path) { _ in true }
+        let gz = GzipLayer.isGzip(prefix)
+        let head = gz ? try GzipLayer.inflatePrefix(prefix, maxCount: dataOffset, path: path) : Array(prefix.prefix(dataOffset))
+        guard head.count >= dataOffset else {
+            throw NIfTIError(path, "file is \(head.count) bytes\(gz ? " after decompression" : ""), shorter than an MGH header (284 bytes)")
+        }
+        let h = try Header.parse(head, path: path)
+        guard h.dataByteCount != nil else {
+            throw NIfTIError(path, "MGH dimensions \(shapeText(h.dims)) describe more voxels than can be addressed")
+        }
+        return NIfTIImage.header(datatype: h.datatype!, shape: h.dims[3] > 1 ? h.dims : Array(h.dims.prefix(3)),
+                                 affine: h.affine, bigEndian: true, description: "FreeSurfer MGH")
+    }
+
     /// Reads an MGH or MGZ file held in memory; `path` names it in errors.
     public static func read(bytes: [UInt8], path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
         let gz = GzipLayer.isGzip(bytes)
@@ -203,6 +220,11 @@ public enum MGH {
 
 /// "AxBxC" for messages.
 func shapeText(_ s: [Int]) -> String { s.map(String.init).joined(separator: "x") }
+
+/// Refuses images with more axes than a NIfTI header holds (7).
+func checkAxisCount(_ n: Int, path: String) throws {
+    guard n <= 7 else { throw NIfTIError(path, "the image has \(n) axes; voxterm holds at most 7 (as NIfTI)") }
+}
 
 /// Refuses data above the read limit, with the message NIfTIReader uses.
 func checkLimit(_ bytes: Int, path: String, limits: NIfTIReadLimits) throws {

@@ -177,6 +177,41 @@ public enum MetaImage {
         return try read(bytes: bytes, path: path, limits: limits) { try readDataFile($0, of: path, named: "by ElementDataFile") }
     }
 
+    /// The header of `path` as NIfTI fields without the voxels: the text up to the
+    /// ElementDataFile line (a detached data file must exist; it is not read).
+    public static func readHeader(_ path: String) throws -> NIfTIHeader {
+        let key = Array("elementdatafile".utf8)
+        let (bytes, _) = try readPrefix(path) { b in
+            // Complete once a line starting with ElementDataFile has its line end.
+            var lineStart = 0
+            for i in b.indices where b[i] == 0x0a {
+                var s = lineStart
+                while s < i && (b[s] == 0x20 || b[s] == 0x09) { s += 1 }
+                if i - s >= key.count && zip(b[s..<(s + key.count)], key).allSatisfy({ $0 | 0x20 == $1 }) { return true }
+                lineStart = i + 1
+            }
+            return false
+        }
+        let h = try MetaImageHeader.parse(bytes, path: path)
+        guard h.dataByteCount != nil else {
+            throw NIfTIError(path, "MetaImage DimSize \(shapeText(h.sizes)) describes more voxels than can be addressed")
+        }
+        if h.dataFile.uppercased() != "LOCAL" {
+            if h.dataFile.uppercased().hasPrefix("LIST") || h.dataFile.contains("%") || h.dataFile.split(separator: " ").count > 1 {
+                throw NIfTIError(path, "MetaImage ElementDataFile \"\(h.dataFile.prefix(60))\" lists several files; only one data file is supported")
+            }
+            let dataPath = h.dataFile.hasPrefix("/") ? h.dataFile : FileIO.directoryName(path) + "/" + h.dataFile
+            guard FileIO.exists(dataPath) else {
+                throw NIfTIError(path, "the data file \(dataPath) named by ElementDataFile does not exist")
+            }
+        }
+        var shape = Array(h.sizes.prefix(3))
+        while shape.count < 3 { shape.append(1) }
+        shape += h.sizes.dropFirst(3)
+        try checkAxisCount(shape.count, path: path)
+        return NIfTIImage.header(datatype: h.datatype, shape: shape, affine: h.affine, bigEndian: h.bigEndian, description: "MetaImage")
+    }
+
     /// Reads MetaImage from memory; `dataFile` supplies a detached data file's bytes and path.
     public static func read(bytes: [UInt8], path: String, limits: NIfTIReadLimits = .standard,
                             dataFile: (String) throws -> ([UInt8], String)) throws -> NIfTIImage {
@@ -223,6 +258,7 @@ public enum MetaImage {
         var shape = Array(h.sizes.prefix(3))
         while shape.count < 3 { shape.append(1) }
         shape += h.sizes.dropFirst(3)
+        try checkAxisCount(shape.count, path: path)
         return NIfTIImage(path: path, storage: local ? .mha : .mhd, datatype: h.datatype, shape: shape,
                           affine: h.affine, bigEndian: h.bigEndian, raw: raw, description: "MetaImage")
     }

@@ -242,6 +242,29 @@ public enum NRRD {
         return try read(bytes: bytes, path: path, limits: limits) { try readDataFile($0, of: path, named: "in the header") }
     }
 
+    /// The header of `path` as NIfTI fields without the voxels: the text up to the blank line
+    /// (a detached data file must exist; it is not read).
+    public static func readHeader(_ path: String) throws -> NIfTIHeader {
+        let (bytes, _) = try readPrefix(path) { b in
+            b.withUnsafeBufferPointer { p in
+                (1..<max(1, p.count)).contains { p[$0] == 0x0a && (p[$0 - 1] == 0x0a || ($0 >= 2 && p[$0 - 1] == 0x0d && p[$0 - 2] == 0x0a)) }
+            }
+        }
+        let h = try Header.parse(bytes, path: path)
+        guard h.dataByteCount != nil else {
+            throw NIfTIError(path, "NRRD sizes \(shapeText(h.sizes)) describe more voxels than can be addressed")
+        }
+        try checkAxisCount(h.shape.count, path: path)
+        if let f = h.dataFile {
+            let dataPath = f.hasPrefix("/") ? f : FileIO.directoryName(path) + "/" + f
+            guard FileIO.exists(dataPath) else {
+                throw NIfTIError(path, "the data file \(dataPath) named in the header does not exist")
+            }
+        }
+        return NIfTIImage.header(datatype: h.encoding == "ascii" ? .float64 : h.datatype, shape: h.shape, affine: h.affine,
+                                 bigEndian: h.encoding == "ascii" ? 1.bigEndian == 1 : h.bigEndian, description: "NRRD")
+    }
+
     /// Reads NRRD from memory; `dataFile` supplies a detached data file's bytes and path.
     public static func read(bytes: [UInt8], path: String, limits: NIfTIReadLimits = .standard,
                             dataFile: (String) throws -> ([UInt8], String)) throws -> NIfTIImage {
@@ -249,6 +272,7 @@ public enum NRRD {
         guard let dataBytes = h.dataByteCount else {
             throw NIfTIError(path, "NRRD sizes \(shapeText(h.sizes)) describe more voxels than can be addressed")
         }
+        try checkAxisCount(h.shape.count, path: path)
         var data: [UInt8]
         var dataPath = path
         var detached = false

@@ -46,6 +46,35 @@ enum Deflate {
         return outPos
     }
 
+    /// The concatenation of `parts` as gzip members of at most `chunk` input bytes each (every
+    /// part split on its own), compressed in parallel, one libdeflate compressor per chunk, at
+    /// `level` (1 fastest ... 12 smallest); nil on failure. Readers of gzip (zlib's gzread,
+    /// Python's gzip, nibabel, ITK, FreeSurfer, libdeflate itself) read the members one after
+    /// another as one stream.
+    static func gzipMembers(_ parts: [UnsafeRawBufferPointer], level: Int32, chunk: Int) -> [UInt8]? {
+        var chunks: [UnsafeRawBufferPointer] = []
+        for part in parts {
+            var o = 0
+            while o < part.count {
+                let n = min(chunk, part.count - o)
+                chunks.append(UnsafeRawBufferPointer(rebasing: part[o..<(o + n)]))
+                o += n
+            }
+        }
+        if chunks.isEmpty { return compress(UnsafeRawBufferPointer(start: nil, count: 0), level: level, wrapper: .gzip) }
+        var outputs = [[UInt8]?](repeating: nil, count: chunks.count)
+        outputs.withUnsafeMutableBufferPointer { out in
+            parallelFor(chunks.count) { c in out[c] = compress(chunks[c], level: level, wrapper: .gzip) }
+        }
+        var file: [UInt8] = []
+        file.reserveCapacity(outputs.reduce(0) { $0 + ($1?.count ?? 0) })
+        for o in outputs {
+            guard let o else { return nil }
+            file.append(contentsOf: o)
+        }
+        return file
+    }
+
     /// `input` as one gzip or zlib member at `level` (1 fastest ... 12 smallest), or nil on failure.
     static func compress(_ input: UnsafeRawBufferPointer, level: Int32, wrapper: Wrapper) -> [UInt8]? {
         guard let c = libdeflate_alloc_compressor(level) else { return nil }

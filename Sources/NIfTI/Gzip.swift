@@ -94,11 +94,29 @@ enum Gzip {
     /// Bytes of input per independently deflated chunk in `compress`.
     static let chunkSize = 1 << 20
 
+    /// The compressor `compress` uses.
+    enum Engine: String, Sendable { case libdeflate, zlib }
+
+    /// libdeflate by default; `voxterm bench io --write` sets zlib to compare.
+    nonisolated(unsafe) static var engine = Engine.libdeflate
+
+    /// Compresses the concatenation of `parts` as gzip at `level` (1 fastest ... 9 smallest):
+    /// with libdeflate (the default), 1 MiB chunks compressed in parallel, one gzip member each
+    /// (`Deflate.gzipMembers`); with zlib, one member of sync-flushed chunks (`compressWithZlib`).
+    static func compress(_ parts: [UnsafeRawBufferPointer], level: Int32, path: String) throws -> [UInt8] {
+        switch engine {
+        case .zlib: return try compressWithZlib(parts, level: level, path: path)
+        case .libdeflate:
+            guard let out = Deflate.gzipMembers(parts, level: level, chunk: chunkSize) else { throw NIfTIError(path, "gzip compression failed") }
+            return out
+        }
+    }
+
     /// Compresses the concatenation of `parts` as one gzip member at `level` (1 fastest ...
     /// 9 smallest), deflating ~1 MiB chunks in parallel as pigz does: each chunk is a raw
     /// deflate stream ended by a sync flush (the last by finish), the chunks' CRC-32s combined,
     /// so any gzip reader sees an ordinary single-member file. No name or time is stored.
-    static func compress(_ parts: [UnsafeRawBufferPointer], level: Int32, path: String) throws -> [UInt8] {
+    static func compressWithZlib(_ parts: [UnsafeRawBufferPointer], level: Int32, path: String) throws -> [UInt8] {
         var chunks: [UnsafeRawBufferPointer] = []
         for part in parts {
             var o = 0
@@ -250,6 +268,13 @@ public enum GzipLayer {
             out += step[0..<n]
         }
         return out
+    }
+
+    /// The gzip writer: "libdeflate" (default) or "zlib" (for `voxterm bench io --write`); false for another name.
+    public static func setWriter(_ name: String) -> Bool {
+        guard let e = Gzip.Engine(rawValue: name) else { return false }
+        Gzip.engine = e
+        return true
     }
 
     /// Largest ratio of uncompressed to compressed size deflate can reach (about 1032:1).

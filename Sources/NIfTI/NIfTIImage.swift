@@ -250,6 +250,17 @@ extension NIfTIImage {
                 bigEndian: Bool, raw: [UInt8], slope: Double = 1, intercept: Double = 0, timeStep: Double = 0,
                 description: String = "") {
         precondition(shape.count >= 1 && shape.count <= 7 && raw.count == shape.reduce(datatype.byteCount, *))
+        let h = Self.header(datatype: datatype, shape: shape, affine: affine, bigEndian: bigEndian, slope: slope,
+                            intercept: intercept, timeStep: timeStep, description: description)
+        self.init(path: path, header: h, storage: storage, raw: raw)
+    }
+
+    /// The NIfTI-1 header of an image of another format (what `init(path:storage:datatype:...)`
+    /// stores): `dim` from `shape`, `pixdim` from the affine's column lengths (mm) and `timeStep`
+    /// (s), qform and sform both `affine` (RAS+ mm) with code 1, units mm and s.
+    public static func header(datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform, bigEndian: Bool,
+                              slope: Double = 1, intercept: Double = 0, timeStep: Double = 0,
+                              description: String = "") -> NIfTIHeader {
         let voxelSizes = (0..<3).map { c -> Double in let v = affine.column(c); return (v * v).sum().squareRoot() }
         var pixdim = [1.0] + voxelSizes + [timeStep, 1, 1, 1]
         if pixdim[4] == 0 { pixdim[4] = 1 }
@@ -263,7 +274,7 @@ extension NIfTIImage {
         h.setSform(affine, code: 1)
         h.xyztUnits = 2 | 8
         h.descrip = description
-        self.init(path: path, header: h, storage: storage, raw: raw)
+        return h
     }
 
     /// The same image named `path` (DICOM: the folder, not dcm2niix's temporary file).

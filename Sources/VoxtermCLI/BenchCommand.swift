@@ -22,17 +22,51 @@ struct BenchIO: ParsableCommand {
 
     @Argument(help: "An image of any supported format (NIfTI, MGH/MGZ, NRRD, MetaImage, DICOM folder).") var file: String
     @Option(help: "Number of timed repeats.") var repeats = 7
+    @Option(help: "Time writing instead: FILE read once, then written as float32 to this path (format by extension: .nii.gz, .mgz, .nrrd, .mha, ...), replaced on each repeat and removed at the end.")
+    var write: String?
+    @Flag(help: "Time only reading the voxels in the file's data type (header, inflate; no float32 decoding), as nibabel's dataobj and SimpleITK's array view give them.")
+    var raw = false
+    @Option(name: .customLong("gzip-writer"), help: "gzip compressor for --write: libdeflate (default) or zlib (the earlier writer, to compare).")
+    var gzipWriter = "libdeflate"
+
+    func validate() throws {
+        if write != nil && !ImageFormat.isWritableExtension(write!) {
+            throw ValidationError("--write must end in .nii, .nii.gz, .mgh, .mgz, .nrrd, .nhdr, .mha or .mhd")
+        }
+        if !GzipLayer.setWriter(gzipWriter) { throw ValidationError("--gzip-writer: libdeflate or zlib, not '\(gzipWriter)'") }
+    }
 
     func run() throws {
+        if let write {
+            guard !FileIO.exists(write) else { throw ValidationError("--write \(write) exists; name a new file") }
+            let volume = try ImageFile.read(file).volume()
+            var times: [Double] = []
+            var bytes = 0
+            defer { try? FileManager.default.removeItem(atPath: write) }
+            for _ in 0..<max(1, repeats) {
+                try? FileManager.default.removeItem(atPath: write)
+                let t0 = monotonicSeconds()
+                try ImageFile.write(volume, to: write)
+                times.append(monotonicSeconds() - t0)
+                bytes = (try? FileManager.default.attributesOfItem(atPath: write)[.size] as? Int) ?? 0
+            }
+            print("voxterm bench io --write \(write) (\(gzipWriter)): \(volume.voxels.count) float32 voxels, \(bytes) bytes, median \(String(format: "%.4f", median(times))) s over \(times.count) runs (min \(String(format: "%.4f", times.min()!)) s)")
+            return
+        }
         var times: [Double] = []
         var voxels = 0
         for _ in 0..<max(1, repeats) {
             let t0 = monotonicSeconds()
             let img = try ImageFile.read(file)
+            if raw {
+                times.append(monotonicSeconds() - t0)
+                voxels = img.shape.reduce(1, *)
+                continue
+            }
             let v = img.floatValues()
             times.append(monotonicSeconds() - t0)
             voxels = v.count
         }
-        print("voxterm bench io \(file): \(voxels) voxels, median \(String(format: "%.4f", median(times))) s over \(times.count) runs (min \(String(format: "%.4f", times.min()!)) s)")
+        print("voxterm bench io \(file)\(raw ? " --raw" : ""): \(voxels) voxels, median \(String(format: "%.4f", median(times))) s over \(times.count) runs (min \(String(format: "%.4f", times.min()!)) s)")
     }
 }

@@ -33,6 +33,7 @@ extension BenchTUI {
         terminal.present(WorkbenchView.render(state, cache: cache))
         _ = reduce(&state, .command(.run(.selectLabel("1"))))
         _ = reduce(&state, .editing(.setRadius(3)))
+        if stats { _ = reduce(&state, .command(.toggleStatistics)) }
         _ = reduce(&state, .editing(.togglePaint))
         terminal.present(WorkbenchView.render(state, cache: cache))
         var editTimes: [Double] = [], frameTimes: [Double] = []
@@ -79,11 +80,25 @@ extension BenchTUI {
         let g = state.document.image.geometry
         func p95(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[min(s.count - 1, Int((Double(s.count) * 0.95).rounded(.up)) - 1)] }
         func ms(_ x: Double) -> String { String(format: "%.2f", x * 1000) }
-        print("voxterm bench tui --paint \(path): \(g.size.x)x\(g.size.y)x\(g.size.z) = \(g.voxelCount) voxels, \(columns)x\(rows) cells, brush radius 3")
+        print("voxterm bench tui --paint \(path): \(g.size.x)x\(g.size.y)x\(g.size.z) = \(g.voxelCount) voxels, \(columns)x\(rows) cells, brush radius 3"
+              + (stats ? ", statistics panel shown" : ""))
         print("  key step (crosshair move paints): edit median \(ms(median(editTimes))) ms, p95 \(ms(p95(editTimes))) ms; "
               + "key to frame median \(ms(median(frameTimes))) ms, p95 \(ms(p95(frameTimes))) ms, max \(ms(frameTimes.max()!)) ms (\(frameTimes.count) steps)")
         print("  mouse drag step: edit median \(ms(median(dragEdit))) ms, p95 \(ms(p95(dragEdit))) ms; "
               + "drag to frame median \(ms(median(dragFrame))) ms, p95 \(ms(p95(dragFrame))) ms, max \(ms(dragFrame.max()!)) ms (\(dragFrame.count) steps)")
+        if stats, let labels = state.document.labels {
+            // What the panel cost per brush step before it followed the edits: both passes of
+            // labelStatistics (the slice and the whole volume, every label).
+            var full: [Double] = []
+            let axis = state.mapping(state.plane).sliceAxis
+            for _ in 0..<5 {
+                let t0 = monotonicSeconds()
+                _ = labelStatistics(labels: labels, image: state.document.image, region: .slice(axis: axis, index: state.cursor[axis]))
+                _ = labelStatistics(labels: labels, image: state.document.image)
+                full.append(monotonicSeconds() - t0)
+            }
+            print("  statistics panel: recomputing every label from the volume (as before, per step) median \(ms(median(full))) ms")
+        }
         print("  undo history: \(state.editing.history.undoStack.count) edits, \(state.editing.history.undoStack.reduce(0) { $0 + $1.count }) voxels")
     }
 }

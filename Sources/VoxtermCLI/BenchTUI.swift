@@ -36,6 +36,7 @@ struct BenchTUI: ParsableCommand {
     @Option(help: "Sixel/kitty: screen pixels per cell, WxH.", transform: BenchGraphics.cellPixels) var cellPixels = SIMD2(10, 20)
     @Flag(help: "Brush step to frame while painting labels (keys and mouse drags), on the 1 mm sample by default.") var paint = false
     @Option(help: "--paint: resample the image onto an N³ grid first (256 = 16.8 M voxels).") var paintSize: Int?
+    @Flag(help: "--paint: with the statistics panel (T) shown, which follows every brush step.") var stats = false
 
     func run() throws {
         if let threads { voxtermThreadCount = max(1, threads) }

@@ -14,9 +14,11 @@ struct Convert: ParsableCommand {
     @Flag(help: "Treat the image as a label map (integer output, no interpolation).") var labels = false
     @Option(help: "Write only this 3-D volume of a 4-D series (0-based); all volumes by default.") var frame: Int?
     @Flag(help: "Replace an existing output file.") var force = false
+    @Option(help: "The series of a DICOM folder holding several (1-based, as `voxterm info FOLDER` lists them); the same as FOLDER@N.") var series: Int?
 
     func validate() throws {
         if let frame, frame < 0 { throw ValidationError("--frame \(frame): volumes are numbered from 0") }
+        if let series, series < 1 { throw ValidationError("--series \(series): series are numbered from 1 (voxterm info FOLDER lists them)") }
         guard ImageFormat.isWritableExtension(output) else {
             throw ValidationError("the output must end in .nii, .nii.gz, .mgh, .mgz, .nrrd, .nhdr, .mha or .mhd")
         }
@@ -28,6 +30,13 @@ struct Convert: ParsableCommand {
         do {
             // Every check before any work: the input, the output (never the input, --force to replace).
             try Preflight(inputs: [("IN", input)], outputs: [("OUT", output)], force: force).check()
+            var input = self.input
+            if let series {
+                guard !DICOM.isSeriesSelector(input), (try? FormatDetection.format(of: input)) == .dicom else {
+                    throw CommandFailure(message: "--series \(series): \(input) is not a DICOM folder or file (or already names a series with @N)", status: ExitCodes.usage)
+                }
+                input = DICOM.seriesPath(input, series)
+            }
             let image = try ImageFile.read(input)
             if let frame, frame >= image.frameCount {
                 throw CommandFailure(message: "--frame \(frame): \(input) has \(image.frameCount) volume\(image.frameCount == 1 ? "" : "s") (0...\(image.frameCount - 1))", status: ExitCodes.usage)

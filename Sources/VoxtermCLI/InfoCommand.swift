@@ -24,6 +24,21 @@ struct Info: ParsableCommand {
                     if json { reports.append(report.json) } else { print(report.text, terminator: "\n\n") }
                     continue
                 }
+                // A DICOM folder of several series: their list, and how to open one.
+                if !DICOM.isSeriesSelector(file), (try? FormatDetection.format(of: file)) == .dicom,
+                   case .several(let series) = try DICOM.open(file, limits: Self.limits) {
+                    if json {
+                        reports.append(["file": file, "format": "DICOM", "series": series.map { s -> [String: Any] in
+                            ["index": s.index, "series_number": s.seriesNumber.map { $0 as Any } ?? NSNull(), "description": s.description,
+                             "modality": s.modality, "shape": s.shape, "open_as": DICOM.seriesPath(file, s.index)]
+                        }])
+                    } else {
+                        print("\(file): DICOM folder with \(series.count) series (open one as \(DICOM.seriesPath(file, 1).dropLast())N, or convert --series N)")
+                        for s in series { print("  \(s.summary)") }
+                        print()
+                    }
+                    continue
+                }
                 // Shown even when its geometry is unusable (every other command refuses it).
                 let image = try ImageFile.read(file, limits: Self.limits)
                 let report = ImageReport(image)

@@ -28,6 +28,9 @@ struct View: ParsableCommand {
     @Argument(help: "Image (NIfTI, MGH/MGZ, NRRD, MetaImage, a DICOM folder or FOLDER@N). Default: the bundled sample.")
     var image: String?
 
+    @Option(help: "A batch folder (voxterm batch ... --out DIR): page through its subjects worst first (Ctrl-N next, Ctrl-P previous, Home the worst), each with its warped image or prediction and labels.")
+    var cohort: String?
+
     @Option(help: "Label map to overlay (integer NIfTI).")
     var labels: String?
 
@@ -85,7 +88,11 @@ struct View: ParsableCommand {
     var graphics: GraphicsRequest = .auto
 
     @Option(parsing: .unconditionalSingleValue,
+<<<<<<< HEAD
             help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; # selects, ! shows/hides, $/% threshold, & colour map, ~ opacity).",
+=======
+            help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; # selects, ! shows/hides, $/% threshold, & colour map, ~ opacity; :open overlay adds one later).",
+>>>>>>> main
             transform: OverlayArgument.parse)
     var overlay: [OverlayArgument] = []
 
@@ -105,17 +112,31 @@ struct View: ParsableCommand {
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
         if force && moving == nil { throw ValidationError("--force lets S replace an earlier registration in --out; it needs --moving") }
         if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
+<<<<<<< HEAD
         if let c = compareColormap {
             guard CompareOverlay.parseColorMap(c).ok else {
                 throw ValidationError("--compare-colormap: unknown '\(c)'; use \(CompareOverlay.fusionName), \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             if compare == nil { throw ValidationError("--compare-colormap needs --compare") }
+=======
+        if cohort != nil && (image != nil || labels != nil || truth != nil || field != nil || compare != nil || moving != nil) {
+            throw ValidationError("--cohort DIR shows each subject's own files; it takes no IMAGE, --labels, --truth, --field, --compare or --moving")
+>>>>>>> main
         }
     }
 
     func run() throws {
         var imagePath = image, labelsPath = labels, namesPath = labelNames
-        if imagePath == nil {
+        // A cohort: the batch folder's records are read before the terminal is taken, and the
+        // first (worst) subject that can be opened is shown.
+        var cohortState: CohortState?
+        if let cohort {
+            do { cohortState = try CohortState.read(cohort) } catch {
+                printError(error)
+                throw ExitCode(ExitCodes.badInput)
+            }
+            imagePath = cohortState!.entries[0].image
+        } else if imagePath == nil {
             guard let dir = SampleLocator.find() else {
                 printError(WorkbenchError(path: "Samples/colin27_2mm.nii.gz",
                                           reason: "no IMAGE given and the bundled sample was not found ($VOXTERM_SAMPLES, ./Samples, or beside the executable); run voxterm view IMAGE"))
@@ -125,10 +146,25 @@ struct View: ParsableCommand {
             if labelsPath == nil { labelsPath = dir + "/colin27_2mm_aal.nii.gz" }
             if namesPath == nil && FileManager.default.fileExists(atPath: dir + "/aal.txt") { namesPath = dir + "/aal.txt" }
         }
+        // A DICOM folder of several series: the first is shown and the status line lists them;
+        // `:open image FOLDER@N` opens another (as FOLDER@N on the command line does).
+        var seriesNote: String?
+        if cohortState == nil, let p = imagePath, !DICOM.isSeriesSelector(p), (try? FormatDetection.format(of: p)) == .dicom {
+            do {
+                if case .several(let series) = try DICOM.open(p) {
+                    imagePath = DICOM.seriesPath(p, 1)
+                    seriesNote = "DICOM folder with \(series.count) series, showing 1; :open image \(DICOM.seriesPath(p, 1).dropLast())N opens another · "
+                        + series.map(\.summary).joined(separator: " · ")
+                }
+            } catch {
+                printError(error)
+                throw ExitCode(ExitCodes.badInput)
+            }
+        }
         // Headers and the label table first: a missing or malformed file is reported before the
         // terminal is taken over. The voxel data is read after, behind a loading screen.
         do {
-            for path in [imagePath, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 })
+            for path in [cohortState == nil ? imagePath : nil, labelsPath, truth, field, compare, moving, movingLabels].compactMap({ $0 })
                         + overlay.map(\.path) {
                 _ = try ImageFile.readHeader(path)
             }
@@ -145,12 +181,30 @@ struct View: ParsableCommand {
         do {
             interrupted = try withCursesTerminal(colorDepth: color, ascii: ascii, graphics: graphics) { terminal in
                 terminal.present(LoadingView.render(size: terminal.size, files: files))
+                // dcm2niix warnings of images opened from now on (`:open image FOLDER@N`) would garble the screen.
+                DICOM.quiet.withLock { $0 = true }
+                defer { DICOM.quiet.withLock { $0 = false } }
                 // An error here (e.g. a file whose data ends early) leaves through withCursesTerminal,
                 // which restores the terminal before the message is printed below.
-                let document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
+                var document: WorkbenchDocument
+                var firstSubject = 0
+                if var c = cohortState {
+                    (document, firstSubject) = try Self.firstViewable(c)
+                    c.index = firstSubject
+                    c.shown = firstSubject
+                    cohortState = c
+                } else {
+                    document = try WorkbenchDocument.load(image: imagePath!, labels: labelsPath, labelNames: namesPath,
                                                           truth: truth, field: field, compare: compare, moving: moving,
                                                           movingLabels: movingLabels)
+                }
                 var state = WorkbenchState(document: document, size: terminal.size, capabilities: terminal.capabilities)
+                if let seriesNote { state.message = seriesNote }
+                if let c = cohortState {
+                    state.cohort = c
+                    let e = c.entries[firstSubject]
+                    state.message = "subject \(firstSubject + 1)/\(c.entries.count): \(e.caption) · Ctrl-N next, Ctrl-P previous"
+                }
                 if let v = volume {
                     guard let s = state.document.series, v >= 0, v < s.frames.count else {
                         throw WorkbenchError(path: imagePath!, reason: "--volume \(v) is out of range 0...\((state.document.series?.frames.count ?? 1) - 1)")
@@ -192,6 +246,16 @@ struct View: ParsableCommand {
         }
         // Ctrl-C (a key in raw mode) ends like SIGINT would.
         if interrupted { throw ExitCode(ExitCodes.interrupted) }
+    }
+
+    /// The first subject of `cohort` (worst first) whose files open, and its document; the
+    /// error of the first one when none does.
+    static func firstViewable(_ cohort: CohortState) throws -> (WorkbenchDocument, Int) {
+        var firstError: Error?
+        for (i, e) in cohort.entries.enumerated() {
+            do { return (try CohortState.load(e), i) } catch { if firstError == nil { firstError = error } }
+        }
+        throw WorkbenchError(path: cohort.folder, reason: "no subject of the batch folder can be opened (the first: \(firstError.map { "\($0)" } ?? "?"))")
     }
 }
 

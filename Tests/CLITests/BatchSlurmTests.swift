@@ -6,11 +6,12 @@ import VoxtermModel
 import Glibc
 #endif
 
-/// `voxterm batch --slurm` against a real one-node SLURM cluster (Debian's slurm-wlm + munge,
-/// started by Scripts/slurm-test-cluster.sh in a temporary folder and always shut down): a
-/// 6-subject array job runs every subject, one array index cancelled on purpose (`scancel
-/// JOB_5`) leaves exactly that subject unfinished, and re-submitting runs only that one.
-/// Fails (never skips) when SLURM or munge is missing: Scripts/install-deps.sh --test installs them.
+/// `voxterm batch --slurm` against a real one-node SLURM cluster with job accounting (Debian's
+/// slurm-wlm + munge + slurmdbd + MariaDB, started by Scripts/slurm-test-cluster.sh --accounting
+/// in a temporary folder and always shut down): a 6-subject array job runs every subject, one
+/// array index cancelled on purpose (`scancel JOB_5`) leaves exactly that subject unfinished,
+/// `batch status` shows the tasks' states from squeue and sacct, and re-submitting runs only
+/// that one. Fails (never skips) when a package is missing: Scripts/install-deps.sh --test installs them.
 @Suite(.serialized) struct BatchSlurmTests {
     static let script = TestPaths.packageRoot.appendingPathComponent("Scripts/slurm-test-cluster.sh").path
 
@@ -27,7 +28,7 @@ import Glibc
     @Test func arrayJobRunsTheCohortAndResubmissionResumesOnlyTheCancelledTask() throws {
         let dir = TestPaths.temporaryDirectory("batchslurm")
         let cluster = dir.appendingPathComponent("cluster").path
-        let started = try runProcess("/bin/bash", [Self.script, "start", cluster])
+        let started = try runProcess("/bin/bash", [Self.script, "start", cluster, "--accounting"])
         defer { _ = try? runProcess("/bin/bash", [Self.script, "stop", cluster]) }
         try #require(started.status == 0, "cluster did not start: \(started.stderr)")
         let env = ["SLURM_CONF": cluster + "/slurm/slurm.conf"]
@@ -45,19 +46,39 @@ import Glibc
         #expect(scriptText.contains("#SBATCH --array=0-5"))
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("status/s01.json").path))
 
-        let submit = try runVoxterm(args, environment: env)
+        // Submitted held, so task 5 is certainly pending when it is cancelled whatever the machine's
+        // speed; then the rest is released.
+        let submit = try runVoxterm(Array(args.dropLast(2)) + ["--slurm-args", "--time=00:10:00 --job-name=voxterm-test --hold"], environment: env)
         #expect(submit.status == 0, "\(submit.stderr)")
         let job = submit.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try #require(!job.isEmpty && job.allSatisfy(\.isNumber), "no job id: \(submit.stdout) \(submit.stderr)")
         #expect(submit.stderr.contains("6 tasks for 6 subjects"), "\(submit.stderr)")
-        // Tasks 0 and 1 take both CPUs; task 5 is still pending when it is cancelled.
+        let held = try runProcess("/usr/bin/squeue", ["-h", "-r", "-j", job, "-o", "%i %T %r"], environment: env)
+        #expect(held.stdout.split(separator: "\n").count == 6 && !held.stdout.contains("RUNNING"), "\(held.stdout)")
+        // While held, batch status reports the six tasks from squeue.
+        let queued = try runVoxterm(["batch", "status", out.path], environment: env)
+        #expect(queued.stdout.contains("squeue: \(job)_5 PENDING"), "\(queued.stdout)")
         let cancel = try runProcess("/usr/bin/scancel", ["\(job)_5"], environment: env)
         #expect(cancel.status == 0, "\(cancel.stderr)")
+        let release = try runProcess("/usr/bin/scontrol", ["release", job], environment: env)
+        #expect(release.status == 0, "\(release.stderr)")
         try Self.waitUntilIdle(job, env: env)
 
-        let st = try runVoxterm(["batch", "status", out.path], environment: env)
+        // sacct (slurmdbd stores records a moment after the job ends): the five tasks that ran are
+        // COMPLETED. (SLURM 22.05 keeps no accounting record of an array task cancelled while held:
+        // task 5 never became eligible, so sacct has nothing to say about it; squeue and the status
+        // records do.)
+        var st = try runVoxterm(["batch", "status", out.path], environment: env)
+        let deadline = Date().addingTimeInterval(20)
+        while st.stdout.components(separatedBy: "|COMPLETED|").count - 1 < 5 && Date() < deadline {
+            usleep(500_000)
+            st = try runVoxterm(["batch", "status", out.path], environment: env)
+        }
         #expect(st.status == 0)
         #expect(st.stdout.contains("5 done"), "\(st.stdout)")
+        for i in 0..<5 { #expect(st.stdout.contains("sacct: \(job)_\(i)|COMPLETED|0:0"), "\(st.stdout)") }
+        #expect(st.stdout.contains("s06: pending") || st.stdout.contains("s06: interrupted"), "\(st.stdout)")
+        #expect(st.stdout.contains("squeue: none queued or running"), "\(st.stdout)")
         let rows = try BatchCLITests.csv(out)
         #expect(rows.count == 6)
         for s in fx.subjects.prefix(5) {

@@ -66,10 +66,16 @@ struct ImageFormatsCLITests {
         for f in ["CT_small.dcm", "MR_small.dcm"] {
             try FileManager.default.copyItem(atPath: testFiles + "/" + f, toPath: dir.appendingPathComponent(f).path)
         }
+        // info FOLDER lists the series (no patient data) and says how to open one.
         var r = try runVoxterm(["info", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("\(dir.path): DICOM folder with 2 series (open one as \(dir.path)@N, or convert --series N)\n  1: series "), "\(r.stdout)")
+        #expect(r.stdout.contains("\n  2: series "), "\(r.stdout)")
+        #expect(!r.stdout.contains("CompressedSamples") && !r.stdout.contains("^"), "a patient name was printed: \(r.stdout)")
+        // Commands that need one image: one line listing the series, exit 2.
+        r = try runVoxterm(["convert", dir.path, dir.appendingPathComponent("x.nii.gz").path])
         #expect(r.status == 2)
         #expect(r.stderr.hasPrefix("voxterm: error: \(dir.path): holds 2 DICOM series; open one as \(dir.path)@N: 1: series "), "\(r.stderr)")
-        #expect(!r.stderr.contains("CompressedSamples") && !r.stderr.contains("^"), "a patient name was printed: \(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)
         r = try runVoxterm(["info", dir.path + "@2", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -78,6 +84,18 @@ struct ImageFormatsCLITests {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         r = try runVoxterm(["convert", dir.path + "@1", out + "/s1.nii.gz"])
         #expect(r.status == 0, "\(r.stderr)")
+        // convert --series N is FOLDER@N: the same voxels and geometry.
+        r = try runVoxterm(["convert", dir.path, out + "/s2.nii.gz", "--series", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try runVoxterm(["convert", dir.path + "@2", out + "/s2b.nii.gz"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let a = try NIfTIReader.read(out + "/s2.nii.gz"), b = try NIfTIReader.read(out + "/s2b.nii.gz")
+        #expect(a.shape == b.shape && a.floatValues() == b.floatValues() && a.affine.affine.maxDifference(to: b.affine.affine) == 0)
+        #expect(try NIfTIReader.read(out + "/s1.nii.gz").shape != a.shape, "series 1 and 2 differ in size")
+        r = try runVoxterm(["convert", dir.path, out + "/s3.nii.gz", "--series", "3"])
+        #expect(r.status == 2 && r.stderr.contains("series 3 requested, the folder holds 2"), "\(r.stderr)")
+        r = try runVoxterm(["convert", Workbench.image, out + "/s4.nii.gz", "--series", "1"])
+        #expect(r.status == 64 && r.stderr.contains("is not a DICOM folder"), "\(r.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["CT_small.dcm", "MR_small.dcm", "out"])
         // A single file of a series opens its folder.
         r = try runVoxterm(["info", dir.appendingPathComponent("CT_small.dcm").path + "@1"])

@@ -156,6 +156,8 @@ struct TaskTmuxTests {
 /// and saved to a typed path, checked from the files.
 @Suite(.serialized, .enabled(if: TmuxSession.executable != nil, "tmux is not installed"))
 struct CurationInOneSittingTmuxTests {
+    static func nearestToCentroidOf(_ label: Int32, _ labels: LabelVolume) -> SIMD3<Int>? { TaskTmuxTests.nearestToCentroid(label, labels) }
+
     @Test func supportsByPathPredictDicePaintUndoRedoSave() throws {
         let dir = TestPaths.temporaryDirectory("task-sitting")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -171,6 +173,15 @@ struct CurationInOneSittingTmuxTests {
         try NIfTIWriter.write(colin, to: moved)
         try NIfTIWriter.write(colinLabels, to: movedLabels)
         try FileManager.default.copyItem(atPath: "\(s)/aal.txt", toPath: dir.appendingPathComponent("aal.txt").path)
+        // A new scan opened later in the same sitting: subject01 placed 4 mm anterior, with its truth.
+        var scan2 = try NIfTIReader.read("\(s)/subject01_2mm.nii.gz").volume()
+        var scan2Truth = try NIfTIReader.read("\(s)/subject01_2mm_aal.nii.gz").labelVolume()
+        var a2 = scan2.geometry.affine
+        a2.translation = a2.translation + SIMD3(0, 4, 0)
+        scan2.geometry.affine = a2
+        scan2Truth.geometry.affine = a2
+        try NIfTIWriter.write(scan2, to: dir.appendingPathComponent("scan2.nii.gz").path)
+        try NIfTIWriter.write(scan2Truth, to: dir.appendingPathComponent("scan2_truth.nii.gz").path)
 
         let query = "\(s)/subject01_2mm.nii.gz", truthPath = "\(s)/subject01_2mm_aal.nii.gz"
         let command = [TestPaths.voxtermBinary.path, "view", query, "--truth", truthPath].map(TmuxSession.quote).joined(separator: " ")
@@ -221,6 +232,37 @@ struct CurationInOneSittingTmuxTests {
         let saved = dir.appendingPathComponent("edited.nii.gz").path
         try TaskTmuxTests.command(t, "save labels \(saved)")
         try t.waitFor("saved labels to \(saved)", timeout: 20)
+
+        // Predict again after the correction, without a restart: the corrected slice (saved above)
+        // goes back into the support set and the volume is predicted from all three.
+        try TaskTmuxTests.command(t, "support add slice")
+        try t.waitFor("support 3: axial slice \(voxel.z)", timeout: 10)
+        try TaskTmuxTests.command(t, "predict")
+        let again = try t.waitFor(timeout: 240) { $0.contains("mean Dice") && $0.contains("predicted the volume") }
+        let r2 = try #require(again.range(of: #"mean Dice (\d\.\d{3}) over (\d+) labels"#, options: .regularExpression), "\(again)")
+        let shownDice2 = try #require(Double(again[r2].split(separator: " ")[2]))
+        try TaskTmuxTests.command(t, "save prediction \(dir.path)")
+        try t.waitFor("subject01_2mm_pred-2.nii.gz", timeout: 20)
+
+        // A new scan in the same sitting: the supports stay (the first scan's corrected slice is now
+        // a support from another image), its truth is typed in, and it is predicted.
+        try TaskTmuxTests.command(t, "open image scan2.nii.gz")
+        try t.waitFor("opened scan2.nii.gz · 3 supports kept", timeout: 20)
+        try TaskTmuxTests.command(t, "open truth scan2_truth.nii.gz")
+        try t.waitFor("truth scan2_truth.nii.gz", timeout: 20)
+        try TaskTmuxTests.command(t, "predict volume")
+        let third = try t.waitFor(timeout: 240) { $0.contains("mean Dice") && $0.contains("predicted the volume") }
+        let r3 = try #require(third.range(of: #"mean Dice (\d\.\d{3}) over (\d+) labels"#, options: .regularExpression), "\(third)")
+        let shownDice3 = try #require(Double(third[r3].split(separator: " ")[2]))
+        // Its predicted labels carry the supports' names too.
+        #expect(third.contains("Precentral_L"), "label names of the supports in the panel:\n\(third)")
+        try TaskTmuxTests.command(t, "save prediction \(dir.path)")
+        try t.waitFor("scan2_pred.nii.gz", timeout: 20)
+        // A structure of the prediction by name (the image itself has no label map).
+        try TaskTmuxTests.command(t, "goto Hippocampus_L")
+        let found = try t.waitFor(timeout: 10) { $0.range(of: #"Hippocampus_L \(37\): voxel \d+,\d+,\d+"#, options: .regularExpression) != nil }
+        let hit = String(found[found.range(of: #"voxel \d+,\d+,\d+"#, options: .regularExpression)!].dropFirst(6))
+            .split(separator: ",").compactMap { Int($0) }
         try t.send("q")
         #expect(try t.exitStatus() == 0)
 
@@ -251,5 +293,33 @@ struct CurationInOneSittingTmuxTests {
         // The label names travel beside the saved file.
         let table = try String(contentsOfFile: dir.appendingPathComponent("edited.txt").path, encoding: .utf8)
         #expect(table.contains("37 Hippocampus_L"))
+
+        // The second prediction keeps the corrected slice as saved (the painted disc included) and
+        // elsewhere is the other scans' fused prediction again; its Dice on screen leaves the support
+        // slice out, as support slices always are.
+        let pred2 = try NIfTIReader.read(dir.appendingPathComponent("subject01_2mm_pred-2.nii.gz").path).labelVolume()
+        var same = 0, off = 0
+        for n in 0..<pred2.labels.count {
+            if g.voxel(ofIndex: n).z == voxel.z {
+                if pred2.labels[n] != edited.labels[n] { Issue.record("corrected slice differs at \(g.voxel(ofIndex: n))"); break }
+            } else {
+                off += 1
+                if pred2.labels[n] == pred.labels[n] { same += 1 }
+            }
+        }
+        #expect(Double(same) / Double(off) > 0.97, "outside the corrected slice \(same) of \(off) voxels as the first prediction")
+        var pred2Off = pred2, truthOff = truth
+        for n in 0..<pred2.labels.count where g.voxel(ofIndex: n).z == voxel.z { pred2Off.labels[n] = 0; truthOff.labels[n] = 0 }
+        let dice2 = diceScores(prediction: pred2Off, truth: truthOff)
+        #expect(abs(meanDice(dice2) - shownDice2) <= 0.0005 + 1e-9, "screen \(shownDice2), file \(meanDice(dice2))")
+
+        // The new scan's prediction is on its grid and scored against its truth as the screen says.
+        let pred3 = try NIfTIReader.read(dir.appendingPathComponent("scan2_pred.nii.gz").path).labelVolume()
+        #expect(pred3.geometry.affine.maxDifference(to: scan2.geometry.affine) < 1e-4)
+        let dice3 = diceScores(prediction: pred3, truth: scan2Truth)
+        #expect(abs(meanDice(dice3) - shownDice3) <= 0.0005 + 1e-9, "screen \(shownDice3), file \(meanDice(dice3))")
+        #expect(shownDice3 > 0.4, "a poor prediction of the new scan: \(shownDice3)")
+        let hippo = try #require(Self.nearestToCentroidOf(37, pred3))
+        #expect(hit == [hippo.x, hippo.y, hippo.z], ":goto Hippocampus_L went to \(hit), its centre voxel is \(hippo)")
     }
 }

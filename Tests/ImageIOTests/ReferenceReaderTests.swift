@@ -90,6 +90,10 @@ struct ReferenceReaderTests {
         }
         #expect(image.shape == ref.shape, "\(ref.file)")
         #expect(affineDifference(image.affine.affine, ref.affine) < 1e-5, "\(ref.file): \(image.affine.affine) vs \(ref.affine)")
+        // The header alone (no voxels read) says the same.
+        let header = try ImageFile.readHeader(path)
+        #expect(header.shape == ref.shape, "\(ref.file): header-only shape \(header.shape)")
+        #expect(affineDifference(header.bestAffine.affine, ref.affine) < 1e-5, "\(ref.file): header-only affine")
         #expect(values.count == ref.values.count, "\(ref.file)")
         var worst = 0.0
         for (a, b) in zip(values, ref.values) { worst = max(worst, abs(Double(a) - b) / max(1, abs(b))) }
@@ -113,6 +117,41 @@ struct ReferenceReaderTests {
             if Double(values[i + s[0] * (j + s[1] * k)]) != refValue { mismatches += 1 }
         } } }
         #expect(mismatches == 0, "\(ref.file): \(mismatches) voxels off the written grid or with other values")
+    }
+
+    /// `readHeader` reads only the header: on a copy cut to half its size (the voxel data, or the
+    /// gzip stream, ends early) it gives the full file's shape and affine, while `read` refuses it.
+    @Test("readHeader reads only the header of MGH/MGZ, NRRD and MetaImage")
+    func headerOnly() throws {
+        let out = TestPaths.temporaryDirectory("voxterm-header-only")
+        defer { try? FileManager.default.removeItem(at: out) }
+        // An oblique 40x36x30 float volume of noisy values (so gzip keeps it large), in each format.
+        let affine = VolumeCore.AffineTransform(linear: [[0.9, -0.2, 0.1], [0.25, 1.1, 0], [0, 0.05, 2.5]], translation: [-20, 31, 7.5])
+        var rng = SplitMix64(seed: 19)
+        let volume = Volume(geometry: VolumeGeometry(size: SIMD3(40, 36, 30), affine: affine),
+                            voxels: (0..<(40 * 36 * 30)).map { _ in Float(rng.nextDouble() * 1000) })
+        var checked: [String: Int] = [:]
+        for ext in ["mgh", "mgz", "nrrd", "mha"] {
+            let written = out.appendingPathComponent("full.\(ext)").path
+            try ImageFile.write(volume, to: written)
+            let data = try Data(contentsOf: URL(fileURLWithPath: written))
+            let full = try ImageFile.read(written).header
+            #expect(try ImageFile.readHeader(written).shape == full.shape)
+            let cut = out.appendingPathComponent("cut.\(ext)").path
+            try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: cut))
+            let ref = (file: "cut.\(ext)", ext: ext)
+            let header = try ImageFile.readHeader(cut)
+            #expect(header.shape == full.shape && header.datatype == full.datatype, "\(ref.file)")
+            #expect(header.bestAffine.affine.maxDifference(to: full.bestAffine.affine) == 0, "\(ref.file)")
+            #expect(throws: NIfTIError.self, "\(ref.file): the cut copy must not read") { _ = try ImageFile.read(cut) }
+            checked[ext, default: 0] += 1
+        }
+        #expect(checked.keys.sorted() == ["mgh", "mgz", "mha", "nrrd"], "\(checked)")
+        // A header that names a detached data file that is missing is still refused (before any voxel is read).
+        let nhdr = out.appendingPathComponent("lost.nhdr").path
+        try Data("NRRD0004\ntype: float\ndimension: 3\nsizes: 2 2 2\nendian: little\nencoding: raw\ndata file: lost.raw\n\n".utf8)
+            .write(to: URL(fileURLWithPath: nhdr))
+        #expect(throws: NIfTIError.self) { _ = try ImageFile.readHeader(nhdr) }
     }
 
     @Test("what voxterm writes, the reference readers read back (MGZ, MGH, NRRD, NHDR, MHA, MHD)")

@@ -55,6 +55,12 @@ public struct LabelEditRecorder: Sendable {
     /// Whether nothing was recorded.
     public var isEmpty: Bool { firstBefore.isEmpty }
 
+    /// Takes in a finished part of this edit (a step of a stroke recorded on its own): each of its
+    /// voxels keeps the label it had before the first part that touched it.
+    public mutating func absorb(_ part: LabelEdit) {
+        for (n, i) in part.indices.enumerated() { record(i, part.before[n]) }
+    }
+
     /// The finished edit: voxels whose label really changed, ascending.
     public func finish(labels: [Int32]) -> LabelEdit {
         var idx: [Int] = [], before: [Int32] = [], after: [Int32] = []

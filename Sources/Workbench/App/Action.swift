@@ -90,6 +90,8 @@ public enum Action: Equatable, Sendable {
     case editing(EditingAction)
     /// The `:` command line, counts, label search, crosshair, distance and statistics (CommandLine/).
     case command(CommandAction)
+    /// Paging through a batch folder's subjects (`voxterm view --cohort DIR`, Cohort/).
+    case cohort(CohortAction)
 }
 
 /// Work the reducer asks the run loop to do outside the pure state update.
@@ -106,4 +108,6 @@ public enum Effect: Equatable, Sendable {
     case cancelJob(JobID)
     /// File work of a typed command (`:open`, `:save`, `:support add`).
     case command(CommandEffect)
+    /// Reading a cohort subject's files (Cohort/).
+    case cohort(CohortEffect)
 }

@@ -142,23 +142,13 @@ public struct WorkbenchDocument: Sendable {
                                     labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
                                     compare: compareImage, comparePath: compare)
         if img.frameCount > 1 {
-            // 4-D: every volume is kept; U and T step through them (the first is shown).
+            // 4-D: every volume is kept; ' and " step through them (the first is shown).
             let frames = try (0..<img.frameCount).map { try $0 == 0 ? volume : img.volume(frame: $0) }
             doc.series = VolumeSeries(frames: frames, step: Double(img.header.pixdim[4]), unit: img.header.temporalUnits)
-            doc.notes.append("\(img.frameCount) volumes: U/T step through them")
+            doc.notes.append("\(img.frameCount) volumes: ' and \" step through them")
         }
         if let moving {
-            let m = try ImageFile.read(moving)
-            if m.isVectorField { throw WorkbenchError(path: moving, reason: "is a vector field, not an image") }
-            let mv = try m.volume()
-            let ml = try movingLabels.map { path -> LabelVolume in
-                let l = try ImageFile.read(path).labelVolume()
-                let g = mv.geometry, lg = l.geometry
-                guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
-                    throw WorkbenchError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) but \(moving) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (or another affine); moving labels must share the moving image's grid")
-                }
-                return l
-            }
+            let (mv, ml) = try readMoving(moving, labels: movingLabels)
             if labelNames == nil, doc.labelTablePath == nil, let movingLabels, let sidecar = labelTableSidecar(for: movingLabels) {
                 doc.labelTable = try LabelTable.read(sidecar)
                 doc.labelTablePath = sidecar
@@ -167,6 +157,22 @@ public struct WorkbenchDocument: Sendable {
             doc.revision = 0
         }
         return doc
+    }
+
+    /// Reads a moving image and its labels (which must share its grid), for `--moving` and `:open moving`.
+    public static func readMoving(_ moving: String, labels movingLabels: String?) throws -> (Volume, LabelVolume?) {
+        let m = try ImageFile.read(moving)
+        if m.isVectorField { throw WorkbenchError(path: moving, reason: "is a vector field, not an image") }
+        let mv = try m.volume()
+        let ml = try movingLabels.map { path -> LabelVolume in
+            let l = try ImageFile.read(path).labelVolume()
+            let g = mv.geometry, lg = l.geometry
+            guard lg.size == g.size, lg.affine.maxDifference(to: g.affine) < 1e-3 * max(1, g.spacing.max()) else {
+                throw WorkbenchError(path: path, reason: "labels are on grid \(lg.size.x)x\(lg.size.y)x\(lg.size.z) but \(moving) is on \(g.size.x)x\(g.size.y)x\(g.size.z) (or another affine); moving labels must share the moving image's grid")
+            }
+            return l
+        }
+        return (mv, ml)
     }
 
     /// A label-name file next to a label map (`LabelTable.sidecar(forLabels:)`).

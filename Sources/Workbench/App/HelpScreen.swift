@@ -67,7 +67,7 @@ extension HelpScreen {
         for c in CommandParser.commands { lines.append((":" + c.name, c.usage + " — " + c.help, false)) }
         lines.append(("", "", false))
         lines.append(("Keys by name (:NAME [COUNT])", "", true))
-        for b in KeyTable.table(for: .normal) {
+        for b in KeyTable.table(for: .normal) + KeyTable.supportPanel {
             guard let name = CommandNames.name(of: b.action) else { continue }
             lines.append((":" + name, b.keys.map(\.description).joined(separator: " ") + "  " + b.help, false))
         }

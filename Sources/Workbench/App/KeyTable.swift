@@ -110,8 +110,8 @@ public enum KeyTable {
     /// The table of `mode` with `focus` (`supportPanel` puts its bindings before the normal ones).
     public static func table(for mode: WorkbenchMode, focus: KeyFocus = .images) -> [KeyBinding] {
         switch (mode, focus) {
-        case (.normal, .images): normal + curation + commandLine + editing
-        case (.normal, .supportPanel): supportPanel + normal + curation + commandLine + editing
+        case (.normal, .images): normal + curation + commandLine + editing + cohort
+        case (.normal, .supportPanel): supportPanel + normal + curation + commandLine + editing + cohort
         case (.help, _): help
         }
     }

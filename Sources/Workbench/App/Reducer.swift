@@ -110,7 +110,7 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         state.overlay.hidden = []
         state.overlay.visible = true
     case .goToSelectedLabel:
-        guard let v = state.selectedLabel, let labels = state.document.labels,
+        guard let v = state.selectedLabel, let labels = state.labelsOnScreen,
               let target = nearestVoxelToCentroid(of: v, in: labels) else { break }
         state.cursor = target
         for p in state.visiblePlanes { state.keepCursorVisible(in: p, recentre: true) }
@@ -195,6 +195,8 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         return reduceEditing(&state, a)
     case .command(let a):
         return reduceCommand(&state, a)
+    case .cohort(let a):
+        return reduceCohort(&state, a)
     case .interrupt:
         state.quitRequested = true
         state.interrupted = true

@@ -103,6 +103,8 @@ public struct WorkbenchState: Sendable {
     public var navigation = NavigationState()
     /// The `:` command line and its history (CommandLine/).
     public var commandLine = CommandLineFeature()
+    /// The batch folder being paged through (`voxterm view --cohort DIR`), else nil (Cohort/).
+    public var cohort: CohortState?
 
     /// A state at the middle of the volume, axial single view, automatic window.
     public init(document: WorkbenchDocument, size: TerminalSize,

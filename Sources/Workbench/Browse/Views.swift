@@ -103,7 +103,7 @@ public enum WorkbenchView {
         let doc = state.document
         let g = doc.image.geometry
         let sp = g.spacing
-        var text = " voxterm │ \(doc.imageName)  \(g.size.x)×\(g.size.y)×\(g.size.z)  "
+        var text = " voxterm │ " + (state.cohort?.caption.map { $0 + " │ " } ?? "") + "\(doc.imageName)  \(g.size.x)×\(g.size.y)×\(g.size.z)  "
             + "\(fmt(sp.x))×\(fmt(sp.y))×\(fmt(sp.z)) mm  \(g.orientation)"
         if let l = doc.labelsPath { text += " │ labels \((l as NSString).lastPathComponent)" }
         if let c = doc.comparePath { text += " │ vs \((c as NSString).lastPathComponent)" }

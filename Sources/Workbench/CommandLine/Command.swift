@@ -36,8 +36,10 @@ public enum OpenTarget: String, Equatable, Sendable, CaseIterable {
     case truth
     /// A support-set manifest.
     case support
-    /// A moving image for live registration.
+    /// A moving image for live registration (`:open moving PATH [LABELS]`).
     case moving
+    /// An image layer over the image: `PATH[:COLORMAP[:LOW,HIGH]]` (as `voxterm view --overlay`).
+    case overlay
 }
 
 /// What `:set` changes.
@@ -58,6 +60,8 @@ public enum Setting: Equatable, Sendable {
 /// One command typed at the `:` prompt, parsed.
 public enum Command: Equatable, Sendable {
     case open(OpenTarget, String)
+    /// `:open moving PATH [LABELS]`: a moving image (and its labels, on its grid) for live registration.
+    case openMoving(path: String, labels: String?)
     /// `:save WHAT [PATH]` (nil path = the default name); `force` (`:save!`) allows replacing a file.
     case save(SaveTarget, String?, force: Bool)
     case goto(GotoTarget)
@@ -97,7 +101,7 @@ public struct CommandError: Error, Equatable, Sendable, CustomStringConvertible 
 public enum CommandParser {
     /// Command words with their argument kinds, for completion and the help screen.
     public static let commands: [(name: String, usage: String, help: String)] = [
-        ("open", "open image|labels|truth|support|moving PATH", "load a file"),
+        ("open", "open image|labels|truth|support PATH | moving PATH [LABELS] | overlay PATH[:CMAP[:LOW,HIGH]]", "load a file"),
         ("save", "save labels|prediction|support|registration|png [PATH]", "write to a typed path (save! replaces)"),
         ("goto", "goto N | i,j,k | x,y,z mm | LABEL", "slice, voxel, world point or label by name"),
         ("set", "set window LOW,HIGH | cmap NAME | opacity A | brush R | convention neuro|radio", "display and brush settings"),
@@ -160,12 +164,21 @@ public enum CommandParser {
         }
         switch name {
         case "o", "open", "e", "edit":
-            if w.count == 1 { return .open(.image, w[0]) }
-            let kind = try arg(0, "what to open (image, labels, truth, support, moving)").lowercased()
-            guard let t = OpenTarget(rawValue: kind) ?? (kind == "manifest" ? .support : nil) else {
-                throw CommandError("open: unknown '\(kind)'; use image, labels, truth, support or moving")
+            if w.count == 1, OpenTarget(rawValue: w[0].lowercased()) == nil && w[0].lowercased() != "manifest" { return .open(.image, w[0]) }
+            let kind = try arg(0, "what to open (image, labels, truth, support, moving, overlay)").lowercased()
+            guard let t = OpenTarget(rawValue: kind) ?? (kind == "manifest" ? .support : kind == "layer" ? .overlay : nil) else {
+                throw CommandError("open: unknown '\(kind)'; use image, labels, truth, support, moving or overlay")
             }
-            let p = try arg(1, "path"); try noMore(2)
+            let p = try arg(1, "path")
+            if t == .moving {
+                try noMore(3)
+                return .openMoving(path: p, labels: w.count > 2 ? w[2] : nil)
+            }
+            try noMore(2)
+            if t == .overlay, ImageLayer.parseSpec(p) == nil {
+                throw CommandError("open overlay: expected PATH[:COLORMAP[:LOW,HIGH]] (colour maps: "
+                                   + ColorMap.allCases.map(\.rawValue).joined(separator: ", ") + "; LOW < HIGH), got '\(p)'")
+            }
             return .open(t, p)
         case "w", "write", "save":
             if name == "w" || name == "write", w.count <= 1 { return .save(.labels, w.first, force: force) }
@@ -182,6 +195,7 @@ public enum CommandParser {
             return .set(try parseSetting(w))
         case "support", "sup":
             let sub = try arg(0, "add or remove").lowercased()
+            if ["add", "remove", "rm", "delete"].contains(sub) { name = "support \(sub)" }
             switch sub {
             case "add":
                 let a = try arg(1, "IMAGE LABELS, slice or volume")

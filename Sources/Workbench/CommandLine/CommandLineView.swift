@@ -39,29 +39,70 @@ enum CommandLineView {
     }
 }
 
-/// Statistics of the selected label, in the current slice and the whole volume (`T`).
+/// Statistics of the selected label, in the current slice and the whole volume (`T`), of the
+/// labels on screen (a whole-volume prediction while it is shown, else the label map).
+///
+/// Only what is shown is computed: the slice's statistics pass over one slice; the volume's come
+/// from per-label running sums (`LabelMoments`) built once per label map and moved along by the
+/// edits journaled in `EditingState.journal` (a brush step costs its own voxels, not a pass over
+/// the volume). Anything not journaled (new labels, a prediction, another 4-D volume) builds them again.
 enum StatisticsPanel {
-    /// Last statistics computed, reused while label, slice and labels are unchanged.
     private final class Memo: @unchecked Sendable {
         let lock = NSLock()
-        var key: [Int] = []
-        var value: (slice: LabelStatistics?, volume: LabelStatistics?) = (nil, nil)
+        /// Which label map and image the sums are of, and at which document revision.
+        var source: [Int] = []
+        var revision = -1
+        var moments: LabelMoments?
+        var sliceKey: [Int] = []
+        var slice: [LabelStatistics] = []
+        /// Full builds and journal updates so far (tests read them).
+        var builds = 0, updates = 0
     }
     private static let memo = Memo()
 
-    static func statistics(_ state: WorkbenchState, label: Int32) -> (slice: LabelStatistics?, volume: LabelStatistics?) {
-        guard let labels = state.document.labels else { return (nil, nil) }
-        let axis = state.mapping(state.plane).sliceAxis, index = state.cursor[axis]
-        let key = [Int(label), axis, index, state.document.revision, labels.labels.count,
-                   state.document.imagePath.hashValue]
+    /// Full passes over the volume and journal updates made so far.
+    static var counts: (builds: Int, updates: Int) {
         memo.lock.lock(); defer { memo.lock.unlock() }
-        if memo.key == key { return memo.value }
-        // Two passes over the labels (slice, volume); only when label, slice or labels change.
-        let s = labelStatistics(labels: labels, image: state.document.image, region: .slice(axis: axis, index: index))
-        let v = labelStatistics(labels: labels, image: state.document.image, region: .volume)
-        memo.key = key
-        memo.value = (s.first { $0.label == label }, v.first { $0.label == label })
-        return memo.value
+        return (memo.builds, memo.updates)
+    }
+
+    /// The labels the panel describes and a key naming them: a whole-volume prediction while it is
+    /// shown, else the label map.
+    static func shownLabels(_ state: WorkbenchState) -> (LabelVolume, key: Int)? {
+        guard let labels = state.labelsOnScreen else { return nil }
+        if let o = state.curation.outcome, state.curation.display != .off, o.scope == .volume { return (labels, -1 - o.id) }
+        return (labels, 0)
+    }
+
+    static func statistics(_ state: WorkbenchState, label: Int32) -> (slice: LabelStatistics?, volume: LabelStatistics?) {
+        guard let (labels, which) = shownLabels(state) else { return (nil, nil) }
+        let image = state.document.image
+        let axis = state.mapping(state.plane).sliceAxis, index = state.cursor[axis]
+        let source = [state.navigation.statisticsToken, which, labels.labels.count,
+                      state.document.series?.index ?? 0]
+        let revision = state.document.revision
+        memo.lock.lock(); defer { memo.lock.unlock() }
+        if memo.source != source || memo.moments == nil {
+            memo.moments = LabelMoments(labels: labels, image: image)
+            memo.builds += 1
+        } else if memo.revision != revision {
+            // The label map follows edits; a prediction does not change (only the image could).
+            if which == 0, let changes = state.editing.journal.changes(from: memo.revision, to: revision) {
+                for c in changes { memo.moments!.change(indices: c.indices, before: c.before, after: c.after) }
+                memo.updates += 1
+            } else {
+                memo.moments = LabelMoments(labels: labels, image: image)
+                memo.builds += 1
+            }
+        }
+        memo.source = source
+        memo.revision = revision
+        let sliceKey = source + [revision, axis, index]
+        if memo.sliceKey != sliceKey {
+            memo.slice = labelStatistics(labels: labels, image: image, region: .slice(axis: axis, index: index))
+            memo.sliceKey = sliceKey
+        }
+        return (memo.slice.first { $0.label == label }, memo.moments!.statistics(of: label))
     }
 
     static func draw(_ state: WorkbenchState, rect: CellRect, into grid: inout CellGrid) {

@@ -13,6 +13,10 @@ public enum LoadedFile: Equatable, Sendable {
     case truth(path: String, Shared<LabelVolume>)
     /// A support example read from another image, with its label table.
     case support(Shared<SupportEntry>, table: LabelTable?, tablePath: String?)
+    /// A moving image (and its labels, on its own grid) for live registration, with the labels' table.
+    case moving(path: String, Shared<Volume>, labelsPath: String?, Shared<LabelVolume>?, table: LabelTable?, tablePath: String?)
+    /// An image layer, already on the image grid (`:open overlay`).
+    case overlay(Shared<ImageLayer>)
 }
 
 /// Command-line, navigation and measurement actions (wrapped in `Action.command`).
@@ -45,6 +49,8 @@ public enum CommandEffect: Equatable, Sendable {
     case load(OpenTarget, path: String, grid: VolumeGeometry)
     /// Read another image and its labels as a support example.
     case loadSupport(image: String, labels: String)
+    /// Read a moving image (and its labels) for live registration.
+    case loadMoving(path: String, labels: String?)
     /// Write the label map (and its table beside it, when named) to `path`, atomically.
     case saveLabels(Shared<LabelVolume>, path: String, table: LabelTable?, force: Bool, inputs: [String])
     /// Write the view as PNG to `path` (needs the slice cache: run on the UI thread).
@@ -84,7 +90,24 @@ public enum CommandNames {
         ("bigger-brush", .editing(.changeRadius(1))), ("smaller-brush", .editing(.changeRadius(-1))),
         ("crosshair", .command(.toggleCrosshair)), ("next-label-slice", .command(.labelSlice(forward: true))),
         ("previous-label-slice", .command(.labelSlice(forward: false))), ("mark", .command(.measurePoint)),
+        ("next-volume", .stepVolume(1)), ("previous-volume", .stepVolume(-1)),
+        ("next-layer", .layers(.selectNext)), ("layer", .layers(.toggleVisible)),
+        ("layer-threshold-down", .layers(.threshold(-1))), ("layer-threshold-up", .layers(.threshold(1))),
+        ("layer-colormap", .layers(.cycleColorMap)), ("layer-opacity", .layers(.cycleOpacity)),
+        ("next-support", .curation(.moveSelection(1))), ("previous-support", .curation(.moveSelection(-1))),
+        ("go-support", .curation(.goToSelected)),
+        ("next-subject", .cohort(.step(1))), ("previous-subject", .cohort(.step(-1))), ("first-subject", .cohort(.step(Int.min))),
     ]
+
+    /// Keys that have no command of their own, and why: the prompts themselves, count digits
+    /// (`:NAME COUNT` is the command form of a count) and Ctrl-C (`:q!` quits; Ctrl-C also sets the
+    /// interrupted exit status).
+    public static func hasNoCommand(_ action: Action) -> Bool {
+        switch action {
+        case .command(.begin), .command(.digit), .interrupt: true
+        default: false
+        }
+    }
 
     /// The command name of `action`, if it has one.
     public static func name(of action: Action) -> String? {
@@ -95,12 +118,22 @@ public enum CommandNames {
         case .editing(.redo): return "redo"
         case .command(.toggleStatistics): return "stats"
         case .command(.begin(":", _)), .command(.begin("/", _)): return nil
+        case .changeSlice(let d) where abs(d) > 1: return (d > 0 ? "next-slice " : "previous-slice ") + String(abs(d))
+        // Shift+arrows: one help row for the four keys.
+        case .command(.run(.action(_, let count))) where count > 1: return "left|right|up|down \(count)"
         default: return actions.first { $0.action == action }?.name
         }
     }
 }
 
 extension WorkbenchState {
+    /// The label map on screen: a whole-volume prediction while it is shown, else the label map
+    /// (what `:goto LABEL`, `/search`, `z`/`Z`, `g` and the statistics panel look in).
+    public var labelsOnScreen: LabelVolume? {
+        if let o = curation.outcome, curation.display != .off, o.scope == .volume { return o.prediction.labels }
+        return document.labels
+    }
+
     /// What Tab completes from now.
     var completionSource: CompletionSource {
         var names = document.presentLabels.map { document.labelTable.name(of: $0) }
@@ -131,7 +164,8 @@ func reduceCommandPrelude(_ state: inout WorkbenchState, _ action: Action) -> [E
             case .changeSlice(let d): return reduce(&state, .changeSlice(d * times))
             case .stepVolume(let d): return reduce(&state, .stepVolume(d * times))
             case .moveCursor, .moveLabelSelection, .pan, .zoomIn, .zoomOut, .scaleWindowWidth, .shiftWindowLevel,
-                 .changeOpacity, .editing(.changeRadius), .command(.labelSlice), .curation(.jumpToDisagreement):
+                 .changeOpacity, .editing(.changeRadius), .command(.labelSlice), .curation(.jumpToDisagreement),
+                 .layers(.threshold), .layers(.selectNext), .curation(.moveSelection):
                 var effects: [Effect] = []
                 for _ in 0..<times { effects += reduce(&state, action) }
                 return effects
@@ -214,7 +248,7 @@ func reduceCommand(_ state: inout WorkbenchState, _ action: CommandAction, step:
         state.navigation.crosshairHidden.toggle()
         state.message = state.navigation.crosshairHidden ? "crosshair hidden (X shows it)" : "crosshair shown"
     case .labelSlice(let forward):
-        guard let label = state.selectedLabel, let labels = state.document.labels else {
+        guard let label = state.selectedLabel, let labels = state.labelsOnScreen else {
             state.message = "no label selected (n/N or /NAME selects one)"; break
         }
         let m = state.mapping(state.plane)
@@ -234,7 +268,9 @@ func reduceCommand(_ state: inout WorkbenchState, _ action: CommandAction, step:
         }
     case .toggleStatistics:
         state.navigation.showStatistics.toggle()
-        if state.navigation.showStatistics && state.document.labels == nil {
+        // Edits are journaled only while the panel follows them.
+        if !state.navigation.showStatistics { state.editing.journal = LabelJournal() }
+        if state.navigation.showStatistics && state.labelsOnScreen == nil {
             state.message = "no labels: the statistics panel needs a label map (--labels or :open labels)"
         }
     case .loaded(let file):
@@ -285,7 +321,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             case .success(let v): value = v
             case .failure(let e): return fail("goto: \(e.message)")
             }
-            guard let labels = doc.labels, let v = nearestVoxelToCentroid(of: value, in: labels) else {
+            guard let labels = state.labelsOnScreen, let v = nearestVoxelToCentroid(of: value, in: labels) else {
                 return fail("goto: \(state.labelName(value)) is not in the label map")
             }
             state.cursor = v
@@ -305,7 +341,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
         state.labelSelection = next
         state.showLabelPanel = true
         let value = doc.presentLabels[next]
-        if let labels = doc.labels, let v = nearestVoxelToCentroid(of: value, in: labels) { state.cursor = v; state.recentreViews() }
+        if let labels = state.labelsOnScreen, let v = nearestVoxelToCentroid(of: value, in: labels) { state.cursor = v; state.recentreViews() }
         state.message = "/\(text): \(state.labelName(value)) (\((m.firstIndex(of: next) ?? 0) + 1) of \(m.count)) · n/N next/previous"
     case .set(let s):
         switch s {
@@ -366,15 +402,26 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             state.curation.selection = n - 1
         }
         return reduce(&state, .curation(.removeSelected))
-    case .open(let target, let path):
+    case .open(let target, let spec):
         if target == .support {
-            state.curation.manifestPath = path
+            state.curation.manifestPath = spec
             return reduce(&state, .curation(.loadManifest))
         }
-        if target == .moving { return fail("open moving: start voxterm view IMAGE --moving MOVING (live registration needs it at start)") }
-        guard FileIO.exists(path) else { return fail("open: \(path): no such file") }
+        if target == .moving { return runCommand(&state, .openMoving(path: spec, labels: nil)) }
+        let path = target == .overlay ? (ImageLayer.parseSpec(spec)?.path ?? spec) : spec
+        guard FileIO.exists(path) || DICOM.isSeriesSelector(path) else { return fail("open: \(path): no such file") }
+        // Opening another image or label map drops unsaved edits: asked once, as quitting does.
+        if (target == .image || target == .labels) && state.editing.unsaved && !state.editing.discardWarned {
+            state.editing.discardWarned = true
+            return fail("open \(target.rawValue): unsaved label edits; :save labels PATH keeps them, :open \(target.rawValue) again discards them")
+        }
         state.message = "reading \(path)…"
-        return [.command(.load(target, path: path, grid: g))]
+        return [.command(.load(target, path: spec, grid: g))]
+    case .openMoving(let path, let labels):
+        if state.jobs.isRunning(.registration) { return fail("open moving: a registration is running; Esc cancels it first") }
+        for p in [path] + (labels.map { [$0] } ?? []) where !FileIO.exists(p) { return fail("open moving: \(p): no such file") }
+        state.message = "reading \(path)…"
+        return [.command(.loadMoving(path: path, labels: labels))]
     case .save(let target, let path, let force):
         let inputs = [doc.imagePath, doc.labelsPath, doc.labelTablePath, doc.comparePath, doc.movingPath, doc.movingLabelsPath]
             .compactMap { $0 } + state.curation.entries.flatMap { [$0.example.image, $0.example.labels] }
@@ -402,7 +449,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             return reduce(&state, .curation(.saveManifest))
         case .registration:
             if let p = path {
-                guard state.registration != nil else { return fail("save registration: no registration (voxterm view IMAGE --moving M)") }
+                guard state.registration != nil else { return fail("save registration: no moving image (:open moving PATH, then G)") }
                 state.registration!.outputDirectory = p
             }
             // `:save! registration` replaces an earlier run's files this once.
@@ -434,11 +481,35 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         var next = WorkbenchState(document: doc.value, size: state.size, capabilities: state.capabilities)
         next.commandLine.history = state.commandLine.history
         next.commandLine.searchHistory = state.commandLine.searchHistory
-        next.curation.entries = state.curation.entries
+        // The supports stay; which of them is the open image is decided again (slices of the image
+        // left behind become supports from another image).
+        next.curation.entries = state.curation.entries.map { e in
+            var e = e
+            e.isOpenImage = CurationIO.same(e.example.image, doc.value.imagePath)
+            return e
+        }
         next.curation.manifestPath = state.curation.manifestPath
         next.curation.outputDirectory = state.curation.outputDirectory
-        next.message = "opened \(doc.value.imagePath)" + (state.curation.entries.isEmpty ? "" : " · \(state.curation.entries.count) supports kept: :predict")
+        // Predictions of the new image carry the supports' label names, as on the first image.
+        if !next.curation.entries.isEmpty, next.document.labelTablePath == nil, let table = state.document.labelTablePath {
+            next.document.labelTable = state.document.labelTable
+            next.document.labelTablePath = table
+        }
+        next.plane = state.plane
+        next.layout = state.layout
+        next.convention = state.convention
+        // Jobs of the image left behind are cancelled; job ids go on from where they were, so a
+        // late report of an old job is never taken for a new one.
+        next.jobs = state.jobs
+        var effects: [Effect] = []
+        for (_, id) in state.jobs.running.sorted(by: { $0.value < $1.value }) {
+            _ = next.jobs.finish(id)
+            effects.append(.cancelJob(id))
+        }
+        let n = next.curation.entries.count
+        next.message = "opened \(doc.value.imagePath)" + (n == 0 ? "" : " · \(n) support\(n == 1 ? "" : "s") kept: :predict")
         state = next
+        return effects
     case .labels(let path, let labels, let table, let tablePath):
         state.document.labels = labels.value
         state.document.labelsPath = path
@@ -468,6 +539,34 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         }
         let n = state.curation.entries.count
         state.message = "support \(n): \(entry.value.name) (whole volume, \(entry.value.labels.presentLabels.count) labels) · :predict"
+    case .moving(let path, let moving, let labelsPath, let labels, let table, let tablePath):
+        var doc = state.document
+        // A new moving image replaces the previous one and whatever its registration showed.
+        if doc.labelsFollowMoving { doc.labels = nil; doc.presentLabels = []; doc.labelsFollowMoving = false }
+        doc.field = nil
+        doc.preparedFieldOverlay = nil
+        doc.notes.removeAll { $0.hasPrefix("moving image shown resampled") }
+        if doc.labelTablePath == nil, let table { doc.labelTable = table; doc.labelTablePath = tablePath }
+        doc.setMoving(moving.value, path: path, labels: labels?.value, labelsPath: labelsPath)
+        state.document = doc
+        let previous = state.registration
+        var r = LiveRegistrationState(outputDirectory: previous?.outputDirectory
+                                      ?? LiveRegistrationState.defaultOutputDirectory(fixedPath: doc.imagePath))
+        r.preset = previous?.preset ?? .default
+        r.replacesOutputs = previous?.replacesOutputs ?? false
+        state.registration = r
+        state.fieldMode = nil
+        state.compareMode = .checkerboard
+        if doc.labelsFollowMoving { state.labelSelection = 0; state.showLabelPanel = true }
+        let g = moving.value.geometry.size
+        state.message = "moving \((path as NSString).lastPathComponent) (\(g.x)x\(g.y)x\(g.z))"
+            + (labelsPath.map { " with labels \(($0 as NSString).lastPathComponent)" } ?? "")
+            + ": G registers it to the image in the background · P preset · b compare mode"
+    case .overlay(let layer):
+        state.document.layers.append(layer.value)
+        state.selectedLayer = state.document.layers.count - 1
+        let n = state.document.layers.count
+        state.message = "layer \(n)/\(n) " + LayerPanel.describe(layer.value) + " · # next layer, ! show/hide, $ % threshold, & colours, ~ opacity"
     }
     return []
 }
@@ -491,6 +590,14 @@ public enum CommandIO {
                     let tp = LabelTable.sidecar(forLabels: path)
                     let table = try tp.map { try LabelTable.read($0) }
                     return [.command(.loaded(.labels(path: path, Shared(l), table: table, tablePath: tp)))]
+                case .overlay:
+                    guard let spec = ImageLayer.parseSpec(path) else { return [.showMessage("error: open overlay: '\(path)' is not PATH[:COLORMAP[:LOW,HIGH]]")] }
+                    let img = try ImageFile.read(spec.path)
+                    if img.isVectorField { throw WorkbenchError(path: spec.path, reason: "is a vector field, not an image (voxterm view --field shows fields)") }
+                    let values = ImageLayer.onGrid(try img.volume(), grid)
+                    let layer = ImageLayer(name: (spec.path as NSString).lastPathComponent, values: values,
+                                           colorMap: spec.colorMap ?? .hot, window: spec.window)
+                    return [.command(.loaded(.overlay(Shared(layer))))]
                 case .support, .moving:
                     return [.showMessage("open \(target.rawValue): not read here")]
                 }
@@ -512,6 +619,16 @@ public enum CommandIO {
                 return [.command(.loaded(.support(Shared(entry), table: table, tablePath: tp)))]
             } catch {
                 return [.showMessage("error: support add: \(error)")]
+            }
+        case .loadMoving(let path, let labelsPath):
+            do {
+                let (moving, labels) = try WorkbenchDocument.readMoving(path, labels: labelsPath)
+                let tp = labelsPath.flatMap { LabelTable.sidecar(forLabels: $0) }
+                let table = try tp.map { try LabelTable.read($0) }
+                return [.command(.loaded(.moving(path: path, Shared(moving), labelsPath: labelsPath, labels.map { Shared($0) },
+                                                 table: table, tablePath: tp)))]
+            } catch {
+                return [.showMessage("error: open moving: \(error)")]
             }
         case .saveLabels(let labels, let path, let table, let force, let inputs):
             let lower = path.lowercased()

@@ -52,9 +52,11 @@ extension PredictionRequest {
                     isCancelled: @escaping () -> Bool = { false }) throws -> PredictionOutcome {
         let start = monotonicSeconds()
         let g = query.geometry
-        let prediction: Prediction
-        let methodText: String
+        var prediction: Prediction
+        var methodText: String
         var supportSlices: (axis: Int, indices: Set<Int>)? = nil
+        // Voxels of the user's own labels kept over a fused prediction: not scored.
+        var keptSlices: (axis: Int, indices: Set<Int>)? = nil
         switch method {
         case .slices(let axis, let supports):
             // One partial label map holding every support slice's labels.
@@ -90,19 +92,63 @@ extension PredictionRequest {
                 }, isCancelled: isCancelled)
             }
             methodText = "registration (\(preset.rawValue)) and weighted fusion of \(supports.count) image\(supports.count == 1 ? "" : "s")"
+            if !userLabels.isEmpty {
+                keptSlices = keepUserLabels(&prediction)
+                supportSlices = keptSlices
+                methodText += ", your labels kept on " + userLabels.map { u in
+                    u.slices.map { "\($0.plane.rawValue) " + $0.indices.map(String.init).joined(separator: ",") } ?? "the whole volume"
+                }.joined(separator: "; ")
+            }
         }
         if isCancelled() { throw SegmentationError.cancelled }
         var dice: [Int32: Double] = [:]
         if let truth, truth.geometry.size == g.size {
             var only: (axis: Int, index: Int)? = nil
             if case .slice(let a, let i) = scope { only = (a, i) }
-            dice = predictionDice(prediction.labels, truth: truth,
-                                  supportSlices: supportSlices.map { SliceSelection(plane: VoxelAxisPlane(axis: $0.axis), indices: Array($0.indices)) },
-                                  onlySlice: only)
+            if let kept = keptSlices {
+                // The whole volume but the kept slices (what the supports had to predict).
+                var p = prediction.labels, t = truth
+                for index in kept.indices {
+                    for n in SliceAccess.indices(g, axis: kept.axis, index: index) { p.labels[n] = 0; t.labels[n] = 0 }
+                }
+                dice = diceScores(prediction: p, truth: t)
+            } else {
+                dice = predictionDice(prediction.labels, truth: truth,
+                                      supportSlices: supportSlices.map { SliceSelection(plane: VoxelAxisPlane(axis: $0.axis), indices: Array($0.indices)) },
+                                      onlySlice: only)
+            }
         }
         return PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,
                                  truthName: truthName, seconds: monotonicSeconds() - start,
                                  disagreement: disagreementRanking(prediction, scope: scope, supportSlices: supportSlices))
+    }
+}
+
+extension PredictionRequest {
+    /// Writes `userLabels` over `prediction` (labels as drawn, confidence 1) and returns the slices
+    /// they cover when all lie across one voxel axis (left out of scoring and the disagreement
+    /// ranking, as support slices are), else nil.
+    func keepUserLabels(_ prediction: inout Prediction) -> (axis: Int, indices: Set<Int>)? {
+        let g = query.geometry
+        var axes = Set<Int>(), indices = Set<Int>(), whole = false
+        for u in userLabels where u.labels.geometry.size == g.size {
+            guard let s = u.slices else {
+                prediction.labels.labels = u.labels.labels
+                for i in prediction.confidence.voxels.indices { prediction.confidence.voxels[i] = 1 }
+                whole = true
+                continue
+            }
+            let axis = s.plane.axis
+            for index in s.indices where index >= 0 && index < g.size[axis] {
+                axes.insert(axis); indices.insert(index)
+                for n in SliceAccess.indices(g, axis: axis, index: index) {
+                    prediction.labels.labels[n] = u.labels.labels[n]
+                    prediction.confidence.voxels[n] = 1
+                }
+            }
+        }
+        guard !whole, axes.count == 1 else { return nil }
+        return (axes.first!, indices)
     }
 }
 

@@ -108,11 +108,22 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         let plane = VoxelAxisPlane(axis: axis)
         let within = c.entries.filter { $0.isOpenImage && $0.example.slices?.plane == plane }
         let others = c.entries.filter { !$0.isOpenImage }
+        let own = c.entries.filter(\.isOpenImage)
         var scope = PredictionScope.volume
         let method: PredictionMethod
         var title: String
         var note = ""
-        if !within.isEmpty {
+        var userLabels: [(labels: LabelVolume, slices: SliceSelection?)] = []
+        if !others.isEmpty && !own.isEmpty {
+            // Other images are registered and fused; the open image's own supports (a corrected
+            // slice or volume added back) are kept as the user drew them.
+            method = .volumes(others.map {
+                LoadedSupport(image: $0.image, labels: $0.labels, slices: $0.example.slices, name: $0.name)
+            }, preset: .fast)
+            userLabels = own.map { ($0.labels, $0.example.slices) }
+            title = "the volume from \(others.count) other image\(others.count == 1 ? "" : "s") and your labels (\(own.map(\.what).joined(separator: "; ")))"
+            if target == .slice { note = " (across images the whole volume is predicted)" }
+        } else if !within.isEmpty {
             var supports: [(labels: LabelVolume, indices: [Int])] = []
             for e in within {
                 let keep = e.example.slices!.indices.filter { !(target == .slice && $0 == here) }
@@ -138,7 +149,8 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
             break
         }
         let truth = state.scoringTruth
-        let request = PredictionRequest(scope: scope, query: doc.image, method: method, truth: truth?.labels, truthName: truth?.name)
+        let request = PredictionRequest(scope: scope, query: doc.image, method: method, truth: truth?.labels, truthName: truth?.name,
+                                        userLabels: userLabels)
         let effect = state.jobs.start(.prediction(Shared(request)))
         guard case .startJob(let id, _) = effect else { break }
         c.running = RunningPrediction(id: id, title: title, progress: nil)

@@ -153,9 +153,15 @@ public struct PredictionRequest: Sendable {
     public var truth: LabelVolume?
     /// File name of the truth map.
     public var truthName: String?
+    /// The user's own labels of the open image (its support slices, or the whole volume when
+    /// `slices` is nil): with `.volumes`, they replace the fused prediction there (confidence 1),
+    /// so a corrected slice added back as a support is kept as corrected.
+    public var userLabels: [(labels: LabelVolume, slices: SliceSelection?)]
 
-    public init(scope: PredictionScope, query: Volume, method: PredictionMethod, truth: LabelVolume? = nil, truthName: String? = nil) {
+    public init(scope: PredictionScope, query: Volume, method: PredictionMethod, truth: LabelVolume? = nil, truthName: String? = nil,
+                userLabels: [(labels: LabelVolume, slices: SliceSelection?)] = []) {
         self.scope = scope; self.query = query; self.method = method; self.truth = truth; self.truthName = truthName
+        self.userLabels = userLabels
     }
 }
 

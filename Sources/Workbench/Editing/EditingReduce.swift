@@ -25,6 +25,7 @@ extension WorkbenchState {
                 for i in SliceAccess.indices(g, axis: axis, index: index) { merged.labels[i] = src[i] }
             }
             document.labels = merged
+            document.revision += 1   // a new map: views following edits start again from it
             document.labelsPath = nil
             document.labelsFollowMoving = false
             document.presentLabels = merged.presentLabels
@@ -35,6 +36,7 @@ extension WorkbenchState {
             message = "the prediction is now your labels: edits, undo (U) and :save labels PATH work on it"
         } else if document.labels == nil {
             document.labels = LabelVolume(geometry: g)
+            document.revision += 1
             document.presentLabels = []
         }
         overlay.visible = true
@@ -42,10 +44,13 @@ extension WorkbenchState {
     }
 
     /// After an edit: the slice cache redraws, the label list learns new labels, the file is unsaved.
-    mutating func labelsChanged(_ edit: LabelEdit?) {
+    /// `change` is what this revision changed in the map (journaled while the statistics panel follows it).
+    mutating func labelsChanged(_ edit: LabelEdit?, change: LabelEdit?) {
         document.revision += 1
+        if navigation.showStatistics, let change { editing.journal.record(document.revision, change) }
         editing.unsaved = true
         editing.quitWarned = false
+        editing.discardWarned = false
         if let e = edit {
             var present = Set(document.presentLabels)
             let before = present.count
@@ -90,7 +95,7 @@ func reduceEditing(_ state: inout WorkbenchState, _ action: EditingAction) -> [E
                             radius: state.editing.radius, label: label, recorder: &rec)
         let edit = rec.finish(labels: state.document.labels!.labels)
         state.editing.history.record(edit)
-        state.labelsChanged(edit)
+        state.labelsChanged(edit, change: edit)
     }
     switch action {
     case .togglePaint, .toggleErase:
@@ -122,7 +127,7 @@ func reduceEditing(_ state: inout WorkbenchState, _ action: EditingAction) -> [E
                                   label: state.activeLabel, recorder: &rec)
         let edit = rec.finish(labels: state.document.labels!.labels)
         state.editing.history.record(edit)
-        state.labelsChanged(edit)
+        state.labelsChanged(edit, change: edit)
         state.message = n == 0 ? "already \(state.labelName(state.activeLabel)) here"
             : "filled \(n) voxels with \(state.labelName(state.activeLabel)) on this slice · U undoes"
     case .replace(let old, let new, let volume):
@@ -132,19 +137,19 @@ func reduceEditing(_ state: inout WorkbenchState, _ action: EditingAction) -> [E
                                      slice: volume ? nil : (axis, state.cursor[axis]), recorder: &rec)
         let edit = rec.finish(labels: state.document.labels!.labels)
         state.editing.history.record(edit)
-        state.labelsChanged(edit)
+        state.labelsChanged(edit, change: edit)
         state.message = "replaced \(state.labelName(old)) by \(state.labelName(new)) in \(n) voxels of the \(volume ? "volume" : "slice")"
     case .undo:
         guard state.document.labels != nil, let e = state.editing.history.undo(&state.document.labels!.labels) else {
             state.message = "nothing to undo"; break
         }
-        state.labelsChanged(nil)
+        state.labelsChanged(nil, change: LabelEdit(indices: e.indices, before: e.after, after: e.before, name: e.name))
         state.message = "undid \(e.name) (\(e.count) voxels) · Ctrl-R redoes"
     case .redo:
         guard state.document.labels != nil, let e = state.editing.history.redo(&state.document.labels!.labels) else {
             state.message = "nothing to redo"; break
         }
-        state.labelsChanged(e)
+        state.labelsChanged(e, change: e)
         state.message = "redid \(e.name) (\(e.count) voxels)"
     case .mouse(let m):
         switch m.kind {
@@ -169,23 +174,29 @@ func reduceEditing(_ state: inout WorkbenchState, _ action: EditingAction) -> [E
                            radius: state.editing.radius, label: erase ? 0 : state.activeLabel, recorder: &rec)
         state.editing.stroke = (rec, a, voxel)
         state.document.revision += 1
+        if state.navigation.showStatistics { state.editing.journal.record(state.document.revision, rec.finish(labels: state.document.labels!.labels)) }
     case .stroke(.drag(let voxel)):
         guard var s = state.editing.stroke else { break }
         var v = voxel
         v[s.axis] = s.last[s.axis]   // a stroke stays on its slice
+        // The step is recorded on its own (what this revision changed), then joins the stroke.
+        var step = LabelEditRecorder(name: s.recorder.name)
         LabelEditing.stroke(&state.document.labels!.labels, geometry: g, from: s.last, to: v, sliceAxis: s.axis,
                             radius: state.editing.radius, label: s.recorder.name == "erase" ? 0 : state.activeLabel,
-                            recorder: &s.recorder)
+                            recorder: &step)
+        let change = step.finish(labels: state.document.labels!.labels)
+        s.recorder.absorb(change)
         s.last = v
         state.editing.stroke = s
         state.cursor = v
         state.document.revision += 1
+        if state.navigation.showStatistics { state.editing.journal.record(state.document.revision, change) }
     case .stroke(.up):
         guard let s = state.editing.stroke else { break }
         state.editing.stroke = nil
         let edit = s.recorder.finish(labels: state.document.labels!.labels)
         state.editing.history.record(edit)
-        state.labelsChanged(edit)
+        state.labelsChanged(edit, change: LabelEdit(indices: [], before: [], after: [], name: edit.name))
         state.message = "\(edit.name) \(edit.count) voxels · U undoes"
     case .saved(let path):
         state.editing.unsaved = false

@@ -23,12 +23,57 @@ public struct EditingState: Sendable {
     public var unsaved = false
     /// Set after the first quit with unsaved edits: the next quit goes through.
     public var quitWarned = false
+    /// Set after the first `:open image|labels` with unsaved edits: the next one goes through.
+    public var discardWarned = false
     /// Where the labels were last saved (`:save labels PATH`).
     public var savedPath: String?
     /// A mouse stroke in progress (press to release): its recorder, slice axis and last voxel.
     var stroke: (recorder: LabelEditRecorder, axis: Int, last: SIMD3<Int>)?
+    /// The label changes behind the latest document revisions, for views that follow edits
+    /// instead of recomputing (the statistics panel).
+    public var journal = LabelJournal()
 
     public init() {}
+}
+
+/// The voxels each recent document revision changed in the label map: revision `r` maps to the
+/// change from revision `r - 1` (empty when it changed no label). A revision missing here changed
+/// the labels in a way not recorded (a new map, a prediction taken over): start again from the map.
+public struct LabelJournal: Sendable {
+    /// Oldest first.
+    public private(set) var entries: [(revision: Int, change: LabelEdit)] = []
+    /// At most this many entries and changed voxels are kept (older ones are dropped).
+    public static let maxEntries = 256, maxVoxels = 4_000_000
+    private var voxels = 0
+
+    public init() {}
+
+    /// Records that `revision` changed `change` (after the previous revision).
+    public mutating func record(_ revision: Int, _ change: LabelEdit) {
+        entries.append((revision, change))
+        voxels += change.count
+        var drop = 0
+        while drop < entries.count - 1 && (entries.count - drop > Self.maxEntries || voxels > Self.maxVoxels) {
+            voxels -= entries[drop].change.count
+            drop += 1
+        }
+        if drop > 0 { entries.removeFirst(drop) }
+    }
+
+    /// The changes from revision `from` to `to` in order, or nil when one of them is not recorded.
+    public func changes(from: Int, to: Int) -> [LabelEdit]? {
+        guard to >= from else { return nil }
+        if to == from { return [] }
+        guard let start = entries.firstIndex(where: { $0.revision == from + 1 }) else { return nil }
+        var out: [LabelEdit] = []
+        var r = from + 1, i = start
+        while r <= to {
+            guard i < entries.count, entries[i].revision == r else { return nil }
+            out.append(entries[i].change)
+            r += 1; i += 1
+        }
+        return out
+    }
 }
 
 /// Label editing actions (wrapped in `Action.editing`).

@@ -24,7 +24,7 @@ extension WorkbenchState {
 /// Applies a layer key; returns the status message.
 func reduceLayers(_ state: inout WorkbenchState, _ action: LayerAction) {
     guard !state.document.layers.isEmpty else {
-        state.message = "no image layers (voxterm view IMAGE --overlay FILE[:COLORMAP[:LOW,HIGH]])"
+        state.message = "no image layers: :open overlay PATH[:COLORMAP[:LOW,HIGH]] adds one"
         return
     }
     if action == .selectNext { state.selectedLayer = (state.selectedLayerIndex + 1) % state.document.layers.count }

@@ -23,7 +23,7 @@ extension WorkbenchState {
         switch action {
         case .startRegistration:
             guard var r = registration, document.moving != nil else {
-                message = "no moving image: voxterm view FIXED --moving MOVING"
+                message = "no moving image: :open moving PATH (or voxterm view FIXED --moving MOVING)"
                 return []
             }
             if jobs.isRunning(.registration) { message = "registration already running; Esc cancels"; return [] }
@@ -40,7 +40,7 @@ extension WorkbenchState {
             return [jobs.start(.registration(preset: r.preset))]
 
         case .cycleRegistrationPreset:
-            guard var r = registration else { message = "no moving image: voxterm view FIXED --moving MOVING"; return [] }
+            guard var r = registration else { message = "no moving image: :open moving PATH (or voxterm view FIXED --moving MOVING)"; return [] }
             let all = RegistrationPlan.Preset.allCases
             r.preset = all[(all.firstIndex(of: r.preset)! + 1) % all.count]
             registration = r
@@ -48,7 +48,7 @@ extension WorkbenchState {
             return []
 
         case .saveRegistration:
-            guard var r = registration else { message = "no moving image: voxterm view FIXED --moving MOVING"; return [] }
+            guard var r = registration else { message = "no moving image: :open moving PATH (or voxterm view FIXED --moving MOVING)"; return [] }
             guard let outputs = r.outputs else {
                 message = r.phase == .running ? "registration still running; S saves when it has finished"
                     : "nothing to save yet: G registers first"

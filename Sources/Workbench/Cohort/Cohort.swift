@@ -1,0 +1,213 @@
+import Foundation
+import VoxtermModel
+
+/// One subject of a batch folder, as the workbench pages through it (`voxterm view --cohort DIR`).
+public struct CohortEntry: Equatable, Sendable {
+    /// The subject's name (its row in the cohort file, its folder in DIR).
+    public var subject: String
+    /// `done`, `failed`, `interrupted`, `running` or `pending`.
+    public var state: String
+    /// The headline score shown with the name: "mean Dice 0.712", "similarity -0.412", or the
+    /// failure's one-line reason.
+    public var score: String
+    /// The image shown: register, the warped image (DIR/<subject>/warped.nii.gz); segment, the
+    /// subject's image; a subject without outputs, its input image.
+    public var image: String
+    /// The overlay: register, warped_labels.nii.gz; segment, prediction.nii.gz (nil when absent).
+    public var labels: String?
+    /// Reference labels the overlay is scored against (TP/FP/FN): register, the fixed image's
+    /// labels; segment, the row's truth.
+    public var truth: String?
+    /// Register: the fixed image, as the second image (b: checkerboard, difference, ...).
+    public var compare: String?
+
+    /// "sub07 · mean Dice 0.712" (with the state when not done).
+    public var caption: String {
+        subject + (score.isEmpty ? "" : " · " + score) + (state == "done" || state == "failed" ? "" : " (\(state))")
+    }
+}
+
+/// The subjects of a batch folder worst first (`BatchSummary.worstFirst`, the order of
+/// `voxterm batch report`) and which one is on screen.
+public struct CohortState: Equatable, Sendable {
+    /// The batch folder.
+    public var folder: String
+    /// Subjects, worst first.
+    public var entries: [CohortEntry]
+    /// The subject last asked for (0-based into `entries`).
+    public var index: Int
+    /// The subject whose files are on screen (nil before the first one loaded).
+    public var shown: Int?
+    /// True while a subject's files are being read.
+    public var loading = false
+    /// Set after one warning about unsaved label edits: the next step drops them.
+    public var editsWarned = false
+
+    public init(folder: String, entries: [CohortEntry], index: Int = 0, shown: Int? = nil) {
+        self.folder = folder; self.entries = entries; self.index = index; self.shown = shown
+    }
+
+    /// "subject 2/12: sub07 · mean Dice 0.712" for the title bar.
+    public var caption: String? {
+        guard let s = shown, s < entries.count else { return nil }
+        return "subject \(s + 1)/\(entries.count) \(entries[s].caption)"
+    }
+
+    /// Reads DIR/batch.json and the status records (as `voxterm batch report` does) into the
+    /// worst-first list; a one-line error when DIR is not a batch folder or has no subjects.
+    public static func read(_ dir: String) throws -> CohortState {
+        let path = dir.hasPrefix("/") ? dir : FileManager.default.currentDirectoryPath + "/" + dir
+        let folder = BatchFolder(path)
+        let manifest = try BatchManifest.read(folder)
+        let summary = BatchSummary(folder: folder, manifest: manifest)
+        let rows = Dictionary(manifest.subjects.map { ($0.subject, $0) }, uniquingKeysWith: { a, _ in a })
+        let settings = manifest.settings
+        var entries: [CohortEntry] = []
+        for status in summary.worstFirst {
+            guard let row = rows[status.subject] else { continue }
+            let out = folder.subjectFolder(row.subject)
+            func output(_ name: String) -> String? {
+                let p = (out as NSString).appendingPathComponent(name)
+                return status.state == .done && FileIO.exists(p) ? p : nil
+            }
+            var score = ""
+            if let d = status.meanDice { score = String(format: "mean Dice %.3f", d) }
+            else if let s = status.similarityAfter { score = String(format: "similarity %.3f", s) }
+            if status.state == .failed { score = "failed: " + (status.reason ?? "no reason recorded") }
+            var e = CohortEntry(subject: row.subject, state: status.state.rawValue, score: score, image: row.image)
+            switch settings.task {
+            case .register:
+                if let warped = output("warped.nii.gz") {
+                    e.image = warped
+                    e.labels = output("warped_labels.nii.gz")
+                    e.truth = row.truth ?? settings.fixedLabels
+                    e.compare = row.fixed ?? settings.fixed
+                }
+            case .segment:
+                e.labels = output("prediction.nii.gz")
+                e.truth = e.labels == nil ? nil : row.truth
+            }
+            entries.append(e)
+        }
+        guard !entries.isEmpty else { throw CohortError("\(path): the batch folder lists no subjects") }
+        return CohortState(folder: path, entries: entries)
+    }
+
+    /// Reads a subject's files into a document. Overlays on another grid are resampled onto the
+    /// image's (nearest neighbour) so a hand-made cohort still shows.
+    public static func load(_ e: CohortEntry) throws -> WorkbenchDocument {
+        var doc = try WorkbenchDocument.load(image: e.image, compare: e.compare)
+        let grid = doc.image.geometry
+        func onGrid(_ path: String) throws -> LabelVolume {
+            let l = try ImageFile.read(path).labelVolume()
+            return l.geometry == grid ? l : l.resampled(to: grid)
+        }
+        if let p = e.labels {
+            let l = try onGrid(p)
+            doc.labels = l
+            doc.labelsPath = p
+            doc.presentLabels = l.presentLabels
+            if let t = LabelTable.sidecar(forLabels: p) ?? e.truth.flatMap({ LabelTable.sidecar(forLabels: $0) }) {
+                doc.labelTable = try LabelTable.read(t)
+                doc.labelTablePath = t
+            }
+        }
+        if let t = e.truth, doc.labels != nil { doc.truth = try onGrid(t) }
+        if e.state == "failed" { doc.notes.append(e.score) }
+        return doc
+    }
+}
+
+/// Paging through a cohort (wrapped in `Action.cohort`).
+public enum CohortAction: Equatable, Sendable {
+    /// Shows the subject `delta` places further in the worst-first order (1 next, -1 previous),
+    /// or the first (worst) one for `Int.min`.
+    case step(Int)
+    /// A subject's files were read.
+    case loaded(index: Int, Shared<WorkbenchDocument>)
+    /// A subject's files could not be read.
+    case failed(index: Int, String)
+}
+
+/// File work of the cohort feature (run off the UI thread).
+public enum CohortEffect: Equatable, Sendable {
+    /// Read the files of `entry` (position `index` in the list).
+    case load(index: Int, CohortEntry)
+
+    /// Performs the effect; returns the action to post.
+    public func perform() -> [Action] {
+        switch self {
+        case .load(let i, let e):
+            do { return [.cohort(.loaded(index: i, Shared(try CohortState.load(e))))] } catch {
+                return [.cohort(.failed(index: i, "\(error)"))]
+            }
+        }
+    }
+}
+
+/// Applies a cohort action.
+func reduceCohort(_ state: inout WorkbenchState, _ action: CohortAction) -> [Effect] {
+    guard var cohort = state.cohort else {
+        state.message = "no cohort: open a batch folder with voxterm view --cohort DIR"
+        return []
+    }
+    switch action {
+    case .step(let delta):
+        if state.editing.unsaved && !cohort.editsWarned {
+            cohort.editsWarned = true
+            state.cohort = cohort
+            state.message = "unsaved label edits: :save labels PATH keeps them; the same key again drops them"
+            return []
+        }
+        let n = cohort.entries.count
+        let next = delta == Int.min ? 0 : min(n - 1, max(0, cohort.index + delta))
+        if next == cohort.index && cohort.shown == next {
+            state.message = next == 0 ? "subject 1/\(n) is the first (worst)" : "subject \(n)/\(n) is the last (best)"
+            return []
+        }
+        cohort.index = next
+        cohort.loading = true
+        cohort.editsWarned = false
+        state.cohort = cohort
+        state.message = "reading subject \(next + 1)/\(n): \(cohort.entries[next].subject)…"
+        return [.cohort(.load(index: next, cohort.entries[next]))]
+    case .loaded(let i, let doc):
+        guard i == cohort.index else { return [] }   // an older request; a newer one is on its way
+        cohort.loading = false
+        cohort.shown = i
+        let old = state
+        var next = WorkbenchState(document: doc.value, size: old.size, capabilities: old.capabilities)
+        next.plane = old.plane
+        next.layout = old.layout
+        next.convention = old.convention
+        next.zoom = old.zoom
+        next.overlay = old.overlay
+        next.overlay.hidden = []
+        if next.hasCompare { next.compareMode = old.hasCompare ? old.compareMode : .sideBySide }
+        // Subjects of a registration batch share the fixed grid: the crosshair stays where it was.
+        if old.document.image.geometry.size == doc.value.image.geometry.size { next.cursor = old.cursor }
+        next.commandLine.history = old.commandLine.history
+        next.commandLine.searchHistory = old.commandLine.searchHistory
+        next.curation.outputDirectory = old.curation.outputDirectory
+        next.curation.manifestPath = old.curation.manifestPath
+        next.cohort = cohort
+        let e = cohort.entries[i]
+        next.message = "subject \(i + 1)/\(cohort.entries.count): \(e.caption)" + (e.labels == nil && e.state != "failed" ? " (no outputs)" : "") + " · Ctrl-N next, Ctrl-P previous"
+        state = next
+    case .failed(let i, let reason):
+        guard i == cohort.index else { return [] }
+        cohort.loading = false
+        state.cohort = cohort
+        state.message = "error: subject \(i + 1)/\(cohort.entries.count) \(cohort.entries[i].subject): \(reason) (Ctrl-N/Ctrl-P move on)"
+    }
+    return []
+}
+
+extension KeyTable {
+    /// Cohort keys (normal mode; they act when a batch folder is open with `--cohort`).
+    public static let cohort: [KeyBinding] = [
+        KeyBinding([.control("n")], .cohort(.step(1)), "Cohort (--cohort DIR)", "next subject (worst first order)"),
+        KeyBinding([.control("p")], .cohort(.step(-1)), "Cohort (--cohort DIR)", "previous subject"),
+        KeyBinding([.home], .cohort(.step(Int.min)), "Cohort (--cohort DIR)", "first (worst) subject"),
+    ]
+}
