@@ -88,11 +88,7 @@ struct View: ParsableCommand {
     var graphics: GraphicsRequest = .auto
 
     @Option(parsing: .unconditionalSingleValue,
-<<<<<<< HEAD
-            help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; # selects, ! shows/hides, $/% threshold, & colour map, ~ opacity).",
-=======
             help: "Image layer over IMAGE: FILE[:COLORMAP[:LOW,HIGH]] (repeatable; resampled in world space; # selects, ! shows/hides, $/% threshold, & colour map, ~ opacity; :open overlay adds one later).",
->>>>>>> main
             transform: OverlayArgument.parse)
     var overlay: [OverlayArgument] = []
 
@@ -112,16 +108,14 @@ struct View: ParsableCommand {
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
         if force && moving == nil { throw ValidationError("--force lets S replace an earlier registration in --out; it needs --moving") }
         if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
-<<<<<<< HEAD
         if let c = compareColormap {
             guard CompareOverlay.parseColorMap(c).ok else {
                 throw ValidationError("--compare-colormap: unknown '\(c)'; use \(CompareOverlay.fusionName), \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             if compare == nil { throw ValidationError("--compare-colormap needs --compare") }
-=======
+        }
         if cohort != nil && (image != nil || labels != nil || truth != nil || field != nil || compare != nil || moving != nil) {
             throw ValidationError("--cohort DIR shows each subject's own files; it takes no IMAGE, --labels, --truth, --field, --compare or --moving")
->>>>>>> main
         }
     }
 
