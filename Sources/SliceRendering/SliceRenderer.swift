@@ -55,6 +55,8 @@ public struct SliceScene: Sendable {
     public var scalars: ScalarOverlay?
     /// Images drawn over the image in order (each with its colour map, window, threshold, opacity), under the field and labels.
     public var layers: [ImageLayer] = []
+    /// A second image over the first (fusion or its own colour map), drawn right after the image, under the layers.
+    public var compare: CompareOverlay?
 
     public init(image: Volume, window: IntensityWindow? = nil, colorMap: ColorMap = .gray,
                 labels: LabelOverlay? = nil, field: FieldOverlay? = nil, scalars: ScalarOverlay? = nil) {
@@ -123,6 +125,9 @@ extension SliceScene {
             count = n
         }
         values.withUnsafeBufferPointer { img.drawScalars($0, window: window, colors: colorMap.table) }
+        if let compare {
+            values.withUnsafeBufferPointer { compare.draw(on: &img, baseValues: $0, baseWindow: window, mapping: mapping, slice: slice) }
+        }
         for layer in layers { layer.draw(on: &img, mapping: mapping, slice: slice) }
         field?.drawScalarMap(on: &img, mapping: mapping, slice: slice)
         if let sc = scalars {

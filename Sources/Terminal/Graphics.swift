@@ -37,10 +37,18 @@ public struct PlacedImage: Equatable, Sendable {
     public var width: Int, height: Int
     /// RGBA bytes, row-major, top row first.
     public var rgba: [UInt8]
+    /// The same picture as a PNG file, when the caller encoded one: kitty terminals are then sent
+    /// the PNG (`KittyGraphics.place`) instead of libchafa's raw pixels.
+    public var png: [UInt8]?
 
-    public init(rect: CellRect, width: Int, height: Int, rgba: [UInt8]) {
+    public init(rect: CellRect, width: Int, height: Int, rgba: [UInt8], png: [UInt8]? = nil) {
         precondition(rgba.count == width * height * 4, "RGBA byte count does not match the size")
-        self.rect = rect; self.width = width; self.height = height; self.rgba = rgba
+        self.rect = rect; self.width = width; self.height = height; self.rgba = rgba; self.png = png
+    }
+
+    /// Equal pictures at the same place (the PNG is derived from the pixels and not compared).
+    public static func == (a: PlacedImage, b: PlacedImage) -> Bool {
+        a.rect == b.rect && a.width == b.width && a.height == b.height && a.rgba == b.rgba
     }
 }
 

@@ -64,6 +64,10 @@ public struct ScreenEncoder: Sendable {
             if g.protocol == .kitty && (!oldImages.isEmpty || full) { append("\u{1B}_Ga=d,q=2\u{1B}\\") }
             for image in grid.images where image.rect.width > 0 && image.rect.height > 0 {
                 moveCursor(image.rect.x, image.rect.y)
+                if g.protocol == .kitty, let png = image.png {
+                    out += KittyGraphics.place(png: png, columns: image.rect.width, rows: image.rect.height)
+                    continue
+                }
                 out += Chafa.encode(rgba: image.rgba, width: image.width, height: image.height,
                                     columns: image.rect.width, rows: image.rect.height,
                                     cellWidth: g.cellWidth, cellHeight: g.cellHeight, protocol: g.protocol)

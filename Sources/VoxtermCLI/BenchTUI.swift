@@ -32,7 +32,7 @@ struct BenchTUI: ParsableCommand {
     @Option(help: "--live: threads of the registration's parallel loops (default: cores - 1, at least 1).") var jobThreads: Int?
     @Option(help: "Worker threads of hot loops (default: all cores).") var threads: Int?
     @Flag(help: "--live: also time the same registration alone (no UI), for comparison.") var standalone = false
-    @Option(help: "Picture drawing: blocks (half blocks), symbols (libchafa), sixel, kitty, or all (a table of the four).") var graphics: BenchGraphics = .blocks
+    @Option(help: "Picture drawing: blocks (half blocks), symbols (libchafa), sixel, kitty (PNG), kitty-raw (libchafa's raw RGBA), or all (a table of the five).") var graphics: BenchGraphics = .blocks
     @Option(help: "Sixel/kitty: screen pixels per cell, WxH.", transform: BenchGraphics.cellPixels) var cellPixels = SIMD2(10, 20)
     @Flag(help: "Brush step to frame while painting labels (keys and mouse drags), on the 1 mm sample by default.") var paint = false
     @Option(help: "--paint: resample the image onto an N³ grid first (256 = 16.8 M voxels).") var paintSize: Int?

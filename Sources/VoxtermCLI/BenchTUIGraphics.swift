@@ -11,7 +11,7 @@ extension BenchTUI {
     /// grey-level error of the cells (each glyph rebuilt from its block geometry and colours) against
     /// the same view drawn as a 6 x 12 pixel-per-cell picture.
     func runGraphics() throws {
-        let modes = graphics == .all ? [.blocks, .symbols, .sixel, .kitty] : [graphics]
+        let modes = graphics == .all ? [.blocks, .symbols, .sixel, .kitty, .kittyRaw] : [graphics]
         let cp = cellPixels
         let depth = color
         let (path, doc) = try benchDocument(sampleResolution: "1mm")
@@ -21,8 +21,14 @@ extension BenchTUI {
         print("  drawing   median ms  (min)    bytes/slice change  detail error (RMS grey levels vs 6x12 px/cell)")
         for mode in modes {
             var caps = TerminalCapabilities(colorDepth: depth, unicode: true)
-            if mode == .sixel || mode == .kitty {
+            if mode == .sixel || mode == .kitty || mode == .kittyRaw {
                 caps.graphics = GraphicsSupport(protocol: mode == .sixel ? .sixel : .kitty, cellWidth: cp[0], cellHeight: cp[1])
+            }
+            /// The frame as drawn; for kitty-raw without the PNG, so libchafa encodes the pixels.
+            func frame(_ state: WorkbenchState, _ cache: SliceCache) -> CellGrid {
+                var g = WorkbenchView.render(state, cache: cache)
+                if mode == .kittyRaw { for i in g.images.indices { g.images[i].png = nil } }
+                return g
             }
             caps.chafaSymbols = mode == .symbols
             let terminal = RecordingTerminal(size: size, capabilities: caps)
@@ -32,13 +38,13 @@ extension BenchTUI {
             let cache = SliceCache()
             let start = state.mapping(state.plane).sliceCount / 3
             state.cursor[state.mapping(state.plane).sliceAxis] = start
-            terminal.present(WorkbenchView.render(state, cache: cache))
+            terminal.present(frame(state, cache))
             var times: [Double] = [], bytes: [Int] = []
             let n = min(max(1, steps), state.mapping(state.plane).sliceCount - 1 - start)
             for _ in 0..<n {
                 let t0 = monotonicSeconds()
                 _ = reduce(&state, .changeSlice(1))
-                let b = terminal.present(WorkbenchView.render(state, cache: cache))
+                let b = terminal.present(frame(state, cache))
                 times.append(monotonicSeconds() - t0)
                 bytes.append(b)
             }
@@ -89,7 +95,8 @@ extension BenchTUI {
 
 /// `bench tui --graphics`: how the picture is drawn, or all four side by side.
 enum BenchGraphics: String, CaseIterable, ExpressibleByArgument {
-    case blocks, symbols, sixel, kitty, all
+    /// kitty-raw: kitty images as libchafa 1.12 sends them (raw RGBA), beside the PNG voxterm sends.
+    case blocks, symbols, sixel, kitty, kittyRaw = "kitty-raw", all
 
     /// `--cell-pixels WxH` (at least 2 x 6).
     static func cellPixels(_ text: String) throws -> SIMD2<Int> {

@@ -47,6 +47,8 @@ struct Export: ParsableCommand {
     var overlay: [OverlayArgument] = []
     @Option(name: .customLong("overlay-threshold"), parsing: .unconditionalSingleValue, help: "Per --overlay, in order: values below are transparent.") var overlayThreshold: [Double] = []
     @Option(name: .customLong("overlay-opacity"), help: "Per --overlay, in order: opacity 0...1 (default 1).") var overlayOpacity: [Double] = []
+    @Option(help: "Second image drawn over IMAGE as the workbench's overlay compare mode (resampled in world space): green/magenta fusion, or through --compare-colormap.") var compare: String?
+    @Option(name: .customLong("compare-colormap"), help: "Colour map of --compare, drawn 50 % opaque over IMAGE's colours with values at or below its window's low end transparent; green-magenta (default) for the fusion.") var compareColormap = CompareOverlay.fusionName
     @Option(help: "Montage ROWSxCOLS of evenly spaced slices, e.g. 6x5.", transform: NumberListArgument.grid) var montage: MontageGrid?
     @Option(help: "Integer upscaling factor.") var scale = 1
     @Flag(help: "Print a JSON summary on stdout.") var json = false
@@ -67,6 +69,9 @@ struct Export: ParsableCommand {
         }
         for o in overlayOpacity where !(o >= 0 && o <= 1) { throw ValidationError("--overlay-opacity: \(o) is outside 0...1") }
         guard output.lowercased().hasSuffix(".png") else { throw ValidationError("\(output): output must end in .png") }
+        guard CompareOverlay.parseColorMap(compareColormap).ok else {
+            throw ValidationError("--compare-colormap: unknown '\(compareColormap)'; use \(CompareOverlay.fusionName), \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() throws {
@@ -75,7 +80,7 @@ struct Export: ParsableCommand {
         do {
             // Files (exit 2 for an input, 3 for the output) before any work, as every command.
             try Preflight(inputs: [("IMAGE", image), ("--labels", labels ?? ""), ("--truth", truth ?? ""), ("--field", field ?? ""),
-                                   ("--lut", lut ?? "")].filter { !$0.1.isEmpty } + overlay.map { ("--overlay", $0.path) },
+                                   ("--lut", lut ?? ""), ("--compare", compare ?? "")].filter { !$0.1.isEmpty } + overlay.map { ("--overlay", $0.path) },
                           outputs: [("-o", output)], force: force).check()
             let r = try render()
             let summary = try signals.writing { try write(r) }
@@ -178,6 +183,13 @@ struct Export: ParsableCommand {
             layerInfo.append(["file": p.path, "colormap": layer.colorMap.rawValue, "window": [layer.window.low, layer.window.high],
                               "threshold": layer.threshold.map { $0 as Any } ?? NSNull(), "opacity": layer.opacity])
         }
+        if let compare {
+            let second = try ImageFile.read(compare)
+            if second.isVectorField { throw ExportFailure("\(compare): is a vector field; --compare takes an image") }
+            let values = ImageLayer.onGrid(try second.volume(frame: 0), geometry)
+            scene.compare = CompareOverlay(values: values, colorMap: CompareOverlay.parseColorMap(compareColormap).map)
+            if values.geometry != second.geometry { notes.append("\(compare) resampled onto the image grid (trilinear, world space)") }
+        }
         let convention: DisplayConvention = radiological ? .radiological : .neurological
         let mapping = scene.mapping(plane, convention: convention)
         if mapping.isOblique { notes.append("oblique affine: showing the nearest axis-aligned \(plane.rawValue) view") }
@@ -233,6 +245,7 @@ struct Export: ParsableCommand {
         var strips: [(x: Int, y: Int, width: Int, height: Int)] = []
         if colorbar {
             bars.append(ColorBar(table: cmap.table, window: scene.window, title: "IMAGE"))
+            if let cm = scene.compare, let map = cm.colorMap { bars.append(ColorBar(table: map.table, window: cm.window, title: "COMPARE")) }
             for l in scene.layers { bars.append(ColorBar(table: l.colorMap.table, window: l.window, title: "LAYER")) }
             if let b = fieldOverlay?.colorBar { bars.append(b) }
             let withBars = picture.appendingColorBars(bars)
@@ -270,6 +283,11 @@ struct Export: ParsableCommand {
             text.append(("Overlay", "\(l.name) colormap=\(l.colorMap.rawValue) window=\(l.window)"
                 + (l.threshold.map { " threshold=\($0)" } ?? "") + " opacity=\(l.opacity)"))
         }
+        if let compare, let cm = scene.compare {
+            text.append(("Compare", FileIO.realPath(compare) ?? compare))
+            text.append(("CompareColormap", CompareOverlay.name(cm.colorMap) + " window=\(cm.window)"
+                + (cm.colorMap == nil ? "" : " opacity=\(cm.opacity)")))
+        }
         text.append(("Command", CommandLine.arguments.map(shellQuoted).joined(separator: " ")))
 
         let bytes: [UInt8]
@@ -292,6 +310,10 @@ struct Export: ParsableCommand {
         ]
         if frameCount > 1 { summary["volume"] = self.volume ?? 0; summary["volume_count"] = frameCount }
         if !layerInfo.isEmpty { summary["overlays"] = layerInfo }
+        if let compare, let cm = scene.compare {
+            summary["compare"] = ["file": compare, "colormap": CompareOverlay.name(cm.colorMap), "window": [cm.window.low, cm.window.high],
+                                  "opacity": cm.colorMap == nil ? 1 : cm.opacity] as [String: Any]
+        }
         if let grid {
             summary["montage"] = ["rows": grid.rows, "columns": grid.columns]
             summary["slices"] = slices

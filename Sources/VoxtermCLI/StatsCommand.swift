@@ -12,7 +12,9 @@ struct Stats: ParsableCommand {
             (scl_slope applied), non-finite ones left out; sd is the population one (divisor n, \
             numpy's default); centroids are the mean voxel index (0-based) and its world position \
             (RAS+ mm). --plane with --slice N restricts to one slice (N the 0-based voxel index \
-            along the plane's axis, as everywhere in voxterm).
+            along the plane's axis, as everywhere in voxterm). --volume N takes volume N (0-based, \
+            nibabel's data[..., N]) of a 4-D image, the volume the workbench shows as "vol N+1/T"; \
+            without it a 4-D image gives the first volume's statistics and says so on stderr.
             """)
 
     @Argument(help: "Intensity image (NIfTI).") var image: String
@@ -21,6 +23,7 @@ struct Stats: ParsableCommand {
     var labelNames: String?
     @Option(help: "Plane of --slice: axial, coronal or sagittal.") var plane: SlicePlane = .axial
     @Option(help: "Only this slice (0-based voxel index along the plane's axis).") var slice: Int?
+    @Option(parsing: .unconditional, help: "Volume of a 4-D image (0-based); the first by default.") var volume: Int?
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Print CSV (one row per label).") var csv = false
 
@@ -45,7 +48,14 @@ struct Stats: ParsableCommand {
     func report() throws -> String {
         let img = try ImageFile.read(image)
         if img.isVectorField { throw ExportFailure("\(image): is a vector field, not an intensity image") }
-        let volume = try img.volume(frame: 0)
+        if let v = self.volume, v < 0 || v >= img.frameCount {
+            throw ExportFailure("--volume: \(v) is out of range 0...\(img.frameCount - 1) for \(image)")
+        }
+        let frame = self.volume ?? 0
+        if img.frameCount > 1 && self.volume == nil {
+            standardError.write("voxterm: warning: \(image) has \(img.frameCount) volumes; statistics of the first (--volume N)\n")
+        }
+        let volume = try img.volume(frame: frame)
         let labelMap = try ImageFile.read(labels).labelVolume()
         guard labelMap.geometry.size == volume.geometry.size else {
             let s = labelMap.geometry.size, t = volume.geometry.size
@@ -84,6 +94,7 @@ struct Stats: ParsableCommand {
                 },
             ]
             if !sliceInfo.isEmpty { out["slice"] = sliceInfo }
+            if img.frameCount > 1 { out["volume"] = frame; out["volume_count"] = img.frameCount }
             let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
             return String(decoding: data, as: UTF8.self) + "\n"
         }
@@ -101,7 +112,8 @@ struct Stats: ParsableCommand {
             }
             return lines.joined(separator: "\n") + "\n"
         }
-        let scope = slice.map { "\(plane.rawValue) slice \($0)" } ?? "whole volume"
+        var scope = slice.map { "\(plane.rawValue) slice \($0)" } ?? "whole volume"
+        if img.frameCount > 1 { scope += " · volume \(frame) of \(img.frameCount)" }
         var lines = ["\(image) · labels \(labels) · \(scope) · voxel \(g(voxelVolume)) mm³"]
         let nameWidth = min(28, max(4, stats.map { table.name(of: $0.label).count }.max() ?? 4))
         func pad(_ s: String, _ w: Int, left: Bool = false) -> String {

@@ -44,8 +44,12 @@ struct View: ParsableCommand {
     @Option(help: "Displacement field (X x Y x Z x 1 x 3 NIfTI, ITK/ANTs convention).")
     var field: String?
 
-    @Option(help: "Second image for registration QA: side by side, checkerboard, difference, flicker.")
+    @Option(help: "Second image for registration QA: side by side, checkerboard, difference, flicker, overlay (b cycles).")
     var compare: String?
+
+    @Option(name: .customLong("compare-colormap"),
+            help: "Start in overlay compare mode with the second image in this colour map over IMAGE (50 % opaque, values at or below its window's low end transparent), or green-magenta for the fusion view (^ cycles).")
+    var compareColormap: String?
 
     @Option(help: "Image to register to IMAGE live (G key): shown warped against IMAGE while it registers.")
     var moving: String?
@@ -88,7 +92,7 @@ struct View: ParsableCommand {
             transform: OverlayArgument.parse)
     var overlay: [OverlayArgument] = []
 
-    @Option(help: "Volume of a 4-D image to start at (0-based; U and T step).")
+    @Option(help: "Volume of a 4-D image to start at (0-based; ' and \" step).")
     var volume: Int?
 
     @Option(name: .customLong("export-dir"), help: "Folder for PNGs written by the e key (default: current folder).")
@@ -104,6 +108,12 @@ struct View: ParsableCommand {
         if out != nil && moving == nil { throw ValidationError("--out is where registration outputs go; it needs --moving") }
         if force && moving == nil { throw ValidationError("--force lets S replace an earlier registration in --out; it needs --moving") }
         if moving != nil && compare != nil { throw ValidationError("--moving and --compare both set the second image; pass one") }
+        if let c = compareColormap {
+            guard CompareOverlay.parseColorMap(c).ok else {
+                throw ValidationError("--compare-colormap: unknown '\(c)'; use \(CompareOverlay.fusionName), \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if compare == nil { throw ValidationError("--compare-colormap needs --compare") }
+        }
         if cohort != nil && (image != nil || labels != nil || truth != nil || field != nil || compare != nil || moving != nil) {
             throw ValidationError("--cohort DIR shows each subject's own files; it takes no IMAGE, --labels, --truth, --field, --compare or --moving")
         }
@@ -203,6 +213,10 @@ struct View: ParsableCommand {
                 if let note = terminal.capabilities.graphicsNote { state.message = [note, state.message].compactMap { $0 }.joined(separator: " · ") }
                 state.plane = plane
                 state.layout = ortho ? .ortho : .single
+                if let c = compareColormap {
+                    state.compareColorMap = CompareOverlay.parseColorMap(c).map
+                    state.compareMode = .overlay
+                }
                 state.convention = radiological ? .radiological : .neurological
                 state.curation.outputDirectory = exportDir
                 state.curation.manifestPath = manifestPath

@@ -13,7 +13,7 @@ struct HelpScrollTmuxTests {
         var seen = try t.waitForSettled { $0.contains("voxterm keys") }
         #expect(seen.contains("scroll · rows 1-"), "no scroll hint at 80x24:\n\(seen)")
         var last = ""
-        for _ in 0..<160 {   // stops at the bottom (106 rows at 80x24 with the cohort keys)
+        for _ in 0..<200 {   // stops at the bottom (107 rows at 80x24 with the cohort and ^ keys)
             try t.send("j")
             let s = try t.waitForSettled { _ in true }
             seen += "\n" + s

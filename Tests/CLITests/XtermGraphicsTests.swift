@@ -1,4 +1,5 @@
 import Foundation
+import SliceRendering
 import Testing
 import TestSupport
 
@@ -9,9 +10,26 @@ import TestSupport
 @Suite(.serialized, .enabled(if: XtermRig.missing.isEmpty, "needs \(XtermRig.missing.joined(separator: ", ")) (Scripts/install-deps.sh --test installs them)"))
 struct XtermGraphicsTests {
     @Test func sixelShowsTheSliceAtTheImagesPixelResolution() throws {
-        let rig = try XtermRig()
-        defer { rig.stop() }
-        let sixel = try rig.run(graphics: "auto")
+        // The sixel run and the half-block control run at once, each in its own xterm on its own
+        // Xvfb display (the test then takes about one run's time instead of two).
+        let rigs = [try XtermRig(), try XtermRig()]
+        defer { rigs.forEach { $0.stop() } }
+        let modes = ["auto", "blocks"]
+        final class Outcomes: @unchecked Sendable {
+            let lock = NSLock()
+            var results: [String: XtermRig.Result] = [:], errors: [String] = []
+        }
+        let outcomes = Outcomes()
+        DispatchQueue.concurrentPerform(iterations: modes.count) { i in
+            do {
+                let r = try rigs[i].run(graphics: modes[i])
+                outcomes.lock.lock(); outcomes.results[modes[i]] = r; outcomes.lock.unlock()
+            } catch {
+                outcomes.lock.lock(); outcomes.errors.append("\(modes[i]): \(error)"); outcomes.lock.unlock()
+            }
+        }
+        try #require(outcomes.errors.isEmpty, "\(outcomes.errors)")
+        let sixel = try #require(outcomes.results["auto"])
         print("xterm sixel: \(sixel)")
         // The terminal answered DA1 with sixel support: the picture is one image, every voxel of
         // the row shown with its own grey level.
@@ -22,7 +40,7 @@ struct XtermGraphicsTests {
         #expect(Double(sixel.screenLevels) >= 0.75 * Double(sixel.niftiLevels), "\(sixel)")
         #expect(Double(sixel.screenEdges) >= 0.8 * Double(sixel.niftiEdges), "\(sixel)")
 
-        let blocks = try rig.run(graphics: "blocks")
+        let blocks = try #require(outcomes.results["blocks"])
         print("xterm half blocks: \(blocks)")
         // Half blocks average several voxels into each terminal pixel: the same row check fails.
         #expect(Double(blocks.matching) < 0.7 * Double(blocks.voxels), "\(blocks)")
@@ -65,8 +83,11 @@ struct XtermRig {
     struct Result: CustomStringConvertible {
         var voxels = 0, matching = 0, screenLevels = 0, niftiLevels = 0, screenEdges = 0, niftiEdges = 0
         var pixelsPerVoxel = 0.0
+        /// Seconds from starting xterm to the settled screenshot, and for the analysis.
+        var settleSeconds = 0.0, analysisSeconds = 0.0
         var description: String {
             "\(matching)/\(voxels) voxels match, grey levels \(screenLevels) on screen vs \(niftiLevels) in the file, edges \(screenEdges) vs \(niftiEdges), \(pixelsPerVoxel) px/voxel"
+                + String(format: " (settled after %.1f s, analysis %.1f s)", settleSeconds, analysisSeconds)
         }
     }
 
@@ -76,28 +97,45 @@ struct XtermRig {
         let image = TestPaths.samples.appendingPathComponent("colin27_1mm.nii.gz").path
         let shot = dir.appendingPathComponent("shot-\(graphics).png").path
         let command = "\(TestPaths.voxtermBinary.path) view --graphics \(graphics) \(image)"
+        let t0 = Date()
         let r = try runProcess("/bin/sh", ["-c", """
             DISPLAY=\(display) COLORTERM=truecolor xterm -ti vt340 -xrm 'XTerm*numColorRegisters: 1024' -fa '' -fn fixed \
               -geometry 160x50+0+0 -e sh -c '\(command) 2>\(dir.path)/err-\(graphics)' >/dev/null 2>&1 & echo $!
             """])
         let xterm = Int32(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         defer { if xterm > 0 { kill(xterm, SIGTERM); var s: Int32 = 0; waitpid(xterm, &s, 0) } }
-        // Screenshots until two in a row are the same and the picture is there (at most 40 s).
+        // Screenshots until two in a row, 0.3 s apart, are the same and show the view: the green
+        // crosshair is on screen (the loading screen has none). Before, a PNG size threshold stood
+        // for "the view is there"; the half-block screen compresses below it, so that run always
+        // waited out the whole 40 s.
         var previous = Data()
-        for _ in 0..<80 {
-            usleep(500_000)
+        for _ in 0..<130 {
+            usleep(300_000)
             _ = try runProcess("/bin/sh", ["-c", "import -display \(display) -window root png:\(shot).tmp && mv \(shot).tmp \(shot)"])
             guard let data = FileManager.default.contents(atPath: shot) else { continue }
-            if data == previous && data.count > 20_000 { break }
+            if data == previous, XtermRig.showsCrosshair(data) { break }
             previous = data
         }
+        let t1 = Date()
         let analysis = try runProcess(pythonWithNibabel!, ["-c", XtermRig.analysis, shot, image])
         guard analysis.status == 0 else {
             throw ProcessRunError("analysis failed: \(analysis.stderr)\nvoxterm stderr: \((try? String(contentsOfFile: "\(dir.path)/err-\(graphics)", encoding: .utf8)) ?? "")")
         }
         let v = analysis.stdout.split(separator: " ").map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }
         return Result(voxels: Int(v[0]), matching: Int(v[1]), screenLevels: Int(v[2]), niftiLevels: Int(v[3]),
-                      screenEdges: Int(v[4]), niftiEdges: Int(v[5]), pixelsPerVoxel: v[6])
+                      screenEdges: Int(v[4]), niftiEdges: Int(v[5]), pixelsPerVoxel: v[6],
+                      settleSeconds: t1.timeIntervalSince(t0), analysisSeconds: Date().timeIntervalSince(t1))
+    }
+
+    /// Whether the screenshot shows the workbench's crosshair: at least 200 pure-green pixels.
+    static func showsCrosshair(_ png: Data) -> Bool {
+        guard let image = try? PNGCodec.decode([UInt8](png)) else { return false }
+        var green = 0
+        for i in stride(from: 0, to: image.pixels.count, by: 4) {
+            let r = image.pixels[i], g = image.pixels[i + 1], b = image.pixels[i + 2]
+            if g > 150 && r < 100 && b < 100 { green += 1; if green >= 200 { return true } }
+        }
+        return false
     }
 
     /// Finds the pane (the black rectangle inside xterm's white window), places the axial slice

@@ -45,6 +45,8 @@ public enum Action: Equatable, Sendable {
     case cycleFieldMode
     /// Cycles side by side, checkerboard, difference, flicker.
     case cycleCompareMode
+    /// Cycles the second image's colour map in overlay compare mode (green/magenta fusion, hot, …).
+    case cycleCompareColorMap
     /// Timer tick: flicker mode alternates the images.
     case tick
     /// Moves the crosshair to the centre of the volume.

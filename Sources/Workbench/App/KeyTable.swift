@@ -67,6 +67,7 @@ public enum KeyTable {
         KeyBinding(ch("g"), .goToSelectedLabel, "Labels", "crosshair to the selected label / support"),
         KeyBinding(ch("f"), .cycleFieldMode, "Field & compare", "field: arrows/magnitude/Jacobian/grid/off"),
         KeyBinding(ch("b"), .cycleCompareMode, "Field & compare", "compare: side/checker/diff/flicker/overlay"),
+        KeyBinding(ch("^"), .cycleCompareColorMap, "Field & compare", "overlay compare: second image green/magenta, hot, …"),
         KeyBinding(ch("G"), .startRegistration, "Register (--moving)", "register moving to image in the background"),
         KeyBinding(ch("P"), .cycleRegistrationPreset, "Register (--moving)", "preset: fast/default/accurate"),
         KeyBinding([.escape], .cancelJobs, "Register (--moving)", "cancel the running registration / prediction"),

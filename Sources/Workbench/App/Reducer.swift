@@ -76,7 +76,7 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         let maps: [ColorMap] = [.gray, .hot, .viridis, .jet, .inverted]
         let i = maps.firstIndex(of: state.colorMap) ?? -1
         state.colorMap = maps[(i + 1) % maps.count]
-        state.message = "colour map \(state.colorMap.rawValue)"
+        state.message = "colour map \(state.colorMap.rawValue)" + compareColorMapNote(state)
 
     case .toggleConvention:
         state.convention = state.convention == .neurological ? .radiological : .neurological
@@ -149,14 +149,10 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
             if let index = SupportPanel.entryIndex(atRow: row, state: state, rect: panel) { state.curation.selection = index }
             break
         }
-        guard let pane = layout.pane(atColumn: column, row: row), pane.imageRect.contains(column, row) else { break }
-        let t = state.viewTransform(for: pane)
-        let m = state.mapping(pane.plane)
-        // The cell's two pixels: take the upper one's centre (a cell is the finest a click can say).
-        let d = t.display(ofPixelX: Double(column - pane.imageRect.x), y: Double(2 * (row - pane.imageRect.y)) + 0.5)
-        let c = Int(d.x.rounded()), r = Int(d.y.rounded())
-        guard c >= 0, r >= 0, c < m.width, r < m.height else { break }
-        state.cursor = m.voxel(column: c, row: r, slice: state.slice(in: pane.plane))
+        // The voxel drawn at the cell's centre, on the pane's canvas (half blocks or screen pixels).
+        guard let pane = layout.pane(atColumn: column, row: row),
+              let voxel = state.voxel(underCell: column, row: row, in: pane) else { break }
+        state.cursor = voxel
         state.plane = pane.plane
 
     case .scroll(let column, let row, let delta):
@@ -177,6 +173,8 @@ func reduceCore(_ state: inout WorkbenchState, _ action: Action) -> [Effect] {
         state.helpScroll = 0
     case .stepVolume(let d):
         stepVolume(&state, by: d)
+    case .cycleCompareColorMap:
+        cycleCompareColorMap(&state)
     case .layers(let a):
         reduceLayers(&state, a)
     case .scrollHelp(let rows):

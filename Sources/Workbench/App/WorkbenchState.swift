@@ -16,7 +16,8 @@ public enum CompareMode: String, Sendable, CaseIterable {
     case checkerboard
     case difference
     case flicker
-    /// The image in green and the second image in magenta: grey where they agree.
+    /// The second image over the image: in magenta over the image in green (grey where they agree),
+    /// or through its own colour map (`compareColorMap`) over the image's colours.
     case overlay
 }
 
@@ -58,14 +59,17 @@ public struct WorkbenchState: Sendable {
     public var pan: [SlicePlane: SIMD2<Double>] = [:]
     /// Intensity window of the image.
     public var window: IntensityWindow
-    /// The automatic window (2–99.5 percentiles of the foreground), restored by the auto-window key.
-    public let automaticWindow: IntensityWindow
+    /// The automatic window (2–99.5 percentiles of the foreground) of the volume shown, restored
+    /// by the auto-window key; recomputed when a 4-D image steps to another volume.
+    public internal(set) var automaticWindow: IntensityWindow
     public var colorMap: ColorMap = .gray
     public var overlay = OverlaySettings()
     /// Field display, or nil when hidden.
     public var fieldMode: FieldDisplayMode?
     /// How `--compare` is shown (only with a second image).
     public var compareMode: CompareMode = .sideBySide
+    /// Colour map of the second image in the overlay compare mode; nil for the green/magenta fusion.
+    public var compareColorMap: ColorMap?
     /// Flicker phase: true while the second image is shown.
     public var flickerShowsCompare = false
     /// Whether the label side panel is shown.

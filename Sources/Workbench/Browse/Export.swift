@@ -102,7 +102,9 @@ public enum WorkbenchExport {
             text.append(("Compare", doc.comparePath.map(real) ?? "second image"))
             var mode = state.compareMode.rawValue
             if state.compareMode == .flicker { mode += state.flickerShowsCompare ? " (second image shown)" : " (image shown)" }
+            if state.compareMode == .overlay { mode += ", " + overlayDescription(state) }
             text.append(("CompareMode", mode))
+            if state.compareMode == .overlay { text.append(("CompareColormap", CompareOverlay.name(state.compareColorMap))) }
         }
         if let r = state.registration {
             if let mp = doc.movingPath { text.append(("Moving", real(mp))) }

@@ -11,7 +11,7 @@ public enum RasterVariant: Hashable, Sendable {
     case checkerboard
     /// Image minus second image, diverging colours.
     case difference
-    /// The image (grey levels) in green, the second image in magenta.
+    /// The second image over the image: magenta over green, or through its own colour map (`compareColorMap`).
     case overlay
 }
 
@@ -43,6 +43,8 @@ public final class SliceCache {
         var layers: String
         /// Prediction drawn instead of the loaded labels (outcome id and display), if any.
         var prediction: PredictionRasterKey?
+        /// The second image's colour map in the overlay variant (nil: green/magenta).
+        var compareColorMap: ColorMap? = nil
     }
 
     private var rasters: [RasterKey: (image: RGBAImage, scale: SIMD2<Double>, used: Int)] = [:]
@@ -98,7 +100,11 @@ public final class SliceCache {
             if compareWindow == nil { compareWindow = IntensityWindow.automatic(c) }
             return SliceScene(image: c, window: compareWindow!, colorMap: state.colorMap)
         case .overlay:
-            return SliceScene(image: doc.image, window: state.window, colorMap: .gray)
+            let c = doc.compare ?? doc.image
+            if compareWindow == nil { compareWindow = IntensityWindow.automatic(c) }
+            var s = SliceScene(image: doc.image, window: state.window, colorMap: state.compareColorMap == nil ? .gray : state.colorMap)
+            s.compare = CompareOverlay(values: c, window: compareWindow!, colorMap: state.compareColorMap)
+            return s
         case .difference:
             if difference == nil {
                 let a = doc.image, b = doc.compare ?? doc.image
@@ -118,6 +124,27 @@ public final class SliceCache {
             }
             return SliceScene(image: difference!.volume, window: difference!.window, colorMap: .bwr)
         }
+    }
+
+    /// PNG encodings of the last pane pictures sent to a kitty terminal (newest last).
+    private var pngs: [(image: RGBAImage, png: [UInt8])] = []
+
+    /// `image` as an RGB PNG for the kitty graphics protocol (`f=100`), from the last four
+    /// encodings when the same picture was drawn again (the ortho layout has three panes).
+    func kittyPNG(_ image: RGBAImage) -> [UInt8]? {
+        if let i = pngs.firstIndex(where: { $0.image.width == image.width && $0.image.height == image.height && $0.image.pixels == image.pixels }) {
+            return pngs[i].png
+        }
+        guard let png = try? PNGCodec.encode(image, opaque: true) else { return nil }
+        pngs.append((image, png))
+        if pngs.count > 4 { pngs.removeFirst() }
+        return png
+    }
+
+    /// The second image's window (its automatic window, computed once).
+    func secondImageWindow(_ state: WorkbenchState) -> IntensityWindow {
+        _ = scene(state, .compare)
+        return compareWindow!
     }
 
     /// The field overlay of the state's field mode (prepared once per mode, arrows restricted to
@@ -159,7 +186,8 @@ public final class SliceCache {
                             outline: state.overlay.outline, hidden: state.overlay.hidden,
                             fieldMode: state.fieldMode, fieldStep: fieldStep, fieldVectors: fieldVectors,
                             layers: variant == .main || variant == .checkerboard ? LayerPanel.cacheKey(state.document.layers) : "",
-                            prediction: variant == .main || variant == .checkerboard ? predictionKey(state, plane: plane, slice: slice) : nil)
+                            prediction: variant == .main || variant == .checkerboard ? predictionKey(state, plane: plane, slice: slice) : nil,
+                            compareColorMap: variant == .overlay ? state.compareColorMap : nil)
         clock += 1
         follow(state.document)
         if let hit = rasters[key] {
@@ -192,18 +220,6 @@ public final class SliceCache {
                 }
             }
             out = (img, s)
-        } else if variant == .overlay {
-            let a = scene(state, .overlay)
-            let c = state.document.compare ?? state.document.image
-            _ = scene(state, .compare)   // sets the second image's window
-            let b = SliceScene(image: c, window: compareWindow!, colorMap: .gray)
-            var img = a.render(m, slice: slice, options: options)
-            let other = b.render(m, slice: slice, options: options)
-            for y in 0..<img.height { for x in 0..<img.width {
-                let f = img[x, y], g = other[x, y]
-                img[x, y] = RGBA8(g.r, f.g, g.b)
-            } }
-            out = (img, a.outputScale(m, options: options).scale)
         } else {
             let sc = scene(state, variant)
             out = (sc.render(m, slice: slice, options: options), sc.outputScale(m, options: options).scale)

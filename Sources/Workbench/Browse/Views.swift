@@ -146,10 +146,13 @@ public enum WorkbenchView {
                           xRange: Int((tl.x + 0.5).rounded())..<Int((br.x + 0.5).rounded()),
                           yRange: Int((tl.y + 0.5).rounded())..<Int((br.y + 0.5).rounded()))
         }
-        canvas.draw(img, mapping: m, transform: t, rect: pane.imageRect, capabilities: state.capabilities, into: &grid)
+        canvas.draw(img, mapping: m, transform: t, rect: pane.imageRect, capabilities: state.capabilities, cache: cache, into: &grid)
         if let f = cache.fieldOverlay(state, step: step) {
             if glyphs { FieldGlyphs.draw(f, mapping: m, slice: slice, transform: t, rect: pane.imageRect, into: &grid) }
             if let bar = f.colorBar { ScreenColorBar.draw(bar, rect: pane.imageRect, into: &grid) }
+        } else if variant == .overlay, let cm = state.compareColorMap {
+            ScreenColorBar.draw(ColorBar(table: cm.table, window: cache.secondImageWindow(state), title: "2nd " + cm.rawValue),
+                                rect: pane.imageRect, into: &grid)
         } else if state.colorMap != .gray {
             ScreenColorBar.draw(ColorBar(table: state.colorMap.table, window: state.window, title: state.colorMap.rawValue),
                                 rect: pane.imageRect, into: &grid)
@@ -164,7 +167,7 @@ public enum WorkbenchView {
         case .compare: caption += "  " + ((state.document.comparePath ?? "") as NSString).lastPathComponent
         case .checkerboard: caption += "  checkerboard"
         case .difference: caption += "  difference (image − compare)"
-        case .overlay: caption += "  overlay: image green, second image magenta"
+        case .overlay: caption += "  overlay: " + overlayDescription(state)
         case .main: if state.hasCompare { caption += "  " + state.document.imageName }
         }
         if state.zoom > 1 { caption += "  \(fmt(state.zoom))×" }

@@ -53,6 +53,8 @@ public enum Setting: Equatable, Sendable {
     case brush(Int)
     /// Neurological / radiological.
     case convention(DisplayConvention)
+    /// The second image's colour map in overlay compare mode (nil: green/magenta fusion).
+    case compareColorMap(ColorMap?)
 }
 
 /// One command typed at the `:` prompt, parsed.
@@ -275,7 +277,7 @@ public enum CommandParser {
     }
 
     static func parseSetting(_ w: [String]) throws -> Setting {
-        guard let key = w.first?.lowercased() else { throw CommandError("set: missing a setting (window, cmap, opacity, brush, convention)") }
+        guard let key = w.first?.lowercased() else { throw CommandError("set: missing a setting (window, cmap, compare-cmap, opacity, brush, convention)") }
         guard w.count >= 2 else { throw CommandError("set \(key): missing a value") }
         let value = w.dropFirst().joined(separator: " ")
         switch key {
@@ -290,6 +292,12 @@ public enum CommandParser {
                 throw CommandError("set cmap: unknown '\(value)'; use \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return .colorMap(m)
+        case "compare-cmap", "compare-colormap", "compare-colourmap", "compare-map":
+            let p = CompareOverlay.parseColorMap(value)
+            guard p.ok else {
+                throw CommandError("set compare-cmap: unknown '\(value)'; use \(CompareOverlay.fusionName), \(ColorMap.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return .compareColorMap(p.map)
         case "opacity", "alpha":
             guard let a = Double(value), a >= 0, a <= 1 else { throw CommandError("set opacity: '\(value)' is not in 0...1") }
             return .opacity(a)
@@ -302,7 +310,7 @@ public enum CommandParser {
             if v.hasPrefix("radio") { return .convention(.radiological) }
             throw CommandError("set convention: use neurological or radiological")
         default:
-            throw CommandError("set: unknown setting '\(key)'; use window, cmap, opacity, brush or convention")
+            throw CommandError("set: unknown setting '\(key)'; use window, cmap, compare-cmap, opacity, brush or convention")
         }
     }
 }

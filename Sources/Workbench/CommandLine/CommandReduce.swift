@@ -74,7 +74,7 @@ public enum CommandNames {
         ("outline", .toggleOutline), ("label-panel", .toggleLabelPanel),
         ("next-label", .moveLabelSelection(1)), ("previous-label", .moveLabelSelection(-1)),
         ("hide-label", .toggleSelectedLabel), ("show-all-labels", .showAllLabels), ("go-label", .goToSelectedLabel),
-        ("field-mode", .cycleFieldMode), ("compare-mode", .cycleCompareMode),
+        ("field-mode", .cycleFieldMode), ("compare-mode", .cycleCompareMode), ("compare-colormap", .cycleCompareColorMap),
         ("register", .startRegistration), ("preset", .cycleRegistrationPreset), ("cancel", .cancelJobs),
         ("save-registration", .saveRegistration), ("next-folding", .nextFoldingSlice),
         ("export", .export), ("support-panel", .curation(.togglePanel)), ("support-add-slice", .curation(.addSlice)),
@@ -343,7 +343,8 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
     case .set(let s):
         switch s {
         case .window(let lo, let hi): state.window = IntensityWindow(low: lo, high: hi) ?? state.window; state.message = "window \(state.window)"
-        case .colorMap(let m): state.colorMap = m; state.message = "colour map \(m.rawValue)"
+        case .colorMap(let m): state.colorMap = m; state.message = "colour map \(m.rawValue)" + compareColorMapNote(state)
+        case .compareColorMap(let m): setCompareColorMap(&state, m)
         case .opacity(let a): state.overlay.opacity = a; state.overlay.visible = true; state.message = "label opacity \(Int((a * 100).rounded())) %"
         case .brush(let r): return reduceEditing(&state, .setRadius(r))
         case .convention(let c): if c != state.convention { return reduce(&state, .toggleConvention) }

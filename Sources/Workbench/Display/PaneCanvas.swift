@@ -59,8 +59,11 @@ enum PaneCanvas: Equatable {
 
     /// Puts `image` (the pane's pixels, crosshair drawn) on the screen in `rect`, with the
     /// orientation letters of `mapping`.
+    ///
+    /// For kitty terminals the picture also goes as a PNG (`cache` keeps the last few encodings, so
+    /// a redraw that does not change the pane does not encode it again).
     func draw(_ image: PixelImage, mapping m: SliceMapping, transform t: ViewTransform, rect: CellRect,
-              capabilities: TerminalCapabilities, into grid: inout CellGrid) {
+              capabilities: TerminalCapabilities, cache: SliceCache? = nil, into grid: inout CellGrid) {
         switch self {
         case .halfBlocks:
             HalfBlocks.draw(image, into: &grid, at: rect, capabilities: capabilities)
@@ -75,11 +78,12 @@ enum PaneCanvas: Equatable {
             half.pixelWidth = rect.width; half.pixelHeight = 2 * rect.height
             half.mmPerPixel = t.mmPerPixel * Double(t.pixelWidth) / Double(rect.width)
             WorkbenchView.drawLetters(m, transform: half, rect: rect, into: &grid)
-        case .image:
+        case .image(let g):
             var rgba = PaneCanvas.rgba(image)
             PaneCanvas.drawLetters(&rgba, mapping: m, transform: t)
             grid.fill(rect, with: Cell(" ", background: .rgb(.black)))
-            grid.images.append(PlacedImage(rect: rect, width: rgba.width, height: rgba.height, rgba: rgba.pixels))
+            let png = g.protocol == .kitty ? (cache ?? SliceCache(capacity: 1)).kittyPNG(rgba) : nil
+            grid.images.append(PlacedImage(rect: rect, width: rgba.width, height: rgba.height, rgba: rgba.pixels, png: png))
         }
     }
 

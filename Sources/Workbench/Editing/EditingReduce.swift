@@ -78,13 +78,8 @@ extension WorkbenchState {
     /// The voxel under terminal cell (column, row) in an image pane, and the pane's plane.
     public func voxel(atColumn column: Int, row: Int) -> (SIMD3<Int>, SlicePlane)? {
         let layout = ScreenLayout(self)
-        guard let pane = layout.pane(atColumn: column, row: row), pane.imageRect.contains(column, row) else { return nil }
-        let t = viewTransform(for: pane)
-        let m = mapping(pane.plane)
-        let d = t.display(ofPixelX: Double(column - pane.imageRect.x), y: Double(2 * (row - pane.imageRect.y)) + 0.5)
-        let c = Int(d.x.rounded()), r = Int(d.y.rounded())
-        guard c >= 0, r >= 0, c < m.width, r < m.height else { return nil }
-        return (m.voxel(column: c, row: r, slice: slice(in: pane.plane)), pane.plane)
+        guard let pane = layout.pane(atColumn: column, row: row), let v = voxel(underCell: column, row: row, in: pane) else { return nil }
+        return (v, pane.plane)
     }
 }
 

@@ -44,7 +44,12 @@ public struct VolumeSeries: Sendable {
     }
 }
 
-/// Steps the shown volume by `delta` (clamped), keeping the window, and says where it is.
+/// Steps the shown volume by `delta` (clamped) and says where it is.
+///
+/// The window follows FSLeyes/MRIcroGL users' expectation: one the user set (keys w W < > or
+/// `:set window`) is kept, so intensities compare across volumes; the automatic one (as opened,
+/// or after `r`) is recomputed for the new volume (2–99.5 % of its foreground), so a DWI volume
+/// is not shown black under its b=0 volume's window.
 func stepVolume(_ state: inout WorkbenchState, by delta: Int) {
     guard var s = state.document.series, s.frames.count > 1 else {
         state.message = "\(state.document.imageName) has one volume"
@@ -56,5 +61,9 @@ func stepVolume(_ state: inout WorkbenchState, by delta: Int) {
     state.document.series = s
     state.document.image = s.frames[i]
     state.document.revision += 1
+    let automatic = state.window == state.automaticWindow
+    state.automaticWindow = IntensityWindow.automatic(s.frames[i])
+    if automatic { state.window = state.automaticWindow }
     state.message = s.label + (s.step > 0 ? " (\(fmt(Double(i) * s.step)) \(s.unit))" : "")
+        + (automatic ? " · automatic window \(state.window)" : " · window \(state.window) kept (r: automatic)")
 }
