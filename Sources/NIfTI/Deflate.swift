@@ -52,15 +52,7 @@ enum Deflate {
     /// Python's gzip, nibabel, ITK, FreeSurfer, libdeflate itself) read the members one after
     /// another as one stream.
     static func gzipMembers(_ parts: [UnsafeRawBufferPointer], level: Int32, chunk: Int) -> [UInt8]? {
-        var chunks: [UnsafeRawBufferPointer] = []
-        for part in parts {
-            var o = 0
-            while o < part.count {
-                let n = min(chunk, part.count - o)
-                chunks.append(UnsafeRawBufferPointer(rebasing: part[o..<(o + n)]))
-                o += n
-            }
-        }
+        let chunks = Gzip.chunks(of: parts, size: chunk)
         if chunks.isEmpty { return compress(UnsafeRawBufferPointer(start: nil, count: 0), level: level, wrapper: .gzip) }
         var outputs = [[UInt8]?](repeating: nil, count: chunks.count)
         outputs.withUnsafeMutableBufferPointer { out in

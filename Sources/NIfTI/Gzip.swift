@@ -117,15 +117,7 @@ enum Gzip {
     /// deflate stream ended by a sync flush (the last by finish), the chunks' CRC-32s combined,
     /// so any gzip reader sees an ordinary single-member file. No name or time is stored.
     static func compressWithZlib(_ parts: [UnsafeRawBufferPointer], level: Int32, path: String) throws -> [UInt8] {
-        var chunks: [UnsafeRawBufferPointer] = []
-        for part in parts {
-            var o = 0
-            while o < part.count {
-                let n = min(chunkSize, part.count - o)
-                chunks.append(UnsafeRawBufferPointer(rebasing: part[o..<(o + n)]))
-                o += n
-            }
-        }
+        var chunks = Gzip.chunks(of: parts, size: chunkSize)
         if chunks.isEmpty { chunks.append(UnsafeRawBufferPointer(start: nil, count: 0)) }
         var outputs = [[UInt8]](repeating: [], count: chunks.count)
         var crcs = [UInt](repeating: 0, count: chunks.count)
@@ -291,5 +283,22 @@ public enum GzipLayer {
             throw NIfTIError(path, "zlib compression failed")
         }
         return out
+    }
+}
+
+extension Gzip {
+    /// `parts` cut into consecutive pieces of at most `size` bytes (no piece spans two parts),
+    /// the units the parallel writers compress one per task.
+    static func chunks(of parts: [UnsafeRawBufferPointer], size: Int) -> [UnsafeRawBufferPointer] {
+        var chunks: [UnsafeRawBufferPointer] = []
+        for part in parts {
+            var o = 0
+            while o < part.count {
+                let n = min(size, part.count - o)
+                chunks.append(UnsafeRawBufferPointer(rebasing: part[o..<(o + n)]))
+                o += n
+            }
+        }
+        return chunks
     }
 }
