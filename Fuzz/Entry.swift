@@ -35,9 +35,11 @@ public func fuzzEntry(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
 /// The header-only readers take a path: the input is written to one scratch file per process
 /// (in /dev/shm, memory-backed) and `body` reads it. The file is rewritten at every run.
 func withScratchFile(_ bytes: [UInt8], suffix: String, _ body: (String) -> Void) {
-    let path = "/dev/shm/voxterm-fuzz-\(getpid())\(suffix)"
+    // /dev/shm where there is one (memory-backed), else the temporary folder: never silently skipped.
+    let folder = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp")
+    let path = "\(folder)/voxterm-fuzz-\(getpid())\(suffix)"
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard fd >= 0 else { return }
+    guard fd >= 0 else { fatalError("cannot create the fuzz scratch file \(path)") }
     let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
     if written == bytes.count { body(path) }

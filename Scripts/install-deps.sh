@@ -19,8 +19,8 @@ fi
 # dcm2niix: DICOM series are converted by it (ImageIO/DICOM.swift); libdeflate: the gzip layer.
 # libchafa-dev: sixel/kitty/symbol encoding; its headers include glib's, which it does not depend on.
 apt_pkgs=(libncursesw5-dev libpng-dev zlib1g-dev libdeflate-dev dcm2niix libchafa-dev libglib2.0-dev)
-# xterm (VT340 sixel), Xvfb and ImageMagick (import) for the real-terminal graphics test; slurm-wlm + munge (+ slurmdbd and mariadb-server for sacct) for the batch tests.
-if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip xterm xvfb imagemagick slurm-wlm munge slurmdbd mariadb-server); fi
+# xterm (VT340 sixel), Xvfb and ImageMagick (import) for the real-terminal graphics test; slurm-wlm + munge (+ slurmdbd and MariaDB's server and client cores for sacct: the -core packages only, so no system database service is started or enabled) for the batch tests.
+if [ $want_test = 1 ]; then apt_pkgs+=(tmux mricron-data python3 python3-pip xterm xvfb imagemagick slurm-wlm munge slurmdbd mariadb-server-core mariadb-client-core); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,7 +7,7 @@
 #                                             also job accounting, so sacct works: a private MariaDB server
 #                                             (mariadb-install-db into DIR/db, its socket and a free port on
 #                                             127.0.0.1, no grant tables) and slurmdbd storing into it
-#                                             (Debian's mariadb-server + slurmdbd; adds ~8 s)
+#                                             (Debian's mariadb-server-core + slurmdbd; adds ~8 s)
 #   Scripts/slurm-test-cluster.sh stop DIR    stops all of them (scontrol shutdown, then the pid files); safe to
 #                                             run twice or after a failed start
 # Clients (sbatch, squeue, scancel, voxterm batch --slurm) find the cluster through SLURM_CONF.
@@ -41,7 +41,7 @@ for tool in munged slurmctld slurmd sbatch scontrol sinfo; do
 done
 if [ $accounting = 1 ]; then
   for tool in slurmdbd mariadbd mariadb-install-db sacct; do
-    command -v "$tool" >/dev/null || { echo "slurm-test-cluster: $tool not found; install slurmdbd and mariadb-server (Scripts/install-deps.sh --test)" >&2; exit 2; }
+    command -v "$tool" >/dev/null || { echo "slurm-test-cluster: $tool not found; install slurmdbd and mariadb-server-core (Scripts/install-deps.sh --test)" >&2; exit 2; }
   done
 fi
 
@@ -75,10 +75,15 @@ JobAcctGatherType=jobacct_gather/none"
 if [ $accounting = 1 ]; then
   # A private MariaDB for slurmdbd: its own data folder, socket and port, no grant tables
   # (a throw-away server on 127.0.0.1 that only this cluster's slurmdbd uses).
-  dbport=$(pick_port); dbdport=$(pick_port)
+  # Two more port pairs, distinct from the cluster's (nothing is bound between the picks).
+  near() { [ "$1" -ge $(($2 - 1)) ] && [ "$1" -le $(($2 + 1)) ]; } # pairs p, p+1 overlap
+  dbport=$(pick_port); while near "$dbport" "$port"; do dbport=$(pick_port); done
+  dbdport=$(pick_port); while near "$dbdport" "$port" || near "$dbdport" "$dbport"; do dbdport=$(pick_port); done
   mkdir -p "$dir/db"
   [ -d "$dir/db/data/mysql" ] || mariadb-install-db --no-defaults --datadir="$dir/db/data" --user="$user" \
-      --auth-root-authentication-method=normal --skip-test-db > "$dir/db/install.log" 2>&1
+      --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve > "$dir/db/install.log" 2>&1 \
+      || { echo "slurm-test-cluster: mariadb-install-db failed; log in $dir/db/install.log" >&2; tail -n 20 "$dir/db/install.log" >&2; stop "$dir"; exit 1; }
+  rm -f "$dir/db/db.sock" # a socket left by a killed server would pass the wait below at once
   mariadbd --no-defaults --datadir="$dir/db/data" --socket="$dir/db/db.sock" --port="$dbport" --bind-address=127.0.0.1 \
       --user="$user" --pid-file="$dir/db/mariadbd.pid" --skip-grant-tables --skip-name-resolve \
       --innodb-buffer-pool-size=16M --log-error="$dir/db/mariadbd.log" < /dev/null > /dev/null 2>&1 &
@@ -92,6 +97,7 @@ if [ $accounting = 1 ]; then
   # slurmdbd reads slurmdbd.conf from SLURM_CONF's folder (slurm.conf is written below).
   SLURM_CONF="$dir/slurm/slurm.conf" slurmdbd
   for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$dbdport") 2>/dev/null && break; sleep 0.1; done
+  (exec 3<>"/dev/tcp/127.0.0.1/$dbdport") 2>/dev/null || { echo "slurm-test-cluster: slurmdbd did not start; log in $dir/slurm/log/slurmdbd.log" >&2; tail -n 10 "$dir/slurm/log/slurmdbd.log" >&2 || true; stop "$dir"; exit 1; }
   acct_lines="AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
 AccountingStoragePort=$dbdport

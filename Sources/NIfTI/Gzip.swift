@@ -97,12 +97,15 @@ enum Gzip {
     /// The compressor `compress` uses.
     enum Engine: String, Sendable { case libdeflate, zlib }
 
-    /// libdeflate by default; `voxterm bench io --write` sets zlib to compare.
-    nonisolated(unsafe) static var engine = Engine.libdeflate
+    /// zlib by default: one gzip member, which every reader reads (pynrrd and other single-stream
+    /// readers stop after a first member). `voxterm bench io --write --gzip-writer libdeflate`
+    /// measures the multi-member libdeflate writer for comparison.
+    nonisolated(unsafe) static var engine = Engine.zlib
 
     /// Compresses the concatenation of `parts` as gzip at `level` (1 fastest ... 9 smallest):
-    /// with libdeflate (the default), 1 MiB chunks compressed in parallel, one gzip member each
-    /// (`Deflate.gzipMembers`); with zlib, one member of sync-flushed chunks (`compressWithZlib`).
+    /// with zlib (the default), one member of sync-flushed 1 MiB chunks deflated in parallel
+    /// (`compressWithZlib`); with libdeflate (benchmarks only), one gzip member per chunk
+    /// (`Deflate.gzipMembers`), faster but unreadable by single-stream readers such as pynrrd.
     static func compress(_ parts: [UnsafeRawBufferPointer], level: Int32, path: String) throws -> [UInt8] {
         switch engine {
         case .zlib: return try compressWithZlib(parts, level: level, path: path)
@@ -262,7 +265,8 @@ public enum GzipLayer {
         return out
     }
 
-    /// The gzip writer: "libdeflate" (default) or "zlib" (for `voxterm bench io --write`); false for another name.
+    /// The gzip writer: "zlib" (default, one member) or "libdeflate" (several members, for
+    /// `voxterm bench io --write` comparisons); false for another name.
     public static func setWriter(_ name: String) -> Bool {
         guard let e = Gzip.Engine(rawValue: name) else { return false }
         Gzip.engine = e

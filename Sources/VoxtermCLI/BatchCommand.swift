@@ -167,7 +167,9 @@ func runBatch(_ options: BatchRunOptions, settings: BatchSettings, plan: Registr
     }
 
     let parallelism = BatchParallelism.choose(jobs: options.jobs, threads: options.threads, subjects: subjects.count)
-    let signals = SignalCancellation()
+    // No watchdog: the pool stops within a second by itself and keeps what finished (the running
+    // subject's record says "interrupted", the summary is refreshed, the resume line printed).
+    let signals = SignalCancellation(grace: nil)
     defer { signals.stop() }
     let pool = BatchPool(runner: runner, subjects: subjects, parallelism: parallelism, token: signals.token)
     pool.slurmTask = slurmTask

@@ -85,7 +85,7 @@ struct Export: ParsableCommand {
             let r = try render()
             let summary = try signals.writing { try write(r) }
             if json {
-                let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: jsonSafe(summary), options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             }
         } catch let e as ExportFailure {

@@ -91,8 +91,8 @@ struct Preflight {
 /// Both exit 64 with one line. Tokens naming existing files are left alone.
 enum CommandLineScreen {
     /// File name endings voxterm reads or writes.
-    static let fileEndings = [".nii", ".nii.gz", ".hdr", ".hdr.gz", ".img", ".img.gz", ".png", ".json", ".tfm", ".txt",
-                              ".lut", ".label", ".ctbl", ".mat"]
+    static let fileEndings = [".nii", ".nii.gz", ".hdr", ".hdr.gz", ".img", ".img.gz", ".mgh", ".mgz", ".nrrd", ".nhdr",
+                              ".mha", ".mhd", ".raw", ".dcm", ".png", ".json", ".csv", ".tfm", ".txt", ".lut", ".label", ".ctbl", ".mat"]
 
     /// The problem with `arguments` (without the program name), or nil.
     static func problem(_ arguments: [String]) -> String? {

@@ -21,12 +21,15 @@ final class SignalCancellation: @unchecked Sendable {
     private let lock = NSLock()
     private var writingDepth = 0
 
-    init(signals: [Int32] = [SIGINT, SIGTERM], grace: Double = 0.5) {
+    /// `grace` nil: no watchdog, for a command that winds down itself and keeps what it finished
+    /// (`voxterm batch`: its pool polls the token between subjects and inside every registration,
+    /// then records the interrupted subject and refreshes the summary).
+    init(signals: [Int32] = [SIGINT, SIGTERM], grace: Double? = 0.5) {
         self.signals = signals
         install(grace: grace)
     }
 
-    private func install(grace: Double) {
+    private func install(grace: Double?) {
         for s in signals {
             #if !os(Linux)
             signal(s, SIG_IGN) // on Linux the source itself catches the signal; ignoring it first
@@ -34,7 +37,7 @@ final class SignalCancellation: @unchecked Sendable {
             let src = DispatchSource.makeSignalSource(signal: s, queue: .global())
             src.setEventHandler { [token, self] in // released by stop() (cancel drops the handler)
                 token.cancel()
-                DispatchQueue.global().asyncAfter(deadline: .now() + grace) { self.exitUnlessWriting() }
+                if let grace { DispatchQueue.global().asyncAfter(deadline: .now() + grace) { self.exitUnlessWriting() } }
             }
             src.resume()
             sources.append(src)

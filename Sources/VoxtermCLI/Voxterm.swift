@@ -30,7 +30,9 @@ public struct Voxterm: ParsableCommand {
         } catch {
             // A malformed command line is one line, as every other error (README: exit 64); the
             // help (`--help`, `voxterm help X`) and everything else as swift-argument-parser prints it.
-            if exitCode(for: error) == .validationFailure {
+            // An `ExitCode` is a status whose message the command has already printed (a refusal
+            // with status 64, e.g. `convert --series` on a file): nothing more is said.
+            if !(error is ExitCode), exitCode(for: error) == .validationFailure {
                 standardError.write("voxterm: error: \(usageLine(for: error))\n")
                 Glibc.exit(ExitCodes.usage)
             }

@@ -197,6 +197,11 @@ import Glibc
         #expect(Date().timeIntervalSince(t0) < 1.5)
         let s01 = try Self.status(out2, "s01")["state"] as? String
         #expect(s01 == "interrupted" || s01 == "done")
+        // The batch winds down itself (no half-second watchdog exit saying "nothing was written",
+        // which left the record "running" and the summary stale).
+        let said = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(said.contains("finished subjects are kept, run the same command again to resume"), "\(said.suffix(600))")
+        #expect(!said.contains("nothing was written"), "\(said.suffix(600))")
         let third = try runVoxterm(args2)
         #expect(third.status == 0, "\(third.stderr)")
         #expect(try Self.csv(out2).values.allSatisfy { $0["status"] == "done" })

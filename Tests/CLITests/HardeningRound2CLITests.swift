@@ -408,6 +408,11 @@ import Glibc
             #expect(r.status == 64, "\(args): exit \(r.status) (never 0 without the work)")
             #expect(r.stderr.contains("-h.nii.gz: looks like a file name") && r.stderr.contains("--"), "\(r.stderr)")
         }
+        // The other formats' names too (the screen once knew only NIfTI's endings).
+        for name in ["-h.mgz", "-v.nrrd", "-x.mha"] {
+            let r = try run(["info", name])
+            #expect(r.status == 64 && r.stderr.contains("\(name): looks like a file name"), "\(name): \(r.stderr)")
+        }
         // After `--`, every command takes it as a name.
         var r = try run(["info", "--", "-h.nii.gz"])
         #expect(r.status == 0 && r.stdout.hasPrefix("-h.nii.gz"), "\(r.stderr)")

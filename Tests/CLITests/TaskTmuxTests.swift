@@ -17,22 +17,6 @@ struct TaskTmuxTests {
         try t.send("Enter")
     }
 
-    /// The voxel of `label` nearest its centroid (mean voxel index), first in index order on ties.
-    static func nearestToCentroid(_ label: Int32, _ labels: LabelVolume) -> SIMD3<Int>? {
-        let g = labels.geometry
-        var sum = SIMD3<Double>(0, 0, 0), n = 0
-        for i in 0..<labels.labels.count where labels.labels[i] == label { sum += SIMD3<Double>(g.voxel(ofIndex: i)); n += 1 }
-        guard n > 0 else { return nil }
-        let c = sum / Double(n)
-        var best: SIMD3<Int>?, bestD = Double.infinity
-        for i in 0..<labels.labels.count where labels.labels[i] == label {
-            let v = g.voxel(ofIndex: i)
-            let d = SIMD3<Double>(v) - c
-            if (d * d).sum() < bestD { bestD = (d * d).sum(); best = v }
-        }
-        return best
-    }
-
     @Test func gotoSliceVoxelMillimetresAndLabelNameLandWhereTheAffineSays() throws {
         let image = try NIfTIReader.read(Workbench.image).volume()
         let labels = try NIfTIReader.read(Workbench.labels).labelVolume()
@@ -64,7 +48,7 @@ struct TaskTmuxTests {
 
         // A label by name (typed with Tab completion): the voxel of the label nearest its centroid.
         let hippo = try #require(names.first { $0.value == "Hippocampus_L" }?.key)
-        let target = try #require(Self.nearestToCentroid(Int32(hippo), labels))
+        let target = try #require(referenceNearestToCentroid(Int32(hippo), labels))
         try t.send(":")
         try t.send("goto Hippocampus_", literal: true)
         try t.send("Tab")
@@ -135,7 +119,8 @@ struct TaskTmuxTests {
         let viewText = Dictionary(try PNGCodec.readText(viewPNG).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         #expect(viewText["Slice"] == String(shown) && viewText["Plane"] == "coronal", "\(viewText)")
         try t.send("q")
-        _ = try t.exitStatus()
+        #expect(try t.exitStatus() == 0)
+        #expect(try t.terminalModesProblems().isEmpty)
 
         // voxterm export --slice N with the number read off the screen: the same slice (same mm).
         let out = dir.appendingPathComponent("cli.png").path
@@ -156,7 +141,6 @@ struct TaskTmuxTests {
 /// and saved to a typed path, checked from the files.
 @Suite(.serialized, .enabled(if: TmuxSession.executable != nil, "tmux is not installed"))
 struct CurationInOneSittingTmuxTests {
-    static func nearestToCentroidOf(_ label: Int32, _ labels: LabelVolume) -> SIMD3<Int>? { TaskTmuxTests.nearestToCentroid(label, labels) }
 
     @Test func supportsByPathPredictDicePaintUndoRedoSave() throws {
         let dir = TestPaths.temporaryDirectory("task-sitting")
@@ -319,7 +303,7 @@ struct CurationInOneSittingTmuxTests {
         let dice3 = diceScores(prediction: pred3, truth: scan2Truth)
         #expect(abs(meanDice(dice3) - shownDice3) <= 0.0005 + 1e-9, "screen \(shownDice3), file \(meanDice(dice3))")
         #expect(shownDice3 > 0.4, "a poor prediction of the new scan: \(shownDice3)")
-        let hippo = try #require(Self.nearestToCentroidOf(37, pred3))
+        let hippo = try #require(referenceNearestToCentroid(37, pred3))
         #expect(hit == [hippo.x, hippo.y, hippo.z], ":goto Hippocampus_L went to \(hit), its centre voxel is \(hippo)")
     }
 }

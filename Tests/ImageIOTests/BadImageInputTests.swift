@@ -49,7 +49,7 @@ struct BadImageInputTests {
         #expect(reason(put("cut.mgh", Array(mgh[0..<300]))) == "data is shorter than the header claims: 5x4x3x1 float32 needs 240 bytes from offset 284, the file has 16")
         #expect(reason(put("short.mgh", Array(mgh[0..<200]))) == "file is 200 bytes, shorter than an MGH header (284 bytes)")
         let mgz = bytes(try written("a.mgz"))
-        // voxterm writes gzip members of header, voxels and tail: cut into the voxels' member.
+        // Cut into the compressed voxels (60 bytes: past the tail and the CRC).
         let cut = reason(put("cut.mgz", Array(mgz[0..<(mgz.count - 60)])))
         #expect(cut.hasPrefix("gzip data is truncated") || cut.hasPrefix("data is shorter than the header claims"), "\(cut)")
         var typed = mgh; typed[23] = 2

@@ -195,4 +195,38 @@ struct ReferenceReaderTests {
             #expect(r.values == expected, "\(n)")
         }
     }
+
+    @Test("gzip output larger than one compression chunk is ONE gzip member, as single-stream readers (pynrrd) need")
+    func largeGzipOutputsAreOneMember() throws {
+        let dir = TestPaths.temporaryDirectory("voxterm-imageio-members")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 64x64x160 float32 = 2.6 MB, more than two 1 MiB chunks of the parallel writer.
+        let geometry = VolumeGeometry(size: [64, 64, 160], affine: VolumeCore.AffineTransform(linear: [[2, 0, 0], [0, 2, 0], [0, 0, 2]], translation: [-64, -64, -160]))
+        let volume = Volume(geometry: geometry, voxels: (0..<(64 * 64 * 160)).map { Float(($0 * 7919) % 1000) * 0.25 })
+        let names = ["big.nrrd", "big.mgz", "big.nii.gz"]
+        for n in names { try ImageFile.write(volume, to: dir.appendingPathComponent(n).path) }
+        // Python's zlib.decompressobj stops at the end of the first member, as pynrrd's reader does:
+        // it must have consumed the whole file (no unused data, nothing left over).
+        let script = """
+        import sys, zlib, json, numpy as np, nrrd, nibabel as nib
+        out = {}
+        for f in sys.argv[2:]:
+            p = sys.argv[1] + "/" + f
+            raw = open(p, "rb").read()
+            start = raw.index(b"\\n\\n") + 2 if f.endswith(".nrrd") else 0
+            d = zlib.decompressobj(zlib.MAX_WBITS | 16); d.decompress(raw[start:])
+            v = nrrd.read(p)[0] if f.endswith(".nrrd") else np.asarray(nib.load(p).dataobj)
+            out[f] = dict(one_member=d.eof and not d.unused_data, total=float(np.asarray(v, dtype=np.float64).sum()))
+        print(json.dumps(out))
+        """
+        guard let text = try runPython(["-c", script, dir.path] + names) else { return }
+        struct Read: Decodable { var one_member: Bool; var total: Double }
+        let read = try JSONDecoder().decode([String: Read].self, from: Data(text.utf8))
+        let total = volume.voxels.reduce(0.0) { $0 + Double($1) }
+        for n in names {
+            let r = try #require(read[n], "\(n)")
+            #expect(r.one_member, "\(n) is written as several gzip members")
+            #expect(abs(r.total - total) < 1e-6 * total, "\(n): \(r.total) vs \(total)")
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VoxtermModel
+import TestSupport
 import SliceRendering
 import Terminal
 @testable import Workbench
@@ -21,7 +22,7 @@ struct TaskWorkbenchTests {
         #expect(t.screen!.text(row: 38).contains("axial slice 7/9"))
         // Right half (label 2) by a prefix of its name: the voxel nearest its centroid.
         _ = runRecorded(&state, type("goto right"))
-        let expected = nearestVoxelToCentroid(of: 2, in: state.document.labels!)
+        let expected = referenceNearestToCentroid(2, state.document.labels!)
         #expect(state.cursor == expected && state.selectedLabel == 2)
         t = runRecorded(&state, type("goto 3,4,99"))
         #expect(t.screen!.text(row: 39).contains("error: goto: voxel 3,4,99 is outside"), "\(t.screen!.text(row: 39))")

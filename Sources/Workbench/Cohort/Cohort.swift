@@ -176,24 +176,20 @@ func reduceCohort(_ state: inout WorkbenchState, _ action: CohortAction) -> [Eff
         cohort.loading = false
         cohort.shown = i
         let old = state
-        var next = WorkbenchState(document: doc.value, size: old.size, capabilities: old.capabilities)
-        next.plane = old.plane
-        next.layout = old.layout
-        next.convention = old.convention
+        let replaced = old.replacingDocument(doc.value)
+        var next = replaced.0
+        let effects = replaced.1
         next.zoom = old.zoom
         next.overlay = old.overlay
         next.overlay.hidden = []
         if next.hasCompare { next.compareMode = old.hasCompare ? old.compareMode : .sideBySide }
         // Subjects of a registration batch share the fixed grid: the crosshair stays where it was.
         if old.document.image.geometry.size == doc.value.image.geometry.size { next.cursor = old.cursor }
-        next.commandLine.history = old.commandLine.history
-        next.commandLine.searchHistory = old.commandLine.searchHistory
-        next.curation.outputDirectory = old.curation.outputDirectory
-        next.curation.manifestPath = old.curation.manifestPath
         next.cohort = cohort
         let e = cohort.entries[i]
         next.message = "subject \(i + 1)/\(cohort.entries.count): \(e.caption)" + (e.labels == nil && e.state != "failed" ? " (no outputs)" : "") + " · Ctrl-N next, Ctrl-P previous"
         state = next
+        return effects
     case .failed(let i, let reason):
         guard i == cohort.index else { return [] }
         cohort.loading = false

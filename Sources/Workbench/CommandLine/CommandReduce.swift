@@ -426,15 +426,11 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
         case .labels:
             guard let p = path else { return reduceCommand(&state, .begin(":", prefill: "save labels " + defaultLabelsPath(state))) }
             if state.editing.brush != .off || state.editing.stroke != nil { state.editing.stroke = nil }
-            // A prediction shown and not yet edited is saved as what is on screen.
-            var labels = doc.labels
-            if let o = state.curation.outcome, state.curation.display != .off {
-                var copy = state
-                copy.prepareLabelsForEditing()
-                labels = copy.document.labels
-                _ = o
-            }
-            guard let l = labels else { return fail("save labels: no labels to save") }
+            // A prediction shown is saved as what is on screen, and becomes the labels (as a first
+            // edit makes it), so the saved file and the labels in memory are the same map.
+            if state.curation.outcome != nil, state.curation.display != .off { state.prepareLabelsForEditing() }
+            let doc = state.document
+            guard let l = doc.labels else { return fail("save labels: no labels to save") }
             return [.command(.saveLabels(Shared(l), path: p, table: doc.labelTable.entries.isEmpty ? nil : doc.labelTable,
                                          force: force, inputs: inputs))]
         case .prediction:
@@ -473,11 +469,24 @@ func defaultLabelsPath(_ state: WorkbenchState) -> String {
 
 /// A file read for a command arrived.
 func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] {
+    // Files resampled onto the image grid of the moment the command ran: if another image was
+    // opened (`:open image`, cohort paging) while they were read, they belong to the old one.
+    let grid: VolumeGeometry?
+    switch file {
+    case .labels(_, let labels, _, _): grid = labels.value.geometry
+    case .truth(_, let truth): grid = truth.value.geometry
+    case .overlay(let layer): grid = layer.value.values.geometry
+    case .image, .support, .moving: grid = nil
+    }
+    if let grid, grid != state.document.image.geometry {
+        state.message = "a file read for the previous image was dropped: open it again"
+        return []
+    }
     switch file {
     case .image(let doc):
-        var next = WorkbenchState(document: doc.value, size: state.size, capabilities: state.capabilities)
-        next.commandLine.history = state.commandLine.history
-        next.commandLine.searchHistory = state.commandLine.searchHistory
+        let replaced = state.replacingDocument(doc.value)
+        var next = replaced.0
+        let effects = replaced.1
         // The supports stay; which of them is the open image is decided again (slices of the image
         // left behind become supports from another image).
         next.curation.entries = state.curation.entries.map { e in
@@ -485,23 +494,10 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
             e.isOpenImage = CurationIO.same(e.example.image, doc.value.imagePath)
             return e
         }
-        next.curation.manifestPath = state.curation.manifestPath
-        next.curation.outputDirectory = state.curation.outputDirectory
         // Predictions of the new image carry the supports' label names, as on the first image.
         if !next.curation.entries.isEmpty, next.document.labelTablePath == nil, let table = state.document.labelTablePath {
             next.document.labelTable = state.document.labelTable
             next.document.labelTablePath = table
-        }
-        next.plane = state.plane
-        next.layout = state.layout
-        next.convention = state.convention
-        // Jobs of the image left behind are cancelled; job ids go on from where they were, so a
-        // late report of an old job is never taken for a new one.
-        next.jobs = state.jobs
-        var effects: [Effect] = []
-        for (_, id) in state.jobs.running.sorted(by: { $0.value < $1.value }) {
-            _ = next.jobs.finish(id)
-            effects.append(.cancelJob(id))
         }
         let n = next.curation.entries.count
         next.message = "opened \(doc.value.imagePath)" + (n == 0 ? "" : " · \(n) support\(n == 1 ? "" : "s") kept: :predict")
@@ -634,17 +630,24 @@ public enum CommandIO {
             }
             do {
                 let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force, description: "voxterm labels")
-                try NIfTIWriter.checkDestination(path, options: options)
-                try NIfTIWriter.write(labels.value, to: path, options: options)
-                var note = ""
+                // The label names go beside, as <stem>.txt (unless that is an input, e.g. the table
+                // the labels were opened with): both destinations are checked before either is written.
+                var names: (path: String, text: String)?
                 if let table {
                     let tablePath = FileIO.imageStem(path) + ".txt"
                     let present = Set(labels.value.presentLabels)
                     let lines = table.entries.keys.sorted().filter { present.contains($0) }.map { "\($0) \(table.name(of: $0))" }
                     if !lines.isEmpty, !inputs.contains(where: { CurationIO.same($0, tablePath) }) {
-                        try FileIO.writeAtomically(tablePath, Array((lines.joined(separator: "\n") + "\n").utf8))
-                        note = " (names in \((tablePath as NSString).lastPathComponent))"
+                        names = (tablePath, lines.joined(separator: "\n") + "\n")
                     }
+                }
+                try NIfTIWriter.checkDestination(path, options: options)
+                if let names { try NIfTIWriter.checkDestination(names.path, options: options) }
+                try NIfTIWriter.write(labels.value, to: path, options: options)
+                var note = ""
+                if let names {
+                    try FileIO.writeAtomically(names.path, Array(names.text.utf8))
+                    note = " (names in \((names.path as NSString).lastPathComponent))"
                 }
                 return [.editing(.saved(path: path)), .showMessage("saved labels to \(path)\(note)")]
             } catch {
@@ -654,5 +657,30 @@ public enum CommandIO {
         case .savePNG:
             return []   // needs the slice cache: the run loop writes it
         }
+    }
+}
+
+extension WorkbenchState {
+    /// A state for another document (`:open image`, cohort paging) that keeps what belongs to
+    /// the session rather than to the image: the terminal, command and search history, plane,
+    /// layout and convention, the curation's paths, and the job table. Jobs of the image left
+    /// behind are cancelled (the effects to run); job ids go on from where they were, so a late
+    /// report of an old job is never taken for a new one.
+    func replacingDocument(_ document: WorkbenchDocument) -> (WorkbenchState, [Effect]) {
+        var next = WorkbenchState(document: document, size: size, capabilities: capabilities)
+        next.commandLine.history = commandLine.history
+        next.commandLine.searchHistory = commandLine.searchHistory
+        next.plane = plane
+        next.layout = layout
+        next.convention = convention
+        next.curation.manifestPath = curation.manifestPath
+        next.curation.outputDirectory = curation.outputDirectory
+        next.jobs = jobs
+        var effects: [Effect] = []
+        for (_, id) in jobs.running.sorted(by: { $0.value < $1.value }) {
+            _ = next.jobs.finish(id)
+            effects.append(.cancelJob(id))
+        }
+        return (next, effects)
     }
 }
