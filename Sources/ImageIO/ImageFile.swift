@@ -132,11 +132,18 @@ func readFile(_ path: String) throws -> [UInt8] {
 /// The bytes and path of a detached header's data file `name` (NRRD `data file`, MetaImage
 /// `ElementDataFile`): relative names are beside `header`; `named` says where the header names it.
 func readDataFile(_ name: String, of header: String, named: String) throws -> ([UInt8], String) {
+    let dataPath = try existingDataFile(name, of: header, named: named)
+    return (try readFile(dataPath), dataPath)
+}
+
+/// The path of a detached header's data file `name` (beside `header` when relative), which must
+/// exist; the header-only readers check it without reading it.
+func existingDataFile(_ name: String, of header: String, named: String) throws -> String {
     let dataPath = name.hasPrefix("/") ? name : FileIO.directoryName(header) + "/" + name
     guard FileIO.exists(dataPath) else {
         throw NIfTIError(header, "the data file \(dataPath) named \(named) does not exist")
     }
-    return (try readFile(dataPath), dataPath)
+    return dataPath
 }
 
 /// Writes `bytes` to `path` as `options` say (`NIfTIWriter.Options.write`).

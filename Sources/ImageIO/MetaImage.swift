@@ -200,10 +200,7 @@ public enum MetaImage {
             if h.dataFile.uppercased().hasPrefix("LIST") || h.dataFile.contains("%") || h.dataFile.split(separator: " ").count > 1 {
                 throw NIfTIError(path, "MetaImage ElementDataFile \"\(h.dataFile.prefix(60))\" lists several files; only one data file is supported")
             }
-            let dataPath = h.dataFile.hasPrefix("/") ? h.dataFile : FileIO.directoryName(path) + "/" + h.dataFile
-            guard FileIO.exists(dataPath) else {
-                throw NIfTIError(path, "the data file \(dataPath) named by ElementDataFile does not exist")
-            }
+            _ = try existingDataFile(h.dataFile, of: path, named: "by ElementDataFile")
         }
         var shape = Array(h.sizes.prefix(3))
         while shape.count < 3 { shape.append(1) }

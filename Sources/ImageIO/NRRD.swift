@@ -255,12 +255,7 @@ public enum NRRD {
             throw NIfTIError(path, "NRRD sizes \(shapeText(h.sizes)) describe more voxels than can be addressed")
         }
         try checkAxisCount(h.shape.count, path: path)
-        if let f = h.dataFile {
-            let dataPath = f.hasPrefix("/") ? f : FileIO.directoryName(path) + "/" + f
-            guard FileIO.exists(dataPath) else {
-                throw NIfTIError(path, "the data file \(dataPath) named in the header does not exist")
-            }
-        }
+        if let f = h.dataFile { _ = try existingDataFile(f, of: path, named: "in the header") }
         return NIfTIImage.header(datatype: h.encoding == "ascii" ? .float64 : h.datatype, shape: h.shape, affine: h.affine,
                                  bigEndian: h.encoding == "ascii" ? 1.bigEndian == 1 : h.bigEndian, description: "NRRD")
     }
