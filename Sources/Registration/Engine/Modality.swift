@@ -37,9 +37,12 @@ extension Registration {
     /// as the engine does, centres of mass aligned, then a short affine by mutual information
     /// (which does not assume one modality) on a ≈ 4 mm level; the statistics are taken on a
     /// ≈ 2 mm level inside both foregrounds (each above 10 % of its range, so the dark background,
-    /// dark in both, does not make any pair look related). Nil when `token` is cancelled.
+    /// dark in both, does not make any pair look related). Nil when `token` is cancelled or an
+    /// image cannot be registered (non-finite voxels, constant).
     public static func modalityEvidence(fixed: Volume, moving: Volume,
                                         token: CancellationToken = CancellationToken()) -> ModalityEvidence? {
+        // Unusable images (NaN voxels, constant) are left to the registration, which names the problem.
+        guard (try? validate(fixed, role: "fixed")) != nil, (try? validate(moving, role: "moving")) != nil else { return nil }
         let f = Pyramid.normalised(fixed), m = Pyramid.normalised(moving)
         let pyramid = Pyramid(fixed: f, moving: m)
         let h = Pyramid.finestSpacing(f.geometry)
