@@ -198,12 +198,18 @@ func reduceEditing(_ state: inout WorkbenchState, _ action: EditingAction) -> [E
         state.editing.history.record(edit)
         state.labelsChanged(edit, change: LabelEdit(indices: [], before: [], after: [], name: edit.name))
         state.message = "\(edit.name) \(edit.count) voxels · U undoes"
-    case .saved(let path):
+    case .saved(let path, let revision, let note):
+        state.editing.savedPath = path
+        // The map written is the one of `revision`: painted on (or replaced) while it was being
+        // written, the labels in memory are newer than the file and stay unsaved.
+        guard revision == state.document.revision else {
+            state.message = "saved labels to \(path)\(note) as they were at :save; later edits are not saved (:save labels again)"
+            break
+        }
         state.editing.unsaved = false
         state.editing.quitWarned = false
-        state.editing.savedPath = path
         state.document.labelsPath = path
-        state.message = "saved labels to \(path)"
+        state.message = "saved labels to \(path)\(note)"
     }
     return []
 }
