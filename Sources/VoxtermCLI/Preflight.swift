@@ -9,6 +9,9 @@ struct CommandFailure: Error, CustomStringConvertible {
     let message: String
     let status: Int32
     var description: String { message }
+    /// A refusal of `message` with `status` (an input's problem, 2, unless said).
+    init(_ message: String, status: Int32 = ExitCodes.badInput) { self.message = message; self.status = status }
+    init(message: String, status: Int32) { self.init(message, status: status) }
 }
 
 /// The checks every command makes before any work (issue 13, class 2): every named input exists

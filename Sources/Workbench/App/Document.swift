@@ -133,8 +133,8 @@ public struct WorkbenchDocument: Sendable {
         let volume = try img.volume()
         let labelVolume = try labels.map { try ImageFile.read($0).labelVolume() }
         var tablePath = labelNames
-        if tablePath == nil, let labels { tablePath = labelTableSidecar(for: labels) }
-        let table = try tablePath.map { try LabelTable.read($0) } ?? .palette
+        var table = try labelNames.map { try LabelTable.read($0) } ?? .palette
+        if labelNames == nil, let sidecar = try LabelTable.readSidecar(forLabels: labels) { (table, tablePath) = (sidecar.table, sidecar.path) }
         let truthVolume = try truth.map { try ImageFile.read($0).labelVolume() }
         let fieldVolume = try field.map { try ImageFile.read($0).vectorField() }
         let compareImage = try compare.map { path -> Volume in
@@ -162,8 +162,8 @@ public struct WorkbenchDocument: Sendable {
         }
         if let moving {
             let (mv, ml) = try readMoving(moving, labels: movingLabels)
-            if labelNames == nil, doc.labelTablePath == nil, let movingLabels, let sidecar = labelTableSidecar(for: movingLabels) {
-                doc.labelTable = try LabelTable.read(sidecar)
+            if labelNames == nil, doc.labelTablePath == nil, let (table, sidecar) = try LabelTable.readSidecar(forLabels: movingLabels) {
+                doc.labelTable = table
                 doc.labelTablePath = sidecar
             }
             doc.setMoving(mv, path: moving, labels: ml, labelsPath: movingLabels)
@@ -188,8 +188,6 @@ public struct WorkbenchDocument: Sendable {
         return (mv, ml)
     }
 
-    /// A label-name file next to a label map (`LabelTable.sidecar(forLabels:)`).
-    public static func labelTableSidecar(for labelsPath: String) -> String? { LabelTable.sidecar(forLabels: labelsPath) }
 
     /// The file name of the image without folders.
     public var imageName: String { (imagePath as NSString).lastPathComponent }

@@ -115,8 +115,8 @@ public struct CohortState: Equatable, Sendable {
             doc.labels = l
             doc.labelsPath = p
             doc.presentLabels = l.presentLabels
-            if let t = LabelTable.sidecar(forLabels: p) ?? e.truth.flatMap({ LabelTable.sidecar(forLabels: $0) }) {
-                doc.labelTable = try LabelTable.read(t)
+            if let (table, t) = try LabelTable.readSidecar(forLabels: p, e.truth) {
+                doc.labelTable = table
                 doc.labelTablePath = t
             }
         }

@@ -54,7 +54,7 @@ enum StatisticsPanel {
     /// shown (`-1 - id`), else the label map (0).
     static func shownLabels(_ state: WorkbenchState) -> (LabelVolume, key: Int)? {
         guard let labels = state.labelsOnScreen else { return nil }
-        if let o = state.curation.outcome, state.curation.display != .off, o.scope == .volume { return (labels, -1 - o.id) }
+        if let o = state.shownPrediction, o.scope == .volume { return (labels, -1 - o.id) }
         return (labels, 0)
     }
 

@@ -130,7 +130,7 @@ extension WorkbenchState {
     /// The label map on screen: a whole-volume prediction while it is shown, else the label map
     /// (what `:goto LABEL`, `/search`, `z`/`Z`, `g` and the statistics panel look in).
     public var labelsOnScreen: LabelVolume? {
-        if let o = curation.outcome, curation.display != .off, o.scope == .volume { return o.prediction.labels }
+        if let o = shownPrediction, o.scope == .volume { return o.prediction.labels }
         return document.labels
     }
 
@@ -431,7 +431,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             if state.editing.brush != .off || state.editing.stroke != nil { state.editing.stroke = nil }
             // A prediction shown is saved as what is on screen, and becomes the labels (as a first
             // edit makes it), so the saved file and the labels in memory are the same map.
-            if state.curation.outcome != nil, state.curation.display != .off { state.prepareLabelsForEditing() }
+            if state.shownPrediction != nil { state.prepareLabelsForEditing() }
             let doc = state.document
             guard let l = doc.labels else { return fail("save labels: no labels to save") }
             return [.command(.saveLabels(Shared(l), path: p, table: doc.labelTable.entries.isEmpty ? nil : doc.labelTable,
@@ -584,8 +584,8 @@ public enum CommandIO {
                     var note = ""
                     if l.geometry != grid { l = l.resampled(to: grid); note = " (resampled onto the image grid)" }
                     if target == .truth { return [.command(.loaded(.truth(path: path, Shared(l)))), .showMessage("truth \(path)\(note)")] }
-                    let tp = LabelTable.sidecar(forLabels: path)
-                    let table = try tp.map { try LabelTable.read($0) }
+                    let sidecar = try LabelTable.readSidecar(forLabels: path)
+                    let (table, tp) = (sidecar?.table, sidecar?.path)
                     return [.command(.loaded(.labels(path: path, Shared(l), present: l.presentLabels, table: table, tablePath: tp)))]
                 case .overlay:
                     guard let spec = ImageLayer.parseSpec(path) else { return [.showMessage("error: open overlay: '\(path)' is not PATH[:COLORMAP[:LOW,HIGH]]")] }
@@ -610,8 +610,8 @@ public enum CommandIO {
                 guard l.geometry.size == v.geometry.size else {
                     throw WorkbenchError(path: labels, reason: "labels are not on the grid of \(image)")
                 }
-                let tp = LabelTable.sidecar(forLabels: labels)
-                let table = try tp.map { try LabelTable.read($0) }
+                let sidecar = try LabelTable.readSidecar(forLabels: labels)
+                let (table, tp) = (sidecar?.table, sidecar?.path)
                 let entry = SupportEntry(example: SupportExample(image: image, labels: labels), image: v, labels: l, isOpenImage: false)
                 return [.command(.loaded(.support(Shared(entry), labelCount: l.presentLabels.count, table: table, tablePath: tp)))]
             } catch {
@@ -620,8 +620,8 @@ public enum CommandIO {
         case .loadMoving(let path, let labelsPath, let grid):
             do {
                 let (moving, labels) = try WorkbenchDocument.readMoving(path, labels: labelsPath)
-                let tp = labelsPath.flatMap { LabelTable.sidecar(forLabels: $0) }
-                let table = try tp.map { try LabelTable.read($0) }
+                let sidecar = try LabelTable.readSidecar(forLabels: labelsPath)
+                let (table, tp) = (sidecar?.table, sidecar?.path)
                 let prepared = MovingImage(moving, labels: labels, onto: grid)
                 return [.command(.loaded(.moving(path: path, Shared(prepared), labelsPath: labelsPath, table: table, tablePath: tp)))]
             } catch {

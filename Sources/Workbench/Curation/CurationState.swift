@@ -214,3 +214,10 @@ public enum CurationAction: Equatable, Sendable {
     /// Writes the prediction as NIfTI.
     case savePrediction
 }
+
+extension WorkbenchState {
+    /// The prediction on screen: the finished prediction while `C` shows it (any display but the
+    /// loaded labels), else nil. The one test of "a prediction is shown" (drawing, statistics,
+    /// editing, saving, `shownLabel(at:)`).
+    public var shownPrediction: PredictionOutcome? { curation.display == .off ? nil : curation.outcome }
+}

@@ -16,7 +16,7 @@ extension WorkbenchState {
             if !document.presentLabels.contains(active) { document.presentLabels = (document.presentLabels + [active]).sorted() }
             labelSelection = document.presentLabels.firstIndex(of: active) ?? 0
         }
-        if let o = curation.outcome, curation.display != .off {
+        if let o = shownPrediction {
             var merged = document.labels ?? LabelVolume(geometry: g)
             switch o.scope {
             case .volume: merged = o.prediction.labels
@@ -218,7 +218,7 @@ extension WorkbenchState {
     /// The label drawn at voxel `v`: the prediction's where one is shown and covers `v`, else the
     /// label map's; nil without either.
     public func shownLabel(at v: SIMD3<Int>) -> Int32? {
-        if let o = curation.outcome, curation.display != .off, o.prediction.labels.geometry.contains(v) {
+        if let o = shownPrediction, o.prediction.labels.geometry.contains(v) {
             var covered = true
             if case .slice(let a, let i) = o.scope { covered = v[a] == i }
             if covered { return o.prediction.labels[v.x, v.y, v.z] }
