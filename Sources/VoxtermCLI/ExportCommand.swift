@@ -171,11 +171,9 @@ struct Export: ParsableCommand {
         var scene = SliceScene(image: volume, window: window, colorMap: cmap, labels: overlay, field: fieldOverlay)
         var layerInfo: [[String: Any]] = []
         for (i, p) in self.overlay.enumerated() {
-            let layerImage = try ImageFile.read(p.path)
-            let values = ImageLayer.onGrid(try layerImage.volume(frame: 0), geometry)
-            let opacity = i < overlayOpacity.count ? overlayOpacity[i] : 1
-            let layer = ImageLayer(name: (p.path as NSString).lastPathComponent, values: values, colorMap: p.colorMap ?? .hot,
-                                   window: p.window, threshold: i < overlayThreshold.count ? overlayThreshold[i] : nil, opacity: opacity)
+            let layer = try ImageLayer.read(p.path, onto: geometry, colorMap: p.colorMap, window: p.window,
+                                            threshold: i < overlayThreshold.count ? overlayThreshold[i] : nil,
+                                            opacity: i < overlayOpacity.count ? overlayOpacity[i] : 1)
             scene.layers.append(layer)
             layerInfo.append(["file": p.path, "colormap": layer.colorMap.rawValue, "window": [layer.window.low, layer.window.high],
                               "threshold": layer.threshold.map { $0 as Any } ?? NSNull(), "opacity": layer.opacity])

@@ -48,7 +48,7 @@ struct ReviewRound3Tests {
         var doc = phantomDocument()
         var frames: [Volume] = []
         for t in 0..<3 { var v = doc.image; for i in v.voxels.indices { v.voxels[i] *= Float(t + 1) }; frames.append(v) }
-        let marks = (0..<3).map { IntensityWindow(low: Double($0), high: Double($0) + 10) }
+        let marks = (0..<3).map { IntensityWindow(low: Double($0), high: Double($0) + 10)! }
         doc.series = VolumeSeries(frames: frames, windows: marks)
         doc.automaticWindow = marks[0]
         var state = WorkbenchState(document: doc, size: size)

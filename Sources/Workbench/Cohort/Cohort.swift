@@ -69,28 +69,16 @@ public struct CohortState: Equatable, Sendable {
         var entries: [CohortEntry] = []
         for status in summary.worstFirst {
             guard let row = rows[status.subject] else { continue }
-            let out = folder.subjectFolder(row.subject)
-            func output(_ name: String) -> String? {
-                let p = (out as NSString).appendingPathComponent(name)
-                return status.state == .done && FileIO.exists(p) ? p : nil
-            }
+            let view = SubjectView(folder: folder, settings: settings, row: row, status: status)
             var score = ""
-            if let d = status.meanDice { score = String(format: "mean Dice %.3f", d) }
-            else if let s = status.similarityAfter { score = String(format: "similarity %.3f", s) }
-            if status.state == .failed { score = "failed: " + (status.reason ?? "no reason recorded") }
-            var e = CohortEntry(subject: row.subject, state: status.state.rawValue, score: score, image: row.image)
-            switch settings.task {
-            case .register:
-                if let warped = output("warped.nii.gz") {
-                    e.image = warped
-                    e.labels = output("warped_labels.nii.gz")
-                    e.truth = row.truth ?? settings.fixedLabels
-                    e.compare = row.fixed ?? settings.fixed
-                }
-            case .segment:
-                e.labels = output("prediction.nii.gz")
-                e.truth = e.labels == nil ? nil : row.truth
+            switch status.headline {
+            case .dice(let d)?: score = String(format: "mean Dice %.3f", d)
+            case .similarity(let v)?: score = String(format: "similarity %.3f", v)
+            case nil: break
             }
+            if status.state == .failed { score = "failed: " + (status.reason ?? "no reason recorded") }
+            var e = CohortEntry(subject: row.subject, state: status.state.rawValue, score: score, image: view.image)
+            (e.labels, e.truth, e.compare) = (view.labels, view.truth, view.compare)
             entries.append(e)
         }
         guard !entries.isEmpty else { throw CohortError("\(path): the batch folder lists no subjects") }

@@ -66,8 +66,9 @@ enum StatisticsPanel {
         // Another document, or another volume of a 4-D image: every set of sums is of the old one.
         let document = [state.navigation.statisticsToken, state.document.series?.index ?? 0]
         if memo.document != document { memo.entries = [:]; memo.document = document }
-        // One prediction's sums at a time besides the label map's.
-        for key in memo.entries.keys where key != 0 && key != which { memo.entries[key] = nil }
+        // Besides the label map's, only the sums of the current prediction (shown or not) are kept.
+        let current = state.curation.outcome.map { -1 - $0.id }
+        for key in memo.entries.keys where key != 0 && key != current { memo.entries[key] = nil }
         let revision = state.document.revision
         var entry = memo.entries[which] ?? StatisticsMemo.Entry()
         if entry.moments == nil || entry.voxelCount != labels.labels.count {

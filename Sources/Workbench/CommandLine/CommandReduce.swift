@@ -589,11 +589,7 @@ public enum CommandIO {
                     return [.command(.loaded(.labels(path: path, Shared(l), present: l.presentLabels, table: table, tablePath: tp)))]
                 case .overlay:
                     guard let spec = ImageLayer.parseSpec(path) else { return [.showMessage("error: open overlay: '\(path)' is not PATH[:COLORMAP[:LOW,HIGH]]")] }
-                    let img = try ImageFile.read(spec.path)
-                    if img.isVectorField { throw WorkbenchError(path: spec.path, reason: "is a vector field, not an image (voxterm view --field shows fields)") }
-                    let values = ImageLayer.onGrid(try img.volume(), grid)
-                    let layer = ImageLayer(name: (spec.path as NSString).lastPathComponent, values: values,
-                                           colorMap: spec.colorMap ?? .hot, window: spec.window)
+                    let layer = try ImageLayer.read(spec.path, onto: grid, colorMap: spec.colorMap, window: spec.window)
                     return [.command(.loaded(.overlay(Shared(layer))))]
                 case .support, .moving:
                     return [.showMessage("open \(target.rawValue): not read here")]
