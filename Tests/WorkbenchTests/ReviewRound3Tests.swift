@@ -212,6 +212,7 @@ struct ReviewRound3Tests {
         for i in predicted.labels.indices where predicted.labels[i] == 2 { predicted.labels[i] = 1 }
         let o = PredictionOutcome(id: 7, scope: .volume, prediction: Prediction(labels: predicted, confidence: Volume(geometry: predicted.geometry)),
                                   method: "test")
+        #expect(o.presentLabels == [1], "the labels present come with the outcome, found where it is made")
         state.curation.outcome = o
         state.curation.display = .labels
         let onPrediction = StatisticsPanel.statistics(state, cache: cache, label: 1).volume?.voxelCount

@@ -28,7 +28,8 @@ extension WorkbenchState {
             document.revision += 1   // a new map: views following edits start again from it
             document.labelsPath = nil
             document.labelsFollowMoving = false
-            document.presentLabels = merged.presentLabels
+            // A whole-volume prediction brought its labels present; one slice over the labels needs a pass.
+            document.presentLabels = o.scope == .volume ? o.presentLabels : merged.presentLabels
             curation.outcome = nil
             curation.display = .labels
             editing.unsaved = true
