@@ -146,8 +146,12 @@ struct SliceShape: Sendable {
 /// Fuses the shape evidence of one or two labelled slices on a target slice, per label and per pixel.
 ///
 /// For label l and source slice s (distance weight `w_s`, the weights summing to 1), with `SD_s,l` its
-/// signed distance map (a label missing on s takes the other source's map pushed outwards by that
-/// map's depth plus one pixel, so it shrinks to nothing towards s):
+/// signed distance map (a label missing on s takes the other source's map pushed outwards by
+/// `vanishDepthFactor` times that map's depth plus `vanishPixels` pixels, so it shrinks to nothing
+/// before the middle of the gap. 1.5 x depth + 1 pixel instead of depth + 1 pixel: on bench/fewshot
+/// protocol-dev.json setting B (atlas, sub-00001) +0.002..0.003 Dice at 10 mm gaps and +0.003..0.004
+/// at 20 mm; 1.5 x depth + 3 pixels gained another 0.001..0.003 there but lost 0.02 on the Colin27
+/// sample's slices 44-46 between labelled slices 40 and 50, so the milder rule is kept):
 ///
 ///     D_l(x) = α Σ_s w'_s SD_s,l(x + u_s(x)) + (1 - α) Σ_s w_s SD_s,l(x)
 ///
@@ -161,7 +165,7 @@ struct SliceShape: Sendable {
 /// chosen label, half how clearly it wins (margin to the runner-up over one pixel, capped at 1).
 func fuseShapes(sources: [(SliceShape, Float)], maps: [[SIMD2<Float>]?], agreement: [[Float]]?,
                 registrationWeight alpha: Float, width: Int, height: Int, pixelSize: Float,
-                backgroundBias: Float = 0) -> (labels: [Int32], confidence: [Float]) {
+                backgroundBias: Float = 0, vanishDepthFactor: Float = 1.5, vanishPixels: Float = 1) -> (labels: [Int32], confidence: [Float]) {
     let n = sources.count
     var outLabels = [Int32](repeating: 0, count: width * height)
     var outConf = [Float](repeating: 0, count: width * height)
@@ -179,10 +183,10 @@ func fuseShapes(sources: [(SliceShape, Float)], maps: [[SIMD2<Float>]?], agreeme
             if let m = sources[s].0.maps[l] {
                 table.append(m); from.append(s); offset.append(0)
             } else {
-                // Present on the other source (n == 2): its map, pushed out by its depth plus one pixel.
+                // Present on the other source (n == 2): its map, pushed out beyond its depth.
                 let o = 1 - s
                 let m = sources[o].0.maps[l]!
-                table.append(m); from.append(o); offset.append(m.depth + pixelSize)
+                table.append(m); from.append(o); offset.append(vanishDepthFactor * m.depth + vanishPixels * pixelSize)
             }
         }
     }

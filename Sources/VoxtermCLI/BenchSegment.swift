@@ -47,9 +47,9 @@ struct BenchSegment: ParsableCommand {
     @Option(name: .customLong("slice-method"), help: "Setting B methods, comma-separated: fused (image and shape evidence; the default), shape, registration.",
             transform: commaSeparated)
     var sliceMethod: [SliceFillMethod] = [.fused]
-    @Option(name: .customLong("registration-weight"), help: "Setting B, fused: share of the registered evidence (0...1); comma-separated to compare several.",
+    @Option(name: .customLong("registration-weight"), help: "Setting B, fused: share of the registered evidence (0...1); comma-separated to compare several (default: automatic, by the gap between labelled slices).",
             transform: weightList)
-    var registrationWeight: [Float] = [0.6]
+    var registrationWeight: [Float] = []
     @Option(name: .customLong("slice-aligner"), help: "Setting B registration between slices: demons (fast 2-D demons; the default) or engine.")
     var sliceAligner: BenchSliceAligner = .demons
     @Flag(name: .customLong("whole-process"), help: "Run each query as its own `voxterm segment` process and time it (loading and writing included); predictions in voxterm_cli/.")
@@ -133,7 +133,7 @@ struct BenchSegment: ParsableCommand {
                 }
             }
             let sliceAlign: PairwiseAligner = sliceAligner == .engine ? EngineAligner.slices() : SliceDemonsAligner()
-            let weights = registrationWeight
+            let weights: [Float?] = registrationWeight.isEmpty ? [nil] : registrationWeight
             var seconds: [String: [String: Double]] = [:]
             var chains: [String: (NeighbourChain, Double)] = [:]
             var annotator: [AnnotatorStrategy: [Int: [[Double]]]] = [:]
@@ -151,7 +151,7 @@ struct BenchSegment: ParsableCommand {
                     chains[q.image] = (c, monotonicSeconds() - t0)
                 }
                 if annotatorSteps > 0 {
-                    let propagator = SlicePropagator(aligner: sliceAlign, method: .fused, registrationWeight: weights.first ?? 0.6,
+                    let propagator = SlicePropagator(aligner: sliceAlign, method: .fused, registrationWeight: weights.first ?? nil,
                                                      imageAgreement: !noImageAgreement)
                     for strategy in AnnotatorStrategy.allCases {
                         let r = try simulateAnnotator(volume: volume, truth: truth, selection: selection, propagator: propagator,
@@ -163,8 +163,8 @@ struct BenchSegment: ParsableCommand {
                     }
                 }
                 for (method, fusion, baseName) in variants {
-                    for w in (method == .fused ? weights : [0.5]) {
-                        let name = method == .fused && weights.count > 1 ? "\(baseName)_w\(w)" : baseName
+                    for w in (method == .fused ? weights : [Float?(0.5)]) {
+                        let name = method == .fused && weights.count > 1 ? "\(baseName)_w\(w.map { "\($0)" } ?? "auto")" : baseName
                         let t0 = monotonicSeconds()
                         let chain = method == .shape ? nil : chains[q.image]
                         let p = try SlicePropagator(aligner: sliceAlign, fusion: fusion, path: slicePath,
