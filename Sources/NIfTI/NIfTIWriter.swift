@@ -64,15 +64,13 @@ public enum NIfTIWriter {
     /// RAS+ to `convention` (LPS+ for ITK/ANTs by default).
     public static func write(_ field: VectorField, to path: String, convention: VectorConvention = .itkLPS,
                              options: Options = Options()) throws {
-        var data = field.data
-        if convention == .itkLPS {
-            let n = field.geometry.voxelCount
-            for i in 0..<(2 * n) { data[i] = -data[i] }
-        }
-        let s = field.geometry.size
-        try data.withUnsafeBytes {
-            try write(data: $0, datatype: .float32, shape: [s.x, s.y, s.z, 1, 3], geometry: field.geometry,
-                      intent: NIfTIHeader.intentVector, to: path, options: options)
+        let s = field.geometry.size, n = field.geometry.voxelCount
+        // LPS: the x and y components are written negated, chunk by chunk (no copy of the field).
+        try field.data.withUnsafeBytes { all in
+            let parts = convention == .itkLPS ? [UnsafeRawBufferPointer(rebasing: all[..<(8 * n)]), UnsafeRawBufferPointer(rebasing: all[(8 * n)...])] : [all]
+            try write(parts: parts, negatedFloats: convention == .itkLPS ? [0] : [], datatype: .float32,
+                      shape: [s.x, s.y, s.z, 1, 3], geometry: field.geometry, intent: NIfTIHeader.intentVector,
+                      to: path, options: options)
         }
     }
 
@@ -114,6 +112,15 @@ public enum NIfTIWriter {
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], geometry: VolumeGeometry,
                       intent: Int, to path: String, options: Options,
                       patch: ((inout ByteWriter) -> Void)? = nil) throws {
+        try write(parts: [data], datatype: datatype, shape: shape, geometry: geometry, intent: intent, to: path,
+                  options: options, patch: patch)
+    }
+
+    /// As `write(data:...)` with the voxel data given as consecutive parts (no joined copy).
+    /// Parts whose index is in `negatedFloats` hold float32 values written negated.
+    static func write(parts: [UnsafeRawBufferPointer], negatedFloats: Set<Int> = [], datatype: NIfTIDatatype, shape: [Int], geometry: VolumeGeometry,
+                      intent: Int, to path: String, options: Options,
+                      patch: ((inout ByteWriter) -> Void)? = nil) throws {
         let lower = path.lowercased()
         guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else {
             throw NIfTIError(path, "output must end in .nii or .nii.gz")
@@ -127,13 +134,29 @@ public enum NIfTIWriter {
         do {
             try head.withUnsafeBytes { h in
                 let gz = lower.hasSuffix(".gz")
-                let compressed = gz ? try Gzip.compress([h, data], level: Int32(min(9, max(1, options.compressionLevel))), path: path) : []
+                let level = Int32(min(9, max(1, options.compressionLevel)))
+                let negated = Set(negatedFloats.map { $0 + 1 })
+                // zlib streams into the file batch by batch (a 1 mm field's 81 MB compressed are
+                // never in memory at once); the libdeflate benchmark writer compresses first.
+                let streaming = Gzip.engine == .zlib
+                let compressed = gz && !streaming ? try Gzip.compress([h] + parts, level: level, path: path, negatedFloats: negated) : []
                 let producer: (Int32, String) throws -> Void = { fd, _ in
-                    if gz {
+                    if gz && streaming {
+                        _ = try Gzip.compressWithZlib([h] + parts, level: level, path: path, negatedFloats: negated) {
+                            try FileIO.writeAll(fd, $0, path: path)
+                        }
+                    } else if gz {
                         try compressed.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: path) }
                     } else {
                         try FileIO.writeAll(fd, h, path: path)
-                        try FileIO.writeAll(fd, data, path: path)
+                        for (i, data) in parts.enumerated() {
+                            if negatedFloats.contains(i) {
+                                let negated = data.bindMemory(to: Float.self).map { -$0 }
+                                try negated.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: path) }
+                            } else {
+                                try FileIO.writeAll(fd, data, path: path)
+                            }
+                        }
                     }
                 }
                 try options.write(path, producer: producer)

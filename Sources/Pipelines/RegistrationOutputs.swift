@@ -58,7 +58,11 @@ public struct RegistrationOutputs: Sendable {
         self.result = result
         self.metric = metric
         threads = effectiveThreadCount
+        // One full-size temporary at a time (a 1 mm brain's volumes are 28 MB each): the
+        // similarity before registration first, then the warped image and its similarity.
+        similarityBefore = Registration.similarity(fixed: fixed, warped: moving.resampled(to: fixed.geometry), metric: metric)
         warped = result.warp(moving)
+        similarityAfter = Registration.similarity(fixed: fixed, warped: warped, metric: metric)
         warpedLabels = movingLabels.map { result.warp($0) }
         jacobian = result.jacobian
         foldingPercent = 100 * foldingFraction(jacobian)
@@ -69,8 +73,6 @@ public struct RegistrationOutputs: Sendable {
         } else {
             dice = nil; diceBefore = nil
         }
-        similarityBefore = Registration.similarity(fixed: fixed, warped: moving.resampled(to: fixed.geometry), metric: metric)
-        similarityAfter = Registration.similarity(fixed: fixed, warped: warped, metric: metric)
         inverseConsistency = result.inverseConsistency()
     }
 

@@ -49,6 +49,9 @@ struct BenchRegister: ParsableCommand {
             func path(_ k: String) -> String? {
                 (pair[k] as? String).map { $0.hasPrefix("/") ? $0 : (root as NSString).appendingPathComponent($0) }
             }
+            // Each pair's peak memory is its own (loading, registration, scoring), not the
+            // largest of the pairs before it.
+            let perPairPeak = resetPeakMemory()
             do {
                 let fixed = try ImageFile.read(path("fixed_image")!).volume()
                 let moving = try ImageFile.read(path("moving_image")!).volume()
@@ -85,8 +88,9 @@ struct BenchRegister: ParsableCommand {
                                negJ: negJ, minJ: minJ, epe: epe, epe95: epe95, seconds: secs,
                                peakMB: peakMemoryMB() ?? .nan)
                 records.append(r)
-                print(String(format: "%@  Dice %.3f  median %.3f  %%negJ %.4f  min detJ %.2f  EPE %@  %.2f s",
-                             r.id, r.dice, r.medianDice, r.negJ, r.minJ, r.epe.map { String(format: "%.2f", $0) } ?? "–", r.seconds))
+                print(String(format: "%@  Dice %.3f  median %.3f  %%negJ %.4f  min detJ %.2f  EPE %@  %.2f s  peak %.0f MB%@",
+                             r.id, r.dice, r.medianDice, r.negJ, r.minJ, r.epe.map { String(format: "%.2f", $0) } ?? "–", r.seconds,
+                             r.peakMB, perPairPeak ? "" : " (process peak so far)"))
                 StandardOutput.flush()
             } catch {
                 printError(error)
@@ -95,7 +99,7 @@ struct BenchRegister: ParsableCommand {
         let deformable = plan.stages.first { $0.kind == .deformable }?.levels
             .map { "\($0.shrink)/\($0.iterations)" }.joined(separator: " ") ?? "none"
         print("\nvoxterm \(registration.preset.rawValue) (\(registration.mode.rawValue)), deformable levels (shrink/iterations) \(deformable), \(voxtermThreadCount) threads\n")
-        print("| table | n | Dice | median-label Dice | %negJ | min detJ | EPE mm | s (median) | peak MB |")
+        print("| table | n | Dice | median-label Dice | %negJ | min detJ | EPE mm | s (median) | peak MB (max over pairs; each pair's own peak RSS: loading, registering, scoring) |")
         print("|---|---|---|---|---|---|---|---|---|")
         var order: [String] = []
         for r in records where !order.contains(r.table) { order.append(r.table) }

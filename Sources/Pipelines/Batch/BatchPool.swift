@@ -211,8 +211,9 @@ public final class BatchPool: @unchecked Sendable {
 }
 
 /// Resets this process's peak resident memory (VmHWM) to the current size; false when the
-/// kernel does not allow it.
-func resetPeakMemory() -> Bool {
+/// kernel does not allow it (then `peakMemoryMB()` stays the process's peak).
+@discardableResult
+public func resetPeakMemory() -> Bool {
     let fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC)
     guard fd >= 0 else { return false }
     defer { close(fd) }

@@ -67,11 +67,22 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     public var regularisation: Regularisation
     /// When a level stops before its iteration budget.
     public var convergence: Convergence
+    /// Deformable stages: the most voxels a level's velocity field may have. A level grid with
+    /// more (a 1 mm brain at full resolution: 7 M) keeps its field on the next coarser level grid
+    /// that fits, while the metric still uses every voxel (`CoarseFieldWarp`); this bounds memory
+    /// (each field is 3 floats a voxel) and the exponential's cost.
+    public var maxFieldVoxels: Int
+
+    /// The default `maxFieldVoxels`: a 2 mm brain (0.9 M voxels) keeps its full-resolution
+    /// field, a 1 mm brain gets its field at 2 mm.
+    public static let defaultMaxFieldVoxels = 2_000_000
 
     public init(kind: StageKind, metric: MetricKind, lnccRadius: Int = 2, levels: [PyramidLevel], learningRate: Double,
-                regularisation: Regularisation = Regularisation(), convergence: Convergence = Convergence()) {
+                regularisation: Regularisation = Regularisation(), convergence: Convergence = Convergence(),
+                maxFieldVoxels: Int = RegistrationStage.defaultMaxFieldVoxels) {
         self.kind = kind; self.metric = metric; self.lnccRadius = lnccRadius; self.levels = levels
         self.learningRate = learningRate; self.regularisation = regularisation; self.convergence = convergence
+        self.maxFieldVoxels = maxFieldVoxels
     }
 
     /// A readable name, e.g. "affine" or "deformable".

@@ -106,6 +106,15 @@ final class Pyramid {
         return (lg, out)
     }
 
+    /// Drops the cached images no level in `levels` uses (each is a full-resolution moving image
+    /// or a fixed level), so finished coarse levels do not hold memory through the finer ones.
+    func retainOnly(_ levels: [PyramidLevel]) {
+        let fixedKeys = Set(levels.map { "\($0.shrink)/\($0.smoothingSigma)" })
+        let movingKeys = Set(levels.map { "\(sigmaMM($0))" })
+        fixedLevels = fixedLevels.filter { fixedKeys.contains($0.key) }
+        movingLevels = movingLevels.filter { movingKeys.contains($0.key) }
+    }
+
     /// A level's smoothing in mm: its sigma in voxels of the fixed grid's finest axis.
     func sigmaMM(_ level: PyramidLevel) -> Double { level.smoothingSigma * Pyramid.finestSpacing(fixed.geometry) }
 

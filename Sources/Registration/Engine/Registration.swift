@@ -24,7 +24,9 @@ public struct RegistrationResult: Sendable {
     public var field: VectorField
     /// Inverse displacement on the fixed grid: `exp(-v)`, so `x + u(x) + w(x + u(x)) ≈ x`.
     public var inverseField: VectorField
-    /// Stationary velocity `v` on the fixed grid (zero without a deformable stage).
+    /// Stationary velocity `v` on the grid it was optimised on (`velocity.geometry`): the fixed
+    /// grid, or a coarser one when the fixed grid has more than the stage's `maxFieldVoxels`
+    /// (then `field` and `inverseField` interpolate `exp(±v)`). Zero without a deformable stage.
     public var velocity: VectorField
     /// Per stage, in order.
     public var stages: [StageReport]
@@ -70,89 +72,112 @@ public enum Registration {
         // The set-up and the final fields check for cancellation too, so a stop request never
         // waits for more than one step of work.
         func checkCancelled() throws { if token.isCancelled { throw RegistrationError.cancelled } }
-        let fixedNormalised = Pyramid.normalised(fixed)
-        try checkCancelled()
-        let pyramid = Pyramid(fixed: fixedNormalised, moving: Pyramid.normalised(moving))
-        try checkCancelled()
         let start = monotonicSeconds()
         let fg = fixed.geometry
         var affine = AffineWarp(centre: fg.centre)
-        if let initialAffine {
-            affine = AffineWarp(centre: fg.centre, transform: initialAffine)
-        } else if plan.alignCentresOfMass {
-            let shift = centreOfMass(pyramid.moving) - centreOfMass(pyramid.fixed)
-            affine.parameters[0] = shift.x; affine.parameters[1] = shift.y; affine.parameters[2] = shift.z
-        }
         var velocity: (VolumeGeometry, FloatBuffer)?
         var reports: [StageReport] = []
-        for (si, stage) in plan.stages.enumerated() {
-            let t0 = monotonicSeconds()
-            var iterations: [Int] = [], finals: [Double] = []
-            let startAffine = affine
-            let hadVelocity = velocity != nil
-            for (li, level) in stage.levels.enumerated() {
-                var ctx = LevelContext(stage: si, stageName: stage.name, level: li, levelCount: stage.levels.count,
-                                       shrink: level.shrink, start: start, token: token, observer: observer,
-                                       snapshotInterval: plan.snapshotInterval)
-                let values: [Double]
-                switch stage.kind {
-                case .affine:
-                    values = try runAffineLevel(stage, level, pyramid, &affine, &ctx)
-                case .deformable:
-                    values = try runDeformableLevel(stage, level, pyramid, affine.transform, &velocity, &ctx)
-                }
-                iterations.append(values.count)
-                finals.append(values.last ?? .nan)
+        // The pyramid (normalised images and their levels) lives only through the stages, so the
+        // final full-resolution fields do not add to it.
+        do {
+            let pyramid = Pyramid(fixed: Pyramid.normalised(fixed), moving: Pyramid.normalised(moving))
+            try checkCancelled()
+            if let initialAffine {
+                affine = AffineWarp(centre: fg.centre, transform: initialAffine)
+            } else if plan.alignCentresOfMass {
+                let shift = centreOfMass(pyramid.moving) - centreOfMass(pyramid.fixed)
+                affine.parameters[0] = shift.x; affine.parameters[1] = shift.y; affine.parameters[2] = shift.z
             }
-            // Keep the best: the stage's result is compared with its starting point on the stage's
-            // finest level with iterations; a stage never returns something worse than its start.
-            if let last = stage.levels.lastIndex(where: { $0.iterations > 0 }), let end = finals[last].isFinite ? finals[last] : nil {
-                try checkCancelled()
-                let level = stage.levels[last]
-                switch stage.kind {
-                case .affine:
-                    let before = startValue(stage, level, pyramid, affine: startAffine.transform)
-                    if before < end { affine = startAffine; finals[last] = before }
-                case .deformable:
-                    if !hadVelocity {
-                        let before = startValue(stage, level, pyramid, affine: affine.transform)
-                        if before < end { velocity = nil; finals[last] = before }
+            for (si, stage) in plan.stages.enumerated() {
+                let t0 = monotonicSeconds()
+                var iterations: [Int] = [], finals: [Double] = []
+                let startAffine = affine
+                let hadVelocity = velocity != nil
+                for (li, level) in stage.levels.enumerated() {
+                    var ctx = LevelContext(stage: si, stageName: stage.name, level: li, levelCount: stage.levels.count,
+                                           shrink: level.shrink, start: start, token: token, observer: observer,
+                                           snapshotInterval: plan.snapshotInterval)
+                    let values: [Double]
+                    switch stage.kind {
+                    case .affine:
+                        values = try runAffineLevel(stage, level, pyramid, &affine, &ctx)
+                    case .deformable:
+                        values = try runDeformableLevel(stage, level, pyramid, affine.transform, &velocity, &ctx)
+                    }
+                    iterations.append(values.count)
+                    finals.append(values.last ?? .nan)
+                    // Free the cached images of levels nothing later uses (this stage's finest level
+                    // with iterations is used again by the keep-the-best check below).
+                    var later = Array(stage.levels[(li + 1)...]) + plan.stages[(si + 1)...].flatMap(\.levels)
+                    if let last = stage.levels.last(where: { $0.iterations > 0 }) { later.append(last) }
+                    pyramid.retainOnly(later)
+                }
+                // Keep the best: the stage's result is compared with its starting point on the stage's
+                // finest level with iterations; a stage never returns something worse than its start.
+                if let last = stage.levels.lastIndex(where: { $0.iterations > 0 }), let end = finals[last].isFinite ? finals[last] : nil {
+                    try checkCancelled()
+                    let level = stage.levels[last]
+                    switch stage.kind {
+                    case .affine:
+                        let before = startValue(stage, level, pyramid, affine: startAffine.transform)
+                        if before < end { affine = startAffine; finals[last] = before }
+                    case .deformable:
+                        if !hadVelocity {
+                            let before = startValue(stage, level, pyramid, affine: affine.transform)
+                            if before < end { velocity = nil; finals[last] = before }
+                        }
                     }
                 }
+                let secs = monotonicSeconds() - t0
+                reports.append(StageReport(name: stage.name, seconds: secs, iterations: iterations, finalValues: finals))
+                observer(.stageFinished(stage: si, name: stage.name, seconds: secs))
             }
-            let secs = monotonicSeconds() - t0
-            reports.append(StageReport(name: stage.name, seconds: secs, iterations: iterations, finalValues: finals))
-            observer(.stageFinished(stage: si, name: stage.name, seconds: secs))
         }
-        // Final fields on the full-resolution fixed grid.
-        // Written straight into the result's arrays (no copies of full-resolution fields).
+        // Final fields on the full-resolution fixed grid, written straight into the result's
+        // arrays. A velocity on a coarser grid (large images) is exponentiated there and its
+        // exponentials interpolated, which is the map the last level optimised.
         let n3 = 3 * fg.voxelCount
-        var v = [Float](repeating: 0, count: n3), u = v, w = v
+        var u = [Float](repeating: 0, count: n3), w = u
+        var velocityField = VectorField(zeroOn: fg)
         if let (g, buf) = velocity {
-            v.withUnsafeMutableBufferPointer { vp in
-                if g == fg { vp.baseAddress!.update(from: buf.pointer, count: n3) } else {
-                    FieldOps.resample(buf.pointer, from: g, to: fg, into: vp.baseAddress!)
-                }
-            }
             velocity = nil
-            let scratch = FloatBuffer(count: n3)
-            try checkCancelled()
-            v.withUnsafeBufferPointer { vp in
-                u.withUnsafeMutableBufferPointer {
-                    VelocityField.exponential(vp.baseAddress!, sign: 1, grid: fg, into: $0.baseAddress!, scratch: scratch.pointer)
+            if g != fg, let coarse = CoarseFieldWarp(grid: fg, fieldGrid: g, affine: affine.transform) {
+                let nc = 3 * g.voxelCount
+                let e = FloatBuffer(count: nc), scratch = FloatBuffer(count: nc)
+                try checkCancelled()
+                VelocityField.exponential(buf.pointer, sign: 1, grid: g, into: e.pointer, scratch: scratch.pointer)
+                u.withUnsafeMutableBufferPointer { coarse.upsample(e.pointer, into: $0.baseAddress!) }
+                try checkCancelled()
+                VelocityField.exponential(buf.pointer, sign: -1, grid: g, into: e.pointer, scratch: scratch.pointer)
+                w.withUnsafeMutableBufferPointer { coarse.upsample(e.pointer, into: $0.baseAddress!) }
+                velocityField = VectorField(geometry: g, data: buf.array)
+            } else {
+                var v = [Float](repeating: 0, count: n3)
+                v.withUnsafeMutableBufferPointer { vp in
+                    if g == fg { vp.baseAddress!.update(from: buf.pointer, count: n3) } else {
+                        FieldOps.resample(buf.pointer, from: g, to: fg, into: vp.baseAddress!)
+                    }
                 }
-            }
-            try checkCancelled()
-            v.withUnsafeBufferPointer { vp in
-                w.withUnsafeMutableBufferPointer {
-                    VelocityField.exponential(vp.baseAddress!, sign: -1, grid: fg, into: $0.baseAddress!, scratch: scratch.pointer)
+                let scratch = FloatBuffer(count: n3)
+                try checkCancelled()
+                v.withUnsafeBufferPointer { vp in
+                    u.withUnsafeMutableBufferPointer {
+                        VelocityField.exponential(vp.baseAddress!, sign: 1, grid: fg, into: $0.baseAddress!, scratch: scratch.pointer)
+                    }
                 }
+                try checkCancelled()
+                v.withUnsafeBufferPointer { vp in
+                    w.withUnsafeMutableBufferPointer {
+                        VelocityField.exponential(vp.baseAddress!, sign: -1, grid: fg, into: $0.baseAddress!, scratch: scratch.pointer)
+                    }
+                }
+                velocityField = VectorField(geometry: fg, data: v)
             }
         }
         try checkCancelled()
         return RegistrationResult(affine: affine.transform, field: VectorField(geometry: fg, data: u),
                                   inverseField: VectorField(geometry: fg, data: w),
-                                  velocity: VectorField(geometry: fg, data: v), stages: reports)
+                                  velocity: velocityField, stages: reports)
     }
 
     static func sizeText(_ s: SIMD3<Int>) -> String { "\(s.x)x\(s.y)x\(s.z)" }
@@ -218,8 +243,7 @@ public enum Registration {
         let moving = pyramid.movingLevel(level)
         try ctx.checkCancelled()
         let n = grid.voxelCount
-        let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
-                                       radii: Pyramid.radii(stage.lnccRadius, grid))
+        let metric = stage.metric.make(sharing: fixedBuf, size: grid.size, radii: Pyramid.radii(stage.lnccRadius, grid))
         let warped = FloatBuffer(count: n), dvalue = FloatBuffer(count: n), mg = FloatBuffer(count: 3 * n)
         let ext = SIMD3<Double>(fixedExtent(grid))
         let radius = max(((ext * ext).sum() / 12).squareRoot(), 1)
@@ -261,8 +285,7 @@ public enum Registration {
                            affine: AffineTransform) -> Double {
         let (grid, fixedBuf) = pyramid.fixedLevel(level)
         let n = grid.voxelCount
-        let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
-                                       radii: Pyramid.radii(stage.lnccRadius, grid))
+        let metric = stage.metric.make(sharing: fixedBuf, size: grid.size, radii: Pyramid.radii(stage.lnccRadius, grid))
         let warped = FloatBuffer(count: n)
         AffineWarp(centre: grid.centre, transform: affine).warp(pyramid.movingLevel(level), onto: grid,
                                                                 into: warped.pointer, movingGradient: nil)
@@ -283,6 +306,12 @@ public enum Registration {
                                    _ ctx: inout LevelContext) throws -> [Double] {
         let (grid, fixedBuf) = pyramid.fixedLevel(level)
         let n = grid.voxelCount
+        let fieldGrid = CoarseFieldWarp.fieldGrid(full: pyramid.fixed.geometry, shrink: level.shrink,
+                                                  maxVoxels: stage.maxFieldVoxels)
+        if fieldGrid.size != grid.size,
+           let coarse = CoarseFieldWarp(grid: grid, fieldGrid: fieldGrid, affine: affine) {
+            return try runCoarseFieldLevel(stage, level, pyramid, coarse, fixedBuf, &velocity, &ctx)
+        }
         let v = FloatBuffer(count: 3 * n)
         if let (g, buf) = velocity {
             FieldOps.resample(buf.pointer, from: g, to: grid, into: v.pointer)
@@ -292,8 +321,7 @@ public enum Registration {
         if ctx.snapshotInterval > 0 { ctx.observer(.affine(ctx.progress(0, .nan), affine)) }
         let moving = pyramid.movingLevel(level)
         try ctx.checkCancelled()
-        let metric = stage.metric.make(fixed: UnsafeBufferPointer(start: fixedBuf.pointer, count: n), size: grid.size,
-                                       radii: Pyramid.radii(stage.lnccRadius, grid))
+        let metric = stage.metric.make(sharing: fixedBuf, size: grid.size, radii: Pyramid.radii(stage.lnccRadius, grid))
         let warp = DisplacementWarp(grid: grid, affine: affine)
         // One 3 × n buffer serves as the exponential's scratch, then the moving gradient, then (in
         // place) the similarity gradient: each use ends before the next begins.
@@ -356,6 +384,88 @@ public enum Registration {
             v.pointer.update(from: vBest.pointer, count: 3 * n)
         }
         // The level's result is its best value (the stage compares it with its start).
+        if !values.isEmpty { values[values.count - 1] = bestValue }
+        return values
+    }
+
+    /// A deformable level whose velocity lives on a coarser grid than its metric (`CoarseFieldWarp`):
+    /// the same greedy descent as `runDeformableLevel`, with `exp(v)` on the field grid, the warp
+    /// and the metric on every voxel of the level grid, and the similarity gradient carried to the
+    /// field grid by the interpolation's adjoint. Memory: the metric's volumes plus the warped
+    /// image and its derivative at the level grid; every vector field at the field grid.
+    static func runCoarseFieldLevel(_ stage: RegistrationStage, _ level: PyramidLevel, _ pyramid: Pyramid,
+                                    _ warp: CoarseFieldWarp, _ fixedBuf: FloatBuffer,
+                                    _ velocity: inout (VolumeGeometry, FloatBuffer)?,
+                                    _ ctx: inout LevelContext) throws -> [Double] {
+        let grid = warp.grid, fieldGrid = warp.fieldGrid
+        let n = grid.voxelCount, nf = fieldGrid.voxelCount
+        let v = FloatBuffer(count: 3 * nf)
+        if let (g, buf) = velocity {
+            if g == fieldGrid { v.pointer.update(from: buf.pointer, count: 3 * nf) } else {
+                FieldOps.resample(buf.pointer, from: g, to: fieldGrid, into: v.pointer)
+            }
+        }
+        velocity = (fieldGrid, v)
+        guard level.iterations > 0 else { return [] }
+        if ctx.snapshotInterval > 0 { ctx.observer(.affine(ctx.progress(0, .nan), warp.affine)) }
+        let moving = pyramid.movingLevel(level)
+        try ctx.checkCancelled()
+        let metric = stage.metric.make(sharing: fixedBuf, size: grid.size, radii: Pyramid.radii(stage.lnccRadius, grid))
+        let u = FloatBuffer(count: 3 * nf), grad = FloatBuffer(count: 3 * nf), scratch3 = FloatBuffer(count: 3 * nf)
+        // The metric's gradient overwrites the warped image, which is not needed after it.
+        let warped = FloatBuffer(count: n), dvalue = warped
+        let scratch = FloatBuffer(count: nf)
+        let reg = stage.regularisation
+        // Smoothing lengths are in voxels of the level grid's finest axis (as on a full field).
+        let mm = Pyramid.finestSpacing(grid) / Pyramid.finestSpacing(fieldGrid)
+        let vBest = FloatBuffer(count: 3 * nf)
+        vBest.pointer.update(from: v.pointer, count: 3 * nf)
+        var bestValue = Double.infinity
+        var values: [Double] = []
+        var pendingUnevaluated = false
+        func objective(gradient: Bool) -> Double {
+            VelocityField.exponential(v.pointer, grid: fieldGrid, into: u.pointer, scratch: scratch3.pointer)
+            warp.warp(moving, field: u.pointer, into: warped.pointer)
+            var value = metric.evaluate(warped: warped.pointer, gradient: gradient ? dvalue.pointer : nil)
+            if gradient { warp.gradient(moving, field: u.pointer, dValue: dvalue.pointer, into: grad.pointer) }
+            if reg.diffusionWeight > 0 {
+                value += reg.diffusionWeight * DiffusionPenalty.evaluate(u.pointer, grid: fieldGrid, weight: reg.diffusionWeight,
+                                                                         addGradientTo: gradient ? grad.pointer : nil)
+            }
+            return value
+        }
+        for it in 1...level.iterations {
+            try ctx.checkCancelled()
+            let value = objective(gradient: true)
+            pendingUnevaluated = false
+            guard value.isFinite else { break }
+            if value <= bestValue {
+                bestValue = value
+                vBest.pointer.update(from: v.pointer, count: 3 * nf)
+            }
+            values.append(value)
+            let progress = ctx.progress(it, value)
+            ctx.observer(.iteration(progress))
+            if ctx.snapshotInterval > 0 && it % ctx.snapshotInterval == 0 {
+                ctx.observer(.snapshot(progress, VectorField(geometry: fieldGrid, data: u.array)))
+            }
+            FieldOps.smoothPhysical(grad.pointer, grid: fieldGrid, sigma: reg.updateSigma * mm, scratch: scratch.pointer)
+            let maxNorm = FieldOps.maxFinestVoxelNorm(grad.pointer, grid: fieldGrid) / mm
+            guard maxNorm > 0, maxNorm.isFinite else { break }
+            let scale = Float(-stage.learningRate / maxNorm)
+            let vp = v.pointer, gp = grad.pointer
+            parallelChunks(3 * nf) { lo, hi in for i in lo..<hi { vp[i] += scale * gp[i] } }
+            FieldOps.smoothPhysical(v.pointer, grid: fieldGrid, sigma: reg.fieldSigma * mm, scratch: scratch.pointer)
+            pendingUnevaluated = true
+            if stage.convergence.hasConverged(values) { break }
+        }
+        if pendingUnevaluated {
+            try ctx.checkCancelled()
+            let last = objective(gradient: false)
+            if last <= bestValue { bestValue = last } else { v.pointer.update(from: vBest.pointer, count: 3 * nf) }
+        } else {
+            v.pointer.update(from: vBest.pointer, count: 3 * nf)
+        }
         if !values.isEmpty { values[values.count - 1] = bestValue }
         return values
     }

@@ -98,6 +98,13 @@ extension Registration {
         // Rescale the warped image with the percentiles of its own non-empty content.
         let w = warped.voxels.contains(where: { $0 != warped.voxels[0] }) ? Pyramid.normalised(warped) : warped
         return f.voxels.withUnsafeBufferPointer { fb in
+            if metric == .lncc {
+                // Slab by slab: a few planes of window sums instead of the optimiser's five volumes.
+                return w.voxels.withUnsafeBufferPointer {
+                    LocalCorrelationMetric.value(fixed: fb.baseAddress!, warped: $0.baseAddress!, size: fixed.size,
+                                                 radii: SIMD3(repeating: lnccRadius))
+                }
+            }
             let m = metric.make(fixed: fb, size: fixed.size, radius: lnccRadius)
             return w.voxels.withUnsafeBufferPointer { m.evaluate(warped: $0.baseAddress!, gradient: nil) }
         }

@@ -94,6 +94,90 @@ public enum Filters {
         if passes.isEmpty { dst.update(from: src, count: n) }
     }
 
+    /// Box sums in place (as `boxSum`, without a full-size scratch buffer): each axis pass keeps
+    /// only the last `radius + 1` original values of the lines it is summing.
+    public static func boxSumInPlace(_ data: UnsafeMutablePointer<Float>, size: SIMD3<Int>, radius: SIMD3<Int>) {
+        for axis in 0..<3 where radius[axis] > 0 && size[axis] > 1 {
+            boxPassInPlace(data, size: size, axis: axis, radius: radius[axis])
+        }
+    }
+
+    /// The box sums of `w`, `w²` and `f·w` (same windows as `boxSum`) into `sw`, `sww`, `sfw`,
+    /// the products formed on the fly in the first pass (no product volumes).
+    public static func boxSumsOfProducts(_ w: UnsafePointer<Float>, _ f: UnsafePointer<Float>, size: SIMD3<Int>,
+                                         radius: SIMD3<Int>, sw: UnsafeMutablePointer<Float>,
+                                         sww: UnsafeMutablePointer<Float>, sfw: UnsafeMutablePointer<Float>) {
+        let L = size.x, r = size.x > 1 ? radius.x : 0
+        parallelFor(size.y * size.z) { o in
+            let ws = w + o * L, fs = f + o * L
+            let d0 = sw + o * L, d1 = sww + o * L, d2 = sfw + o * L
+            var a0 = 0.0, a1 = 0.0, a2 = 0.0
+            // Products in single precision, sums in double (as the box sums of product volumes).
+            for t in 0..<min(r, L) {
+                let x = ws[t]; a0 += Double(x); a1 += Double(x * x); a2 += Double(fs[t] * x)
+            }
+            for l in 0..<L {
+                if l + r < L { let x = ws[l + r]; a0 += Double(x); a1 += Double(x * x); a2 += Double(fs[l + r] * x) }
+                if l - r - 1 >= 0 { let x = ws[l - r - 1]; a0 -= Double(x); a1 -= Double(x * x); a2 -= Double(fs[l - r - 1] * x) }
+                d0[l] = Float(a0); d1[l] = Float(a1); d2[l] = Float(a2)
+            }
+        }
+        for axis in 1..<3 where radius[axis] > 0 && size[axis] > 1 {
+            for d in [sw, sww, sfw] { boxPassInPlace(d, size: size, axis: axis, radius: radius[axis]) }
+        }
+    }
+
+    /// One in-place box pass along `axis` by running sums (Double accumulators); a ring of the
+    /// last `r + 1` original values per column replaces a second volume.
+    static func boxPassInPlace(_ data: UnsafeMutablePointer<Float>, size: SIMD3<Int>, axis: Int, radius r: Int) {
+        let lay = AxisLayout(size: size, axis: axis)
+        let L = lay.length
+        if lay.inner == 1 {
+            parallelFor(lay.outer) { o in
+                let d = data + o * L
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: L) { s in
+                    _ = s.initialize(from: UnsafeBufferPointer(start: d, count: L))
+                    var acc = 0.0
+                    for t in 0..<min(r, L) { acc += Double(s[t]) }
+                    for l in 0..<L {
+                        if l + r < L { acc += Double(s[l + r]) }
+                        if l - r - 1 >= 0 { acc -= Double(s[l - r - 1]) }
+                        d[l] = Float(acc)
+                    }
+                }
+            }
+            return
+        }
+        let chunks = (lay.inner + chunk - 1) / chunk
+        let ringRows = r + 1
+        parallelFor(lay.outer * chunks) { task in
+            let o = task / chunks, c = task % chunks
+            let lo = c * chunk, hi = min(lay.inner, lo + chunk), w = hi - lo
+            let base = data + o * L * lay.stride + lo
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: w) { a in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: w * ringRows) { ring in
+                    for i in 0..<w { a[i] = 0 }
+                    for t in 0..<min(r, L) {
+                        let s = base + t * lay.stride
+                        for i in 0..<w { a[i] += Double(s[i]) }
+                    }
+                    for l in 0..<L {
+                        let slot = ring.baseAddress! + (l % ringRows) * w
+                        if l + r < L {
+                            let s = base + (l + r) * lay.stride
+                            for i in 0..<w { a[i] += Double(s[i]) }
+                        }
+                        if l - r - 1 >= 0 {
+                            for i in 0..<w { a[i] -= Double(slot[i]) }   // the original value at l - r - 1
+                        }
+                        let d = base + l * lay.stride
+                        for i in 0..<w { slot[i] = d[i]; d[i] = Float(a[i]) }
+                    }
+                }
+            }
+        }
+    }
+
     /// One box pass along `axis` by running sums (Double accumulators).
     static func boxPass(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, size: SIMD3<Int>,
                         axis: Int, radius r: Int) {

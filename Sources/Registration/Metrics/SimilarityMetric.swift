@@ -25,7 +25,8 @@ public enum MetricKind: String, Sendable, CaseIterable, Codable {
 /// warped moving intensities. Lower values are better (correlations are negated).
 public protocol SimilarityMetric: AnyObject {
     /// Value over the grid for the warped image `warped` (one value per fixed voxel); when
-    /// `gradient` is given, writes ∂value/∂warped[n] there.
+    /// `gradient` is given, writes ∂value/∂warped[n] there. `gradient` may be `warped` itself
+    /// (every metric reads `warped[n]` before writing `gradient[n]`, and no other voxel after).
     func evaluate(warped: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>?) -> Double
 }
 
@@ -34,6 +35,13 @@ extension MetricKind {
     /// `radius` is the LNCC window half-width in voxels (ignored by the others).
     public func make(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radius: Int = 2) -> SimilarityMetric {
         make(fixed: fixed, size: size, radii: SIMD3(repeating: radius))
+    }
+
+    /// As `make(fixed:size:radii:)`, reading the fixed image from `fixed` without a copy where the
+    /// metric allows it (LNCC); `fixed` must not change while the metric is used.
+    public func make(sharing fixed: FloatBuffer, size: SIMD3<Int>, radii: SIMD3<Int>) -> SimilarityMetric {
+        if self == .lncc { return LocalCorrelationMetric(sharing: fixed, size: size, radii: radii) }
+        return make(fixed: UnsafeBufferPointer(start: fixed.pointer, count: fixed.count), size: size, radii: radii)
     }
 
     /// As `make(fixed:size:radius:)` with the LNCC window half-width per voxel axis.
@@ -117,8 +125,13 @@ public final class LocalCorrelationMetric: SimilarityMetric {
     let n: Int
     let size: SIMD3<Int>
     let radius: SIMD3<Int>
-    let f, sF, sFF, count: FloatBuffer
-    let sW, sWW, sFW, t0, t1, scratch: FloatBuffer
+    /// The fixed image (shared with the caller when built with `init(sharing:size:radii:)`).
+    let f: FloatBuffer
+    /// Box sums of F and F² (fixed), and per evaluation of W, W², FW (then reused for the
+    /// gradient's per-window derivatives): five volumes besides the fixed image, no scratch.
+    let sF, sFF, sW, sWW, sFW: FloatBuffer
+    /// Voxels per window along each axis (clipped at the borders); a window holds their product.
+    let counts: [[Float]]
     /// Variance (intensity²) below which a window counts as flat.
     let flatVariance: Float = 1e-4
 
@@ -127,66 +140,139 @@ public final class LocalCorrelationMetric: SimilarityMetric {
     }
 
     /// Window half-widths per voxel axis (singleton axes get 0).
-    public init(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radii r: SIMD3<Int>) {
+    public convenience init(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radii r: SIMD3<Int>) {
+        self.init(sharing: FloatBuffer(fixed), size: size, radii: r)
+    }
+
+    /// As `init(fixed:size:radii:)` reading the fixed image from `fixed` without copying it
+    /// (`fixed` must not change while the metric is used).
+    public init(sharing fixed: FloatBuffer, size: SIMD3<Int>, radii r: SIMD3<Int>) {
         n = fixed.count
         self.size = size
-        radius = SIMD3(size.x > 1 ? r.x : 0, size.y > 1 ? r.y : 0, size.z > 1 ? r.z : 0)
-        f = FloatBuffer(fixed)
-        sF = FloatBuffer(count: n); sFF = FloatBuffer(count: n); count = FloatBuffer(count: n)
+        let radius = SIMD3(size.x > 1 ? r.x : 0, size.y > 1 ? r.y : 0, size.z > 1 ? r.z : 0)
+        self.radius = radius
+        f = fixed
+        sF = FloatBuffer(count: n); sFF = FloatBuffer(count: n)
         sW = FloatBuffer(count: n); sWW = FloatBuffer(count: n); sFW = FloatBuffer(count: n)
-        t0 = FloatBuffer(count: n); t1 = FloatBuffer(count: n); scratch = FloatBuffer(count: n)
-        Filters.boxSum(f.pointer, sF.pointer, size: size, radius: radius, scratch: scratch.pointer)
-        let fp = f.pointer, tp = t0.pointer
-        for i in 0..<n { tp[i] = fp[i] * fp[i] }
-        Filters.boxSum(t0.pointer, sFF.pointer, size: size, radius: radius, scratch: scratch.pointer)
-        t0.pointer.update(repeating: 1, count: n)
-        Filters.boxSum(t0.pointer, count.pointer, size: size, radius: radius, scratch: scratch.pointer)
+        counts = (0..<3).map { a in
+            let L = size[a], ra = radius[a]
+            return (0..<L).map { l in Float(min(l + ra, L - 1) - max(l - ra, 0) + 1) }
+        }
+        let fp = f.pointer, a = sF.pointer, b = sFF.pointer
+        parallelChunks(n) { lo, hi in for i in lo..<hi { a[i] = fp[i]; b[i] = fp[i] * fp[i] } }
+        Filters.boxSumInPlace(a, size: size, radius: radius)
+        Filters.boxSumInPlace(b, size: size, radius: radius)
     }
 
     public func evaluate(warped w: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>?) -> Double {
-        let n = self.n, fp = f.pointer, a = t0.pointer, b = t1.pointer
-        parallelChunks(n) { lo, hi in for i in lo..<hi { a[i] = w[i] * w[i]; b[i] = fp[i] * w[i] } }
-        Filters.boxSum(w, sW.pointer, size: size, radius: radius, scratch: scratch.pointer)
-        Filters.boxSum(a, sWW.pointer, size: size, radius: radius, scratch: scratch.pointer)
-        Filters.boxSum(b, sFW.pointer, size: size, radius: radius, scratch: scratch.pointer)
-        let sf = sF.pointer, sff = sFF.pointer, cnt = count.pointer
+        let n = self.n, fp = f.pointer, size = self.size
+        Filters.boxSumsOfProducts(w, fp, size: size, radius: radius, sw: sW.pointer, sww: sWW.pointer, sfw: sFW.pointer)
+        let sf = sF.pointer, sff = sFF.pointer
         let sw = sW.pointer, sww = sWW.pointer, sfw = sFW.pointer
         let flat = flatVariance
+        let rows = size.y * size.z
+        var rowSums = [Double](repeating: 0, count: rows)
         // Per window: cc, and into sW/sWW/sFW the partial derivatives of cc wrt the sums of W, W², FW.
-        let total = parallelSum(n) { lo, hi in
-            var s = 0.0
-            for i in lo..<hi {
-                let m = cnt[i]
-                let cross = sfw[i] - sf[i] * sw[i] / m
-                let vf = max(sff[i] - sf[i] * sf[i] / m, 0)
-                let vw = max(sww[i] - sw[i] * sw[i] / m, 0)
-                // cc = cov² / (max(var F, flat) · max(var W, min(var F, flat))): a window whose fixed
-                // variance is above the flat level gets ANTs' scale-invariant cov² / (var F · var W)
-                // (var W floored at the flat level), and no warp can beat W = F in any window, so an
-                // image registered to itself stays put. Flat fixed windows carry a bounded gradient.
-                let e = m * flat
-                let c = max(min(vf, e), e * 1e-3)
-                let vwE = max(vw, c)
-                let d = max(vf, e) * vwE
-                let cc = cross * cross / d
-                s += Double(cc)
-                if gradient != nil {
-                    let dFW = 2 * cross / d
-                    let dWW = vw > c ? -cc / vwE : 0
-                    let dW = -dFW * sf[i] / m - 2 * dWW * sw[i] / m
-                    sfw[i] = dFW; sww[i] = dWW; sw[i] = dW
+        counts[0].withUnsafeBufferPointer { cx in counts[1].withUnsafeBufferPointer { cy in
+            counts[2].withUnsafeBufferPointer { cz in rowSums.withUnsafeMutableBufferPointer { out in
+                parallelFor(rows) { row in
+                    let j = row % size.y, k = row / size.y
+                    let myz = cy[j] * cz[k]
+                    var s = 0.0
+                    for x in 0..<size.x {
+                        let i = row * size.x + x
+                        let m = cx[x] * myz
+                        let cross = sfw[i] - sf[i] * sw[i] / m
+                        let vf = max(sff[i] - sf[i] * sf[i] / m, 0)
+                        let vw = max(sww[i] - sw[i] * sw[i] / m, 0)
+                        // cc = cov² / (max(var F, flat) · max(var W, min(var F, flat))): a window whose fixed
+                        // variance is above the flat level gets ANTs' scale-invariant cov² / (var F · var W)
+                        // (var W floored at the flat level), and no warp can beat W = F in any window, so an
+                        // image registered to itself stays put. Flat fixed windows carry a bounded gradient.
+                        let e = m * flat
+                        let c = max(min(vf, e), e * 1e-3)
+                        let vwE = max(vw, c)
+                        let d = max(vf, e) * vwE
+                        let cc = cross * cross / d
+                        s += Double(cc)
+                        if gradient != nil {
+                            let dFW = 2 * cross / d
+                            let dWW = vw > c ? -cc / vwE : 0
+                            let dW = -dFW * sf[i] / m - 2 * dWW * sw[i] / m
+                            sfw[i] = dFW; sww[i] = dWW; sw[i] = dW
+                        }
+                    }
+                    out[row] = s
                 }
-            }
-            return s
-        }
+            } }
+        } }
+        let total = rowSums.reduce(0, +)
         if let gradient {
-            Filters.boxSum(sfw, a, size: size, radius: radius, scratch: scratch.pointer)
-            Filters.boxSum(sww, b, size: size, radius: radius, scratch: scratch.pointer)
-            Filters.boxSum(sw, sfw, size: size, radius: radius, scratch: scratch.pointer)
+            // The adjoint of the box sums is the same box sum: every window containing a voxel contributes.
+            Filters.boxSumInPlace(sfw, size: size, radius: radius)
+            Filters.boxSumInPlace(sww, size: size, radius: radius)
+            Filters.boxSumInPlace(sw, size: size, radius: radius)
             let scale = Float(-1 / Double(n))
             parallelChunks(n) { lo, hi in
-                for i in lo..<hi { gradient[i] = scale * (fp[i] * a[i] + 2 * w[i] * b[i] + sfw[i]) }
+                for i in lo..<hi { gradient[i] = scale * (fp[i] * sfw[i] + 2 * w[i] * sww[i] + sw[i]) }
             }
+        }
+        return -total / Double(n)
+    }
+}
+
+extension LocalCorrelationMetric {
+    /// The metric's value (as `evaluate(warped:gradient: nil)`) computed slab by slab along z, so
+    /// only a few planes of window sums exist at a time instead of five full volumes: for scoring
+    /// large images (the summary's similarities) without the optimiser's memory.
+    public static func value(fixed: UnsafePointer<Float>, warped: UnsafePointer<Float>, size: SIMD3<Int>,
+                             radii r: SIMD3<Int>, slabPlanes: Int = 16) -> Double {
+        let radius = SIMD3(size.x > 1 ? r.x : 0, size.y > 1 ? r.y : 0, size.z > 1 ? r.z : 0)
+        let plane = size.x * size.y, nz = size.z, n = plane * nz
+        let rz = radius.z
+        let counts: [[Float]] = (0..<3).map { a in
+            let L = size[a], ra = radius[a]
+            return (0..<L).map { l in Float(min(l + ra, L - 1) - max(l - ra, 0) + 1) }
+        }
+        let flat: Float = 1e-4
+        var total = 0.0
+        var z0 = 0
+        let cap = (slabPlanes + 2 * rz) * plane
+        let sF = FloatBuffer(count: cap), sFF = FloatBuffer(count: cap), sW = FloatBuffer(count: cap)
+        let sWW = FloatBuffer(count: cap), sFW = FloatBuffer(count: cap)
+        while z0 < nz {
+            let z1 = min(nz, z0 + slabPlanes)
+            let lo = max(0, z0 - rz), hi = min(nz, z1 + rz)
+            let sub = SIMD3(size.x, size.y, hi - lo)
+            let f = fixed + lo * plane, w = warped + lo * plane
+            Filters.boxSumsOfProducts(f, f, size: sub, radius: radius, sw: sF.pointer, sww: sFF.pointer, sfw: sFW.pointer)
+            Filters.boxSumsOfProducts(w, f, size: sub, radius: radius, sw: sW.pointer, sww: sWW.pointer, sfw: sFW.pointer)
+            let rows = size.y * (z1 - z0)
+            var rowSums = [Double](repeating: 0, count: rows)
+            let sf = sF.pointer, sff = sFF.pointer, sw = sW.pointer, sww = sWW.pointer, sfw = sFW.pointer
+            counts[0].withUnsafeBufferPointer { cx in counts[1].withUnsafeBufferPointer { cy in
+                counts[2].withUnsafeBufferPointer { cz in rowSums.withUnsafeMutableBufferPointer { out in
+                    parallelFor(rows) { row in
+                        let j = row % size.y, k = z0 + row / size.y
+                        let myz = cy[j] * cz[k]
+                        let off = ((k - lo) * size.y + j) * size.x
+                        var s = 0.0
+                        for x in 0..<size.x {
+                            let i = off + x
+                            let m = cx[x] * myz
+                            let cross = sfw[i] - sf[i] * sw[i] / m
+                            let vf = max(sff[i] - sf[i] * sf[i] / m, 0)
+                            let vw = max(sww[i] - sw[i] * sw[i] / m, 0)
+                            let e = m * flat
+                            let c = max(min(vf, e), e * 1e-3)
+                            s += Double(cross * cross / (max(vf, e) * max(vw, c)))
+                        }
+                        out[row] = s
+                    }
+                } }
+            } }
+            total += rowSums.reduce(0, +)
+            z0 = z1
         }
         return -total / Double(n)
     }

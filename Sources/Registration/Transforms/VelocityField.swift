@@ -13,18 +13,27 @@ public enum VelocityField {
 
     /// Writes `exp(sign · v)` into `u` using `steps` squarings (nil: chosen by `squaringSteps`).
     /// `scratch` holds 3 × voxels values. Outside the grid the field is extended by its border value.
+    /// The squarings run on interleaved vectors (x, y, z of a voxel together), so each trilinear
+    /// corner is one cache line instead of three.
     public static func exponential(_ v: UnsafePointer<Float>, sign: Float = 1, grid: VolumeGeometry, steps: Int? = nil,
                                    into u: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let n3 = 3 * grid.voxelCount
+        let n = grid.voxelCount, n3 = 3 * n
         let k = steps ?? squaringSteps(v, grid: grid)
         let scale = sign / Float(1 << k)
-        parallelChunks(n3) { lo, hi in for i in lo..<hi { u[i] = v[i] * scale } }
-        var cur = u, next = scratch
+        // v / 2^k, interleaved, into scratch; squarings alternate between scratch and u.
+        parallelChunks(n) { lo, hi in
+            for i in lo..<hi { scratch[3 * i] = v[i] * scale; scratch[3 * i + 1] = v[n + i] * scale; scratch[3 * i + 2] = v[2 * n + i] * scale }
+        }
+        var cur = scratch, next = u
         for _ in 0..<k {
-            FieldOps.selfCompose(cur, grid: grid, into: next)
+            FieldOps.selfComposeInterleaved(cur, grid: grid, into: next)
             swap(&cur, &next)
         }
-        if cur != u { u.update(from: cur, count: n3) }
+        if cur == u { scratch.update(from: u, count: n3); cur = scratch }
+        let c = cur
+        parallelChunks(n) { lo, hi in
+            for i in lo..<hi { u[i] = c[3 * i]; u[n + i] = c[3 * i + 1]; u[2 * n + i] = c[3 * i + 2] }
+        }
     }
 }
 
@@ -47,6 +56,42 @@ public enum FieldOps {
             }
         }
         return (partial.max() ?? 0).squareRoot()
+    }
+
+    /// `out(x) = u(x) + u(x + u(x))` for a field stored interleaved (x, y, z of voxel `i` at
+    /// `3i`, `3i + 1`, `3i + 2`), into `out` (also interleaved). Trilinear, border values extended.
+    public static func selfComposeInterleaved(_ u: UnsafePointer<Float>, grid: VolumeGeometry,
+                                              into out: UnsafeMutablePointer<Float>) {
+        let s = grid.size
+        let inv = grid.affine.inverse ?? .identity
+        let m0 = SIMD3<Float>(Float(inv[0, 0]), Float(inv[0, 1]), Float(inv[0, 2]))
+        let m1 = SIMD3<Float>(Float(inv[1, 0]), Float(inv[1, 1]), Float(inv[1, 2]))
+        let m2 = SIMD3<Float>(Float(inv[2, 0]), Float(inv[2, 1]), Float(inv[2, 2]))
+        let nx = s.x, ny = s.y, nz = s.z
+        let maxX = Float(nx - 1), maxY = Float(ny - 1), maxZ = Float(nz - 1)
+        let dx = nx > 1 ? 3 : 0, dy = ny > 1 ? 3 * nx : 0, dz = nz > 1 ? 3 * nx * ny : 0
+        let lastX = max(nx - 2, 0), lastY = max(ny - 2, 0), lastZ = max(nz - 2, 0)
+        parallelFor(s.y * s.z) { row in
+            let j = row % s.y, k = row / s.y
+            for i in 0..<s.x {
+                let idx = 3 * (row * s.x + i)
+                let d = SIMD3(u[idx], u[idx + 1], u[idx + 2])
+                let x = min(max(Float(i) + (m0 * d).sum(), 0), maxX)
+                let y = min(max(Float(j) + (m1 * d).sum(), 0), maxY)
+                let z = min(max(Float(k) + (m2 * d).sum(), 0), maxZ)
+                let x0 = min(Int(x), lastX), y0 = min(Int(y), lastY), z0 = min(Int(z), lastZ)
+                let fx = x - Float(x0), fy = y - Float(y0), fz = z - Float(z0)
+                let b = u + 3 * (x0 + nx * (y0 + ny * z0))
+                @inline(__always) func at(_ o: Int) -> SIMD3<Float> { SIMD3(b[o], b[o + 1], b[o + 2]) }
+                let a00 = at(0) + (at(dx) - at(0)) * fx
+                let a10 = at(dy) + (at(dx + dy) - at(dy)) * fx
+                let a01 = at(dz) + (at(dx + dz) - at(dz)) * fx
+                let a11 = at(dy + dz) + (at(dx + dy + dz) - at(dy + dz)) * fx
+                let a0 = a00 + (a10 - a00) * fy, a1 = a01 + (a11 - a01) * fy
+                let o = d + a0 + (a1 - a0) * fz
+                out[idx] = o.x; out[idx + 1] = o.y; out[idx + 2] = o.z
+            }
+        }
     }
 
     /// `out(x) = u(x) + u(x + u(x))`, i.e. the displacement of `φ∘φ` for `φ = id + u`.
@@ -80,16 +125,16 @@ public enum FieldOps {
                 let fx = x - Float(x0), fy = y - Float(y0), fz = z - Float(z0)
                 let w00 = (1 - fy) * (1 - fz), w10 = fy * (1 - fz), w01 = (1 - fy) * fz, w11 = fy * fz
                 let base = x0 + nx * (y0 + ny * z0)
-                var o = SIMD3<Float>.zero
-                for c in 0..<3 {
-                    let b = outer + (c * n + base)
+                @inline(__always) func lerp(_ b: UnsafePointer<Float>) -> Float {
                     let a00 = b[0] + (b[dx] - b[0]) * fx
                     let a10 = b[dy] + (b[dx + dy] - b[dy]) * fx
                     let a01 = b[dz] + (b[dx + dz] - b[dz]) * fx
                     let a11 = b[dy + dz] + (b[dx + dy + dz] - b[dy + dz]) * fx
-                    o[c] = a00 * w00 + a10 * w10 + a01 * w01 + a11 * w11
+                    return a00 * w00 + a10 * w10 + a01 * w01 + a11 * w11
                 }
-                out[idx] = d.x + o.x; out[n + idx] = d.y + o.y; out[2 * n + idx] = d.z + o.z
+                out[idx] = d.x + lerp(outer + base)
+                out[n + idx] = d.y + lerp(outer + (n + base))
+                out[2 * n + idx] = d.z + lerp(outer + (2 * n + base))
             }
         }
     }

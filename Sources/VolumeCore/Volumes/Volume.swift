@@ -61,12 +61,41 @@ extension Volume {
     public func percentiles(_ ps: [Double], ignoringZeros: Bool = false) -> [Float] {
         var vals = voxels.filter { $0.isFinite && (!ignoringZeros || $0 != 0) }
         guard !vals.isEmpty else { return ps.map { _ in 0 } }
-        vals.sort()
-        return ps.map { p in
+        let ranks = ps.map { p -> (Int, Int, Float) in
             let r = min(max(p, 0), 1) * Double(vals.count - 1)
-            let lo = Int(r.rounded(.down)), hi = min(lo + 1, vals.count - 1)
-            let f = Float(r - Double(lo))
-            return vals[lo] * (1 - f) + vals[hi] * f
+            let lo = Int(r.rounded(.down))
+            return (lo, min(lo + 1, vals.count - 1), Float(r - Double(lo)))
         }
+        // The values of these ranks by selection (as after a sort, without sorting everything).
+        var at: [Int: Float] = [:]
+        vals.withUnsafeMutableBufferPointer { a in
+            var from = 0
+            for k in Set(ranks.flatMap { [$0.0, $0.1] }).sorted() {
+                Volume.select(a, rank: k, from: from)
+                at[k] = a[k]
+                from = k + 1
+            }
+        }
+        return ranks.map { lo, hi, f in at[lo]! * (1 - f) + at[hi]! * f }
+    }
+
+    /// Rearranges `a[from...]` so that `a[rank]` holds the value of that rank in sorted order,
+    /// with nothing larger before it and nothing smaller after it (quickselect with a three-way
+    /// partition, so long runs of equal values, e.g. a background of zeros, stay linear).
+    static func select(_ a: UnsafeMutableBufferPointer<Float>, rank k: Int, from: Int) {
+        var lo = from, hi = a.count
+        while hi - lo > 16 {
+            let m = lo + (hi - lo) / 2
+            let x = a[lo], y = a[m], z = a[hi - 1]
+            let pivot = Swift.max(Swift.min(x, y), Swift.min(Swift.max(x, y), z))
+            var lt = lo, i = lo, gt = hi
+            while i < gt {
+                let v = a[i]
+                if v < pivot { a.swapAt(lt, i); lt += 1; i += 1 } else if v > pivot { gt -= 1; a.swapAt(i, gt) } else { i += 1 }
+            }
+            if k < lt { hi = lt } else if k >= gt { lo = gt } else { return }
+        }
+        var rest = UnsafeMutableBufferPointer(rebasing: a[lo..<hi])
+        rest.sort()
     }
 }
