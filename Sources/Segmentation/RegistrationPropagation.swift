@@ -1,4 +1,8 @@
 import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 import VolumeCore
 
 /// The first few-shot predictor: register every support to the query, carry its labels over
@@ -12,8 +16,13 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
     /// Fusion rule and options.
     public var fusion: FusionOptions
 
-    /// Register two supports at a time, each on one thread (`voxtermThreadCount` ≥ 2): on small
-    /// pyramid levels one registration cannot keep two cores busy. Progress is then reported per pair.
+    /// Register supports concurrently (`voxtermThreadCount` ≥ 2): as many registrations at a time
+    /// as there are threads, each on its share of the threads. A registration that is still running
+    /// when the others have finished and no support is left takes the freed threads at its next
+    /// iteration, so the cores stay busy to the end (k = 3 on 2 cores: supports 1 and 2 on one
+    /// thread each, the third starts when either ends and gets both threads when the other ends).
+    /// On small pyramid levels one registration cannot keep two cores busy, so this beats
+    /// registering one support at a time on all threads. Progress is reported as supports start.
     public var concurrentSupports: Bool
 
     public init(aligner: PairwiseAligner, fusion: FusionOptions = FusionOptions(), concurrentSupports: Bool = false) {
@@ -30,34 +39,52 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
         }
         var fields = [VectorField?](repeating: nil, count: supports.count)
         let threads = effectiveThreadCount
-        let group = concurrentSupports && threads >= 2 && supports.count > 1 ? 2 : 1
-        var n = 0
-        while n < supports.count {
-            if isCancelled() { throw SegmentationError.cancelled }
-            let end = min(supports.count, n + group)
-            let names = supports[n..<end].map(\.name).joined(separator: ", ")
-            progress(SegmentationProgress(step: n, total: supports.count,
-                                          message: end - n == 1 ? "registering support \(n + 1) of \(supports.count) (\(names))"
-                                                                : "registering supports \(n + 1)-\(end) of \(supports.count) (\(names))",
-                                          elapsed: monotonicSeconds() - start))
-            if end - n == 1 {
+        let workers = concurrentSupports ? max(1, min(threads, supports.count)) : 1
+        if workers == 1 {
+            for n in supports.indices {
+                if isCancelled() { throw SegmentationError.cancelled }
+                progress(SegmentationProgress(step: n, total: supports.count,
+                                              message: "registering support \(n + 1) of \(supports.count) (\(supports[n].name))",
+                                              elapsed: monotonicSeconds() - start))
                 fields[n] = try aligner.align(fixed: query, moving: supports[n].image, isCancelled: isCancelled)
-            } else {
-                var errors = [Error?](repeating: nil, count: end - n)
-                let first = n
-                fields.withUnsafeMutableBufferPointer { f in
-                    errors.withUnsafeMutableBufferPointer { e in
-                        DispatchQueue.concurrentPerform(iterations: end - first) { i in
-                            withThreadCount(max(1, threads / (end - first))) {
-                                do { f[first + i] = try aligner.align(fixed: query, moving: supports[first + i].image, isCancelled: isCancelled) }
-                                catch { e[i] = error }
+            }
+        } else {
+            // A shared queue of supports; `running` counts workers still registering, and every
+            // registration re-reads its share of the threads each time it polls for cancellation
+            // (once per iteration).
+            let next = Atomic<Int>(0), running = Atomic<Int>(workers), failed = Atomic<Bool>(false)
+            var errors = [Error?](repeating: nil, count: supports.count)
+            let caller = pthread_self()
+            let total = supports.count
+            let aligner = self.aligner
+            fields.withUnsafeMutableBufferPointer { f in
+                errors.withUnsafeMutableBufferPointer { e in
+                    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                        let share = { max(1, threads / max(1, running.load(ordering: .relaxed))) }
+                        withThreadCount(share()) {
+                            while true {
+                                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                                if i >= total || failed.load(ordering: .relaxed) || isCancelled() { break }
+                                if pthread_equal(pthread_self(), caller) != 0 {
+                                    progress(SegmentationProgress(step: i, total: total,
+                                                                  message: "registering support \(i + 1) of \(total) (\(supports[i].name)), \(workers) at a time",
+                                                                  elapsed: monotonicSeconds() - start))
+                                }
+                                setThreadCountOfThisThread(share())
+                                do {
+                                    f[i] = try aligner.align(fixed: query, moving: supports[i].image, isCancelled: {
+                                        setThreadCountOfThisThread(share())
+                                        return isCancelled()
+                                    })
+                                } catch { e[i] = error; failed.store(true, ordering: .relaxed); break }
                             }
+                            running.wrappingSubtract(1, ordering: .relaxed)
                         }
                     }
                 }
-                if let e = errors.compactMap({ $0 }).first { throw e }
             }
-            n = end
+            if let e = errors.compactMap({ $0 }).first { throw e }
+            if isCancelled() || fields.contains(where: { $0 == nil }) { throw SegmentationError.cancelled }
         }
         let mapped = zip(supports, fields).map { MappedSupport(image: $0.image, labels: $0.labels, field: $1!) }
         if isCancelled() { throw SegmentationError.cancelled }
