@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -59,7 +60,7 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
             let aligner = self.aligner
             fields.withUnsafeMutableBufferPointer { f in
                 errors.withUnsafeMutableBufferPointer { e in
-                    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                    let work: (Int) -> Void = { _ in
                         let share = { max(1, threads / max(1, running.load(ordering: .relaxed))) }
                         withThreadCount(share()) {
                             while true {
@@ -81,6 +82,10 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
                             running.wrappingSubtract(1, ordering: .relaxed)
                         }
                     }
+                    // Plain threads, not DispatchQueue.concurrentPerform: libdispatch runs a
+                    // concurrentPerform nested in another one on fewer threads, so a registration
+                    // that inherits the freed threads would not actually use them.
+                    runOnThreads(workers, work)
                 }
             }
             if let e = errors.compactMap({ $0 }).first { throw e }
@@ -102,4 +107,30 @@ func knownMask(_ s: SliceSelection, _ g: VolumeGeometry) -> [Bool] {
         for idx in SliceAccess.indices(g, axis: s.plane.axis, index: i) { mask[idx] = true }
     }
     return mask
+}
+
+/// Runs `body(0)` on the calling thread and `body(1)` ... `body(count - 1)` on new threads, and
+/// returns when all have finished.
+func runOnThreads(_ count: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        let box = UncheckedBox(body)
+        let done = DispatchSemaphore(value: 0)
+        for t in 1..<max(1, count) {
+            let thread = Thread {
+                box.value(t)
+                done.signal()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        body(0)
+        for _ in 1..<max(1, count) { done.wait() }
+    }
+}
+
+/// Carries a value the compiler cannot prove `Sendable` to another thread; the caller makes sure
+/// it is used safely (here: the closure only writes disjoint slots and waits for the threads).
+private final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
