@@ -113,11 +113,14 @@ func knownMask(_ s: SliceSelection, _ g: VolumeGeometry) -> [Bool] {
 /// returns when all have finished.
 func runOnThreads(_ count: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { body in
-        let box = UncheckedBox(body)
         let done = DispatchSemaphore(value: 0)
         for t in 1..<max(1, count) {
+            // Each thread drops its reference to `body` before signalling, so that nothing holds
+            // the closure when `withoutActuallyEscaping` ends (it traps if something still does).
+            let box = UncheckedBox(body)
             let thread = Thread {
-                box.value(t)
+                box.value?(t)
+                box.value = nil
                 done.signal()
             }
             thread.stackSize = 8 << 20
@@ -128,9 +131,9 @@ func runOnThreads(_ count: Int, _ body: (Int) -> Void) {
     }
 }
 
-/// Carries a value the compiler cannot prove `Sendable` to another thread; the caller makes sure
-/// it is used safely (here: the closure only writes disjoint slots and waits for the threads).
-private final class UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// Carries a closure the compiler cannot prove `Sendable` to another thread; the caller makes
+/// sure it is used safely (here: it writes disjoint slots, and the caller waits for the thread).
+private final class UncheckedBox: @unchecked Sendable {
+    var value: ((Int) -> Void)?
+    init(_ value: @escaping (Int) -> Void) { self.value = value }
 }
