@@ -57,16 +57,51 @@ public struct IntensityStatistics: Sendable, Equatable {
 }
 
 extension Volume {
-    /// The intensity at fraction `p` (0...1) of the sorted finite values (nearest rank).
+    /// The intensity at fraction `p` (0...1) of the sorted finite values, interpolated linearly
+    /// between the two nearest ranks. The ranks are found by selection (O(n) each) rather than by
+    /// sorting all values; the result is the same as reading them from the sorted values.
     public func percentiles(_ ps: [Double], ignoringZeros: Bool = false) -> [Float] {
         var vals = voxels.filter { $0.isFinite && (!ignoringZeros || $0 != 0) }
         guard !vals.isEmpty else { return ps.map { _ in 0 } }
-        vals.sort()
-        return ps.map { p in
-            let r = min(max(p, 0), 1) * Double(vals.count - 1)
-            let lo = Int(r.rounded(.down)), hi = min(lo + 1, vals.count - 1)
-            let f = Float(r - Double(lo))
-            return vals[lo] * (1 - f) + vals[hi] * f
+        let count = vals.count
+        let ranks = ps.map { p -> (Int, Int, Float) in
+            let r = min(max(p, 0), 1) * Double(count - 1)
+            let lo = Int(r.rounded(.down)), hi = min(lo + 1, count - 1)
+            return (lo, hi, Float(r - Double(lo)))
         }
+        var value: [Int: Float] = [:]
+        vals.withUnsafeMutableBufferPointer { b in
+            for rank in Set(ranks.flatMap { [$0.0, $0.1] }).sorted() { value[rank] = selectRank(b, rank) }
+        }
+        return ranks.map { lo, hi, f in value[lo]! * (1 - f) + value[hi]! * f }
     }
+}
+
+/// The value that would sit at index `rank` if `b` were sorted ascending (no NaNs). Reorders `b`
+/// (quickselect with three-way partitioning, so runs of equal values cost no extra passes).
+func selectRank(_ b: UnsafeMutableBufferPointer<Float>, _ rank: Int) -> Float {
+    var lo = 0, hi = b.count - 1
+    var rounds = 0
+    while lo < hi {
+        rounds += 1
+        if rounds > 64 {
+            // Degenerate pivots: finish by sorting what is left.
+            var rest = UnsafeMutableBufferPointer(rebasing: b[lo...hi])
+            rest.sort()
+            return b[rank]
+        }
+        // Median of three as the pivot.
+        let a = b[lo], c = b[hi], m = b[lo + (hi - lo) / 2]
+        let pivot = max(min(a, m), min(max(a, m), c))
+        // Three-way partition of [lo, hi]: < pivot | == pivot | > pivot.
+        var lt = lo, i = lo, gt = hi
+        while i <= gt {
+            let v = b[i]
+            if v < pivot { b.swapAt(lt, i); lt += 1; i += 1 }
+            else if v > pivot { b.swapAt(i, gt); gt -= 1 }
+            else { i += 1 }
+        }
+        if rank < lt { hi = lt - 1 } else if rank > gt { lo = gt + 1 } else { return pivot }
+    }
+    return b[rank]
 }
