@@ -17,14 +17,16 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
     /// Fusion rule and options.
     public var fusion: FusionOptions
 
-    /// Register supports concurrently (`voxtermThreadCount` ≥ 2): as many registrations at a time
-    /// as there are threads, each on its share of the threads. A registration that is still running
-    /// when the others have finished and no support is left takes the freed threads at its next
-    /// iteration, so the cores stay busy to the end (k = 3 on 2 cores: supports 1 and 2 on one
-    /// thread each, the third starts when either ends and gets both threads when the other ends).
-    /// On small pyramid levels one registration cannot keep two cores busy, so this beats
-    /// registering one support at a time on all threads. Progress is reported as supports start.
+    /// Register supports concurrently (`voxtermThreadCount` ≥ 2): up to `maxConcurrentSupports`
+    /// registrations at a time (at least one per thread), each on its share of the threads (at
+    /// least one). A registration still running when the others have finished and no support is
+    /// left takes the freed threads at its next iteration, so the cores stay busy to the end. On
+    /// small pyramid levels one registration cannot keep two cores busy, so this beats registering
+    /// one support at a time on all threads. Progress is reported as supports start.
     public var concurrentSupports: Bool
+    /// Most registrations run at once with `concurrentSupports` (each holds its pyramid and
+    /// full-resolution fields: about 150 MB for a 2 mm brain).
+    public var maxConcurrentSupports = 6
 
     public init(aligner: PairwiseAligner, fusion: FusionOptions = FusionOptions(), concurrentSupports: Bool = false) {
         self.aligner = aligner; self.fusion = fusion; self.concurrentSupports = concurrentSupports
@@ -40,7 +42,11 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
         }
         var fields = [VectorField?](repeating: nil, count: supports.count)
         let threads = effectiveThreadCount
-        let workers = concurrentSupports ? max(1, min(threads, supports.count)) : 1
+        // All supports at once (up to `maxConcurrentSupports`), each on one thread while they
+        // outnumber the cores: the kernel shares the cores between them, and single-threaded work
+        // wastes nothing on small pyramid levels. Two at a time left one core idle while the third
+        // of three registered alone.
+        let workers = concurrentSupports && threads >= 2 ? max(1, min(supports.count, max(threads, maxConcurrentSupports))) : 1
         if workers == 1 {
             for n in supports.indices {
                 if isCancelled() { throw SegmentationError.cancelled }
