@@ -79,7 +79,7 @@ struct Register: ParsableCommand {
         }
 
 
-        if registration.metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume) {
+        if registration.metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume, token: token) {
             for s in plan.stages.indices { plan.stages[s].metric = .mi }
             if !quiet { standardError.write("voxterm: \(reason): using mutual information (--metric mi)\n") }
         }

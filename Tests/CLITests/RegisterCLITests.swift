@@ -24,8 +24,9 @@ import VoxtermModel
         ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
     }
 
-    /// A T2-like moving image (a non-monotonic map of Colin27's intensities) with --metric mi: the
-    /// progress line and summary.json name the metric, and the labels overlap.
+    /// A T2-like moving image (a non-monotonic map of Colin27's intensities) without --metric: the
+    /// automatic choice says it uses mutual information, the progress line and summary.json name
+    /// the metric, and the labels overlap.
     @Test func mutualInformationOnATwoContrastPair() throws {
         let dir = TestPaths.temporaryDirectory("register-mi")
         let colin = try NIfTIReader.read(Self.moving).volume()
@@ -39,11 +40,10 @@ import VoxtermModel
         let t2Path = dir.appendingPathComponent("colin_t2like.nii.gz").path
         try NIfTIWriter.write(Volume(geometry: colin.geometry, voxels: colin.voxels.map(t2)), to: t2Path)
         let out = dir.appendingPathComponent("out").path
-        // The automatic switch does not see two modalities on this pair yet (its foreground
-        // correlation is not negative; docs/registration.md), so --metric mi is given here.
         let r = try runVoxterm(["register", Self.fixed, t2Path, "--out", out, "--moving-labels", Self.movingLabels,
-                                "--fixed-labels", Self.fixedLabels, "--preset", "fast", "--metric", "mi"])
+                                "--fixed-labels", Self.fixedLabels, "--preset", "fast"])
         #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("using mutual information"), "\(r.stderr)")
         #expect(r.stderr.contains("affine mi level") && r.stderr.contains("deformable mi level"), "\(r.stderr)")
         let summary = try Self.summary(URL(fileURLWithPath: out))
         let dice = try #require(summary["mean_dice"] as? Double), before = try #require(summary["mean_dice_before"] as? Double)
@@ -61,6 +61,7 @@ import VoxtermModel
                                 "--fixed-labels", Self.fixedLabels, "--preset", "fast"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("deformable lncc level"), "no progress line naming the metric: \(r.stderr)")
+        #expect(!r.stderr.contains("mutual information"), "one modality taken for two: \(r.stderr)")
         for f in Self.outputs { #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f) missing") }
         #expect(try inputs.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before)
 

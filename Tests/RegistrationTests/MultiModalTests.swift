@@ -49,18 +49,66 @@ import VolumeCore
         #expect(errLNCC > 2 * errMI, "mutual information \(errMI) mm, local correlation \(errLNCC) mm")
     }
 
-    /// Colin27 against its own T2-like contrast (shifted by 4 mm) is taken for two modalities; against
-    /// the shifted T1 it is not.
+    /// CT-like (brain CT: CSF < white matter < grey matter, the brightest T1 range below white
+    /// matter): rises to grey matter, then falls. Its correlation with the T1 stays positive, so the
+    /// former rule (a negative correlation inside both foregrounds) took it for one modality.
+    static func ctLike(_ x: Float) -> Float {
+        let xs: [Float] = [0, 0.05, 0.33, 0.7, 0.9, 1], ys: [Float] = [0, 0.05, 0.4, 0.7, 0.55, 0.45]
+        let c = min(max(x, 0), 1)
+        for k in 1..<xs.count where c <= xs[k] {
+            return ys[k - 1] + (ys[k] - ys[k - 1]) * (c - xs[k - 1]) / (xs[k] - xs[k - 1])
+        }
+        return ys.last!
+    }
+
+    /// Colin27 (3-D, 2 mm) against T2-like and CT-like maps of itself under a moved header (4 mm
+    /// shift, 5° rotation) is taken for two modalities; against the moved T1, a squared T1 (gamma 2: another
+    /// scanner) and the bundled subject (another anatomy, same contrast) for one.
     @Test func differentModalitiesAreDetected() throws {
         let colin = try NIfTIReader.read(TestPaths.samples.appendingPathComponent("colin27_2mm.nii.gz").path).volume()
-        var t = AffineTransform.identity
+        let subject = try NIfTIReader.read(TestPaths.samples.appendingPathComponent("subject01_2mm.nii.gz").path).volume()
+        var t = Phantom.rotationZ(5)
         t.translation = [4, -2, 2]
         let g = VolumeGeometry(size: colin.size, affine: t.composed(after: colin.geometry.affine))
-        let t2 = Volume(geometry: g, voxels: Pyramid.normalised(colin).voxels.map(Self.t2Like))
+        let unit = Pyramid.normalised(colin).voxels
+        let t2 = Volume(geometry: g, voxels: unit.map(Self.t2Like))
+        let ct = Volume(geometry: g, voxels: unit.map(Self.ctLike))
         let t1 = Volume(geometry: g, voxels: colin.voxels)
-        #expect(Registration.modalitiesDiffer(fixed: colin, moving: t2) != nil,
-                "correlation \(Registration.foregroundCorrelation(fixed: colin, moving: t2))")
-        #expect(Registration.modalitiesDiffer(fixed: colin, moving: t1) == nil,
-                "correlation \(Registration.foregroundCorrelation(fixed: colin, moving: t1))")
+        let gamma = Volume(geometry: g, voxels: unit.map { $0 * $0 })
+        for (name, moving, differ) in [("T2-like", t2, true), ("CT-like", ct, true), ("moved T1", t1, false),
+                                       ("gamma 2 T1", gamma, false), ("another subject", subject, false)] {
+            let e = try #require(Registration.modalityEvidence(fixed: colin, moving: moving))
+            print("modality evidence, Colin27 against \(name): \(e)")
+            #expect((Registration.modalitiesDiffer(fixed: colin, moving: moving) != nil) == differ,
+                    "\(name): \(e)")
+            // Not a near miss: every case is clear of the threshold.
+            #expect(abs(e.monotonicity - Registration.modalityMonotonicityThreshold) > 0.1, "\(name): \(e)")
+        }
+        // The CT-like map is the case the former rule missed: its correlation is positive.
+        let e = try #require(Registration.modalityEvidence(fixed: colin, moving: ct))
+        #expect(e.correlation > 0, "\(e)")
+    }
+
+    /// The same on a 2-D slice and on 1 × 1 × 4 mm voxels (the decision does not depend on the grid).
+    @Test func modalitiesAreDetectedOnSlicesAndThickSlices() throws {
+        let colin = try NIfTIReader.read(TestPaths.samples.appendingPathComponent("colin27_2mm.nii.gz").path).volume()
+        let cg = colin.geometry
+        var a = cg.affine
+        a.translation = cg.world(ofVoxel: [0, 0, Double(cg.size.z / 2)])
+        let slice = colin.resampled(to: VolumeGeometry(size: [cg.size.x, cg.size.y, 1], affine: a))
+        let thick = colin.resampled(to: VolumeGeometry(size: [cg.size.x * 2, cg.size.y * 2, cg.size.z / 2],
+                                                       affine: cg.affine.composed(after: .scaling([0.5, 0.5, 2], origin: [-0.25, -0.25, 0.5]))))
+        for fixed in [slice, thick] {
+            var t = AffineTransform.identity
+            t.translation = [3, -2, 0]
+            let g = VolumeGeometry(size: fixed.size, affine: t.composed(after: fixed.geometry.affine))
+            let unit = Pyramid.normalised(fixed).voxels
+            for (name, map, differ) in [("T2-like", Self.t2Like as (Float) -> Float, true), ("CT-like", Self.ctLike, true),
+                                        ("T1", { $0 }, false)] {
+                let moving = Volume(geometry: g, voxels: unit.map(map))
+                let e = try #require(Registration.modalityEvidence(fixed: fixed, moving: moving))
+                #expect((Registration.modalitiesDiffer(fixed: fixed, moving: moving) != nil) == differ, "\(fixed.size) \(name): \(e)")
+            }
+        }
     }
 }

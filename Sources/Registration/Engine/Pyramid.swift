@@ -70,11 +70,23 @@ final class Pyramid {
         return VolumeGeometry(size: size, affine: g.affine.composed(after: scale))
     }
 
+    /// True for the full-resolution, unsmoothed level: once it is asked for, the coarser levels
+    /// cached so far are dropped (plans run coarse to fine, so they are rarely needed again, and
+    /// are recomputed if they are): at the full-resolution level the pyramid holds two full-size
+    /// images instead of up to six.
+    static func isFull(_ level: PyramidLevel) -> Bool { level.shrink == 1 && level.smoothingSigma == 0 }
+
     /// The fixed image at a level (smoothed with `sigma` full-resolution voxels, then shrunk).
     func fixedLevel(_ level: PyramidLevel) -> (VolumeGeometry, FloatBuffer) {
         let key = "\(level.shrink)/\(level.smoothingSigma)"
         if let hit = fixedLevels[key] { return hit }
         let g = fixed.geometry
+        if Pyramid.isFull(level) {
+            fixedLevels.removeAll()
+            let out = FloatBuffer(fixed.voxels)
+            fixedLevels[key] = (g, out)
+            return (g, out)
+        }
         let smooth = FloatBuffer(fixed.voxels)
         let scratch = FloatBuffer(count: g.voxelCount)
         let sig = Pyramid.sigmaVoxels(sigmaMM(level), g)
@@ -102,6 +114,7 @@ final class Pyramid {
         let sigmaMM = sigmaMM(level)
         let key = "\(sigmaMM)"
         if let hit = movingLevels[key] { return hit }
+        if sigmaMM == 0 { movingLevels.removeAll() }
         let g = moving.geometry
         let buf = FloatBuffer(moving.voxels)
         if sigmaMM > 0 {
