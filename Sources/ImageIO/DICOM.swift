@@ -76,6 +76,26 @@ public enum DICOM {
         }
     }
 
+    /// Opens `path` for a viewer that shows the first series of a folder holding several
+    /// (`voxterm view FOLDER`): one dcm2niix run lists the series and reads the one shown, which
+    /// is kept for the read that follows under the path returned (`FOLDER@1`, or `path` itself
+    /// for a single series or an `@N` choice). `series` is the list when there are several.
+    public static func openFirst(_ path: String, limits: NIfTIReadLimits = .standard) throws -> (path: String, series: [Series]) {
+        if isSeriesSelector(path) { _ = try readChosen(path, limits: limits); return (path, []) }
+        let (folder, _) = target(path)
+        let (shown, series): (String, [Series]) = try withConverted(folder, displayPath: path) { series, warnings in
+            guard let first = series.first else { throw NIfTIError(path, "no DICOM images found (dcm2niix converted nothing)") }
+            let shown = series.count > 1 ? seriesPath(path, 1) : path
+            let image = try NIfTIReader.read(first.niftiPath, limits: limits).renamed(shown, storage: .dicom)
+            if !quiet.withLock({ $0 }) { for w in warnings { fputs("voxterm: dcm2niix: \(w)\n", stderr) } }
+            cacheLock.lock()
+            cache = (cacheKey(shown), image)
+            cacheLock.unlock()
+            return (shown, series.count > 1 ? series : [])
+        }
+        return (shown, series)
+    }
+
     /// Thrown inside `read` when a folder holds several series and none was chosen.
     struct SeveralSeries: Error { var series: [Series]; var error: NIfTIError }
     nonisolated(unsafe) private static var listCache: (key: String, series: [Series])?
@@ -155,6 +175,7 @@ public enum DICOM {
         let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let log = tmp + "/dcm2niix.log"
+        conversions.withLock { $0[folder, default: 0] += 1 }
         let status = try spawn(["dcm2niix", "-z", "n", "-b", "y", "-ba", "y", "-f", "%s", "-o", tmp, folder],
                                output: log, displayPath: displayPath)
         let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -180,6 +201,9 @@ public enum DICOM {
         for i in series.indices { series[i].index = i + 1 }
         return try body(series, warnings)
     }
+
+    /// dcm2niix runs so far, per folder (tests count them).
+    static let conversions = Mutex<[String: Int]>([:])
 
     static func tmpRoot() -> String {
         if let t = getenv("TMPDIR"), t.pointee != 0 { return String(cString: t) }

@@ -55,14 +55,38 @@ public enum ImageFile {
         return header
     }
 
+    /// The other files `path`'s voxels are read from, which a write must protect as it protects
+    /// `path` itself: a detached NRRD or MetaImage header's data file (as the header names it,
+    /// beside the header when relative; `a.nhdr` may name `a.raw` or any other file) and the
+    /// other half of an Analyze/NIfTI pair (`a.hdr` and `a.img`). Empty for single files, and when
+    /// the header cannot be read (reading the input reports that).
+    public static func dataFiles(of path: String) -> [String] {
+        let lower = path.lowercased()
+        for (a, b) in [(".hdr", ".img"), (".img", ".hdr"), (".hdr.gz", ".img.gz"), (".img.gz", ".hdr.gz")] where lower.hasSuffix(a) {
+            return [String(path.dropLast(a.count)) + b]
+        }
+        if DICOM.isSeriesSelector(path) { return [] }
+        let name: String?
+        switch try? FormatDetection.format(of: path) {
+        case .nrrd?: name = (try? NRRD.parsedHeader(path))?.dataFile
+        case .metaImage?:
+            let f = (try? MetaImage.parsedHeader(path))?.dataFile
+            name = f.flatMap { $0.uppercased() == "LOCAL" || $0.isEmpty ? nil : $0 }
+        default: name = nil
+        }
+        guard let name else { return [] }
+        return [name.hasPrefix("/") ? name : FileIO.directoryName(path) + "/" + name]
+    }
+
     // MARK: Writing
 
     /// Writes a float32 intensity volume in the format of `path`'s extension (NIfTI when it
     /// names none of MGH/MGZ, NRRD/NHDR, MHA/MHD), atomically; `options` protect the inputs.
     public static func write(_ volume: Volume, to path: String, options: NIfTIWriter.Options = NIfTIWriter.Options()) throws {
         let format = ImageFormat.forOutput(path)
+        let options = options.protectingDataFiles()
         if format == .nifti { return try NIfTIWriter.write(volume, to: path, options: options) }
-        try NIfTIWriter.checkDestination(path, options: options)
+        try checkDestinations(path, options: options)
         try volume.voxels.withUnsafeBytes {
             try write(data: $0, datatype: .float32, shape: [volume.size.x, volume.size.y, volume.size.z],
                       affine: volume.geometry.affine, format: format, to: path, options: options)
@@ -73,8 +97,9 @@ public enum ImageFile {
     /// in the format of `path`'s extension.
     public static func write(_ labels: LabelVolume, to path: String, options: NIfTIWriter.Options = NIfTIWriter.Options()) throws {
         let format = ImageFormat.forOutput(path)
+        let options = options.protectingDataFiles()
         if format == .nifti { return try NIfTIWriter.write(labels, to: path, options: options) }
-        try NIfTIWriter.checkDestination(path, options: options)
+        try checkDestinations(path, options: options)
         let lo = labels.labels.min() ?? 0, hi = labels.labels.max() ?? 0
         let s = labels.geometry.size
         let shape = [s.x, s.y, s.z]
@@ -91,6 +116,13 @@ public enum ImageFile {
                 try write(data: $0, datatype: .int32, shape: shape, affine: labels.geometry.affine, format: format, to: path, options: options)
             }
         }
+    }
+
+    /// Refuses `path`, or the data file written beside it (`X.nhdr`, `X.mhd` -> `X.raw`), when
+    /// it is a protected input (or one of its data files) or exists and may not be replaced.
+    static func checkDestinations(_ path: String, options: NIfTIWriter.Options) throws {
+        try NIfTIWriter.checkDestination(path, options: options)
+        if let raw = ImageFormat.dataFile(forHeader: path) { try NIfTIWriter.checkDestination(raw, options: options) }
     }
 
     /// Writes in `format`; every file (also an `.nhdr`/`.mhd` header's data file) goes through
@@ -158,4 +190,16 @@ func writeFile(_ path: String, parts: [UnsafeRawBufferPointer], options: NIfTIWr
             for p in parts { try FileIO.writeAll(fd, p, path: path) }
         }
     } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
+}
+
+extension NIfTIWriter.Options {
+    /// These options with every protected input's data files protected too
+    /// (`ImageFile.dataFiles(of:)`): writing `a.mhd` must not replace the `a.raw` an input
+    /// `a.nhdr` reads its voxels from.
+    public func protectingDataFiles() -> NIfTIWriter.Options {
+        var o = self
+        let extra = protectedPaths.flatMap { ImageFile.dataFiles(of: $0) }.filter { !protectedPaths.contains($0) }
+        o.protectedPaths += extra
+        return o
+    }
 }

@@ -177,9 +177,8 @@ public enum MetaImage {
         return try read(bytes: bytes, path: path, limits: limits) { try readDataFile($0, of: path, named: "by ElementDataFile") }
     }
 
-    /// The header of `path` as NIfTI fields without the voxels: the text up to the
-    /// ElementDataFile line (a detached data file must exist; it is not read).
-    public static func readHeader(_ path: String) throws -> NIfTIHeader {
+    /// The header of `path`, read up to its ElementDataFile line (not the voxels).
+    static func parsedHeader(_ path: String) throws -> MetaImageHeader {
         let key = Array("elementdatafile".utf8)
         let (bytes, _) = try readPrefix(path) { b in
             // Complete once a line starting with ElementDataFile has its line end.
@@ -192,7 +191,13 @@ public enum MetaImage {
             }
             return false
         }
-        let h = try MetaImageHeader.parse(bytes, path: path)
+        return try MetaImageHeader.parse(bytes, path: path)
+    }
+
+    /// The header of `path` as NIfTI fields without the voxels: the text up to the
+    /// ElementDataFile line (a detached data file must exist; it is not read).
+    public static func readHeader(_ path: String) throws -> NIfTIHeader {
+        let h = try parsedHeader(path)
         guard h.dataByteCount != nil else {
             throw NIfTIError(path, "MetaImage DimSize \(shapeText(h.sizes)) describes more voxels than can be addressed")
         }

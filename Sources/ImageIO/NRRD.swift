@@ -236,6 +236,16 @@ public enum NRRD {
         }
     }
 
+    /// The header of `path`, read up to the blank line that ends it (not the voxels).
+    static func parsedHeader(_ path: String) throws -> Header {
+        let (bytes, _) = try readPrefix(path) { b in
+            b.withUnsafeBufferPointer { p in
+                (1..<max(1, p.count)).contains { p[$0] == 0x0a && (p[$0 - 1] == 0x0a || ($0 >= 2 && p[$0 - 1] == 0x0d && p[$0 - 2] == 0x0a)) }
+            }
+        }
+        return try Header.parse(bytes, path: path)
+    }
+
     /// Reads `path` (`.nrrd` with attached data, or `.nhdr` and its data file).
     public static func read(_ path: String, limits: NIfTIReadLimits = .standard) throws -> NIfTIImage {
         let bytes = try readFile(path)
@@ -245,12 +255,7 @@ public enum NRRD {
     /// The header of `path` as NIfTI fields without the voxels: the text up to the blank line
     /// (a detached data file must exist; it is not read).
     public static func readHeader(_ path: String) throws -> NIfTIHeader {
-        let (bytes, _) = try readPrefix(path) { b in
-            b.withUnsafeBufferPointer { p in
-                (1..<max(1, p.count)).contains { p[$0] == 0x0a && (p[$0 - 1] == 0x0a || ($0 >= 2 && p[$0 - 1] == 0x0d && p[$0 - 2] == 0x0a)) }
-            }
-        }
-        let h = try Header.parse(bytes, path: path)
+        let h = try parsedHeader(path)
         guard h.dataByteCount != nil else {
             throw NIfTIError(path, "NRRD sizes \(shapeText(h.sizes)) describe more voxels than can be addressed")
         }

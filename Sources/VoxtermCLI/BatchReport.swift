@@ -80,11 +80,19 @@ struct QCPicture {
 
     var path: String { (folder.qcFolder as NSString).appendingPathComponent(row.subject + ".png") }
 
+    /// The headline score as the pictures write it ("DICE 0.712", "SIM -0.412"), or nil.
+    var score: String? {
+        switch status.headline {
+        case .dice(let d)?: return String(format: "DICE %.3f", d)
+        case .similarity(let v)?: return String(format: "SIM %.3f", v)
+        case nil: return nil
+        }
+    }
+
     /// Subject name and its headline score.
     var caption: String {
         var c = row.subject
-        if let d = status.meanDice { c += String(format: " DICE %.3f", d) }
-        else if let s = status.similarityAfter { c += String(format: " SIM %.3f", s) }
+        if let h = score { c += " " + h }
         if status.state != .done { c += " " + status.state.rawValue }
         return c
     }
@@ -93,24 +101,19 @@ struct QCPicture {
     /// with the warped labels' outlines; segment, the image with the prediction's outlines
     /// (against truth when there is one).
     func scene() throws -> SliceScene? {
-        guard status.state == .done else { return nil }
-        let dir = folder.subjectFolder(row.subject)
-        func file(_ name: String) -> String? {
-            let p = (dir as NSString).appendingPathComponent(name)
-            return FileIO.exists(p) ? p : nil
-        }
+        // The files the workbench's view --cohort shows too (SubjectView).
+        let view = SubjectView(folder: folder, settings: settings, row: row, status: status)
+        guard view.hasOutputs else { return nil }
         let style = LabelStyle(opacity: 0.9, outline: true)
         switch settings.task {
         case .register:
-            guard let warped = file("warped.nii.gz") else { return nil }
-            let image = try ImageFile.read(warped).volume()
-            let labels = try file("warped_labels.nii.gz").map { try ImageFile.read($0).labelVolume() }
+            let image = try ImageFile.read(view.image).volume()
+            let labels = try view.labels.map { try ImageFile.read($0).labelVolume() }
             return SliceScene(image: image, labels: labels.map { LabelOverlay(labels: $0, style: style) })
         case .segment:
-            guard let prediction = file("prediction.nii.gz") else { return nil }
-            let image = try ImageFile.read(row.image).volume()
-            let labels = try ImageFile.read(prediction).labelVolume()
-            let truth = try row.truth.map { try ImageFile.read($0).labelVolume() }.flatMap { $0.geometry.size == labels.geometry.size ? $0 : nil }
+            let image = try ImageFile.read(view.image).volume()
+            let labels = try ImageFile.read(view.labels!).labelVolume()
+            let truth = try view.truth.map { try ImageFile.read($0).labelVolume() }.flatMap { $0.geometry.size == labels.geometry.size ? $0 : nil }
             return SliceScene(image: image, labels: LabelOverlay(labels: labels, truth: truth, style: truth == nil ? style : LabelStyle(opacity: 0.6)))
         }
     }
@@ -132,10 +135,7 @@ struct QCPicture {
         var out = RGBAImage(width: max(image.width, 96), height: image.height + 20)
         out.paste(image, x: 0, y: 0)
         out.drawText(String(row.subject.prefix(max(1, out.width / 6))), x: 1, y: image.height + 2, color: RGBA8(255, 255, 255), outline: nil)
-        var score = status.state.rawValue
-        if let d = status.meanDice { score = String(format: "DICE %.3f", d) }
-        else if let s = status.similarityAfter { score = String(format: "SIM %.3f", s) }
-        out.drawText(score, x: 1, y: image.height + 11, color: RGBA8(255, 255, 0), outline: nil)
+        out.drawText(score ?? status.state.rawValue, x: 1, y: image.height + 11, color: RGBA8(255, 255, 0), outline: nil)
         return out
     }
 

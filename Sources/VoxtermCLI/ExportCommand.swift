@@ -88,9 +88,6 @@ struct Export: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: jsonSafe(summary), options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             }
-        } catch let e as ExportFailure {
-            printError(e)
-            throw ExitCode(e.exitCode)
         } catch {
             throw ExitCodes.fail(error)
         }
@@ -119,9 +116,9 @@ struct Export: ParsableCommand {
         let cmap = colormap, mode = fieldMode, grid = montage
         // Load.
         let img = try ImageFile.read(image)
-        if img.isVectorField { throw ExportFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
+        if img.isVectorField { throw CommandFailure("\(image): is a vector field; pass it with --field over an anatomical image") }
         if let v = self.volume, v < 0 || v >= img.frameCount {
-            throw ExportFailure("--volume: \(v) is out of range 0...\(img.frameCount - 1) for \(image)")
+            throw CommandFailure("--volume: \(v) is out of range 0...\(img.frameCount - 1) for \(image)")
         }
         let volume = try img.volume(frame: self.volume ?? 0)
         let geometry = volume.geometry
@@ -132,15 +129,15 @@ struct Export: ParsableCommand {
         // As FSLeyes and MRIcron: a label-name file beside the label map is used when --lut is not given.
         var lut = self.lut
         if let lut { table = try LabelTable.read(lut) }
-        else if let sidecar = labels.flatMap({ LabelTable.sidecar(forLabels: $0) }) {
-            do { table = try LabelTable.read(sidecar); lut = sidecar }
+        else {
+            do { if let sidecar = try LabelTable.readSidecar(forLabels: labels) { (table, lut) = (sidecar.table, sidecar.path) } }
             catch { notes.append("label names beside the label map not used: \(error)") }
         }
         var visible: Set<Int32>?
         if let only {
             let (vals, unknown) = table.values(named: only.split(separator: ",").map(String.init))
             if !unknown.isEmpty {
-                throw ExportFailure("--only: unknown label name\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", "))\(lut == nil ? " (no --lut given: use label values)" : " in \(lut!)")")
+                throw CommandFailure("--only: unknown label name\(unknown.count > 1 ? "s" : "") \(unknown.joined(separator: ", "))\(lut == nil ? " (no --lut given: use label values)" : " in \(lut!)")")
             }
             visible = vals
         }
@@ -174,18 +171,16 @@ struct Export: ParsableCommand {
         var scene = SliceScene(image: volume, window: window, colorMap: cmap, labels: overlay, field: fieldOverlay)
         var layerInfo: [[String: Any]] = []
         for (i, p) in self.overlay.enumerated() {
-            let layerImage = try ImageFile.read(p.path)
-            let values = ImageLayer.onGrid(try layerImage.volume(frame: 0), geometry)
-            let opacity = i < overlayOpacity.count ? overlayOpacity[i] : 1
-            let layer = ImageLayer(name: (p.path as NSString).lastPathComponent, values: values, colorMap: p.colorMap ?? .hot,
-                                   window: p.window, threshold: i < overlayThreshold.count ? overlayThreshold[i] : nil, opacity: opacity)
+            let layer = try ImageLayer.read(p.path, onto: geometry, colorMap: p.colorMap, window: p.window,
+                                            threshold: i < overlayThreshold.count ? overlayThreshold[i] : nil,
+                                            opacity: i < overlayOpacity.count ? overlayOpacity[i] : 1)
             scene.layers.append(layer)
             layerInfo.append(["file": p.path, "colormap": layer.colorMap.rawValue, "window": [layer.window.low, layer.window.high],
                               "threshold": layer.threshold.map { $0 as Any } ?? NSNull(), "opacity": layer.opacity])
         }
         if let compare {
             let second = try ImageFile.read(compare)
-            if second.isVectorField { throw ExportFailure("\(compare): is a vector field; --compare takes an image") }
+            if second.isVectorField { throw CommandFailure("\(compare): is a vector field; --compare takes an image") }
             let values = ImageLayer.onGrid(try second.volume(frame: 0), geometry)
             scene.compare = CompareOverlay(values: values, colorMap: CompareOverlay.parseColorMap(compareColormap).map)
             if values.geometry != second.geometry { notes.append("\(compare) resampled onto the image grid (trilinear, world space)") }
@@ -197,15 +192,15 @@ struct Export: ParsableCommand {
 
         // Refuse absurd outputs before allocating them (an RGBA pixel is 4 bytes).
         if let problem = scene.outputSizeProblem(mapping, options: RenderOptions(scale: 1)) {
-            throw ExportFailure("\(image): \(problem)")
+            throw CommandFailure("\(image): \(problem)")
         }
         if scene.outputSizeProblem(mapping, options: options) != nil {
-            throw ExportFailure("--scale \(scale): the picture would be more than \(SliceScene.maximumSide) pixels wide or high, the longest side voxterm draws")
+            throw CommandFailure("--scale \(scale): the picture would be more than \(SliceScene.maximumSide) pixels wide or high, the longest side voxterm draws")
         }
         let tile = scene.outputScale(mapping, options: options)
         let tiles = grid.map { $0.rows * $0.columns } ?? 1
         if tile.width * tile.height * tiles > 1 << 28 {
-            throw ExportFailure("--scale/--montage: the picture would have \(tile.width * tile.height * tiles) pixels, more than the limit of \(1 << 28)")
+            throw CommandFailure("--scale/--montage: the picture would have \(tile.width * tile.height * tiles) pixels, more than the limit of \(1 << 28)")
         }
         var picture: RGBAImage
         var slices: [Int]
@@ -216,12 +211,12 @@ struct Export: ParsableCommand {
             var s = mapping.middleSlice
             if let slice {
                 guard slice >= 0 && slice < mapping.sliceCount else {
-                    throw ExportFailure("--slice: \(slice) is out of range 0...\(mapping.sliceCount - 1) for the \(plane.rawValue) plane of \(image)")
+                    throw CommandFailure("--slice: \(slice) is out of range 0...\(mapping.sliceCount - 1) for the \(plane.rawValue) plane of \(image)")
                 }
                 s = slice
             } else if let at {
                 guard let ws = mapping.slice(ofWorld: at) else {
-                    throw ExportFailure("--at: \(shortNumber(at.x)),\(shortNumber(at.y)),\(shortNumber(at.z)) mm is outside \(image) along the \(plane.rawValue) axis (slices 0...\(mapping.sliceCount - 1))")
+                    throw CommandFailure("--at: \(shortNumber(at.x)),\(shortNumber(at.y)),\(shortNumber(at.z)) mm is outside \(image) along the \(plane.rawValue) axis (slices 0...\(mapping.sliceCount - 1))")
                 }
                 s = ws
             }
@@ -292,10 +287,10 @@ struct Export: ParsableCommand {
 
         let bytes: [UInt8]
         do { bytes = try PNGCodec.encode(picture, text: text) } catch {
-            throw ExportFailure("\(output): \(error)", exitCode: ExitCodes.writeFailed)
+            throw CommandFailure("\(output): \(error)", status: ExitCodes.writeFailed)
         }
         do { try FileIO.writeAtomically(output, bytes, exclusive: !force) } catch {
-            throw ExportFailure("\(error)", exitCode: ExitCodes.writeFailed)
+            throw CommandFailure("\(error)", status: ExitCodes.writeFailed)
         }
 
         var summary: [String: Any] = [
@@ -365,12 +360,6 @@ struct Export: ParsableCommand {
 }
 
 /// An export problem: a one-line message and the exit code it maps to.
-struct ExportFailure: Error, CustomStringConvertible {
-    let message: String
-    let exitCode: Int32
-    init(_ message: String, exitCode: Int32 = ExitCodes.badInput) { self.message = message; self.exitCode = exitCode }
-    var description: String { message }
-}
 
 
 /// A shell word that reproduces `s` (single-quoted when it has special characters).

@@ -9,10 +9,14 @@ struct CommandFailure: Error, CustomStringConvertible {
     let message: String
     let status: Int32
     var description: String { message }
+    /// A refusal of `message` with `status` (an input's problem, 2, unless said).
+    init(_ message: String, status: Int32 = ExitCodes.badInput) { self.message = message; self.status = status }
+    init(message: String, status: Int32) { self.init(message, status: status) }
 }
 
 /// The checks every command makes before any work (issue 13, class 2): every named input exists
-/// and is a regular file; no two outputs share a path; no output is an input (even with
+/// and is a regular file; no two outputs share a path; no output is an input or an input's data
+/// file (`ImageFile.dataFiles(of:)`; even with
 /// `--force`: same file by device and inode, or by resolved path for files not yet there); every
 /// output's folder exists and is writable; an existing output needs `--force`.
 struct Preflight {
@@ -44,8 +48,13 @@ struct Preflight {
                                      status: ExitCodes.writeFailed)
             }
         }
+        // An input's data files (`a.nhdr`'s `a.raw`, a pair's `.img`) are inputs too: writing
+        // `a.mhd` (data in `a.raw`) must not replace the voxels `a.nhdr` is read from.
+        let read = inputs.filter { !$0.path.isEmpty } + inputs.flatMap { i in
+            i.path.isEmpty ? [] : ImageFile.dataFiles(of: i.path).map { ("\(i.option) (its data file)", $0) }
+        }
         for o in outputs {
-            for i in inputs where Self.same(o.path, i.path) {
+            for i in read where Self.same(o.path, i.path) {
                 throw CommandFailure(message: "\(o.path): is also an input (\(i.option)); voxterm never writes over an input, even with --force: choose another path for \(o.option)",
                                      status: ExitCodes.writeFailed)
             }

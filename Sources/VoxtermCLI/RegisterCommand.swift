@@ -68,14 +68,15 @@ struct Register: ParsableCommand {
         }
         do {
             // DIR is checked now and written at the end as one set (nothing of it exists before).
-            let protected = NIfTIWriter.Options(protectedPaths: sources.paths, overwrite: true)
-            for name in RegistrationOutputs.fileNames {
-                try NIfTIWriter.checkDestination((out as NSString).appendingPathComponent(name), options: protected)
+            try writingOutputs {
+                let protected = NIfTIWriter.Options(protectedPaths: sources.paths, overwrite: true)
+                for name in RegistrationOutputs.fileNames {
+                    try NIfTIWriter.checkDestination((out as NSString).appendingPathComponent(name), options: protected)
+                }
+                try OutputFolder.check(out, overwrite: force, setNames: Set(RegistrationOutputs.fileNames))
             }
-            try OutputFolder.check(out, overwrite: force, setNames: Set(RegistrationOutputs.fileNames))
         } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.writeFailed)
+            throw ExitCodes.fail(error)
         }
 
 
@@ -116,10 +117,9 @@ struct Register: ParsableCommand {
             throw ExitCode(ExitCodes.interrupted)
         }
         do {
-            try signals.writing { _ = try outputs.write(to: out, sources: sources, overwrite: force) }
+            try signals.writing { try writingOutputs { _ = try outputs.write(to: out, sources: sources, overwrite: force) } }
         } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.writeFailed)
+            throw ExitCodes.fail(error)
         }
         if !quiet {
             var msg = "voxterm: registered in \(String(format: "%.2f", result.stages.reduce(0) { $0 + $1.seconds })) s"

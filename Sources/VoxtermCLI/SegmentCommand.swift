@@ -82,11 +82,8 @@ struct Segment: ParsableCommand {
             if let truth, let t = truthLabels, t.geometry.size != volume.geometry.size {
                 throw SegmentationError.invalidInput("\(truth): truth is not on the query's grid")
             }
+            // (Preflight above refused outputs over a named input or an existing file without --force.)
             var inputs = [query]
-            // Refuse bad destinations before any work: never over an input, never over a file without --force.
-            let early = NIfTIWriter.Options(protectedPaths: [query, labels, supportSet].compactMap { $0 }
-                                              + supports.flatMap { [$0.image, $0.labels] }, overwrite: force)
-            try writingOutputs { for dest in [out, confidence].compactMap({ $0 }) { try NIfTIWriter.checkDestination(dest, options: early) } }
             let prediction: Prediction
             var setToSave: (SupportSet, String)?
             let start = monotonicSeconds()

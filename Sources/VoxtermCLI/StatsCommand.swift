@@ -34,22 +34,16 @@ struct Stats: ParsableCommand {
     func run() throws {
         do {
             print(try report(), terminator: "")
-        } catch let e as ExportFailure {
-            printError(e)
-            throw ExitCode(e.exitCode)
-        } catch let e as ExitCode {
-            throw e
         } catch {
-            printError(error)
-            throw ExitCode(ExitCodes.badInput)
+            throw ExitCodes.fail(error)
         }
     }
 
     func report() throws -> String {
         let img = try ImageFile.read(image)
-        if img.isVectorField { throw ExportFailure("\(image): is a vector field, not an intensity image") }
+        if img.isVectorField { throw CommandFailure("\(image): is a vector field, not an intensity image") }
         if let v = self.volume, v < 0 || v >= img.frameCount {
-            throw ExportFailure("--volume: \(v) is out of range 0...\(img.frameCount - 1) for \(image)")
+            throw CommandFailure("--volume: \(v) is out of range 0...\(img.frameCount - 1) for \(image)")
         }
         let frame = self.volume ?? 0
         if img.frameCount > 1 && self.volume == nil {
@@ -59,19 +53,19 @@ struct Stats: ParsableCommand {
         let labelMap = try ImageFile.read(labels).labelVolume()
         guard labelMap.geometry.size == volume.geometry.size else {
             let s = labelMap.geometry.size, t = volume.geometry.size
-            throw ExportFailure("\(labels): grid \(s.x)x\(s.y)x\(s.z) differs from \(image) (\(t.x)x\(t.y)x\(t.z)); resample it onto the image first")
+            throw CommandFailure("\(labels): grid \(s.x)x\(s.y)x\(s.z) differs from \(image) (\(t.x)x\(t.y)x\(t.z)); resample it onto the image first")
         }
         var table = LabelTable.palette
         var tablePath = labelNames
-        if tablePath == nil { tablePath = LabelTable.sidecar(forLabels: labels) }
-        if let p = tablePath { table = try LabelTable.read(p) }
+        if let p = labelNames { table = try LabelTable.read(p) }
+        else if let sidecar = try LabelTable.readSidecar(forLabels: labels) { (table, tablePath) = (sidecar.table, sidecar.path) }
 
         var region = StatisticsRegion.volume
         var sliceInfo: [String: Any] = [:]
         if let slice {
             let m = SliceMapping(geometry: volume.geometry, plane: plane)
             guard slice >= 0 && slice < m.sliceCount else {
-                throw ExportFailure("--slice: \(slice) is out of range 0...\(m.sliceCount - 1) for the \(plane.rawValue) plane of \(image)")
+                throw CommandFailure("--slice: \(slice) is out of range 0...\(m.sliceCount - 1) for the \(plane.rawValue) plane of \(image)")
             }
             region = .slice(axis: m.sliceAxis, index: slice)
             sliceInfo = ["plane": plane.rawValue, "slice": slice, "voxel_axis": m.sliceAxis]

@@ -145,8 +145,10 @@ struct View: ParsableCommand {
         var seriesNote: String?
         if cohortState == nil, let p = imagePath, !DICOM.isSeriesSelector(p), (try? FormatDetection.format(of: p)) == .dicom {
             do {
-                if case .several(let series) = try DICOM.open(p) {
-                    imagePath = DICOM.seriesPath(p, 1)
+                // One dcm2niix run lists the series and reads the first, kept for the reads that follow.
+                let (shown, series) = try DICOM.openFirst(p)
+                if !series.isEmpty {
+                    imagePath = shown
                     seriesNote = "DICOM folder with \(series.count) series, showing 1; :open image \(DICOM.seriesPath(p, 1).dropLast())N opens another · "
                         + series.map(\.summary).joined(separator: " · ")
                 }
@@ -206,9 +208,8 @@ struct View: ParsableCommand {
                     _ = reduce(&state, .stepVolume(v))
                 }
                 for p in overlay {
-                    let values = ImageLayer.onGrid(try ImageFile.read(p.path).volume(), state.document.image.geometry)
-                    state.document.layers.append(ImageLayer(name: (p.path as NSString).lastPathComponent, values: values,
-                                                      colorMap: p.colorMap ?? .hot, window: p.window))
+                    state.document.layers.append(try ImageLayer.read(p.path, onto: state.document.image.geometry,
+                                                                     colorMap: p.colorMap, window: p.window))
                 }
                 if let note = terminal.capabilities.graphicsNote { state.message = [note, state.message].compactMap { $0 }.joined(separator: " · ") }
                 state.plane = plane

@@ -32,10 +32,7 @@ import VoxtermModel
         let dir = TestPaths.temporaryDirectory("curation-tmux")
         defer { try? FileManager.default.removeItem(at: dir) }
         let s = Self.samples.path
-        let bin = TestPaths.voxtermBinary.path
-        let command = [bin, "view", "\(s)/colin27_2mm.nii.gz", "--labels", "\(s)/colin27_2mm_aal.nii.gz",
-                       "--label-names", "\(s)/aal.txt"].map(TmuxSession.quote).joined(separator: " ")
-        let tmux = try TmuxSession(command, width: 140, height: 44, environment: ["COLORTERM": "truecolor", "LC_ALL": "C.UTF-8"],
+        let tmux = try TmuxSession(Workbench.viewCommand(), width: 140, height: 44, environment: ["COLORTERM": "truecolor", "LC_ALL": "C.UTF-8"],
                                    directory: dir.path)
         defer { tmux.close() }
         try tmux.waitFor("axial slice 45/90", timeout: 20)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 import VoxtermModel
@@ -116,21 +117,12 @@ import Glibc
         let input = TestPaths.samples.appendingPathComponent("colin27_2mm.nii.gz").path
         for round in 0..<3 {
             let dest = dir.appendingPathComponent("same\(round).nii").path
-            var procs: [Process] = []
-            var errs: [Pipe] = []
-            for _ in 0..<6 {
-                let p = Process()
-                p.executableURL = TestPaths.voxtermBinary
-                p.arguments = ["convert", input, dest]
-                let e = Pipe()
-                p.standardError = e
-                p.standardOutput = FileHandle.nullDevice
-                procs.append(p); errs.append(e)
-            }
-            for p in procs { try p.run() }
-            let texts = errs.map { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-            for p in procs { p.waitUntilExit() }
-            let statuses = procs.map(\.terminationStatus)
+            // Started with posix_spawn (StartedProcess), each writing its messages to its own log.
+            let logs = (0..<6).map { dir.appendingPathComponent(".log\(round)-\($0)").path }
+            let procs = try logs.map { try StartedProcess.start(TestPaths.voxtermBinary.path, ["convert", input, dest], log: $0) }
+            let statuses = procs.map { $0.wait() }
+            let texts = try logs.map { try String(contentsOfFile: $0, encoding: .utf8) }
+            for log in logs { try FileManager.default.removeItem(atPath: log) }
             #expect(statuses.filter { $0 == 0 }.count == 1, "round \(round): \(statuses) \(texts)")
             for (s, t) in zip(statuses, texts) where s != 0 {
                 #expect(s == 3 && t.contains("same\(round).nii: already exists") && t.split(separator: "\n").count == 1, "\(t)")
@@ -241,35 +233,86 @@ import Glibc
         #expect(Self.entries(dir) == ["fixed.nii.gz", "fixed_labels.nii.gz", "moving.nii.gz", "pipe.nii"])
     }
 
-    /// SIGINT at several moments of a segment run (loading the 1 mm images included): exit 130
+    /// Moments of a segment run a SIGINT is sent at, each recognised from outside the process
+    /// (not by sleeping): loading the inputs (50 ms of CPU used, past start-up and the signal
+    /// handlers, and no progress line yet: the 1 mm query and supports take about 0.1 s of CPU
+    /// to read), registration begun (the progress line), and registration well under way (half
+    /// a CPU second after that).
+    enum SegmentPhase: String, CaseIterable, CustomTestStringConvertible {
+        case loadingInputs, registrationBegun, registering
+        var testDescription: String { rawValue }
+    }
+
+    /// SIGINT in each phase of a segment run (loading the 1 mm images included): exit 130
     /// within a second, nothing written.
-    @Test(arguments: [0.05, 0.3, 0.8])
-    func ctrlCInEveryPhaseStopsWithinASecond(_ delay: Double) throws {
+    @Test(arguments: SegmentPhase.allCases)
+    func ctrlCInEveryPhaseStopsWithinASecond(_ phase: SegmentPhase) throws {
         let dir = TestPaths.temporaryDirectory("int-cli")
         defer { try? FileManager.default.removeItem(at: dir) }
         let s = TestPaths.samples
-        let p = Process()
-        p.executableURL = TestPaths.voxtermBinary
-        p.arguments = ["segment", s.appendingPathComponent("colin27_1mm.nii.gz").path,
-                       "--support", s.appendingPathComponent("colin27_1mm.nii.gz").path + ":" + s.appendingPathComponent("colin27_1mm_aal.nii.gz").path,
-                       "--support", s.appendingPathComponent("subject01_2mm.nii.gz").path + ":" + s.appendingPathComponent("subject01_2mm_aal.nii.gz").path,
-                       "--out", dir.appendingPathComponent("p.nii.gz").path, "--quiet"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        Thread.sleep(forTimeInterval: delay)
-        try #require(p.isRunning, "finished before the signal")
-        let t0 = Date()
-        p.interrupt()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        let seconds = Date().timeIntervalSince(t0)
-        #expect(seconds < 1.0, "took \(seconds) s from SIGINT to exit (signal after \(delay) s)")
-        #expect(p.terminationStatus == 130, "\(text)")
+        let query = s.appendingPathComponent("colin27_1mm.nii.gz").path
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("int-cli-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let p = try StartedProcess.start(TestPaths.voxtermBinary.path, [
+            "segment", query,
+            "--support", query + ":" + s.appendingPathComponent("colin27_1mm_aal.nii.gz").path,
+            "--support", s.appendingPathComponent("subject01_2mm.nii.gz").path + ":" + s.appendingPathComponent("subject01_2mm_aal.nii.gz").path,
+            "--out", dir.appendingPathComponent("p.nii.gz").path], log: log)
+        var exited: Int32?
+        let reached = Self.waitFor(p.pid, exited: &exited) { () -> Bool in
+            switch phase {
+            case .loadingInputs:
+                return Self.cpuTicks(p.pid) >= 5 && !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering")
+            case .registrationBegun:
+                return ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering support")
+            case .registering:
+                return Self.cpuTicks(p.pid) > Self.ticksAtRegistration(p.pid, log: log) + 50
+            }
+        }
+        guard reached, exited == nil else {
+            let status = exited ?? p.wait()
+            Issue.record("phase \(phase) not seen before the run ended (status \(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            return
+        }
+        let t0 = monotonicSeconds()
+        p.signal(SIGINT)
+        let status = p.wait()
+        let seconds = monotonicSeconds() - t0
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(seconds < 1.0, "took \(seconds) s from SIGINT to exit (signal while \(phase))")
+        #expect(status == 130, "\(text)")
         #expect(text.contains("interrupted; nothing was written"), "\(text)")
         #expect(Self.entries(dir).isEmpty, "\(Self.entries(dir))")
     }
+
+    /// Polls `condition` until it holds (true) or process `pid` has exited (false, `exited` set).
+    static func waitFor(_ pid: pid_t, exited: inout Int32?, _ condition: () -> Bool) -> Bool {
+        while true {
+            if condition() { return true }
+            var st: Int32 = 0
+            if waitpid(pid, &st, WNOHANG) == pid { exited = st; return false }
+            usleep(500)
+        }
+    }
+
+    /// User + system CPU time of process `pid`, in clock ticks (/proc/PID/stat fields 14 and 15).
+    static func cpuTicks(_ pid: pid_t) -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13 else { return 0 }
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+    }
+
+    /// CPU ticks of `pid` when its progress line first said "registering support" (Int.max before).
+    static func ticksAtRegistration(_ pid: pid_t, log: String) -> Int {
+        if let t = registrationTicks.withLock({ $0[pid] }) { return t }
+        guard ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering support") else { return Int.max - 100 }
+        let t = cpuTicks(pid)
+        registrationTicks.withLock { $0[pid] = t }
+        return t
+    }
+    static let registrationTicks = Mutex<[pid_t: Int]>([:])
 
     // MARK: Class 7: lossless convert
 

@@ -19,14 +19,10 @@ import TestSupport
         let out = TestPaths.temporaryDirectory("live-registration")
         defer { try? FileManager.default.removeItem(at: out) }
         let s = Self.samples.path
-        let bin = TestPaths.voxtermBinary.path
         // Fast preset on both cores (`--threads 2`): a debug build registers the sample in tens of
         // seconds; the view must still answer a key while it runs (checked below).
-        let command = [bin, "view", "\(s)/colin27_2mm.nii.gz", "--labels", "\(s)/colin27_2mm_aal.nii.gz",
-                       "--label-names", "\(s)/aal.txt", "--moving", "\(s)/subject01_2mm.nii.gz",
-                       "--moving-labels", "\(s)/subject01_2mm_aal.nii.gz", "--out", out.path, "--preset", "fast",
-                       "--threads", "2"]
-            .map(TmuxSession.quote).joined(separator: " ")
+        let command = Workbench.viewCommand(["--moving", "\(s)/subject01_2mm.nii.gz", "--moving-labels", "\(s)/subject01_2mm_aal.nii.gz",
+                                             "--out", out.path, "--preset", "fast", "--threads", "2"])
         let tmux = try TmuxSession(command, width: 160, height: 50, environment: ["COLORTERM": "truecolor"])
         defer { tmux.close() }
         try tmux.waitFor("G registers subject01_2mm.nii.gz to colin27_2mm.nii.gz", timeout: 20)

@@ -235,7 +235,7 @@ struct OneSittingTests {
         _ = reduce(&state, .command(.run(.goto(.label("2")))))
         #expect(state.cursor == referenceNearestToCentroid(2, first.prediction.labels), "\(state.message ?? "")")
         let predicted2 = first.prediction.labels.labels.filter { $0 == 2 }.count
-        #expect(StatisticsPanel.statistics(state, label: 2).volume?.voxelCount == predicted2)
+        #expect(StatisticsPanel.statistics(state, cache: SliceCache(), label: 2).volume?.voxelCount == predicted2)
         // Correct axial slice 10: a label 3 square the supports never had, then add the slice back.
         state.cursor = [14, 14, 10]
         _ = reduce(&state, .command(.run(.set(.brush(2)))))
@@ -275,7 +275,7 @@ struct OneSittingTests {
         _ = reduce(&state, .command(.toggleStatistics))
         func check(_ what: String) {
             _ = WorkbenchView.render(state, cache: cache)
-            let (s, v) = StatisticsPanel.statistics(state, label: 1)
+            let (s, v) = StatisticsPanel.statistics(state, cache: cache, label: 1)
             let axis = state.mapping(state.plane).sliceAxis
             let fullV = labelStatistics(labels: state.document.labels!, image: state.document.image).first { $0.label == 1 }
             let fullS = labelStatistics(labels: state.document.labels!, image: state.document.image,
@@ -288,7 +288,7 @@ struct OneSittingTests {
             }
         }
         check("start")
-        let start = StatisticsPanel.counts(for: state.navigation.statisticsToken)
+        let start = (builds: cache.statistics.builds, updates: cache.statistics.updates)
         // Paint (keys), a mouse stroke, fill, undo and redo: each followed from the journal.
         _ = reduce(&state, .command(.run(.set(.brush(1)))))
         _ = reduce(&state, .editing(.togglePaint)); check("paint")
@@ -304,7 +304,7 @@ struct OneSittingTests {
         _ = reduce(&state, .editing(.fill)); check("fill")
         _ = reduce(&state, .editing(.undo)); check("undo")
         _ = reduce(&state, .editing(.redo)); check("redo")
-        let counts = StatisticsPanel.counts(for: state.navigation.statisticsToken)
+        let counts = (builds: cache.statistics.builds, updates: cache.statistics.updates)
         #expect(counts.builds == start.builds, "a volume pass after an edit")
         #expect(counts.updates > start.updates)
         // Turned off, edits are not journaled; on again, one pass over the volume catches up.
@@ -314,7 +314,7 @@ struct OneSittingTests {
         #expect(state.editing.journal.entries.isEmpty)
         _ = reduce(&state, .command(.run(.selectLabel("2"))))
         check("after replace with the panel off")
-        #expect(StatisticsPanel.counts(for: state.navigation.statisticsToken).builds == counts.builds + 1)
+        #expect(cache.statistics.builds == counts.builds + 1)
     }
 
     @Test func labelMomentsFollowRandomEditsAsAFreshPassWould() {

@@ -168,6 +168,15 @@ extension LabelTable {
         return nil
     }
 
+    /// The label-name file beside the first of `labelsPaths` that has one (`sidecar(forLabels:)`),
+    /// read, with its path; nil when none has one. A sidecar that cannot be read throws.
+    public static func readSidecar(forLabels labelsPaths: String?...) throws -> (table: LabelTable, path: String)? {
+        for case let labels? in labelsPaths {
+            if let p = sidecar(forLabels: labels) { return (try read(p), p) }
+        }
+        return nil
+    }
+
     /// Parses label table bytes; `path` only names the source in errors.
     public static func parse(_ bytes: [UInt8], path: String = "<labels>") throws -> LabelTable {
         if bytes.count == 768 && bytes.contains(where: { $0 == 0 || $0 > 126 || ($0 < 32 && $0 != 9 && $0 != 10 && $0 != 13) }) {

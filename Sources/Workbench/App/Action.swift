@@ -108,6 +108,4 @@ public enum Effect: Equatable, Sendable {
     case cancelJob(JobID)
     /// File work of a typed command (`:open`, `:save`, `:support add`).
     case command(CommandEffect)
-    /// Reading a cohort subject's files (Cohort/).
-    case cohort(CohortEffect)
 }

@@ -48,6 +48,10 @@ public struct WorkbenchDocument: Sendable {
     /// `field` prepared for display (magnitude and Jacobian computed off the UI thread), when a
     /// live registration supplied it; the slice cache uses it instead of preparing its own.
     public var preparedFieldOverlay: FieldOverlay?
+    /// The automatic window of `image` (`IntensityWindow.automatic`), computed where the file is
+    /// read (`load`) so that opening a document costs the UI thread no pass over it; nil for
+    /// documents made in memory (the state computes it then).
+    public var automaticWindow: IntensityWindow?
 
     /// Wraps volumes already in memory; others are resampled onto `image`'s grid.
     public init(imagePath: String, image: Volume, labels: LabelVolume? = nil, labelsPath: String? = nil,
@@ -94,16 +98,22 @@ public struct WorkbenchDocument: Sendable {
     /// shows the moving labels the same way.
     public mutating func setMoving(_ moving: Volume, path: String, labels movingLabels: LabelVolume? = nil,
                                    labelsPath: String? = nil) {
-        self.moving = moving
+        setMoving(MovingImage(moving, labels: movingLabels, onto: image.geometry), path: path, labelsPath: labelsPath)
+    }
+
+    /// Adds a moving image already prepared for display on this image's grid (`MovingImage`,
+    /// made where the files were read): no resampling and no pass over the labels here.
+    mutating func setMoving(_ m: MovingImage, path: String, labelsPath: String?) {
+        moving = m.moving
         movingPath = path
-        self.movingLabels = movingLabels
+        movingLabels = m.labels
         movingLabelsPath = labelsPath
-        compare = moving.geometry == image.geometry ? moving : moving.resampled(to: image.geometry)
+        compare = m.compare
         comparePath = path
-        if moving.geometry != image.geometry { notes.append("moving image shown resampled (linear) onto the image grid") }
-        if labels == nil, let ml = movingLabels {
-            labels = ml.geometry == image.geometry ? ml : ml.resampled(to: image.geometry)
-            presentLabels = labels!.presentLabels
+        if m.moving.geometry != image.geometry { notes.append("moving image shown resampled (linear) onto the image grid") }
+        if labels == nil, let shown = m.labelsOnGrid {
+            labels = shown
+            presentLabels = m.presentLabels
             labelsFollowMoving = true
         }
         revision += 1
@@ -123,8 +133,8 @@ public struct WorkbenchDocument: Sendable {
         let volume = try img.volume()
         let labelVolume = try labels.map { try ImageFile.read($0).labelVolume() }
         var tablePath = labelNames
-        if tablePath == nil, let labels { tablePath = labelTableSidecar(for: labels) }
-        let table = try tablePath.map { try LabelTable.read($0) } ?? .palette
+        var table = try labelNames.map { try LabelTable.read($0) } ?? .palette
+        if labelNames == nil, let sidecar = try LabelTable.readSidecar(forLabels: labels) { (table, tablePath) = (sidecar.table, sidecar.path) }
         let truthVolume = try truth.map { try ImageFile.read($0).labelVolume() }
         let fieldVolume = try field.map { try ImageFile.read($0).vectorField() }
         let compareImage = try compare.map { path -> Volume in
@@ -141,16 +151,19 @@ public struct WorkbenchDocument: Sendable {
         var doc = WorkbenchDocument(imagePath: image, image: volume, labels: labelVolume, labelsPath: labels,
                                     labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
                                     compare: compareImage, comparePath: compare)
+        doc.automaticWindow = IntensityWindow.automatic(volume)
         if img.frameCount > 1 {
-            // 4-D: every volume is kept; ' and " step through them (the first is shown).
+            // 4-D: every volume is kept; ' and " step through them (the first is shown). Each
+            // volume's automatic window is computed here, not when the key steps to it.
             let frames = try (0..<img.frameCount).map { try $0 == 0 ? volume : img.volume(frame: $0) }
-            doc.series = VolumeSeries(frames: frames, step: Double(img.header.pixdim[4]), unit: img.header.temporalUnits)
+            doc.series = VolumeSeries(frames: frames, step: Double(img.header.pixdim[4]), unit: img.header.temporalUnits,
+                                      windows: frames.map { IntensityWindow.automatic($0) })
             doc.notes.append("\(img.frameCount) volumes: ' and \" step through them")
         }
         if let moving {
             let (mv, ml) = try readMoving(moving, labels: movingLabels)
-            if labelNames == nil, doc.labelTablePath == nil, let movingLabels, let sidecar = labelTableSidecar(for: movingLabels) {
-                doc.labelTable = try LabelTable.read(sidecar)
+            if labelNames == nil, doc.labelTablePath == nil, let (table, sidecar) = try LabelTable.readSidecar(forLabels: movingLabels) {
+                doc.labelTable = table
                 doc.labelTablePath = sidecar
             }
             doc.setMoving(mv, path: moving, labels: ml, labelsPath: movingLabels)
@@ -175,8 +188,6 @@ public struct WorkbenchDocument: Sendable {
         return (mv, ml)
     }
 
-    /// A label-name file next to a label map (`LabelTable.sidecar(forLabels:)`).
-    public static func labelTableSidecar(for labelsPath: String) -> String? { LabelTable.sidecar(forLabels: labelsPath) }
 
     /// The file name of the image without folders.
     public var imageName: String { (imagePath as NSString).lastPathComponent }
@@ -188,6 +199,28 @@ public struct WorkbenchDocument: Sendable {
     public func label(at v: SIMD3<Int>) -> Int32? {
         guard let labels, labels.geometry.contains(v) else { return nil }
         return labels[v.x, v.y, v.z]
+    }
+}
+
+/// A moving image with what showing it on the fixed image's grid needs, made off the UI thread
+/// (`WorkbenchDocument.load`, `CommandIO` for `:open moving`).
+public struct MovingImage: Sendable {
+    /// The moving image and its labels, on the moving grid.
+    public var moving: Volume
+    public var labels: LabelVolume?
+    /// The moving image on the fixed grid (linear, world space).
+    public var compare: Volume
+    /// The moving labels on the fixed grid (nearest), and the labels present in them.
+    public var labelsOnGrid: LabelVolume?
+    public var presentLabels: [Int32]
+
+    /// Resamples `moving` (and `labels`) onto `grid`.
+    public init(_ moving: Volume, labels: LabelVolume?, onto grid: VolumeGeometry) {
+        self.moving = moving
+        self.labels = labels
+        compare = moving.geometry == grid ? moving : moving.resampled(to: grid)
+        labelsOnGrid = labels.map { $0.geometry == grid ? $0 : $0.resampled(to: grid) }
+        presentLabels = labelsOnGrid?.presentLabels ?? []
     }
 }
 

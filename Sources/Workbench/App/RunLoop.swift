@@ -69,8 +69,6 @@ public enum WorkbenchApp {
                     _ = reduce(&state, .showMessage(WorkbenchExport.message(state, cache: cache, path: path, force: force, inputs: inputs)))
                 case .command(let c):
                     jobs.runFileWork { CommandIO.perform(c) }
-                case .cohort(let c):
-                    jobs.runFileWork { c.perform() }
                 }
             }
         }

@@ -114,7 +114,8 @@ public struct WorkbenchState: Sendable {
         self.capabilities = capabilities
         let s = document.image.geometry.size
         cursor = SIMD3((s.x - 1) / 2, (s.y - 1) / 2, (s.z - 1) / 2)
-        automaticWindow = IntensityWindow.automatic(document.image)
+        // Computed where the document was read; only a document made in memory costs a pass here.
+        automaticWindow = document.automaticWindow ?? IntensityWindow.automatic(document.image)
         window = automaticWindow
         showLabelPanel = document.labels != nil
         fieldMode = document.field != nil ? .arrows : nil

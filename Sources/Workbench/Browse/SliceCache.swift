@@ -59,6 +59,8 @@ public final class SliceCache {
     /// Window of the difference image, kept when the second image changes (live registration) so
     /// the colours stay comparable from one preview to the next.
     private var differenceWindow: IntensityWindow?
+    /// The statistics panel's running sums (`StatisticsPanel`), per session rather than per process.
+    let statistics = StatisticsMemo()
     /// `document.revision` the cached rasters and overlays were made from.
     private var revision = 0
 

@@ -31,7 +31,7 @@ public enum WorkbenchView {
         drawTitle(state, into: &grid)
         for pane in layout.panes { drawPane(pane, state: state, cache: cache, into: &grid) }
         if let panel = layout.labelPanel {
-            if state.navigation.showStatistics { StatisticsPanel.draw(state, rect: panel, into: &grid) }
+            if state.navigation.showStatistics { StatisticsPanel.draw(state, cache: cache, rect: panel, into: &grid) }
             else { LabelPanel.draw(state, rect: panel, into: &grid) }
         }
         if let panel = layout.supportPanel { SupportPanel.draw(state, cache: cache, rect: panel, into: &grid) }

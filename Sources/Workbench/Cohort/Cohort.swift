@@ -38,8 +38,12 @@ public struct CohortState: Equatable, Sendable {
     public var index: Int
     /// The subject whose files are on screen (nil before the first one loaded).
     public var shown: Int?
-    /// True while a subject's files are being read.
+    /// True while the subject asked for is not on screen yet.
     public var loading = false
+    /// The subject the running read job reads (nil when none runs), and whether paging on
+    /// asked it to stop.
+    public var reading: Int?
+    public var readStopped = false
     /// Set after one warning about unsaved label edits: the next step drops them.
     public var editsWarned = false
 
@@ -65,28 +69,16 @@ public struct CohortState: Equatable, Sendable {
         var entries: [CohortEntry] = []
         for status in summary.worstFirst {
             guard let row = rows[status.subject] else { continue }
-            let out = folder.subjectFolder(row.subject)
-            func output(_ name: String) -> String? {
-                let p = (out as NSString).appendingPathComponent(name)
-                return status.state == .done && FileIO.exists(p) ? p : nil
-            }
+            let view = SubjectView(folder: folder, settings: settings, row: row, status: status)
             var score = ""
-            if let d = status.meanDice { score = String(format: "mean Dice %.3f", d) }
-            else if let s = status.similarityAfter { score = String(format: "similarity %.3f", s) }
-            if status.state == .failed { score = "failed: " + (status.reason ?? "no reason recorded") }
-            var e = CohortEntry(subject: row.subject, state: status.state.rawValue, score: score, image: row.image)
-            switch settings.task {
-            case .register:
-                if let warped = output("warped.nii.gz") {
-                    e.image = warped
-                    e.labels = output("warped_labels.nii.gz")
-                    e.truth = row.truth ?? settings.fixedLabels
-                    e.compare = row.fixed ?? settings.fixed
-                }
-            case .segment:
-                e.labels = output("prediction.nii.gz")
-                e.truth = e.labels == nil ? nil : row.truth
+            switch status.headline {
+            case .dice(let d)?: score = String(format: "mean Dice %.3f", d)
+            case .similarity(let v)?: score = String(format: "similarity %.3f", v)
+            case nil: break
             }
+            if status.state == .failed { score = "failed: " + (status.reason ?? "no reason recorded") }
+            var e = CohortEntry(subject: row.subject, state: status.state.rawValue, score: score, image: view.image)
+            (e.labels, e.truth, e.compare) = (view.labels, view.truth, view.compare)
             entries.append(e)
         }
         guard !entries.isEmpty else { throw CohortError("\(path): the batch folder lists no subjects") }
@@ -95,10 +87,14 @@ public struct CohortState: Equatable, Sendable {
 
     /// Reads a subject's files into a document. Overlays on another grid are resampled onto the
     /// image's (nearest neighbour) so a hand-made cohort still shows.
-    public static func load(_ e: CohortEntry) throws -> WorkbenchDocument {
+    /// `isCancelled` is asked between files: a read for a subject the user has paged past stops there.
+    public static func load(_ e: CohortEntry, isCancelled: () -> Bool = { false }) throws -> WorkbenchDocument {
+        func check() throws { if isCancelled() { throw CancellationError() } }
+        try check()
         var doc = try WorkbenchDocument.load(image: e.image, compare: e.compare)
         let grid = doc.image.geometry
         func onGrid(_ path: String) throws -> LabelVolume {
+            try check()
             let l = try ImageFile.read(path).labelVolume()
             return l.geometry == grid ? l : l.resampled(to: grid)
         }
@@ -107,8 +103,8 @@ public struct CohortState: Equatable, Sendable {
             doc.labels = l
             doc.labelsPath = p
             doc.presentLabels = l.presentLabels
-            if let t = LabelTable.sidecar(forLabels: p) ?? e.truth.flatMap({ LabelTable.sidecar(forLabels: $0) }) {
-                doc.labelTable = try LabelTable.read(t)
+            if let (table, t) = try LabelTable.readSidecar(forLabels: p, e.truth) {
+                doc.labelTable = table
                 doc.labelTablePath = t
             }
         }
@@ -123,26 +119,56 @@ public enum CohortAction: Equatable, Sendable {
     /// Shows the subject `delta` places further in the worst-first order (1 next, -1 previous),
     /// or the first (worst) one for `Int.min`.
     case step(Int)
-    /// A subject's files were read.
-    case loaded(index: Int, Shared<WorkbenchDocument>)
-    /// A subject's files could not be read.
-    case failed(index: Int, String)
 }
 
-/// File work of the cohort feature (run off the UI thread).
-public enum CohortEffect: Equatable, Sendable {
-    /// Read the files of `entry` (position `index` in the list).
-    case load(index: Int, CohortEntry)
+extension JobKind {
+    /// Reads a cohort subject's files (`CohortReadJob`); at most one runs, and paging on cancels it.
+    public static let cohortRead = JobKind("cohort read") { state, id, event in reduceCohortRead(&state, id, event) }
+}
 
-    /// Performs the effect; returns the action to post.
-    public func perform() -> [Action] {
-        switch self {
-        case .load(let i, let e):
-            do { return [.cohort(.loaded(index: i, Shared(try CohortState.load(e))))] } catch {
-                return [.cohort(.failed(index: i, "\(error)"))]
+/// Read the files of subject `index` of the cohort (`CohortState.load`), stopping between files
+/// when cancelled; returns a `CohortSubject`.
+public struct CohortReadJob: JobSpec, Equatable {
+    public var index: Int
+    public var entry: CohortEntry
+    public var kind: JobKind { .cohortRead }
+    public func work(state: WorkbenchState) -> JobWork {
+        let index = self.index, entry = self.entry
+        return { context in
+            do {
+                let doc = try CohortState.load(entry, isCancelled: { context.isCancelled })
+                return .finished(JobValue(CohortSubject(index: index, document: Shared(doc))))
+            } catch is CancellationError {
+                return .cancelled
+            } catch {
+                return .failed("\(error)")
             }
         }
     }
+}
+
+/// A subject's files, read (the result of a `CohortReadJob`).
+public struct CohortSubject: Equatable, Sendable {
+    public var index: Int
+    public var document: Shared<WorkbenchDocument>
+}
+
+/// Starts reading the subject asked for (`cohort.index`), unless a read runs: then that read is
+/// stopped and the subject asked for is read when it has ended, so holding Ctrl-N reads no
+/// subject in between (and at most one at a time).
+private func readAskedFor(_ state: inout WorkbenchState) -> [Effect] {
+    guard var cohort = state.cohort else { return [] }
+    if let running = state.jobs.running[.cohortRead] {
+        // Already stopping: the subject asked for is read when it has ended.
+        if cohort.readStopped || cohort.reading == cohort.index { return [] }
+        cohort.readStopped = true
+        state.cohort = cohort
+        return [.cancelJob(running)]
+    }
+    cohort.reading = cohort.index
+    cohort.readStopped = false
+    state.cohort = cohort
+    return [state.jobs.start(JobRequest(CohortReadJob(index: cohort.index, entry: cohort.entries[cohort.index])))]
 }
 
 /// Applies a cohort action.
@@ -161,8 +187,10 @@ func reduceCohort(_ state: inout WorkbenchState, _ action: CohortAction) -> [Eff
         }
         let n = cohort.entries.count
         let next = delta == Int.min ? 0 : min(n - 1, max(0, cohort.index + delta))
-        if next == cohort.index && cohort.shown == next {
-            state.message = next == 0 ? "subject 1/\(n) is the first (worst)" : "subject \(n)/\(n) is the last (best)"
+        if next == cohort.index && (cohort.shown == next || cohort.reading == next) {
+            if cohort.shown == next {
+                state.message = next == 0 ? "subject 1/\(n) is the first (worst)" : "subject \(n)/\(n) is the last (best)"
+            }
             return []
         }
         cohort.index = next
@@ -170,33 +198,55 @@ func reduceCohort(_ state: inout WorkbenchState, _ action: CohortAction) -> [Eff
         cohort.editsWarned = false
         state.cohort = cohort
         state.message = "reading subject \(next + 1)/\(n): \(cohort.entries[next].subject)…"
-        return [.cohort(.load(index: next, cohort.entries[next]))]
-    case .loaded(let i, let doc):
-        guard i == cohort.index else { return [] }   // an older request; a newer one is on its way
-        cohort.loading = false
-        cohort.shown = i
-        let old = state
-        let replaced = old.replacingDocument(doc.value)
-        var next = replaced.0
-        let effects = replaced.1
-        next.zoom = old.zoom
-        next.overlay = old.overlay
-        next.overlay.hidden = []
-        if next.hasCompare { next.compareMode = old.hasCompare ? old.compareMode : .sideBySide }
-        // Subjects of a registration batch share the fixed grid: the crosshair stays where it was.
-        if old.document.image.geometry.size == doc.value.image.geometry.size { next.cursor = old.cursor }
-        next.cohort = cohort
-        let e = cohort.entries[i]
-        next.message = "subject \(i + 1)/\(cohort.entries.count): \(e.caption)" + (e.labels == nil && e.state != "failed" ? " (no outputs)" : "") + " · Ctrl-N next, Ctrl-P previous"
-        state = next
-        return effects
-    case .failed(let i, let reason):
-        guard i == cohort.index else { return [] }
-        cohort.loading = false
-        state.cohort = cohort
+        return readAskedFor(&state)
+    }
+}
+
+/// The cohort read job's events: the subject asked for is shown (or its error said); a read of a
+/// subject paged past is dropped and the one asked for is read next.
+func reduceCohortRead(_ state: inout WorkbenchState, _ id: JobID, _ event: JobEvent) -> [Effect] {
+    guard var cohort = state.cohort, case .finished(let outcome) = event else { return [] }
+    let read = cohort.reading, stopped = cohort.readStopped
+    cohort.reading = nil
+    cohort.readStopped = false
+    state.cohort = cohort
+    // A subject paged past, or the one asked for but stopped by paging away and back: read it now.
+    if read != cohort.index || (stopped && outcome == .cancelled) { return readAskedFor(&state) }
+    cohort.loading = false
+    state.cohort = cohort
+    let i = cohort.index
+    switch outcome {
+    case .cancelled:
+        state.message = "reading subject \(i + 1)/\(cohort.entries.count) stopped (Ctrl-N/Ctrl-P move on)"
+    case .failed(let reason):
         state.message = "error: subject \(i + 1)/\(cohort.entries.count) \(cohort.entries[i].subject): \(reason) (Ctrl-N/Ctrl-P move on)"
+    case .finished(let value):
+        guard let subject = value.as(CohortSubject.self) else { return [] }
+        return show(&state, subject)
     }
     return []
+}
+
+/// Shows a subject whose files were read: a new document, keeping the session's view settings.
+private func show(_ state: inout WorkbenchState, _ subject: CohortSubject) -> [Effect] {
+    guard var cohort = state.cohort else { return [] }
+    let i = subject.index, doc = subject.document
+    cohort.shown = i
+    let old = state
+    let replaced = old.replacingDocument(doc.value)
+    var next = replaced.0
+    let effects = replaced.1
+    next.zoom = old.zoom
+    next.overlay = old.overlay
+    next.overlay.hidden = []
+    if next.hasCompare { next.compareMode = old.hasCompare ? old.compareMode : .sideBySide }
+    // Subjects of a registration batch share the fixed grid: the crosshair stays where it was.
+    if old.document.image.geometry.size == doc.value.image.geometry.size { next.cursor = old.cursor }
+    next.cohort = cohort
+    let e = cohort.entries[i]
+    next.message = "subject \(i + 1)/\(cohort.entries.count): \(e.caption)" + (e.labels == nil && e.state != "failed" ? " (no outputs)" : "") + " · Ctrl-N next, Ctrl-P previous"
+    state = next
+    return effects
 }
 
 extension KeyTable {

@@ -45,84 +45,57 @@ enum CommandLineView {
 /// Only what is shown is computed: the slice's statistics pass over one slice; the volume's come
 /// from per-label running sums (`LabelMoments`) built once per label map and moved along by the
 /// edits journaled in `EditingState.journal` (a brush step costs its own voxels, not a pass over
-/// the volume). Anything not journaled (new labels, a prediction, another 4-D volume) builds them again.
+/// the volume). Anything not journaled (new labels, another 4-D volume) builds them again. The sums
+/// live in the session's `SliceCache` (`StatisticsMemo`), one set for the label map and one for the
+/// prediction shown, so `C` flipping between them builds neither again; another document (`:open
+/// image`, cohort paging) drops both, and with them the intensities they hold.
 enum StatisticsPanel {
-    private final class Memo: @unchecked Sendable {
-        /// Which label map and image the sums are of, and at which document revision.
-        var source: [Int] = []
-        var revision = -1
-        var moments: LabelMoments?
-        var sliceKey: [Int] = []
-        var slice: [LabelStatistics] = []
-        /// Full builds and journal updates so far (tests read them).
-        var builds = 0, updates = 0
-    }
-    /// One memo per workbench state (its navigation's statistics token), the last few kept: a
-    /// second state (another test in the same process) never evicts the first one's sums.
-    private final class Memos: @unchecked Sendable {
-        let lock = NSLock()
-        var byToken: [Int: Memo] = [:]
-        var order: [Int] = []
-        func memo(_ token: Int) -> Memo {
-            if let m = byToken[token] { return m }
-            let m = Memo()
-            byToken[token] = m
-            order.append(token)
-            if order.count > 4 { byToken[order.removeFirst()] = nil }
-            return m
-        }
-    }
-    private static let memos = Memos()
-
-    /// Full passes over the volume and journal updates made so far for the state whose
-    /// navigation holds `token`.
-    static func counts(for token: Int) -> (builds: Int, updates: Int) {
-        memos.lock.lock(); defer { memos.lock.unlock() }
-        let memo = memos.memo(token)
-        return (memo.builds, memo.updates)
-    }
-
     /// The labels the panel describes and a key naming them: a whole-volume prediction while it is
-    /// shown, else the label map.
+    /// shown (`-1 - id`), else the label map (0).
     static func shownLabels(_ state: WorkbenchState) -> (LabelVolume, key: Int)? {
         guard let labels = state.labelsOnScreen else { return nil }
-        if let o = state.curation.outcome, state.curation.display != .off, o.scope == .volume { return (labels, -1 - o.id) }
+        if let o = state.shownPrediction, o.scope == .volume { return (labels, -1 - o.id) }
         return (labels, 0)
     }
 
-    static func statistics(_ state: WorkbenchState, label: Int32) -> (slice: LabelStatistics?, volume: LabelStatistics?) {
+    static func statistics(_ state: WorkbenchState, cache: SliceCache, label: Int32) -> (slice: LabelStatistics?, volume: LabelStatistics?) {
         guard let (labels, which) = shownLabels(state) else { return (nil, nil) }
         let image = state.document.image
         let axis = state.mapping(state.plane).sliceAxis, index = state.cursor[axis]
-        let source = [state.navigation.statisticsToken, which, labels.labels.count,
-                      state.document.series?.index ?? 0]
+        let memo = cache.statistics
+        // Another document, or another volume of a 4-D image: every set of sums is of the old one.
+        let document = [state.navigation.statisticsToken, state.document.series?.index ?? 0]
+        if memo.document != document { memo.entries = [:]; memo.document = document }
+        // Besides the label map's, only the sums of the current prediction (shown or not) are kept.
+        let current = state.curation.outcome.map { -1 - $0.id }
+        for key in memo.entries.keys where key != 0 && key != current { memo.entries[key] = nil }
         let revision = state.document.revision
-        memos.lock.lock(); defer { memos.lock.unlock() }
-        let memo = memos.memo(state.navigation.statisticsToken)
-        if memo.source != source || memo.moments == nil {
-            memo.moments = LabelMoments(labels: labels, image: image)
+        var entry = memo.entries[which] ?? StatisticsMemo.Entry()
+        if entry.moments == nil || entry.voxelCount != labels.labels.count {
+            entry.moments = LabelMoments(labels: labels, image: image)
             memo.builds += 1
-        } else if memo.revision != revision {
-            // The label map follows edits; a prediction does not change (only the image could).
-            if which == 0, let changes = state.editing.journal.changes(from: memo.revision, to: revision) {
-                for c in changes { memo.moments!.change(indices: c.indices, before: c.before, after: c.after) }
+        } else if entry.revision != revision && which == 0 {
+            // The label map follows edits; a prediction does not change (its image is the document's).
+            if let changes = state.editing.journal.changes(from: entry.revision, to: revision) {
+                for c in changes { entry.moments!.change(indices: c.indices, before: c.before, after: c.after) }
                 memo.updates += 1
             } else {
-                memo.moments = LabelMoments(labels: labels, image: image)
+                entry.moments = LabelMoments(labels: labels, image: image)
                 memo.builds += 1
             }
         }
-        memo.source = source
-        memo.revision = revision
-        let sliceKey = source + [revision, axis, index]
-        if memo.sliceKey != sliceKey {
-            memo.slice = labelStatistics(labels: labels, image: image, region: .slice(axis: axis, index: index))
-            memo.sliceKey = sliceKey
+        entry.voxelCount = labels.labels.count
+        entry.revision = revision
+        let sliceKey = [which, revision, axis, index]
+        if entry.sliceKey != sliceKey {
+            entry.slice = labelStatistics(labels: labels, image: image, region: .slice(axis: axis, index: index))
+            entry.sliceKey = sliceKey
         }
-        return (memo.slice.first { $0.label == label }, memo.moments!.statistics(of: label))
+        memo.entries[which] = entry
+        return (entry.slice.first { $0.label == label }, entry.moments!.statistics(of: label))
     }
 
-    static func draw(_ state: WorkbenchState, rect: CellRect, into grid: inout CellGrid) {
+    static func draw(_ state: WorkbenchState, cache: SliceCache, rect: CellRect, into grid: inout CellGrid) {
         for y in rect.y..<(rect.y + rect.height) { grid[rect.x - 1, y] = Cell("│", foreground: Theme.dimText) }
         grid.fill(CellRect(x: rect.x, y: rect.y, width: rect.width, height: rect.height), with: Cell(" "))
         grid.fill(CellRect(x: rect.x, y: rect.y, width: rect.width, height: 1), with: Cell(" ", background: Theme.barBackground))
@@ -136,7 +109,7 @@ enum StatisticsPanel {
         }
         guard let label = state.selectedLabel else { line(" no label selected"); return }
         line(" \(state.document.labelTable.name(of: label)) (\(label))", Theme.accent, bold: true)
-        let (s, v) = statistics(state, label: label)
+        let (s, v) = statistics(state, cache: cache, label: label)
         let axis = state.mapping(state.plane).sliceAxis
         for (title, st) in [("\(state.plane.rawValue) slice \(state.cursor[axis])", s), ("whole volume", v)] {
             y += 1
@@ -155,4 +128,22 @@ enum StatisticsPanel {
         }
         line(" n/N label · @ distance", Theme.dimText)
     }
+}
+
+/// The statistics panel's running sums for one session (held by `SliceCache`, used on the UI
+/// thread only): per shown map (0 the label map, `-1 - id` a prediction), the sums and the
+/// current slice's statistics, with the document revision they are at.
+final class StatisticsMemo {
+    struct Entry {
+        var voxelCount = 0
+        var revision = -1
+        var moments: LabelMoments?
+        var sliceKey: [Int] = []
+        var slice: [LabelStatistics] = []
+    }
+    /// The document (its navigation's statistics token) and 4-D volume the entries are of.
+    var document: [Int] = []
+    var entries: [Int: Entry] = [:]
+    /// Full builds and journal updates so far (tests read them).
+    var builds = 0, updates = 0
 }

@@ -7,14 +7,15 @@ import Terminal
 public enum LoadedFile: Equatable, Sendable {
     /// A new document for `:open image`.
     case image(Shared<WorkbenchDocument>)
-    /// A label map (on the image grid) with its table, if one was found.
-    case labels(path: String, Shared<LabelVolume>, table: LabelTable?, tablePath: String?)
+    /// A label map (on the image grid) with the labels present in it and its table, if one was found.
+    case labels(path: String, Shared<LabelVolume>, present: [Int32], table: LabelTable?, tablePath: String?)
     /// A truth map (on the image grid).
     case truth(path: String, Shared<LabelVolume>)
-    /// A support example read from another image, with its label table.
-    case support(Shared<SupportEntry>, table: LabelTable?, tablePath: String?)
-    /// A moving image (and its labels, on its own grid) for live registration, with the labels' table.
-    case moving(path: String, Shared<Volume>, labelsPath: String?, Shared<LabelVolume>?, table: LabelTable?, tablePath: String?)
+    /// A support example read from another image, with the number of labels in it and its label table.
+    case support(Shared<SupportEntry>, labelCount: Int, table: LabelTable?, tablePath: String?)
+    /// A moving image (and its labels, on its own grid) for live registration, already resampled
+    /// onto the image grid, with the labels' table.
+    case moving(path: String, Shared<MovingImage>, labelsPath: String?, table: LabelTable?, tablePath: String?)
     /// An image layer, already on the image grid (`:open overlay`).
     case overlay(Shared<ImageLayer>)
 }
@@ -49,10 +50,12 @@ public enum CommandEffect: Equatable, Sendable {
     case load(OpenTarget, path: String, grid: VolumeGeometry)
     /// Read another image and its labels as a support example.
     case loadSupport(image: String, labels: String)
-    /// Read a moving image (and its labels) for live registration.
-    case loadMoving(path: String, labels: String?)
-    /// Write the label map (and its table beside it, when named) to `path`, atomically.
-    case saveLabels(Shared<LabelVolume>, path: String, table: LabelTable?, force: Bool, inputs: [String])
+    /// Read a moving image (and its labels) for live registration, and resample them onto `grid`.
+    case loadMoving(path: String, labels: String?, grid: VolumeGeometry)
+    /// Write the label map (and its table beside it, when named) to `path`, atomically;
+    /// `revision` is the document's revision the map was taken at (only if it is still current when
+    /// the write ends are the labels "saved").
+    case saveLabels(Shared<LabelVolume>, path: String, table: LabelTable?, force: Bool, inputs: [String], revision: Int)
     /// Write the view as PNG to `path` (needs the slice cache: run on the UI thread).
     case savePNG(path: String, force: Bool, inputs: [String])
 }
@@ -127,7 +130,7 @@ extension WorkbenchState {
     /// The label map on screen: a whole-volume prediction while it is shown, else the label map
     /// (what `:goto LABEL`, `/search`, `z`/`Z`, `g` and the statistics panel look in).
     public var labelsOnScreen: LabelVolume? {
-        if let o = curation.outcome, curation.display != .off, o.scope == .volume { return o.prediction.labels }
+        if let o = shownPrediction, o.scope == .volume { return o.prediction.labels }
         return document.labels
     }
 
@@ -418,7 +421,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
         if state.jobs.isRunning(.registration) { return fail("open moving: a registration is running; Esc cancels it first") }
         for p in [path] + (labels.map { [$0] } ?? []) where !FileIO.exists(p) { return fail("open moving: \(p): no such file") }
         state.message = "reading \(path)…"
-        return [.command(.loadMoving(path: path, labels: labels))]
+        return [.command(.loadMoving(path: path, labels: labels, grid: g))]
     case .save(let target, let path, let force):
         let inputs = [doc.imagePath, doc.labelsPath, doc.labelTablePath, doc.comparePath, doc.movingPath, doc.movingLabelsPath]
             .compactMap { $0 } + state.curation.entries.flatMap { [$0.example.image, $0.example.labels] }
@@ -428,11 +431,11 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             if state.editing.brush != .off || state.editing.stroke != nil { state.editing.stroke = nil }
             // A prediction shown is saved as what is on screen, and becomes the labels (as a first
             // edit makes it), so the saved file and the labels in memory are the same map.
-            if state.curation.outcome != nil, state.curation.display != .off { state.prepareLabelsForEditing() }
+            if state.shownPrediction != nil { state.prepareLabelsForEditing() }
             let doc = state.document
             guard let l = doc.labels else { return fail("save labels: no labels to save") }
             return [.command(.saveLabels(Shared(l), path: p, table: doc.labelTable.entries.isEmpty ? nil : doc.labelTable,
-                                         force: force, inputs: inputs))]
+                                         force: force, inputs: inputs, revision: doc.revision))]
         case .prediction:
             guard state.curation.outcome != nil else { return fail("save prediction: no prediction yet (:predict)") }
             if let p = path { state.curation.outputDirectory = p }
@@ -473,10 +476,11 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
     // opened (`:open image`, cohort paging) while they were read, they belong to the old one.
     let grid: VolumeGeometry?
     switch file {
-    case .labels(_, let labels, _, _): grid = labels.value.geometry
+    case .labels(_, let labels, _, _, _): grid = labels.value.geometry
     case .truth(_, let truth): grid = truth.value.geometry
     case .overlay(let layer): grid = layer.value.values.geometry
-    case .image, .support, .moving: grid = nil
+    case .moving(_, let m, _, _, _): grid = m.value.compare.geometry
+    case .image, .support: grid = nil
     }
     if let grid, grid != state.document.image.geometry {
         state.message = "a file read for the previous image was dropped: open it again"
@@ -503,11 +507,11 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         next.message = "opened \(doc.value.imagePath)" + (n == 0 ? "" : " · \(n) support\(n == 1 ? "" : "s") kept: :predict")
         state = next
         return effects
-    case .labels(let path, let labels, let table, let tablePath):
+    case .labels(let path, let labels, let present, let table, let tablePath):
         state.document.labels = labels.value
         state.document.labelsPath = path
         state.document.labelsFollowMoving = false
-        state.document.presentLabels = labels.value.presentLabels
+        state.document.presentLabels = present
         if let table { state.document.labelTable = table; state.document.labelTablePath = tablePath }
         state.document.revision += 1
         state.editing = EditingState()
@@ -519,7 +523,7 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         state.document.truth = truth.value
         state.document.revision += 1
         state.message = "truth \(path): predictions are scored against it"
-    case .support(let entry, let table, let tablePath):
+    case .support(let entry, let labelCount, let table, let tablePath):
         state.curation.entries.append(entry.value)
         state.curation.selection = state.curation.entries.count - 1
         state.curation.showPanel = true
@@ -531,8 +535,8 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
             state.document.revision += 1
         }
         let n = state.curation.entries.count
-        state.message = "support \(n): \(entry.value.name) (whole volume, \(entry.value.labels.presentLabels.count) labels) · :predict"
-    case .moving(let path, let moving, let labelsPath, let labels, let table, let tablePath):
+        state.message = "support \(n): \(entry.value.name) (whole volume, \(labelCount) labels) · :predict"
+    case .moving(let path, let moving, let labelsPath, let table, let tablePath):
         var doc = state.document
         // A new moving image replaces the previous one and whatever its registration showed.
         if doc.labelsFollowMoving { doc.labels = nil; doc.presentLabels = []; doc.labelsFollowMoving = false }
@@ -540,7 +544,7 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         doc.preparedFieldOverlay = nil
         doc.notes.removeAll { $0.hasPrefix("moving image shown resampled") }
         if doc.labelTablePath == nil, let table { doc.labelTable = table; doc.labelTablePath = tablePath }
-        doc.setMoving(moving.value, path: path, labels: labels?.value, labelsPath: labelsPath)
+        doc.setMoving(moving.value, path: path, labelsPath: labelsPath)
         state.document = doc
         let previous = state.registration
         var r = LiveRegistrationState(outputDirectory: previous?.outputDirectory
@@ -551,7 +555,7 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         state.fieldMode = nil
         state.compareMode = .checkerboard
         if doc.labelsFollowMoving { state.labelSelection = 0; state.showLabelPanel = true }
-        let g = moving.value.geometry.size
+        let g = moving.value.moving.geometry.size
         state.message = "moving \((path as NSString).lastPathComponent) (\(g.x)x\(g.y)x\(g.z))"
             + (labelsPath.map { " with labels \(($0 as NSString).lastPathComponent)" } ?? "")
             + ": G registers it to the image in the background · P preset · b compare mode"
@@ -580,16 +584,12 @@ public enum CommandIO {
                     var note = ""
                     if l.geometry != grid { l = l.resampled(to: grid); note = " (resampled onto the image grid)" }
                     if target == .truth { return [.command(.loaded(.truth(path: path, Shared(l)))), .showMessage("truth \(path)\(note)")] }
-                    let tp = LabelTable.sidecar(forLabels: path)
-                    let table = try tp.map { try LabelTable.read($0) }
-                    return [.command(.loaded(.labels(path: path, Shared(l), table: table, tablePath: tp)))]
+                    let sidecar = try LabelTable.readSidecar(forLabels: path)
+                    let (table, tp) = (sidecar?.table, sidecar?.path)
+                    return [.command(.loaded(.labels(path: path, Shared(l), present: l.presentLabels, table: table, tablePath: tp)))]
                 case .overlay:
                     guard let spec = ImageLayer.parseSpec(path) else { return [.showMessage("error: open overlay: '\(path)' is not PATH[:COLORMAP[:LOW,HIGH]]")] }
-                    let img = try ImageFile.read(spec.path)
-                    if img.isVectorField { throw WorkbenchError(path: spec.path, reason: "is a vector field, not an image (voxterm view --field shows fields)") }
-                    let values = ImageLayer.onGrid(try img.volume(), grid)
-                    let layer = ImageLayer(name: (spec.path as NSString).lastPathComponent, values: values,
-                                           colorMap: spec.colorMap ?? .hot, window: spec.window)
+                    let layer = try ImageLayer.read(spec.path, onto: grid, colorMap: spec.colorMap, window: spec.window)
                     return [.command(.loaded(.overlay(Shared(layer))))]
                 case .support, .moving:
                     return [.showMessage("open \(target.rawValue): not read here")]
@@ -606,30 +606,30 @@ public enum CommandIO {
                 guard l.geometry.size == v.geometry.size else {
                     throw WorkbenchError(path: labels, reason: "labels are not on the grid of \(image)")
                 }
-                let tp = LabelTable.sidecar(forLabels: labels)
-                let table = try tp.map { try LabelTable.read($0) }
+                let sidecar = try LabelTable.readSidecar(forLabels: labels)
+                let (table, tp) = (sidecar?.table, sidecar?.path)
                 let entry = SupportEntry(example: SupportExample(image: image, labels: labels), image: v, labels: l, isOpenImage: false)
-                return [.command(.loaded(.support(Shared(entry), table: table, tablePath: tp)))]
+                return [.command(.loaded(.support(Shared(entry), labelCount: l.presentLabels.count, table: table, tablePath: tp)))]
             } catch {
                 return [.showMessage("error: support add: \(error)")]
             }
-        case .loadMoving(let path, let labelsPath):
+        case .loadMoving(let path, let labelsPath, let grid):
             do {
                 let (moving, labels) = try WorkbenchDocument.readMoving(path, labels: labelsPath)
-                let tp = labelsPath.flatMap { LabelTable.sidecar(forLabels: $0) }
-                let table = try tp.map { try LabelTable.read($0) }
-                return [.command(.loaded(.moving(path: path, Shared(moving), labelsPath: labelsPath, labels.map { Shared($0) },
-                                                 table: table, tablePath: tp)))]
+                let sidecar = try LabelTable.readSidecar(forLabels: labelsPath)
+                let (table, tp) = (sidecar?.table, sidecar?.path)
+                let prepared = MovingImage(moving, labels: labels, onto: grid)
+                return [.command(.loaded(.moving(path: path, Shared(prepared), labelsPath: labelsPath, table: table, tablePath: tp)))]
             } catch {
                 return [.showMessage("error: open moving: \(error)")]
             }
-        case .saveLabels(let labels, let path, let table, let force, let inputs):
+        case .saveLabels(let labels, let path, let table, let force, let inputs, let revision):
             let lower = path.lowercased()
             guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else {
                 return [.showMessage("error: save labels: \(path) must end in .nii or .nii.gz")]
             }
             do {
-                let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force, description: "voxterm labels")
+                let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force, description: "voxterm labels").protectingDataFiles()
                 // The label names go beside, as <stem>.txt (unless that is an input, e.g. the table
                 // the labels were opened with): both destinations are checked before either is written.
                 var names: (path: String, text: String)?
@@ -649,7 +649,7 @@ public enum CommandIO {
                     try FileIO.writeAtomically(names.path, Array(names.text.utf8))
                     note = " (names in \((names.path as NSString).lastPathComponent))"
                 }
-                return [.editing(.saved(path: path)), .showMessage("saved labels to \(path)\(note)")]
+                return [.editing(.saved(path: path, revision: revision, note: note))]
             } catch {
                 let text = "\(error)".replacingOccurrences(of: "pass --force to replace it", with: ":save! labels PATH replaces it")
                 return [.showMessage("error: save labels: \(text)")]

@@ -226,7 +226,7 @@ extension WorkbenchState {
             // Over an image without labels the label panel lists the predicted labels, named by the
             // supports' table, with their Dice and the TP/FP/FN legend (u shows the supports again).
             if document.labels == nil {
-                document.presentLabels = o.prediction.labels.presentLabels
+                document.presentLabels = o.presentLabels
                 labelSelection = 0
                 showLabelPanel = true
                 curation.showPanel = false

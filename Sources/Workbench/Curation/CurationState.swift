@@ -91,11 +91,14 @@ public struct PredictionOutcome: Sendable, Equatable {
     public var seconds: Double
     /// Per voxel axis (0, 1, 2): predicted slices from the lowest mean confidence up (support slices left out).
     public var disagreement: [Int: [SliceConfidence]]
+    /// The labels present in the prediction (found where it is made, off the UI thread).
+    public var presentLabels: [Int32]
 
     public init(id: Int, scope: PredictionScope, prediction: Prediction, method: String, dice: [Int32: Double] = [:],
                 truthName: String? = nil, seconds: Double = 0, disagreement: [Int: [SliceConfidence]] = [:]) {
         self.id = id; self.scope = scope; self.prediction = prediction; self.method = method; self.dice = dice
         self.truthName = truthName; self.seconds = seconds; self.disagreement = disagreement
+        presentLabels = prediction.labels.presentLabels
     }
 
     /// Mean of the per-label Dice, nil without truth.
@@ -213,4 +216,11 @@ public enum CurationAction: Equatable, Sendable {
     case jumpToDisagreement
     /// Writes the prediction as NIfTI.
     case savePrediction
+}
+
+extension WorkbenchState {
+    /// The prediction on screen: the finished prediction while `C` shows it (any display but the
+    /// loaded labels), else nil. The one test of "a prediction is shown" (drawing, statistics,
+    /// editing, saving, `shownLabel(at:)`).
+    public var shownPrediction: PredictionOutcome? { curation.display == .off ? nil : curation.outcome }
 }

@@ -38,10 +38,9 @@ let confidenceColors: ColorTable = ColorTable((0..<256).map { i in
 extension SliceCache {
     /// The prediction shown on `slice` of `plane`, or nil when the loaded labels are shown there.
     func predictionKey(_ state: WorkbenchState, plane: SlicePlane, slice: Int) -> PredictionRasterKey? {
-        let c = state.curation
-        guard let o = c.outcome, c.display != .off, state.overlay.visible else { return nil }
+        guard let o = state.shownPrediction, state.overlay.visible else { return nil }
         guard o.scope.covers(axis: state.mapping(plane).sliceAxis, index: slice) else { return nil }
-        return PredictionRasterKey(id: o.id, display: c.display)
+        return PredictionRasterKey(id: o.id, display: state.curation.display)
     }
 
     /// `scene` with the prediction instead of the loaded labels where `predictionKey` says so.

@@ -16,7 +16,7 @@ extension WorkbenchState {
             if !document.presentLabels.contains(active) { document.presentLabels = (document.presentLabels + [active]).sorted() }
             labelSelection = document.presentLabels.firstIndex(of: active) ?? 0
         }
-        if let o = curation.outcome, curation.display != .off {
+        if let o = shownPrediction {
             var merged = document.labels ?? LabelVolume(geometry: g)
             switch o.scope {
             case .volume: merged = o.prediction.labels
@@ -28,7 +28,8 @@ extension WorkbenchState {
             document.revision += 1   // a new map: views following edits start again from it
             document.labelsPath = nil
             document.labelsFollowMoving = false
-            document.presentLabels = merged.presentLabels
+            // A whole-volume prediction brought its labels present; one slice over the labels needs a pass.
+            document.presentLabels = o.scope == .volume ? o.presentLabels : merged.presentLabels
             curation.outcome = nil
             curation.display = .labels
             editing.unsaved = true
@@ -198,12 +199,18 @@ func reduceEditing(_ state: inout WorkbenchState, _ action: EditingAction) -> [E
         state.editing.history.record(edit)
         state.labelsChanged(edit, change: LabelEdit(indices: [], before: [], after: [], name: edit.name))
         state.message = "\(edit.name) \(edit.count) voxels · U undoes"
-    case .saved(let path):
+    case .saved(let path, let revision, let note):
+        state.editing.savedPath = path
+        // The map written is the one of `revision`: painted on (or replaced) while it was being
+        // written, the labels in memory are newer than the file and stay unsaved.
+        guard revision == state.document.revision else {
+            state.message = "saved labels to \(path)\(note) as they were at :save; later edits are not saved (:save labels again)"
+            break
+        }
         state.editing.unsaved = false
         state.editing.quitWarned = false
-        state.editing.savedPath = path
         state.document.labelsPath = path
-        state.message = "saved labels to \(path)"
+        state.message = "saved labels to \(path)\(note)"
     }
     return []
 }
@@ -212,7 +219,7 @@ extension WorkbenchState {
     /// The label drawn at voxel `v`: the prediction's where one is shown and covers `v`, else the
     /// label map's; nil without either.
     public func shownLabel(at v: SIMD3<Int>) -> Int32? {
-        if let o = curation.outcome, curation.display != .off, o.prediction.labels.geometry.contains(v) {
+        if let o = shownPrediction, o.prediction.labels.geometry.contains(v) {
             var covered = true
             if case .slice(let a, let i) = o.scope { covered = v[a] == i }
             if covered { return o.prediction.labels[v.x, v.y, v.z] }

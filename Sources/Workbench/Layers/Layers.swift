@@ -1,3 +1,4 @@
+import Foundation
 import VoxtermModel
 import SliceRendering
 import Terminal
@@ -77,5 +78,17 @@ enum LayerPanel {
     static func cacheKey(_ layers: [ImageLayer]) -> String {
         layers.map { "\($0.name)|\($0.colorMap.rawValue)|\($0.window)|\($0.threshold.map { "\($0)" } ?? "-")|\($0.opacity)|\($0.visible)" }
             .joined(separator: ";")
+    }
+}
+
+extension ImageLayer {
+    /// Reads an image layer from `path` (volume 0 of a 4-D file) onto `grid` (`onGrid`): the one
+    /// loading of `voxterm view --overlay`, `voxterm export --overlay` and `:open overlay`.
+    public static func read(_ path: String, onto grid: VolumeGeometry, colorMap: ColorMap?, window: IntensityWindow?,
+                            threshold: Double? = nil, opacity: Double = 1) throws -> ImageLayer {
+        let img = try ImageFile.read(path)
+        if img.isVectorField { throw WorkbenchError(path: path, reason: "is a vector field, not an image (voxterm view --field shows fields)") }
+        return ImageLayer(name: (path as NSString).lastPathComponent, values: onGrid(try img.volume(frame: 0), grid),
+                          colorMap: colorMap ?? .hot, window: window, threshold: threshold, opacity: opacity)
     }
 }

@@ -11,9 +11,13 @@ public struct VolumeSeries: Sendable {
     public var index: Int
     /// Step of the 4th dimension (`pixdim[4]`, the TR for time series) and its unit.
     public var step: Double, unit: String
+    /// Each volume's automatic window, computed where the file was read (empty for series made
+    /// in memory: then computed when a key steps to the volume).
+    public var windows: [IntensityWindow]
 
-    public init(frames: [Volume], index: Int = 0, step: Double = 0, unit: String = "") {
+    public init(frames: [Volume], index: Int = 0, step: Double = 0, unit: String = "", windows: [IntensityWindow] = []) {
         self.frames = frames; self.index = min(max(0, index), max(0, frames.count - 1)); self.step = step; self.unit = unit
+        self.windows = windows.count == frames.count ? windows : []
     }
 
     /// `vol 4/120`, 1-based as the slice counter.
@@ -62,7 +66,8 @@ func stepVolume(_ state: inout WorkbenchState, by delta: Int) {
     state.document.image = s.frames[i]
     state.document.revision += 1
     let automatic = state.window == state.automaticWindow
-    state.automaticWindow = IntensityWindow.automatic(s.frames[i])
+    state.automaticWindow = s.windows.indices.contains(i) ? s.windows[i] : IntensityWindow.automatic(s.frames[i])
+    state.document.automaticWindow = state.automaticWindow
     if automatic { state.window = state.automaticWindow }
     state.message = s.label + (s.step > 0 ? " (\(fmt(Double(i) * s.step)) \(s.unit))" : "")
         + (automatic ? " · automatic window \(state.window)" : " · window \(state.window) kept (r: automatic)")

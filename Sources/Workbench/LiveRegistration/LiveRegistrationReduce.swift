@@ -11,7 +11,7 @@ extension WorkbenchState {
         document.preparedFieldOverlay = preview.fieldOverlay
         if document.labelsFollowMoving, let l = preview.warpedLabels {
             document.labels = l
-            document.presentLabels = l.presentLabels
+            document.presentLabels = preview.warpedLabelsPresent
         }
         document.revision += 1
         registration?.foldingPerSlice = preview.foldingPerSlice

@@ -12,12 +12,15 @@ public struct RegistrationPreview: Sendable {
     public var fieldOverlay: FieldOverlay
     /// The moving labels carried onto the image grid (when the moving image has labels).
     public var warpedLabels: LabelVolume?
+    /// The labels present in `warpedLabels` (found where the preview is made, off the UI thread).
+    public var warpedLabelsPresent: [Int32]
     /// Voxels with Jacobian ≤ 0 per slice index along each voxel axis (x, y, z).
     public var foldingPerSlice: [[Int]]
 
     /// A preview of `displacement`; computes its magnitude, Jacobian and folded voxels per slice.
     public init(warped: Volume, displacement: VectorField, warpedLabels: LabelVolume?) {
         self.warped = warped; self.warpedLabels = warpedLabels
+        warpedLabelsPresent = warpedLabels?.presentLabels ?? []
         fieldOverlay = FieldOverlay(field: displacement, style: FieldStyle(mode: .jacobian))
         foldingPerSlice = Self.foldingCounts(fieldOverlay.jacobian!)
     }
