@@ -92,16 +92,10 @@ public func fuseLabels(query: Volume, supports: [MappedSupport], options: Fusion
                                                      &candLabel, &candWeight, m, &total)
                         }
                         guard m > 0, total > 0 else { continue }
-                        // Sum weights per distinct label (few candidates: quadratic is fine).
+                        // Candidates are distinct labels already (merged as they were added).
                         var bestLabel: Int32 = 0, bestWeight: Float = -1
-                        for a in 0..<m where candWeight[a] >= 0 {
-                            var w = candWeight[a]
-                            for b in (a + 1)..<max(a + 1, m) where candLabel[b] == candLabel[a] && candWeight[b] >= 0 {
-                                w += candWeight[b]; candWeight[b] = -1
-                            }
-                            if w > bestWeight || (w == bestWeight && candLabel[a] < bestLabel) {
-                                bestWeight = w; bestLabel = candLabel[a]
-                            }
+                        for a in 0..<m where candWeight[a] > bestWeight || (candWeight[a] == bestWeight && candLabel[a] < bestLabel) {
+                            bestWeight = candWeight[a]; bestLabel = candLabel[a]
                         }
                         ol[v] = bestLabel
                         oc[v] = min(1, bestWeight / total)
@@ -113,7 +107,8 @@ public func fuseLabels(query: Volume, supports: [MappedSupport], options: Fusion
     return Prediction(labels: LabelVolume(geometry: g, labels: outLabels), confidence: Volume(geometry: g, voxels: outConf))
 }
 
-/// Adds the labels of the 8 voxels around continuous voxel `p` with trilinear weights times `w0`.
+/// Adds the labels of the 8 voxels around continuous voxel `p` with trilinear weights times `w0`
+/// to the candidates (one entry per distinct label: a label already there gets the weight added).
 /// Points outside the support grid vote background. Returns the new candidate count.
 @inline(__always)
 private func accumulateSoftLabels(_ labels: [Int32], _ known: [Bool]?, _ size: SIMD3<Int>, _ p: SIMD3<Double>, _ w0: Float,
@@ -138,10 +133,11 @@ private func accumulateSoftLabels(_ labels: [Int32], _ known: [Bool]?, _ size: S
         } else if known != nil {
             continue
         }
-        candLabel[m] = label
-        candWeight[m] = w * w0
-        total += w * w0
-        m += 1
+        let wv = w * w0
+        total += wv
+        var a = 0
+        while a < m && candLabel[a] != label { a += 1 }
+        if a < m { candWeight[a] += wv } else { candLabel[m] = label; candWeight[m] = wv; m += 1 }
     }
     return m
 }
@@ -151,26 +147,41 @@ private func accumulateSoftLabels(_ labels: [Int32], _ known: [Bool]?, _ size: S
 func similarityWeights(query: Volume, supports: [MappedSupport], radius: Int) -> [[Float]] {
     let g = query.geometry
     let n = g.voxelCount
+    let chunk = 1 << 15, chunks = (n + chunk - 1) / chunk
     var dists: [[Float]] = []
     for s in supports {
         let warped = warpImage(s.image, through: s.field)
         let (a, b) = linearIntensityFit(from: warped.voxels, to: query.voxels)
         var sq = [Float](repeating: 0, count: n)
-        for v in 0..<n {
-            let d = query.voxels[v] - (a * warped.voxels[v] + b)
-            sq[v] = d * d
+        query.voxels.withUnsafeBufferPointer { q in
+            warped.voxels.withUnsafeBufferPointer { w in
+                sq.withUnsafeMutableBufferPointer { out in
+                    parallelFor(chunks) { c in
+                        for v in (c * chunk)..<min(n, (c + 1) * chunk) {
+                            let d = q[v] - (a * w[v] + b)
+                            out[v] = d * d
+                        }
+                    }
+                }
+            }
         }
         dists.append(boxMean(sq, size: g.size, radius: radius))
     }
     // Scale-free adaptive bandwidth: the best support at each voxel sets h.
     let scale = max(1e-6, (query.percentiles([0.99], ignoringZeros: true).first ?? 1))
     let eps = 1e-4 * scale * scale
+    let k = dists.count
     var out = dists
-    for v in 0..<n {
-        var h = Float.infinity
-        for s in 0..<dists.count { h = min(h, dists[s][v]) }
-        h += eps
-        for s in 0..<dists.count { out[s][v] = exp(-dists[s][v] / h) }
+    for s in 0..<k {
+        out[s].withUnsafeMutableBufferPointer { o in
+            parallelFor(chunks) { c in
+                for v in (c * chunk)..<min(n, (c + 1) * chunk) {
+                    var h = Float.infinity
+                    for t in 0..<k { h = min(h, dists[t][v]) }
+                    o[v] = exp(-dists[s][v] / (h + eps))
+                }
+            }
+        }
     }
     return out
 }

@@ -1,4 +1,9 @@
 import Dispatch
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 import VolumeCore
 
 /// The first few-shot predictor: register every support to the query, carry its labels over
@@ -12,9 +17,16 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
     /// Fusion rule and options.
     public var fusion: FusionOptions
 
-    /// Register two supports at a time, each on one thread (`voxtermThreadCount` ≥ 2): on small
-    /// pyramid levels one registration cannot keep two cores busy. Progress is then reported per pair.
+    /// Register supports concurrently (`voxtermThreadCount` ≥ 2): up to `maxConcurrentSupports`
+    /// registrations at a time (at least one per thread), each on its share of the threads (at
+    /// least one). A registration still running when the others have finished and no support is
+    /// left takes the freed threads at its next iteration, so the cores stay busy to the end. On
+    /// small pyramid levels one registration cannot keep two cores busy, so this beats registering
+    /// one support at a time on all threads. Progress is reported as supports start.
     public var concurrentSupports: Bool
+    /// Most registrations run at once with `concurrentSupports` (each holds its pyramid and
+    /// full-resolution fields: about 80 MB more per registration for a 2 mm brain, 470 MB in all at k = 5).
+    public var maxConcurrentSupports = 6
 
     public init(aligner: PairwiseAligner, fusion: FusionOptions = FusionOptions(), concurrentSupports: Bool = false) {
         self.aligner = aligner; self.fusion = fusion; self.concurrentSupports = concurrentSupports
@@ -30,34 +42,60 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
         }
         var fields = [VectorField?](repeating: nil, count: supports.count)
         let threads = effectiveThreadCount
-        let group = concurrentSupports && threads >= 2 && supports.count > 1 ? 2 : 1
-        var n = 0
-        while n < supports.count {
-            if isCancelled() { throw SegmentationError.cancelled }
-            let end = min(supports.count, n + group)
-            let names = supports[n..<end].map(\.name).joined(separator: ", ")
-            progress(SegmentationProgress(step: n, total: supports.count,
-                                          message: end - n == 1 ? "registering support \(n + 1) of \(supports.count) (\(names))"
-                                                                : "registering supports \(n + 1)-\(end) of \(supports.count) (\(names))",
-                                          elapsed: monotonicSeconds() - start))
-            if end - n == 1 {
+        // All supports at once (up to `maxConcurrentSupports`), each on one thread while they
+        // outnumber the cores: the kernel shares the cores between them, and single-threaded work
+        // wastes nothing on small pyramid levels. Two at a time left one core idle while the third
+        // of three registered alone.
+        let workers = concurrentSupports && threads >= 2 ? max(1, min(supports.count, max(threads, maxConcurrentSupports))) : 1
+        if workers == 1 {
+            for n in supports.indices {
+                if isCancelled() { throw SegmentationError.cancelled }
+                progress(SegmentationProgress(step: n, total: supports.count,
+                                              message: "registering support \(n + 1) of \(supports.count) (\(supports[n].name))",
+                                              elapsed: monotonicSeconds() - start))
                 fields[n] = try aligner.align(fixed: query, moving: supports[n].image, isCancelled: isCancelled)
-            } else {
-                var errors = [Error?](repeating: nil, count: end - n)
-                let first = n
-                fields.withUnsafeMutableBufferPointer { f in
-                    errors.withUnsafeMutableBufferPointer { e in
-                        DispatchQueue.concurrentPerform(iterations: end - first) { i in
-                            withThreadCount(max(1, threads / (end - first))) {
-                                do { f[first + i] = try aligner.align(fixed: query, moving: supports[first + i].image, isCancelled: isCancelled) }
-                                catch { e[i] = error }
+            }
+        } else {
+            // A shared queue of supports; `running` counts workers still registering, and every
+            // registration re-reads its share of the threads each time it polls for cancellation
+            // (once per iteration).
+            let next = Atomic<Int>(0), running = Atomic<Int>(workers), failed = Atomic<Bool>(false)
+            var errors = [Error?](repeating: nil, count: supports.count)
+            let caller = pthread_self()
+            let total = supports.count
+            let aligner = self.aligner
+            fields.withUnsafeMutableBufferPointer { f in
+                errors.withUnsafeMutableBufferPointer { e in
+                    let work: (Int) -> Void = { _ in
+                        let share = { max(1, threads / max(1, running.load(ordering: .relaxed))) }
+                        withThreadCount(share()) {
+                            while true {
+                                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                                if i >= total || failed.load(ordering: .relaxed) || isCancelled() { break }
+                                if pthread_equal(pthread_self(), caller) != 0 {
+                                    progress(SegmentationProgress(step: i, total: total,
+                                                                  message: "registering support \(i + 1) of \(total) (\(supports[i].name)), \(workers) at a time",
+                                                                  elapsed: monotonicSeconds() - start))
+                                }
+                                setThreadCountOfThisThread(share())
+                                do {
+                                    f[i] = try aligner.align(fixed: query, moving: supports[i].image, isCancelled: {
+                                        setThreadCountOfThisThread(share())
+                                        return isCancelled()
+                                    })
+                                } catch { e[i] = error; failed.store(true, ordering: .relaxed); break }
                             }
+                            running.wrappingSubtract(1, ordering: .relaxed)
                         }
                     }
+                    // Plain threads, not DispatchQueue.concurrentPerform: libdispatch runs a
+                    // concurrentPerform nested in another one on fewer threads, so a registration
+                    // that inherits the freed threads would not actually use them.
+                    runOnThreads(workers, work)
                 }
-                if let e = errors.compactMap({ $0 }).first { throw e }
             }
-            n = end
+            if let e = errors.compactMap({ $0 }).first { throw e }
+            if isCancelled() || fields.contains(where: { $0 == nil }) { throw SegmentationError.cancelled }
         }
         let mapped = zip(supports, fields).map { MappedSupport(image: $0.image, labels: $0.labels, field: $1!) }
         if isCancelled() { throw SegmentationError.cancelled }
@@ -75,4 +113,33 @@ func knownMask(_ s: SliceSelection, _ g: VolumeGeometry) -> [Bool] {
         for idx in SliceAccess.indices(g, axis: s.plane.axis, index: i) { mask[idx] = true }
     }
     return mask
+}
+
+/// Runs `body(0)` on the calling thread and `body(1)` ... `body(count - 1)` on new threads, and
+/// returns when all have finished.
+func runOnThreads(_ count: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        let done = DispatchSemaphore(value: 0)
+        for t in 1..<max(1, count) {
+            // Each thread drops its reference to `body` before signalling, so that nothing holds
+            // the closure when `withoutActuallyEscaping` ends (it traps if something still does).
+            let box = UncheckedBox(body)
+            let thread = Thread {
+                box.value?(t)
+                box.value = nil
+                done.signal()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        body(0)
+        for _ in 1..<max(1, count) { done.wait() }
+    }
+}
+
+/// Carries a closure the compiler cannot prove `Sendable` to another thread; the caller makes
+/// sure it is used safely (here: it writes disjoint slots, and the caller waits for the thread).
+private final class UncheckedBox: @unchecked Sendable {
+    var value: ((Int) -> Void)?
+    init(_ value: @escaping (Int) -> Void) { self.value = value }
 }

@@ -25,4 +25,38 @@ struct ParallelTests {
         #expect(effectiveThreadCount == global)
         #expect(withThreadCount(0) { effectiveThreadCount } == 1)
     }
+
+    @Test func setThreadCountOfThisThreadLastsUntilTheEnclosingScopeEnds() {
+        let global = voxtermThreadCount
+        withThreadCount(1) {
+            setThreadCountOfThisThread(2)
+            #expect(effectiveThreadCount == 2)
+            setThreadCountOfThisThread(0)
+            #expect(effectiveThreadCount == 1)
+        }
+        #expect(effectiveThreadCount == global)
+    }
+
+    /// Percentiles by selection equal those read from the sorted values (numpy's linear rule),
+    /// with runs of equal values, zeros ignored or not.
+    @Test func percentilesBySelectionMatchSorting() {
+        var rng = SystemRandomNumberGenerator()
+        for trial in 0..<20 {
+            let n = [1, 2, 7, 1000, 20_000][trial % 5]
+            let g = VolumeGeometry(size: [n, 1, 1], spacing: [1, 1, 1], origin: [0, 0, 0])
+            let voxels = (0..<n).map { _ in trial % 2 == 0 ? Float(Int.random(in: 0...5, using: &rng)) : Float.random(in: -3...9, using: &rng) }
+            let v = Volume(geometry: g, voxels: voxels)
+            let ps = [0, 0.005, 0.5, 0.99, 0.995, 1]
+            for ignoring in [false, true] {
+                let vals = voxels.filter { !ignoring || $0 != 0 }.sorted()
+                let expected: [Float] = vals.isEmpty ? ps.map { _ in 0 } : ps.map { p in
+                    let r = p * Double(vals.count - 1)
+                    let lo = Int(r.rounded(.down)), hi = min(lo + 1, vals.count - 1)
+                    let f = Float(r - Double(lo))
+                    return vals[lo] * (1 - f) + vals[hi] * f
+                }
+                #expect(v.percentiles(ps, ignoringZeros: ignoring) == expected)
+            }
+        }
+    }
 }

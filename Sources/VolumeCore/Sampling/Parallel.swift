@@ -49,6 +49,15 @@ public func withThreadCount<T>(_ count: Int, _ body: () throws -> T) rethrows ->
     return try body()
 }
 
+/// Changes the thread count of parallel loops started from this thread from now until the
+/// enclosing `withThreadCount` ends (which restores what was there before). Call it only inside a
+/// `withThreadCount` body, e.g. to give a long job more threads once a job beside it has finished.
+public func setThreadCountOfThisThread(_ count: Int) {
+    #if canImport(Glibc)
+    pthread_setspecific(threadCountKey, UnsafeRawPointer(bitPattern: max(1, count)))
+    #endif
+}
+
 /// Runs `body(i)` for `i` in `0..<count` on `effectiveThreadCount` threads, which take contiguous
 /// blocks (8 per thread) from a shared counter, so a thread slowed by other processes on the
 /// machine does not hold the others up.

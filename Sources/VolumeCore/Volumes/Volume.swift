@@ -57,7 +57,9 @@ public struct IntensityStatistics: Sendable, Equatable {
 }
 
 extension Volume {
-    /// The intensity at fraction `p` (0...1) of the sorted finite values (nearest rank).
+    /// The intensity at fraction `p` (0...1) of the sorted finite values, interpolated linearly
+    /// between the two nearest ranks. The ranks are found by selection (O(n) each) rather than by
+    /// sorting all values; the result is the same as reading them from the sorted values.
     public func percentiles(_ ps: [Double], ignoringZeros: Bool = false) -> [Float] {
         var vals = voxels.filter { $0.isFinite && (!ignoringZeros || $0 != 0) }
         guard !vals.isEmpty else { return ps.map { _ in 0 } }
@@ -99,3 +101,4 @@ extension Volume {
         rest.sort()
     }
 }
+
