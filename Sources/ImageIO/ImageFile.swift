@@ -62,8 +62,11 @@ public enum ImageFile {
     /// the header cannot be read (reading the input reports that).
     public static func dataFiles(of path: String) -> [String] {
         let lower = path.lowercased()
-        for (a, b) in [(".hdr", ".img"), (".img", ".hdr"), (".hdr.gz", ".img.gz"), (".img.gz", ".hdr.gz")] where lower.hasSuffix(a) {
-            return [String(path.dropLast(a.count)) + b]
+        if [".hdr", ".img", ".hdr.gz", ".img.gz"].contains(where: lower.hasSuffix) {
+            // The reader's own pairing (either case, either half gzipped): the half it would read,
+            // or the name it would look for first when neither exists yet.
+            let names = NIfTIReader.pairCandidates(path).names
+            return [names.first(where: FileIO.exists) ?? names[0]]
         }
         if DICOM.isSeriesSelector(path) { return [] }
         let name: String?
@@ -71,11 +74,11 @@ public enum ImageFile {
         case .nrrd?: name = (try? NRRD.parsedHeader(path))?.dataFile
         case .metaImage?:
             let f = (try? MetaImage.parsedHeader(path))?.dataFile
-            name = f.flatMap { $0.uppercased() == "LOCAL" || $0.isEmpty ? nil : $0 }
+            name = f.flatMap { $0.uppercased() == "LOCAL" ? nil : $0 }
         default: name = nil
         }
         guard let name else { return [] }
-        return [name.hasPrefix("/") ? name : FileIO.directoryName(path) + "/" + name]
+        return [dataFilePath(name, of: path)]
     }
 
     // MARK: Writing
@@ -168,10 +171,15 @@ func readDataFile(_ name: String, of header: String, named: String) throws -> ([
     return (try readFile(dataPath), dataPath)
 }
 
+/// Where a detached header's data file `name` is: beside `header` when relative.
+func dataFilePath(_ name: String, of header: String) -> String {
+    name.hasPrefix("/") ? name : FileIO.directoryName(header) + "/" + name
+}
+
 /// The path of a detached header's data file `name` (beside `header` when relative), which must
 /// exist; the header-only readers check it without reading it.
 func existingDataFile(_ name: String, of header: String, named: String) throws -> String {
-    let dataPath = name.hasPrefix("/") ? name : FileIO.directoryName(header) + "/" + name
+    let dataPath = dataFilePath(name, of: header)
     guard FileIO.exists(dataPath) else {
         throw NIfTIError(header, "the data file \(dataPath) named \(named) does not exist")
     }

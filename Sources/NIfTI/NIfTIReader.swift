@@ -281,8 +281,10 @@ public enum NIfTIReader {
         throw NIfTIError(hdrPath, "has an SPM affine sidecar \(mat), which voxterm does not read (nibabel and SPM take the orientation from it); save the image as NIfTI first, e.g. python3 -c \"import nibabel as nib; nib.save(nib.load('\(hdrPath)'), 'out.nii.gz')\"")
     }
 
-    /// The header and image paths of a pair, whichever of the two was named.
-    static func pairPaths(_ path: String) throws -> (String, String) {
+    /// The names the other half of the pair `path` (`.hdr`/`.img`, either case, optionally `.gz`)
+    /// may have, in the order the reader tries them: same case and compression first, then the
+    /// other compression.
+    public static func pairCandidates(_ path: String) -> (isHeader: Bool, names: [String]) {
         let lower = path.lowercased()
         let gz = lower.hasSuffix(".gz")
         let stem = String(path.dropLast(gz ? 7 : 4))
@@ -290,7 +292,12 @@ public enum NIfTIReader {
         let isHdr = hdrExt.lowercased() == ".hdr"
         let upper = hdrExt == hdrExt.uppercased()
         let otherExt = isHdr ? (upper ? ".IMG" : ".img") : (upper ? ".HDR" : ".hdr")
-        let candidates = [stem + otherExt + (gz ? ".gz" : ""), stem + otherExt + (gz ? "" : ".gz")]
+        return (isHdr, [stem + otherExt + (gz ? ".gz" : ""), stem + otherExt + (gz ? "" : ".gz")])
+    }
+
+    /// The header and image paths of a pair, whichever of the two was named.
+    static func pairPaths(_ path: String) throws -> (String, String) {
+        let (isHdr, candidates) = pairCandidates(path)
         guard let other = candidates.first(where: FileIO.exists) else {
             guard FileIO.exists(path) else { throw NIfTIError(path, FileIO.errnoReason(ENOENT)) }
             throw NIfTIError(path, "the matching \(isHdr ? "image (.img)" : "header (.hdr)") file \(candidates[0]) does not exist")

@@ -24,8 +24,9 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
     /// small pyramid levels one registration cannot keep two cores busy, so this beats registering
     /// one support at a time on all threads. Progress is reported as supports start.
     public var concurrentSupports: Bool
-    /// Most registrations run at once with `concurrentSupports` (each holds its pyramid and
-    /// full-resolution fields: about 80 MB more per registration for a 2 mm brain, 470 MB in all at k = 5).
+    /// Most registrations run at once with `concurrentSupports`, whatever the thread count (each
+    /// holds its pyramid and full-resolution fields: about 80 MB more per registration for a 2 mm
+    /// brain, 470 MB in all at k = 5 measured at 2 mm only; a 1 mm registration peaks near 450 MB).
     public var maxConcurrentSupports = 6
 
     public init(aligner: PairwiseAligner, fusion: FusionOptions = FusionOptions(), concurrentSupports: Bool = false) {
@@ -46,7 +47,7 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
         // outnumber the cores: the kernel shares the cores between them, and single-threaded work
         // wastes nothing on small pyramid levels. Two at a time left one core idle while the third
         // of three registered alone.
-        let workers = concurrentSupports && threads >= 2 ? max(1, min(supports.count, max(threads, maxConcurrentSupports))) : 1
+        let workers = concurrentSupports && threads >= 2 ? max(1, min(supports.count, maxConcurrentSupports)) : 1
         if workers == 1 {
             for n in supports.indices {
                 if isCancelled() { throw SegmentationError.cancelled }
@@ -81,7 +82,7 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
                                 do {
                                     f[i] = try aligner.align(fixed: query, moving: supports[i].image, isCancelled: {
                                         setThreadCountOfThisThread(share())
-                                        return isCancelled()
+                                        return failed.load(ordering: .relaxed) || isCancelled()
                                     })
                                 } catch { e[i] = error; failed.store(true, ordering: .relaxed); break }
                             }
@@ -94,7 +95,9 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
                     runOnThreads(workers, work)
                 }
             }
-            if let e = errors.compactMap({ $0 }).first { throw e }
+            // The first real failure (the others may have stopped on it as on a cancellation).
+            let real = errors.compactMap { $0 }
+            if let e = real.first(where: { ($0 as? SegmentationError) != .cancelled }) ?? real.first { throw e }
             if isCancelled() || fields.contains(where: { $0 == nil }) { throw SegmentationError.cancelled }
         }
         let mapped = zip(supports, fields).map { MappedSupport(image: $0.image, labels: $0.labels, field: $1!) }

@@ -58,8 +58,10 @@ public struct SlicePropagator {
     }
 
     /// The registered evidence's share for a gap of `gap` mm between the bracketing labelled slices:
-    /// 0.6 up to 10 mm, rising linearly to 0.8 at 20 mm and beyond (measured on bench/fewshot
-    /// protocol-dev.json setting B: 0.6 was best at 10 mm gaps, 0.8-0.9 at 20 mm gaps).
+    /// 0.6 up to 10 mm, rising linearly to 0.8 at 20 mm and beyond. Chosen with a Python emulation of
+    /// the filler (0.6 best at 10 mm gaps, 0.8-0.9 at 20 mm); between the two the ramp is not
+    /// measured, and in Swift on protocol-dev.json setting B it changed mean Dice by about 0
+    /// (docs/decisions.md, 2026-12-07).
     public static func automaticRegistrationWeight(gap: Double) -> Float {
         Float(0.6 + 0.2 * min(1, max(0, (gap - 10) / 10)))
     }

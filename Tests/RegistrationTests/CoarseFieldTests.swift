@@ -12,17 +12,13 @@ import VolumeCore
         return (0..<n).map { _ in Float(rng.nextDouble()) }
     }
 
-    /// In-place box sums and the fused sums of products equal the buffered box sums.
+    /// In-place box sums and the fused sums of products equal box sums by brute force.
     @Test(arguments: [SIMD3(13, 9, 7), SIMD3(12, 10, 1)])
     func inPlaceBoxSumsMatchBufferedOnes(size: SIMD3<Int>) {
         let n = size.x * size.y * size.z
         let w = Self.random(n, seed: 1), f = Self.random(n, seed: 2)
         let radius = SIMD3(2, 1, size.z > 1 ? 3 : 0)
-        let s = FloatBuffer(count: n), expected = FloatBuffer(count: n)
-        func buffered(_ x: [Float]) -> [Float] {
-            x.withUnsafeBufferPointer { Filters.boxSum($0.baseAddress!, expected.pointer, size: size, radius: radius, scratch: s.pointer) }
-            return expected.array
-        }
+        func buffered(_ x: [Float]) -> [Float] { referenceBoxSum(x, size: size, radius: radius) }
         let inPlace = FloatBuffer(w)
         Filters.boxSumInPlace(inPlace.pointer, size: size, radius: radius)
         let a = FloatBuffer(count: n), b = FloatBuffer(count: n), c = FloatBuffer(count: n)
@@ -84,10 +80,13 @@ import VolumeCore
             let b = zip(gFine.array, deltaFine.array).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             #expect(abs(a - b) < 1e-4 * max(abs(b), 1e-3), "⟨G, δ⟩ = \(a), ⟨g, Pδ⟩ = \(b)")
         }
-        // One thread gives the same bits (fixed slab order).
-        let single = FloatBuffer(count: 3 * nc)
+        // One thread and three threads give the same bits (fixed slab order), whatever the machine's
+        // default thread count (which gave gCoarse above).
+        let single = FloatBuffer(count: 3 * nc), three = FloatBuffer(count: 3 * nc)
         withThreadCount(1) { warp.gradient(moving, field: u.pointer, dValue: dvalue.pointer, into: single.pointer) }
+        withThreadCount(3) { warp.gradient(moving, field: u.pointer, dValue: dvalue.pointer, into: three.pointer) }
         #expect(single.array == gCoarse.array)
+        #expect(three.array == single.array)
     }
 
     /// The field grid: the level grid when it fits the budget, else the next coarser level grid that does.

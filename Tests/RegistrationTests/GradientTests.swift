@@ -168,16 +168,16 @@ import VolumeCore
         let n = size.x * size.y * size.z
         var rng = SplitMix64(seed: 4)
         let x = (0..<n).map { _ in Float(rng.nextDouble()) }, y = (0..<n).map { _ in Float(rng.nextDouble()) }
-        let bx = FloatBuffer(count: n), by = FloatBuffer(count: n), s = FloatBuffer(count: n)
-        x.withUnsafeBufferPointer { Filters.boxSum($0.baseAddress!, bx.pointer, size: size, radius: [2, 2, 2], scratch: s.pointer) }
-        y.withUnsafeBufferPointer { Filters.boxSum($0.baseAddress!, by.pointer, size: size, radius: [2, 2, 2], scratch: s.pointer) }
+        let bx = FloatBuffer(x), by = FloatBuffer(y)
+        Filters.boxSumInPlace(bx.pointer, size: size, radius: [2, 2, 2])
+        Filters.boxSumInPlace(by.pointer, size: size, radius: [2, 2, 2])
         let a = zip(bx.array, y).reduce(0.0) { $0 + Double($1.0 * $1.1) }
         let b = zip(x, by.array).reduce(0.0) { $0 + Double($1.0 * $1.1) }
         #expect(abs(a - b) < 1e-6 * abs(a))
         // A corner voxel's window holds 3x3x3 voxels, an interior one 5x5x5.
-        let ones = [Float](repeating: 1, count: n)
-        ones.withUnsafeBufferPointer { Filters.boxSum($0.baseAddress!, bx.pointer, size: size, radius: [2, 2, 2], scratch: s.pointer) }
-        #expect(bx.array[0] == 27)
-        #expect(bx.array[5 + 11 * (4 + 9 * 3)] == 125)
+        let ones = FloatBuffer([Float](repeating: 1, count: n))
+        Filters.boxSumInPlace(ones.pointer, size: size, radius: [2, 2, 2])
+        #expect(ones.array[0] == 27)
+        #expect(ones.array[5 + 11 * (4 + 9 * 3)] == 125)
     }
 }

@@ -1,8 +1,9 @@
 import VoxtermModel
 
-/// The voxel of `label` nearest its centroid (mean voxel index), first in index order on ties:
-/// a brute-force reference written apart from the workbench's `nearestVoxelToCentroid`, so tests
-/// of `:goto LABEL` and `n`/`N` do not check the program against itself.
+/// The voxel of `label` nearest its centroid (mean voxel index), first in index order on ties.
+/// It restates the workbench's `nearestVoxelToCentroid` (same definition, same loops), so tests
+/// that compare the cursor with it check the wiring of `:goto LABEL` and `n`/`N`, not the
+/// definition; `CentroidTests` checks both against answers worked out by hand.
 public func referenceNearestToCentroid(_ label: Int32, _ labels: LabelVolume) -> SIMD3<Int>? {
     let g = labels.geometry
     var sum = SIMD3<Double>(0, 0, 0), n = 0

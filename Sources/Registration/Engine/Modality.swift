@@ -26,7 +26,8 @@ public struct ModalityEvidence: Sendable, Equatable {
 extension Registration {
     /// Monotonicity below which two images are taken to be of different modalities. On the real
     /// same-modality pairs (six 2-D T1 pairs of different people, Colin27 → ICBM 2009a) it is ≥ 0.98;
-    /// on T2-like maps of them 0.00, on CT-like maps 0.3–0.55 (docs/registration.md).
+    /// on T2-like maps of them 0.00, on CT-like maps 0.55–0.71 as printed on the CT-like bench pairs
+    /// (0.50 on the bundled Colin27; docs/registration.md).
     public static let modalityMonotonicityThreshold = 0.8
 
     /// Below this correlation ratio the joint histogram has too little structure to tell (e.g. two

@@ -78,31 +78,17 @@ public enum Filters {
         }
     }
 
-    /// Box sums: `dst[x]` = sum of `src` over the voxels within `radius` (per axis, Chebyshev) of
-    /// `x` that lie inside the grid. The operator is symmetric, so it is also its own adjoint.
-    /// `src`, `dst` and `scratch` (as many values as the grid) must be three distinct buffers.
-    public static func boxSum(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, size: SIMD3<Int>,
-                              radius: SIMD3<Int>, scratch: UnsafeMutablePointer<Float>) {
-        let n = size.x * size.y * size.z
-        let passes = (0..<3).filter { radius[$0] > 0 && size[$0] > 1 }
-        var from = UnsafeMutablePointer(mutating: src)
-        for (p, axis) in passes.enumerated() {
-            let target = (passes.count - 1 - p) % 2 == 0 ? dst : scratch
-            boxPass(from, target, size: size, axis: axis, radius: radius[axis])
-            from = target
-        }
-        if passes.isEmpty { dst.update(from: src, count: n) }
-    }
-
-    /// Box sums in place (as `boxSum`, without a full-size scratch buffer): each axis pass keeps
-    /// only the last `radius + 1` original values of the lines it is summing.
+    /// Box sums in place: `data[x]` becomes the sum of `data` over the voxels within `radius` (per
+    /// axis, Chebyshev) of `x` that lie inside the grid. The operator is symmetric, so it is also
+    /// its own adjoint. No full-size scratch: each axis pass keeps only the last `radius + 1`
+    /// original values of the lines it is summing.
     public static func boxSumInPlace(_ data: UnsafeMutablePointer<Float>, size: SIMD3<Int>, radius: SIMD3<Int>) {
         for axis in 0..<3 where radius[axis] > 0 && size[axis] > 1 {
             boxPassInPlace(data, size: size, axis: axis, radius: radius[axis])
         }
     }
 
-    /// The box sums of `w`, `w²` and `f·w` (same windows as `boxSum`) into `sw`, `sww`, `sfw`,
+    /// The box sums of `w`, `w²` and `f·w` (same windows as `boxSumInPlace`) into `sw`, `sww`, `sfw`,
     /// the products formed on the fly in the first pass (no product volumes).
     public static func boxSumsOfProducts(_ w: UnsafePointer<Float>, _ f: UnsafePointer<Float>, size: SIMD3<Int>,
                                          radius: SIMD3<Int>, sw: UnsafeMutablePointer<Float>,
@@ -178,50 +164,6 @@ public enum Filters {
         }
     }
 
-    /// One box pass along `axis` by running sums (Double accumulators).
-    static func boxPass(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, size: SIMD3<Int>,
-                        axis: Int, radius r: Int) {
-        let lay = AxisLayout(size: size, axis: axis)
-        let L = lay.length
-        if lay.inner == 1 {
-            parallelFor(lay.outer) { o in
-                let s = src + o * L, d = dst + o * L
-                var acc = 0.0
-                for t in 0..<min(r, L) { acc += Double(s[t]) }
-                for l in 0..<L {
-                    if l + r < L { acc += Double(s[l + r]) }
-                    if l - r - 1 >= 0 { acc -= Double(s[l - r - 1]) }
-                    d[l] = Float(acc)
-                }
-            }
-            return
-        }
-        let chunks = (lay.inner + chunk - 1) / chunk
-        parallelFor(lay.outer * chunks) { task in
-            let o = task / chunks, c = task % chunks
-            let lo = c * chunk, hi = min(lay.inner, lo + chunk)
-            let base = o * L * lay.stride
-            var acc = [Double](repeating: 0, count: hi - lo)
-            acc.withUnsafeMutableBufferPointer { a in
-                for t in 0..<min(r, L) {
-                    let s = src + base + t * lay.stride
-                    for i in lo..<hi { a[i - lo] += Double(s[i]) }
-                }
-                for l in 0..<L {
-                    if l + r < L {
-                        let s = src + base + (l + r) * lay.stride
-                        for i in lo..<hi { a[i - lo] += Double(s[i]) }
-                    }
-                    if l - r - 1 >= 0 {
-                        let s = src + base + (l - r - 1) * lay.stride
-                        for i in lo..<hi { a[i - lo] -= Double(s[i]) }
-                    }
-                    let d = dst + base + l * lay.stride
-                    for i in lo..<hi { d[i] = Float(a[i - lo]) }
-                }
-            }
-        }
-    }
 }
 
 #if canImport(Glibc)

@@ -133,7 +133,33 @@ public final class LocalCorrelationMetric: SimilarityMetric {
     /// Voxels per window along each axis (clipped at the borders); a window holds their product.
     let counts: [[Float]]
     /// Variance (intensity²) below which a window counts as flat.
-    let flatVariance: Float = 1e-4
+    static let flatVariance: Float = 1e-4
+
+    /// Voxels per window along each axis of `size` (clipped at the borders) for half-widths `radius`.
+    static func windowCounts(size: SIMD3<Int>, radius: SIMD3<Int>) -> [[Float]] {
+        (0..<3).map { a in
+            let L = size[a], ra = radius[a]
+            return (0..<L).map { l in Float(min(l + ra, L - 1) - max(l - ra, 0) + 1) }
+        }
+    }
+
+    /// One window's terms from its `m` voxels' sums of F, F², W, W², FW: `cross` = cov·m, the
+    /// fixed and warped variances·m, the floor `c` of the warped variance and the denominator `d`,
+    /// with cc = cross² / d. cc = cov² / (max(var F, flat) · max(var W, min(var F, flat))): a
+    /// window whose fixed variance is above the flat level gets ANTs' scale-invariant
+    /// cov² / (var F · var W) (var W floored at the flat level), and no warp can beat W = F in any
+    /// window, so an image registered to itself stays put. Flat fixed windows carry a bounded gradient.
+    @inline(__always)
+    static func window(m: Float, sf: Float, sff: Float, sw: Float, sww: Float, sfw: Float)
+        -> (cross: Float, vw: Float, c: Float, vwE: Float, d: Float) {
+        let cross = sfw - sf * sw / m
+        let vf = max(sff - sf * sf / m, 0)
+        let vw = max(sww - sw * sw / m, 0)
+        let e = m * flatVariance
+        let c = max(min(vf, e), e * 1e-3)
+        let vwE = max(vw, c)
+        return (cross, vw, c, vwE, max(vf, e) * vwE)
+    }
 
     public convenience init(fixed: UnsafeBufferPointer<Float>, size: SIMD3<Int>, radius r: Int) {
         self.init(fixed: fixed, size: size, radii: SIMD3(repeating: r))
@@ -154,10 +180,7 @@ public final class LocalCorrelationMetric: SimilarityMetric {
         f = fixed
         sF = FloatBuffer(count: n); sFF = FloatBuffer(count: n)
         sW = FloatBuffer(count: n); sWW = FloatBuffer(count: n); sFW = FloatBuffer(count: n)
-        counts = (0..<3).map { a in
-            let L = size[a], ra = radius[a]
-            return (0..<L).map { l in Float(min(l + ra, L - 1) - max(l - ra, 0) + 1) }
-        }
+        counts = Self.windowCounts(size: size, radius: radius)
         let fp = f.pointer, a = sF.pointer, b = sFF.pointer
         parallelChunks(n) { lo, hi in for i in lo..<hi { a[i] = fp[i]; b[i] = fp[i] * fp[i] } }
         Filters.boxSumInPlace(a, size: size, radius: radius)
@@ -169,7 +192,6 @@ public final class LocalCorrelationMetric: SimilarityMetric {
         Filters.boxSumsOfProducts(w, fp, size: size, radius: radius, sw: sW.pointer, sww: sWW.pointer, sfw: sFW.pointer)
         let sf = sF.pointer, sff = sFF.pointer
         let sw = sW.pointer, sww = sWW.pointer, sfw = sFW.pointer
-        let flat = flatVariance
         let rows = size.y * size.z
         var rowSums = [Double](repeating: 0, count: rows)
         // Per window: cc, and into sW/sWW/sFW the partial derivatives of cc wrt the sums of W, W², FW.
@@ -182,17 +204,7 @@ public final class LocalCorrelationMetric: SimilarityMetric {
                     for x in 0..<size.x {
                         let i = row * size.x + x
                         let m = cx[x] * myz
-                        let cross = sfw[i] - sf[i] * sw[i] / m
-                        let vf = max(sff[i] - sf[i] * sf[i] / m, 0)
-                        let vw = max(sww[i] - sw[i] * sw[i] / m, 0)
-                        // cc = cov² / (max(var F, flat) · max(var W, min(var F, flat))): a window whose fixed
-                        // variance is above the flat level gets ANTs' scale-invariant cov² / (var F · var W)
-                        // (var W floored at the flat level), and no warp can beat W = F in any window, so an
-                        // image registered to itself stays put. Flat fixed windows carry a bounded gradient.
-                        let e = m * flat
-                        let c = max(min(vf, e), e * 1e-3)
-                        let vwE = max(vw, c)
-                        let d = max(vf, e) * vwE
+                        let (cross, vw, c, vwE, d) = Self.window(m: m, sf: sf[i], sff: sff[i], sw: sw[i], sww: sww[i], sfw: sfw[i])
                         let cc = cross * cross / d
                         s += Double(cc)
                         if gradient != nil {
@@ -230,11 +242,7 @@ extension LocalCorrelationMetric {
         let radius = SIMD3(size.x > 1 ? r.x : 0, size.y > 1 ? r.y : 0, size.z > 1 ? r.z : 0)
         let plane = size.x * size.y, nz = size.z, n = plane * nz
         let rz = radius.z
-        let counts: [[Float]] = (0..<3).map { a in
-            let L = size[a], ra = radius[a]
-            return (0..<L).map { l in Float(min(l + ra, L - 1) - max(l - ra, 0) + 1) }
-        }
-        let flat: Float = 1e-4
+        let counts = windowCounts(size: size, radius: radius)
         var total = 0.0
         var z0 = 0
         let cap = (slabPlanes + 2 * rz) * plane
@@ -259,13 +267,8 @@ extension LocalCorrelationMetric {
                         var s = 0.0
                         for x in 0..<size.x {
                             let i = off + x
-                            let m = cx[x] * myz
-                            let cross = sfw[i] - sf[i] * sw[i] / m
-                            let vf = max(sff[i] - sf[i] * sf[i] / m, 0)
-                            let vw = max(sww[i] - sw[i] * sw[i] / m, 0)
-                            let e = m * flat
-                            let c = max(min(vf, e), e * 1e-3)
-                            s += Double(cross * cross / (max(vf, e) * max(vw, c)))
+                            let t = window(m: cx[x] * myz, sf: sf[i], sff: sff[i], sw: sw[i], sww: sww[i], sfw: sfw[i])
+                            s += Double(t.cross * t.cross / t.d)
                         }
                         out[row] = s
                     }

@@ -17,19 +17,20 @@ public enum VelocityField {
     /// corner is one cache line instead of three.
     public static func exponential(_ v: UnsafePointer<Float>, sign: Float = 1, grid: VolumeGeometry, steps: Int? = nil,
                                    into u: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        let n = grid.voxelCount, n3 = 3 * n
+        let n = grid.voxelCount
         let k = steps ?? squaringSteps(v, grid: grid)
         let scale = sign / Float(1 << k)
-        // v / 2^k, interleaved, into scratch; squarings alternate between scratch and u.
+        // v / 2^k, interleaved; the squarings alternate between u and scratch, starting where an
+        // odd or even number of them ends in scratch (no copy before de-interleaving into u).
+        let first = k % 2 == 1 ? u : scratch
         parallelChunks(n) { lo, hi in
-            for i in lo..<hi { scratch[3 * i] = v[i] * scale; scratch[3 * i + 1] = v[n + i] * scale; scratch[3 * i + 2] = v[2 * n + i] * scale }
+            for i in lo..<hi { first[3 * i] = v[i] * scale; first[3 * i + 1] = v[n + i] * scale; first[3 * i + 2] = v[2 * n + i] * scale }
         }
-        var cur = scratch, next = u
+        var cur = first, next = first == u ? scratch : u
         for _ in 0..<k {
             FieldOps.selfComposeInterleaved(cur, grid: grid, into: next)
             swap(&cur, &next)
         }
-        if cur == u { scratch.update(from: u, count: n3); cur = scratch }
         let c = cur
         parallelChunks(n) { lo, hi in
             for i in lo..<hi { u[i] = c[3 * i]; u[n + i] = c[3 * i + 1]; u[2 * n + i] = c[3 * i + 2] }
@@ -90,51 +91,6 @@ public enum FieldOps {
                 let a0 = a00 + (a10 - a00) * fy, a1 = a01 + (a11 - a01) * fy
                 let o = d + a0 + (a1 - a0) * fz
                 out[idx] = o.x; out[idx + 1] = o.y; out[idx + 2] = o.z
-            }
-        }
-    }
-
-    /// `out(x) = u(x) + u(x + u(x))`, i.e. the displacement of `φ∘φ` for `φ = id + u`.
-    public static func selfCompose(_ u: UnsafePointer<Float>, grid: VolumeGeometry, into out: UnsafeMutablePointer<Float>) {
-        compose(outer: u, inner: u, grid: grid, into: out)
-    }
-
-    /// Displacement of `(id + outer) ∘ (id + inner)`: `out(x) = inner(x) + outer(x + inner(x))`
-    /// (trilinear, border values extended). Single-precision hot loop.
-    public static func compose(outer: UnsafePointer<Float>, inner: UnsafePointer<Float>, grid: VolumeGeometry,
-                               into out: UnsafeMutablePointer<Float>) {
-        let n = grid.voxelCount, s = grid.size
-        let inv = grid.affine.inverse ?? .identity
-        // World mm → voxel steps, as single-precision rows.
-        let m0 = SIMD3<Float>(Float(inv[0, 0]), Float(inv[0, 1]), Float(inv[0, 2]))
-        let m1 = SIMD3<Float>(Float(inv[1, 0]), Float(inv[1, 1]), Float(inv[1, 2]))
-        let m2 = SIMD3<Float>(Float(inv[2, 0]), Float(inv[2, 1]), Float(inv[2, 2]))
-        let nx = s.x, ny = s.y, nz = s.z
-        let maxX = Float(nx - 1), maxY = Float(ny - 1), maxZ = Float(nz - 1)
-        let dx = nx > 1 ? 1 : 0, dy = ny > 1 ? nx : 0, dz = nz > 1 ? nx * ny : 0
-        let lastX = max(nx - 2, 0), lastY = max(ny - 2, 0), lastZ = max(nz - 2, 0)
-        parallelFor(s.y * s.z) { row in
-            let j = row % s.y, k = row / s.y
-            for i in 0..<s.x {
-                let idx = row * s.x + i
-                let d = SIMD3(inner[idx], inner[n + idx], inner[2 * n + idx])
-                let x = min(max(Float(i) + (m0 * d).sum(), 0), maxX)
-                let y = min(max(Float(j) + (m1 * d).sum(), 0), maxY)
-                let z = min(max(Float(k) + (m2 * d).sum(), 0), maxZ)
-                let x0 = min(Int(x), lastX), y0 = min(Int(y), lastY), z0 = min(Int(z), lastZ)
-                let fx = x - Float(x0), fy = y - Float(y0), fz = z - Float(z0)
-                let w00 = (1 - fy) * (1 - fz), w10 = fy * (1 - fz), w01 = (1 - fy) * fz, w11 = fy * fz
-                let base = x0 + nx * (y0 + ny * z0)
-                @inline(__always) func lerp(_ b: UnsafePointer<Float>) -> Float {
-                    let a00 = b[0] + (b[dx] - b[0]) * fx
-                    let a10 = b[dy] + (b[dx + dy] - b[dy]) * fx
-                    let a01 = b[dz] + (b[dx + dz] - b[dz]) * fx
-                    let a11 = b[dy + dz] + (b[dx + dy + dz] - b[dy + dz]) * fx
-                    return a00 * w00 + a10 * w10 + a01 * w01 + a11 * w11
-                }
-                out[idx] = d.x + lerp(outer + base)
-                out[n + idx] = d.y + lerp(outer + (n + base))
-                out[2 * n + idx] = d.z + lerp(outer + (2 * n + base))
             }
         }
     }

@@ -151,14 +151,17 @@ public struct WorkbenchDocument: Sendable {
         var doc = WorkbenchDocument(imagePath: image, image: volume, labels: labelVolume, labelsPath: labels,
                                     labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
                                     compare: compareImage, comparePath: compare)
-        doc.automaticWindow = IntensityWindow.automatic(volume)
         if img.frameCount > 1 {
             // 4-D: every volume is kept; ' and " step through them (the first is shown). Each
             // volume's automatic window is computed here, not when the key steps to it.
             let frames = try (0..<img.frameCount).map { try $0 == 0 ? volume : img.volume(frame: $0) }
+            let windows = frames.map { IntensityWindow.automatic($0) }
+            doc.automaticWindow = windows[0]
             doc.series = VolumeSeries(frames: frames, step: Double(img.header.pixdim[4]), unit: img.header.temporalUnits,
-                                      windows: frames.map { IntensityWindow.automatic($0) })
+                                      windows: windows)
             doc.notes.append("\(img.frameCount) volumes: ' and \" step through them")
+        } else {
+            doc.automaticWindow = IntensityWindow.automatic(volume)
         }
         if let moving {
             let (mv, ml) = try readMoving(moving, labels: movingLabels)

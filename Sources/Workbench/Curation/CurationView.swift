@@ -58,7 +58,7 @@ extension SliceCache {
         }
         var sc = scene
         let hidden = state.overlay.hidden
-        let visible: Set<Int32>? = hidden.isEmpty ? nil : Set(o.prediction.labels.presentLabels).subtracting(hidden)
+        let visible: Set<Int32>? = hidden.isEmpty ? nil : Set(o.presentLabels).subtracting(hidden)
         var style = LabelStyle(opacity: state.overlay.opacity, outline: state.overlay.outline, visibleLabels: visible)
         switch key.display {
         case .labels:
