@@ -46,10 +46,7 @@ extension RegistrationResult {
 
     /// Determinant of the Jacobian of the complete fixed→moving map: `det(A) · det(I + ∇u)`.
     public var jacobian: Volume {
-        var j = jacobianDeterminant(of: field)
-        let d = Float(affine.determinant)
-        for i in j.voxels.indices { j.voxels[i] *= d }
-        return j
+        jacobianDeterminant(of: field, scale: affine.determinant)
     }
 
     /// Inverse consistency: `|u(x) + w(x + u(x))|` in mm per fixed voxel (mean and maximum),
