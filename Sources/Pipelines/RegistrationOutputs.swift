@@ -61,11 +61,13 @@ public struct RegistrationOutputs: Sendable {
         threads = effectiveThreadCount
         // One full-size temporary at a time (a 1 mm brain's volumes are 28 MB each): the
         // similarity before registration first, then the warped image and its similarity.
-        similarityBefore = Registration.similarity(fixed: fixed, warped: moving.resampled(to: fixed.geometry), metric: metric)
+        // The fixed image rescaled once for both similarities.
+        let rescaledFixed = Registration.rescaled(fixed)
+        similarityBefore = Registration.similarity(rescaledFixed: rescaledFixed, warped: moving.resampled(to: fixed.geometry), metric: metric)
         lap("similarity before")
         warped = result.warp(moving)
         lap("warp image")
-        similarityAfter = Registration.similarity(fixed: fixed, warped: warped, metric: metric)
+        similarityAfter = Registration.similarity(rescaledFixed: rescaledFixed, warped: warped, metric: metric)
         lap("similarity after")
         warpedLabels = movingLabels.map { result.warp($0) }
         lap("warp labels")

@@ -58,10 +58,11 @@ struct Register: ParsableCommand {
             try Preflight(inputs: named).check()
             if let initialAffine { initial = try ITKTransformFile.read(initialAffine) }
             phases?.lap("preflight")
-            fixedVolume = try ImageFile.read(fixed).volume()
-            phases?.lap("read fixed")
-            movingVolume = try ImageFile.read(moving).volume()
-            phases?.lap("read moving")
+            // The two images are read at once, one per thread; errors are reported in argument order.
+            let images = Register.readConcurrently([fixed, moving]) { try ImageFile.read($0).volume() }
+            fixedVolume = try images[0].get()
+            movingVolume = try images[1].get()
+            phases?.lap("read images")
             if let movingLabels {
                 movingLabelVolume = try Register.readLabels(movingLabels, matching: movingVolume.geometry, imagePath: moving)
             }
@@ -86,16 +87,24 @@ struct Register: ParsableCommand {
         }
         phases?.lap("check output folder")
 
-        if registration.metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume, token: token) {
-            for s in plan.stages.indices { plan.stages[s].metric = .mi }
-            if !quiet { standardError.write("voxterm: \(reason): using mutual information (--metric mi)\n") }
+        // The automatic metric's check and the registration share the rescaled images and the
+        // coarse pyramid level (`PreparedPair`). Unusable images are left to the registration's error.
+        var prepared: PreparedPair?
+        if registration.metric == nil, (try? Registration.checkRegistrable(fixedVolume, path: fixed)) != nil,
+           (try? Registration.checkRegistrable(movingVolume, path: moving)) != nil {
+            let pair = PreparedPair(fixed: fixedVolume, moving: movingVolume)
+            prepared = pair
+            if let reason = Registration.modalitiesDiffer(pair, token: token) {
+                for s in plan.stages.indices { plan.stages[s].metric = .mi }
+                if !quiet { standardError.write("voxterm: \(reason): using mutual information (--metric mi)\n") }
+            }
         }
         phases?.lap("modality check")
         let line = ProgressLine(enabled: !quiet, metrics: plan.stages.map(\.metric))
         let result: RegistrationResult
         do {
             result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan,
-                                               initialAffine: initial, token: token) { event in
+                                               initialAffine: initial, prepared: prepared, token: token) { event in
                 if case .iteration(let p) = event { line.show(p) }
             }
             line.finish()
@@ -158,6 +167,19 @@ struct Register: ParsableCommand {
         for p in t.phases { out += row(p.name, p.wall, p.cpu) }
         let total = t.total
         return out + row("total (from the start of run)", total.wall, total.cpu)
+    }
+
+    /// `read` of every path, on as many threads as there are paths (at most the thread count);
+    /// each read's own parallel loops share the threads.
+    static func readConcurrently<T>(_ paths: [String], _ read: (String) throws -> T) -> [Result<T, Error>] {
+        var out = [Result<T, Error>?](repeating: nil, count: paths.count)
+        let threads = voxtermThreadCount
+        out.withUnsafeMutableBufferPointer { o in
+            parallelFor(paths.count) { i in
+                o[i] = withThreadCount(max(1, threads / paths.count)) { Result { try read(paths[i]) } }
+            }
+        }
+        return out.map { $0! }
     }
 
     /// Reads a label map and checks it lies on its image's grid.

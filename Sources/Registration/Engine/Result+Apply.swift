@@ -91,7 +91,17 @@ extension Registration {
     /// Similarity of `warped` to `fixed` on the fixed grid by `metric`, after the same intensity
     /// rescaling the engine uses (lower is better; NCC/LNCC values are negated correlations).
     public static func similarity(fixed: Volume, warped: Volume, metric: MetricKind, lnccRadius: Int = 2) -> Double {
-        let f = Pyramid.normalised(fixed)
+        similarity(rescaledFixed: rescaled(fixed), warped: warped, metric: metric, lnccRadius: lnccRadius)
+    }
+
+    /// An image's intensities as the engine rescales them: [0, 1] between its 0.5th and 99.5th
+    /// percentiles, clipped.
+    public static func rescaled(_ image: Volume) -> Volume { Pyramid.normalised(image) }
+
+    /// `similarity(fixed:warped:metric:lnccRadius:)` with the fixed image already `rescaled`
+    /// (so several similarities against one fixed image rescale it once).
+    public static func similarity(rescaledFixed f: Volume, warped: Volume, metric: MetricKind, lnccRadius: Int = 2) -> Double {
+        let fixed = f
         // Rescale the warped image with the percentiles of its own non-empty content.
         let w = warped.voxels.contains(where: { $0 != warped.voxels[0] }) ? Pyramid.normalised(warped) : warped
         return f.voxels.withUnsafeBufferPointer { fb in
