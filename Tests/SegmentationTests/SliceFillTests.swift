@@ -167,7 +167,8 @@ func sparse(_ l: LabelVolume, axis: Int, _ indices: [Int]) -> LabelVolume {
                        pixelSize: 2, backgroundBias: 1, smoothingRadius: radius).labels
         }
         let plain = fill(0), smoothed = fill(1)
-        #expect(slips.allSatisfy { plain[$0.0 + w * $0.1] == $0.2 }, "without averaging the slips are carried over")
+        // Without averaging the other label's slips are carried over (the holes lose to the disc anyway).
+        #expect(slips.filter { $0.2 == 2 }.allSatisfy { plain[$0.0 + w * $0.1] == 2 })
         #expect(slips.allSatisfy { smoothed[$0.0 + w * $0.1] == 1 })
         var wrong = 0
         for y in 0..<h {
