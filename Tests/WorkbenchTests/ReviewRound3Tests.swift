@@ -89,17 +89,17 @@ struct ReviewRound3Tests {
         let effects = Self.type(&state, "open labels \(lPath)")
         guard case .command(let load)? = effects.first else { Issue.record("no file work: \(effects)"); return }
         let actions = CommandIO.perform(load)
-        guard case .command(.loaded(.labels(_, let l, let present, _, _)))? = actions.first else { Issue.record("\(actions)"); return }
+        guard case .command(.loaded(.labels(_, let l, let present, _, _, _)))? = actions.first else { Issue.record("\(actions)"); return }
         #expect(present == l.value.presentLabels && present == [1, 2])
         // The reducer takes the list it is given.
-        _ = reduce(&state, .command(.loaded(.labels(path: lPath, l, present: [2], table: nil, tablePath: nil))))
+        _ = reduce(&state, .command(.loaded(.labels(path: lPath, l, present: [2], table: nil, tablePath: nil, document: state.documentID))))
         #expect(state.document.presentLabels == [2])
         // :open moving: resampled onto the image grid where it is read.
         var fresh = WorkbenchState(document: WorkbenchDocument(imagePath: "/data/phantom.nii.gz", image: doc.image), size: size)
         let moved = Self.type(&fresh, "open moving \(mPath) \(mlPath)")
-        #expect(moved == [.command(.loadMoving(path: mPath, labels: mlPath, grid: grid))])
-        let read = CommandIO.perform(.loadMoving(path: mPath, labels: mlPath, grid: grid))
-        guard case .command(.loaded(.moving(_, let m, _, _, _)))? = read.first else { Issue.record("\(read)"); return }
+        #expect(moved == [.command(.loadMoving(path: mPath, labels: mlPath, grid: grid, document: fresh.documentID))])
+        let read = CommandIO.perform(.loadMoving(path: mPath, labels: mlPath, grid: grid, document: fresh.documentID))
+        guard case .command(.loaded(.moving(_, let m, _, _, _, _)))? = read.first else { Issue.record("\(read)"); return }
         #expect(m.value.compare.geometry == grid && m.value.labelsOnGrid?.geometry == grid)
         #expect(m.value.moving.geometry == coarse && m.value.labels?.geometry == coarse)
         #expect(m.value.presentLabels == m.value.labelsOnGrid!.presentLabels)
