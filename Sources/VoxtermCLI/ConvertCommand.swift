@@ -63,7 +63,7 @@ struct Convert: ParsableCommand {
             } else {
                 let warnings = try signals.writing {
                     try writingOutputs {
-                        let w = try NIfTIWriter.writeLossless(image, to: output, canonical: canonical, frame: frame, options: options)
+                        let w = try ImageFile.writeLossless(image, to: output, canonical: canonical, frame: frame, options: options)
                         try set.commit()
                         return w
                     }

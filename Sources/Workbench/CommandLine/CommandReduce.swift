@@ -635,6 +635,7 @@ public enum CommandIO {
                 return [.showMessage("error: save labels: \(path) must end in .nii or .nii.gz")]
             }
             do {
+                // The inputs' data files are protected by `ImageFile` (found once here for the three calls).
                 let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force, description: "voxterm labels").protectingDataFiles()
                 // The label names go beside, as <stem>.txt (unless that is an input, e.g. the table
                 // the labels were opened with): both destinations are checked before either is written.
@@ -647,9 +648,9 @@ public enum CommandIO {
                         names = (tablePath, lines.joined(separator: "\n") + "\n")
                     }
                 }
-                try NIfTIWriter.checkDestination(path, options: options)
-                if let names { try NIfTIWriter.checkDestination(names.path, options: options) }
-                try NIfTIWriter.write(labels.value, to: path, options: options)
+                try ImageFile.checkDestination(path, options: options)
+                if let names { try ImageFile.checkDestination(names.path, options: options) }
+                try ImageFile.write(labels.value, to: path, options: options)
                 var note = ""
                 if let names {
                     try FileIO.writeAtomically(names.path, Array(names.text.utf8))
