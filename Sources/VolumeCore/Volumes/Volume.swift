@@ -58,15 +58,27 @@ public struct IntensityStatistics: Sendable, Equatable {
 
 extension Volume {
     /// The intensity at fraction `p` (0...1) of the sorted finite values, interpolated linearly
-    /// between the two nearest ranks. The ranks are found by selection (O(n) each) rather than by
-    /// sorting all values; the result is the same as reading them from the sorted values.
+    /// between the two nearest ranks (in Float; `percentileNeighbours`).
     public func percentiles(_ ps: [Double], ignoringZeros: Bool = false) -> [Float] {
-        var vals = voxels.filter { $0.isFinite && (!ignoringZeros || $0 != 0) }
-        guard !vals.isEmpty else { return ps.map { _ in 0 } }
-        let ranks = ps.map { p -> (Int, Int, Float) in
+        Volume.percentileNeighbours(voxels, ps, ignoringZeros: ignoringZeros).map { n in
+            n.low * (1 - Float(n.fraction)) + n.high * Float(n.fraction)
+        }
+    }
+
+    /// For each fraction `p` (0...1) of the sorted finite values of `values` (non-zero ones only
+    /// with `ignoringZeros`): the values of the two ranks around `p · (count − 1)` and the
+    /// fraction between them; (0, 0, 0) when no value counts. The one percentile implementation:
+    /// `percentiles` and the display's `IntensityWindow.percentiles` interpolate its answers. The
+    /// ranks are found by selection (O(n) each) rather than by sorting all values; the result is
+    /// the same as reading them from the sorted values.
+    public static func percentileNeighbours(_ values: [Float], _ ps: [Double],
+                                            ignoringZeros: Bool = false) -> [(low: Float, high: Float, fraction: Double)] {
+        var vals = values.filter { $0.isFinite && (!ignoringZeros || $0 != 0) }
+        guard !vals.isEmpty else { return ps.map { _ in (0, 0, 0) } }
+        let ranks = ps.map { p -> (Int, Int, Double) in
             let r = min(max(p, 0), 1) * Double(vals.count - 1)
             let lo = Int(r.rounded(.down))
-            return (lo, min(lo + 1, vals.count - 1), Float(r - Double(lo)))
+            return (lo, min(lo + 1, vals.count - 1), r - Double(lo))
         }
         // The values of these ranks by selection (as after a sort, without sorting everything).
         var at: [Int: Float] = [:]
@@ -78,7 +90,7 @@ extension Volume {
                 from = k + 1
             }
         }
-        return ranks.map { lo, hi, f in at[lo]! * (1 - f) + at[hi]! * f }
+        return ranks.map { lo, hi, f in (at[lo]!, at[hi]!, f) }
     }
 
     /// Rearranges `a[from...]` so that `a[rank]` holds the value of that rank in sorted order,
