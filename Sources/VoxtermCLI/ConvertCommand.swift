@@ -39,7 +39,7 @@ struct Convert: ParsableCommand {
             }
             let image = try ImageFile.read(input)
             if let frame, frame >= image.frameCount {
-                throw CommandFailure("--frame \(frame): \(input) has \(image.frameCount) volume\(image.frameCount == 1 ? "" : "s") (0...\(image.frameCount - 1))", status: ExitCodes.usage)
+                throw CommandFailure("--frame \(frame): \(input) has \(image.frameCount) volume\(image.frameCount == 1 ? "" : "s") (0...\(image.frameCount - 1))", status: ExitCodes.badInput)
             }
             // Every file (an .nhdr's or .mhd's data file too) staged, then put in place together.
             let set = OutputSet(overwrite: force)
