@@ -141,7 +141,7 @@ struct ReviewRound3Tests {
         #expect(effects == [.cancelJob(first)])
         effects = reduce(&state, .cohort(.step(1)))
         #expect(effects.isEmpty)
-        #expect(state.cohort?.index == 3 && state.cohort?.loading == true)
+        #expect(state.cohort?.index == 3 && state.cohort?.shown == 0 && state.cohort?.reading == 1 && state.cohort?.readStopped == true)
         // The stopped read ends: the subject asked for (index 3) is read next, and only it.
         effects = reduce(&state, .jobFinished(first, .cancelled))
         guard case .startJob(let second, let next)? = effects.first, let nextJob = next.as(CohortReadJob.self) else {
@@ -155,7 +155,7 @@ struct ReviewRound3Tests {
         // Run it: subject 4 is shown.
         let outcome = next.work(state: state)(JobContext(id: second, token: CancellationToken(), inbox: JobInbox()))
         _ = reduce(&state, .jobFinished(second, outcome))
-        #expect(state.cohort?.shown == 3 && state.cohort?.loading == false, "\(state.message ?? "")")
+        #expect(state.cohort?.shown == 3 && state.cohort?.reading == nil, "\(state.message ?? "")")
         #expect(state.document.imagePath == entries[3].image)
         #expect(!state.jobs.isRunning(.cohortRead))
         // Paging away and back to the subject being read: it is read again, not left stopped.
