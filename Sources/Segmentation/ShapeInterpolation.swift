@@ -158,17 +158,23 @@ struct SliceShape: Sendable {
 /// where `u_s` is the registration map from the target to slice s (pixels; nil = identity), `w'_s`
 /// the squared distance weights times the local image agreement `agreement[s]` (renormalised), and
 /// α = `registrationWeight`. Background gets `backgroundBias` (mm) added: thin structures lose area
-/// under distance interpolation, and a small bias gives it back. The label with the smallest D wins.
+/// under distance interpolation, and a small bias gives it back. Each label's D is then averaged over
+/// the (2 `smoothingRadius` + 1)² pixels around x (clipped at the slice border), which removes
+/// single-pixel islands, holes and jagged edges that registration noise and brush slips leave, and
+/// the label with the smallest averaged D wins (radius 1, a 3 x 3 mean: +0.003 mean Dice at N = 5
+/// and N = 10 on protocol-dev.json setting B, every volume better; radius 0 is the plain rule).
 ///
 /// Confidence (0...1) is the agreement of the evidence: half the share of evidence (each source's
 /// registered label with weight α w'_s, the in-place shape winner with weight 1 - α) that names the
 /// chosen label, half how clearly it wins (margin to the runner-up over one pixel, capped at 1).
 func fuseShapes(sources: [(SliceShape, Float)], maps: [[SIMD2<Float>]?], agreement: [[Float]]?,
                 registrationWeight alpha: Float, width: Int, height: Int, pixelSize: Float,
-                backgroundBias: Float = 0, vanishDepthFactor: Float = 1.5, vanishPixels: Float = 1) -> (labels: [Int32], confidence: [Float]) {
+                backgroundBias: Float = 0, vanishDepthFactor: Float = 1.5, vanishPixels: Float = 1,
+                smoothingRadius: Int = 1) -> (labels: [Int32], confidence: [Float]) {
     let n = sources.count
-    var outLabels = [Int32](repeating: 0, count: width * height)
-    var outConf = [Float](repeating: 0, count: width * height)
+    let count = width * height
+    var outLabels = [Int32](repeating: 0, count: count)
+    var outConf = [Float](repeating: 0, count: count)
     guard n > 0 else { return (outLabels, outConf) }
     var labelSet = Set<Int32>()
     for (s, _) in sources { labelSet.formUnion(s.maps.keys) }
@@ -198,43 +204,79 @@ func fuseShapes(sources: [(SliceShape, Float)], maps: [[SIMD2<Float>]?], agreeme
         return t > 0 ? r.map { $0 / t } : w
     }()
     let bgIndex = candidates.firstIndex(of: 0)
+    // Pass 1: blended distance of every candidate (candidate-major), the in-place shape winner,
+    // and each source's sampling position and weight (for the confidence).
+    var blended = [Float](repeating: 0, count: c * count)
+    var shapeWinner = [Int32](repeating: 0, count: count)
+    var positions = [SIMD2<Float>](repeating: .zero, count: n * count)
+    var weights = [Float](repeating: 0, count: n * count)
+    blended.withUnsafeMutableBufferPointer { bl in
+        shapeWinner.withUnsafeMutableBufferPointer { sw in
+            positions.withUnsafeMutableBufferPointer { pos in
+                weights.withUnsafeMutableBufferPointer { wts in
+                    parallelFor(height) { y in
+                        var q = [SIMD2<Float>](repeating: .zero, count: n)
+                        var wr = [Float](repeating: 0, count: n)
+                        for x in 0..<width {
+                            let p = x + width * y
+                            var total: Float = 0
+                            for s in 0..<n {
+                                let u = maps[s]?[p] ?? .zero
+                                q[s] = SIMD2(Float(x), Float(y)) + u
+                                wr[s] = wp[s] * (agreement?[s][p] ?? 1)
+                                total += wr[s]
+                            }
+                            if total > 0 { for s in 0..<n { wr[s] /= total } } else { for s in 0..<n { wr[s] = wp[s] } }
+                            var bestShape = Float.infinity, shapeIndex = 0
+                            for ci in 0..<c {
+                                var reg: Float = 0, sh: Float = 0
+                                for s in 0..<n {
+                                    let m = table[ci * n + s]
+                                    let o = offset[ci * n + s]
+                                    let f = from[ci * n + s]
+                                    if alpha > 0 { reg += wr[s] * (m.sample(q[f].x, q[f].y) + o) }
+                                    sh += w[s] * (m.value(x, y) + o)
+                                }
+                                var d = alpha * reg + (1 - alpha) * sh
+                                if ci == bgIndex { d += backgroundBias }
+                                bl[ci * count + p] = d
+                                if sh < bestShape { bestShape = sh; shapeIndex = ci }
+                            }
+                            sw[p] = Int32(shapeIndex)
+                            for s in 0..<n { pos[s * count + p] = q[s]; wts[s * count + p] = wr[s] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Pass 2: each candidate's distances averaged over the box around every pixel.
+    if smoothingRadius > 0 {
+        blended.withUnsafeMutableBufferPointer { bl in
+            parallelFor(c) { ci in
+                let plane = UnsafeMutableBufferPointer(rebasing: bl[(ci * count)..<((ci + 1) * count)])
+                boxMean2D(plane, width: width, height: height, radius: smoothingRadius)
+            }
+        }
+    }
+    // Pass 3: the winner, its margin and the share of the evidence that names it.
     outLabels.withUnsafeMutableBufferPointer { ol in
         outConf.withUnsafeMutableBufferPointer { oc in
             parallelFor(height) { y in
-                var q = [SIMD2<Float>](repeating: .zero, count: n)
-                var wr = [Float](repeating: 0, count: n)
                 for x in 0..<width {
                     let p = x + width * y
-                    var total: Float = 0
-                    for s in 0..<n {
-                        let u = maps[s]?[p] ?? .zero
-                        q[s] = SIMD2(Float(x), Float(y)) + u
-                        wr[s] = wp[s] * (agreement?[s][p] ?? 1)
-                        total += wr[s]
-                    }
-                    if total > 0 { for s in 0..<n { wr[s] /= total } } else { for s in 0..<n { wr[s] = wp[s] } }
                     var best = Float.infinity, second = Float.infinity, bestIndex = 0
-                    var bestShape = Float.infinity, shapeIndex = 0
                     for ci in 0..<c {
-                        var reg: Float = 0, sh: Float = 0
-                        for s in 0..<n {
-                            let m = table[ci * n + s]
-                            let o = offset[ci * n + s]
-                            let f = from[ci * n + s]
-                            if alpha > 0 { reg += wr[s] * (m.sample(q[f].x, q[f].y) + o) }
-                            sh += w[s] * (m.value(x, y) + o)
-                        }
-                        var d = alpha * reg + (1 - alpha) * sh
-                        if ci == bgIndex { d += backgroundBias }
+                        let d = blended[ci * count + p]
                         if d < best { second = best; best = d; bestIndex = ci } else if d < second { second = d }
-                        if sh < bestShape { bestShape = sh; shapeIndex = ci }
                     }
                     let label = candidates[bestIndex]
-                    var agree: Float = (1 - alpha) * (shapeIndex == bestIndex ? 1 : 0)
+                    var agree: Float = (1 - alpha) * (Int(shapeWinner[p]) == bestIndex ? 1 : 0)
                     if alpha > 0 {
                         for s in 0..<n {
-                            let sx = min(max(Int(q[s].x.rounded()), 0), width - 1), sy = min(max(Int(q[s].y.rounded()), 0), height - 1)
-                            if sources[s].0.labels[sx + width * sy] == label { agree += alpha * wr[s] }
+                            let q = positions[s * count + p]
+                            let sx = min(max(Int(q.x.rounded()), 0), width - 1), sy = min(max(Int(q.y.rounded()), 0), height - 1)
+                            if sources[s].0.labels[sx + width * sy] == label { agree += alpha * weights[s * count + p] }
                         }
                     }
                     let margin = second.isFinite ? min(1, (second - best) / pixelSize) : 1
@@ -245,4 +287,23 @@ func fuseShapes(sources: [(SliceShape, Float)], maps: [[SIMD2<Float>]?], agreeme
         }
     }
     return (outLabels, outConf)
+}
+
+/// Replaces every value of a `width` x `height` image (row-major) by the mean over the square of
+/// half-width `radius` pixels around it, clipped at the border (separable running sums).
+func boxMean2D(_ a: UnsafeMutableBufferPointer<Float>, width: Int, height: Int, radius: Int) {
+    guard radius > 0, width > 0, height > 0 else { return }
+    var prefix = [Float](repeating: 0, count: max(width, height) + 1)
+    func pass(_ n: Int, _ lines: Int, _ index: (Int, Int) -> Int) {
+        for j in 0..<lines {
+            prefix[0] = 0
+            for i in 0..<n { prefix[i + 1] = prefix[i] + a[index(j, i)] }
+            for i in 0..<n {
+                let lo = max(0, i - radius), hi = min(n, i + radius + 1)
+                a[index(j, i)] = (prefix[hi] - prefix[lo]) / Float(hi - lo)
+            }
+        }
+    }
+    pass(width, height) { y, x in x + width * y }
+    pass(height, width) { x, y in x + width * y }
 }

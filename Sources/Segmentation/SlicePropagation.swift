@@ -48,13 +48,17 @@ public struct SlicePropagator {
     public var imageAgreement: Bool
     /// Also fill slices before the first and after the last labelled slice (low confidence).
     public var extrapolate: Bool
+    /// `.fused` and `.shape`: half-width in pixels of the square over which each label's blended
+    /// distance is averaged before the smallest wins (1, a 3 x 3 mean, by default; 0 = none).
+    /// Removes single-pixel islands and holes (brush slips, registration noise); see `fuseShapes`.
+    public var smoothingRadius: Int
 
     public init(aligner: PairwiseAligner, fusion: FusionMethod = .majority, path: SlicePath = .chained,
                 method: SliceFillMethod = .fused, registrationWeight: Float? = nil, imageAgreement: Bool = true,
-                extrapolate: Bool = false) {
+                extrapolate: Bool = false, smoothingRadius: Int = 1) {
         self.aligner = aligner; self.fusion = fusion; self.path = path
         self.method = method; self.registrationWeight = registrationWeight; self.imageAgreement = imageAgreement
-        self.extrapolate = extrapolate
+        self.extrapolate = extrapolate; self.smoothingRadius = max(0, smoothingRadius)
     }
 
     /// The registered evidence's share for a gap of `gap` mm between the bracketing labelled slices:
@@ -181,7 +185,8 @@ public struct SlicePropagator {
                 let alpha = registrationWeight ?? SlicePropagator.automaticRegistrationWeight(gap: gapMM)
                 let r = fuseShapes(sources: sources.map { (shape($0.0), $0.1) }, maps: maps, agreement: agreement,
                                    registrationWeight: useRegistration ? alpha : 0, width: width, height: height,
-                                   pixelSize: min(spacing.x, spacing.y), backgroundBias: 0.5 * min(spacing.x, spacing.y))
+                                   pixelSize: min(spacing.x, spacing.y), backgroundBias: 0.5 * min(spacing.x, spacing.y),
+                                   smoothingRadius: smoothingRadius)
                 sliceLabels = r.labels; sliceConf = r.confidence
             }
             // Outside the labelled range only one side speaks: low confidence.

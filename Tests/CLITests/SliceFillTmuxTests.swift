@@ -34,7 +34,8 @@ import TestSupport
         let dice = try #require(CurationTmuxTests.meanDice(done), "\(done)")
         // On this slice copying the lower support scores 0.414, signed-distance interpolation 0.495 (scipy),
         // `voxterm segment --slice-method shape` 0.509, registration only 0.482, fused 0.583 (before h32's rules; with
-        // them a Python emulation gives 0.577: docs/decisions.md 2026-12-07).
+        // them a Python emulation gives 0.572; with the 3 x 3 distance average (h37) `voxterm segment` gives 0.563:
+        // docs/segmentation.md).
         #expect(dice > 0.55 && dice <= 1, "mean Dice \(dice)")
         // The confidence display: clear where the evidence agrees, red to yellow where it does not.
         try tmux.send("C")

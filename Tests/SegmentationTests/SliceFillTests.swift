@@ -127,6 +127,59 @@ func sparse(_ l: LabelVolume, axis: Int, _ indices: [Int]) -> LabelVolume {
         #expect(fused.confidence.voxels[rim] < fused.confidence.voxels[core])
     }
 
+    @Test func boxMeanMatchesBruteForce() {
+        let w = 7, h = 5
+        let values = (0..<(w * h)).map { Float(($0 * 37) % 11) - 3 }
+        for radius in 1...2 {
+            var a = values
+            a.withUnsafeMutableBufferPointer { boxMean2D($0, width: w, height: h, radius: radius) }
+            for y in 0..<h {
+                for x in 0..<w {
+                    var sum: Float = 0, n: Float = 0
+                    for yy in max(0, y - radius)...min(h - 1, y + radius) {
+                        for xx in max(0, x - radius)...min(w - 1, x + radius) { sum += values[xx + w * yy]; n += 1 }
+                    }
+                    #expect(abs(a[x + w * y] - sum / n) < 1e-4)
+                }
+            }
+        }
+    }
+
+    /// A labelled slice with brush slips (single pixels of another label inside a disc, and holes):
+    /// the slice next to it keeps them when the distances are not averaged (radius 0) and loses them
+    /// with the default 3 x 3 average, while the disc itself stays within one pixel.
+    @Test func brushSlipsOnALabelledSliceDoNotSpreadIntoTheFilledSlices() throws {
+        let w = 40, h = 40
+        let spacing = SIMD2<Float>(2, 2)
+        var a = [Int32](repeating: 0, count: w * h), b = a
+        for y in 0..<h {
+            for x in 0..<w {
+                let dx = Float(x - 20), dy = Float(y - 20)
+                if dx * dx + dy * dy <= 144 { a[x + w * y] = 1; b[x + w * y] = 1 }
+            }
+        }
+        let slips = [(14, 18, Int32(2)), (22, 25, 2), (25, 15, 0), (17, 23, 0)]
+        for (x, y, l) in slips { a[x + w * y] = l }
+        let sources = [(SliceShape(labels: a, width: w, height: h, spacing: spacing), Float(0.9)),
+                       (SliceShape(labels: b, width: w, height: h, spacing: spacing), Float(0.1))]
+        func fill(_ radius: Int) -> [Int32] {
+            fuseShapes(sources: sources, maps: [nil, nil], agreement: nil, registrationWeight: 0, width: w, height: h,
+                       pixelSize: 2, backgroundBias: 1, smoothingRadius: radius).labels
+        }
+        let plain = fill(0), smoothed = fill(1)
+        // Without averaging the other label's slips are carried over (the holes lose to the disc anyway).
+        #expect(slips.filter { $0.2 == 2 }.allSatisfy { plain[$0.0 + w * $0.1] == 2 })
+        #expect(slips.allSatisfy { smoothed[$0.0 + w * $0.1] == 1 })
+        var wrong = 0
+        for y in 0..<h {
+            for x in 0..<w {
+                let dx = Float(x - 20), dy = Float(y - 20), r = (dx * dx + dy * dy).squareRoot()
+                if abs(r - 12) > 1 && smoothed[x + w * y] != (r < 12 ? 1 : 0) { wrong += 1 }
+            }
+        }
+        #expect(wrong == 0)
+    }
+
     @Test func suggestionsAndMidGap() throws {
         #expect(middleOfLargestGap(labelled: [2, 5, 15, 17]) == 10)
         #expect(middleOfLargestGap(labelled: [2, 3]) == nil)
