@@ -7,7 +7,9 @@ import VolumeCore
 /// other pushed out beyond its depth, so its area falls as the target moves away and is gone by the
 /// middle of the gap, while a label on both slices stays where both put it.
 @Suite struct VanishRuleTests {
-    @Test func aLabelOnOneSliceOnlyShrinksAwayBeforeMidGap() {
+    /// Radius 0 isolates the vanish rule; the default 3 x 3 averaging of the distances (h37) rounds
+    /// the disk's rim on slice A itself, so the exact area is checked without it only.
+    @Test(arguments: [0, 1]) func aLabelOnOneSliceOnlyShrinksAwayBeforeMidGap(smoothingRadius: Int) {
         let w = 40, h = 40
         // Slice A: a disk of label 1 (radius 6 px) and a box of label 2; slice B: the box only.
         var a = [Int32](repeating: 0, count: w * h), b = a
@@ -24,11 +26,16 @@ import VolumeCore
         for step in 0...10 {
             let f = Float(step) / 20
             let r = fuseShapes(sources: [(sa, 1 - f), (sb, f)], maps: [nil, nil], agreement: nil,
-                               registrationWeight: 0, width: w, height: h, pixelSize: 1)
+                               registrationWeight: 0, width: w, height: h, pixelSize: 1,
+                               smoothingRadius: smoothingRadius)
             areas.append(r.labels.filter { $0 == 1 }.count)
             #expect(r.labels.filter { $0 == 2 }.count == box, "the box (on both slices) at f = \(f)")
         }
-        #expect(areas[0] == disk, "on slice A itself the disk is drawn as labelled")
+        if smoothingRadius == 0 {
+            #expect(areas[0] == disk, "on slice A itself the disk is drawn as labelled")
+        } else {
+            #expect(areas[0] > disk * 9 / 10 && areas[0] <= disk, "on slice A the disk loses at most its rim: \(areas[0]) of \(disk)")
+        }
         #expect(zip(areas, areas.dropFirst()).allSatisfy { $0 >= $1 }, "shrinks as the target moves away: \(areas)")
         #expect(areas[5] > 0, "still there a quarter of the way: \(areas)")
         #expect(areas[10] == 0, "gone by the middle of the gap: \(areas)")
