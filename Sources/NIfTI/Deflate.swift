@@ -67,6 +67,12 @@ enum Deflate {
         return file
     }
 
+    /// The CRC-32 of `data` (gzip's), by libdeflate (several times faster than zlib's).
+    static func crc32(_ data: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
+        guard let b = data.baseAddress, data.count > 0 else { return initial }
+        return libdeflate_crc32(initial, b, data.count)
+    }
+
     /// `input` as one gzip or zlib member at `level` (1 fastest ... 12 smallest), or nil on failure.
     static func compress(_ input: UnsafeRawBufferPointer, level: Int32, wrapper: Wrapper) -> [UInt8]? {
         guard let c = libdeflate_alloc_compressor(level) else { return nil }

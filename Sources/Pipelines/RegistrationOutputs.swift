@@ -55,18 +55,26 @@ public struct RegistrationOutputs: Sendable {
 
     /// Computes the outputs of `result` (seconds for a 2 mm brain; call it off the UI thread).
     public init(result: RegistrationResult, fixed: Volume, moving: Volume, movingLabels: LabelVolume?,
-                fixedLabels: LabelVolume?, metric: MetricKind) {
+                fixedLabels: LabelVolume?, metric: MetricKind, timings: PhaseTimes? = nil) {
+        func lap(_ name: String) { timings?.lap(name) }
         self.result = result
         self.metric = metric
         threads = effectiveThreadCount
         // One full-size temporary at a time (a 1 mm brain's volumes are 28 MB each): the
         // similarity before registration first, then the warped image and its similarity.
-        similarityBefore = Registration.similarity(fixed: fixed, warped: moving.resampled(to: fixed.geometry), metric: metric)
+        // The fixed image rescaled once for both similarities.
+        let rescaledFixed = Registration.rescaled(fixed)
+        similarityBefore = Registration.similarity(rescaledFixed: rescaledFixed, warped: moving.resampled(to: fixed.geometry), metric: metric)
+        lap("similarity before")
         warped = result.warp(moving)
-        similarityAfter = Registration.similarity(fixed: fixed, warped: warped, metric: metric)
+        lap("warp image")
+        similarityAfter = Registration.similarity(rescaledFixed: rescaledFixed, warped: warped, metric: metric)
+        lap("similarity after")
         warpedLabels = movingLabels.map { result.warp($0) }
+        lap("warp labels")
         jacobian = result.jacobian
         foldingPercent = 100 * foldingFraction(jacobian)
+        lap("jacobian")
         if let warpedLabels, let fixedLabels, let movingLabels {
             let truth = fixedLabels.geometry == fixed.geometry ? fixedLabels : fixedLabels.resampled(to: fixed.geometry)
             dice = diceScores(prediction: warpedLabels, truth: truth)
@@ -75,6 +83,7 @@ public struct RegistrationOutputs: Sendable {
             dice = nil; diceBefore = nil
         }
         inverseConsistency = result.inverseConsistency()
+        lap("inverse consistency")
     }
 
     /// Wall-clock seconds of all stages.
@@ -87,7 +96,8 @@ public struct RegistrationOutputs: Sendable {
     /// failure leaves `dir` as it was. Returns the paths written.
     @discardableResult
     public func write(to dir: String, sources: RegistrationSources, protecting extra: [String] = [],
-                      overwrite: Bool = false) throws -> [String] {
+                      overwrite: Bool = false, timings: PhaseTimes? = nil) throws -> [String] {
+        func lap(_ name: String) { timings?.lap(name) }
         let opts = NIfTIWriter.Options(protectedPaths: sources.paths + extra, overwrite: true).protectingDataFiles()
         func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
         // Check every destination before writing anything, so a refusal leaves DIR untouched.
@@ -96,13 +106,18 @@ public struct RegistrationOutputs: Sendable {
         defer { folder.discard() }
         var names = ["warped.nii.gz"]
         try ImageFile.write(warped, to: folder.file("warped.nii.gz"), options: opts)
+        lap("write warped")
         if let warpedLabels {
             try ImageFile.write(warpedLabels, to: folder.file("warped_labels.nii.gz"), options: opts)
             names.append("warped_labels.nii.gz")
+            lap("write warped_labels")
         }
         try ImageFile.write(result.field, to: folder.file("field.nii.gz"), options: opts)
+        lap("write field")
         try ImageFile.write(result.inverseField, to: folder.file("inverse_field.nii.gz"), options: opts)
+        lap("write inverse_field")
         try ImageFile.write(jacobian, to: folder.file("jacobian.nii.gz"), options: opts)
+        lap("write jacobian")
         try FileIO.writeAtomically(folder.file("affine.txt"), Array(result.affineText.utf8))
         try FileIO.writeAtomically(folder.file("affine_itk.tfm"), Array(result.itkAffineText.utf8))
         names += ["field.nii.gz", "inverse_field.nii.gz", "jacobian.nii.gz", "affine.txt", "affine_itk.tfm"]
@@ -110,6 +125,7 @@ public struct RegistrationOutputs: Sendable {
         try FileIO.writeAtomically(folder.file("summary.json"), Array(data) + [10])
         names.append("summary.json")
         try folder.commit()
+        lap("write rest, commit")
         return names.map(path)
     }
 

@@ -25,6 +25,7 @@ struct Register: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "No progress line.") var quiet = false
     @Flag(help: "Replace the files of an earlier run in DIR (all at once; DIR may hold nothing else).") var force = false
+    @Flag(help: "Print where the time went, phase by phase (wall-clock and CPU seconds), to standard error.") var timings = false
 
     /// The input paths, as given.
     var sources: RegistrationSources {
@@ -40,6 +41,7 @@ struct Register: ParsableCommand {
 
     func run() throws {
         if let threads { voxtermThreadCount = threads }
+        let phases = timings ? PhaseTimes() : nil
         var plan = try self.plan
         // Ctrl-C (or SIGTERM) cancels the registration; while loading, the watchdog stops the
         // process within a second; nothing is written before the registration finishes.
@@ -55,14 +57,19 @@ struct Register: ParsableCommand {
                    initialAffine.map { ("--initial-affine", $0) }].compactMap { $0 }
             try Preflight(inputs: named).check()
             if let initialAffine { initial = try ITKTransformFile.read(initialAffine) }
-            fixedVolume = try ImageFile.read(fixed).volume()
-            movingVolume = try ImageFile.read(moving).volume()
+            phases?.lap("preflight")
+            // The two images are read at once, one per thread; errors are reported in argument order.
+            let images = Register.readConcurrently([fixed, moving]) { try ImageFile.read($0).volume() }
+            fixedVolume = try images[0].get()
+            movingVolume = try images[1].get()
+            phases?.lap("read images")
             if let movingLabels {
                 movingLabelVolume = try Register.readLabels(movingLabels, matching: movingVolume.geometry, imagePath: moving)
             }
             if let fixedLabels {
                 fixedLabelVolume = try Register.readLabels(fixedLabels, matching: fixedVolume.geometry, imagePath: fixed)
             }
+            phases?.lap("read labels")
         } catch {
             throw ExitCodes.fail(error)
         }
@@ -78,20 +85,39 @@ struct Register: ParsableCommand {
         } catch {
             throw ExitCodes.fail(error)
         }
+        phases?.lap("check output folder")
 
-
-        if registration.metric == nil, let reason = Registration.modalitiesDiffer(fixed: fixedVolume, moving: movingVolume, token: token) {
-            for s in plan.stages.indices { plan.stages[s].metric = .mi }
-            if !quiet { standardError.write("voxterm: \(reason): using mutual information (--metric mi)\n") }
+        // The automatic metric's check and the registration share the rescaled images and the
+        // coarse pyramid level (`PreparedPair`). Unusable images are left to the registration's error.
+        var prepared: PreparedPair?
+        if registration.metric == nil, (try? Registration.checkRegistrable(fixedVolume, path: fixed)) != nil,
+           (try? Registration.checkRegistrable(movingVolume, path: moving)) != nil {
+            let pair = PreparedPair(fixed: fixedVolume, moving: movingVolume)
+            prepared = pair
+            if let reason = Registration.modalitiesDiffer(pair, token: token) {
+                for s in plan.stages.indices { plan.stages[s].metric = .mi }
+                if !quiet { standardError.write("voxterm: \(reason): using mutual information (--metric mi)\n") }
+            }
         }
+        phases?.lap("modality check")
         let line = ProgressLine(enabled: !quiet, metrics: plan.stages.map(\.metric))
         let result: RegistrationResult
         do {
             result = try Registration.register(fixed: fixedVolume, moving: movingVolume, plan: plan,
-                                               initialAffine: initial, token: token) { event in
+                                               initialAffine: initial, prepared: prepared, token: token) { event in
                 if case .iteration(let p) = event { line.show(p) }
             }
             line.finish()
+            if let phases {
+                phases.lap("registration")
+                // Within it (wall only): the stages, and the rest of the call (set-up, final fields).
+                var rest = phases.phases.last!.wall
+                for s in result.stages {
+                    phases.note("  stage \(s.name)", wall: s.seconds)
+                    rest -= s.seconds
+                }
+                phases.note("  set-up and final fields", wall: rest)
+            }
         } catch RegistrationError.cancelled {
             line.finish()
             standardError.write("voxterm: interrupted; nothing was written to \(out)\n")
@@ -109,7 +135,7 @@ struct Register: ParsableCommand {
 
         let outputs = RegistrationOutputs(result: result, fixed: fixedVolume, moving: movingVolume,
                                           movingLabels: movingLabelVolume, fixedLabels: fixedLabelVolume,
-                                          metric: plan.stages.last!.metric)
+                                          metric: plan.stages.last!.metric, timings: phases)
         // A signal during the final warps still means: write nothing. (Once writing starts it
         // finishes; each file is atomic.)
         if token.isCancelled {
@@ -117,7 +143,7 @@ struct Register: ParsableCommand {
             throw ExitCode(ExitCodes.interrupted)
         }
         do {
-            try signals.writing { try writingOutputs { _ = try outputs.write(to: out, sources: sources, overwrite: force) } }
+            try signals.writing { try writingOutputs { _ = try outputs.write(to: out, sources: sources, overwrite: force, timings: phases) } }
         } catch {
             throw ExitCodes.fail(error)
         }
@@ -127,6 +153,33 @@ struct Register: ParsableCommand {
             msg += ", \(String(format: "%.4f", outputs.foldingPercent)) % Jacobian ≤ 0; results in \(out)"
             standardError.write(msg + "\n")
         }
+        if let phases { standardError.write(Register.report(phases)) }
+    }
+
+    /// The `--timings` table: one line per phase (wall-clock and CPU seconds), then the total.
+    static func report(_ t: PhaseTimes) -> String {
+        let width = max(28, t.phases.map(\.name.count).max() ?? 0)
+        func row(_ name: String, _ wall: Double, _ cpu: Double) -> String {
+            name.padding(toLength: width, withPad: " ", startingAt: 0)
+                + String(format: " %7.2f", wall) + (cpu.isNaN ? "" : String(format: " %7.2f", cpu)) + "\n"
+        }
+        var out = "voxterm: phases".padding(toLength: width, withPad: " ", startingAt: 0) + "  wall s   CPU s\n"
+        for p in t.phases { out += row(p.name, p.wall, p.cpu) }
+        let total = t.total
+        return out + row("total (from the start of run)", total.wall, total.cpu)
+    }
+
+    /// `read` of every path, on as many threads as there are paths (at most the thread count);
+    /// each read's own parallel loops share the threads.
+    static func readConcurrently<T>(_ paths: [String], _ read: (String) throws -> T) -> [Result<T, Error>] {
+        var out = [Result<T, Error>?](repeating: nil, count: paths.count)
+        let threads = voxtermThreadCount
+        out.withUnsafeMutableBufferPointer { o in
+            parallelFor(paths.count) { i in
+                o[i] = withThreadCount(max(1, threads / paths.count)) { Result { try read(paths[i]) } }
+            }
+        }
+        return out.map { $0! }
     }
 
     /// Reads a label map and checks it lies on its image's grid.

@@ -58,9 +58,14 @@ import VoxtermModel
         let inputs = [Self.fixed, Self.moving, Self.fixedLabels, Self.movingLabels]
         let before = try inputs.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         let r = try runVoxterm(["register", Self.fixed, Self.moving, "--out", dir.path, "--moving-labels", Self.movingLabels,
-                                "--fixed-labels", Self.fixedLabels, "--preset", "fast"])
+                                "--fixed-labels", Self.fixedLabels, "--preset", "fast", "--timings"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("deformable lncc level"), "no progress line naming the metric: \(r.stderr)")
+        // --timings: one line per phase, the registration's stages and every file written, then the total.
+        for phase in ["voxterm: phases", "read images", "modality check", "registration", "  stage affine", "  stage deformable",
+                      "jacobian", "write field", "write inverse_field", "total"] {
+            #expect(r.stderr.split(separator: "\n").contains { $0.hasPrefix(phase) }, "no '\(phase)' line: \(r.stderr)")
+        }
         #expect(!r.stderr.contains("mutual information"), "one modality taken for two: \(r.stderr)")
         for f in Self.outputs { #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f) missing") }
         #expect(try inputs.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before)

@@ -44,8 +44,17 @@ extension Registration {
                                         token: CancellationToken = CancellationToken()) -> ModalityEvidence? {
         // Unusable images (NaN voxels, constant) are left to the registration, which names the problem.
         guard (try? validate(fixed, role: "fixed")) != nil, (try? validate(moving, role: "moving")) != nil else { return nil }
-        let f = Pyramid.normalised(fixed), m = Pyramid.normalised(moving)
-        let pyramid = Pyramid(fixed: f, moving: m)
+        return modalityEvidence(PreparedPair(fixed: fixed, moving: moving), token: token)
+    }
+
+    /// `modalityEvidence(fixed:moving:token:)` on a prepared pair, whose rescaled images and
+    /// coarse level (the ≈ 4 mm one, also the first level of the presets' affine stage) a
+    /// registration given the same pair then uses instead of computing them again. The
+    /// caller checks that neither image has non-finite voxels or is constant.
+    public static func modalityEvidence(_ prepared: PreparedPair,
+                                        token: CancellationToken = CancellationToken()) -> ModalityEvidence? {
+        guard let pyramid = prepared.pyramid else { return nil }
+        let f = pyramid.fixed, m = pyramid.moving
         let h = Pyramid.finestSpacing(f.geometry)
         let coarse = max(1, Int((4 / h).rounded())), fine = max(1, Int((2 / h).rounded()))
         var affine = AffineWarp(centre: f.geometry.centre)
@@ -63,6 +72,8 @@ extension Registration {
         let n = grid.voxelCount
         let warped = FloatBuffer(count: n)
         affine.warp(pyramid.movingLevel(statsLevel), onto: grid, into: warped.pointer, movingGradient: nil)
+        // Keep only what a registration can use again (the coarse level).
+        pyramid.retainOnly([level])
         var xs: [Float] = [], ys: [Float] = []
         for i in 0..<n {
             let x = fb.pointer[i], y = warped.pointer[i]
@@ -128,10 +139,58 @@ extension Registration {
     /// cancelled; otherwise a sentence saying why they do not, for the user.
     public static func modalitiesDiffer(fixed: Volume, moving: Volume,
                                         token: CancellationToken = CancellationToken()) -> String? {
-        guard let e = modalityEvidence(fixed: fixed, moving: moving, token: token) else { return nil }
+        guard (try? validate(fixed, role: "fixed")) != nil, (try? validate(moving, role: "moving")) != nil else { return nil }
+        return modalitiesDiffer(PreparedPair(fixed: fixed, moving: moving), token: token)
+    }
+
+    /// `modalitiesDiffer(fixed:moving:token:)` on a prepared pair (see `modalityEvidence(_:token:)`).
+    public static func modalitiesDiffer(_ prepared: PreparedPair, token: CancellationToken = CancellationToken()) -> String? {
+        guard let e = modalityEvidence(prepared, token: token) else { return nil }
         guard e.correlationRatio >= modalityMinimumCorrelationRatio,
               e.monotonicity < modalityMonotonicityThreshold else { return nil }
         func r2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
         return "the intensities of the two images do not follow one increasing relation (an increasing map explains \(Int((e.monotonicity * 100).rounded())) % of what their joint histogram explains; correlation \(r2(e.correlation))), as for two modalities"
     }
+}
+
+/// A fixed and a moving image rescaled for registration once (0.5th-99.5th percentile to [0, 1]),
+/// with the pyramid levels computed so far: the automatic metric choice and the registration that
+/// follows share them (`Registration.modalitiesDiffer(_:token:)`, then
+/// `Registration.register(fixed:moving:plan:prepared:...)`), so the images are rescaled and their
+/// coarse level smoothed once. A registration takes the prepared images over (they are freed with
+/// its pyramid, before its final fields); a pair serves one registration.
+public final class PreparedPair: @unchecked Sendable {
+    private(set) var pyramid: Pyramid?
+    let fixedGeometry: VolumeGeometry, movingGeometry: VolumeGeometry
+
+    /// Rescales both images (in parallel, seconds for a 1 mm brain).
+    public init(fixed: Volume, moving: Volume) {
+        var f: Volume?, m: Volume?
+        if effectiveThreadCount > 1 {
+            let threads = effectiveThreadCount
+            // One image per thread; each rescaling's own loops use half the threads.
+            let pair = (UnsafeMutablePointer<Volume?>.allocate(capacity: 2))
+            pair.initialize(repeating: nil, count: 2)
+            defer { pair.deinitialize(count: 2); pair.deallocate() }
+            parallelForEach2(threads) { i in pair[i] = Pyramid.normalised(i == 0 ? fixed : moving) }
+            f = pair[0]; m = pair[1]
+        } else {
+            f = Pyramid.normalised(fixed); m = Pyramid.normalised(moving)
+        }
+        pyramid = Pyramid(fixed: f!, moving: m!)
+        fixedGeometry = fixed.geometry; movingGeometry = moving.geometry
+    }
+
+    /// The pyramid, handed over once to a registration of the same two images (nil after, or
+    /// for other images).
+    func take(fixed: VolumeGeometry, moving: VolumeGeometry) -> Pyramid? {
+        guard fixed == fixedGeometry, moving == movingGeometry, let p = pyramid else { return nil }
+        pyramid = nil
+        return p
+    }
+}
+
+/// Runs `body(0)` and `body(1)` on two threads, each with half of `threads` for its own loops.
+private func parallelForEach2(_ threads: Int, _ body: (Int) -> Void) {
+    parallelFor(2) { i in withThreadCount(max(1, threads / 2)) { body(i) } }
 }

@@ -46,17 +46,21 @@ public enum Registration {
     /// plan (parallel sums are added in a fixed order, whatever the thread count).
     /// `initialAffine` (fixed world → moving world, RAS mm), when given, is where the affine starts
     /// (ANTs' `--initial-moving-transform`) instead of the centre-of-mass alignment; without an
-    /// affine stage it is the affine of the result.
+    /// affine stage it is the affine of the result. `prepared`, when made from these same two
+    /// images (e.g. for `modalitiesDiffer(_:token:)`), supplies the rescaled images and the pyramid
+    /// levels computed so far (same result, less work); it is used up.
     public static func register(fixed: Volume, moving: Volume, plan: RegistrationPlan,
-                                initialAffine: AffineTransform? = nil,
+                                initialAffine: AffineTransform? = nil, prepared: PreparedPair? = nil,
                                 token: CancellationToken = CancellationToken(),
                                 observer: (RegistrationEvent) -> Void = { _ in }) throws -> RegistrationResult {
         try withoutActuallyEscaping(observer) { observer in
-            try run(fixed: fixed, moving: moving, plan: plan, initialAffine: initialAffine, token: token, observer: observer)
+            try run(fixed: fixed, moving: moving, plan: plan, initialAffine: initialAffine, prepared: prepared,
+                    token: token, observer: observer)
         }
     }
 
     static func run(fixed: Volume, moving: Volume, plan: RegistrationPlan, initialAffine: AffineTransform? = nil,
+                    prepared: PreparedPair? = nil,
                     token: CancellationToken, observer: @escaping (RegistrationEvent) -> Void) throws -> RegistrationResult {
         try validate(fixed, role: "fixed")
         try validate(moving, role: "moving")
@@ -80,7 +84,9 @@ public enum Registration {
         // The pyramid (normalised images and their levels) lives only through the stages, so the
         // final full-resolution fields do not add to it.
         do {
-            let pyramid = Pyramid(fixed: Pyramid.normalised(fixed), moving: Pyramid.normalised(moving))
+            // `prepared` (the same two images, rescaled for the modality check) is taken over.
+            let pyramid = prepared?.take(fixed: fixed.geometry, moving: moving.geometry)
+                ?? Pyramid(fixed: Pyramid.normalised(fixed), moving: Pyramid.normalised(moving))
             try checkCancelled()
             if let initialAffine {
                 affine = AffineWarp(centre: fg.centre, transform: initialAffine)

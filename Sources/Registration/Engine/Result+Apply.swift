@@ -46,36 +46,51 @@ extension RegistrationResult {
 
     /// Determinant of the Jacobian of the complete fixed→moving map: `det(A) · det(I + ∇u)`.
     public var jacobian: Volume {
-        var j = jacobianDeterminant(of: field)
-        let d = Float(affine.determinant)
-        for i in j.voxels.indices { j.voxels[i] *= d }
-        return j
+        jacobianDeterminant(of: field, scale: affine.determinant)
     }
 
     /// Inverse consistency: `|u(x) + w(x + u(x))|` in mm per fixed voxel (mean and maximum),
     /// optionally only where `mask` is non-zero.
     public func inverseConsistency(mask: LabelVolume? = nil) -> (mean: Double, max: Double) {
-        let g = fixedGeometry, n = g.voxelCount
+        let g = fixedGeometry, n = g.voxelCount, s = g.size
         let inv = g.affine.inverse ?? .identity
-        var err = [Float](repeating: 0, count: n)
+        let step = g.affine.column(0)
+        // Per row (y, z): the sum, maximum and count of the errors, added up in row order.
+        let rows = s.y * s.z
+        var sums = [Double](repeating: 0, count: rows), maxima = sums, counts = [Int](repeating: 0, count: rows)
+        let noMask: [Int32] = []
+        let maskLabels = mask?.labels ?? noMask
+        let masked = mask != nil
         field.data.withUnsafeBufferPointer { u in
             inverseField.data.withUnsafeBufferPointer { w in
-                err.withUnsafeMutableBufferPointer { e in
-                    forEachVoxel(of: g) { i, p in
-                        let d = SIMD3(u[i], u[n + i], u[2 * n + i])
-                        let q = inv.apply(p + d.double)
-                        let b = Trilinear.sampleVector(w.baseAddress!, stride: n, g.size, q)
-                        let r = d + b
-                        e[i] = (r * r).sum().squareRoot()
+                maskLabels.withUnsafeBufferPointer { m in
+                    sums.withUnsafeMutableBufferPointer { sp in
+                        maxima.withUnsafeMutableBufferPointer { mp in
+                            counts.withUnsafeMutableBufferPointer { cp in
+                                parallelFor(rows) { row in
+                                    let j = row % s.y, k = row / s.y
+                                    var p = g.affine.apply(SIMD3(0, Double(j), Double(k)))
+                                    var sum = 0.0, mx = 0.0, count = 0
+                                    for i in (row * s.x)..<(row * s.x + s.x) {
+                                        defer { p += step }
+                                        if masked && m[i] == 0 { continue }
+                                        let d = SIMD3(u[i], u[n + i], u[2 * n + i])
+                                        let q = inv.apply(p + d.double)
+                                        let b = Trilinear.sampleVector(w.baseAddress!, stride: n, g.size, q)
+                                        let r = d + b
+                                        let e = Double((r * r).sum().squareRoot())
+                                        sum += e; mx = Swift.max(mx, e); count += 1
+                                    }
+                                    sp[row] = sum; mp[row] = mx; cp[row] = count
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        var sum = 0.0, mx = 0.0, count = 0
-        for i in 0..<n where mask == nil || mask!.labels[i] != 0 {
-            sum += Double(err[i]); mx = max(mx, Double(err[i])); count += 1
-        }
-        return (count > 0 ? sum / Double(count) : 0, mx)
+        let count = counts.reduce(0, +)
+        return (count > 0 ? sums.reduce(0, +) / Double(count) : 0, maxima.max() ?? 0)
     }
 
     /// The affine as an ITK transform file (`#Insight Transform File V1.0`,
@@ -94,7 +109,17 @@ extension Registration {
     /// Similarity of `warped` to `fixed` on the fixed grid by `metric`, after the same intensity
     /// rescaling the engine uses (lower is better; NCC/LNCC values are negated correlations).
     public static func similarity(fixed: Volume, warped: Volume, metric: MetricKind, lnccRadius: Int = 2) -> Double {
-        let f = Pyramid.normalised(fixed)
+        similarity(rescaledFixed: rescaled(fixed), warped: warped, metric: metric, lnccRadius: lnccRadius)
+    }
+
+    /// An image's intensities as the engine rescales them: [0, 1] between its 0.5th and 99.5th
+    /// percentiles, clipped.
+    public static func rescaled(_ image: Volume) -> Volume { Pyramid.normalised(image) }
+
+    /// `similarity(fixed:warped:metric:lnccRadius:)` with the fixed image already `rescaled`
+    /// (so several similarities against one fixed image rescale it once).
+    public static func similarity(rescaledFixed f: Volume, warped: Volume, metric: MetricKind, lnccRadius: Int = 2) -> Double {
+        let fixed = f
         // Rescale the warped image with the percentiles of its own non-empty content.
         let w = warped.voxels.contains(where: { $0 != warped.voxels[0] }) ? Pyramid.normalised(warped) : warped
         return f.voxels.withUnsafeBufferPointer { fb in
