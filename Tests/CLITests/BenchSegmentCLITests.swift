@@ -70,7 +70,9 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out").path
         for (extra, status, words) in [(["--settings", "A", "--annotator-steps", "2"], Int32(64), "--annotator-steps"),
-                                       (["--annotator-steps", "-1"], 64, "--annotator-steps")] {
+                                       (["--annotator-steps=-1"], 64, "--annotator-steps"),
+                                       // --whole-process runs voxterm segment with its defaults: the in-process knobs would be ignored.
+                                       (["--whole-process", "--slice-method", "shape"], 64, "--slice-method")] {
             let r = try runVoxterm(["bench", "segment", file, "--out", out] + extra)
             #expect(r.status == status, "\(extra): \(r.status) \(r.stderr)")
             let lines = r.stderr.split(separator: "\n")
