@@ -82,18 +82,10 @@ public enum DICOM {
     /// for a single series or an `@N` choice). `series` is the list when there are several.
     public static func openFirst(_ path: String, limits: NIfTIReadLimits = .standard) throws -> (path: String, series: [Series]) {
         if isSeriesSelector(path) { _ = try readChosen(path, limits: limits); return (path, []) }
-        let (folder, _) = target(path)
-        let (shown, series): (String, [Series]) = try withConverted(folder, displayPath: path) { series, warnings in
-            guard let first = series.first else { throw NIfTIError(path, "no DICOM images found (dcm2niix converted nothing)") }
-            let shown = series.count > 1 ? seriesPath(path, 1) : path
-            let image = try NIfTIReader.read(first.niftiPath, limits: limits).renamed(shown, storage: .dicom)
-            if !quiet.withLock({ $0 }) { for w in warnings { fputs("voxterm: dcm2niix: \(w)\n", stderr) } }
-            cacheLock.lock()
-            cache = (cacheKey(shown), image)
-            cacheLock.unlock()
-            return (shown, series.count > 1 ? series : [])
+        let (image, series) = try convertAndRead(path, folder: target(path).folder, limits: limits) { series in
+            (series[0], series.count > 1 ? seriesPath(path, 1) : path)
         }
-        return (shown, series)
+        return (image.path, series.count > 1 ? series : [])
     }
 
     /// Thrown inside `read` when a folder holds several series and none was chosen.
@@ -119,29 +111,38 @@ public enum DICOM {
             return hit
         }
         let (folder, choice) = target(path)
-        let image = try withConverted(folder, displayPath: path) { series, warnings in
-            guard !series.isEmpty else { throw NIfTIError(path, "no DICOM images found (dcm2niix converted nothing)") }
-            let chosen: Series
+        return try convertAndRead(path, folder: folder, limits: limits) { series in
             if let choice {
                 guard choice <= series.count else {
                     throw NIfTIError(path, "series \(choice) requested, the folder holds \(series.count): \(series.map(\.summary).joined(separator: "; "))")
                 }
-                chosen = series[choice - 1]
-            } else if series.count == 1 {
-                chosen = series[0]
-            } else {
+                return (series[choice - 1], path)
+            }
+            guard series.count == 1 else {
                 throw SeveralSeries(series: series, error: NIfTIError(path, "holds \(series.count) DICOM series; open one as \(folder)@N: \(series.map(\.summary).joined(separator: "; "))"))
             }
-            let image = try NIfTIReader.read(chosen.niftiPath, limits: limits)
-            // dcm2niix's warnings (gantry tilt, uneven spacing, ...) once the read succeeded, so
-            // an error stays one line.
+            return (series[0], path)
+        }.image
+    }
+
+    /// Converts `folder` (one dcm2niix run), reads the series `choose` picks under the name it
+    /// gives, prints dcm2niix's warnings (gantry tilt, uneven spacing, ...) once the read
+    /// succeeded, so an error stays one line, and keeps the image as the last series read (the
+    /// workbench reads an image twice: the header check before it takes the terminal, then the
+    /// voxels behind the loading screen). Returns the image and every series of the folder.
+    private static func convertAndRead(_ path: String, folder: String, limits: NIfTIReadLimits,
+                                       choose: ([Series]) throws -> (series: Series, name: String)) throws -> (image: NIfTIImage, series: [Series]) {
+        let (image, series) = try withConverted(folder, displayPath: path) { series, warnings in
+            guard !series.isEmpty else { throw NIfTIError(path, "no DICOM images found (dcm2niix converted nothing)") }
+            let (chosen, name) = try choose(series)
+            let image = try NIfTIReader.read(chosen.niftiPath, limits: limits).renamed(name, storage: .dicom)
             if !quiet.withLock({ $0 }) { for w in warnings { fputs("voxterm: dcm2niix: \(w)\n", stderr) } }
-            return image.renamed(path, storage: .dicom)
+            return (image, series)
         }
         cacheLock.lock()
-        cache = (key, image)
+        cache = (cacheKey(image.path), image)
         cacheLock.unlock()
-        return image
+        return (image, series)
     }
 
     nonisolated(unsafe) private static var cache: (key: String, image: NIfTIImage)?

@@ -82,14 +82,19 @@ public enum ImageFile {
     }
 
     // MARK: Writing
+    //
+    // Every image, label map and field voxterm writes goes through these functions (a test scans
+    // Sources/ for writes that bypass them): they protect the inputs' data files
+    // (`protectingDataFiles()`) as the inputs themselves, so no caller can forget it.
 
     /// Writes a float32 intensity volume in the format of `path`'s extension (NIfTI when it
-    /// names none of MGH/MGZ, NRRD/NHDR, MHA/MHD), atomically; `options` protect the inputs.
+    /// names none of MGH/MGZ, NRRD/NHDR, MHA/MHD), atomically; `options` protect the inputs
+    /// and their data files.
     public static func write(_ volume: Volume, to path: String, options: NIfTIWriter.Options = NIfTIWriter.Options()) throws {
         let format = ImageFormat.forOutput(path)
         let options = options.protectingDataFiles()
         if format == .nifti { return try NIfTIWriter.write(volume, to: path, options: options) }
-        try checkDestinations(path, options: options)
+        try checkDestination(path, options: options)
         try volume.voxels.withUnsafeBytes {
             try write(data: $0, datatype: .float32, shape: [volume.size.x, volume.size.y, volume.size.z],
                       affine: volume.geometry.affine, format: format, to: path, options: options)
@@ -102,7 +107,7 @@ public enum ImageFile {
         let format = ImageFormat.forOutput(path)
         let options = options.protectingDataFiles()
         if format == .nifti { return try NIfTIWriter.write(labels, to: path, options: options) }
-        try checkDestinations(path, options: options)
+        try checkDestination(path, options: options)
         let lo = labels.labels.min() ?? 0, hi = labels.labels.max() ?? 0
         let s = labels.geometry.size
         let shape = [s.x, s.y, s.z]
@@ -121,9 +126,26 @@ public enum ImageFile {
         }
     }
 
+    /// Writes a displacement field as NIfTI (`NIfTIWriter.write(_:to:convention:options:)`:
+    /// a 5-D vector image, LPS+ vectors for ITK/ANTs by default); `options` protect the inputs and
+    /// their data files.
+    public static func write(_ field: VectorField, to path: String, convention: VectorConvention = .itkLPS,
+                             options: NIfTIWriter.Options = NIfTIWriter.Options()) throws {
+        try NIfTIWriter.write(field, to: path, convention: convention, options: options.protectingDataFiles())
+    }
+
+    /// Writes `image` as NIfTI without changing its datatype, scaling or volumes
+    /// (`NIfTIWriter.writeLossless`); returns warnings naming what NIfTI-1 cannot keep.
+    public static func writeLossless(_ image: NIfTIImage, to path: String, canonical: Bool = false, frame: Int? = nil,
+                                     options: NIfTIWriter.Options = NIfTIWriter.Options()) throws -> [String] {
+        try NIfTIWriter.writeLossless(image, to: path, canonical: canonical, frame: frame, options: options.protectingDataFiles())
+    }
+
     /// Refuses `path`, or the data file written beside it (`X.nhdr`, `X.mhd` -> `X.raw`), when
-    /// it is a protected input (or one of its data files) or exists and may not be replaced.
-    static func checkDestinations(_ path: String, options: NIfTIWriter.Options) throws {
+    /// it is a protected input (or one of its data files) or exists and may not be replaced:
+    /// what a command checks before it writes anything (any output, also a text file).
+    public static func checkDestination(_ path: String, options: NIfTIWriter.Options) throws {
+        let options = options.protectingDataFiles()
         try NIfTIWriter.checkDestination(path, options: options)
         if let raw = ImageFormat.dataFile(forHeader: path) { try NIfTIWriter.checkDestination(raw, options: options) }
     }
@@ -203,11 +225,15 @@ func writeFile(_ path: String, parts: [UnsafeRawBufferPointer], options: NIfTIWr
 extension NIfTIWriter.Options {
     /// These options with every protected input's data files protected too
     /// (`ImageFile.dataFiles(of:)`): writing `a.mhd` must not replace the `a.raw` an input
-    /// `a.nhdr` reads its voxels from.
+    /// `a.nhdr` reads its voxels from. `ImageFile`'s writers call it; options that already went
+    /// through it come back as they are (the inputs' headers are read once per set of options,
+    /// not once per file written).
     public func protectingDataFiles() -> NIfTIWriter.Options {
+        if dataFilesProtected { return self }
         var o = self
         let extra = protectedPaths.flatMap { ImageFile.dataFiles(of: $0) }.filter { !protectedPaths.contains($0) }
         o.protectedPaths += extra
+        o.dataFilesProtected = true
         return o
     }
 }

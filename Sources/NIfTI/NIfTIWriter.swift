@@ -4,8 +4,13 @@ import VolumeCore
 public enum NIfTIWriter {
     /// What a write may replace.
     public struct Options: Sendable {
-        /// Paths that must never be written (the command's inputs).
-        public var protectedPaths: [String]
+        /// Paths that must never be written (the command's inputs). `ImageFile`'s writers add
+        /// the files the inputs' voxels are read from (`ImageFile.dataFiles(of:)`) once, on the
+        /// first write or check.
+        public var protectedPaths: [String] { didSet { dataFilesProtected = false } }
+        /// Whether `protectedPaths` already holds its inputs' data files (set by ImageIO's
+        /// `protectingDataFiles()`, so a set of outputs detects them once, not per file).
+        package var dataFilesProtected = false
         /// Whether an existing file at the destination may be replaced.
         public var overwrite: Bool
         /// `descrip` header text (at most 79 bytes kept).

@@ -1,6 +1,7 @@
 import Foundation
 import VolumeCore
 import NIfTI
+import ImageIO
 import Registration
 
 /// The input files a registration's outputs are described by (paths as given).
@@ -87,21 +88,21 @@ public struct RegistrationOutputs: Sendable {
     @discardableResult
     public func write(to dir: String, sources: RegistrationSources, protecting extra: [String] = [],
                       overwrite: Bool = false) throws -> [String] {
-        let opts = NIfTIWriter.Options(protectedPaths: sources.paths + extra, overwrite: true)
+        let opts = NIfTIWriter.Options(protectedPaths: sources.paths + extra, overwrite: true).protectingDataFiles()
         func path(_ f: String) -> String { (dir as NSString).appendingPathComponent(f) }
         // Check every destination before writing anything, so a refusal leaves DIR untouched.
-        for p in Self.fileNames.map(path) { try NIfTIWriter.checkDestination(p, options: opts) }
+        for p in Self.fileNames.map(path) { try ImageFile.checkDestination(p, options: opts) }
         let folder = try OutputFolder(dir, overwrite: overwrite, setNames: Set(Self.fileNames))
         defer { folder.discard() }
         var names = ["warped.nii.gz"]
-        try NIfTIWriter.write(warped, to: folder.file("warped.nii.gz"), options: opts)
+        try ImageFile.write(warped, to: folder.file("warped.nii.gz"), options: opts)
         if let warpedLabels {
-            try NIfTIWriter.write(warpedLabels, to: folder.file("warped_labels.nii.gz"), options: opts)
+            try ImageFile.write(warpedLabels, to: folder.file("warped_labels.nii.gz"), options: opts)
             names.append("warped_labels.nii.gz")
         }
-        try NIfTIWriter.write(result.field, to: folder.file("field.nii.gz"), options: opts)
-        try NIfTIWriter.write(result.inverseField, to: folder.file("inverse_field.nii.gz"), options: opts)
-        try NIfTIWriter.write(jacobian, to: folder.file("jacobian.nii.gz"), options: opts)
+        try ImageFile.write(result.field, to: folder.file("field.nii.gz"), options: opts)
+        try ImageFile.write(result.inverseField, to: folder.file("inverse_field.nii.gz"), options: opts)
+        try ImageFile.write(jacobian, to: folder.file("jacobian.nii.gz"), options: opts)
         try FileIO.writeAtomically(folder.file("affine.txt"), Array(result.affineText.utf8))
         try FileIO.writeAtomically(folder.file("affine_itk.tfm"), Array(result.itkAffineText.utf8))
         names += ["field.nii.gz", "inverse_field.nii.gz", "jacobian.nii.gz", "affine.txt", "affine_itk.tfm"]

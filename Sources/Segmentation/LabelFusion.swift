@@ -167,23 +167,31 @@ func similarityWeights(query: Volume, supports: [MappedSupport], radius: Int) ->
         }
         dists.append(boxMean(sq, size: g.size, radius: radius))
     }
-    // Scale-free adaptive bandwidth: the best support at each voxel sets h.
+    // Scale-free adaptive bandwidth: the best support at each voxel sets h. The smallest
+    // distance per voxel first (one pass per support), then each support's distances turned into
+    // its weights in place: O(k n) and one extra map, not O(k² n) and a copy of all k.
     let scale = max(1e-6, (query.percentiles([0.99], ignoringZeros: true).first ?? 1))
     let eps = 1e-4 * scale * scale
-    let k = dists.count
-    var out = dists
-    for s in 0..<k {
-        out[s].withUnsafeMutableBufferPointer { o in
-            parallelFor(chunks) { c in
-                for v in (c * chunk)..<min(n, (c + 1) * chunk) {
-                    var h = Float.infinity
-                    for t in 0..<k { h = min(h, dists[t][v]) }
-                    o[v] = exp(-dists[s][v] / (h + eps))
+    guard var best = dists.first else { return [] }
+    for t in 1..<dists.count {
+        dists[t].withUnsafeBufferPointer { d in
+            best.withUnsafeMutableBufferPointer { h in
+                parallelFor(chunks) { c in
+                    for v in (c * chunk)..<min(n, (c + 1) * chunk) { h[v] = min(h[v], d[v]) }
                 }
             }
         }
     }
-    return out
+    best.withUnsafeBufferPointer { h in
+        for s in dists.indices {
+            dists[s].withUnsafeMutableBufferPointer { o in
+                parallelFor(chunks) { c in
+                    for v in (c * chunk)..<min(n, (c + 1) * chunk) { o[v] = exp(-o[v] / (h[v] + eps)) }
+                }
+            }
+        }
+    }
+    return dists
 }
 
 /// `image` resampled onto the field's grid through `x -> x + u(x)` (trilinear, 0 outside).

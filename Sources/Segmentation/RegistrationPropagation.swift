@@ -1,9 +1,6 @@
 import Dispatch
 import Foundation
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import VolumeCore
 
 /// The first few-shot predictor: register every support to the query, carry its labels over
@@ -59,25 +56,28 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
         } else {
             // A shared queue of supports; `running` counts workers still registering, and every
             // registration re-reads its share of the threads each time it polls for cancellation
-            // (once per iteration).
+            // (once per iteration). The calling thread registers nothing: it reports each support
+            // as a worker starts it (`progress` is only ever called on the calling thread, and
+            // every support is reported, whichever worker takes it), then waits for the workers.
             let next = Atomic<Int>(0), running = Atomic<Int>(workers), failed = Atomic<Bool>(false)
+            // Supports started and not yet reported; -1 for a worker that has finished.
+            let started = Mutex<[Int]>([])
+            let wake = DispatchSemaphore(value: 0)
             var errors = [Error?](repeating: nil, count: supports.count)
-            let caller = pthread_self()
             let total = supports.count
             let aligner = self.aligner
-            fields.withUnsafeMutableBufferPointer { f in
-                errors.withUnsafeMutableBufferPointer { e in
+            fields.withUnsafeMutableBufferPointer { fieldSlots in
+                errors.withUnsafeMutableBufferPointer { errorSlots in
+                    // Each worker writes its own supports' slots (pointers, not the inout buffers).
+                    let f = fieldSlots, e = errorSlots
                     let work: (Int) -> Void = { _ in
                         let share = { max(1, threads / max(1, running.load(ordering: .relaxed))) }
                         withThreadCount(share()) {
                             while true {
                                 let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                                 if i >= total || failed.load(ordering: .relaxed) || isCancelled() { break }
-                                if pthread_equal(pthread_self(), caller) != 0 {
-                                    progress(SegmentationProgress(step: i, total: total,
-                                                                  message: "registering support \(i + 1) of \(total) (\(supports[i].name)), \(workers) at a time",
-                                                                  elapsed: monotonicSeconds() - start))
-                                }
+                                started.withLock { $0.append(i) }
+                                wake.signal()
                                 setThreadCountOfThisThread(share())
                                 do {
                                     f[i] = try aligner.align(fixed: query, moving: supports[i].image, isCancelled: {
@@ -88,11 +88,22 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
                             }
                             running.wrappingSubtract(1, ordering: .relaxed)
                         }
+                        started.withLock { $0.append(-1) }
+                        wake.signal()
                     }
-                    // Plain threads, not DispatchQueue.concurrentPerform: libdispatch runs a
-                    // concurrentPerform nested in another one on fewer threads, so a registration
-                    // that inherits the freed threads would not actually use them.
-                    runOnThreads(workers, work)
+                    runOnThreads(workers + 1) { t in
+                        guard t == 0 else { return work(t) }
+                        var finished = 0
+                        while finished < workers {
+                            wake.wait()
+                            for i in started.withLock({ s in defer { s = [] }; return s }) {
+                                guard i >= 0 else { finished += 1; continue }
+                                progress(SegmentationProgress(step: i, total: total,
+                                                              message: "registering support \(i + 1) of \(total) (\(supports[i].name)), \(workers) at a time",
+                                                              elapsed: monotonicSeconds() - start))
+                            }
+                        }
+                    }
                 }
             }
             // The first real failure (the others may have stopped on it as on a cancellation).
@@ -116,33 +127,4 @@ func knownMask(_ s: SliceSelection, _ g: VolumeGeometry) -> [Bool] {
         for idx in SliceAccess.indices(g, axis: s.plane.axis, index: i) { mask[idx] = true }
     }
     return mask
-}
-
-/// Runs `body(0)` on the calling thread and `body(1)` ... `body(count - 1)` on new threads, and
-/// returns when all have finished.
-func runOnThreads(_ count: Int, _ body: (Int) -> Void) {
-    withoutActuallyEscaping(body) { body in
-        let done = DispatchSemaphore(value: 0)
-        for t in 1..<max(1, count) {
-            // Each thread drops its reference to `body` before signalling, so that nothing holds
-            // the closure when `withoutActuallyEscaping` ends (it traps if something still does).
-            let box = UncheckedBox(body)
-            let thread = Thread {
-                box.value?(t)
-                box.value = nil
-                done.signal()
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-        body(0)
-        for _ in 1..<max(1, count) { done.wait() }
-    }
-}
-
-/// Carries a closure the compiler cannot prove `Sendable` to another thread; the caller makes
-/// sure it is used safely (here: it writes disjoint slots, and the caller waits for the thread).
-private final class UncheckedBox: @unchecked Sendable {
-    var value: ((Int) -> Void)?
-    init(_ value: @escaping (Int) -> Void) { self.value = value }
 }

@@ -55,6 +55,15 @@ public protocol SegmentationPredictor {
 }
 
 /// Finds where each fixed-image point lies in a moving image: the link to the registration engine.
+///
+/// Threads: `RegistrationPropagationPredictor(concurrentSupports: true)` calls `align` on several
+/// threads at once, one support each, so an aligner must be safe to call concurrently (no shared
+/// mutable state, or its own locks). Each call should spread its work over `effectiveThreadCount`
+/// threads and read it again whenever it polls `isCancelled`: the predictor changes the calling
+/// thread's count there (`setThreadCountOfThisThread`) as other registrations start and end, so
+/// the last one running gets the freed cores. The result must not depend on the thread count
+/// (voxterm's engine gives identical fields at 1 and N threads). The predictor calls its own
+/// `progress` only on the thread that called `predict`, never from these threads.
 public protocol PairwiseAligner {
     /// Registers `moving` to `fixed` and returns the total map as a displacement field on the fixed
     /// grid: fixed world point x (RAS mm) corresponds to moving world point x + u(x).

@@ -32,82 +32,11 @@ public struct IntensityWindow: Equatable, Sendable, CustomStringConvertible {
         return widened(p[0], p[1])
     }
 
-    /// Exact percentiles of the finite values (same definition as `Volume.percentiles`: linear
-    /// between sorted neighbours), in O(n): a 65,536-bin histogram locates each rank, then only the
-    /// values of that bin are sorted. 0 for an empty or all-NaN input.
+    /// Exact percentiles of the finite values, linear between sorted neighbours (in Double), by
+    /// `Volume.percentileNeighbours`, the one implementation; 0 for an empty or all-NaN input.
     public static func percentiles(_ values: [Float], _ ps: [Double]) -> [Double] {
-        // Small inputs (a 2-D slice, a thumbnail): sorting is cheaper than filling and scanning
-        // 65,536 bins (which took 40 % of the fuzzer's time on 4,096-voxel images).
-        if values.count <= 16_384 {
-            let sorted = values.filter { $0.isFinite }.sorted()
-            guard let lo = sorted.first else { return ps.map { _ in 0 } }
-            if lo == sorted.last! { return ps.map { _ in Double(lo) } }
-            let n = sorted.count
-            return ps.map { p in
-                let r = min(max(p, 0), 1) * Double(n - 1)
-                let r0 = Int(r.rounded(.down)), r1 = min(r0 + 1, n - 1)
-                let f = r - Double(r0)
-                return Double(sorted[r0]) * (1 - f) + Double(sorted[r1]) * f
-            }
-        }
-        let chunks = max(1, min(64, values.count / 65536))
-        // Pass 1: finite min, max and count per chunk.
-        var lows = [Float](repeating: .infinity, count: chunks), highs = [Float](repeating: -.infinity, count: chunks)
-        var counts = [Int](repeating: 0, count: chunks)
-        values.withUnsafeBufferPointer { v in
-            lows.withUnsafeMutableBufferPointer { lo in highs.withUnsafeMutableBufferPointer { hi in counts.withUnsafeMutableBufferPointer { cn in
-                parallelFor(chunks) { c in
-                    var a = Float.infinity, b = -Float.infinity, n = 0
-                    for i in (v.count * c / chunks)..<(v.count * (c + 1) / chunks) where v[i].isFinite {
-                        a = min(a, v[i]); b = max(b, v[i]); n += 1
-                    }
-                    lo[c] = a; hi[c] = b; cn[c] = n
-                }
-            } } }
-        }
-        let n = counts.reduce(0, +)
-        guard n > 0 else { return ps.map { _ in 0 } }
-        let lo = lows.min()!, hi = highs.max()!
-        if lo == hi { return ps.map { _ in Double(lo) } }
-        // Pass 2: histogram per chunk, merged.
-        let bins = 65536
-        let scale = Double(bins) / (Double(hi) - Double(lo))
-        @inline(__always) func bin(_ x: Float) -> Int { min(bins - 1, Int((Double(x) - Double(lo)) * scale)) }
-        var hist = [Int32](repeating: 0, count: bins * chunks)
-        values.withUnsafeBufferPointer { v in
-            hist.withUnsafeMutableBufferPointer { h in
-                parallelFor(chunks) { c in
-                    let base = c * bins
-                    for i in (v.count * c / chunks)..<(v.count * (c + 1) / chunks) where v[i].isFinite { h[base + bin(v[i])] += 1 }
-                }
-            }
-        }
-        var cumulative = [Int](repeating: 0, count: bins + 1) // values in bins before b
-        for b in 0..<bins {
-            var t = 0
-            for c in 0..<chunks { t += Int(hist[c * bins + b]) }
-            cumulative[b + 1] = cumulative[b] + t
-        }
-        // The value of sorted rank r: find its bin, sort that bin's values.
-        var cache: [Int: [Float]] = [:]
-        func ranked(_ r: Int) -> Double {
-            var a = 0, z = bins // first bin with cumulative[b + 1] > r
-            while a < z { let m = (a + z) / 2; if cumulative[m + 1] > r { z = m } else { a = m + 1 } }
-            if cache[a] == nil {
-                // Most often a bin holds one repeated value (e.g. a zero background): skip the sort.
-                var bl = Float.infinity, bh = -Float.infinity
-                values.withUnsafeBufferPointer { v in for x in v where x.isFinite && bin(x) == a { bl = min(bl, x); bh = max(bh, x) } }
-                cache[a] = bl == bh ? [bl] : values.filter { $0.isFinite && bin($0) == a }.sorted()
-            }
-            if cache[a]!.count == 1 { return Double(cache[a]![0]) }
-            return Double(cache[a]![r - cumulative[a]])
-        }
-        return ps.map { p in
-            let r = min(max(p, 0), 1) * Double(n - 1)
-            let r0 = Int(r.rounded(.down)), r1 = min(r0 + 1, n - 1)
-            let f = r - Double(r0)
-            let a = ranked(r0), b = ranked(r1)
-            return a * (1 - f) + b * f
+        Volume.percentileNeighbours(values, ps).map { n in
+            n.low == n.high ? Double(n.low) : Double(n.low) * (1 - n.fraction) + Double(n.high) * n.fraction
         }
     }
 

@@ -150,7 +150,7 @@ struct BenchSegment: ParsableCommand {
                     let p = fuseLabels(query: query, supports: mapped, options: FusionOptions(method: method))
                     let dir = "\(out)/voxterm_\(method.rawValue)"
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                    try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
+                    try ImageFile.write(p.labels, to: "\(dir)/\(q.file)")
                     seconds[method, default: [:]][q.id] = regSeconds + monotonicSeconds() - t0
                     print("\(q.id) \(method.rawValue): \(String(format: "%.1f", regSeconds + monotonicSeconds() - t0)) s")
                 }
@@ -207,7 +207,7 @@ struct BenchSegment: ParsableCommand {
                         let dt = monotonicSeconds() - t0 + (chain?.1 ?? 0)
                         let dir = "\(out)/\(name)"
                         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                        try NIfTIWriter.write(p.labels, to: "\(dir)/\(q.file)")
+                        try ImageFile.write(p.labels, to: "\(dir)/\(q.file)")
                         seconds[name, default: [:]][q.id] = dt
                         let dice = meanDice(diceOnUnlabelledSlices(p.labels, truth, selection))
                         print("\(q.id) \(name): Dice \(String(format: "%.3f", dice)) in \(String(format: "%.1f", dt)) s (registrations \(String(format: "%.1f", chain?.1 ?? 0)) s)")
@@ -253,7 +253,7 @@ struct BenchSegment: ParsableCommand {
                 var sparse = LabelVolume(geometry: truth.geometry)
                 for s in selection.indices { for idx in SliceAccess.indices(truth.geometry, axis: q.axis, index: s) { sparse.labels[idx] = truth.labels[idx] } }
                 let sparsePath = "\(inputs)/\(q.file)"
-                try NIfTIWriter.write(sparse, to: sparsePath, options: NIfTIWriter.Options(overwrite: true))
+                try ImageFile.write(sparse, to: sparsePath, options: NIfTIWriter.Options(overwrite: true))
                 let args = ["segment", path(q.image), "--labels", sparsePath, "--labelled-slices", selection.text,
                             "--out", "\(dir)/\(q.file)", "--force", "--quiet"]
                 seconds[q.id] = try timedSegment(exe, args, query: q.id, output: "\(dir)/\(q.file)") {

@@ -33,13 +33,13 @@ struct Convert: ParsableCommand {
             var input = self.input
             if let series {
                 guard !DICOM.isSeriesSelector(input), (try? FormatDetection.format(of: input)) == .dicom else {
-                    throw CommandFailure(message: "--series \(series): \(input) is not a DICOM folder or file (or already names a series with @N)", status: ExitCodes.usage)
+                    throw CommandFailure("--series \(series): \(input) is not a DICOM folder or file (or already names a series with @N)", status: ExitCodes.usage)
                 }
                 input = DICOM.seriesPath(input, series)
             }
             let image = try ImageFile.read(input)
             if let frame, frame >= image.frameCount {
-                throw CommandFailure(message: "--frame \(frame): \(input) has \(image.frameCount) volume\(image.frameCount == 1 ? "" : "s") (0...\(image.frameCount - 1))", status: ExitCodes.usage)
+                throw CommandFailure("--frame \(frame): \(input) has \(image.frameCount) volume\(image.frameCount == 1 ? "" : "s") (0...\(image.frameCount - 1))", status: ExitCodes.badInput)
             }
             // Every file (an .nhdr's or .mhd's data file too) staged, then put in place together.
             let set = OutputSet(overwrite: force)
@@ -63,7 +63,7 @@ struct Convert: ParsableCommand {
             } else {
                 let warnings = try signals.writing {
                     try writingOutputs {
-                        let w = try NIfTIWriter.writeLossless(image, to: output, canonical: canonical, frame: frame, options: options)
+                        let w = try ImageFile.writeLossless(image, to: output, canonical: canonical, frame: frame, options: options)
                         try set.commit()
                         return w
                     }

@@ -77,6 +77,9 @@ struct RegistrationOptions: ParsableArguments {
             if let regularisation {
                 for s in plan.stages.indices where plan.stages[s].kind == .deformable {
                     plan.stages[s].regularisation = try Self.parseRegularisation(regularisation, base: plan.stages[s].regularisation)
+                    // What the user gives applies at every level (the default preset's smoother
+                    // full-resolution setting is dropped).
+                    plan.stages[s].fullResolutionRegularisation = nil
                 }
             }
             return plan

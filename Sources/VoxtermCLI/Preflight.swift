@@ -11,7 +11,6 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String { message }
     /// A refusal of `message` with `status` (an input's problem, 2, unless said).
     init(_ message: String, status: Int32 = ExitCodes.badInput) { self.message = message; self.status = status }
-    init(message: String, status: Int32) { self.init(message, status: status) }
 }
 
 /// The checks every command makes before any work (issue 13, class 2): every named input exists
@@ -39,12 +38,12 @@ struct Preflight {
             let folder = path.lastIndex(of: "@").map { String(path[..<$0]) } ?? path
             if (stat(path, &st) == 0 || stat(folder, &st) == 0) && (st.st_mode & S_IFMT) == S_IFDIR { continue }
             do { close(try FileIO.openForReading(pathToOpen(path))) } catch let e as FileError {
-                throw CommandFailure(message: "\(path): \(e.reason)", status: ExitCodes.badInput)
+                throw CommandFailure("\(path): \(e.reason)", status: ExitCodes.badInput)
             }
         }
         for (i, a) in outputs.enumerated() {
             for b in outputs[(i + 1)...] where Self.same(a.path, b.path) {
-                throw CommandFailure(message: "\(b.path): given for both \(a.option) and \(b.option); each output needs its own path",
+                throw CommandFailure("\(b.path): given for both \(a.option) and \(b.option); each output needs its own path",
                                      status: ExitCodes.writeFailed)
             }
         }
@@ -55,7 +54,7 @@ struct Preflight {
         }
         for o in outputs {
             for i in read where Self.same(o.path, i.path) {
-                throw CommandFailure(message: "\(o.path): is also an input (\(i.option)); voxterm never writes over an input, even with --force: choose another path for \(o.option)",
+                throw CommandFailure("\(o.path): is also an input (\(i.option)); voxterm never writes over an input, even with --force: choose another path for \(o.option)",
                                      status: ExitCodes.writeFailed)
             }
         }
@@ -63,19 +62,19 @@ struct Preflight {
             let dir = FileIO.directoryName(o.path)
             var st = stat()
             guard stat(dir, &st) == 0 else {
-                throw CommandFailure(message: "\(o.path): cannot create a file in \(dir): \(FileIO.errnoReason(errno))", status: ExitCodes.writeFailed)
+                throw CommandFailure("\(o.path): cannot create a file in \(dir): \(FileIO.errnoReason(errno))", status: ExitCodes.writeFailed)
             }
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw CommandFailure(message: "\(o.path): cannot create a file in \(dir): not a folder", status: ExitCodes.writeFailed)
+                throw CommandFailure("\(o.path): cannot create a file in \(dir): not a folder", status: ExitCodes.writeFailed)
             }
             guard access(dir, W_OK | X_OK) == 0 else {
-                throw CommandFailure(message: "\(o.path): cannot create a file in \(dir): \(FileIO.errnoReason(errno))", status: ExitCodes.writeFailed)
+                throw CommandFailure("\(o.path): cannot create a file in \(dir): \(FileIO.errnoReason(errno))", status: ExitCodes.writeFailed)
             }
             if lstat(o.path, &st) == 0 {
                 guard (st.st_mode & S_IFMT) == S_IFREG || (st.st_mode & S_IFMT) == S_IFLNK else {
-                    throw CommandFailure(message: "\(o.path): exists and is not a regular file; voxterm only writes regular files", status: ExitCodes.writeFailed)
+                    throw CommandFailure("\(o.path): exists and is not a regular file; voxterm only writes regular files", status: ExitCodes.writeFailed)
                 }
-                guard force else { throw CommandFailure(message: "\(o.path): \(FileIO.alreadyExists)", status: ExitCodes.writeFailed) }
+                guard force else { throw CommandFailure("\(o.path): \(FileIO.alreadyExists)", status: ExitCodes.writeFailed) }
             }
         }
     }

@@ -69,9 +69,9 @@ struct Register: ParsableCommand {
         do {
             // DIR is checked now and written at the end as one set (nothing of it exists before).
             try writingOutputs {
-                let protected = NIfTIWriter.Options(protectedPaths: sources.paths, overwrite: true)
+                let protected = NIfTIWriter.Options(protectedPaths: sources.paths, overwrite: true).protectingDataFiles()
                 for name in RegistrationOutputs.fileNames {
-                    try NIfTIWriter.checkDestination((out as NSString).appendingPathComponent(name), options: protected)
+                    try ImageFile.checkDestination((out as NSString).appendingPathComponent(name), options: protected)
                 }
                 try OutputFolder.check(out, overwrite: force, setNames: Set(RegistrationOutputs.fileNames))
             }

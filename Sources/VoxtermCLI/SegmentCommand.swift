@@ -120,7 +120,7 @@ struct Segment: ParsableCommand {
                 try set.validate(manifestPath: supportSet ?? "--support")
                 if let saveSupportSet {
                     // Checked now, written with the other outputs (so Ctrl-C leaves nothing behind).
-                    try writingOutputs { try NIfTIWriter.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force)) }
+                    try writingOutputs { try ImageFile.checkDestination(saveSupportSet, options: NIfTIWriter.Options(protectedPaths: [query] + set.examples.flatMap { [$0.image, $0.labels] } + [supportSet].compactMap { $0 }, overwrite: force)) }
                     setToSave = (set, saveSupportSet)
                 }
                 inputs += set.examples.flatMap { [$0.image, $0.labels] }
@@ -138,7 +138,7 @@ struct Segment: ParsableCommand {
             if cancel.isCancelled { throw SegmentationError.cancelled }
             // All outputs appear together (an output set), or none: created exclusively without --force.
             let outputSet = OutputSet(overwrite: force)
-            let options = NIfTIWriter.Options(protectedPaths: inputs + [truth].compactMap { $0 }, overwrite: force, set: outputSet)
+            let options = NIfTIWriter.Options(protectedPaths: inputs + [truth].compactMap { $0 }, overwrite: force, set: outputSet).protectingDataFiles()
             try cancel.writing { try writingOutputs {
                 try ImageFile.write(prediction.labels, to: out, options: options)
                 if let confidence { try ImageFile.write(prediction.confidence, to: confidence, options: options) }

@@ -120,7 +120,7 @@ import Glibc
             // Started with posix_spawn (StartedProcess), each writing its messages to its own log.
             let logs = (0..<6).map { dir.appendingPathComponent(".log\(round)-\($0)").path }
             let procs = try logs.map { try StartedProcess.start(TestPaths.voxtermBinary.path, ["convert", input, dest], log: $0) }
-            let statuses = procs.map { $0.wait() }
+            let statuses = procs.map { $0.wait(timeout: 120) ?? -1 }
             let texts = try logs.map { try String(contentsOfFile: $0, encoding: .utf8) }
             for log in logs { try FileManager.default.removeItem(atPath: log) }
             #expect(statuses.filter { $0 == 0 }.count == 1, "round \(round): \(statuses) \(texts)")
@@ -259,24 +259,29 @@ import Glibc
             "--support", s.appendingPathComponent("subject01_2mm.nii.gz").path + ":" + s.appendingPathComponent("subject01_2mm_aal.nii.gz").path,
             "--out", dir.appendingPathComponent("p.nii.gz").path], log: log)
         var exited: Int32?
-        let reached = Self.waitFor(p.pid, exited: &exited) { () -> Bool in
+        // CPU ticks when the progress line first said "registering support" (nil before).
+        var ticksAtRegistration: Int?
+        let reached = Self.waitFor(p, exited: &exited) { () -> Bool in
             switch phase {
             case .loadingInputs:
                 return Self.cpuTicks(p.pid) >= 5 && !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering")
             case .registrationBegun:
                 return ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering support")
             case .registering:
-                return Self.cpuTicks(p.pid) > Self.ticksAtRegistration(p.pid, log: log) + 50
+                if ticksAtRegistration == nil, ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering support") {
+                    ticksAtRegistration = Self.cpuTicks(p.pid)
+                }
+                return ticksAtRegistration.map { Self.cpuTicks(p.pid) > $0 + 50 } ?? false
             }
         }
         guard reached, exited == nil else {
-            let status = exited ?? p.wait()
-            Issue.record("phase \(phase) not seen before the run ended (status \(status)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            let status = exited ?? p.wait(timeout: 10) ?? -1
+            Issue.record("phase \(phase) not seen before the run ended (status \(status), -1: killed after the deadline): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
             return
         }
         let t0 = monotonicSeconds()
         p.signal(SIGINT)
-        let status = p.wait()
+        let status = p.wait(timeout: 10) ?? -1
         let seconds = monotonicSeconds() - t0
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(seconds < 1.0, "took \(seconds) s from SIGINT to exit (signal while \(phase))")
@@ -285,12 +290,14 @@ import Glibc
         #expect(Self.entries(dir).isEmpty, "\(Self.entries(dir))")
     }
 
-    /// Polls `condition` until it holds (true) or process `pid` has exited (false, `exited` set).
-    static func waitFor(_ pid: pid_t, exited: inout Int32?, _ condition: () -> Bool) -> Bool {
+    /// Polls `condition` until it holds (true), `process` has exited (false, `exited` set to its
+    /// status) or `timeout` seconds have passed (false, `exited` -1: the process is killed).
+    static func waitFor(_ process: StartedProcess, exited: inout Int32?, timeout: Double = 120, _ condition: () -> Bool) -> Bool {
+        let deadline = monotonicSeconds() + timeout
         while true {
             if condition() { return true }
-            var st: Int32 = 0
-            if waitpid(pid, &st, WNOHANG) == pid { exited = st; return false }
+            if process.hasExited { exited = process.wait(); return false }
+            if monotonicSeconds() > deadline { exited = process.wait(timeout: 0) ?? -1; return false }
             usleep(500)
         }
     }
@@ -303,16 +310,6 @@ import Glibc
         guard fields.count > 13 else { return 0 }
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
     }
-
-    /// CPU ticks of `pid` when its progress line first said "registering support" (Int.max before).
-    static func ticksAtRegistration(_ pid: pid_t, log: String) -> Int {
-        if let t = registrationTicks.withLock({ $0[pid] }) { return t }
-        guard ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering support") else { return Int.max - 100 }
-        let t = cpuTicks(pid)
-        registrationTicks.withLock { $0[pid] = t }
-        return t
-    }
-    static let registrationTicks = Mutex<[pid_t: Int]>([:])
 
     // MARK: Class 7: lossless convert
 

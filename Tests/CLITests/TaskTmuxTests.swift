@@ -17,6 +17,21 @@ struct TaskTmuxTests {
         try t.send("Enter")
     }
 
+    /// Waits for a volume prediction's status ("predicted the volume ... mean Dice D over N
+    /// labels"); returns the screen, D and N.
+    static func predictedDice(_ t: TmuxSession) throws -> (screen: String, dice: Double, labels: Int) {
+        let screen = try t.waitFor(timeout: 240) { $0.contains("mean Dice") && $0.contains("predicted the volume") }
+        let r = try #require(screen.range(of: #"mean Dice (\d\.\d{3}) over (\d+) labels"#, options: .regularExpression), "\(screen)")
+        let words = screen[r].split(separator: " ")
+        let dice = try #require(Double(words[2])), labels = try #require(Int(words[4]))
+        return (screen, dice, labels)
+    }
+
+    /// The mean Dice on screen (three decimals) is the mean of `dice`, computed from the files.
+    static func expectShown(_ shown: Double, is dice: [Int32: Double], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(abs(meanDice(dice) - shown) <= 0.0005 + 1e-9, "screen \(shown), file \(meanDice(dice))", sourceLocation: sourceLocation)
+    }
+
     @Test func gotoSliceVoxelMillimetresAndLabelNameLandWhereTheAffineSays() throws {
         let image = try NIfTIReader.read(Workbench.image).volume()
         let labels = try NIfTIReader.read(Workbench.labels).labelVolume()
@@ -186,10 +201,7 @@ struct CurationInOneSittingTmuxTests {
 
         // Predict the volume; the mean Dice against --truth is on screen.
         try TaskTmuxTests.command(t, "predict volume")
-        let done = try t.waitFor(timeout: 240) { $0.contains("mean Dice") && $0.contains("predicted the volume") }
-        let r = try #require(done.range(of: #"mean Dice (\d\.\d{3}) over (\d+) labels"#, options: .regularExpression), "\(done)")
-        let words = done[r].split(separator: " ")
-        let shownDice = try #require(Double(words[2])), shownCount = try #require(Int(words[4]))
+        let (done, shownDice, shownCount) = try TaskTmuxTests.predictedDice(t)
         // Predicted labels carry the supports' names (the panel lists them with Dice).
         #expect(done.contains("Precentral_L"), "label names of the supports in the panel:\n\(done)")
         #expect(done.contains("TP") && done.contains("FP") && done.contains("FN"), "TP/FP/FN legend:\n\(done)")
@@ -222,9 +234,7 @@ struct CurationInOneSittingTmuxTests {
         try TaskTmuxTests.command(t, "support add slice")
         try t.waitFor("support 3: axial slice \(voxel.z)", timeout: 10)
         try TaskTmuxTests.command(t, "predict")
-        let again = try t.waitFor(timeout: 240) { $0.contains("mean Dice") && $0.contains("predicted the volume") }
-        let r2 = try #require(again.range(of: #"mean Dice (\d\.\d{3}) over (\d+) labels"#, options: .regularExpression), "\(again)")
-        let shownDice2 = try #require(Double(again[r2].split(separator: " ")[2]))
+        let shownDice2 = try TaskTmuxTests.predictedDice(t).dice
         try TaskTmuxTests.command(t, "save prediction \(dir.path)")
         try t.waitFor("subject01_2mm_pred-2.nii.gz", timeout: 20)
 
@@ -235,9 +245,7 @@ struct CurationInOneSittingTmuxTests {
         try TaskTmuxTests.command(t, "open truth scan2_truth.nii.gz")
         try t.waitFor("truth scan2_truth.nii.gz", timeout: 20)
         try TaskTmuxTests.command(t, "predict volume")
-        let third = try t.waitFor(timeout: 240) { $0.contains("mean Dice") && $0.contains("predicted the volume") }
-        let r3 = try #require(third.range(of: #"mean Dice (\d\.\d{3}) over (\d+) labels"#, options: .regularExpression), "\(third)")
-        let shownDice3 = try #require(Double(third[r3].split(separator: " ")[2]))
+        let (third, shownDice3, _) = try TaskTmuxTests.predictedDice(t)
         // Its predicted labels carry the supports' names too.
         #expect(third.contains("Precentral_L"), "label names of the supports in the panel:\n\(third)")
         try TaskTmuxTests.command(t, "save prediction \(dir.path)")
@@ -255,7 +263,7 @@ struct CurationInOneSittingTmuxTests {
         let pred = try NIfTIReader.read(dir.appendingPathComponent("subject01_2mm_pred.nii.gz").path).labelVolume()
         let dice = diceScores(prediction: pred, truth: truth)
         #expect(dice.count == shownCount)
-        #expect(abs(meanDice(dice) - shownDice) <= 0.0005 + 1e-9, "screen \(shownDice), file \(meanDice(dice))")
+        TaskTmuxTests.expectShown(shownDice, is: dice)
         #expect(shownDice > 0.4, "a poor prediction: \(shownDice)")
 
         // The saved labels: read by voxterm info, and equal to the prediction except the painted disc.
@@ -295,13 +303,13 @@ struct CurationInOneSittingTmuxTests {
         var pred2Off = pred2, truthOff = truth
         for n in 0..<pred2.labels.count where g.voxel(ofIndex: n).z == voxel.z { pred2Off.labels[n] = 0; truthOff.labels[n] = 0 }
         let dice2 = diceScores(prediction: pred2Off, truth: truthOff)
-        #expect(abs(meanDice(dice2) - shownDice2) <= 0.0005 + 1e-9, "screen \(shownDice2), file \(meanDice(dice2))")
+        TaskTmuxTests.expectShown(shownDice2, is: dice2)
 
         // The new scan's prediction is on its grid and scored against its truth as the screen says.
         let pred3 = try NIfTIReader.read(dir.appendingPathComponent("scan2_pred.nii.gz").path).labelVolume()
         #expect(pred3.geometry.affine.maxDifference(to: scan2.geometry.affine) < 1e-4)
         let dice3 = diceScores(prediction: pred3, truth: scan2Truth)
-        #expect(abs(meanDice(dice3) - shownDice3) <= 0.0005 + 1e-9, "screen \(shownDice3), file \(meanDice(dice3))")
+        TaskTmuxTests.expectShown(shownDice3, is: dice3)
         #expect(shownDice3 > 0.4, "a poor prediction of the new scan: \(shownDice3)")
         let hippo = try #require(referenceNearestToCentroid(37, pred3))
         #expect(hit == [hippo.x, hippo.y, hippo.z], ":goto Hippocampus_L went to \(hit), its centre voxel is \(hippo)")

@@ -45,18 +45,86 @@ struct DataFileProtectionTests {
         other.labels = other.labels.map { $0 + 7 }
         let out = dir.appendingPathComponent(output).path
         for set in [nil, OutputSet(overwrite: true)] {
-            #expect(throws: NIfTIError.self) {
+            // One write: refused with the data file named.
+            let error = #expect(throws: NIfTIError.self) {
                 try ImageFile.write(other, to: out, options: NIfTIWriter.Options(protectedPaths: [input], overwrite: true, set: set))
             }
-            do {
-                try ImageFile.write(other, to: out, options: NIfTIWriter.Options(protectedPaths: [input], overwrite: true, set: set))
-            } catch {
-                #expect("\(error)" == "\(raw): refusing to overwrite an input file; choose another output path")
-            }
+            #expect(error.map { "\($0)" } == "\(raw): refusing to overwrite an input file; choose another output path")
             try set?.commit()
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: raw)) == before)
         #expect(try ImageFile.read(input).labelVolume().labels == labels.labels)
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// An NRRD input `a.nhdr` whose detached data file has a NIfTI name (`data file: d.nii`, raw).
+    func nhdrWithNIfTINamedData(in dir: URL) throws -> (header: String, data: String) {
+        let nhdr = dir.appendingPathComponent("a.nhdr").path
+        try ImageFile.write(labels, to: nhdr)
+        let data = dir.appendingPathComponent("d.nii").path
+        try FileManager.default.moveItem(atPath: dir.appendingPathComponent("a.raw").path, toPath: data)
+        let text = try String(contentsOfFile: nhdr, encoding: .utf8).replacingOccurrences(of: "data file: a.raw", with: "data file: d.nii")
+        try text.write(toFile: nhdr, atomically: true, encoding: .utf8)
+        #expect(try ImageFile.read(nhdr).labelVolume().labels == labels.labels)
+        return (nhdr, data)
+    }
+
+    @Test("every ImageFile writer and check protects the inputs' data files by itself: volume, labels, field, lossless, checkDestination")
+    func everyWriterProtects() throws {
+        let dir = TestPaths.temporaryDirectory("voxterm-datafiles")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (nhdr, data) = try nhdrWithNIfTINamedData(in: dir)
+        let before = try Data(contentsOf: URL(fileURLWithPath: data))
+        // Options naming only the header, as a caller writes them.
+        let options = NIfTIWriter.Options(protectedPaths: [nhdr], overwrite: true)
+        let refusal = "\(data): refusing to overwrite an input file; choose another output path"
+        let writes: [(String, () throws -> Void)] = [
+            ("volume", { try ImageFile.write(Volume(geometry: self.labels.geometry), to: data, options: options) }),
+            ("labels", { try ImageFile.write(self.labels, to: data, options: options) }),
+            ("field", { try ImageFile.write(VectorField(zeroOn: self.labels.geometry), to: data, options: options) }),
+            ("lossless", { _ = try ImageFile.writeLossless(try ImageFile.read(nhdr), to: data, options: options) }),
+            ("check", { try ImageFile.checkDestination(data, options: options) }),
+        ]
+        for (name, write) in writes {
+            let error = #expect(throws: NIfTIError.self, "\(name)") { try write() }
+            #expect(error.map { "\($0)" } == refusal, "\(name)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: data)) == before)
+    }
+
+    @Test("protectingDataFiles() reads the inputs' headers once: options that went through it come back as they are")
+    func protectionIsFoundOnce() throws {
+        let dir = TestPaths.temporaryDirectory("voxterm-datafiles")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (nhdr, data) = try nhdrWithNIfTINamedData(in: dir)
+        let once = NIfTIWriter.Options(protectedPaths: [nhdr], overwrite: true).protectingDataFiles()
+        #expect(once.protectedPaths == [nhdr, data])
+        // The header gone, the options still protect its data file: nothing was read again.
+        try FileManager.default.removeItem(atPath: nhdr)
+        #expect(once.protectingDataFiles().protectedPaths == [nhdr, data])
+        #expect(throws: NIfTIError.self) { try ImageFile.checkDestination(data, options: once) }
+        // Changing the inputs asks again.
+        var changed = once
+        changed.protectedPaths = [nhdr]
+        #expect(changed.protectingDataFiles().protectedPaths == [nhdr])
+    }
+
+    @Test("no code outside NIfTI and ImageIO writes or checks an image through NIfTIWriter (which does not know data files)")
+    func everyWriteGoesThroughImageFile() throws {
+        let sources = TestPaths.packageRoot.appendingPathComponent("Sources")
+        let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String } ?? []
+        let bypass = try Regex(#"NIfTIWriter\.(write|writeLossless|checkDestination)\("#)
+        var found: [String] = []
+        var scanned = 0
+        for f in files where f.hasSuffix(".swift") && !f.hasPrefix("NIfTI/") && !f.hasPrefix("ImageIO/") {
+            let text = try String(contentsOf: sources.appendingPathComponent(f), encoding: .utf8)
+            scanned += 1
+            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where line.contains(bypass) && !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+                found.append("Sources/\(f):\(n + 1): \(line.trimmingCharacters(in: .whitespaces))")
+            }
+        }
+        #expect(scanned > 50, "Sources/ not found at \(sources.path)")
+        #expect(found.isEmpty, "use ImageFile.write / writeLossless / checkDestination:\n\(found.joined(separator: "\n"))")
     }
 }

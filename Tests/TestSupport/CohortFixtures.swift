@@ -86,4 +86,28 @@ public struct StartedProcess {
 
     /// Waits for the exit; returns the status (128 + n when killed by signal n).
     public func wait() -> Int32 { Subprocess.wait(pid) }
+
+    /// Waits at most `timeout` seconds for the exit; returns the status, or nil when the process
+    /// was still running then (it is killed with SIGKILL and reaped, so no test hangs on it or
+    /// leaves it behind).
+    public func wait(timeout: Double) -> Int32? {
+        let deadline = monotonicSeconds() + timeout
+        while !hasExited {
+            if monotonicSeconds() > deadline {
+                kill(pid, SIGKILL)
+                _ = wait()
+                return nil
+            }
+            usleep(1000)
+        }
+        return wait()
+    }
+
+    /// True once the process has ended (a zombie not yet reaped, or gone), read from
+    /// /proc/PID/stat without reaping it.
+    public var hasExited: Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")"), stat.distance(from: close, to: stat.endIndex) > 2 else { return true }
+        return stat[stat.index(close, offsetBy: 2)] == "Z"
+    }
 }

@@ -37,9 +37,9 @@ struct ParallelTests {
         #expect(effectiveThreadCount == global)
     }
 
-    /// Percentiles by selection equal those read from the sorted values (numpy's linear rule),
+    /// Percentiles (histogram, then the bin sorted) equal those read from the sorted values (numpy's linear rule),
     /// with runs of equal values, zeros ignored or not.
-    @Test func percentilesBySelectionMatchSorting() {
+    @Test func percentilesMatchSorting() {
         var rng = SystemRandomNumberGenerator()
         for trial in 0..<20 {
             let n = [1, 2, 7, 1000, 20_000][trial % 5]

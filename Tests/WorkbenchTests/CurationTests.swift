@@ -182,21 +182,7 @@ struct CurationTests {
     @Test func predictingFromAnotherImageRegistersItAndScoresTheWholeVolume() throws {
         // Two smooth blobs (labels 1 and 2 where each is above half its peak); the support is the
         // same scene moved 3 mm along x.
-        func scene(shift: Double) -> (Volume, LabelVolume) {
-            let g = VolumeGeometry(size: [28, 28, 20], spacing: [2, 2, 2], origin: [-28, -28, -20])
-            var v = Volume(geometry: g), l = LabelVolume(geometry: g)
-            for k in 0..<20 { for j in 0..<28 { for i in 0..<28 {
-                let x = g.world(ofVoxel: SIMD3(Double(i), Double(j), Double(k))) - SIMD3(shift, 0, 0)
-                let a = exp(-((x - SIMD3(-8, 0, 0)) * (x - SIMD3(-8, 0, 0))).sum() / 72)
-                let b = exp(-((x - SIMD3(10, 4, 2)) * (x - SIMD3(10, 4, 2))).sum() / 50)
-                // A smooth texture everywhere, so the background registers too.
-                let texture = 150 * (2 + sin(x.x / 5) + cos(x.y / 6 + x.z / 7))
-                v[i, j, k] = Float(1000 * a + 700 * b + texture)
-                l[i, j, k] = a > 0.5 ? 1 : (b > 0.5 ? 2 : 0)
-            } } }
-            return (v, l)
-        }
-        let (queryImage, queryLabels) = scene(shift: 0), (image, labels) = scene(shift: 3)
+        let (queryImage, queryLabels) = twoBlobScene(shift: 0), (image, labels) = twoBlobScene(shift: 3)
         var state = WorkbenchState(document: WorkbenchDocument(imagePath: "/data/query.nii.gz", image: queryImage, labels: queryLabels,
                                                                labelsPath: "/data/query_labels.nii.gz"), size: size)
         let doc = state.document

@@ -203,23 +203,8 @@ struct OneSittingTests {
         #expect(supports.count == 2 && supports[0].slices?.indices == [4] && request.value.userLabels.isEmpty)
     }
 
-    /// Two smooth blobs (labels 1 and 2) with a texture, moved `shift` mm along x.
-    static func scene(shift: Double) -> (Volume, LabelVolume) {
-        let g = VolumeGeometry(size: [28, 28, 20], spacing: [2, 2, 2], origin: [-28, -28, -20])
-        var v = Volume(geometry: g), l = LabelVolume(geometry: g)
-        for k in 0..<20 { for j in 0..<28 { for i in 0..<28 {
-            let x = g.world(ofVoxel: SIMD3(Double(i), Double(j), Double(k))) - SIMD3(shift, 0, 0)
-            let a = exp(-((x - SIMD3(-8, 0, 0)) * (x - SIMD3(-8, 0, 0))).sum() / 72)
-            let b = exp(-((x - SIMD3(10, 4, 2)) * (x - SIMD3(10, 4, 2))).sum() / 50)
-            let texture = 150 * (2 + sin(x.x / 5) + cos(x.y / 6 + x.z / 7))
-            v[i, j, k] = Float(1000 * a + 700 * b + texture)
-            l[i, j, k] = a > 0.5 ? 1 : (b > 0.5 ? 2 : 0)
-        } } }
-        return (v, l)
-    }
-
     @Test func predictingAgainKeepsTheCorrectedSliceAndStillUsesTheOtherImages() throws {
-        let (query, truth) = Self.scene(shift: 0), (other, otherLabels) = Self.scene(shift: 3)
+        let (query, truth) = twoBlobScene(shift: 0), (other, otherLabels) = twoBlobScene(shift: 3)
         var state = WorkbenchState(document: WorkbenchDocument(imagePath: "/data/q.nii.gz", image: query, truth: truth), size: size)
         state.curation.entries = [SupportEntry(example: SupportExample(image: "/data/o.nii.gz", labels: "/data/o_l.nii.gz"),
                                                image: other, labels: otherLabels, isOpenImage: false)]

@@ -1,3 +1,4 @@
+import Foundation
 import VoxtermModel
 import SliceRendering
 import Terminal
@@ -30,6 +31,22 @@ func phantomDocument(compare: Bool = false, field: Bool = false) -> WorkbenchDoc
     return WorkbenchDocument(imagePath: "/data/phantom.nii.gz", image: v, labels: l, labelsPath: "/data/phantom_labels.nii.gz",
                              labelTable: table, labelTablePath: "/data/phantom.txt", field: f, compare: c,
                              comparePath: compare ? "/data/other.nii.gz" : nil)
+}
+
+/// Two smooth blobs (labels 1 and 2 where each is above half its peak) with a texture everywhere
+/// (so the background registers too), moved `shift` mm along x.
+func twoBlobScene(shift: Double) -> (Volume, LabelVolume) {
+    let g = VolumeGeometry(size: [28, 28, 20], spacing: [2, 2, 2], origin: [-28, -28, -20])
+    var v = Volume(geometry: g), l = LabelVolume(geometry: g)
+    for k in 0..<20 { for j in 0..<28 { for i in 0..<28 {
+        let x = g.world(ofVoxel: SIMD3(Double(i), Double(j), Double(k))) - SIMD3(shift, 0, 0)
+        let a = exp(-((x - SIMD3(-8, 0, 0)) * (x - SIMD3(-8, 0, 0))).sum() / 72)
+        let b = exp(-((x - SIMD3(10, 4, 2)) * (x - SIMD3(10, 4, 2))).sum() / 50)
+        let texture = 150 * (2 + sin(x.x / 5) + cos(x.y / 6 + x.z / 7))
+        v[i, j, k] = Float(1000 * a + 700 * b + texture)
+        l[i, j, k] = a > 0.5 ? 1 : (b > 0.5 ? 2 : 0)
+    } } }
+    return (v, l)
 }
 
 let trueColour = TerminalCapabilities(colorDepth: .trueColor, unicode: true)

@@ -89,17 +89,17 @@ struct ReviewRound3Tests {
         let effects = Self.type(&state, "open labels \(lPath)")
         guard case .command(let load)? = effects.first else { Issue.record("no file work: \(effects)"); return }
         let actions = CommandIO.perform(load)
-        guard case .command(.loaded(.labels(_, let l, let present, _, _)))? = actions.first else { Issue.record("\(actions)"); return }
+        guard case .command(.loaded(.labels(_, let l, let present, _, _, _)))? = actions.first else { Issue.record("\(actions)"); return }
         #expect(present == l.value.presentLabels && present == [1, 2])
         // The reducer takes the list it is given.
-        _ = reduce(&state, .command(.loaded(.labels(path: lPath, l, present: [2], table: nil, tablePath: nil))))
+        _ = reduce(&state, .command(.loaded(.labels(path: lPath, l, present: [2], table: nil, tablePath: nil, document: state.documentID))))
         #expect(state.document.presentLabels == [2])
         // :open moving: resampled onto the image grid where it is read.
         var fresh = WorkbenchState(document: WorkbenchDocument(imagePath: "/data/phantom.nii.gz", image: doc.image), size: size)
         let moved = Self.type(&fresh, "open moving \(mPath) \(mlPath)")
-        #expect(moved == [.command(.loadMoving(path: mPath, labels: mlPath, grid: grid))])
-        let read = CommandIO.perform(.loadMoving(path: mPath, labels: mlPath, grid: grid))
-        guard case .command(.loaded(.moving(_, let m, _, _, _)))? = read.first else { Issue.record("\(read)"); return }
+        #expect(moved == [.command(.loadMoving(path: mPath, labels: mlPath, grid: grid, document: fresh.documentID))])
+        let read = CommandIO.perform(.loadMoving(path: mPath, labels: mlPath, grid: grid, document: fresh.documentID))
+        guard case .command(.loaded(.moving(_, let m, _, _, _, _)))? = read.first else { Issue.record("\(read)"); return }
         #expect(m.value.compare.geometry == grid && m.value.labelsOnGrid?.geometry == grid)
         #expect(m.value.moving.geometry == coarse && m.value.labels?.geometry == coarse)
         #expect(m.value.presentLabels == m.value.labelsOnGrid!.presentLabels)
@@ -141,7 +141,7 @@ struct ReviewRound3Tests {
         #expect(effects == [.cancelJob(first)])
         effects = reduce(&state, .cohort(.step(1)))
         #expect(effects.isEmpty)
-        #expect(state.cohort?.index == 3 && state.cohort?.loading == true)
+        #expect(state.cohort?.index == 3 && state.cohort?.shown == 0 && state.cohort?.reading == 1 && state.cohort?.readStopped == true)
         // The stopped read ends: the subject asked for (index 3) is read next, and only it.
         effects = reduce(&state, .jobFinished(first, .cancelled))
         guard case .startJob(let second, let next)? = effects.first, let nextJob = next.as(CohortReadJob.self) else {
@@ -155,7 +155,7 @@ struct ReviewRound3Tests {
         // Run it: subject 4 is shown.
         let outcome = next.work(state: state)(JobContext(id: second, token: CancellationToken(), inbox: JobInbox()))
         _ = reduce(&state, .jobFinished(second, outcome))
-        #expect(state.cohort?.shown == 3 && state.cohort?.loading == false, "\(state.message ?? "")")
+        #expect(state.cohort?.shown == 3 && state.cohort?.reading == nil, "\(state.message ?? "")")
         #expect(state.document.imagePath == entries[3].image)
         #expect(!state.jobs.isRunning(.cohortRead))
         // Paging away and back to the subject being read: it is read again, not left stopped.

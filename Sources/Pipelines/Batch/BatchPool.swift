@@ -101,17 +101,8 @@ public final class BatchPool: @unchecked Sendable {
     /// Runs every subject; returns the final counts (blocks until the workers finish).
     public func run() -> BatchCounts {
         let jobs = max(1, min(parallelism.jobs, subjects.count))
-        let group = DispatchGroup()
-        for _ in 0..<jobs {
-            group.enter()
-            let t = Thread { [self] in
-                withThreadCount(parallelism.threads) { work() }
-                group.leave()
-            }
-            t.stackSize = 16 << 20
-            t.start()
-        }
-        group.wait()
+        // The calling thread is one of the workers.
+        runOnThreads(jobs) { _ in withThreadCount(parallelism.threads) { work() } }
         return state.withLock { s in
             // Subjects never started because of cancellation.
             let untouched = max(0, s.total - s.finished - s.interrupted - s.running)

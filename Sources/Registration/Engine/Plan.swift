@@ -72,6 +72,12 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     /// that fits, while the metric still uses every voxel (`CoarseFieldWarp`); this bounds memory
     /// (each field is 3 floats a voxel) and the exponential's cost.
     public var maxFieldVoxels: Int
+    /// Deformable stages: the step (voxels of the level grid) at full-resolution levels (shrink 1);
+    /// nil = `learningRate` at every level. The default preset takes larger, smoother steps at full
+    /// resolution than at the coarse levels (docs/registration.md, issue 15 third pass).
+    public var fullResolutionLearningRate: Double?
+    /// Deformable stages: the regularisation at full-resolution levels (shrink 1); nil = `regularisation`.
+    public var fullResolutionRegularisation: Regularisation?
 
     /// The default `maxFieldVoxels`: a 2 mm brain (0.9 M voxels) keeps its full-resolution
     /// field, a 1 mm brain gets its field at 2 mm.
@@ -79,10 +85,20 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
 
     public init(kind: StageKind, metric: MetricKind, lnccRadius: Int = 2, levels: [PyramidLevel], learningRate: Double,
                 regularisation: Regularisation = Regularisation(), convergence: Convergence = Convergence(),
-                maxFieldVoxels: Int = RegistrationStage.defaultMaxFieldVoxels) {
+                maxFieldVoxels: Int = RegistrationStage.defaultMaxFieldVoxels,
+                fullResolutionLearningRate: Double? = nil, fullResolutionRegularisation: Regularisation? = nil) {
         self.kind = kind; self.metric = metric; self.lnccRadius = lnccRadius; self.levels = levels
         self.learningRate = learningRate; self.regularisation = regularisation; self.convergence = convergence
         self.maxFieldVoxels = maxFieldVoxels
+        self.fullResolutionLearningRate = fullResolutionLearningRate
+        self.fullResolutionRegularisation = fullResolutionRegularisation
+    }
+
+    /// The step and regularisation a deformable level uses: the full-resolution ones at shrink 1
+    /// when set, the stage's otherwise.
+    public func stepAndRegularisation(at level: PyramidLevel) -> (learningRate: Double, regularisation: Regularisation) {
+        guard level.shrink == 1 else { return (learningRate, regularisation) }
+        return (fullResolutionLearningRate ?? learningRate, fullResolutionRegularisation ?? regularisation)
     }
 
     /// A readable name, e.g. "affine" or "deformable".
@@ -145,9 +161,14 @@ public struct RegistrationPlan: Sendable, Equatable, Codable {
         case .accurate: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 80), .init(shrink: 2, smoothingSigma: 1, iterations: 50),
                                   .init(shrink: 1, smoothingSigma: 0, iterations: 20)]
         }
+        // The default preset's full-resolution level takes 0.5-voxel steps (the coarse levels 0.25)
+        // with a smoother update and field (σ 2 / 0.5 instead of 1.5 / 0.35): measured in
+        // docs/registration.md (issue 15, third pass); the other presets keep one setting.
+        let fine: (Double, Regularisation)? = preset == .default ? (0.5, Regularisation(updateSigma: 2, fieldSigma: 0.5)) : nil
         return RegistrationStage(kind: .deformable, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 0.25,
                                  regularisation: Regularisation(updateSigma: 1.5, fieldSigma: 0.35),
-                                 convergence: Convergence(window: 10, threshold: 1e-5))
+                                 convergence: Convergence(window: 10, threshold: 1e-5),
+                                 fullResolutionLearningRate: fine?.0, fullResolutionRegularisation: fine?.1)
     }
 
     /// The plan of a mode and preset.

@@ -332,7 +332,7 @@ public enum Registration {
         let grad = scratch3, mg = scratch3
         let warped = FloatBuffer(count: n), dvalue = FloatBuffer(count: n)
         let scratch = FloatBuffer(count: n)
-        let reg = stage.regularisation
+        let reg = stage.stepAndRegularisation(at: level).regularisation
         func objective(gradient: Bool) -> Double {
             VelocityField.exponential(v.pointer, grid: grid, into: u.pointer, scratch: scratch3.pointer)
             warp.warp(moving, field: u.pointer, into: warped.pointer, movingGradient: gradient ? mg.pointer : nil)
@@ -344,7 +344,7 @@ public enum Registration {
             }
             return value
         }
-        return try descend(stage, iterations: level.iterations, v: v, u: u, grad: grad, scratch: scratch,
+        return try descend(stage, level, v: v, u: u, grad: grad, scratch: scratch,
                            fieldGrid: grid, lengthScale: 1, &ctx, objective: objective)
     }
 
@@ -375,7 +375,7 @@ public enum Registration {
         // The metric's gradient overwrites the warped image, which is not needed after it.
         let warped = FloatBuffer(count: n), dvalue = warped
         let scratch = FloatBuffer(count: nf)
-        let reg = stage.regularisation
+        let reg = stage.stepAndRegularisation(at: level).regularisation
         // Smoothing lengths are in voxels of the level grid's finest axis (as on a full field).
         let spacingRatio = Pyramid.finestSpacing(grid) / Pyramid.finestSpacing(fieldGrid)
         func objective(gradient: Bool) -> Double {
@@ -389,11 +389,12 @@ public enum Registration {
             }
             return value
         }
-        return try descend(stage, iterations: level.iterations, v: v, u: u, grad: grad, scratch: scratch,
+        return try descend(stage, level, v: v, u: u, grad: grad, scratch: scratch,
                            fieldGrid: fieldGrid, lengthScale: spacingRatio, &ctx, objective: objective)
     }
 
-    /// The greedy descent both deformable levels run on a velocity `v` on `fieldGrid`:
+    /// The greedy descent both deformable levels run on a velocity `v` on `fieldGrid`, with the
+    /// level's step and regularisation (`RegistrationStage.stepAndRegularisation(at:)`):
     /// `objective(true)` evaluates `exp(v)` into `u` and the similarity gradient into `grad`; the
     /// gradient is smoothed ("fluid"), scaled so its largest vector is `learningRate` voxels of the
     /// level grid, added to `v`, which is smoothed ("elastic"). `lengthScale` is the level grid's
@@ -402,11 +403,12 @@ public enum Registration {
     /// Greedy; undoing and halving worse steps cost 0.015 mean Dice on the real pairs), but the
     /// level ends at the best velocity it evaluated, so it never returns something worse than
     /// where it started; the last value returned is that best value.
-    static func descend(_ stage: RegistrationStage, iterations: Int, v: FloatBuffer, u: FloatBuffer,
+    static func descend(_ stage: RegistrationStage, _ level: PyramidLevel, v: FloatBuffer, u: FloatBuffer,
                         grad: FloatBuffer, scratch: FloatBuffer, fieldGrid: VolumeGeometry, lengthScale ratio: Double,
                         _ ctx: inout LevelContext, objective: (_ gradient: Bool) -> Double) throws -> [Double] {
         let count = 3 * fieldGrid.voxelCount
-        let reg = stage.regularisation
+        let iterations = level.iterations
+        let (learningRate, reg) = stage.stepAndRegularisation(at: level)
         let vBest = FloatBuffer(count: count)
         vBest.pointer.update(from: v.pointer, count: count)
         var bestValue = Double.infinity
@@ -430,7 +432,7 @@ public enum Registration {
             FieldOps.smoothPhysical(grad.pointer, grid: fieldGrid, sigma: reg.updateSigma * ratio, scratch: scratch.pointer)
             let maxNorm = FieldOps.maxFinestVoxelNorm(grad.pointer, grid: fieldGrid) / ratio
             guard maxNorm > 0, maxNorm.isFinite else { break }
-            let scale = Float(-stage.learningRate / maxNorm)
+            let scale = Float(-learningRate / maxNorm)
             let vp = v.pointer, gp = grad.pointer
             parallelChunks(count) { lo, hi in for i in lo..<hi { vp[i] += scale * gp[i] } }
             FieldOps.smoothPhysical(v.pointer, grid: fieldGrid, sigma: reg.fieldSigma * ratio, scratch: scratch.pointer)

@@ -1,6 +1,21 @@
+import Synchronization
 import VoxtermModel
 import SliceRendering
 import Terminal
+
+/// Names the document a state shows. Every state made for a document (the first one, `:open image`,
+/// cohort paging: `WorkbenchState.init`) gets a new one, while changes to the open document
+/// (edits, `:open labels`, a moving image) keep it; so work asked for one document (a file read
+/// for `:open labels`, a save) is recognised when it ends after another was opened, even one on
+/// the same grid (the subjects of a registration cohort share the fixed image's).
+public struct DocumentID: Hashable, Sendable, CustomStringConvertible {
+    let value: Int
+    public var description: String { "document \(value)" }
+
+    private static let counter = Mutex(0)
+    /// A number never handed out before in this process.
+    static func next() -> DocumentID { DocumentID(value: counter.withLock { $0 += 1; return $0 }) }
+}
 
 /// How the image panes are arranged.
 public enum ViewLayout: String, Sendable, CaseIterable {
@@ -46,6 +61,8 @@ public struct OverlaySettings: Equatable, Sendable {
 public struct WorkbenchState: Sendable {
     /// The loaded volumes.
     public var document: WorkbenchDocument
+    /// Names `document` (see `DocumentID`): new for each state made with `init(document:)`.
+    public let documentID = DocumentID.next()
     /// Crosshair position: a voxel of the image grid.
     public var cursor: SIMD3<Int>
     /// The plane of the single view, and the active pane of the ortho layout.

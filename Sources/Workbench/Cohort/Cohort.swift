@@ -38,8 +38,6 @@ public struct CohortState: Equatable, Sendable {
     public var index: Int
     /// The subject whose files are on screen (nil before the first one loaded).
     public var shown: Int?
-    /// True while the subject asked for is not on screen yet.
-    public var loading = false
     /// The subject the running read job reads (nil when none runs), and whether paging on
     /// asked it to stop.
     public var reading: Int?
@@ -194,7 +192,6 @@ func reduceCohort(_ state: inout WorkbenchState, _ action: CohortAction) -> [Eff
             return []
         }
         cohort.index = next
-        cohort.loading = true
         cohort.editsWarned = false
         state.cohort = cohort
         state.message = "reading subject \(next + 1)/\(n): \(cohort.entries[next].subject)…"
@@ -212,8 +209,6 @@ func reduceCohortRead(_ state: inout WorkbenchState, _ id: JobID, _ event: JobEv
     state.cohort = cohort
     // A subject paged past, or the one asked for but stopped by paging away and back: read it now.
     if read != cohort.index || (stopped && outcome == .cancelled) { return readAskedFor(&state) }
-    cohort.loading = false
-    state.cohort = cohort
     let i = cohort.index
     switch outcome {
     case .cancelled:

@@ -64,7 +64,7 @@ enum StatisticsPanel {
         let axis = state.mapping(state.plane).sliceAxis, index = state.cursor[axis]
         let memo = cache.statistics
         // Another document, or another volume of a 4-D image: every set of sums is of the old one.
-        let document = [state.navigation.statisticsToken, state.document.series?.index ?? 0]
+        let document = StatisticsMemo.Document(id: state.documentID, volume: state.document.series?.index ?? 0)
         if memo.document != document { memo.entries = [:]; memo.document = document }
         // Besides the label map's, only the sums of the current prediction (shown or not) are kept.
         let current = state.curation.outcome.map { -1 - $0.id }
@@ -141,8 +141,12 @@ final class StatisticsMemo {
         var sliceKey: [Int] = []
         var slice: [LabelStatistics] = []
     }
-    /// The document (its navigation's statistics token) and 4-D volume the entries are of.
-    var document: [Int] = []
+    /// The document and 4-D volume the entries are of.
+    struct Document: Equatable {
+        var id: DocumentID
+        var volume: Int
+    }
+    var document: Document?
     var entries: [Int: Entry] = [:]
     /// Full builds and journal updates so far (tests read them).
     var builds = 0, updates = 0

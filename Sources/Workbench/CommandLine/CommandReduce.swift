@@ -3,21 +3,32 @@ import VoxtermModel
 import SliceRendering
 import Terminal
 
-/// A file read for a command, handed back to the reducer (posted by `CommandIO`).
+/// A file read for a command, handed back to the reducer (posted by `CommandIO`). What was read
+/// for the open document names it (`document`): a file read for a document that is no longer
+/// open (`:open image`, cohort paging while it was read) is dropped, whatever its grid.
 public enum LoadedFile: Equatable, Sendable {
     /// A new document for `:open image`.
     case image(Shared<WorkbenchDocument>)
     /// A label map (on the image grid) with the labels present in it and its table, if one was found.
-    case labels(path: String, Shared<LabelVolume>, present: [Int32], table: LabelTable?, tablePath: String?)
+    case labels(path: String, Shared<LabelVolume>, present: [Int32], table: LabelTable?, tablePath: String?, document: DocumentID)
     /// A truth map (on the image grid).
-    case truth(path: String, Shared<LabelVolume>)
-    /// A support example read from another image, with the number of labels in it and its label table.
+    case truth(path: String, Shared<LabelVolume>, document: DocumentID)
+    /// A support example read from another image, with the number of labels in it and its label
+    /// table (supports belong to the session, not to a document).
     case support(Shared<SupportEntry>, labelCount: Int, table: LabelTable?, tablePath: String?)
     /// A moving image (and its labels, on its own grid) for live registration, already resampled
     /// onto the image grid, with the labels' table.
-    case moving(path: String, Shared<MovingImage>, labelsPath: String?, table: LabelTable?, tablePath: String?)
+    case moving(path: String, Shared<MovingImage>, labelsPath: String?, table: LabelTable?, tablePath: String?, document: DocumentID)
     /// An image layer, already on the image grid (`:open overlay`).
-    case overlay(Shared<ImageLayer>)
+    case overlay(Shared<ImageLayer>, document: DocumentID)
+
+    /// The document the file was read for, nil for what is not tied to one (a new image, a support).
+    public var document: DocumentID? {
+        switch self {
+        case .labels(_, _, _, _, _, let d), .truth(_, _, let d), .moving(_, _, _, _, _, let d), .overlay(_, let d): d
+        case .image, .support: nil
+        }
+    }
 }
 
 /// Command-line, navigation and measurement actions (wrapped in `Action.command`).
@@ -46,16 +57,18 @@ public enum CommandAction: Equatable, Sendable {
 
 /// File work commands ask for (run off the UI thread by the run loop).
 public enum CommandEffect: Equatable, Sendable {
-    /// Read `path` as `target` (image, labels, truth) for the document `imagePath` is on.
-    case load(OpenTarget, path: String, grid: VolumeGeometry)
+    /// Read `path` as `target` (image, labels, truth, overlay) for `document`, whose image grid is `grid`.
+    case load(OpenTarget, path: String, grid: VolumeGeometry, document: DocumentID)
     /// Read another image and its labels as a support example.
     case loadSupport(image: String, labels: String)
-    /// Read a moving image (and its labels) for live registration, and resample them onto `grid`.
-    case loadMoving(path: String, labels: String?, grid: VolumeGeometry)
+    /// Read a moving image (and its labels) for live registration of `document`, and resample them
+    /// onto its grid `grid`.
+    case loadMoving(path: String, labels: String?, grid: VolumeGeometry, document: DocumentID)
     /// Write the label map (and its table beside it, when named) to `path`, atomically;
-    /// `revision` is the document's revision the map was taken at (only if it is still current when
-    /// the write ends are the labels "saved").
-    case saveLabels(Shared<LabelVolume>, path: String, table: LabelTable?, force: Bool, inputs: [String], revision: Int)
+    /// `revision` is the revision of `document` the map was taken at (only if that document is
+    /// still open at that revision when the write ends are the labels "saved").
+    case saveLabels(Shared<LabelVolume>, path: String, table: LabelTable?, force: Bool, inputs: [String],
+                    document: DocumentID, revision: Int)
     /// Write the view as PNG to `path` (needs the slice cache: run on the UI thread).
     case savePNG(path: String, force: Bool, inputs: [String])
 }
@@ -416,12 +429,12 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             return fail("open \(target.rawValue): unsaved label edits; :save labels PATH keeps them, :open \(target.rawValue) again discards them")
         }
         state.message = "reading \(path)…"
-        return [.command(.load(target, path: spec, grid: g))]
+        return [.command(.load(target, path: spec, grid: g, document: state.documentID))]
     case .openMoving(let path, let labels):
         if state.jobs.isRunning(.registration) { return fail("open moving: a registration is running; Esc cancels it first") }
         for p in [path] + (labels.map { [$0] } ?? []) where !FileIO.exists(p) { return fail("open moving: \(p): no such file") }
         state.message = "reading \(path)…"
-        return [.command(.loadMoving(path: path, labels: labels, grid: g))]
+        return [.command(.loadMoving(path: path, labels: labels, grid: g, document: state.documentID))]
     case .save(let target, let path, let force):
         let inputs = [doc.imagePath, doc.labelsPath, doc.labelTablePath, doc.comparePath, doc.movingPath, doc.movingLabelsPath]
             .compactMap { $0 } + state.curation.entries.flatMap { [$0.example.image, $0.example.labels] }
@@ -435,7 +448,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             let doc = state.document
             guard let l = doc.labels else { return fail("save labels: no labels to save") }
             return [.command(.saveLabels(Shared(l), path: p, table: doc.labelTable.entries.isEmpty ? nil : doc.labelTable,
-                                         force: force, inputs: inputs, revision: doc.revision))]
+                                         force: force, inputs: inputs, document: state.documentID, revision: doc.revision))]
         case .prediction:
             guard state.curation.outcome != nil else { return fail("save prediction: no prediction yet (:predict)") }
             if let p = path { state.curation.outputDirectory = p }
@@ -472,17 +485,10 @@ func defaultLabelsPath(_ state: WorkbenchState) -> String {
 
 /// A file read for a command arrived.
 func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] {
-    // Files resampled onto the image grid of the moment the command ran: if another image was
-    // opened (`:open image`, cohort paging) while they were read, they belong to the old one.
-    let grid: VolumeGeometry?
-    switch file {
-    case .labels(_, let labels, _, _, _): grid = labels.value.geometry
-    case .truth(_, let truth): grid = truth.value.geometry
-    case .overlay(let layer): grid = layer.value.values.geometry
-    case .moving(_, let m, _, _, _): grid = m.value.compare.geometry
-    case .image, .support: grid = nil
-    }
-    if let grid, grid != state.document.image.geometry {
+    // Files read for the document open when the command ran (and resampled onto its grid): if
+    // another was opened meanwhile (`:open image`, cohort paging), they belong to the old one,
+    // even when both share a grid (the subjects of a registration cohort).
+    if let document = file.document, document != state.documentID {
         state.message = "a file read for the previous image was dropped: open it again"
         return []
     }
@@ -507,7 +513,7 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         next.message = "opened \(doc.value.imagePath)" + (n == 0 ? "" : " · \(n) support\(n == 1 ? "" : "s") kept: :predict")
         state = next
         return effects
-    case .labels(let path, let labels, let present, let table, let tablePath):
+    case .labels(let path, let labels, let present, let table, let tablePath, _):
         state.document.labels = labels.value
         state.document.labelsPath = path
         state.document.labelsFollowMoving = false
@@ -519,7 +525,7 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         state.showLabelPanel = true
         state.overlay.visible = true
         state.message = "labels \(path): \(state.document.presentLabels.count) labels" + (tablePath.map { ", names from \($0)" } ?? "")
-    case .truth(let path, let truth):
+    case .truth(let path, let truth, _):
         state.document.truth = truth.value
         state.document.revision += 1
         state.message = "truth \(path): predictions are scored against it"
@@ -536,7 +542,7 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         }
         let n = state.curation.entries.count
         state.message = "support \(n): \(entry.value.name) (whole volume, \(labelCount) labels) · :predict"
-    case .moving(let path, let moving, let labelsPath, let table, let tablePath):
+    case .moving(let path, let moving, let labelsPath, let table, let tablePath, _):
         var doc = state.document
         // A new moving image replaces the previous one and whatever its registration showed.
         if doc.labelsFollowMoving { doc.labels = nil; doc.presentLabels = []; doc.labelsFollowMoving = false }
@@ -559,7 +565,7 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         state.message = "moving \((path as NSString).lastPathComponent) (\(g.x)x\(g.y)x\(g.z))"
             + (labelsPath.map { " with labels \(($0 as NSString).lastPathComponent)" } ?? "")
             + ": G registers it to the image in the background · P preset · b compare mode"
-    case .overlay(let layer):
+    case .overlay(let layer, _):
         state.document.layers.append(layer.value)
         state.selectedLayer = state.document.layers.count - 1
         let n = state.document.layers.count
@@ -573,7 +579,7 @@ public enum CommandIO {
     /// Performs `effect`; returns the actions to post.
     public static func perform(_ effect: CommandEffect) -> [Action] {
         switch effect {
-        case .load(let target, let path, let grid):
+        case .load(let target, let path, let grid, let document):
             do {
                 switch target {
                 case .image:
@@ -583,14 +589,14 @@ public enum CommandIO {
                     var l = try ImageFile.read(path).labelVolume()
                     var note = ""
                     if l.geometry != grid { l = l.resampled(to: grid); note = " (resampled onto the image grid)" }
-                    if target == .truth { return [.command(.loaded(.truth(path: path, Shared(l)))), .showMessage("truth \(path)\(note)")] }
+                    if target == .truth { return [.command(.loaded(.truth(path: path, Shared(l), document: document))), .showMessage("truth \(path)\(note)")] }
                     let sidecar = try LabelTable.readSidecar(forLabels: path)
                     let (table, tp) = (sidecar?.table, sidecar?.path)
-                    return [.command(.loaded(.labels(path: path, Shared(l), present: l.presentLabels, table: table, tablePath: tp)))]
+                    return [.command(.loaded(.labels(path: path, Shared(l), present: l.presentLabels, table: table, tablePath: tp, document: document)))]
                 case .overlay:
                     guard let spec = ImageLayer.parseSpec(path) else { return [.showMessage("error: open overlay: '\(path)' is not PATH[:COLORMAP[:LOW,HIGH]]")] }
                     let layer = try ImageLayer.read(spec.path, onto: grid, colorMap: spec.colorMap, window: spec.window)
-                    return [.command(.loaded(.overlay(Shared(layer))))]
+                    return [.command(.loaded(.overlay(Shared(layer), document: document)))]
                 case .support, .moving:
                     return [.showMessage("open \(target.rawValue): not read here")]
                 }
@@ -613,22 +619,23 @@ public enum CommandIO {
             } catch {
                 return [.showMessage("error: support add: \(error)")]
             }
-        case .loadMoving(let path, let labelsPath, let grid):
+        case .loadMoving(let path, let labelsPath, let grid, let document):
             do {
                 let (moving, labels) = try WorkbenchDocument.readMoving(path, labels: labelsPath)
                 let sidecar = try LabelTable.readSidecar(forLabels: labelsPath)
                 let (table, tp) = (sidecar?.table, sidecar?.path)
                 let prepared = MovingImage(moving, labels: labels, onto: grid)
-                return [.command(.loaded(.moving(path: path, Shared(prepared), labelsPath: labelsPath, table: table, tablePath: tp)))]
+                return [.command(.loaded(.moving(path: path, Shared(prepared), labelsPath: labelsPath, table: table, tablePath: tp, document: document)))]
             } catch {
                 return [.showMessage("error: open moving: \(error)")]
             }
-        case .saveLabels(let labels, let path, let table, let force, let inputs, let revision):
+        case .saveLabels(let labels, let path, let table, let force, let inputs, let document, let revision):
             let lower = path.lowercased()
             guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else {
                 return [.showMessage("error: save labels: \(path) must end in .nii or .nii.gz")]
             }
             do {
+                // The inputs' data files are protected by `ImageFile` (found once here for the three calls).
                 let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: force, description: "voxterm labels").protectingDataFiles()
                 // The label names go beside, as <stem>.txt (unless that is an input, e.g. the table
                 // the labels were opened with): both destinations are checked before either is written.
@@ -641,15 +648,15 @@ public enum CommandIO {
                         names = (tablePath, lines.joined(separator: "\n") + "\n")
                     }
                 }
-                try NIfTIWriter.checkDestination(path, options: options)
-                if let names { try NIfTIWriter.checkDestination(names.path, options: options) }
-                try NIfTIWriter.write(labels.value, to: path, options: options)
+                try ImageFile.checkDestination(path, options: options)
+                if let names { try ImageFile.checkDestination(names.path, options: options) }
+                try ImageFile.write(labels.value, to: path, options: options)
                 var note = ""
                 if let names {
                     try FileIO.writeAtomically(names.path, Array(names.text.utf8))
                     note = " (names in \((names.path as NSString).lastPathComponent))"
                 }
-                return [.editing(.saved(path: path, revision: revision, note: note))]
+                return [.editing(.saved(path: path, document: document, revision: revision, note: note))]
             } catch {
                 let text = "\(error)".replacingOccurrences(of: "pass --force to replace it", with: ":save! labels PATH replaces it")
                 return [.showMessage("error: save labels: \(text)")]

@@ -1,4 +1,3 @@
-import Synchronization
 import VoxtermModel
 import SliceRendering
 
@@ -69,13 +68,7 @@ public struct NavigationState: Sendable {
     public var showStatistics = false
     /// Page of the help screen: 0 keys, 1 commands.
     public var helpPage = 0
-    /// Names this session's label maps for the statistics panel's running sums (a new state,
-    /// e.g. after `:open image`, gets a new one).
-    public let statisticsToken = NavigationState.nextToken()
     public init() {}
-
-    private static let tokens = Mutex(0)
-    private static func nextToken() -> Int { tokens.withLock { $0 += 1; return $0 } }
 }
 
 /// The command line's own state: the line being typed, and the histories.

@@ -55,12 +55,12 @@ public enum CurationIO {
         while fm.fileExists(atPath: name("")) || fm.fileExists(atPath: name("_confidence")) { n += 1 }
         let labelsPath = name(""), confidencePath = name("_confidence")
         let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: false,
-                                          description: "voxterm prediction: \(o.method)")
+                                          description: "voxterm prediction: \(o.method)").protectingDataFiles()
         do {
-            try NIfTIWriter.checkDestination(labelsPath, options: options)
-            try NIfTIWriter.checkDestination(confidencePath, options: options)
-            try NIfTIWriter.write(o.prediction.labels, to: labelsPath, options: options)
-            try NIfTIWriter.write(o.prediction.confidence, to: confidencePath, options: options)
+            try ImageFile.checkDestination(labelsPath, options: options)
+            try ImageFile.checkDestination(confidencePath, options: options)
+            try ImageFile.write(o.prediction.labels, to: labelsPath, options: options)
+            try ImageFile.write(o.prediction.confidence, to: confidencePath, options: options)
             return "wrote \(labelsPath) and \(confidencePath)"
         } catch {
             return "saving the prediction failed: \(error)"

@@ -94,7 +94,13 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
     case .loadManifest:
         return [.curation(.loadManifest(path: c.manifestPath))]
     case .manifestLoaded(let path, let entries):
-        c.entries = entries
+        // Read while another image may have been opened (`:open image`, cohort paging): which
+        // entries are the open image is decided for the one open now.
+        c.entries = entries.map { e in
+            var e = e
+            e.isOpenImage = CurationIO.same(e.example.image, state.document.imagePath)
+            return e
+        }
         c.selection = 0
         c.showPanel = true
         state.message = "loaded \(entries.count) support example\(entries.count == 1 ? "" : "s") from \(path)"

@@ -199,7 +199,13 @@ func reduceEditing(_ state: inout WorkbenchState, _ action: EditingAction) -> [E
         state.editing.history.record(edit)
         state.labelsChanged(edit, change: LabelEdit(indices: [], before: [], after: [], name: edit.name))
         state.message = "\(edit.name) \(edit.count) voxels · U undoes"
-    case .saved(let path, let revision, let note):
+    case .saved(let path, let document, let revision, let note):
+        // Written for a document no longer open (`:open image`, cohort paging during the write):
+        // the file is there, but it holds none of the open document's labels.
+        guard document == state.documentID else {
+            state.message = "saved the previous image's labels to \(path)\(note)"
+            break
+        }
         state.editing.savedPath = path
         // The map written is the one of `revision`: painted on (or replaced) while it was being
         // written, the labels in memory are newer than the file and stay unsaved.

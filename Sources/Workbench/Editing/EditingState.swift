@@ -99,9 +99,9 @@ public enum EditingAction: Equatable, Sendable {
     /// Mouse in paint / erase mode: press starts a stroke (the right button erases), drags paint
     /// along, release makes the stroke one undo step.
     case mouse(MouseEvent)
-    /// The labels of document revision `revision` were written to `path` (posted by the save work;
-    /// `note` names the label-name file written beside them, or is empty).
-    case saved(path: String, revision: Int, note: String)
+    /// The labels of `document` at its revision `revision` were written to `path` (posted by the
+    /// save work; `note` names the label-name file written beside them, or is empty).
+    case saved(path: String, document: DocumentID, revision: Int, note: String)
     /// A step of a mouse stroke (made from `.mouse`).
     case stroke(StrokeStep)
 }

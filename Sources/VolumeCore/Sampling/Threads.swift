@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `body(0)` on the calling thread and `body(1)` ... `body(count - 1)` each on a new plain
+/// thread (stack `stackSize` bytes), and returns when all have finished.
+///
+/// Plain threads, not `DispatchQueue.concurrentPerform`: libdispatch runs a concurrentPerform
+/// nested in another one on fewer threads, so work that sets its own thread count
+/// (`withThreadCount`, `setThreadCountOfThisThread`) would not get the threads it asks for. The
+/// one pool of long-lived workers: the batch pool's subjects and the few-shot predictor's supports.
+public func runOnThreads(_ count: Int, stackSize: Int = 16 << 20, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+        var threads: [pthread_t] = []
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackSize)
+        for t in 1..<max(1, count) {
+            // The thread releases the box (and with it `body`) before it ends, and every thread is
+            // joined before `withoutActuallyEscaping` ends (it traps if something still holds `body`).
+            let box = Unmanaged.passRetained(ThreadBody { body(t) }).toOpaque()
+            var thread = pthread_t()
+            let started = pthread_create(&thread, &attributes, { raw in
+                Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+                return nil
+            }, box)
+            if started == 0 {
+                threads.append(thread)
+            } else {
+                // No thread (out of resources): the work is done here, in order.
+                Unmanaged<ThreadBody>.fromOpaque(box).takeRetainedValue().run()
+            }
+        }
+        body(0)
+        for thread in threads { pthread_join(thread, nil) }
+    }
+}
+
+/// Carries a closure the compiler cannot prove `Sendable` to another thread; `runOnThreads`'s
+/// caller makes sure it is used safely (disjoint writes or locks), and `runOnThreads` joins the thread.
+private final class ThreadBody: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
