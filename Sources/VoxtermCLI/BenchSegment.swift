@@ -52,9 +52,9 @@ struct BenchSegment: ParsableCommand {
     var registrationWeight: [Float] = []
     @Option(name: .customLong("slice-aligner"), help: "Setting B registration between slices: demons (fast 2-D demons; the default) or engine.")
     var sliceAligner: BenchSliceAligner = .demons
-    @Flag(name: .customLong("whole-process"), help: "Run each query as its own `voxterm segment` process and time it (loading and writing included); predictions in voxterm_cli/.")
+    @Flag(name: .customLong("whole-process"), help: "Run each query as its own `voxterm segment` process with its defaults and time it (loading and writing included); predictions in voxterm_cli/ and voxterm_cli_slices/.")
     var wholeProcess = false
-    @Option(name: .customLong("annotator-steps"), help: "Setting B: also simulate an annotator adding this many truth slices (suggested vs middle of the largest gap).")
+    @Option(name: .customLong("annotator-steps"), help: "Setting B: also simulate an annotator adding this many truth slices (suggested vs middle of the largest gap), in this process (with --whole-process: after the timed runs, with voxterm segment's default filler).")
     var annotatorSteps: Int = 0
     @Flag(name: .customLong("no-image-agreement"), help: "Setting B, fused: weight the bracketing slices by distance only.")
     var noImageAgreement = false
@@ -69,11 +69,51 @@ struct BenchSegment: ParsableCommand {
         var B: B?
     }
 
+    /// Combinations that would do nothing are refused (exit 64) rather than ignored.
+    func validate() throws {
+        if annotatorSteps < 0 {
+            throw ValidationError("--annotator-steps \(annotatorSteps): give the number of extra truth slices, 0 or more")
+        }
+        if annotatorSteps > 0 && !settings.runsB {
+            throw ValidationError("--annotator-steps simulates an annotator on setting B, which --settings \(settings.rawValue) does not run (use --settings B or AB)")
+        }
+        if wholeProcess {
+            // `voxterm segment` runs with its own defaults: the in-process filler's knobs would be ignored.
+            var ignored: [String] = []
+            if slicePath != .chained { ignored.append("--slice-path") }
+            if sliceFusion != [.majority] { ignored.append("--slice-fusion") }
+            if sliceMethod != [.fused] { ignored.append("--slice-method") }
+            if !registrationWeight.isEmpty { ignored.append("--registration-weight") }
+            if sliceAligner != .demons { ignored.append("--slice-aligner") }
+            if noImageAgreement { ignored.append("--no-image-agreement") }
+            if !ignored.isEmpty {
+                throw ValidationError("\(ignored.joined(separator: ", ")) tune the in-process filler; --whole-process times voxterm segment with its defaults: drop one or the other")
+            }
+        }
+    }
+
     func run() throws {
+        do { try runProtocol() } catch { throw ExitCodes.fail(error) }
+    }
+
+    func runProtocol() throws {
+        guard FileIO.exists(protocolFile) else { throw CommandFailure("\(protocolFile): no such file") }
+        let proto: ProtocolFile
+        do {
+            proto = try JSONDecoder().decode(ProtocolFile.self, from: Data(contentsOf: URL(fileURLWithPath: protocolFile)))
+        } catch {
+            throw CommandFailure("\(protocolFile): not a bench/fewshot protocol (\(error))")
+        }
+        // A requested setting the protocol lacks would run nothing: say so before any output.
+        let hasA = !(proto.A?.queries.isEmpty ?? true), hasB = !(proto.B?.queries.isEmpty ?? true)
+        if annotatorSteps > 0 && !hasB {
+            throw CommandFailure("\(protocolFile): has no setting B queries, which --annotator-steps needs")
+        }
+        if !(settings.runsA && hasA) && !(settings.runsB && hasB) {
+            throw CommandFailure("\(protocolFile): has no setting \(settings == .AB ? "A or B" : settings.rawValue) queries")
+        }
         print("load average at start: \(loadAverage())")
         defer { print("load average at end: \(loadAverage())") }
-        let data = try Data(contentsOf: URL(fileURLWithPath: protocolFile))
-        let proto = try JSONDecoder().decode(ProtocolFile.self, from: data)
         let root = FileIO.directoryName(protocolFile)
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : "\(root)/\(p)" }
         let presetValue = presetOption.preset
@@ -136,7 +176,7 @@ struct BenchSegment: ParsableCommand {
             let weights: [Float?] = registrationWeight.isEmpty ? [nil] : registrationWeight
             var seconds: [String: [String: Double]] = [:]
             var chains: [String: (NeighbourChain, Double)] = [:]
-            var annotator: [AnnotatorStrategy: [Int: [[Double]]]] = [:]
+            var annotator = AnnotatorCurve()
             for q in queries {
                 let volume = try ImageFile.read(path(q.image)).volume()
                 let truth = try ImageFile.read(path(q.truth_labels)).labelVolume()
@@ -153,14 +193,7 @@ struct BenchSegment: ParsableCommand {
                 if annotatorSteps > 0 {
                     let propagator = SlicePropagator(aligner: sliceAlign, method: .fused, registrationWeight: weights.first ?? nil,
                                                      imageAgreement: !noImageAgreement)
-                    for strategy in AnnotatorStrategy.allCases {
-                        let r = try simulateAnnotator(volume: volume, truth: truth, selection: selection, propagator: propagator,
-                                                      strategy: strategy, steps: annotatorSteps)
-                        annotator[strategy, default: [:]][q.N, default: []].append(r.dice)
-                        print("\(q.id) annotator \(strategy.rawValue): Dice " + r.dice.map { String(format: "%.3f", $0) }.joined(separator: " ")
-                              + " (added slices " + r.added.map(String.init).joined(separator: ", ") + ")")
-                        StandardOutput.flush()
-                    }
+                    try annotator.simulate(q, volume: volume, truth: truth, selection: selection, propagator: propagator, steps: annotatorSteps)
                 }
                 for (method, fusion, baseName) in variants {
                     for w in (method == .fused ? weights : [Float?(0.5)]) {
@@ -183,18 +216,7 @@ struct BenchSegment: ParsableCommand {
                 }
             }
             for (m, s) in seconds { try writeSeconds(s, "\(out)/\(m)/seconds.json") }
-            if annotatorSteps > 0 {
-                print("\nsimulated annotator: mean Dice over the protocol's target slices after 0...\(annotatorSteps) extra truth slices")
-                print("| N | strategy | " + (0...annotatorSteps).map { "+\($0)" }.joined(separator: " | ") + " |")
-                print("|---|---|" + String(repeating: "---|", count: annotatorSteps + 1))
-                for n in Set(queries.map(\.N)).sorted() {
-                    for strategy in AnnotatorStrategy.allCases {
-                        guard let runs = annotator[strategy]?[n], !runs.isEmpty else { continue }
-                        let means = (0...annotatorSteps).map { i in runs.map { i < $0.count ? $0[i] : $0.last! }.reduce(0, +) / Double(runs.count) }
-                        print("| \(n) | \(strategy.rawValue) | " + means.map { String(format: "%.3f", $0) }.joined(separator: " | ") + " |")
-                    }
-                }
-            }
+            if annotatorSteps > 0 { annotator.printTable(steps: annotatorSteps) }
         }
     }
 
@@ -239,6 +261,54 @@ struct BenchSegment: ParsableCommand {
                 }
             }
             try writeSeconds(seconds, "\(dir)/seconds.json")
+            if annotatorSteps > 0 {
+                // The annotator refills the volume several times: in this process, after (not inside) the timed runs,
+                // with the filler `voxterm segment` runs by default (so +0 is the timed process's Dice).
+                print("simulated annotator (in this process, not timed): voxterm segment's default filler, the truth slice as each new label")
+                var annotator = AnnotatorCurve()
+                for q in queries {
+                    let volume = try ImageFile.read(path(q.image)).volume()
+                    let truth = try ImageFile.read(path(q.truth_labels)).labelVolume()
+                    let selection = SliceSelection(plane: VoxelAxisPlane(axis: q.axis), indices: q.labelled_slices)
+                    try annotator.simulate(q, volume: volume, truth: truth, selection: selection,
+                                           propagator: SlicePropagator(aligner: SliceDemonsAligner()), steps: annotatorSteps)
+                }
+                annotator.printTable(steps: annotatorSteps)
+            }
+        }
+    }
+
+    /// Setting B's simulated annotator: per query and strategy the Dice after 0...steps extra truth
+    /// slices (`simulateAnnotator`), printed as it goes, then the mean per N as a table.
+    struct AnnotatorCurve {
+        var runs: [AnnotatorStrategy: [Int: [[Double]]]] = [:]
+
+        mutating func simulate(_ q: ProtocolFile.BQuery, volume: Volume, truth: LabelVolume, selection: SliceSelection,
+                               propagator: SlicePropagator, steps: Int) throws {
+            for strategy in AnnotatorStrategy.allCases {
+                let r = try simulateAnnotator(volume: volume, truth: truth, selection: selection, propagator: propagator,
+                                              strategy: strategy, steps: steps)
+                runs[strategy, default: [:]][q.N, default: []].append(r.dice)
+                print("\(q.id) annotator \(strategy.rawValue): Dice " + r.dice.map { String(format: "%.3f", $0) }.joined(separator: " ")
+                      + " (added slices " + r.added.map(String.init).joined(separator: ", ") + ")")
+                StandardOutput.flush()
+            }
+        }
+
+        /// Mean Dice per N and strategy; a run that stopped early (no slice left to add) counts its last value.
+        func printTable(steps: Int) {
+            print("\nsimulated annotator: mean Dice over the protocol's target slices after 0...\(steps) extra truth slices")
+            print("| N | strategy | " + (0...steps).map { "+\($0)" }.joined(separator: " | ") + " |")
+            print("|---|---|" + String(repeating: "---|", count: steps + 1))
+            let ns = Set(runs.values.flatMap { $0.keys }).sorted()
+            for n in ns {
+                for strategy in AnnotatorStrategy.allCases {
+                    guard let list = runs[strategy]?[n], !list.isEmpty else { continue }
+                    let means = (0...steps).map { i in list.map { i < $0.count ? $0[i] : $0.last! }.reduce(0, +) / Double(list.count) }
+                    print("| \(n) | \(strategy.rawValue) | " + means.map { String(format: "%.3f", $0) }.joined(separator: " | ") + " |")
+                }
+            }
+            StandardOutput.flush()
         }
     }
 
