@@ -49,7 +49,7 @@ stamp=$(cat .fuzz/src/*.swift | cksum)
 if [ ! -x .fuzz/fuzzer ] || [ "$(cat .fuzz/stamp 2>/dev/null)" != "$stamp" ]; then
   echo "fuzz: building .fuzz/fuzzer" >&2
   # ld.gold warns once per ASan helper symbol ("Cannot export local symbol"); that noise is dropped.
-  swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Fuzzed -I Sources/CZlib -I Sources/CDeflate \
+  swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name Fuzzed -package-name voxterm -I Sources/CZlib -I Sources/CDeflate \
     .fuzz/src/*.swift -lz -ldeflate -o .fuzz/fuzzer.new 2> >(grep -v "Cannot export local symbol" >&2)
   mv .fuzz/fuzzer.new .fuzz/fuzzer
   echo "$stamp" > .fuzz/stamp

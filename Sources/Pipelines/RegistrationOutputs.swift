@@ -82,6 +82,7 @@ public struct RegistrationOutputs: Sendable {
         } else {
             dice = nil; diceBefore = nil
         }
+        if fixedLabels != nil { lap("dice") }
         inverseConsistency = result.inverseConsistency()
         lap("inverse consistency")
     }

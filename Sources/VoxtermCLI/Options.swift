@@ -47,7 +47,7 @@ struct RegistrationOptions: ParsableArguments {
     @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1.") var levels: String?
     @Option(help: "Iterations per level, e.g. 100x50x25.") var iterations: String?
     @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0.") var smoothing: String?
-    @Option(help: "Similarity: lncc, ncc, mse or mi (Mattes mutual information, for two modalities). Default: lncc; register picks mi when the two images' intensities correlate negatively.") var metric: MetricKind?
+    @Option(help: "Similarity: lncc, ncc, mse or mi (Mattes mutual information, for two modalities). Default: lncc; register picks mi (and says so) when the two images' intensities do not follow one increasing relation (two modalities).") var metric: MetricKind?
     @Option(help: "Deformable regularisation, e.g. update=1.5,field=0.35,diffusion=0 (Gaussian sigmas in voxels of the finest axis; penalty weight).")
     var regularisation: String?
 
@@ -77,9 +77,11 @@ struct RegistrationOptions: ParsableArguments {
             if let regularisation {
                 for s in plan.stages.indices where plan.stages[s].kind == .deformable {
                     plan.stages[s].regularisation = try Self.parseRegularisation(regularisation, base: plan.stages[s].regularisation)
-                    // What the user gives applies at every level (the default preset's smoother
-                    // full-resolution setting is dropped).
+                    // What the user gives applies at every level, with the stage's own step: the
+                    // default preset's full-resolution step (0.5 voxel) was measured only with its
+                    // smoother full-resolution setting, so both are dropped together.
                     plan.stages[s].fullResolutionRegularisation = nil
+                    plan.stages[s].fullResolutionLearningRate = nil
                 }
             }
             return plan

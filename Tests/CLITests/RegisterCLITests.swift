@@ -63,7 +63,7 @@ import VoxtermModel
         #expect(r.stderr.contains("deformable lncc level"), "no progress line naming the metric: \(r.stderr)")
         // --timings: one line per phase, the registration's stages and every file written, then the total.
         for phase in ["voxterm: phases", "read images", "modality check", "registration", "  stage affine", "  stage deformable",
-                      "jacobian", "write field", "write inverse_field", "total"] {
+                      "jacobian", "dice", "inverse consistency", "write field", "write inverse_field", "total"] {
             #expect(r.stderr.split(separator: "\n").contains { $0.hasPrefix(phase) }, "no '\(phase)' line: \(r.stderr)")
         }
         #expect(!r.stderr.contains("mutual information"), "one modality taken for two: \(r.stderr)")

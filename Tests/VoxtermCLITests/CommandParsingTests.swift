@@ -2,6 +2,7 @@ import Testing
 import ArgumentParser
 import VoxtermModel
 import SliceRendering
+import Registration
 @testable import VoxtermCLI
 
 /// Parses command lines with the real command tree (no binary, no files): typed options, shared
@@ -44,6 +45,22 @@ import SliceRendering
         let b = try #require(c as? BenchRegister)
         #expect(b.registration.preset == .accurate && b.registration.mode == .affine)
         #expect(try b.registration.plan.stages.count == 1)
+    }
+
+    /// `--regularisation` applies at every level with the stage's own step: the default preset's
+    /// full-resolution step (0.5 voxel) and smoothing (2 / 0.5) are dropped together, never the
+    /// smoothing alone (the larger step with the coarse levels' smoothing was never measured).
+    @Test func regularisationReplacesTheFullResolutionStepAndSmoothingTogether() throws {
+        func deformable(_ extra: [String]) throws -> RegistrationStage {
+            let c = try Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d"] + extra)
+            let r = try #require(c as? Register)
+            return try #require(try r.registration.plan.stages.first { $0.kind == .deformable })
+        }
+        let preset = try deformable([])
+        #expect(preset.fullResolutionLearningRate != nil && preset.fullResolutionRegularisation != nil)
+        let given = try deformable(["--regularisation", "diffusion=0.1"])
+        #expect(given.fullResolutionLearningRate == nil && given.fullResolutionRegularisation == nil)
+        #expect(given.regularisation.diffusionWeight == 0.1)
     }
 
     @Test func unknownEnumValuesAreRejectedWhileParsing() {

@@ -98,6 +98,12 @@ struct DocumentIdentityTests {
         var opened = state
         _ = reduce(&opened, .command(.loaded(.image(Shared(next)))))
         #expect(opened.document.imagePath == entries[1].image && opened.documentID != state.documentID)
+        // The truth alone: dropped, and the message says so (not "truth …", which a message sent
+        // after the read used to overwrite it with).
+        var truthOnly = opened
+        for a in reads[0] { _ = reduce(&truthOnly, a) }
+        #expect(truthOnly.document.truth == nil)
+        #expect(truthOnly.message == "a file read for the previous image was dropped: open it again")
         for actions in reads { for a in actions { _ = reduce(&opened, a) } }
         #expect(opened.document.truth == nil)
         #expect(opened.document.layers.isEmpty)
@@ -105,6 +111,11 @@ struct DocumentIdentityTests {
         // The same reads on the image they were asked for are all taken.
         for actions in reads { for a in actions { _ = reduce(&state, a) } }
         #expect(state.document.truth != nil && state.document.layers.count == 1 && state.document.moving != nil)
+        // On the image it was asked for, the truth is announced by the reducer.
+        var truthTaken = state
+        truthTaken.message = nil
+        for a in reads[0] { _ = reduce(&truthTaken, a) }
+        #expect(truthTaken.message?.hasPrefix("truth \(entries[0].labels!)") == true && truthTaken.message?.hasSuffix("predictions are scored against it") == true)
     }
 
     @Test(":save labels ending after a same-grid switch marks nothing of the new document saved")

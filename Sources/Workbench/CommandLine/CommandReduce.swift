@@ -12,7 +12,7 @@ public enum LoadedFile: Equatable, Sendable {
     /// A label map (on the image grid) with the labels present in it and its table, if one was found.
     case labels(path: String, Shared<LabelVolume>, present: [Int32], table: LabelTable?, tablePath: String?, document: DocumentID)
     /// A truth map (on the image grid).
-    case truth(path: String, Shared<LabelVolume>, document: DocumentID)
+    case truth(path: String, Shared<LabelVolume>, resampled: Bool, document: DocumentID)
     /// A support example read from another image, with the number of labels in it and its label
     /// table (supports belong to the session, not to a document).
     case support(Shared<SupportEntry>, labelCount: Int, table: LabelTable?, tablePath: String?)
@@ -25,7 +25,7 @@ public enum LoadedFile: Equatable, Sendable {
     /// The document the file was read for, nil for what is not tied to one (a new image, a support).
     public var document: DocumentID? {
         switch self {
-        case .labels(_, _, _, _, _, let d), .truth(_, _, let d), .moving(_, _, _, _, _, let d), .overlay(_, let d): d
+        case .labels(_, _, _, _, _, let d), .truth(_, _, _, let d), .moving(_, _, _, _, _, let d), .overlay(_, let d): d
         case .image, .support: nil
         }
     }
@@ -525,10 +525,12 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         state.showLabelPanel = true
         state.overlay.visible = true
         state.message = "labels \(path): \(state.document.presentLabels.count) labels" + (tablePath.map { ", names from \($0)" } ?? "")
-    case .truth(let path, let truth, _):
+    case .truth(let path, let truth, let resampled, _):
+        // The message is set here, not by the read: a truth dropped for another document must not
+        // be announced as loaded.
         state.document.truth = truth.value
         state.document.revision += 1
-        state.message = "truth \(path): predictions are scored against it"
+        state.message = "truth \(path)" + (resampled ? " (resampled onto the image grid)" : "") + ": predictions are scored against it"
     case .support(let entry, let labelCount, let table, let tablePath):
         state.curation.entries.append(entry.value)
         state.curation.selection = state.curation.entries.count - 1
@@ -589,7 +591,7 @@ public enum CommandIO {
                     var l = try ImageFile.read(path).labelVolume()
                     var note = ""
                     if l.geometry != grid { l = l.resampled(to: grid); note = " (resampled onto the image grid)" }
-                    if target == .truth { return [.command(.loaded(.truth(path: path, Shared(l), document: document))), .showMessage("truth \(path)\(note)")] }
+                    if target == .truth { return [.command(.loaded(.truth(path: path, Shared(l), resampled: !note.isEmpty, document: document)))] }
                     let sidecar = try LabelTable.readSidecar(forLabels: path)
                     let (table, tp) = (sidecar?.table, sidecar?.path)
                     return [.command(.loaded(.labels(path: path, Shared(l), present: l.presentLabels, table: table, tablePath: tp, document: document)))]
