@@ -1,5 +1,5 @@
 import Foundation
-import NIfTI
+@testable import NIfTI
 import TestSupport
 import Testing
 import VolumeCore
@@ -177,9 +177,19 @@ struct WriterNibabelTests {
         let vol = Volume(geometry: g, voxels: (0..<n).map { i in
             state = state &* 1_664_525 &+ 1_013_904_223
             // First half: a smooth ramp plus noise (compressible, not trivially); second half:
-            // noise in every mantissa bit (incompressible, so level 1 stores those chunks).
-            return i < n / 2 ? Float(i % 1000) * 0.5 + Float(state >> 24) : 1 + Float(state >> 9) / Float(1 << 23)
+            // random bits in every byte, the exponent's top bit cleared so each value is finite
+            // (incompressible: level 1 stores those chunks, checked below).
+            return i < n / 2 ? Float(i % 1000) * 0.5 + Float(state >> 24) : Float(bitPattern: state & 0xBFFF_FFFF)
         })
+        // The member mixes both kinds of chunk at level 1: the noise half is judged incompressible,
+        // the ramp half is not (1 MiB chunks, as the writer cuts them).
+        vol.voxels.withUnsafeBytes { bytes in
+            let half = bytes.count / 2, chunk = Gzip.chunkSize
+            let noise = UnsafeRawBufferPointer(rebasing: bytes[half..<(half + chunk)])
+            let ramp = UnsafeRawBufferPointer(rebasing: bytes[0..<chunk])
+            #expect(Gzip.estimatedDeflateRatio(noise) > Gzip.storeAbove, "the noise half would be compressed")
+            #expect(Gzip.estimatedDeflateRatio(ramp) <= Gzip.storeAbove, "the ramp half would be stored")
+        }
         let path = dir.appendingPathComponent("large.nii.gz").path
         try NIfTIWriter.write(vol, to: path, options: .init(compressionLevel: level))
         let gzipTest = try runProcess("/bin/sh", ["-c", "gzip -t \"$0\"", path])

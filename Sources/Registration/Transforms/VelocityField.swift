@@ -68,6 +68,18 @@ public enum FieldOps {
     /// the reference's scalar reads.
     public static func selfComposeInterleaved(_ u: UnsafePointer<Float>, grid: VolumeGeometry,
                                               into out: UnsafeMutablePointer<Float>) {
+        selfComposeInterleaved(u, grid: grid, into: out, vectorLoads: true)
+    }
+
+    /// `selfComposeInterleaved` with every corner read as three scalars (the branch the fast
+    /// version takes at the buffer's end): the reference it is checked against bit for bit.
+    static func selfComposeInterleavedReference(_ u: UnsafePointer<Float>, grid: VolumeGeometry,
+                                                into out: UnsafeMutablePointer<Float>) {
+        selfComposeInterleaved(u, grid: grid, into: out, vectorLoads: false)
+    }
+
+    private static func selfComposeInterleaved(_ u: UnsafePointer<Float>, grid: VolumeGeometry,
+                                               into out: UnsafeMutablePointer<Float>, vectorLoads: Bool) {
         let s = grid.size
         let inv = grid.affine.inverse ?? .identity
         let m0 = SIMD3<Float>(Float(inv[0, 0]), Float(inv[0, 1]), Float(inv[0, 2]))
@@ -92,7 +104,7 @@ public enum FieldOps {
                 let fx = x - Float(x0), fy = y - Float(y0), fz = z - Float(z0)
                 let c = 3 * (x0 + nx * (y0 + ny * z0))
                 let o: SIMD3<Float>
-                if c + dx + dy + dz <= safeEnd {
+                if vectorLoads && c + dx + dy + dz <= safeEnd {
                     @inline(__always) func at(_ q: Int) -> SIMD4<Float> {
                         raw.loadUnaligned(fromByteOffset: 4 * (c + q), as: SIMD4<Float>.self)
                     }
@@ -114,42 +126,6 @@ public enum FieldOps {
                     let a0 = a00 + (a10 - a00) * fy, a1 = a01 + (a11 - a01) * fy
                     o = d + a0 + (a1 - a0) * fz
                 }
-                out[idx] = o.x; out[idx + 1] = o.y; out[idx + 2] = o.z
-            }
-        }
-    }
-
-    /// `selfComposeInterleaved` with every corner read as three scalars: the reference the fast
-    /// version is checked against (bit for bit) in the tests.
-    static func selfComposeInterleavedReference(_ u: UnsafePointer<Float>, grid: VolumeGeometry,
-                                              into out: UnsafeMutablePointer<Float>) {
-        let s = grid.size
-        let inv = grid.affine.inverse ?? .identity
-        let m0 = SIMD3<Float>(Float(inv[0, 0]), Float(inv[0, 1]), Float(inv[0, 2]))
-        let m1 = SIMD3<Float>(Float(inv[1, 0]), Float(inv[1, 1]), Float(inv[1, 2]))
-        let m2 = SIMD3<Float>(Float(inv[2, 0]), Float(inv[2, 1]), Float(inv[2, 2]))
-        let nx = s.x, ny = s.y, nz = s.z
-        let maxX = Float(nx - 1), maxY = Float(ny - 1), maxZ = Float(nz - 1)
-        let dx = nx > 1 ? 3 : 0, dy = ny > 1 ? 3 * nx : 0, dz = nz > 1 ? 3 * nx * ny : 0
-        let lastX = max(nx - 2, 0), lastY = max(ny - 2, 0), lastZ = max(nz - 2, 0)
-        parallelFor(s.y * s.z) { row in
-            let j = row % s.y, k = row / s.y
-            for i in 0..<s.x {
-                let idx = 3 * (row * s.x + i)
-                let d = SIMD3(u[idx], u[idx + 1], u[idx + 2])
-                let x = min(max(Float(i) + (m0 * d).sum(), 0), maxX)
-                let y = min(max(Float(j) + (m1 * d).sum(), 0), maxY)
-                let z = min(max(Float(k) + (m2 * d).sum(), 0), maxZ)
-                let x0 = min(Int(x), lastX), y0 = min(Int(y), lastY), z0 = min(Int(z), lastZ)
-                let fx = x - Float(x0), fy = y - Float(y0), fz = z - Float(z0)
-                let b = u + 3 * (x0 + nx * (y0 + ny * z0))
-                @inline(__always) func at(_ o: Int) -> SIMD3<Float> { SIMD3(b[o], b[o + 1], b[o + 2]) }
-                let a00 = at(0) + (at(dx) - at(0)) * fx
-                let a10 = at(dy) + (at(dx + dy) - at(dy)) * fx
-                let a01 = at(dz) + (at(dx + dz) - at(dz)) * fx
-                let a11 = at(dy + dz) + (at(dx + dy + dz) - at(dy + dz)) * fx
-                let a0 = a00 + (a10 - a00) * fy, a1 = a01 + (a11 - a01) * fy
-                let o = d + a0 + (a1 - a0) * fz
                 out[idx] = o.x; out[idx + 1] = o.y; out[idx + 2] = o.z
             }
         }
