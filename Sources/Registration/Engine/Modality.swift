@@ -68,10 +68,16 @@ extension Registration {
         do { _ = try runAffineLevel(stage, level, pyramid, &affine, &ctx) } catch { return nil }
         if token.isCancelled { return nil }
         let statsLevel = PyramidLevel(shrink: fine, smoothingSigma: Double(fine - 1) / 2, iterations: 1)
-        let (grid, fb) = pyramid.fixedLevel(statsLevel)
+        // At 2 mm the statistics level is the full-resolution one, which the pyramid's cache would
+        // make room for by dropping every other level (the coarse one too): read it around the cache.
+        let full = Pyramid.isFull(statsLevel)
+        let (grid, fb) = full ? (f.geometry, FloatBuffer(f.voxels)) : pyramid.fixedLevel(statsLevel)
+        let movingStats = full ? MovingImage(voxels: FloatBuffer(m.voxels), size: m.geometry.size,
+                                             worldToVoxel: m.geometry.affine.inverse ?? .identity)
+                               : pyramid.movingLevel(statsLevel)
         let n = grid.voxelCount
         let warped = FloatBuffer(count: n)
-        affine.warp(pyramid.movingLevel(statsLevel), onto: grid, into: warped.pointer, movingGradient: nil)
+        affine.warp(movingStats, onto: grid, into: warped.pointer, movingGradient: nil)
         // Keep only what a registration can use again (the coarse level).
         pyramid.retainOnly([level])
         var xs: [Float] = [], ys: [Float] = []

@@ -108,6 +108,9 @@ final class Pyramid {
 
     /// Drops the cached images no level in `levels` uses (each is a full-resolution moving image
     /// or a fixed level), so finished coarse levels do not hold memory through the finer ones.
+    /// Whether the fixed image at `level` is held (computed and not dropped since).
+    func holdsFixedLevel(_ level: PyramidLevel) -> Bool { fixedLevels["\(level.shrink)/\(level.smoothingSigma)"] != nil }
+
     func retainOnly(_ levels: [PyramidLevel]) {
         let fixedKeys = Set(levels.map { "\($0.shrink)/\($0.smoothingSigma)" })
         let movingKeys = Set(levels.map { "\(sigmaMM($0))" })
