@@ -124,9 +124,6 @@ public func middleOfLargestGap(labelled: [Int]) -> Int? {
 public enum AnnotatorStrategy: String, Sendable, CaseIterable {
     /// The top of `suggestSlicesToLabel` (what the workbench's "next disagreement" key offers first).
     case suggested
-    /// The slice with the most expected wrong voxels, Σ (1 - confidence), with no credit for its
-    /// gap (the ranking before `rankSlicesForLabelling`; kept for comparison on the bench).
-    case mostDoubtful = "most-doubtful"
     /// `middleOfLargestGap`.
     case middleOfLargestGap = "mid-gap"
 }
@@ -164,9 +161,6 @@ public func simulateAnnotator(volume: Volume, truth: LabelVolume, selection: Sli
         let next: Int?
         switch strategy {
         case .suggested: next = suggestSlicesToLabel(p, axis: axis, labelled: labelled).first?.index
-        case .mostDoubtful:
-            next = suggestSlicesToLabel(p, axis: axis, labelled: labelled)
-                .max { ($0.expectedErrors, -$0.index) < ($1.expectedErrors, -$1.index) }?.index
         case .middleOfLargestGap: next = middleOfLargestGap(labelled: labelled)
         }
         guard let next else { break }
