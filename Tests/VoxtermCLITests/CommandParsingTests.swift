@@ -40,6 +40,18 @@ import Registration
         #expect(r.registration.preset == .fast)
     }
 
+    /// The presets coarsen a large image's affine levels (`RegistrationStage.maxLevelVoxels`);
+    /// levels given on the command line are run as given.
+    @Test func explicitAffineLevelsAreNotCoarsened() throws {
+        let oneMM = VolumeGeometry(size: [181, 217, 181], spacing: [1, 1, 1], origin: [-90, -126, -72])
+        let preset = try #require(try (Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d", "--mode", "affine"])
+            as? Register)?.plan.stages[0])
+        #expect(preset.levels(on: oneMM).map(\.shrink) == [8, 4])
+        let given = try #require(try (Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d", "--mode", "affine",
+                                                           "--levels", "4x2", "--iterations", "100x50"]) as? Register)?.plan.stages[0])
+        #expect(given.maxLevelVoxels == nil && given.levels(on: oneMM).map(\.shrink) == [4, 2])
+    }
+
     @Test func benchRegisterSharesTheRegistrationOptions() throws {
         let c = try Voxterm.parseAsRoot(["bench", "register", "manifest.json", "--preset", "accurate", "--mode", "affine"])
         let b = try #require(c as? BenchRegister)

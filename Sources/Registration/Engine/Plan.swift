@@ -78,6 +78,17 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     public var fullResolutionLearningRate: Double?
     /// Deformable stages: the regularisation at full-resolution levels (shrink 1); nil = `regularisation`.
     public var fullResolutionRegularisation: Regularisation?
+    /// Affine stages: the most voxels its finest level with iterations may have (nil = no limit).
+    /// On a larger grid every level's shrink factor and smoothing are doubled until that level
+    /// fits (`levels(on:)`): the default preset's levels 4 and 2 (8 and 4 mm on a 2 mm brain)
+    /// become 8 and 4 on a 1 mm brain, the same lengths in mm, instead of a 2 mm level of 0.9 M
+    /// voxels that cost 80 % of the affine's time and no Dice (docs/registration.md, issue 15).
+    public var maxLevelVoxels: Int?
+
+    /// The presets' `maxLevelVoxels` for their affine stage (fast, default): a 2 mm brain's finest
+    /// affine level (shrink 2: 45 × 54 × 45, 0.11 M voxels) and every 2-D image fit unchanged; a
+    /// 1 mm brain's (90 × 108 × 90, 0.87 M) does not.
+    public static let defaultMaxAffineLevelVoxels = 300_000
 
     /// The default `maxFieldVoxels`: a 2 mm brain (0.9 M voxels) keeps its full-resolution
     /// field, a 1 mm brain gets its field at 2 mm.
@@ -86,12 +97,36 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     public init(kind: StageKind, metric: MetricKind, lnccRadius: Int = 2, levels: [PyramidLevel], learningRate: Double,
                 regularisation: Regularisation = Regularisation(), convergence: Convergence = Convergence(),
                 maxFieldVoxels: Int = RegistrationStage.defaultMaxFieldVoxels,
-                fullResolutionLearningRate: Double? = nil, fullResolutionRegularisation: Regularisation? = nil) {
+                fullResolutionLearningRate: Double? = nil, fullResolutionRegularisation: Regularisation? = nil,
+                maxLevelVoxels: Int? = nil) {
         self.kind = kind; self.metric = metric; self.lnccRadius = lnccRadius; self.levels = levels
         self.learningRate = learningRate; self.regularisation = regularisation; self.convergence = convergence
         self.maxFieldVoxels = maxFieldVoxels
         self.fullResolutionLearningRate = fullResolutionLearningRate
         self.fullResolutionRegularisation = fullResolutionRegularisation
+        self.maxLevelVoxels = maxLevelVoxels
+    }
+
+    /// The levels this stage runs with fixed grid `g`: `levels`, or, when the finest level with
+    /// iterations would have more than `maxLevelVoxels` voxels on `g`, every level with its
+    /// shrink factor and smoothing (voxels of `g`) multiplied by the smallest power of two that
+    /// brings it within the limit (iterations unchanged), the smoothing at least half the new
+    /// shrink factor (the presets' rule: an unsmoothed full-resolution level becomes shrink 2 with
+    /// σ 1). Level grids as the pyramid makes them (`Pyramid.levelGeometry`), so anisotropic grids
+    /// shrink their fine axes first.
+    public func levels(on g: VolumeGeometry) -> [PyramidLevel] {
+        guard let limit = maxLevelVoxels, let finest = levels.last(where: { $0.iterations > 0 }) else { return levels }
+        var factor = 1
+        // Stops when the level fits, or when shrinking more cannot make it smaller.
+        while Pyramid.levelGeometry(g, shrink: finest.shrink * factor).voxelCount > limit,
+              Pyramid.levelGeometry(g, shrink: finest.shrink * factor * 2).voxelCount
+                < Pyramid.levelGeometry(g, shrink: finest.shrink * factor).voxelCount {
+            factor *= 2
+        }
+        guard factor > 1 else { return levels }
+        return levels.map { PyramidLevel(shrink: $0.shrink * factor,
+                                         smoothingSigma: max($0.smoothingSigma * Double(factor), Double($0.shrink * factor) / 2),
+                                         iterations: $0.iterations) }
     }
 
     /// The step and regularisation a deformable level uses: the full-resolution ones at shrink 1
@@ -147,8 +182,11 @@ public struct RegistrationPlan: Sendable, Equatable, Codable {
         case .accurate: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 150), .init(shrink: 2, smoothingSigma: 1, iterations: 80),
                                   .init(shrink: 1, smoothingSigma: 0, iterations: 30)]
         }
+        // Fast and default keep their finest affine level within `defaultMaxAffineLevelVoxels`
+        // (coarser levels on a 1 mm brain); accurate keeps its full-resolution affine level.
         return RegistrationStage(kind: .affine, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 1.0,
-                                 convergence: Convergence(window: 10, threshold: 1e-5))
+                                 convergence: Convergence(window: 10, threshold: 1e-5),
+                                 maxLevelVoxels: preset == .accurate ? nil : RegistrationStage.defaultMaxAffineLevelVoxels)
     }
 
     /// The preset's deformable stage.
