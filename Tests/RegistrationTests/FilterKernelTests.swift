@@ -28,3 +28,33 @@ struct FilterKernelTests {
         if (0..<3).contains(where: { sigma[$0] > 0.01 && size[$0] > 1 }) { #expect(fast.array != x) }
     }
 }
+
+/// LNCC's 8-wide window loop against its one-by-one loop: value and gradient bit for bit.
+struct LocalCorrelationKernelTests {
+    @Test(arguments: [SIMD3(37, 13, 11), SIMD3(9, 7, 1), SIMD3(8, 5, 4), SIMD3(3, 6, 5)])
+    func eightWideWindowsMatchOneByOne(size: SIMD3<Int>) {
+        let n = size.x * size.y * size.z
+        // Smooth-ish images with flat patches (both the floored and the unfloored windows).
+        var f = FilterKernelTests.noise(n, seed: 7).map { max($0, 0) }
+        var w = FilterKernelTests.noise(n, seed: 8).map { max($0, 0) * 0.5 }
+        for i in 0..<(n / 4) { f[i] = 0.2; w[i] = 0.2 }
+        w[n - 1] = 1
+        func run(_ vector: Bool) -> (Double, [Float]) {
+            let metric = f.withUnsafeBufferPointer {
+                LocalCorrelationMetric(fixed: $0, size: size, radii: SIMD3(2, 1, 2))
+            }
+            metric.vectorWindows = vector
+            var g = [Float](repeating: .nan, count: n)
+            let v = w.withUnsafeBufferPointer { wp in
+                g.withUnsafeMutableBufferPointer { metric.evaluate(warped: wp.baseAddress!, gradient: $0.baseAddress!) }
+            }
+            let value = w.withUnsafeBufferPointer { metric.evaluate(warped: $0.baseAddress!, gradient: nil) }
+            #expect(value.bitPattern == v.bitPattern)
+            return (v, g)
+        }
+        let (fastValue, fastGradient) = run(true), (refValue, refGradient) = run(false)
+        #expect(fastValue.bitPattern == refValue.bitPattern)
+        #expect(fastGradient.map(\.bitPattern) == refGradient.map(\.bitPattern))
+        #expect(fastValue < 0 && fastGradient.contains { $0 != 0 })
+    }
+}
