@@ -58,3 +58,43 @@ struct LocalCorrelationKernelTests {
         #expect(fastValue < 0 && fastGradient.contains { $0 != 0 })
     }
 }
+
+/// The running-sum box filters (in place, fused x pass of three volumes, one-loop strided passes)
+/// against a plain scalar running sum over each line, axis by axis, bit for bit.
+struct BoxSumKernelTests {
+    static func runningBoxSum(_ x: [Float], size: SIMD3<Int>, radius: SIMD3<Int>) -> [Float] {
+        var cur = x
+        let strides = [1, size.x, size.x * size.y]
+        for axis in 0..<3 where radius[axis] > 0 && size[axis] > 1 {
+            let orig = cur, L = size[axis], r = radius[axis], st = strides[axis]
+            for k in 0..<size.z { for j in 0..<size.y { for i in 0..<size.x {
+                let p = [i, j, k]
+                if p[axis] != 0 { continue }
+                let start = i + size.x * (j + size.y * k)
+                var acc = 0.0
+                for t in 0..<min(r, L) { acc += Double(orig[start + t * st]) }
+                for l in 0..<L {
+                    if l + r < L { acc += Double(orig[start + (l + r) * st]) }
+                    if l - r - 1 >= 0 { acc -= Double(orig[start + (l - r - 1) * st]) }
+                    cur[start + l * st] = Float(acc)
+                }
+            } } }
+        }
+        return cur
+    }
+
+    @Test(arguments: [(SIMD3(37, 13, 11), SIMD3(2, 2, 2)), (SIMD3(9, 7, 1), SIMD3(3, 1, 2)),
+                      (SIMD3(5, 6, 1030), SIMD3(1, 4, 3)), (SIMD3(3, 2, 4), SIMD3(5, 5, 5))])
+    func boxSumsMatchTheScalarRunningSum(size: SIMD3<Int>, radius: SIMD3<Int>) {
+        let n = size.x * size.y * size.z
+        let xs = (0..<3).map { FilterKernelTests.noise(n, seed: UInt64(11 + $0)) }
+        let expected = xs.map { Self.runningBoxSum($0, size: size, radius: radius) }
+        let one = FloatBuffer(xs[0])
+        Filters.boxSumInPlace(one.pointer, size: size, radius: radius)
+        #expect(one.array.map(\.bitPattern) == expected[0].map(\.bitPattern))
+        let bufs = xs.map { FloatBuffer($0) }
+        Filters.boxSumInPlace3(bufs[0].pointer, bufs[1].pointer, bufs[2].pointer, size: size, radius: radius)
+        for c in 0..<3 { #expect(bufs[c].array.map(\.bitPattern) == expected[c].map(\.bitPattern)) }
+        #expect(expected[0] != xs[0])
+    }
+}

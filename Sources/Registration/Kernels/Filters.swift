@@ -168,6 +168,32 @@ public enum Filters {
         }
     }
 
+    /// `boxSumInPlace` of three volumes, the x pass of the three fused (three independent
+    /// running sums per line, so their additions overlap); the same values.
+    public static func boxSumInPlace3(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                                      _ c: UnsafeMutablePointer<Float>, size: SIMD3<Int>, radius: SIMD3<Int>) {
+        let L = size.x, r = radius.x
+        if r > 0 && L > 1 {
+            parallelFor(size.y * size.z) { o in
+                let da = a + o * L, db = b + o * L, dc = c + o * L
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * L) { buf in
+                    let sa = buf.baseAddress!, sb = sa + L, sc = sb + L
+                    sa.update(from: da, count: L); sb.update(from: db, count: L); sc.update(from: dc, count: L)
+                    var xa = 0.0, xb = 0.0, xc = 0.0
+                    for t in 0..<min(r, L) { xa += Double(sa[t]); xb += Double(sb[t]); xc += Double(sc[t]) }
+                    for l in 0..<L {
+                        if l + r < L { xa += Double(sa[l + r]); xb += Double(sb[l + r]); xc += Double(sc[l + r]) }
+                        if l - r - 1 >= 0 { xa -= Double(sa[l - r - 1]); xb -= Double(sb[l - r - 1]); xc -= Double(sc[l - r - 1]) }
+                        da[l] = Float(xa); db[l] = Float(xb); dc[l] = Float(xc)
+                    }
+                }
+            }
+        }
+        for axis in 1..<3 where radius[axis] > 0 && size[axis] > 1 {
+            for d in [a, b, c] { boxPassInPlace(d, size: size, axis: axis, radius: radius[axis]) }
+        }
+    }
+
     /// The box sums of `w`, `w²` and `f·w` (same windows as `boxSumInPlace`) into `sw`, `sww`, `sfw`,
     /// the products formed on the fly in the first pass (no product volumes).
     public static func boxSumsOfProducts(_ w: UnsafePointer<Float>, _ f: UnsafePointer<Float>, size: SIMD3<Int>,
@@ -227,17 +253,25 @@ public enum Filters {
                         let s = base + t * lay.stride
                         for i in 0..<w { a[i] += Double(s[i]) }
                     }
+                    // One loop per row: add the entering value, subtract the leaving one (the
+                    // original value at l - r - 1, kept in the ring), store (same order as three loops).
                     for l in 0..<L {
                         let slot = ring.baseAddress! + (l % ringRows) * w
-                        if l + r < L {
-                            let s = base + (l + r) * lay.stride
-                            for i in 0..<w { a[i] += Double(s[i]) }
-                        }
-                        if l - r - 1 >= 0 {
-                            for i in 0..<w { a[i] -= Double(slot[i]) }   // the original value at l - r - 1
-                        }
                         let d = base + l * lay.stride
-                        for i in 0..<w { slot[i] = d[i]; d[i] = Float(a[i]) }
+                        let s = base + (l + r) * lay.stride
+                        switch (l + r < L, l - r - 1 >= 0) {
+                        case (true, true):
+                            for i in 0..<w {
+                                let t = (a[i] + Double(s[i])) - Double(slot[i])
+                                a[i] = t; slot[i] = d[i]; d[i] = Float(t)
+                            }
+                        case (true, false):
+                            for i in 0..<w { let t = a[i] + Double(s[i]); a[i] = t; slot[i] = d[i]; d[i] = Float(t) }
+                        case (false, true):
+                            for i in 0..<w { let t = a[i] - Double(slot[i]); a[i] = t; slot[i] = d[i]; d[i] = Float(t) }
+                        case (false, false):
+                            for i in 0..<w { slot[i] = d[i]; d[i] = Float(a[i]) }
+                        }
                     }
                 }
             }

@@ -265,9 +265,7 @@ public final class LocalCorrelationMetric: SimilarityMetric {
         let total = rowSums.reduce(0, +)
         if let gradient {
             // The adjoint of the box sums is the same box sum: every window containing a voxel contributes.
-            Filters.boxSumInPlace(sfw, size: size, radius: radius)
-            Filters.boxSumInPlace(sww, size: size, radius: radius)
-            Filters.boxSumInPlace(sw, size: size, radius: radius)
+            Filters.boxSumInPlace3(sfw, sww, sw, size: size, radius: radius)
             let scale = Float(-1 / Double(n))
             parallelChunks(n) { lo, hi in
                 for i in lo..<hi { gradient[i] = scale * (fp[i] * sfw[i] + 2 * w[i] * sww[i] + sw[i]) }
