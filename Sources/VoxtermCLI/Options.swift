@@ -71,7 +71,7 @@ struct RegistrationOptions: ParsableArguments {
                     plan.stages[last].levels = l
                     // Levels the user gives run as given on 2-D images too (only the symmetric
                     // mode of the default preset's 2-D settings stays).
-                    plan.stages[last].singleSlice?.fullResolutionIterations = nil
+                    plan.stages[last].singleSlice?.minimumFullResolutionIterations = nil
                     plan.stages[last].singleSlice?.minimumLevelPixels = 0
                 case .failure(let e): throw ValidationError(e.description)
                 }

@@ -14,7 +14,7 @@ import VolumeCore
         plan.stages.first { $0.kind == .deformable }!.levels.map { ($0.shrink, $0.iterations) }
     }
 
-    /// 2-D images get the default preset's 2-D settings: symmetric, 20 full-resolution
+    /// 2-D images get the default preset's 2-D settings: symmetric, at least 20 full-resolution
     /// iterations, and no level under 32 pixels across (a 2 mm brain slice, 91 × 109, loses
     /// shrink 4: 23 × 27; a 1 mm one, 181 × 217, keeps it: 45 × 54). 3-D images, the other
     /// presets and the affine stage are unchanged.
@@ -28,11 +28,15 @@ import VolumeCore
         #expect(Self.deformableLevels(volume).elementsEqual([(4, 50), (2, 30), (1, 5)], by: ==))
         #expect(twoMM.stages[1].symmetric && oneMM.stages[1].symmetric && !volume.stages[1].symmetric)
         #expect(twoMM.stages.allSatisfy { $0.singleSlice == nil })
-        #expect(twoMM.stages[0] == plan.stages[0] && volume == RegistrationPlan(stages: plan.stages.map { var s = $0; s.singleSlice = nil; return s }))
+        #expect(twoMM.stages[0] == plan.stages[0] && volume == plan)
         for preset in [RegistrationPlan.Preset.fast, .accurate] {
             let p = RegistrationPlan.preset(preset)
             #expect(p.resolved(for: Self.slice(91, 109, spacing: 2)) == p)
         }
+        // More full-resolution iterations than 20 are kept.
+        var custom = plan
+        custom.stages[1].levels = [PyramidLevel(shrink: 2, smoothingSigma: 1, iterations: 40), PyramidLevel(shrink: 1, smoothingSigma: 0, iterations: 40)]
+        #expect(Self.deformableLevels(custom.resolved(for: Self.slice(91, 109, spacing: 2))).elementsEqual([(2, 40), (1, 40)], by: ==))
         // The finest level stays even when it is small.
         let tiny = plan.resolved(for: Self.slice(20, 20, spacing: 1))
         #expect(Self.deformableLevels(tiny).elementsEqual([(1, 20)], by: ==))

@@ -119,9 +119,9 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
         var stage = self
         stage.singleSlice = nil
         if s.symmetric { stage.symmetric = true }
-        if let n = s.fullResolutionIterations {
+        if let n = s.minimumFullResolutionIterations {
             for i in stage.levels.indices where stage.levels[i].shrink == 1 && stage.levels[i].iterations > 0 {
-                stage.levels[i].iterations = n
+                stage.levels[i].iterations = max(stage.levels[i].iterations, n)
             }
         }
         if s.minimumLevelPixels > 1 {
@@ -144,20 +144,21 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
 public struct SingleSliceSettings: Sendable, Equatable, Codable {
     /// Run the deformable levels symmetrically (`RegistrationStage.symmetric`).
     public var symmetric: Bool
-    /// Iterations of the full-resolution levels (shrink 1) with iterations; nil = the stage's.
-    public var fullResolutionIterations: Int?
+    /// At least this many iterations at full-resolution levels (shrink 1) that have iterations
+    /// (more are kept); nil = the stage's.
+    public var minimumFullResolutionIterations: Int?
     /// A level whose grid has fewer pixels than this along its shorter in-plane side is skipped
     /// (never the finest level); 0 or 1 = keep every level.
     public var minimumLevelPixels: Int
 
-    public init(symmetric: Bool, fullResolutionIterations: Int? = nil, minimumLevelPixels: Int = 0) {
-        self.symmetric = symmetric; self.fullResolutionIterations = fullResolutionIterations
+    public init(symmetric: Bool, minimumFullResolutionIterations: Int? = nil, minimumLevelPixels: Int = 0) {
+        self.symmetric = symmetric; self.minimumFullResolutionIterations = minimumFullResolutionIterations
         self.minimumLevelPixels = minimumLevelPixels
     }
 
     /// The default preset's 2-D settings: symmetric, 20 full-resolution iterations (instead of 5),
     /// levels at least 32 pixels across.
-    public static let defaultPreset = SingleSliceSettings(symmetric: true, fullResolutionIterations: 20, minimumLevelPixels: 32)
+    public static let defaultPreset = SingleSliceSettings(symmetric: true, minimumFullResolutionIterations: 20, minimumLevelPixels: 32)
 
     /// Pixels along the shorter non-singleton side of `geometry`'s level grid at `shrink`.
     public static func smallestSide(_ geometry: VolumeGeometry, shrink: Int) -> Int {
