@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// CPU seconds (user + system) this process has used so far, all threads.
 public func processCPUSeconds() -> Double {
@@ -15,32 +16,52 @@ public func processCPUSeconds() -> Double {
 }
 
 /// Wall-clock and CPU seconds of the named phases of a command, in order (`voxterm register
-/// --timings`). A reference type so the steps of one run can add to it from several places.
-public final class PhaseTimes: @unchecked Sendable {
+/// --timings`). A reference type so the steps of one run can add to it from several places;
+/// every access takes its lock, so threads may lap and note at once (rows then come in the order
+/// the lock was taken).
+public final class PhaseTimes: Sendable {
     /// One finished phase: its name, wall-clock seconds and process CPU seconds (all threads).
     public struct Phase: Sendable, Equatable {
+        /// What the phase did, as printed (e.g. "read", "write fixed_warped.nii.gz").
         public var name: String
+        /// Wall-clock seconds the phase took.
         public var wall: Double
+        /// Process CPU seconds (user + system, all threads) the phase took; NaN when unknown.
         public var cpu: Double
     }
 
-    public private(set) var phases: [Phase] = []
-    private var wall = monotonicSeconds(), cpu = processCPUSeconds()
-    private let start = monotonicSeconds(), startCPU = processCPUSeconds()
+    private struct State {
+        var phases: [Phase] = []
+        var wall: Double
+        var cpu: Double
+    }
 
-    public init() {}
+    private let state: Mutex<State>
+    private let start: Double, startCPU: Double
+
+    /// Starts the clock: the first phase begins now.
+    public init() {
+        let w = monotonicSeconds(), c = processCPUSeconds()
+        start = w; startCPU = c
+        state = Mutex(State(wall: w, cpu: c))
+    }
+
+    /// The finished phases, in order.
+    public var phases: [Phase] { state.withLock { $0.phases } }
 
     /// Ends the current phase, named `name`, and starts the next one now.
     public func lap(_ name: String) {
         let w = monotonicSeconds(), c = processCPUSeconds()
-        phases.append(Phase(name: name, wall: w - wall, cpu: c - cpu))
-        wall = w; cpu = c
+        state.withLock { s in
+            s.phases.append(Phase(name: name, wall: w - s.wall, cpu: c - s.cpu))
+            s.wall = w; s.cpu = c
+        }
     }
 
     /// Adds an informational row (e.g. a part of the phase before, CPU unknown) without
     /// touching the clock.
     public func note(_ name: String, wall: Double, cpu: Double = .nan) {
-        phases.append(Phase(name: name, wall: wall, cpu: cpu))
+        state.withLock { $0.phases.append(Phase(name: name, wall: wall, cpu: cpu)) }
     }
 
     /// Seconds since this recorder was made: wall clock and CPU.

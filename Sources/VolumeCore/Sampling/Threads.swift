@@ -2,8 +2,10 @@
 import Glibc
 #endif
 
-/// Runs `body(0)` on the calling thread and `body(1)` ... `body(count - 1)` each on a new plain
-/// thread (stack `stackSize` bytes), and returns when all have finished.
+/// Runs `body(0)` ... `body(count - 1)` each on a new plain thread (stack `stackSize` bytes), and
+/// returns when all have finished. Every body gets the same stack size: none runs on the caller's
+/// stack, which may be smaller (a Swift concurrency thread's is 512 KiB). If a thread cannot be
+/// made (out of resources), that body runs on the calling thread, in order.
 ///
 /// Plain threads, not `DispatchQueue.concurrentPerform`: libdispatch runs a concurrentPerform
 /// nested in another one on fewer threads, so work that sets its own thread count
@@ -16,7 +18,7 @@ public func runOnThreads(_ count: Int, stackSize: Int = 16 << 20, _ body: (Int) 
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setstacksize(&attributes, stackSize)
-        for t in 1..<max(1, count) {
+        for t in 0..<max(1, count) {
             // The thread releases the box (and with it `body`) before it ends, and every thread is
             // joined before `withoutActuallyEscaping` ends (it traps if something still holds `body`).
             let box = Unmanaged.passRetained(ThreadBody { body(t) }).toOpaque()
@@ -32,7 +34,6 @@ public func runOnThreads(_ count: Int, stackSize: Int = 16 << 20, _ body: (Int) 
                 Unmanaged<ThreadBody>.fromOpaque(box).takeRetainedValue().run()
             }
         }
-        body(0)
         for thread in threads { pthread_join(thread, nil) }
     }
 }
