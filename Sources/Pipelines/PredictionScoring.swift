@@ -36,43 +36,23 @@ public func predictionDice(_ labels: LabelVolume, truth: LabelVolume, supportSli
     return scores
 }
 
-/// Per voxel axis: predicted slices sorted by the expected number of wrong voxels, Σ (1 - confidence)
-/// over their labelled (non-zero) voxels, most first (ties: lower index). Support slices and slices with fewer than 10 labelled voxels (or 5 % of the
-/// fullest slice's) are left out. With `onlySlice` (a one-slice prediction), only that slice is ranked.
+/// Per voxel axis: predicted slices ranked for labelling next, by Segmentation's
+/// `rankSlicesForLabelling` (the one ranking the bench's simulated annotator follows too): most
+/// expected wrong voxels removed first, Σ (1 - confidence) of the slice plus a share of its gap's,
+/// so slices next to a support slice are discounted (ties: lower index). Support slices and slices
+/// with fewer than 10 labelled voxels (or 5 % of the fullest slice's) are left out. With
+/// `onlySlice` (a one-slice prediction), only that slice is ranked.
 public func disagreementRanking(_ p: Prediction, supportSlices: (axis: Int, indices: Set<Int>)?,
                                 onlySlice: (axis: Int, index: Int)? = nil) -> [Int: [SliceConfidence]] {
-    let size = p.labels.geometry.size
-    var sums = (0..<3).map { [Double](repeating: 0, count: size[$0]) }
-    var counts = (0..<3).map { [Int](repeating: 0, count: size[$0]) }
-    p.labels.labels.withUnsafeBufferPointer { l in
-        p.confidence.voxels.withUnsafeBufferPointer { c in
-            var n = 0
-            for k in 0..<size.z { for j in 0..<size.y { for i in 0..<size.x {
-                if l[n] != 0 {
-                    let v = Double(c[n])
-                    sums[0][i] += v; counts[0][i] += 1
-                    sums[1][j] += v; counts[1][j] += 1
-                    sums[2][k] += v; counts[2][k] += 1
-                }
-                n += 1
-            } } }
-        }
-    }
+    let totals = sliceConfidenceTotals(p)
     var out: [Int: [SliceConfidence]] = [:]
     for axis in 0..<3 {
-        var list: [SliceConfidence] = []
-        // Caps of a structure (a few voxels) always look uncertain: rank slices with at least 5 % of the fullest one's.
-        let minimum = max(10, (counts[axis].max() ?? 0) / 20)
-        for s in 0..<size[axis] where counts[axis][s] >= minimum && (onlySlice.map { $0.axis == axis && $0.index == s } ?? true) {
-            if let sup = supportSlices, sup.axis == axis, sup.indices.contains(s) { continue }
-            list.append(SliceConfidence(index: s, meanConfidence: sums[axis][s] / Double(counts[axis][s]),
-                                        expectedErrors: Double(counts[axis][s]) - sums[axis][s]))
-        }
         // A slice prediction ranks only its own slice; other axes cut through it on one line.
-        if let o = onlySlice, o.axis != axis { list = [] }
-        // Most expected errors first (Σ 1 - confidence = count x (1 - mean)): where labelling helps most,
-        // as `suggestSlicesToLabel` ranks them (the simulated annotator of bench segment).
-        out[axis] = list.sorted { (-$0.expectedErrors, $0.index) < (-$1.expectedErrors, $1.index) }
+        if let o = onlySlice, o.axis != axis { out[axis] = []; continue }
+        let labelled = supportSlices.flatMap { $0.axis == axis ? $0.indices : nil } ?? []
+        out[axis] = rankSlicesForLabelling(count: totals[axis].count, confidenceSum: totals[axis].confidenceSum, labelled: labelled)
+            .filter { s in onlySlice.map { $0.index == s.index } ?? true }
+            .map { SliceConfidence(index: $0.index, meanConfidence: $0.meanConfidence, expectedErrors: $0.expectedErrors) }
     }
     return out
 }

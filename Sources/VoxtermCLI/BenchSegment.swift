@@ -317,9 +317,9 @@ struct BenchSegment: ParsableCommand {
     func timedSegment(_ exe: String, _ args: [String], query: String, output: String,
                       score: (LabelVolume) -> [Int32: Double]) throws -> Double {
         let t0 = monotonicSeconds()
-        let status = try spawnAndWait(exe, args)
+        let (status, message) = try spawnAndWait(exe, args)
         let dt = monotonicSeconds() - t0
-        guard status == 0 else { throw ValidationError("\(query): voxterm segment exited with status \(status)") }
+        guard status == 0 else { throw childFailure(query: query, status: status, message: message) }
         let p = try ImageFile.read(output).labelVolume()
         print("\(query): Dice \(String(format: "%.3f", meanDice(score(p)))), whole process \(String(format: "%.1f", dt)) s wall, \(String(format: "%.1f", lastChildCPU)) s CPU")
         StandardOutput.flush()
@@ -342,16 +342,37 @@ func loadAverage() -> String {
 nonisolated(unsafe) var lastChildCPU = 0.0
 nonisolated(unsafe) var childCPUSoFar = 0.0
 
-/// Runs `executable` with `arguments` (output discarded) and returns its exit status (128 + n
-/// when killed by signal n). posix_spawn with a clean signal mask, as docs/decisions.md asks.
-func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> Int32 {
-    let status: Int32
-    do { status = try Subprocess.run(executable, arguments, standardOutput: .discard, standardError: .discard).status }
-    catch let e as Subprocess.LaunchError { throw ValidationError(e.description) }
+/// A failed `voxterm segment` child of `bench segment --whole-process` as this process's error:
+/// one line naming the query and the child's own one-line reason (which names the file), with the
+/// child's status when it is an output failure (3) or an interruption (130, or killed by SIGINT or
+/// SIGTERM), and otherwise 2, an input's problem (README's table), never 64: the bench's command
+/// line was fine, a protocol's file was not.
+func childFailure(query: String, status: Int32, message: String) -> Error {
+    let prefix = "voxterm: error: "
+    var reason = message.split(separator: "\n").first.map(String.init) ?? ""
+    if reason.hasPrefix(prefix) { reason.removeFirst(prefix.count) }
+    if reason.isEmpty { reason = "no message" }
+    let text = "\(query): voxterm segment exited with status \(status): \(reason)"
+    switch status {
+    case ExitCodes.interrupted, 128 + 15: return CommandFailure(text, status: ExitCodes.interrupted)
+    case ExitCodes.writeFailed: return CommandFailure(text, status: ExitCodes.writeFailed)
+    default: return CommandFailure(text)
+    }
+}
+
+/// Runs `executable` with `arguments` (standard output discarded, standard error kept for the
+/// message) and returns its exit status (128 + n when killed by signal n) and the first line of
+/// its standard error. posix_spawn with a clean signal mask, as docs/decisions.md asks.
+func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> (status: Int32, message: String) {
+    let result: Subprocess.Result
+    do { result = try Subprocess.run(executable, arguments, standardOutput: .discard, standardError: .capture) }
+    catch let e as Subprocess.LaunchError { throw CommandFailure(e.description) }
+    let status = result.status
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
     let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     lastChildCPU = cpu - childCPUSoFar
     childCPUSoFar = cpu
-    return status
+    let line = result.standardError.split(separator: "\n").first { $0.contains("error") } ?? result.standardError.split(separator: "\n").first
+    return (status, line.map(String.init) ?? "")
 }

@@ -87,4 +87,27 @@ import TestSupport
         #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(fileA) && r.stderr.contains("setting B"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out), "nothing written for a refused run")
     }
+
+    /// A query whose `voxterm segment` child fails on a bad file exits 2 (an input's problem, README's
+    /// table) with one line naming the query and the file, not 64 (a usage error) as it did.
+    @Test func failingChildIsABadInputNamingTheFile() throws {
+        let (dir, _) = try protocolFile([:])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let broken = dir.appendingPathComponent("broken_image.nii.gz").path
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: broken))
+        var body = settingB
+        var b = body["B"] as! [String: Any]
+        var q = (b["queries"] as! [[String: Any]])[0]
+        q["image"] = broken
+        b["queries"] = [q]; body["B"] = b
+        let (dir2, file) = try protocolFile(body)
+        defer { try? FileManager.default.removeItem(at: dir2) }
+        let out = dir2.appendingPathComponent("out").path
+        let r = try runVoxterm(["bench", "segment", file, "--out", out, "--settings", "B", "--whole-process"])
+        #expect(r.status == 2, "\(r.status) \(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "one line: \(r.stderr)")
+        #expect(r.stderr.contains("B/colin/N5") && r.stderr.contains("broken_image.nii.gz"), "\(r.stderr)")
+        #expect(!r.stderr.contains("status 64"), "\(r.stderr)")
+    }
 }

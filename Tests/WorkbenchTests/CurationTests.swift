@@ -285,15 +285,16 @@ struct CurationTests {
         for j in 0..<30 { for i in 0..<20 { conf[i, j, 6] = 0.5; conf[i, j, 3] = 0.8 } }
         let p = Prediction(labels: state.document.labels!, confidence: conf)
         let ranking = disagreementRanking(p, scope: .volume, supportSlices: (axis: 2, indices: [2]))
-        // Labelled slices 2...7 minus the support slice 2, lowest confidence first.
-        #expect(ranking[2]?.map(\.index) == [6, 3, 4, 5, 7])
+        // Labelled slices 2...7 minus the support slice 2, by expected errors removed (Segmentation's
+        // rankSlicesForLabelling): 6 (its own 200), then 5 and 7 (3/4 of 6's), 3 (its 80 and 1/4 of 6's), 4.
+        #expect(ranking[2]?.map(\.index) == [6, 5, 7, 3, 4])
         state.curation.outcome = PredictionOutcome(id: 1, scope: .volume, prediction: p, method: "test", disagreement: ranking)
         runRecorded(&state, keys("d"))
         #expect(state.cursor.z == 6)
-        #expect(state.message?.hasPrefix("axial slice 6: mean confidence 0.50 (1st most doubtful of 5)") == true, "\(state.message ?? "")")
+        #expect(state.message?.hasPrefix("axial slice 6: mean confidence 0.50 (1st of 5 to label next)") == true, "\(state.message ?? "")")
         runRecorded(&state, keys("d"))
-        #expect(state.cursor.z == 3)
-        #expect(state.message?.hasPrefix("axial slice 3: mean confidence 0.80 (2nd most doubtful of 5)") == true)
+        #expect(state.cursor.z == 5)
+        #expect(state.message?.hasPrefix("axial slice 5: mean confidence 1.00 (2nd of 5 to label next)") == true, "\(state.message ?? "")")
         // Coronal slices are ranked too (every labelled one has mean 1 - 0.1 ... here the same means).
         _ = reduce(&state, .selectPlane(.coronal))
         _ = reduce(&state, .curation(.jumpToDisagreement))

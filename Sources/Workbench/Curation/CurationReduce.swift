@@ -184,7 +184,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         let s = ranking[c.disagreementStep]
         state.plane = state.displayPlane(forAxis: axis)
         state.cursor[axis] = s.index
-        state.message = String(format: "%@ slice %d: mean confidence %.2f (%@ most doubtful of %d) · d for the next",
+        state.message = String(format: "%@ slice %d: mean confidence %.2f (%@ of %d to label next) · d for the next",
                                state.plane.rawValue, s.index, s.meanConfidence, ordinal(c.disagreementStep + 1), ranking.count)
 
     case .savePrediction:
