@@ -70,6 +70,10 @@ struct RegistrationOptions: ParsableArguments {
                 case .success(let l):
                     plan.stages[last].levels = l
                     plan.stages[last].maxLevelVoxels = nil   // levels given are run as given
+                    // Levels the user gives run as given on 2-D images too (only the symmetric
+                    // mode of the default preset's 2-D settings stays).
+                    plan.stages[last].singleSlice?.minimumFullResolutionIterations = nil
+                    plan.stages[last].singleSlice?.minimumLevelPixels = 0
                 case .failure(let e): throw ValidationError(e.description)
                 }
             }

@@ -3,6 +3,7 @@ import ArgumentParser
 import VoxtermModel
 import SliceRendering
 import Registration
+import VolumeCore
 @testable import VoxtermCLI
 
 /// Parses command lines with the real command tree (no binary, no files): typed options, shared
@@ -73,6 +74,23 @@ import Registration
         let given = try deformable(["--regularisation", "diffusion=0.1"])
         #expect(given.fullResolutionLearningRate == nil && given.fullResolutionRegularisation == nil)
         #expect(given.regularisation.diffusionWeight == 0.1)
+    }
+
+    /// `--levels/--iterations/--smoothing` run as given on 2-D images: the default preset's 2-D
+    /// level rule and full-resolution iterations are dropped, its symmetric mode stays.
+    @Test func givenLevelsRunAsGivenOn2D() throws {
+        func deformable(_ extra: [String]) throws -> RegistrationStage {
+            let c = try Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d"] + extra)
+            let r = try #require(c as? Register)
+            return try #require(try r.registration.plan.stages.first { $0.kind == .deformable })
+        }
+        let preset = try deformable([])
+        #expect(preset.singleSlice == .defaultPreset)
+        let given = try deformable(["--iterations", "50x30x5"])
+        #expect(given.singleSlice == SingleSliceSettings(symmetric: true))
+        let slice = VolumeGeometry(size: [91, 109, 1], spacing: [2, 2, 2], origin: [0, 0, 0])
+        let resolved = given.resolved(for: slice)
+        #expect(resolved.levels.map(\.iterations) == [50, 30, 5] && resolved.symmetric)
     }
 
     @Test func unknownEnumValuesAreRejectedWhileParsing() {

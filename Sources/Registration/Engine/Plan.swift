@@ -89,6 +89,14 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     /// affine level (shrink 2: 45 × 54 × 45, 0.11 M voxels) and every 2-D image fit unchanged; a
     /// 1 mm brain's (90 × 108 × 90, 0.87 M) does not.
     public static let defaultMaxAffineLevelVoxels = 300_000
+    /// Deformable stages: symmetric normalisation (both images deformed half way into a middle
+    /// space, as ANTs SyN) at levels whose field is the level grid itself (not capped by
+    /// `maxFieldVoxels`) and without a diffusion penalty; other levels stay asymmetric.
+    /// About twice the work per iteration.
+    public var symmetric: Bool = false
+    /// What the stage changes when the images are 2-D (one slice); nil = nothing.
+    /// `RegistrationPlan.resolved(for:)` applies it.
+    public var singleSlice: SingleSliceSettings?
 
     /// The default `maxFieldVoxels`: a 2 mm brain (0.9 M voxels) keeps its full-resolution
     /// field, a 1 mm brain gets its field at 2 mm.
@@ -138,6 +146,61 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
 
     /// A readable name, e.g. "affine" or "deformable".
     public var name: String { kind.rawValue }
+
+    /// The stage as it runs on a fixed grid `geometry`: with `singleSlice` applied when the grid is
+    /// 2-D (one slice), unchanged otherwise. The settings are consumed (`singleSlice` is nil after).
+    public func resolved(for geometry: VolumeGeometry) -> RegistrationStage {
+        guard geometry.isSingleSlice, let s = singleSlice else { return self }
+        var stage = self
+        stage.singleSlice = nil
+        if s.symmetric { stage.symmetric = true }
+        if let n = s.minimumFullResolutionIterations {
+            for i in stage.levels.indices where stage.levels[i].shrink == 1 && stage.levels[i].iterations > 0 {
+                stage.levels[i].iterations = max(stage.levels[i].iterations, n)
+            }
+        }
+        if s.minimumLevelPixels > 1 {
+            // Keep a level if its grid has enough pixels along every in-plane axis; the finest
+            // level is always kept.
+            let kept = stage.levels.enumerated().filter { i, level in
+                i == stage.levels.count - 1 || SingleSliceSettings.smallestSide(geometry, shrink: level.shrink) >= s.minimumLevelPixels
+            }.map(\.element)
+            stage.levels = kept
+        }
+        return stage
+    }
+}
+
+/// What a stage changes for 2-D images (a single slice). 2-D registration is cheap (a 256 × 256
+/// slice takes well under a second), and a slice holds far fewer pixels than a volume has voxels
+/// at the same shrink, so the default preset's deformable stage runs differently there
+/// (docs/registration.md, issue 15, h42): symmetric, more full-resolution iterations, and no level
+/// whose grid is too small to carry the anatomy (a 2 mm slice of a brain at shrink 4: 23 × 27).
+public struct SingleSliceSettings: Sendable, Equatable, Codable {
+    /// Run the deformable levels symmetrically (`RegistrationStage.symmetric`).
+    public var symmetric: Bool
+    /// At least this many iterations at full-resolution levels (shrink 1) that have iterations
+    /// (more are kept); nil = the stage's.
+    public var minimumFullResolutionIterations: Int?
+    /// A level whose grid has fewer pixels than this along its shorter in-plane side is skipped
+    /// (never the finest level); 0 or 1 = keep every level.
+    public var minimumLevelPixels: Int
+
+    public init(symmetric: Bool, minimumFullResolutionIterations: Int? = nil, minimumLevelPixels: Int = 0) {
+        self.symmetric = symmetric; self.minimumFullResolutionIterations = minimumFullResolutionIterations
+        self.minimumLevelPixels = minimumLevelPixels
+    }
+
+    /// The default preset's 2-D settings: symmetric, 20 full-resolution iterations (instead of 5),
+    /// levels at least 32 pixels across.
+    public static let defaultPreset = SingleSliceSettings(symmetric: true, minimumFullResolutionIterations: 20, minimumLevelPixels: 32)
+
+    /// Pixels along the shorter non-singleton side of `geometry`'s level grid at `shrink`.
+    public static func smallestSide(_ geometry: VolumeGeometry, shrink: Int) -> Int {
+        let size = Pyramid.levelGeometry(geometry, shrink: shrink).size
+        let sides = (0..<3).filter { geometry.size[$0] > 1 }.map { size[$0] }
+        return sides.min() ?? 1
+    }
 }
 
 /// A registration plan: stages run in order, each refining the previous result.
@@ -203,10 +266,22 @@ public struct RegistrationPlan: Sendable, Equatable, Codable {
         // with a smoother update and field (σ 2 / 0.5 instead of 1.5 / 0.35): measured in
         // docs/registration.md (issue 15, third pass); the other presets keep one setting.
         let fine: (Double, Regularisation)? = preset == .default ? (0.5, Regularisation(updateSigma: 2, fieldSigma: 0.5)) : nil
-        return RegistrationStage(kind: .deformable, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 0.25,
-                                 regularisation: Regularisation(updateSigma: 1.5, fieldSigma: 0.35),
-                                 convergence: Convergence(window: 10, threshold: 1e-5),
-                                 fullResolutionLearningRate: fine?.0, fullResolutionRegularisation: fine?.1)
+        var stage = RegistrationStage(kind: .deformable, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 0.25,
+                                      regularisation: Regularisation(updateSigma: 1.5, fieldSigma: 0.35),
+                                      convergence: Convergence(window: 10, threshold: 1e-5),
+                                      fullResolutionLearningRate: fine?.0, fullResolutionRegularisation: fine?.1)
+        // 2-D images: symmetric, 20 full-resolution iterations, levels ≥ 32 pixels across
+        // (default preset only; measured in docs/registration.md, issue 15, h42).
+        if preset == .default { stage.singleSlice = .defaultPreset }
+        return stage
+    }
+
+    /// The plan as it runs on a fixed grid `geometry`: each stage `resolved(for:)` it (2-D images
+    /// take the stages' `singleSlice` settings).
+    public func resolved(for geometry: VolumeGeometry) -> RegistrationPlan {
+        var plan = self
+        plan.stages = stages.map { $0.resolved(for: geometry) }
+        return plan
     }
 
     /// The plan of a mode and preset.

@@ -67,6 +67,8 @@ public enum Registration {
         if fixed.geometry.isSingleSlice != moving.geometry.isSingleSlice {
             throw RegistrationError.incompatible("fixed image is \(fixed.geometry.isSingleSlice ? "2-D" : "3-D") (\(sizeText(fixed.size))) but moving image is \(moving.geometry.isSingleSlice ? "2-D" : "3-D") (\(sizeText(moving.size))); register 2-D with 2-D or 3-D with 3-D")
         }
+        // 2-D images take the stages' single-slice settings (default preset: symmetric, levels).
+        let plan = plan.resolved(for: fixed.geometry)
         for stage in plan.stages {
             if stage.levels.isEmpty { throw RegistrationError.invalidPlan("stage \(stage.name) has no levels") }
             if stage.levels.contains(where: { $0.shrink < 1 || $0.iterations < 0 || !($0.smoothingSigma >= 0) }) {
@@ -333,6 +335,9 @@ public enum Registration {
         if ctx.snapshotInterval > 0 { ctx.observer(.affine(ctx.progress(0, .nan), affine)) }
         let moving = pyramid.movingLevel(level)
         try ctx.checkCancelled()
+        if stage.symmetric && stage.stepAndRegularisation(at: level).regularisation.diffusionWeight == 0 {
+            return try runSymmetricLevel(stage, level, pyramid, affine, grid: grid, fixedBuf: fixedBuf, v: v, &ctx)
+        }
         let metric = stage.metric.make(sharing: fixedBuf, size: grid.size, radii: Pyramid.radii(stage.lnccRadius, grid))
         let warp = DisplacementWarp(grid: grid, affine: affine)
         // One 3 × n buffer serves as the exponential's scratch, then the moving gradient, then (in
