@@ -63,8 +63,11 @@ public struct RegistrationOutputs: Sendable {
         // One full-size temporary at a time (a 1 mm brain's volumes are 28 MB each): the
         // similarity before registration first, then the warped image and its similarity.
         // The fixed image rescaled once for both similarities.
+        // On the fixed grid already (the same grid), the moving image is used as it is: resampling
+        // it there would return its own voxels.
         let rescaledFixed = Registration.rescaled(fixed)
-        similarityBefore = Registration.similarity(rescaledFixed: rescaledFixed, warped: moving.resampled(to: fixed.geometry), metric: metric)
+        let unregistered = moving.geometry == fixed.geometry ? moving : moving.resampled(to: fixed.geometry)
+        similarityBefore = Registration.similarity(rescaledFixed: rescaledFixed, warped: unregistered, metric: metric)
         lap("similarity before")
         warped = result.warp(moving)
         lap("warp image")

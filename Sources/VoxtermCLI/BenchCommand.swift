@@ -6,7 +6,7 @@ import VoxtermModel
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: time voxterm's own operations (medians over repeats).",
-        subcommands: [BenchIO.self, BenchRegister.self, BenchSegment.self, BenchRender.self, BenchTUI.self])
+        subcommands: [BenchIO.self, BenchRegister.self, BenchKernels.self, BenchSegment.self, BenchRender.self, BenchTUI.self])
 }
 
 /// Median of a list of seconds.

@@ -67,7 +67,13 @@ struct RegistrationOptions: ParsableArguments {
                 let itText = iterations ?? (count == cur.count ? cur.map { "\($0.iterations)" }.joined(separator: "x")
                                             : Array(repeating: "50", count: count).joined(separator: "x"))
                 switch PyramidLevel.parse(shrink: shrinkText, iterations: itText, smoothing: smoothing) {
-                case .success(let l): plan.stages[last].levels = l
+                case .success(let l):
+                    plan.stages[last].levels = l
+                    plan.stages[last].maxLevelVoxels = nil   // levels given are run as given
+                    // Levels the user gives run as given on 2-D images too (only the symmetric
+                    // mode of the default preset's 2-D settings stays).
+                    plan.stages[last].singleSlice?.minimumFullResolutionIterations = nil
+                    plan.stages[last].singleSlice?.minimumLevelPixels = 0
                 case .failure(let e): throw ValidationError(e.description)
                 }
             }

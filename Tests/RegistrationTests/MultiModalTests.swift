@@ -61,16 +61,17 @@ import VolumeCore
         return ys.last!
     }
 
-    /// At 2 mm the check's statistics are read at full resolution; the coarse (4 mm) level it
-    /// aligned on stays in the prepared pair for the registration (reading the full level through
-    /// the pyramid's cache used to drop it).
+    /// At 2 mm the check's statistics are read at full resolution; the coarse (8 mm) level it
+    /// aligned on, the presets' first affine and deformable level, stays in the prepared pair for
+    /// the registration (reading the full level through the pyramid's cache used to drop it).
     @Test func theCoarseLevelOutlivesTheCheckAt2mm() throws {
         let colin = try NIfTIReader.read(TestPaths.samples.appendingPathComponent("colin27_2mm.nii.gz").path).volume()
         let subject = try NIfTIReader.read(TestPaths.samples.appendingPathComponent("subject01_2mm.nii.gz").path).volume()
         let prepared = PreparedPair(fixed: colin, moving: subject)
         _ = try #require(Registration.modalityEvidence(prepared))
         let pyramid = try #require(prepared.take(fixed: colin.geometry, moving: subject.geometry))
-        #expect(pyramid.holdsFixedLevel(PyramidLevel(shrink: 2, smoothingSigma: 1, iterations: 50)))
+        #expect(pyramid.holdsFixedLevel(PyramidLevel(shrink: 4, smoothingSigma: 2, iterations: 50)))
+        #expect(RegistrationPlan.affineStage(.default).levels(on: colin.geometry).first?.shrink == 4)
         #expect(!pyramid.holdsFixedLevel(PyramidLevel(shrink: 1, smoothingSigma: 0, iterations: 1)))
     }
 

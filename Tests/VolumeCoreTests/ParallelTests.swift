@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VolumeCore
+import TestSupport
 
 @Suite("Parallel loops")
 struct ParallelTests {
@@ -56,6 +57,33 @@ struct ParallelTests {
                     return vals[lo] * (1 - f) + vals[hi] * f
                 }
                 #expect(v.percentiles(ps, ignoringZeros: ignoring) == expected)
+            }
+        }
+    }
+    /// Large inputs (several histogram chunks): a zero background with a brain-like foreground,
+    /// NaN voxels, a narrow cluster that puts many distinct values in one bin, ranks at the
+    /// extremes; every answer equals the sorted values'.
+    @Test func largePercentilesMatchSorting() {
+        var rng = SplitMix64(seed: 7)
+        for trial in 0..<4 {
+            let n = [300_000, 1_048_577, 70_000, 200_003][trial]
+            var voxels = [Float](repeating: 0, count: n)
+            for i in 0..<n where rng.nextDouble() < 0.45 {
+                voxels[i] = trial == 2 ? Float(1 + rng.nextDouble() * 1e-6) : Float(rng.nextDouble() * 900 + 50)
+            }
+            if trial == 3 { for i in stride(from: 0, to: n, by: 97) { voxels[i] = .nan }; voxels[5] = 1e9 }
+            let g = VolumeGeometry(size: [n, 1, 1], spacing: [1, 1, 1], origin: [0, 0, 0])
+            let v = Volume(geometry: g, voxels: voxels)
+            let ps = [0, 0.005, 0.25, 0.5, 0.9, 0.995, 0.999999, 1]
+            for ignoring in [false, true] {
+                let vals = voxels.filter { $0.isFinite && (!ignoring || $0 != 0) }.sorted()
+                let expected: [Float] = ps.map { p in
+                    let r = p * Double(vals.count - 1)
+                    let lo = Int(r.rounded(.down)), hi = min(lo + 1, vals.count - 1)
+                    let f = Float(r - Double(lo))
+                    return vals[lo] * (1 - f) + vals[hi] * f
+                }
+                #expect(v.percentiles(ps, ignoringZeros: ignoring) == expected, "trial \(trial), ignoring zeros \(ignoring)")
             }
         }
     }

@@ -3,6 +3,7 @@ import ArgumentParser
 import VoxtermModel
 import SliceRendering
 import Registration
+import VolumeCore
 @testable import VoxtermCLI
 
 /// Parses command lines with the real command tree (no binary, no files): typed options, shared
@@ -40,6 +41,18 @@ import Registration
         #expect(r.registration.preset == .fast)
     }
 
+    /// The presets coarsen a large image's affine levels (`RegistrationStage.maxLevelVoxels`);
+    /// levels given on the command line are run as given.
+    @Test func explicitAffineLevelsAreNotCoarsened() throws {
+        let oneMM = VolumeGeometry(size: [181, 217, 181], spacing: [1, 1, 1], origin: [-90, -126, -72])
+        let preset = try #require(try (Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d", "--mode", "affine"])
+            as? Register)?.plan.stages[0])
+        #expect(preset.levels(on: oneMM).map(\.shrink) == [8, 4])
+        let given = try #require(try (Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d", "--mode", "affine",
+                                                           "--levels", "4x2", "--iterations", "100x50"]) as? Register)?.plan.stages[0])
+        #expect(given.maxLevelVoxels == nil && given.levels(on: oneMM).map(\.shrink) == [4, 2])
+    }
+
     @Test func benchRegisterSharesTheRegistrationOptions() throws {
         let c = try Voxterm.parseAsRoot(["bench", "register", "manifest.json", "--preset", "accurate", "--mode", "affine"])
         let b = try #require(c as? BenchRegister)
@@ -61,6 +74,23 @@ import Registration
         let given = try deformable(["--regularisation", "diffusion=0.1"])
         #expect(given.fullResolutionLearningRate == nil && given.fullResolutionRegularisation == nil)
         #expect(given.regularisation.diffusionWeight == 0.1)
+    }
+
+    /// `--levels/--iterations/--smoothing` run as given on 2-D images: the default preset's 2-D
+    /// level rule and full-resolution iterations are dropped, its symmetric mode stays.
+    @Test func givenLevelsRunAsGivenOn2D() throws {
+        func deformable(_ extra: [String]) throws -> RegistrationStage {
+            let c = try Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d"] + extra)
+            let r = try #require(c as? Register)
+            return try #require(try r.registration.plan.stages.first { $0.kind == .deformable })
+        }
+        let preset = try deformable([])
+        #expect(preset.singleSlice == .defaultPreset)
+        let given = try deformable(["--iterations", "50x30x5"])
+        #expect(given.singleSlice == SingleSliceSettings(symmetric: true))
+        let slice = VolumeGeometry(size: [91, 109, 1], spacing: [2, 2, 2], origin: [0, 0, 0])
+        let resolved = given.resolved(for: slice)
+        #expect(resolved.levels.map(\.iterations) == [50, 30, 5] && resolved.symmetric)
     }
 
     @Test func unknownEnumValuesAreRejectedWhileParsing() {

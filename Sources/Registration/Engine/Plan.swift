@@ -78,6 +78,25 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     public var fullResolutionLearningRate: Double?
     /// Deformable stages: the regularisation at full-resolution levels (shrink 1); nil = `regularisation`.
     public var fullResolutionRegularisation: Regularisation?
+    /// Affine stages: the most voxels its finest level with iterations may have (nil = no limit).
+    /// On a larger grid every level's shrink factor and smoothing are doubled until that level
+    /// fits (`levels(on:)`): the default preset's levels 4 and 2 (8 and 4 mm on a 2 mm brain)
+    /// become 8 and 4 on a 1 mm brain, the same lengths in mm, instead of a 2 mm level of 0.9 M
+    /// voxels that cost 80 % of the affine's time and no Dice (docs/registration.md, issue 15).
+    public var maxLevelVoxels: Int?
+
+    /// The presets' `maxLevelVoxels` for their affine stage (fast, default): a 2 mm brain's finest
+    /// affine level (shrink 2: 45 × 54 × 45, 0.11 M voxels) and every 2-D image fit unchanged; a
+    /// 1 mm brain's (90 × 108 × 90, 0.87 M) does not.
+    public static let defaultMaxAffineLevelVoxels = 300_000
+    /// Deformable stages: symmetric normalisation (both images deformed half way into a middle
+    /// space, as ANTs SyN) at levels whose field is the level grid itself (not capped by
+    /// `maxFieldVoxels`) and without a diffusion penalty; other levels stay asymmetric.
+    /// About twice the work per iteration.
+    public var symmetric: Bool = false
+    /// What the stage changes when the images are 2-D (one slice); nil = nothing.
+    /// `RegistrationPlan.resolved(for:)` applies it.
+    public var singleSlice: SingleSliceSettings?
 
     /// The default `maxFieldVoxels`: a 2 mm brain (0.9 M voxels) keeps its full-resolution
     /// field, a 1 mm brain gets its field at 2 mm.
@@ -86,12 +105,36 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     public init(kind: StageKind, metric: MetricKind, lnccRadius: Int = 2, levels: [PyramidLevel], learningRate: Double,
                 regularisation: Regularisation = Regularisation(), convergence: Convergence = Convergence(),
                 maxFieldVoxels: Int = RegistrationStage.defaultMaxFieldVoxels,
-                fullResolutionLearningRate: Double? = nil, fullResolutionRegularisation: Regularisation? = nil) {
+                fullResolutionLearningRate: Double? = nil, fullResolutionRegularisation: Regularisation? = nil,
+                maxLevelVoxels: Int? = nil) {
         self.kind = kind; self.metric = metric; self.lnccRadius = lnccRadius; self.levels = levels
         self.learningRate = learningRate; self.regularisation = regularisation; self.convergence = convergence
         self.maxFieldVoxels = maxFieldVoxels
         self.fullResolutionLearningRate = fullResolutionLearningRate
         self.fullResolutionRegularisation = fullResolutionRegularisation
+        self.maxLevelVoxels = maxLevelVoxels
+    }
+
+    /// The levels this stage runs with fixed grid `g`: `levels`, or, when the finest level with
+    /// iterations would have more than `maxLevelVoxels` voxels on `g`, every level with its
+    /// shrink factor and smoothing (voxels of `g`) multiplied by the smallest power of two that
+    /// brings it within the limit (iterations unchanged), the smoothing at least half the new
+    /// shrink factor (the presets' rule: an unsmoothed full-resolution level becomes shrink 2 with
+    /// σ 1). Level grids as the pyramid makes them (`Pyramid.levelGeometry`), so anisotropic grids
+    /// shrink their fine axes first.
+    public func levels(on g: VolumeGeometry) -> [PyramidLevel] {
+        guard let limit = maxLevelVoxels, let finest = levels.last(where: { $0.iterations > 0 }) else { return levels }
+        var factor = 1
+        // Stops when the level fits, or when shrinking more cannot make it smaller.
+        while Pyramid.levelGeometry(g, shrink: finest.shrink * factor).voxelCount > limit,
+              Pyramid.levelGeometry(g, shrink: finest.shrink * factor * 2).voxelCount
+                < Pyramid.levelGeometry(g, shrink: finest.shrink * factor).voxelCount {
+            factor *= 2
+        }
+        guard factor > 1 else { return levels }
+        return levels.map { PyramidLevel(shrink: $0.shrink * factor,
+                                         smoothingSigma: max($0.smoothingSigma * Double(factor), Double($0.shrink * factor) / 2),
+                                         iterations: $0.iterations) }
     }
 
     /// The step and regularisation a deformable level uses: the full-resolution ones at shrink 1
@@ -103,6 +146,61 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
 
     /// A readable name, e.g. "affine" or "deformable".
     public var name: String { kind.rawValue }
+
+    /// The stage as it runs on a fixed grid `geometry`: with `singleSlice` applied when the grid is
+    /// 2-D (one slice), unchanged otherwise. The settings are consumed (`singleSlice` is nil after).
+    public func resolved(for geometry: VolumeGeometry) -> RegistrationStage {
+        guard geometry.isSingleSlice, let s = singleSlice else { return self }
+        var stage = self
+        stage.singleSlice = nil
+        if s.symmetric { stage.symmetric = true }
+        if let n = s.minimumFullResolutionIterations {
+            for i in stage.levels.indices where stage.levels[i].shrink == 1 && stage.levels[i].iterations > 0 {
+                stage.levels[i].iterations = max(stage.levels[i].iterations, n)
+            }
+        }
+        if s.minimumLevelPixels > 1 {
+            // Keep a level if its grid has enough pixels along every in-plane axis; the finest
+            // level is always kept.
+            let kept = stage.levels.enumerated().filter { i, level in
+                i == stage.levels.count - 1 || SingleSliceSettings.smallestSide(geometry, shrink: level.shrink) >= s.minimumLevelPixels
+            }.map(\.element)
+            stage.levels = kept
+        }
+        return stage
+    }
+}
+
+/// What a stage changes for 2-D images (a single slice). 2-D registration is cheap (a 256 × 256
+/// slice takes well under a second), and a slice holds far fewer pixels than a volume has voxels
+/// at the same shrink, so the default preset's deformable stage runs differently there
+/// (docs/registration.md, issue 15, h42): symmetric, more full-resolution iterations, and no level
+/// whose grid is too small to carry the anatomy (a 2 mm slice of a brain at shrink 4: 23 × 27).
+public struct SingleSliceSettings: Sendable, Equatable, Codable {
+    /// Run the deformable levels symmetrically (`RegistrationStage.symmetric`).
+    public var symmetric: Bool
+    /// At least this many iterations at full-resolution levels (shrink 1) that have iterations
+    /// (more are kept); nil = the stage's.
+    public var minimumFullResolutionIterations: Int?
+    /// A level whose grid has fewer pixels than this along its shorter in-plane side is skipped
+    /// (never the finest level); 0 or 1 = keep every level.
+    public var minimumLevelPixels: Int
+
+    public init(symmetric: Bool, minimumFullResolutionIterations: Int? = nil, minimumLevelPixels: Int = 0) {
+        self.symmetric = symmetric; self.minimumFullResolutionIterations = minimumFullResolutionIterations
+        self.minimumLevelPixels = minimumLevelPixels
+    }
+
+    /// The default preset's 2-D settings: symmetric, 20 full-resolution iterations (instead of 5),
+    /// levels at least 32 pixels across.
+    public static let defaultPreset = SingleSliceSettings(symmetric: true, minimumFullResolutionIterations: 20, minimumLevelPixels: 32)
+
+    /// Pixels along the shorter non-singleton side of `geometry`'s level grid at `shrink`.
+    public static func smallestSide(_ geometry: VolumeGeometry, shrink: Int) -> Int {
+        let size = Pyramid.levelGeometry(geometry, shrink: shrink).size
+        let sides = (0..<3).filter { geometry.size[$0] > 1 }.map { size[$0] }
+        return sides.min() ?? 1
+    }
 }
 
 /// A registration plan: stages run in order, each refining the previous result.
@@ -147,8 +245,11 @@ public struct RegistrationPlan: Sendable, Equatable, Codable {
         case .accurate: levels = [.init(shrink: 4, smoothingSigma: 2, iterations: 150), .init(shrink: 2, smoothingSigma: 1, iterations: 80),
                                   .init(shrink: 1, smoothingSigma: 0, iterations: 30)]
         }
+        // Fast and default keep their finest affine level within `defaultMaxAffineLevelVoxels`
+        // (coarser levels on a 1 mm brain); accurate keeps its full-resolution affine level.
         return RegistrationStage(kind: .affine, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 1.0,
-                                 convergence: Convergence(window: 10, threshold: 1e-5))
+                                 convergence: Convergence(window: 10, threshold: 1e-5),
+                                 maxLevelVoxels: preset == .accurate ? nil : RegistrationStage.defaultMaxAffineLevelVoxels)
     }
 
     /// The preset's deformable stage.
@@ -165,10 +266,22 @@ public struct RegistrationPlan: Sendable, Equatable, Codable {
         // with a smoother update and field (σ 2 / 0.5 instead of 1.5 / 0.35): measured in
         // docs/registration.md (issue 15, third pass); the other presets keep one setting.
         let fine: (Double, Regularisation)? = preset == .default ? (0.5, Regularisation(updateSigma: 2, fieldSigma: 0.5)) : nil
-        return RegistrationStage(kind: .deformable, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 0.25,
-                                 regularisation: Regularisation(updateSigma: 1.5, fieldSigma: 0.35),
-                                 convergence: Convergence(window: 10, threshold: 1e-5),
-                                 fullResolutionLearningRate: fine?.0, fullResolutionRegularisation: fine?.1)
+        var stage = RegistrationStage(kind: .deformable, metric: .lncc, lnccRadius: 2, levels: levels, learningRate: 0.25,
+                                      regularisation: Regularisation(updateSigma: 1.5, fieldSigma: 0.35),
+                                      convergence: Convergence(window: 10, threshold: 1e-5),
+                                      fullResolutionLearningRate: fine?.0, fullResolutionRegularisation: fine?.1)
+        // 2-D images: symmetric, 20 full-resolution iterations, levels ≥ 32 pixels across
+        // (default preset only; measured in docs/registration.md, issue 15, h42).
+        if preset == .default { stage.singleSlice = .defaultPreset }
+        return stage
+    }
+
+    /// The plan as it runs on a fixed grid `geometry`: each stage `resolved(for:)` it (2-D images
+    /// take the stages' `singleSlice` settings).
+    public func resolved(for geometry: VolumeGeometry) -> RegistrationPlan {
+        var plan = self
+        plan.stages = stages.map { $0.resolved(for: geometry) }
+        return plan
     }
 
     /// The plan of a mode and preset.

@@ -67,6 +67,8 @@ public enum Registration {
         if fixed.geometry.isSingleSlice != moving.geometry.isSingleSlice {
             throw RegistrationError.incompatible("fixed image is \(fixed.geometry.isSingleSlice ? "2-D" : "3-D") (\(sizeText(fixed.size))) but moving image is \(moving.geometry.isSingleSlice ? "2-D" : "3-D") (\(sizeText(moving.size))); register 2-D with 2-D or 3-D with 3-D")
         }
+        // 2-D images take the stages' single-slice settings (default preset: symmetric, levels).
+        let plan = plan.resolved(for: fixed.geometry)
         for stage in plan.stages {
             if stage.levels.isEmpty { throw RegistrationError.invalidPlan("stage \(stage.name) has no levels") }
             if stage.levels.contains(where: { $0.shrink < 1 || $0.iterations < 0 || !($0.smoothingSigma >= 0) }) {
@@ -81,6 +83,8 @@ public enum Registration {
         var affine = AffineWarp(centre: fg.centre)
         var velocity: (VolumeGeometry, FloatBuffer)?
         var reports: [StageReport] = []
+        // Each stage's levels on this fixed grid (an affine stage's may be coarser than planned, `levels(on:)`).
+        let stageLevels = plan.stages.map { $0.levels(on: fg) }
         // The pyramid (normalised images and their levels) lives only through the stages, so the
         // final full-resolution fields do not add to it.
         do {
@@ -99,8 +103,9 @@ public enum Registration {
                 var iterations: [Int] = [], finals: [Double] = []
                 let startAffine = affine
                 let hadVelocity = velocity != nil
-                for (li, level) in stage.levels.enumerated() {
-                    var ctx = LevelContext(stage: si, stageName: stage.name, level: li, levelCount: stage.levels.count,
+                let levels = stageLevels[si]
+                for (li, level) in levels.enumerated() {
+                    var ctx = LevelContext(stage: si, stageName: stage.name, level: li, levelCount: levels.count,
                                            shrink: level.shrink, start: start, token: token, observer: observer,
                                            snapshotInterval: plan.snapshotInterval)
                     let values: [Double]
@@ -114,15 +119,15 @@ public enum Registration {
                     finals.append(values.last ?? .nan)
                     // Free the cached images of levels nothing later uses (this stage's finest level
                     // with iterations is used again by the keep-the-best check below).
-                    var later = Array(stage.levels[(li + 1)...]) + plan.stages[(si + 1)...].flatMap(\.levels)
-                    if let last = stage.levels.last(where: { $0.iterations > 0 }) { later.append(last) }
+                    var later = Array(levels[(li + 1)...]) + stageLevels[(si + 1)...].flatMap { $0 }
+                    if let last = levels.last(where: { $0.iterations > 0 }) { later.append(last) }
                     pyramid.retainOnly(later)
                 }
                 // Keep the best: the stage's result is compared with its starting point on the stage's
                 // finest level with iterations; a stage never returns something worse than its start.
-                if let last = stage.levels.lastIndex(where: { $0.iterations > 0 }), let end = finals[last].isFinite ? finals[last] : nil {
+                if let last = levels.lastIndex(where: { $0.iterations > 0 }), let end = finals[last].isFinite ? finals[last] : nil {
                     try checkCancelled()
-                    let level = stage.levels[last]
+                    let level = levels[last]
                     switch stage.kind {
                     case .affine:
                         let before = startValue(stage, level, pyramid, affine: startAffine.transform)
@@ -330,6 +335,9 @@ public enum Registration {
         if ctx.snapshotInterval > 0 { ctx.observer(.affine(ctx.progress(0, .nan), affine)) }
         let moving = pyramid.movingLevel(level)
         try ctx.checkCancelled()
+        if stage.symmetric && stage.stepAndRegularisation(at: level).regularisation.diffusionWeight == 0 {
+            return try runSymmetricLevel(stage, level, pyramid, affine, grid: grid, fixedBuf: fixedBuf, v: v, &ctx)
+        }
         let metric = stage.metric.make(sharing: fixedBuf, size: grid.size, radii: Pyramid.radii(stage.lnccRadius, grid))
         let warp = DisplacementWarp(grid: grid, affine: affine)
         // One 3 × n buffer serves as the exponential's scratch, then the moving gradient, then (in

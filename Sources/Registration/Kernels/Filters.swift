@@ -18,60 +18,140 @@ public enum Filters {
 
     static let chunk = 1024
 
+    /// The normalised Gaussian weights (2r + 1 of them, r = max(1, ⌈3 sigma⌉)) for `sigma` voxels.
+    static func gaussianWeights(_ s: Double) -> [Float] {
+        let r = max(1, Int((3 * s).rounded(.up)))
+        var w = [Float](repeating: 0, count: 2 * r + 1)
+        var total: Float = 0
+        for t in -r...r { w[t + r] = Float(Foundation_exp(-Double(t * t) / (2 * s * s))); total += w[t + r] }
+        for t in 0..<w.count { w[t] /= total }
+        return w
+    }
+
     /// Gaussian smoothing in place with standard deviation `sigma` (voxels, per axis; 0 skips an
     /// axis), kernel truncated at 3 sigma, borders replicated. `scratch` holds at least as many values.
+    /// The x pass runs in place (each line through a padded copy), the y and z passes between
+    /// `data` and `scratch`, 8 outputs at a time with the taps accumulated in registers; every
+    /// output is the same sum in the same order as `gaussianReference`, so bit for bit the same.
     public static func gaussian(_ data: UnsafeMutablePointer<Float>, size: SIMD3<Int>, sigma: SIMD3<Double>,
                                 scratch: UnsafeMutablePointer<Float>) {
         let n = size.x * size.y * size.z
+        let axes = (0..<3).filter { sigma[$0] > 0.01 && size[$0] > 1 }
+        var src = data, dst = scratch
+        for axis in axes {
+            let w = gaussianWeights(sigma[axis])
+            if axis == 0 {
+                convolveLinesInPlace(src, size: size, weights: w)
+            } else {
+                convolveStrided(src, dst, size: size, axis: axis, weights: w)
+                swap(&src, &dst)
+            }
+        }
+        if src != data { data.update(from: src, count: n) }
+    }
+
+    /// The x pass in place: each line is copied with `r` replicated border values on both sides,
+    /// then convolved 8 outputs at a time.
+    static func convolveLinesInPlace(_ data: UnsafeMutablePointer<Float>, size: SIMD3<Int>, weights: [Float]) {
+        let L = size.x, r = weights.count / 2, taps = weights.count
+        weights.withUnsafeBufferPointer { wb in
+            let w = wb.baseAddress!
+            parallelFor(size.y * size.z) { o in
+                let d = data + o * L
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: L + 2 * r + 8) { pb in
+                    let p = pb.baseAddress!
+                    for t in 0..<r { p[t] = d[0]; p[r + L + t] = d[L - 1] }
+                    (p + r).update(from: d, count: L)
+                    let raw = UnsafeRawPointer(p), out = UnsafeMutableRawPointer(d)
+                    var l = 0
+                    while l + 8 <= L {
+                        var acc = SIMD8<Float>(repeating: 0)
+                        for t in 0..<taps {
+                            acc += w[t] * raw.loadUnaligned(fromByteOffset: 4 * (l + t), as: SIMD8<Float>.self)
+                        }
+                        out.storeBytes(of: acc, toByteOffset: 4 * l, as: SIMD8<Float>.self)
+                        l += 8
+                    }
+                    while l < L {
+                        var acc: Float = 0
+                        for t in 0..<taps { acc += w[t] * p[l + t] }
+                        d[l] = acc
+                        l += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// A y or z pass from `src` into `dst`: for each output line, the `2r + 1` source lines
+    /// (borders replicated) weighted and summed 8 values at a time in registers.
+    static func convolveStrided(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, size: SIMD3<Int>,
+                                axis: Int, weights: [Float]) {
+        let lay = AxisLayout(size: size, axis: axis)
+        let r = weights.count / 2, taps = weights.count
+        let chunks = (lay.inner + chunk - 1) / chunk
+        weights.withUnsafeBufferPointer { wb in
+            let w = wb.baseAddress!
+            parallelFor(lay.outer * lay.length * chunks) { task in
+                let c = task % chunks, ol = task / chunks
+                let o = ol / lay.length, l = ol % lay.length
+                let lo = c * chunk, hi = min(lay.inner, lo + chunk)
+                let base = o * lay.length * lay.stride
+                let d = dst + base + l * lay.stride
+                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: taps) { rowsBuf in
+                    let rows = rowsBuf.baseAddress!
+                    for t in 0..<taps {
+                        let ll = min(max(l - r + t, 0), lay.length - 1)
+                        rows[t] = UnsafePointer(src + base + ll * lay.stride)
+                    }
+                    var i = lo
+                    while i + 8 <= hi {
+                        var acc = SIMD8<Float>(repeating: 0)
+                        for t in 0..<taps {
+                            acc += w[t] * UnsafeRawPointer(rows[t] + i).loadUnaligned(as: SIMD8<Float>.self)
+                        }
+                        UnsafeMutableRawPointer(d + i).storeBytes(of: acc, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    while i < hi {
+                        var acc: Float = 0
+                        for t in 0..<taps { acc += w[t] * rows[t][i] }
+                        d[i] = acc
+                        i += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// The scalar Gaussian `gaussian` is checked against bit for bit (ping-pong passes, one
+    /// output at a time, taps added in order).
+    static func gaussianReference(_ data: UnsafeMutablePointer<Float>, size: SIMD3<Int>, sigma: SIMD3<Double>,
+                                  scratch: UnsafeMutablePointer<Float>) {
+        let n = size.x * size.y * size.z
         var src = data, dst = scratch
         for axis in 0..<3 where sigma[axis] > 0.01 && size[axis] > 1 {
-            let s = sigma[axis]
-            let r = max(1, Int((3 * s).rounded(.up)))
-            var w = [Float](repeating: 0, count: 2 * r + 1)
-            var total: Float = 0
-            for t in -r...r { w[t + r] = Float(Foundation_exp(-Double(t * t) / (2 * s * s))); total += w[t + r] }
-            for t in 0..<w.count { w[t] /= total }
-            convolve(src, dst, size: size, axis: axis, weights: w)
+            convolveReference(src, dst, size: size, axis: axis, weights: gaussianWeights(sigma[axis]))
             swap(&src, &dst)
         }
         if src != data { data.update(from: src, count: n) }
     }
 
     /// 1-D convolution along `axis` with symmetric `weights` (odd count), borders replicated.
-    static func convolve(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, size: SIMD3<Int>,
-                         axis: Int, weights: [Float]) {
+    static func convolveReference(_ src: UnsafeMutablePointer<Float>, _ dst: UnsafeMutablePointer<Float>, size: SIMD3<Int>,
+                                  axis: Int, weights: [Float]) {
         let lay = AxisLayout(size: size, axis: axis)
         let r = weights.count / 2
         weights.withUnsafeBufferPointer { w in
-            if lay.inner == 1 {
-                parallelFor(lay.outer) { o in
-                    let s = src + o * lay.length, d = dst + o * lay.length
-                    let L = lay.length
-                    for l in 0..<L {
-                        var acc: Float = 0
-                        if l >= r && l + r < L {
-                            for t in 0...(2 * r) { acc += w[t] * s[l - r + t] }
-                        } else {
-                            for t in 0...(2 * r) { acc += w[t] * s[min(max(l - r + t, 0), L - 1)] }
-                        }
-                        d[l] = acc
-                    }
-                }
-                return
-            }
-            let chunks = (lay.inner + chunk - 1) / chunk
-            parallelFor(lay.outer * chunks) { task in
-                let o = task / chunks, c = task % chunks
-                let lo = c * chunk, hi = min(lay.inner, lo + chunk)
-                let base = o * lay.length * lay.stride
+            for o in 0..<lay.outer {
                 for l in 0..<lay.length {
-                    let d = dst + base + l * lay.stride
-                    for i in lo..<hi { d[i] = 0 }
-                    for t in 0...(2 * r) {
-                        let ll = min(max(l - r + t, 0), lay.length - 1)
-                        let s = src + base + ll * lay.stride
-                        let wt = w[t]
-                        for i in lo..<hi { d[i] += wt * s[i] }
+                    for i in 0..<lay.inner {
+                        var acc: Float = 0
+                        for t in 0...(2 * r) {
+                            let ll = min(max(l - r + t, 0), lay.length - 1)
+                            acc += w[t] * src[o * lay.length * lay.stride + ll * lay.stride + i]
+                        }
+                        dst[o * lay.length * lay.stride + l * lay.stride + i] = acc
                     }
                 }
             }
@@ -85,6 +165,32 @@ public enum Filters {
     public static func boxSumInPlace(_ data: UnsafeMutablePointer<Float>, size: SIMD3<Int>, radius: SIMD3<Int>) {
         for axis in 0..<3 where radius[axis] > 0 && size[axis] > 1 {
             boxPassInPlace(data, size: size, axis: axis, radius: radius[axis])
+        }
+    }
+
+    /// `boxSumInPlace` of three volumes, the x pass of the three fused (three independent
+    /// running sums per line, so their additions overlap); the same values.
+    public static func boxSumInPlace3(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                                      _ c: UnsafeMutablePointer<Float>, size: SIMD3<Int>, radius: SIMD3<Int>) {
+        let L = size.x, r = radius.x
+        if r > 0 && L > 1 {
+            parallelFor(size.y * size.z) { o in
+                let da = a + o * L, db = b + o * L, dc = c + o * L
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * L) { buf in
+                    let sa = buf.baseAddress!, sb = sa + L, sc = sb + L
+                    sa.update(from: da, count: L); sb.update(from: db, count: L); sc.update(from: dc, count: L)
+                    var xa = 0.0, xb = 0.0, xc = 0.0
+                    for t in 0..<min(r, L) { xa += Double(sa[t]); xb += Double(sb[t]); xc += Double(sc[t]) }
+                    for l in 0..<L {
+                        if l + r < L { xa += Double(sa[l + r]); xb += Double(sb[l + r]); xc += Double(sc[l + r]) }
+                        if l - r - 1 >= 0 { xa -= Double(sa[l - r - 1]); xb -= Double(sb[l - r - 1]); xc -= Double(sc[l - r - 1]) }
+                        da[l] = Float(xa); db[l] = Float(xb); dc[l] = Float(xc)
+                    }
+                }
+            }
+        }
+        for axis in 1..<3 where radius[axis] > 0 && size[axis] > 1 {
+            for d in [a, b, c] { boxPassInPlace(d, size: size, axis: axis, radius: radius[axis]) }
         }
     }
 
@@ -147,17 +253,25 @@ public enum Filters {
                         let s = base + t * lay.stride
                         for i in 0..<w { a[i] += Double(s[i]) }
                     }
+                    // One loop per row: add the entering value, subtract the leaving one (the
+                    // original value at l - r - 1, kept in the ring), store (same order as three loops).
                     for l in 0..<L {
                         let slot = ring.baseAddress! + (l % ringRows) * w
-                        if l + r < L {
-                            let s = base + (l + r) * lay.stride
-                            for i in 0..<w { a[i] += Double(s[i]) }
-                        }
-                        if l - r - 1 >= 0 {
-                            for i in 0..<w { a[i] -= Double(slot[i]) }   // the original value at l - r - 1
-                        }
                         let d = base + l * lay.stride
-                        for i in 0..<w { slot[i] = d[i]; d[i] = Float(a[i]) }
+                        let s = base + (l + r) * lay.stride
+                        switch (l + r < L, l - r - 1 >= 0) {
+                        case (true, true):
+                            for i in 0..<w {
+                                let t = (a[i] + Double(s[i])) - Double(slot[i])
+                                a[i] = t; slot[i] = d[i]; d[i] = Float(t)
+                            }
+                        case (true, false):
+                            for i in 0..<w { let t = a[i] + Double(s[i]); a[i] = t; slot[i] = d[i]; d[i] = Float(t) }
+                        case (false, true):
+                            for i in 0..<w { let t = a[i] - Double(slot[i]); a[i] = t; slot[i] = d[i]; d[i] = Float(t) }
+                        case (false, false):
+                            for i in 0..<w { slot[i] = d[i]; d[i] = Float(a[i]) }
+                        }
                     }
                 }
             }

@@ -6,7 +6,7 @@ public enum Trilinear {
     /// continuous voxel coordinate `p`. Outside the grid (beyond half a voxel) returns `(0, 0)`;
     /// within half a voxel of the border the coordinate is clamped, so the derivative along that
     /// axis is 0 there, as is the derivative along a singleton axis.
-    @inlinable
+    @inlinable @inline(__always)
     public static func sampleWithGradient(_ buf: UnsafePointer<Float>, _ size: SIMD3<Int>, _ p: SIMD3<Double>)
         -> (value: Float, gradient: SIMD3<Float>) {
         let nx = size.x, ny = size.y, nz = size.z

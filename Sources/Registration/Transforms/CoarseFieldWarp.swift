@@ -82,13 +82,17 @@ public struct CoarseFieldWarp {
         let m = moving.voxels.pointer, ms = moving.size
         let g = grid, cx = fieldGrid.size.x
         let step = g.affine.column(0)
+        let r0 = toVoxel.rows.0, r1 = toVoxel.rows.1, r2 = toVoxel.rows.2
         parallelFor(g.size.y * g.size.z) { row in
             let j = row % g.size.y, k = row / g.size.y
             let p0 = g.affine.apply(SIMD3(0, Double(j), Double(k)))
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * cx) { line in
                 forEachInRow(u, row: row, line: line.baseAddress!) { idx, d in
                     let x = p0 + Double(idx - row * g.size.x) * step + d.double
-                    warped[idx] = Trilinear.sampleWithGradient(m, ms, toVoxel.apply(x)).value
+                    // `toVoxel.apply(x)` written out (the same operations), so it is inlined.
+                    let h = SIMD4(x.x, x.y, x.z, 1)
+                    let q = SIMD3((r0 * h).sum(), (r1 * h).sum(), (r2 * h).sum())
+                    warped[idx] = Trilinear.sampleWithGradient(m, ms, q).value
                 }
             }
         }
@@ -114,6 +118,10 @@ public struct CoarseFieldWarp {
             rowsOfSlab[min(b, slabs - 1)].append(row)
         }
         let dx = cs.x > 1 ? 1 : 0, dy = cs.y > 1 ? cs.x : 0, dz = cs.z > 1 ? cs.x * cs.y : 0
+        let r0 = toVoxel.rows.0, r1 = toVoxel.rows.1, r2 = toVoxel.rows.2
+        let t0 = SIMD3<Float>(Float(r0.x), Float(r0.y), Float(r0.z))
+        let t1 = SIMD3<Float>(Float(r1.x), Float(r1.y), Float(r1.z))
+        let t2 = SIMD3<Float>(Float(r2.x), Float(r2.y), Float(r2.z))
         for phase in 0..<2 {
             let mine = stride(from: phase, to: slabs, by: 2).map { $0 }
             if mine.isEmpty { continue }
@@ -130,9 +138,13 @@ public struct CoarseFieldWarp {
                             let dv = dValue[idx]
                             if dv == 0 { return }
                             let x = p0 + Double(i) * step + d.double
-                            let gm = Trilinear.sampleWithGradient(m, ms, toVoxel.apply(x)).gradient
+                            // `toVoxel.apply(x)` and `applyLinearTransposed` written out (the same operations).
+                            let h = SIMD4(x.x, x.y, x.z, 1)
+                            let q = SIMD3((r0 * h).sum(), (r1 * h).sum(), (r2 * h).sum())
+                            let gm = Trilinear.sampleWithGradient(m, ms, q).gradient
                             if gm == .zero { return }
-                            let gw = toVoxel.applyLinearTransposed(gm) * dv
+                            let gw = SIMD3(t0.x * gm.x + t1.x * gm.y + t2.x * gm.z, t0.y * gm.x + t1.y * gm.y + t2.y * gm.z,
+                                           t0.z * gm.x + t1.z * gm.y + t2.z * gm.z) * dv
                             let x0 = base[0][i], fx = weight[0][i]
                             let o = rowBase + x0
                             for c in 0..<3 {

@@ -20,21 +20,23 @@ public enum VelocityField {
         let n = grid.voxelCount
         let k = steps ?? squaringSteps(v, grid: grid)
         let scale = sign / Float(1 << k)
-        // v / 2^k, interleaved; the squarings alternate between u and scratch, starting where an
-        // odd or even number of them ends in scratch (no copy before de-interleaving into u).
-        let first = k % 2 == 1 ? u : scratch
+        if k == 0 {
+            parallelChunks(3 * n) { lo, hi in for i in lo..<hi { u[i] = v[i] * scale } }
+            return
+        }
+        // v / 2^k, interleaved; the first k - 1 squarings alternate between u and scratch, starting
+        // where they end in scratch, and the last one reads scratch and writes u component-major
+        // (the de-interleaving fused into it).
+        let first = k % 2 == 0 ? u : scratch
         parallelChunks(n) { lo, hi in
             for i in lo..<hi { first[3 * i] = v[i] * scale; first[3 * i + 1] = v[n + i] * scale; first[3 * i + 2] = v[2 * n + i] * scale }
         }
         var cur = first, next = first == u ? scratch : u
-        for _ in 0..<k {
+        for _ in 0..<(k - 1) {
             FieldOps.selfComposeInterleaved(cur, grid: grid, into: next)
             swap(&cur, &next)
         }
-        let c = cur
-        parallelChunks(n) { lo, hi in
-            for i in lo..<hi { u[i] = c[3 * i]; u[n + i] = c[3 * i + 1]; u[2 * n + i] = c[3 * i + 2] }
-        }
+        FieldOps.selfComposeInterleaved(cur, grid: grid, into: u, componentMajor: true)
     }
 }
 
@@ -49,8 +51,11 @@ public enum FieldOps {
         partial.withUnsafeMutableBufferPointer { out in
             parallelFor(chunks) { c in
                 var m = 0.0
+                // `inv.applyLinear`, written out so it is inlined (the same operations).
+                let r0 = inv.rows.0, r1 = inv.rows.1, r2 = inv.rows.2
                 for i in (c * reductionChunk)..<min(n, (c + 1) * reductionChunk) {
-                    let q = inv.applyLinear(SIMD3(Double(v[i]), Double(v[n + i]), Double(v[2 * n + i])))
+                    let h = SIMD4(Double(v[i]), Double(v[n + i]), Double(v[2 * n + i]), 0)
+                    let q = SIMD3((r0 * h).sum(), (r1 * h).sum(), (r2 * h).sum())
                     m = max(m, (q * q).sum())
                 }
                 out[c] = m
@@ -60,58 +65,75 @@ public enum FieldOps {
     }
 
     /// `out(x) = u(x) + u(x + u(x))` for a field stored interleaved (x, y, z of voxel `i` at
-    /// `3i`, `3i + 1`, `3i + 2`), into `out` (also interleaved). Trilinear, border values extended.
-    /// Each trilinear corner is read as one unaligned 4-float load (its vector and the next
-    /// voxel's x, which is ignored) and interpolated 4 lanes at a time; the arithmetic per lane is
-    /// that of `selfComposeInterleavedReference`, so the results are the same bit for bit. A voxel
-    /// whose last corner is the grid's last voxel (the load would pass the buffer's end) takes
-    /// the reference's scalar reads.
+    /// `3i`, `3i + 1`, `3i + 2`), into `out` (also interleaved, or component-major with
+    /// `componentMajor`: x of voxel `i` at `i`, y at `n + i`, z at `2n + i`). Trilinear, border
+    /// values extended. Each trilinear corner is read as one unaligned 4-float load (its vector
+    /// and the next voxel's x, which is ignored) and interpolated 4 lanes at a time; the
+    /// arithmetic per lane is that of `selfComposeInterleavedReference`, so the results are the
+    /// same bit for bit. A voxel whose last corner is the grid's last voxel (the load would pass
+    /// the buffer's end) takes the reference's scalar reads. On an axis-aligned grid the voxel
+    /// coordinate of `x + u(x)` is one product per axis (the reference's dot product with two
+    /// zeros, which adds exact zeros: the same value).
     public static func selfComposeInterleaved(_ u: UnsafePointer<Float>, grid: VolumeGeometry,
-                                              into out: UnsafeMutablePointer<Float>) {
-        selfComposeInterleaved(u, grid: grid, into: out, vectorLoads: true)
+                                              into out: UnsafeMutablePointer<Float>, componentMajor: Bool = false) {
+        selfComposeInterleaved(u, grid: grid, into: out, vectorLoads: true, componentMajor: componentMajor)
     }
 
     /// `selfComposeInterleaved` with every corner read as three scalars (the branch the fast
-    /// version takes at the buffer's end): the reference it is checked against bit for bit.
+    /// version takes at the buffer's end) and the voxel coordinate a full dot product: the
+    /// reference it is checked against bit for bit.
     static func selfComposeInterleavedReference(_ u: UnsafePointer<Float>, grid: VolumeGeometry,
-                                                into out: UnsafeMutablePointer<Float>) {
-        selfComposeInterleaved(u, grid: grid, into: out, vectorLoads: false)
+                                                into out: UnsafeMutablePointer<Float>, componentMajor: Bool = false) {
+        selfComposeInterleaved(u, grid: grid, into: out, vectorLoads: false, componentMajor: componentMajor)
     }
 
     private static func selfComposeInterleaved(_ u: UnsafePointer<Float>, grid: VolumeGeometry,
-                                               into out: UnsafeMutablePointer<Float>, vectorLoads: Bool) {
+                                               into out: UnsafeMutablePointer<Float>, vectorLoads: Bool,
+                                               componentMajor: Bool) {
         let s = grid.size
         let inv = grid.affine.inverse ?? .identity
         let m0 = SIMD3<Float>(Float(inv[0, 0]), Float(inv[0, 1]), Float(inv[0, 2]))
         let m1 = SIMD3<Float>(Float(inv[1, 0]), Float(inv[1, 1]), Float(inv[1, 2]))
         let m2 = SIMD3<Float>(Float(inv[2, 0]), Float(inv[2, 1]), Float(inv[2, 2]))
-        let nx = s.x, ny = s.y, nz = s.z
+        let diagonal = vectorLoads && m0.y == 0 && m0.z == 0 && m1.x == 0 && m1.z == 0 && m2.x == 0 && m2.y == 0
+        let nx = s.x, ny = s.y, nz = s.z, n = nx * ny * nz
         let maxX = Float(nx - 1), maxY = Float(ny - 1), maxZ = Float(nz - 1)
         let dx = nx > 1 ? 3 : 0, dy = ny > 1 ? 3 * nx : 0, dz = nz > 1 ? 3 * nx * ny : 0
         let lastX = max(nx - 2, 0), lastY = max(ny - 2, 0), lastZ = max(nz - 2, 0)
         // The highest first-float offset a 4-float load may start at.
-        let safeEnd = 3 * nx * ny * nz - 4
+        let safeEnd = 3 * n - 4
         let raw = UnsafeRawPointer(u)
+        // Stores: interleaved (stride 3, component offset 1) or component-major (stride 1, offset n).
+        let outStride = componentMajor ? 1 : 3, outComponent = componentMajor ? n : 1
         parallelFor(s.y * s.z) { row in
             let j = row % s.y, k = row / s.y
+            let fj = Float(j), fk = Float(k)
             for i in 0..<s.x {
-                let idx = 3 * (row * s.x + i)
-                let d = SIMD3(u[idx], u[idx + 1], u[idx + 2])
-                let x = min(max(Float(i) + (m0 * d).sum(), 0), maxX)
-                let y = min(max(Float(j) + (m1 * d).sum(), 0), maxY)
-                let z = min(max(Float(k) + (m2 * d).sum(), 0), maxZ)
+                let v = row &* s.x &+ i
+                let idx = 3 &* v
+                let d = SIMD3(u[idx], u[idx &+ 1], u[idx &+ 2])
+                let x: Float, y: Float, z: Float
+                if diagonal {
+                    x = min(max(Float(i) + m0.x * d.x, 0), maxX)
+                    y = min(max(fj + m1.y * d.y, 0), maxY)
+                    z = min(max(fk + m2.z * d.z, 0), maxZ)
+                } else {
+                    x = min(max(Float(i) + (m0 * d).sum(), 0), maxX)
+                    y = min(max(fj + (m1 * d).sum(), 0), maxY)
+                    z = min(max(fk + (m2 * d).sum(), 0), maxZ)
+                }
                 let x0 = min(Int(x), lastX), y0 = min(Int(y), lastY), z0 = min(Int(z), lastZ)
                 let fx = x - Float(x0), fy = y - Float(y0), fz = z - Float(z0)
-                let c = 3 * (x0 + nx * (y0 + ny * z0))
+                let c = 3 &* (x0 &+ nx &* (y0 &+ ny &* z0))
                 let o: SIMD3<Float>
-                if vectorLoads && c + dx + dy + dz <= safeEnd {
+                if vectorLoads && c &+ dx &+ dy &+ dz <= safeEnd {
                     @inline(__always) func at(_ q: Int) -> SIMD4<Float> {
-                        raw.loadUnaligned(fromByteOffset: 4 * (c + q), as: SIMD4<Float>.self)
+                        raw.loadUnaligned(fromByteOffset: 4 &* (c &+ q), as: SIMD4<Float>.self)
                     }
                     let a00 = at(0) + (at(dx) - at(0)) * fx
-                    let a10 = at(dy) + (at(dx + dy) - at(dy)) * fx
-                    let a01 = at(dz) + (at(dx + dz) - at(dz)) * fx
-                    let a11 = at(dy + dz) + (at(dx + dy + dz) - at(dy + dz)) * fx
+                    let a10 = at(dy) + (at(dx &+ dy) - at(dy)) * fx
+                    let a01 = at(dz) + (at(dx &+ dz) - at(dz)) * fx
+                    let a11 = at(dy &+ dz) + (at(dx &+ dy &+ dz) - at(dy &+ dz)) * fx
                     let a0 = a00 + (a10 - a00) * fy, a1 = a01 + (a11 - a01) * fy
                     let d4 = SIMD4(d, 0)
                     let r = d4 + a0 + (a1 - a0) * fz
@@ -126,7 +148,8 @@ public enum FieldOps {
                     let a0 = a00 + (a10 - a00) * fy, a1 = a01 + (a11 - a01) * fy
                     o = d + a0 + (a1 - a0) * fz
                 }
-                out[idx] = o.x; out[idx + 1] = o.y; out[idx + 2] = o.z
+                let w = outStride &* v
+                out[w] = o.x; out[w &+ outComponent] = o.y; out[w &+ 2 &* outComponent] = o.z
             }
         }
     }

@@ -70,8 +70,9 @@ extension Volume {
     /// fraction between them; (0, 0, 0) when no value counts. The one percentile implementation:
     /// `percentiles` and the display's `IntensityWindow.percentiles` interpolate its answers.
     /// Exact (the values a sort would give), in O(n): a 65,536-bin histogram (built in parallel)
-    /// locates each rank, then only the values of that bin are sorted; inputs of up to 16,384
-    /// values are sorted outright.
+    /// locates each rank, then one parallel pass finds the bins asked for that hold one repeated
+    /// value, and only the others' values are gathered and sorted; inputs of up to 16,384 values
+    /// are sorted outright.
     public static func percentileNeighbours(_ values: [Float], _ ps: [Double],
                                             ignoringZeros: Bool = false) -> [(low: Float, high: Float, fraction: Double)] {
         @inline(__always) func counts(_ x: Float) -> Bool { x.isFinite && (!ignoringZeros || x != 0) }
@@ -89,7 +90,8 @@ extension Volume {
             guard !sorted.isEmpty else { return ps.map { _ in (0, 0, 0) } }
             return neighbours(sorted.count) { sorted[$0] }
         }
-        let chunks = max(1, min(64, values.count / 65536))
+        // 16 chunks balance the threads; each has its own 65,536-bin histogram (4 MB in all).
+        let chunks = max(1, min(16, values.count / 65536))
         // Pass 1: min, max and count per chunk of the values that count.
         var lows = [Float](repeating: .infinity, count: chunks), highs = [Float](repeating: -.infinity, count: chunks)
         var tallies = [Int](repeating: 0, count: chunks)
@@ -121,24 +123,71 @@ extension Volume {
                 }
             }
         }
+        // Bin totals chunk by chunk (sequential reads), then the running count.
         var cumulative = [Int](repeating: 0, count: bins + 1) // values in bins before b
-        for b in 0..<bins {
-            var t = 0
-            for c in 0..<chunks { t += Int(hist[c * bins + b]) }
-            cumulative[b + 1] = cumulative[b] + t
+        hist.withUnsafeBufferPointer { h in
+            cumulative.withUnsafeMutableBufferPointer { cu in
+                for c in 0..<chunks { let base = c * bins; for b in 0..<bins { cu[b + 1] &+= Int(h[base + b]) } }
+                for b in 0..<bins { cu[b + 1] &+= cu[b] }
+            }
         }
-        // The value of sorted rank r: find its bin, sort that bin's values.
-        var cache: [Int: [Float]] = [:]
-        return neighbours(n) { r in
+        // The bin of each rank that is asked for.
+        func binOf(_ r: Int) -> Int {
             var a = 0, z = bins // first bin with cumulative[b + 1] > r
             while a < z { let m = (a + z) / 2; if cumulative[m + 1] > r { z = m } else { a = m + 1 } }
-            if cache[a] == nil {
-                // Most often a bin holds one repeated value (e.g. a zero background): skip the sort.
-                var bl = Float.infinity, bh = -Float.infinity
-                values.withUnsafeBufferPointer { v in for x in v where counts(x) && bin(x) == a { bl = Swift.min(bl, x); bh = Swift.max(bh, x) } }
-                cache[a] = bl == bh ? [bl] : values.filter { counts($0) && bin($0) == a }.sorted()
-            }
-            return cache[a]!.count == 1 ? cache[a]![0] : cache[a]![r - cumulative[a]]
+            return a
+        }
+        let ranks = ps.flatMap { p -> [Int] in
+            let r = min(max(p, 0), 1) * Double(n - 1)
+            let r0 = Int(r.rounded(.down))
+            return [r0, min(r0 + 1, n - 1)]
+        }
+        let needed = Array(Set(ranks.map(binOf))).sorted()
+        var slot = [Int32](repeating: -1, count: bins)
+        for (i, b) in needed.enumerated() { slot[b] = Int32(i) }
+        // One parallel pass: each needed bin's smallest and largest value. Most often a bin holds
+        // one repeated value (e.g. a zero background), and then nothing needs sorting.
+        let nb = needed.count
+        var binLow = [Float](repeating: .infinity, count: nb * chunks), binHigh = [Float](repeating: -.infinity, count: nb * chunks)
+        values.withUnsafeBufferPointer { v in slot.withUnsafeBufferPointer { sl in
+            binLow.withUnsafeMutableBufferPointer { bl in binHigh.withUnsafeMutableBufferPointer { bh in
+                parallelFor(chunks) { c in
+                    for i in (v.count * c / chunks)..<(v.count * (c + 1) / chunks) where counts(v[i]) {
+                        let k = Int(sl[bin(v[i])])
+                        if k >= 0 {
+                            bl[c * nb + k] = Swift.min(bl[c * nb + k], v[i]); bh[c * nb + k] = Swift.max(bh[c * nb + k], v[i])
+                        }
+                    }
+                }
+            } }
+        } }
+        var sortedBins = [[Float]](repeating: [], count: nb)
+        var mixed = [Bool](repeating: false, count: nb)
+        for k in 0..<nb {
+            var a = Float.infinity, z = -Float.infinity
+            for c in 0..<chunks { a = Swift.min(a, binLow[c * nb + k]); z = Swift.max(z, binHigh[c * nb + k]) }
+            if a == z { sortedBins[k] = [a] } else { mixed[k] = true }
+        }
+        // A second pass gathers the values of the bins with several values (chunk by chunk), sorted.
+        if mixed.contains(true) {
+            var gathered = [[[Float]]](repeating: [], count: chunks)
+            values.withUnsafeBufferPointer { v in slot.withUnsafeBufferPointer { sl in mixed.withUnsafeBufferPointer { mx in
+                gathered.withUnsafeMutableBufferPointer { out in
+                    parallelFor(chunks) { c in
+                        var mine = [[Float]](repeating: [], count: nb)
+                        for i in (v.count * c / chunks)..<(v.count * (c + 1) / chunks) where counts(v[i]) {
+                            let k = Int(sl[bin(v[i])])
+                            if k >= 0 && mx[k] { mine[k].append(v[i]) }
+                        }
+                        out[c] = mine
+                    }
+                }
+            } } }
+            for k in 0..<nb where mixed[k] { sortedBins[k] = gathered.flatMap { $0[k] }.sorted() }
+        }
+        return neighbours(n) { r in
+            let a = binOf(r), k = Int(slot[a])
+            return sortedBins[k].count == 1 ? sortedBins[k][0] : sortedBins[k][r - cumulative[a]]
         }
     }
 }
