@@ -167,6 +167,9 @@ struct SliceShape: Sendable {
 /// Confidence (0...1) is the agreement of the evidence: half the share of evidence (each source's
 /// registered label with weight α w'_s, the in-place shape winner with weight 1 - α) that names the
 /// chosen label, half how clearly it wins (margin to the runner-up over one pixel, capped at 1).
+/// Candidates whose averaged distances `fuseShapes` holds at once (memory: this many slices of Float).
+let fuseShapesChunk = 16
+
 func fuseShapes(sources: [(SliceShape, Float)], maps: [[SIMD2<Float>]?], agreement: [[Float]]?,
                 registrationWeight alpha: Float, width: Int, height: Int, pixelSize: Float,
                 backgroundBias: Float = 0, vanishDepthFactor: Float = 1.5, vanishPixels: Float = 1,
@@ -204,74 +207,91 @@ func fuseShapes(sources: [(SliceShape, Float)], maps: [[SIMD2<Float>]?], agreeme
         return t > 0 ? r.map { $0 / t } : w
     }()
     let bgIndex = candidates.firstIndex(of: 0)
-    // Pass 1: blended distance of every candidate (candidate-major), the in-place shape winner,
-    // and each source's sampling position and weight (for the confidence).
-    var blended = [Float](repeating: 0, count: c * count)
-    var shapeWinner = [Int32](repeating: 0, count: count)
-    var positions = [SIMD2<Float>](repeating: .zero, count: n * count)
-    var weights = [Float](repeating: 0, count: n * count)
-    blended.withUnsafeMutableBufferPointer { bl in
-        shapeWinner.withUnsafeMutableBufferPointer { sw in
-            positions.withUnsafeMutableBufferPointer { pos in
-                weights.withUnsafeMutableBufferPointer { wts in
-                    parallelFor(height) { y in
-                        var q = [SIMD2<Float>](repeating: .zero, count: n)
-                        var wr = [Float](repeating: 0, count: n)
-                        for x in 0..<width {
-                            let p = x + width * y
-                            var total: Float = 0
-                            for s in 0..<n {
-                                let u = maps[s]?[p] ?? .zero
-                                q[s] = SIMD2(Float(x), Float(y)) + u
-                                wr[s] = wp[s] * (agreement?[s][p] ?? 1)
-                                total += wr[s]
-                            }
-                            if total > 0 { for s in 0..<n { wr[s] /= total } } else { for s in 0..<n { wr[s] = wp[s] } }
-                            var bestShape = Float.infinity, shapeIndex = 0
-                            for ci in 0..<c {
-                                var reg: Float = 0, sh: Float = 0
-                                for s in 0..<n {
-                                    let m = table[ci * n + s]
-                                    let o = offset[ci * n + s]
-                                    let f = from[ci * n + s]
-                                    if alpha > 0 { reg += wr[s] * (m.sample(q[f].x, q[f].y) + o) }
-                                    sh += w[s] * (m.value(x, y) + o)
-                                }
-                                var d = alpha * reg + (1 - alpha) * sh
-                                if ci == bgIndex { d += backgroundBias }
-                                bl[ci * count + p] = d
-                                if sh < bestShape { bestShape = sh; shapeIndex = ci }
-                            }
-                            sw[p] = Int32(shapeIndex)
-                            for s in 0..<n { pos[s * count + p] = q[s]; wts[s * count + p] = wr[s] }
+    // Memory is proportional to the pixels, not labels x pixels (AAL has 117 candidates): the candidates'
+    // averaged distances are made a chunk at a time and folded into a running best / runner-up per
+    // pixel, in candidate order, so the result is the one of comparing all candidates at once.
+    let chunk = min(c, fuseShapesChunk)
+    let positions = UnsafeMutableBufferPointer<SIMD2<Float>>.allocate(capacity: n * count)
+    let weights = UnsafeMutableBufferPointer<Float>.allocate(capacity: n * count)
+    let planes = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunk * count)
+    let shapeBest = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+    let shapeWinner = UnsafeMutableBufferPointer<Int32>.allocate(capacity: count)
+    let best = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+    let second = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+    let bestIndex = UnsafeMutableBufferPointer<Int32>.allocate(capacity: count)
+    defer {
+        positions.deallocate(); weights.deallocate(); planes.deallocate(); shapeBest.deallocate()
+        shapeWinner.deallocate(); best.deallocate(); second.deallocate(); bestIndex.deallocate()
+    }
+    planes.initialize(repeating: 0)
+    shapeBest.initialize(repeating: .infinity); shapeWinner.initialize(repeating: 0)
+    best.initialize(repeating: .infinity); second.initialize(repeating: .infinity); bestIndex.initialize(repeating: 0)
+    // Pass 1: each source's sampling position and (renormalised) registered-evidence weight per pixel.
+    parallelFor(height) { y in
+        for x in 0..<width {
+            let p = x + width * y
+            var total: Float = 0
+            for s in 0..<n {
+                let u = maps[s]?[p] ?? .zero
+                (positions.baseAddress! + (s * count + p)).initialize(to: SIMD2(Float(x), Float(y)) + u)
+                let r = wp[s] * (agreement?[s][p] ?? 1)
+                (weights.baseAddress! + (s * count + p)).initialize(to: r)
+                total += r
+            }
+            if total > 0 { for s in 0..<n { weights[s * count + p] /= total } } else { for s in 0..<n { weights[s * count + p] = wp[s] } }
+        }
+    }
+    for c0 in stride(from: 0, to: c, by: chunk) {
+        let c1 = min(c, c0 + chunk)
+        // Pass 2: blended distance of this chunk's candidates (candidate-major), and the in-place shape winner so far.
+        parallelFor(height) { y in
+            for x in 0..<width {
+                let p = x + width * y
+                for ci in c0..<c1 {
+                    var reg: Float = 0, sh: Float = 0
+                    for s in 0..<n {
+                        let m = table[ci * n + s]
+                        let o = offset[ci * n + s]
+                        let f = from[ci * n + s]
+                        if alpha > 0 {
+                            let q = positions[f * count + p]
+                            reg += weights[s * count + p] * (m.sample(q.x, q.y) + o)
                         }
+                        sh += w[s] * (m.value(x, y) + o)
                     }
+                    var d = alpha * reg + (1 - alpha) * sh
+                    if ci == bgIndex { d += backgroundBias }
+                    planes[(ci - c0) * count + p] = d
+                    if sh < shapeBest[p] { shapeBest[p] = sh; shapeWinner[p] = Int32(ci) }
+                }
+            }
+        }
+        // Pass 3: each candidate's distances averaged over the box around every pixel.
+        if smoothingRadius > 0 {
+            parallelFor(c1 - c0) { k in
+                let plane = UnsafeMutableBufferPointer(rebasing: planes[(k * count)..<((k + 1) * count)])
+                boxMean2D(plane, width: width, height: height, radius: smoothingRadius)
+            }
+        }
+        // Pass 4: the best and the runner-up so far.
+        parallelFor(height) { y in
+            for p in (width * y)..<(width * (y + 1)) {
+                for ci in c0..<c1 {
+                    let d = planes[(ci - c0) * count + p]
+                    if d < best[p] { second[p] = best[p]; best[p] = d; bestIndex[p] = Int32(ci) } else if d < second[p] { second[p] = d }
                 }
             }
         }
     }
-    // Pass 2: each candidate's distances averaged over the box around every pixel.
-    if smoothingRadius > 0 {
-        blended.withUnsafeMutableBufferPointer { bl in
-            parallelFor(c) { ci in
-                let plane = UnsafeMutableBufferPointer(rebasing: bl[(ci * count)..<((ci + 1) * count)])
-                boxMean2D(plane, width: width, height: height, radius: smoothingRadius)
-            }
-        }
-    }
-    // Pass 3: the winner, its margin and the share of the evidence that names it.
+    // Pass 5: the winner, its margin and the share of the evidence that names it.
     outLabels.withUnsafeMutableBufferPointer { ol in
         outConf.withUnsafeMutableBufferPointer { oc in
             parallelFor(height) { y in
                 for x in 0..<width {
                     let p = x + width * y
-                    var best = Float.infinity, second = Float.infinity, bestIndex = 0
-                    for ci in 0..<c {
-                        let d = blended[ci * count + p]
-                        if d < best { second = best; best = d; bestIndex = ci } else if d < second { second = d }
-                    }
-                    let label = candidates[bestIndex]
-                    var agree: Float = (1 - alpha) * (Int(shapeWinner[p]) == bestIndex ? 1 : 0)
+                    let bi = Int(bestIndex[p])
+                    let label = candidates[bi]
+                    var agree: Float = (1 - alpha) * (Int(shapeWinner[p]) == bi ? 1 : 0)
                     if alpha > 0 {
                         for s in 0..<n {
                             let q = positions[s * count + p]
@@ -279,7 +299,7 @@ func fuseShapes(sources: [(SliceShape, Float)], maps: [[SIMD2<Float>]?], agreeme
                             if sources[s].0.labels[sx + width * sy] == label { agree += alpha * weights[s * count + p] }
                         }
                     }
-                    let margin = second.isFinite ? min(1, (second - best) / pixelSize) : 1
+                    let margin = second[p].isFinite ? min(1, (second[p] - best[p]) / pixelSize) : 1
                     ol[p] = label
                     oc[p] = 0.5 * agree + 0.5 * margin
                 }
@@ -290,17 +310,18 @@ func fuseShapes(sources: [(SliceShape, Float)], maps: [[SIMD2<Float>]?], agreeme
 }
 
 /// Replaces every value of a `width` x `height` image (row-major) by the mean over the square of
-/// half-width `radius` pixels around it, clipped at the border (separable running sums).
+/// half-width `radius` pixels around it, clipped at the border (separable running sums, accumulated
+/// in Double: a Float prefix sum loses the window's digits on long rows of large values).
 func boxMean2D(_ a: UnsafeMutableBufferPointer<Float>, width: Int, height: Int, radius: Int) {
     guard radius > 0, width > 0, height > 0 else { return }
-    var prefix = [Float](repeating: 0, count: max(width, height) + 1)
+    var prefix = [Double](repeating: 0, count: max(width, height) + 1)
     func pass(_ n: Int, _ lines: Int, _ index: (Int, Int) -> Int) {
         for j in 0..<lines {
             prefix[0] = 0
-            for i in 0..<n { prefix[i + 1] = prefix[i] + a[index(j, i)] }
+            for i in 0..<n { prefix[i + 1] = prefix[i] + Double(a[index(j, i)]) }
             for i in 0..<n {
                 let lo = max(0, i - radius), hi = min(n, i + radius + 1)
-                a[index(j, i)] = (prefix[hi] - prefix[lo]) / Float(hi - lo)
+                a[index(j, i)] = Float((prefix[hi] - prefix[lo]) / Double(hi - lo))
             }
         }
     }

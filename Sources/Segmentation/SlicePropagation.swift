@@ -61,6 +61,14 @@ public struct SlicePropagator {
         self.extrapolate = extrapolate; self.smoothingRadius = max(0, smoothingRadius)
     }
 
+    /// The slice filler users get, in one place: `voxterm segment --labelled-slices` without tuning
+    /// options, the workbench's slice fill (`PredictionMethod.slices`) and `voxterm bench segment`
+    /// setting B without tuning options all start from it, so the bench measures what users run.
+    /// Fast 2-D demons between slices (`SliceDemonsAligner`), chained path, fused image and shape
+    /// evidence, automatic registration weight, image agreement, 3 x 3 smoothing, no extrapolation;
+    /// `fusion` (majority) applies to `.registration` only.
+    public static var standard: SlicePropagator { SlicePropagator(aligner: SliceDemonsAligner()) }
+
     /// The registered evidence's share for a gap of `gap` mm between the bracketing labelled slices:
     /// 0.6 up to 10 mm, rising linearly to 0.8 at 20 mm and beyond. Chosen with a Python emulation of
     /// the filler (0.6 best at 10 mm gaps, 0.8-0.9 at 20 mm); between the two the ramp is not

@@ -40,13 +40,13 @@ struct BenchSegment: ParsableCommand {
     @Option(help: "Settings to run: A, B or AB.") var settings: BenchSettings = .AB
     @OptionGroup var presetOption: PresetOption
     @Option(help: "Run at most this many queries per setting (0 = all).") var maxQueries: Int = 0
-    @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: SlicePath = .chained
+    @Option(name: .customLong("slice-path"), help: "Setting B: chained or direct.") var slicePath: SlicePath = SlicePropagator.standard.path
     @Option(name: .customLong("slice-fusion"), help: "Setting B fusion methods of --slice-method registration, comma-separated (majority, weighted).",
             transform: commaSeparated)
-    var sliceFusion: [FusionMethod] = [.majority]
+    var sliceFusion: [FusionMethod] = [SlicePropagator.standard.fusion]
     @Option(name: .customLong("slice-method"), help: "Setting B methods, comma-separated: fused (image and shape evidence; the default), shape, registration.",
             transform: commaSeparated)
-    var sliceMethod: [SliceFillMethod] = [.fused]
+    var sliceMethod: [SliceFillMethod] = [SlicePropagator.standard.method]
     @Option(name: .customLong("registration-weight"), help: "Setting B, fused: share of the registered evidence (0...1); comma-separated to compare several (default: automatic, by the gap between labelled slices).",
             transform: weightList)
     var registrationWeight: [Float] = []
@@ -172,8 +172,16 @@ struct BenchSegment: ParsableCommand {
                     variants.append((m, .majority, "voxterm_slices_\(m.rawValue)"))
                 }
             }
-            let sliceAlign: PairwiseAligner = sliceAligner == .engine ? EngineAligner.slices() : SliceDemonsAligner()
-            let weights: [Float?] = registrationWeight.isEmpty ? [nil] : registrationWeight
+            // Without tuning options every variant is `SlicePropagator.standard`, what `voxterm segment` and the workbench run.
+            let sliceAlign: PairwiseAligner = sliceAligner == .engine ? EngineAligner.slices() : SlicePropagator.standard.aligner
+            let weights: [Float?] = registrationWeight.isEmpty ? [SlicePropagator.standard.registrationWeight] : registrationWeight
+            func filler(method: SliceFillMethod, fusion: FusionMethod, path: SlicePath, registrationWeight: Float?) -> SlicePropagator {
+                var p = SlicePropagator.standard
+                p.aligner = sliceAlign; p.method = method; p.fusion = fusion; p.path = path
+                p.registrationWeight = registrationWeight
+                if noImageAgreement { p.imageAgreement = false }
+                return p
+            }
             var seconds: [String: [String: Double]] = [:]
             var chains: [String: (NeighbourChain, Double)] = [:]
             var annotator = AnnotatorCurve()
@@ -191,8 +199,8 @@ struct BenchSegment: ParsableCommand {
                     chains[q.image] = (c, monotonicSeconds() - t0)
                 }
                 if annotatorSteps > 0 {
-                    let propagator = SlicePropagator(aligner: sliceAlign, method: .fused, registrationWeight: weights.first ?? nil,
-                                                     imageAgreement: !noImageAgreement)
+                    let propagator = filler(method: .fused, fusion: SlicePropagator.standard.fusion, path: SlicePropagator.standard.path,
+                                            registrationWeight: weights.first ?? nil)
                     try annotator.simulate(q, volume: volume, truth: truth, selection: selection, propagator: propagator, steps: annotatorSteps)
                 }
                 for (method, fusion, baseName) in variants {
@@ -200,8 +208,7 @@ struct BenchSegment: ParsableCommand {
                         let name = method == .fused && weights.count > 1 ? "\(baseName)_w\(w.map { "\($0)" } ?? "auto")" : baseName
                         let t0 = monotonicSeconds()
                         let chain = method == .shape ? nil : chains[q.image]
-                        let p = try SlicePropagator(aligner: sliceAlign, fusion: fusion, path: slicePath,
-                                                    method: method, registrationWeight: w, imageAgreement: !noImageAgreement)
+                        let p = try filler(method: method, fusion: fusion, path: slicePath, registrationWeight: w)
                             .predict(volume: volume, labels: truth, selection: selection, targets: nil, chain: chain?.0,
                                      progress: { _ in }, isCancelled: { false })
                         let dt = monotonicSeconds() - t0 + (chain?.1 ?? 0)
@@ -271,7 +278,7 @@ struct BenchSegment: ParsableCommand {
                     let truth = try ImageFile.read(path(q.truth_labels)).labelVolume()
                     let selection = SliceSelection(plane: VoxelAxisPlane(axis: q.axis), indices: q.labelled_slices)
                     try annotator.simulate(q, volume: volume, truth: truth, selection: selection,
-                                           propagator: SlicePropagator(aligner: SliceDemonsAligner()), steps: annotatorSteps)
+                                           propagator: .standard, steps: annotatorSteps)
                 }
                 annotator.printTable(steps: annotatorSteps)
             }

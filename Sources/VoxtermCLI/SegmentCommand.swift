@@ -27,9 +27,9 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("labelled-slices"), help: "Slice propagation: the labelled slices, e.g. axial:20,30,40.")
     var labelledSlices: String?
     @Option(name: .customLong("slice-path"), help: "Slice propagation: chained (register neighbouring slices and compose) or direct.")
-    var slicePath: SlicePath = .chained
+    var slicePath: SlicePath = SlicePropagator.standard.path
     @Option(name: .customLong("slice-method"), help: "Slice propagation: fused (image and shape evidence), shape (signed-distance interpolation) or registration.")
-    var sliceMethod: SliceFillMethod = .fused
+    var sliceMethod: SliceFillMethod = SlicePropagator.standard.method
     @Flag(help: "Slice propagation: also fill slices before the first and after the last labelled slice (low confidence).")
     var extrapolate = false
     @Option(help: "Truth labels: print per-label and mean Dice.") var truth: String?
@@ -96,8 +96,11 @@ struct Segment: ParsableCommand {
                 guard partial.geometry.size == volume.geometry.size else {
                     throw SegmentationError.invalidInput("\(partialPath): labels are \(partial.geometry.size), the image \(volume.geometry.size): not the same grid")
                 }
-                let propagator = SlicePropagator(aligner: SliceDemonsAligner(), fusion: fusion ?? .majority, path: slicePath,
-                                                 method: sliceMethod, extrapolate: extrapolate)
+                // The standard filler (the one the workbench uses and the bench measures), options applied.
+                var propagator = SlicePropagator.standard
+                propagator.path = slicePath; propagator.method = sliceMethod
+                if let fusion { propagator.fusion = fusion }
+                if extrapolate { propagator.extrapolate = true }
                 prediction = try propagator.predict(volume: volume, labels: partial, selection: selection,
                                                     progress: { progress.show($0) }, isCancelled: { cancel.isCancelled })
                 let count = volume.geometry.size[selection.plane.axis]

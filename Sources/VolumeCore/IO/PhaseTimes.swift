@@ -51,8 +51,10 @@ public final class PhaseTimes: Sendable {
 
     /// Ends the current phase, named `name`, and starts the next one now.
     public func lap(_ name: String) {
-        let w = monotonicSeconds(), c = processCPUSeconds()
+        // The clock is read under the lock, so laps from several threads tile time in the
+        // order they took it (no negative phase).
         state.withLock { s in
+            let w = monotonicSeconds(), c = processCPUSeconds()
             s.phases.append(Phase(name: name, wall: w - s.wall, cpu: c - s.cpu))
             s.wall = w; s.cpu = c
         }

@@ -71,7 +71,7 @@ extension PredictionRequest {
             let selection = SliceSelection(plane: VoxelAxisPlane(axis: axis), indices: Array(indices))
             var targets: [Int]? = nil
             if case .slice(_, let t) = scope { targets = [t] }
-            let propagator = SlicePropagator(aligner: SliceDemonsAligner(), fusion: .majority, path: .chained)
+            let propagator = SlicePropagator.standard
             prediction = try propagator.predict(volume: query, labels: partial, selection: selection, targets: targets,
                                                 progress: progress, isCancelled: isCancelled)
             methodText = "slice propagation from \(selection.text)"

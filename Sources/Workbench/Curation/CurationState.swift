@@ -170,7 +170,7 @@ public struct PredictionRequest: Sendable {
 
 /// Which predictor a request uses.
 public enum PredictionMethod: Sendable {
-    /// Labelled slices of the open volume fill the others (`SlicePropagator`, chained, majority):
+    /// Labelled slices of the open volume fill the others (`SlicePropagator.standard`, as `voxterm segment` does):
     /// each support's labels are read on its slices only.
     case slices(axis: Int, supports: [(labels: LabelVolume, indices: [Int])])
     /// Other volumes are registered to the open one and their labels fused (`RegistrationPropagationPredictor`).
