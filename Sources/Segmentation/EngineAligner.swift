@@ -45,14 +45,14 @@ public struct EngineAligner: PairwiseAligner {
         let token = self.token ?? CancellationToken()
         let result: RegistrationResult
         do {
-            let stages = plan.stages, report = self.report, interval = reportInterval
+            let stages = plan.stages.map { $0.levelsAsRun(on: fixed.geometry) }, report = self.report, interval = reportInterval
             var last = -Double.infinity
             result = try Registration.register(fixed: fixed, moving: moving, plan: plan, token: token) { event in
                 if isCancelled() { token.cancel() }
                 guard let report, case .iteration(let p) = event, monotonicSeconds() - last > interval,
-                      p.stage < stages.count, p.level < stages[p.stage].levels.count else { return }
+                      p.stage < stages.count, p.level < stages[p.stage].count else { return }
                 last = monotonicSeconds()
-                let iterations = max(1, stages[p.stage].levels[p.level].iterations)
+                let iterations = max(1, stages[p.stage][p.level].iterations)
                 let inStage = (Double(p.level) + min(1, Double(p.iteration) / Double(iterations))) / Double(max(1, p.levelCount))
                 report((Double(p.stage) + inStage) / Double(stages.count),
                        "\(p.stageName) level \(p.level + 1)/\(p.levelCount) iteration \(p.iteration)")

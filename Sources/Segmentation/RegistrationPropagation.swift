@@ -56,8 +56,9 @@ public struct RegistrationPropagationPredictor: SegmentationPredictor {
         } else {
             // A shared queue of supports; `running` counts workers still registering, and every
             // registration re-reads its share of the threads each time it polls for cancellation
-            // (once per iteration). The calling thread registers nothing: it reports each support
-            // as a worker starts it (`progress` is only ever called on the calling thread, and
+            // (once per iteration). One thread (body 0 of runOnThreads) registers nothing: it
+            // reports each support as a worker starts it (`progress` is only ever called from
+            // that one thread, never from two at once, and
             // every support is reported, whichever worker takes it), then waits for the workers.
             let next = Atomic<Int>(0), running = Atomic<Int>(workers), failed = Atomic<Bool>(false)
             // Supports started and not yet reported; -1 for a worker that has finished.

@@ -13,6 +13,7 @@ public struct SliceSuggestion: Sendable, Equatable {
     /// its gap (`rankSlicesForLabelling`); the ranking's key (higher = label this one first).
     public var expectedGain: Double
 
+    /// A suggestion for slice `index`; `expectedGain` defaults to `expectedErrors` (no labelled slice to discount by).
     public init(index: Int, expectedErrors: Double, meanConfidence: Double, expectedGain: Double? = nil) {
         self.index = index; self.expectedErrors = expectedErrors; self.meanConfidence = meanConfidence
         self.expectedGain = expectedGain ?? expectedErrors
@@ -65,9 +66,12 @@ public func sliceConfidenceTotals(_ p: Prediction) -> [(count: [Int], confidence
 /// Labelled slices, and slices with fewer than 10 predicted voxels or 5 % of the fullest slice's (caps
 /// of a structure always look doubtful) are not offered; every predicted slice counts in the sums.
 /// Most gain first; ties to the lower index.
-public func rankSlicesForLabelling(count: [Int], confidenceSum: [Double], labelled: Set<Int>) -> [SliceSuggestion] {
+public func rankSlicesForLabelling(count: [Int], confidenceSum: [Double], labelled given: Set<Int>) -> [SliceSuggestion] {
     let n = min(count.count, confidenceSum.count)
     guard n > 0 else { return [] }
+    // Only labelled slices on this axis count (an index past the end would leave every distance
+    // infinite and the ranking in index order).
+    let labelled = given.filter { (0..<n).contains($0) }
     let errors = (0..<n).map { labelled.contains($0) ? 0 : max(0, Double(count[$0]) - confidenceSum[$0]) }
     // Distance to the nearest labelled slice (1 when there is none: each slice stands alone).
     var distance = [Double](repeating: labelled.isEmpty ? 1 : .infinity, count: n)

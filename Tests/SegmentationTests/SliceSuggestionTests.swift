@@ -78,4 +78,15 @@ import Pipelines
         #expect(r.first?.index == 3)
         #expect(r.first { (11...19).contains($0.index) }?.index == 15)
     }
+
+    /// Labelled indices outside the axis count for nothing: the ranking is the one without them
+    /// (before, every distance stayed infinite and the slices came in index order).
+    @Test func labelledIndicesOutsideTheAxisAreIgnored() {
+        let count = [100, 100, 100, 100, 100]
+        let confidence = [90.0, 20, 80, 10, 95]
+        let plain = rankSlicesForLabelling(count: count, confidenceSum: confidence, labelled: [])
+        #expect(plain.map(\.index) == [3, 1, 2, 0, 4])
+        let outside = rankSlicesForLabelling(count: count, confidenceSum: confidence, labelled: [7, -2])
+        #expect(outside.map(\.index) == plain.map(\.index))
+    }
 }

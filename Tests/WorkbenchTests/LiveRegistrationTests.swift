@@ -458,3 +458,31 @@ let echoKind = JobKind("echo") { state, _, event in
     return []
 }
 
+
+/// The progress bar's iteration budget is the levels the engine really runs: on a 2-D image the
+/// default preset drops levels under 32 pixels across and runs more full-resolution iterations
+/// (review finding: the budget showed the 3-D plan, e.g. "iteration 12/5").
+@Suite("Live registration budget on 2-D images")
+struct LiveRegistrationBudget2DTests {
+    @Test func budgetCountsTheLevelsAsRun() {
+        let g = VolumeGeometry(size: [60, 70, 1], spacing: [2, 2, 2], origin: [-60, -70, 0])
+        var v = Volume(geometry: g), m = Volume(geometry: g)
+        for j in 0..<70 { for i in 0..<60 {
+            v[i, j, 0] = Float((i - 30) * (i - 30) + (j - 35) * (j - 35) < 300 ? 1000 : 100)
+            m[i, j, 0] = Float((i - 32) * (i - 32) + (j - 35) * (j - 35) < 300 ? 1000 : 100)
+        } }
+        var doc = WorkbenchDocument(imagePath: "/data/slice.nii.gz", image: v)
+        doc.setMoving(m, path: "/data/moving_slice.nii.gz", labels: nil, labelsPath: nil)
+        var state = WorkbenchState(document: doc, size: TerminalSize(columns: 100, rows: 30))
+        _ = reduce(&state, .startRegistration)
+        let plan = LiveRegistration.plan(.default)
+        let deformable = plan.stages.firstIndex { $0.kind == .deformable }!
+        let planned = plan.stages[deformable].levels
+        let budget = state.registration!.budget
+        // The 3-D plan's shrink-4 level (15 × 18 pixels here) is not run, so the budget is shorter,
+        // and its full-resolution level has the 2-D minimum.
+        #expect(budget[deformable].count < planned.count)
+        #expect(budget[deformable].last == SingleSliceSettings.defaultPreset.minimumFullResolutionIterations)
+        #expect(budget == plan.stages.map { $0.levelsAsRun(on: g).map(\.iterations) })
+    }
+}

@@ -101,7 +101,7 @@ public final class BatchPool: @unchecked Sendable {
     /// Runs every subject; returns the final counts (blocks until the workers finish).
     public func run() -> BatchCounts {
         let jobs = max(1, min(parallelism.jobs, subjects.count))
-        // The calling thread is one of the workers.
+        // The calling thread only waits; every worker runs on its own thread (runOnThreads).
         runOnThreads(jobs) { _ in withThreadCount(parallelism.threads) { work() } }
         return state.withLock { s in
             // Subjects never started because of cancellation.

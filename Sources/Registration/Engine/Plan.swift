@@ -86,7 +86,7 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     public var maxLevelVoxels: Int?
 
     /// The presets' `maxLevelVoxels` for their affine stage (fast, default): a 2 mm brain's finest
-    /// affine level (shrink 2: 45 × 54 × 45, 0.11 M voxels) and every 2-D image fit unchanged; a
+    /// affine level (shrink 2: 45 × 54 × 45, 0.11 M voxels) and 2-D images up to about 1000 × 1000 fit unchanged; a
     /// 1 mm brain's (90 × 108 × 90, 0.87 M) does not.
     public static let defaultMaxAffineLevelVoxels = 300_000
     /// Deformable stages: symmetric normalisation (both images deformed half way into a middle
@@ -144,6 +144,12 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
         return (fullResolutionLearningRate ?? learningRate, fullResolutionRegularisation ?? regularisation)
     }
 
+    /// The levels this stage really runs with fixed grid `g`: its 2-D settings applied
+    /// (`resolved(for:)`), then the level budget (`levels(on:)`). What progress displays count.
+    public func levelsAsRun(on g: VolumeGeometry) -> [PyramidLevel] {
+        resolved(for: g).levels(on: g)
+    }
+
     /// A readable name, e.g. "affine" or "deformable".
     public var name: String { kind.rawValue }
 
@@ -177,7 +183,9 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
 /// (docs/registration.md, issue 15, h42): symmetric, more full-resolution iterations, and no level
 /// whose grid is too small to carry the anatomy (a 2 mm slice of a brain at shrink 4: 23 × 27).
 public struct SingleSliceSettings: Sendable, Equatable, Codable {
-    /// Run the deformable levels symmetrically (`RegistrationStage.symmetric`).
+    /// Run the deformable levels symmetrically (`RegistrationStage.symmetric`). Levels with a
+    /// diffusion penalty (e.g. `--regularisation diffusion=0.1`) or a field capped below the level
+    /// grid run asymmetrically, whatever this says.
     public var symmetric: Bool
     /// At least this many iterations at full-resolution levels (shrink 1) that have iterations
     /// (more are kept); nil = the stage's.
@@ -186,6 +194,7 @@ public struct SingleSliceSettings: Sendable, Equatable, Codable {
     /// (never the finest level); 0 or 1 = keep every level.
     public var minimumLevelPixels: Int
 
+    /// Settings with the fields' meanings above; the defaults change nothing but `symmetric`.
     public init(symmetric: Bool, minimumFullResolutionIterations: Int? = nil, minimumLevelPixels: Int = 0) {
         self.symmetric = symmetric; self.minimumFullResolutionIterations = minimumFullResolutionIterations
         self.minimumLevelPixels = minimumLevelPixels

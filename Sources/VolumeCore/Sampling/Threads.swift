@@ -5,7 +5,8 @@ import Glibc
 /// Runs `body(0)` ... `body(count - 1)` each on a new plain thread (stack `stackSize` bytes), and
 /// returns when all have finished. Every body gets the same stack size: none runs on the caller's
 /// stack, which may be smaller (a Swift concurrency thread's is 512 KiB). If a thread cannot be
-/// made (out of resources), that body runs on the calling thread, in order.
+/// made (out of resources), that body runs on the calling thread after all the others have
+/// started, in order.
 ///
 /// Plain threads, not `DispatchQueue.concurrentPerform`: libdispatch runs a concurrentPerform
 /// nested in another one on fewer threads, so work that sets its own thread count
@@ -18,6 +19,7 @@ public func runOnThreads(_ count: Int, stackSize: Int = 16 << 20, _ body: (Int) 
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setstacksize(&attributes, stackSize)
+        var notStarted: [Int] = []
         for t in 0..<max(1, count) {
             // The thread releases the box (and with it `body`) before it ends, and every thread is
             // joined before `withoutActuallyEscaping` ends (it traps if something still holds `body`).
@@ -30,10 +32,13 @@ public func runOnThreads(_ count: Int, stackSize: Int = 16 << 20, _ body: (Int) 
             if started == 0 {
                 threads.append(thread)
             } else {
-                // No thread (out of resources): the work is done here, in order.
-                Unmanaged<ThreadBody>.fromOpaque(box).takeRetainedValue().run()
+                Unmanaged<ThreadBody>.fromOpaque(box).release()
+                notStarted.append(t)
             }
         }
+        // No thread for these (out of resources): they run here, in order, only after every other
+        // body has started (a body may wait for the others, e.g. a progress loop).
+        for t in notStarted { body(t) }
         for thread in threads { pthread_join(thread, nil) }
     }
 }

@@ -29,7 +29,7 @@ extension WorkbenchState {
             if jobs.isRunning(.registration) { message = "registration already running; Esc cancels"; return [] }
             let plan = LiveRegistration.plan(r.preset)
             r.phase = .running
-            r.budget = plan.stages.map { $0.levels.map(\.iterations) }
+            r.budget = plan.stages.map { $0.levelsAsRun(on: document.image.geometry).map(\.iterations) }
             r.stageNames = plan.stages.map(\.name)
             r.progress = nil; r.values = []; r.levelStart = 0; r.activity = nil; r.previews = 0
             // The last finished registration (outputs, summary, final preview) is kept until this
