@@ -46,7 +46,7 @@ struct RegistrationOptions: ParsableArguments {
     @Option(help: "affine, deformable or both (affine then deformable).") var mode: RegistrationPlan.Mode = .both
     @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1.") var levels: String?
     @Option(help: "Iterations per level, e.g. 100x50x25.") var iterations: String?
-    @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0.") var smoothing: String?
+    @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0 (default: the preset's for its own levels, (shrink - 1) / 2 for levels given with --levels).") var smoothing: String?
     @Option(help: "Similarity: lncc, ncc, mse or mi (Mattes mutual information, for two modalities). Default: lncc; register picks mi (and says so) when the two images' intensities do not follow one increasing relation (two modalities).") var metric: MetricKind?
     @Option(help: "Deformable regularisation, e.g. update=1.5,field=0.35,diffusion=0 (Gaussian sigmas in voxels of the finest axis; penalty weight).")
     var regularisation: String?
@@ -66,7 +66,11 @@ struct RegistrationOptions: ParsableArguments {
                 let count = shrinkText.split(separator: "x").count
                 let itText = iterations ?? (count == cur.count ? cur.map { "\($0.iterations)" }.joined(separator: "x")
                                             : Array(repeating: "50", count: count).joined(separator: "x"))
-                switch PyramidLevel.parse(shrink: shrinkText, iterations: itText, smoothing: smoothing) {
+                // Without --levels the preset's levels stay, and so does their smoothing: only
+                // what is given changes (--iterations alone used to reset the smoothing to the
+                // (shrink - 1) / 2 rule, e.g. 2x1x0 became 1.5x0.5x0).
+                let smoothingText = smoothing ?? (levels == nil ? cur.map { "\($0.smoothingSigma)" }.joined(separator: "x") : nil)
+                switch PyramidLevel.parse(shrink: shrinkText, iterations: itText, smoothing: smoothingText) {
                 case .success(let l):
                     plan.stages[last].levels = l
                     plan.stages[last].maxLevelVoxels = nil   // levels given are run as given

@@ -93,6 +93,27 @@ import VolumeCore
         #expect(resolved.levels.map(\.iterations) == [50, 30, 5] && resolved.symmetric)
     }
 
+    /// `--iterations` alone changes only the iterations: the preset's levels keep their smoothing
+    /// (it used to fall back to (shrink - 1) / 2, so giving the preset's own iterations changed
+    /// the result); with `--levels` the (shrink - 1) / 2 rule applies, and `--smoothing` wins.
+    @Test func iterationsAloneKeepThePresetsSmoothing() throws {
+        func deformable(_ extra: [String]) throws -> RegistrationStage {
+            let c = try Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d"] + extra)
+            let r = try #require(c as? Register)
+            return try #require(try r.registration.plan.stages.first { $0.kind == .deformable })
+        }
+        let preset = try deformable([])
+        let same = try deformable(["--iterations", preset.levels.map { "\($0.iterations)" }.joined(separator: "x")])
+        #expect(same.levels == preset.levels)
+        let more = try deformable(["--iterations", preset.levels.map { "\($0.iterations * 2)" }.joined(separator: "x")])
+        #expect(more.levels.map(\.smoothingSigma) == preset.levels.map(\.smoothingSigma))
+        #expect(more.levels.map(\.iterations) == preset.levels.map { $0.iterations * 2 })
+        let levels = try deformable(["--levels", "4x2x1", "--iterations", "5x5x5"])
+        #expect(levels.levels.map(\.smoothingSigma) == [1.5, 0.5, 0])
+        let given = try deformable(["--iterations", "5x5x5", "--smoothing", "1x1x1"])
+        #expect(given.levels.map(\.smoothingSigma) == [1, 1, 1])
+    }
+
     @Test func unknownEnumValuesAreRejectedWhileParsing() {
         let lines: [[String]] = [
             ["register", "f.nii", "m.nii", "--out", "d", "--preset", "quick"],
