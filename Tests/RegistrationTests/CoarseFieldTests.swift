@@ -131,14 +131,7 @@ import VolumeCore
         stage.maxFieldVoxels = g.voxelCount / 4
         let result = try Registration.register(fixed: fixed, moving: moving, plan: RegistrationPlan(stages: [stage], alignCentresOfMass: false))
         #expect(result.velocity.geometry.size == Pyramid.levelGeometry(g, shrink: 2).size)
-        let n = g.voxelCount
-        var epe = 0.0, epe0 = 0.0, count = 0
-        for i in 0..<n where fixedLabels.labels[i] != 0 {
-            let t = SIMD3(truth[i], truth[n + i], truth[2 * n + i])
-            let d = result.field.vector(at: i) - t
-            epe += Double((d * d).sum().squareRoot()); epe0 += Double((t * t).sum().squareRoot()); count += 1
-        }
-        epe /= Double(count); epe0 /= Double(count)
+        let (epe, epe0) = Phantom.endpointError(result.field, truth: truth) { fixedLabels.labels[$0] != 0 }
         #expect(epe < 0.4 * epe0, "endpoint error \(epe) mm vs \(epe0) mm before")
         let before = meanDice(diceScores(prediction: movingLabels, truth: fixedLabels))
         let after = meanDice(diceScores(prediction: result.warp(movingLabels), truth: fixedLabels))

@@ -58,6 +58,20 @@ enum Phantom {
         return v.map { $0 * Float(maxMM) / m }
     }
 
+    /// Mean endpoint error (mm) of `field` against the true displacement `truth` (component-major,
+    /// 3 × n, mm) over the voxels `inside` selects, and the mean true motion there (mm): the
+    /// registration tests' recovery measure.
+    static func endpointError(_ field: VectorField, truth: [Float], inside: (Int) -> Bool) -> (error: Double, motion: Double) {
+        let n = truth.count / 3
+        var error = 0.0, motion = 0.0, count = 0
+        for i in 0..<n where inside(i) {
+            let t = SIMD3(truth[i], truth[n + i], truth[2 * n + i])
+            let d = field.vector(at: i) - t
+            error += Double((d * d).sum().squareRoot()); motion += Double((t * t).sum().squareRoot()); count += 1
+        }
+        return (error / Double(max(count, 1)), motion / Double(max(count, 1)))
+    }
+
     /// `exp(v)` as an array.
     static func exponential(_ v: [Float], _ g: VolumeGeometry, sign: Float = 1) -> [Float] {
         let u = FloatBuffer(count: v.count), s = FloatBuffer(count: v.count)
