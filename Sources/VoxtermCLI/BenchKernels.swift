@@ -19,10 +19,9 @@ struct BenchKernels: ParsableCommand {
         if let threads { voxtermThreadCount = max(1, threads) }
         let f = try ImageFile.read(fixed).volume(), m = try ImageFile.read(moving).volume()
         let grid = f.geometry, n = grid.voxelCount, s = grid.size
-        func scaled(_ v: Volume) -> FloatBuffer {
-            let hi = max(v.voxels.max() ?? 1, 1e-6)
-            return FloatBuffer(v.voxels.map { $0 / hi })
-        }
+        // The engine's own rescaling (0.5th-99.5th percentile to [0, 1]), so the kernels see the
+        // values a registration gives them.
+        func scaled(_ v: Volume) -> FloatBuffer { FloatBuffer(Registration.rescaled(v).voxels) }
         let fb = scaled(f)
         let mi = MovingImage(voxels: scaled(m), size: m.size, worldToVoxel: m.geometry.affine.inverse ?? .identity)
         // A smooth velocity (mm) whose largest vector is about `maxVelocity` voxels.
@@ -72,8 +71,9 @@ struct BenchKernels: ParsableCommand {
         time("max norm and step") {
             let mx = FieldOps.maxFinestVoxelNorm(grad.pointer, grid: grid)
             let sc = Float(-0.25 / max(mx, 1e-9))
-            let vp = scratch3.pointer, gp = grad.pointer
-            for i in 0..<(3 * n) { vp[i] = sc * gp[i] }
+            // The engine's step, added to a velocity (here the moving-gradient scratch, unused
+            // after the chain-rule row).
+            FieldOps.addScaled(grad.pointer, scale: sc, to: scratch3.pointer, count: 3 * n)
         }
         time("smooth field (sigma 0.5)") {
             FieldOps.smoothPhysical(u.pointer, grid: grid, sigma: 0.5, scratch: scratch.pointer)

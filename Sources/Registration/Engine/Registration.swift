@@ -447,8 +447,7 @@ public enum Registration {
             let maxNorm = FieldOps.maxFinestVoxelNorm(grad.pointer, grid: fieldGrid) / ratio
             guard maxNorm > 0, maxNorm.isFinite else { break }
             let scale = Float(-learningRate / maxNorm)
-            let vp = v.pointer, gp = grad.pointer
-            parallelChunks(count) { lo, hi in for i in lo..<hi { vp[i] += scale * gp[i] } }
+            FieldOps.addScaled(grad.pointer, scale: scale, to: v.pointer, count: count)
             FieldOps.smoothPhysical(v.pointer, grid: fieldGrid, sigma: reg.fieldSigma * ratio, scratch: scratch.pointer)
             pendingUnevaluated = true
             if stage.convergence.hasConverged(values) { break }

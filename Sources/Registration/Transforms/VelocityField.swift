@@ -188,6 +188,11 @@ public enum FieldOps {
         }
     }
 
+    /// `v[i] += scale * g[i]` for `i` in `0..<count`, in parallel chunks: the descent's step.
+    public static func addScaled(_ g: UnsafePointer<Float>, scale: Float, to v: UnsafeMutablePointer<Float>, count: Int) {
+        parallelChunks(count) { lo, hi in for i in lo..<hi { v[i] += scale * g[i] } }
+    }
+
     /// Largest vector length (mm) divided by the grid's finest spacing: a step length in voxels of
     /// the finest axis.
     public static func maxFinestVoxelNorm(_ v: UnsafePointer<Float>, grid: VolumeGeometry) -> Double {
