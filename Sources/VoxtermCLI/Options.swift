@@ -44,9 +44,9 @@ struct PresetOption: ParsableArguments {
 struct RegistrationOptions: ParsableArguments {
     @OptionGroup var presetOption: PresetOption
     @Option(help: "affine, deformable or both (affine then deformable).") var mode: RegistrationPlan.Mode = .both
-    @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1.") var levels: String?
-    @Option(help: "Iterations per level, e.g. 100x50x25.") var iterations: String?
-    @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0 (default: the preset's for its own levels, (shrink - 1) / 2 for levels given with --levels).") var smoothing: String?
+    @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1; run exactly as given on every image (no affine level budget, no 2-D level rule or iteration floor).") var levels: String?
+    @Option(help: "Iterations per level, e.g. 100x50x25 (50 per level given with --levels). Without --levels: one per level of the preset's stage as planned, and the preset's rules for the image still apply.") var iterations: String?
+    @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0 (default: the preset's for its own levels, (shrink - 1) / 2 for levels given with --levels). Without --levels the preset's rules still apply.") var smoothing: String?
     @Option(help: "Similarity: lncc, ncc, mse or mi (Mattes mutual information, for two modalities). Default: lncc; register picks mi (and says so) when the two images' intensities do not follow one increasing relation (two modalities).") var metric: MetricKind?
     @Option(help: "Deformable regularisation, e.g. update=1.5,field=0.35,diffusion=0 (Gaussian sigmas in voxels of the finest axis; penalty weight).")
     var regularisation: String?
@@ -73,11 +73,18 @@ struct RegistrationOptions: ParsableArguments {
                 switch PyramidLevel.parse(shrink: shrinkText, iterations: itText, smoothing: smoothingText) {
                 case .success(let l):
                     plan.stages[last].levels = l
-                    plan.stages[last].maxLevelVoxels = nil   // levels given are run as given
-                    // Levels the user gives run as given on 2-D images too (only the symmetric
-                    // mode of the default preset's 2-D settings stays).
-                    plan.stages[last].singleSlice?.minimumFullResolutionIterations = nil
-                    plan.stages[last].singleSlice?.minimumLevelPixels = 0
+                    if levels != nil {
+                        // --levels: exactly these levels, on every grid (as ANTs' shrink factors
+                        // and Greedy's -n): no affine level budget, and on 2-D images no level
+                        // rule and no full-resolution iteration floor (the symmetric mode stays).
+                        plan.stages[last].maxLevelVoxels = nil
+                        plan.stages[last].singleSlice?.minimumFullResolutionIterations = nil
+                        plan.stages[last].singleSlice?.minimumLevelPixels = 0
+                    }
+                    // --iterations / --smoothing alone give values for the preset's own levels (as
+                    // planned, coarse to fine), and the preset's rules for the grid apply to them
+                    // as to its own values: the affine level budget, and on 2-D images the level
+                    // rule and the iteration floor. Giving the preset's own values changes nothing.
                 case .failure(let e): throw ValidationError(e.description)
                 }
             }
