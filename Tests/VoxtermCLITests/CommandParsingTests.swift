@@ -122,6 +122,16 @@ import VolumeCore
         #expect(smoothed.levels == [PyramidLevel(shrink: 2, smoothingSigma: 1, iterations: 30), PyramidLevel(shrink: 1, smoothingSigma: 0, iterations: 20)])
         let given = try plan(["--levels", "4x2x1", "--iterations", "60x40x10"]).stages[1].resolved(for: slice2)
         #expect(shrinkIterations(given.levels) == [[4, 60], [2, 40], [1, 10]] && given.symmetric)
+        // Without --levels the counts are for the planned levels: another number of them is
+        // refused with the levels they are for (the 2-D levels as run, 2x1, are not what it takes).
+        do {
+            _ = try plan(["--iterations", "30x20"])
+            Issue.record("--iterations 30x20 accepted for three planned levels")
+        } catch {
+            #expect(Voxterm.exitCode(for: error) == .validationFailure)
+            #expect(Voxterm.message(for: error).contains("one value per level of the preset's deformable stage as planned (3: shrink 4x2x1)"),
+                    "\(Voxterm.message(for: error))")
+        }
         // 3-D is untouched by the 2-D rules either way.
         #expect(shrinkIterations(try plan(["--iterations", "60x40x10"]).stages[1].levelsAsRun(on: twoMM)) == [[4, 60], [2, 40], [1, 10]])
     }
