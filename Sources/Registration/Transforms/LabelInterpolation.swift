@@ -25,15 +25,22 @@ public enum LabelInterpolation: String, Sendable, Equatable, CaseIterable, Codab
         let f = q.rounded(.down)
         let t = q - f
         let x0 = Int(f.x), y0 = Int(f.y), z0 = Int(f.z)
+        // The 2 × 2 × 2 neighbours, clamped to the grid.
+        let xa = min(max(x0, 0), s.x - 1), xb = min(max(x0 + 1, 0), s.x - 1)
+        let ya = min(max(y0, 0), s.y - 1) * s.x, yb = min(max(y0 + 1, 0), s.y - 1) * s.x
+        let sxy = s.x * s.y
+        let za = min(max(z0, 0), s.z - 1) * sxy, zb = min(max(z0 + 1, 0), s.z - 1) * sxy
+        let corners = SIMD8<Int32>(l[xa + ya + za], l[xb + ya + za], l[xa + yb + za], l[xb + yb + za],
+                                   l[xa + ya + zb], l[xb + ya + zb], l[xa + yb + zb], l[xb + yb + zb])
+        // Inside a region (most points) every neighbour holds the same label.
+        if corners == SIMD8(repeating: corners[0]) { return corners[0] }
         // Up to 8 distinct labels with their summed weights.
         var labels = SIMD8<Int32>(repeating: 0), weights = SIMD8<Double>(repeating: 0)
         var count = 0
         for c in 0..<8 {
-            let dx = c & 1, dy = (c >> 1) & 1, dz = c >> 2
-            let w = (dx == 1 ? t.x : 1 - t.x) * (dy == 1 ? t.y : 1 - t.y) * (dz == 1 ? t.z : 1 - t.z)
+            let w = ((c & 1) == 1 ? t.x : 1 - t.x) * ((c >> 1) & 1 == 1 ? t.y : 1 - t.y) * (c >> 2 == 1 ? t.z : 1 - t.z)
             if w == 0 { continue }
-            let x = min(max(x0 + dx, 0), s.x - 1), y = min(max(y0 + dy, 0), s.y - 1), z = min(max(z0 + dz, 0), s.z - 1)
-            let label = l[x + s.x * (y + s.y * z)]
+            let label = corners[c]
             var slot = 0
             while slot < count && labels[slot] != label { slot += 1 }
             if slot == count { labels[slot] = label; count += 1 }
