@@ -7,7 +7,7 @@ Writes, under OUT (default /tmp/fewshot_real):
   protocol-real.json                          bench/fewshot format, setting B only (paths relative to OUT)
   pred/nearest_copy/, pred/sdt_interp/        the bench's two fast baselines (same rules as run_fewshot.py)
 
-Volumes (every file comes from a package archive; nothing is downloaded at run time unless --fetch):
+Volumes (every file comes from a package archive; nothing is downloaded at run time):
   mni152-oasis  image: ANTsPy's data/mni.nii.gz (MNI152 nonlinear 6th generation T1, 1 mm, brain-extracted),
                 triangle-filtered and sampled at the 2 mm grid of the labels (same voxel centres);
                 labels: ANTsPy's data/oasis_mni.nii.gz (2 mm, 136 labels in the Neuromorphometrics /
@@ -33,6 +33,15 @@ ap.add_argument("--antspyx-sdist", default=os.path.join(BENCH, ".cache/real/pypi
 ap.add_argument("--icbm-dir", default=os.path.join(BENCH, "out/real/brain3d"))
 ap.add_argument("--out", default="/tmp/fewshot_real")
 args = ap.parse_args()
+import sys
+if not os.path.isfile(args.antspyx_sdist):
+    sys.exit(f"make_protocol.py: {args.antspyx_sdist}: no such file; get it with "
+             "pip download --no-deps --no-binary antspyx antspyx==0.6.3 and pass --antspyx-sdist PATH")
+ICBM = [os.path.join(args.icbm_dir, f"icbm2009a_2mm_{k}.nii.gz") for k in ("image", "labels")]
+have_icbm = all(os.path.isfile(p) for p in ICBM)
+if not have_icbm:
+    print(f"make_protocol.py: {ICBM[0]}: no such file; icbm2009a skipped (made by bench/real/prepare.py --derived-labels; "
+          "give --icbm-dir)", file=sys.stderr)
 OUT = os.path.abspath(args.out)
 for d in ("data", "inputs", "pred/nearest_copy", "pred/sdt_interp"):
     os.makedirs(os.path.join(OUT, d), exist_ok=True)
@@ -57,6 +66,7 @@ mnia, sources["antspyx data/mnia.nii.gz"] = member(args.antspyx_sdist, "mnia.nii
 A1, A2 = mni.affine, oas.affine
 # the 2 mm voxel i has the centre of the 1 mm voxel 2i (checked, not assumed)
 assert np.allclose(A2[:3, :3], 2 * A1[:3, :3]) and np.allclose(A2[:3, 3], A1[:3, 3]), (A1, A2)
+assert np.allclose(mnia.affine, A1) and mnia.shape == mni.shape, (mnia.affine, A1)  # mnia on mni's 1 mm grid
 img1 = np.asarray(mni.dataobj, dtype=np.float32)
 tri = np.array([0.25, 0.5, 0.25], np.float32)
 sm = img1
@@ -68,9 +78,11 @@ vols = {
     "mni152-oasis": (img2, np.rint(np.asarray(oas.dataobj)).astype(np.int64), A2),
     "mni152-aal": (img2, np.rint(np.asarray(mnia.dataobj))[::2, ::2, ::2].astype(np.int64), A2),
 }
-ic_img = nib.load(os.path.join(args.icbm_dir, "icbm2009a_2mm_image.nii.gz"))
-ic_lab = nib.load(os.path.join(args.icbm_dir, "icbm2009a_2mm_labels.nii.gz"))
-vols["icbm2009a"] = (np.asarray(ic_img.dataobj, dtype=np.float32), np.rint(np.asarray(ic_lab.dataobj)).astype(np.int64), ic_img.affine)
+if have_icbm:
+    ic_img, ic_lab = nib.load(ICBM[0]), nib.load(ICBM[1])
+    vols["icbm2009a"] = (np.asarray(ic_img.dataobj, dtype=np.float32), np.rint(np.asarray(ic_lab.dataobj)).astype(np.int64), ic_img.affine)
+for name, (_, lab, _) in vols.items():  # labels are written as uint8: a larger label would wrap silently
+    assert 0 <= lab.min() and lab.max() <= 255, (name, lab.min(), lab.max())
 
 def b_nearest(lab, S, T):  # bench/fewshot run_fewshot.py nearest_copy
     pred = np.zeros_like(lab); pred[:, :, S] = lab[:, :, S]

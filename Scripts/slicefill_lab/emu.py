@@ -1,8 +1,8 @@
 # Python emulation of voxterm's fused slice filler (SlicePropagation.swift / ShapeInterpolation.swift / SliceDemons.swift)
-import nibabel as nib, numpy as np, json, sys, os, time
+import hashlib, nibabel as nib, numpy as np, json, sys, os, time
 from scipy import ndimage as ndi
 BD=os.environ.get('FEWSHOT_DIR','/work/shared/bench/fewshot')+'/'
-PROTO=BD+'protocol-dev.json'
+PROTO=BD+os.environ.get('FEWSHOT_PROTOCOL','protocol-dev.json')  # e.g. protocol-real.json from Scripts/fewshot_real
 def load(q):
     im=nib.load(os.path.join(BD,q['image'])).get_fdata().astype(np.float32)
     lb=np.asarray(nib.load(os.path.join(BD,q['truth_labels'])).dataobj).astype(np.int32)
@@ -54,7 +54,8 @@ def align(F,M):  # batch: F,M [Z,W,H] -> pixel displacement [Z,W,H,2]
     return uf
 CACHE=os.path.join(os.environ.get('SLICEFILL_LAB','/tmp/slicefill_lab'),'chain')
 def chain(im, key):
-    os.makedirs(CACHE,exist_ok=True); p=f'{CACHE}/{key}.npz'
+    # keyed by the image's bytes too: two protocols with a volume of the same name never share a chain
+    os.makedirs(CACHE,exist_ok=True); p=f'{CACHE}/{key}-{hashlib.sha256(np.ascontiguousarray(im).tobytes()).hexdigest()[:12]}.npz'
     if os.path.exists(p):
         d=np.load(p); return d['up'],d['down']
     S=np.moveaxis(im,2,0)  # [Z,W,H]

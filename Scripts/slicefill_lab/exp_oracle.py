@@ -1,9 +1,9 @@
 # Issue 16 (h49): an upper bound for every method that carries the bracketing labelled slices' labels to a target
 # slice along smooth in-plane fields (the chain, z-regularised 3-D fields, half-way fields, a slab registration):
 # the field from each bracketing slice is fitted to the TRUE labels of the target (multi-channel demons on
-# Gaussian-smoothed one-hot maps, step <= 0.5 px, update and field smoothed with sigma SIGMA px, 80 iterations),
+# Gaussian-smoothed one-hot maps, step <= 0.5 px, update and field smoothed with sigma SIGMA px, 60 iterations),
 # both sources' one-hot maps warped (bilinear), weighted by distance, argmax. Uses the truth: not a method.
-# Every STRIDE-th target slice only (slow: about 0.2 s per iteration); the fused filler's Dice on the same slices beside it.
+# Every STRIDE-th target slice only (slow: several seconds per target slice); the fused filler's Dice on the same slices beside it.
 # Usage: python3 exp_oracle.py SIGMA STRIDE [QUERY_ID ...]
 import sys, json, time, numpy as np
 from emu import *

@@ -44,7 +44,7 @@ struct PresetOption: ParsableArguments {
 struct RegistrationOptions: ParsableArguments {
     @OptionGroup var presetOption: PresetOption
     @Option(help: "affine, deformable or both (affine then deformable).") var mode: RegistrationPlan.Mode = .both
-    @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1; run exactly as given on every image (no affine level budget, no 2-D level rule or iteration floor).") var levels: String?
+    @Option(help: "Shrink factors per level of the last stage, coarse to fine, e.g. 4x2x1; that stage runs them exactly as given on every image (no level budget, no 2-D level rule or iteration floor).") var levels: String?
     @Option(help: "Iterations per level, e.g. 100x50x25 (with --levels: the preset's if it lists as many levels, else 50 each). Without --levels: one per level of the preset's stage as planned, and the preset's rules for the image still apply.") var iterations: String?
     @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0 (default: the preset's for its own levels, (shrink - 1) / 2 for levels given with --levels). Without --levels the preset's rules still apply.") var smoothing: String?
     @Option(help: "Similarity: lncc, ncc, mse or mi (Mattes mutual information, for two modalities). Default: lncc; register picks mi (and says so) when the two images' intensities do not follow one increasing relation (two modalities).") var metric: MetricKind?
@@ -64,10 +64,14 @@ struct RegistrationOptions: ParsableArguments {
                 let cur = plan.stages[last].levels
                 if levels == nil {
                     // One value per planned level: say which levels those are.
+                    // Only a well-formed list gets this message: a malformed one (commas, a
+                    // trailing x) gets PyramidLevel.parse's message about the syntax below.
                     for (name, text) in [("--iterations", iterations), ("--smoothing", smoothing)] {
-                        guard let text, text.split(separator: "x", omittingEmptySubsequences: false).count != cur.count else { continue }
+                        guard let text else { continue }
+                        let parts = text.split(separator: "x", omittingEmptySubsequences: false)
+                        guard parts.count != cur.count, parts.allSatisfy({ Double($0) != nil }) else { continue }
                         let planned = cur.map { "\($0.shrink)" }.joined(separator: "x")
-                        throw ValidationError("\(name) '\(text)' lists \(text.split(separator: "x", omittingEmptySubsequences: false).count) levels; without --levels it gives one value per level of the preset's \(plan.stages[last].name) stage as planned (\(cur.count): shrink \(planned)); give --levels to run other levels")
+                        throw ValidationError("\(name) '\(text)' lists \(parts.count) level\(parts.count == 1 ? "" : "s"); without --levels it gives one value per level of the preset's \(plan.stages[last].name) stage as planned (\(cur.count): shrink \(planned)); give --levels to run other levels")
                     }
                 }
                 let shrinkText = levels ?? cur.map { "\($0.shrink)" }.joined(separator: "x")

@@ -136,4 +136,16 @@ import TestSupport
         #expect(lines[0].hasSuffix("attempts,dice_1,dice_3"))
         #expect(lines[3] == "broken,failed,\"x.nii: no such file, really\",,,,,,,,,0,,")
     }
+
+    /// A batch subject done before 2026-12-07 with `--iterations`/`--smoothing` and no `--levels` is
+    /// run again (those words now run the preset's level rules); every other fingerprint is unchanged.
+    @Test func partialLevelOverridesChangeTheFingerprint() {
+        func text(_ words: [String]) -> String { BatchSettings(task: .register, registrationOptions: words).fingerprintText }
+        #expect(text([]) == "task=register  v1")
+        #expect(text(["--preset", "fast"]) == "task=register --preset fast v1")
+        #expect(text(["--levels", "4x2x1", "--iterations", "10x10x10"]) == "task=register --levels 4x2x1 --iterations 10x10x10 v1")
+        #expect(text(["--iterations", "50x30x5"]).hasSuffix(" v1 rules2"))
+        #expect(text(["--smoothing=2x1x0"]).hasSuffix(" v1 rules2"))
+        #expect(text(["--levels=4x2x1", "--smoothing=2x1x0"]).hasSuffix(" v1"))
+    }
 }

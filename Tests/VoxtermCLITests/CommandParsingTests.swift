@@ -132,6 +132,16 @@ import VolumeCore
             #expect(Voxterm.message(for: error).contains("one value per level of the preset's deformable stage as planned (3: shrink 4x2x1)"),
                     "\(Voxterm.message(for: error))")
         }
+        // A malformed list (commas, a trailing x) is told about its syntax, not its count.
+        for bad in [["--iterations", "100,50,25"], ["--iterations", "100x50x25x"], ["--smoothing", "2,1,0"]] {
+            do {
+                _ = try plan(bad)
+                Issue.record("\(bad) accepted")
+            } catch {
+                #expect(Voxterm.exitCode(for: error) == .validationFailure)
+                #expect(!Voxterm.message(for: error).contains("as planned"), "\(bad): \(Voxterm.message(for: error))")
+            }
+        }
         // 3-D is untouched by the 2-D rules either way.
         #expect(shrinkIterations(try plan(["--iterations", "60x40x10"]).stages[1].levelsAsRun(on: twoMM)) == [[4, 60], [2, 40], [1, 10]])
     }

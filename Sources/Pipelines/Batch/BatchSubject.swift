@@ -79,8 +79,17 @@ public struct BatchSettings: Sendable, Equatable, Codable {
 
     /// The settings part of a subject's fingerprint (inputs are added by their checksums).
     var fingerprintText: String {
-        task == .register ? "task=register " + registrationOptions.joined(separator: " ") + " v1"
+        task == .register ? "task=register " + registrationOptions.joined(separator: " ") + " v1" + levelRulesMark
             : "task=segment preset=\(preset.rawValue) fusion=\(fusion.rawValue) v1"
+    }
+
+    /// " rules2" when `--iterations` or `--smoothing` is given without `--levels`: those words run
+    /// other levels since 2026-12-07 (the preset's level rules now apply to them), so a subject done
+    /// before under the same words is run again rather than mixed with new ones. Empty otherwise, so
+    /// every other fingerprint is unchanged.
+    var levelRulesMark: String {
+        func given(_ name: String) -> Bool { registrationOptions.contains { $0 == name || $0.hasPrefix(name + "=") } }
+        return (given("--iterations") || given("--smoothing")) && !given("--levels") ? " rules2" : ""
     }
 }
 
