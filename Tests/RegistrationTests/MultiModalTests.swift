@@ -69,7 +69,7 @@ import VolumeCore
         let subject = try NIfTIReader.read(TestPaths.samples.appendingPathComponent("subject01_2mm.nii.gz").path).volume()
         let prepared = PreparedPair(fixed: colin, moving: subject)
         _ = try #require(Registration.modalityEvidence(prepared))
-        let pyramid = try #require(prepared.take(fixed: colin.geometry, moving: subject.geometry))
+        let pyramid = try #require(prepared.take(fixed: colin, moving: subject))
         #expect(pyramid.holdsFixedLevel(PyramidLevel(shrink: 4, smoothingSigma: 2, iterations: 50)))
         #expect(RegistrationPlan.affineStage(.default).levels(on: colin.geometry).first?.shrink == 4)
         #expect(!pyramid.holdsFixedLevel(PyramidLevel(shrink: 1, smoothingSigma: 0, iterations: 1)))

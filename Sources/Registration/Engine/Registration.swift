@@ -89,7 +89,7 @@ public enum Registration {
         // final full-resolution fields do not add to it.
         do {
             // `prepared` (the same two images, rescaled for the modality check) is taken over.
-            let pyramid = prepared?.take(fixed: fixed.geometry, moving: moving.geometry)
+            let pyramid = prepared?.take(fixed: fixed, moving: moving)
                 ?? Pyramid(fixed: Pyramid.normalised(fixed), moving: Pyramid.normalised(moving))
             try checkCancelled()
             if let initialAffine {
