@@ -84,8 +84,8 @@ extension Registration {
         do { _ = try runAffineLevel(stage, level, pyramid, &affine, &ctx) } catch { return nil }
         if token.isCancelled { return nil }
         let statsLevel = PyramidLevel(shrink: fine, smoothingSigma: Double(fine - 1) / 2, iterations: 1)
-        // At 2 mm the statistics level is the full-resolution one, which the pyramid's cache would
-        // make room for by dropping every other level (the coarse one too): read it around the cache.
+        // At 2 mm the statistics level is the full-resolution one: read it around the cache, which
+        // keeps only the coarse level for the registration (below).
         let full = Pyramid.isFull(statsLevel)
         let (grid, fb) = full ? (f.geometry, FloatBuffer(f.voxels)) : pyramid.fixedLevel(statsLevel)
         let movingStats = full ? MovingImage(voxels: FloatBuffer(m.voxels), size: m.geometry.size,

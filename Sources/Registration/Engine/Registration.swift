@@ -108,6 +108,9 @@ public enum Registration {
                     var ctx = LevelContext(stage: si, stageName: stage.name, level: li, levelCount: levels.count,
                                            shrink: level.shrink, start: start, token: token, observer: observer,
                                            snapshotInterval: plan.snapshotInterval)
+                    // At full resolution only this level is kept (up to four full-size images
+                    // fewer); a coarser level a later stage uses is computed again.
+                    if Pyramid.isFull(level) { pyramid.retainOnly([level]) }
                     let values: [Double]
                     switch stage.kind {
                     case .affine:
