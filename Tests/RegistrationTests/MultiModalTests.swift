@@ -89,17 +89,19 @@ import VolumeCore
         let ct = Volume(geometry: g, voxels: unit.map(Self.ctLike))
         let t1 = Volume(geometry: g, voxels: colin.voxels)
         let gamma = Volume(geometry: g, voxels: unit.map { $0 * $0 })
+        var ctEvidence: ModalityEvidence?
         for (name, moving, differ) in [("T2-like", t2, true), ("CT-like", ct, true), ("moved T1", t1, false),
                                        ("gamma 2 T1", gamma, false), ("another subject", subject, false)] {
+            // One measurement per case (the MI affine is the check's cost), decided as `modalitiesDiffer` does.
             let e = try #require(Registration.modalityEvidence(fixed: colin, moving: moving))
             print("modality evidence, Colin27 against \(name): \(e)")
-            #expect((Registration.modalitiesDiffer(fixed: colin, moving: moving) != nil) == differ,
-                    "\(name): \(e)")
+            #expect((Registration.modalitiesDiffer(e) != nil) == differ, "\(name): \(e)")
+            if name == "CT-like" { ctEvidence = e }
             // Not a near miss: every case is clear of the threshold.
             #expect(abs(e.monotonicity - Registration.modalityMonotonicityThreshold) > 0.1, "\(name): \(e)")
         }
         // The CT-like map is the case the former rule missed: its correlation is positive.
-        let e = try #require(Registration.modalityEvidence(fixed: colin, moving: ct))
+        let e = try #require(ctEvidence)
         #expect(e.correlation > 0, "\(e)")
     }
 
@@ -121,7 +123,7 @@ import VolumeCore
                                         ("T1", { $0 }, false)] {
                 let moving = Volume(geometry: g, voxels: unit.map(map))
                 let e = try #require(Registration.modalityEvidence(fixed: fixed, moving: moving))
-                #expect((Registration.modalitiesDiffer(fixed: fixed, moving: moving) != nil) == differ, "\(fixed.size) \(name): \(e)")
+                #expect((Registration.modalitiesDiffer(e) != nil) == differ, "\(fixed.size) \(name): \(e)")
             }
         }
     }

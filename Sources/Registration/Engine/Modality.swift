@@ -168,6 +168,12 @@ extension Registration {
     /// `modalitiesDiffer(fixed:moving:token:)` on a prepared pair (see `modalityEvidence(_:token:)`).
     public static func modalitiesDiffer(_ prepared: PreparedPair, token: CancellationToken = CancellationToken()) -> String? {
         guard let e = modalityEvidence(prepared, token: token) else { return nil }
+        return modalitiesDiffer(e)
+    }
+
+    /// The decision of `modalitiesDiffer(fixed:moving:token:)` from evidence already measured: nil
+    /// for one modality, else the sentence for the user.
+    public static func modalitiesDiffer(_ e: ModalityEvidence) -> String? {
         guard e.correlationRatio >= modalityMinimumCorrelationRatio,
               e.monotonicity < modalityMonotonicityThreshold else { return nil }
         func r2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
