@@ -191,8 +191,8 @@ public enum NIfTIWriter {
 
     /// Refuses to write over a protected input, or over any existing file unless allowed.
     public static func checkDestination(_ path: String, options: Options) throws {
-        if let real = FileIO.realPath(path) {
-            for p in options.protectedPaths where FileIO.realPath(p) == real {
+        if FileIO.realPath(path) != nil {
+            for p in options.protectedPaths where FileIO.sameFile(p, path) {
                 throw NIfTIError(path, "refusing to overwrite an input file; choose another output path")
             }
             if !options.overwrite {
