@@ -18,15 +18,26 @@ struct BenchRegister: ParsableCommand {
 
     struct Record {
         var id: String, table: String
+        /// The levels as run on this pair's fixed grid (`BenchRegister.levelsAsRun`).
+        var levels: String
         var dice: Double, medianDice: Double, negJ: Double, minJ: Double
         var epe: Double?, epe95: Double?, seconds: Double, peakMB: Double
         var json: [String: Any] {
             var d: [String: Any] = ["id": id, "table": table, "dice": dice, "median_label_dice": medianDice,
-                                    "negj_percent": negJ, "min_detj": minJ, "seconds": seconds, "peak_mb": peakMB]
+                                    "negj_percent": negJ, "min_detj": minJ, "seconds": seconds, "peak_mb": peakMB,
+                                    "levels": levels]
             if let epe { d["epe_mm"] = epe }
             if let epe95 { d["epe95_mm"] = epe95 }
             return d
         }
+    }
+
+    /// The levels `plan` runs on fixed grid `g`, stage by stage (`RegistrationStage.levelsAsRun(on:)`),
+    /// as shrink/iterations: "affine 4/100 2/50; deformable 2/30 1/20" (a 2 mm 2-D slice, default preset).
+    static func levelsAsRun(_ plan: RegistrationPlan, on g: VolumeGeometry) -> String {
+        plan.stages.map { stage in
+            "\(stage.name) " + stage.levelsAsRun(on: g).map { "\($0.shrink)/\($0.iterations)" }.joined(separator: " ")
+        }.joined(separator: "; ")
     }
 
     func run() throws {
@@ -84,7 +95,8 @@ struct BenchRegister: ParsableCommand {
                     epe = errs.reduce(0, +) / Double(max(errs.count, 1))
                     epe95 = errs.isEmpty ? nil : errs[min(errs.count - 1, Int(0.95 * Double(errs.count)))]
                 }
-                let r = Record(id: pair["id"] as? String ?? "?", table: t, dice: meanDice(dice), medianDice: med,
+                let r = Record(id: pair["id"] as? String ?? "?", table: t, levels: Self.levelsAsRun(plan, on: fixed.geometry),
+                               dice: meanDice(dice), medianDice: med,
                                negJ: negJ, minJ: minJ, epe: epe, epe95: epe95, seconds: secs,
                                peakMB: peakMemoryMB() ?? .nan)
                 records.append(r)
@@ -96,13 +108,20 @@ struct BenchRegister: ParsableCommand {
                 printError(error)
             }
         }
-        let deformable = plan.stages.first { $0.kind == .deformable }?.levels
-            .map { "\($0.shrink)/\($0.iterations)" }.joined(separator: " ") ?? "none"
-        print("\nvoxterm \(registration.preset.rawValue) (\(registration.mode.rawValue)), deformable levels (shrink/iterations) \(deformable), \(voxtermThreadCount) threads\n")
-        print("| table | n | Dice | median-label Dice | %negJ | min detJ | EPE mm | s (median) | peak MB (max over pairs; each pair's own peak RSS: loading, registering, scoring) |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("\nvoxterm \(registration.preset.rawValue) (\(registration.mode.rawValue)), \(voxtermThreadCount) threads")
+        // The levels each table ran (the plan resolved for its fixed grids: the affine level
+        // budget, the 2-D settings), not the levels planned.
         var order: [String] = []
         for r in records where !order.contains(r.table) { order.append(r.table) }
+        print("levels as run (shrink/iterations):")
+        for t in order {
+            var variants: [String] = []
+            for r in records where r.table == t && !variants.contains(r.levels) { variants.append(r.levels) }
+            print("  \(t): \(variants.joined(separator: " | "))")
+        }
+        print("")
+        print("| table | n | Dice | median-label Dice | %negJ | min detJ | EPE mm | s (median) | peak MB (max over pairs; each pair's own peak RSS: loading, registering, scoring) |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for t in order {
             let rs = records.filter { $0.table == t }
             let d = rs.map(\.dice)

@@ -44,9 +44,9 @@ struct PresetOption: ParsableArguments {
 struct RegistrationOptions: ParsableArguments {
     @OptionGroup var presetOption: PresetOption
     @Option(help: "affine, deformable or both (affine then deformable).") var mode: RegistrationPlan.Mode = .both
-    @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1.") var levels: String?
-    @Option(help: "Iterations per level, e.g. 100x50x25.") var iterations: String?
-    @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0 (default: the preset's for its own levels, (shrink - 1) / 2 for levels given with --levels).") var smoothing: String?
+    @Option(help: "Shrink factors per level, coarse to fine, e.g. 4x2x1; run exactly as given on every image (no affine level budget, no 2-D level rule or iteration floor).") var levels: String?
+    @Option(help: "Iterations per level, e.g. 100x50x25 (with --levels: the preset's if it lists as many levels, else 50 each). Without --levels: one per level of the preset's stage as planned, and the preset's rules for the image still apply.") var iterations: String?
+    @Option(help: "Smoothing sigmas per level in voxels of the fixed grid, e.g. 2x1x0 (default: the preset's for its own levels, (shrink - 1) / 2 for levels given with --levels). Without --levels the preset's rules still apply.") var smoothing: String?
     @Option(help: "Similarity: lncc, ncc, mse or mi (Mattes mutual information, for two modalities). Default: lncc; register picks mi (and says so) when the two images' intensities do not follow one increasing relation (two modalities).") var metric: MetricKind?
     @Option(help: "Deformable regularisation, e.g. update=1.5,field=0.35,diffusion=0 (Gaussian sigmas in voxels of the finest axis; penalty weight).")
     var regularisation: String?
@@ -62,6 +62,14 @@ struct RegistrationOptions: ParsableArguments {
             let last = plan.stages.count - 1
             if levels != nil || iterations != nil || smoothing != nil {
                 let cur = plan.stages[last].levels
+                if levels == nil {
+                    // One value per planned level: say which levels those are.
+                    for (name, text) in [("--iterations", iterations), ("--smoothing", smoothing)] {
+                        guard let text, text.split(separator: "x", omittingEmptySubsequences: false).count != cur.count else { continue }
+                        let planned = cur.map { "\($0.shrink)" }.joined(separator: "x")
+                        throw ValidationError("\(name) '\(text)' lists \(text.split(separator: "x", omittingEmptySubsequences: false).count) levels; without --levels it gives one value per level of the preset's \(plan.stages[last].name) stage as planned (\(cur.count): shrink \(planned)); give --levels to run other levels")
+                    }
+                }
                 let shrinkText = levels ?? cur.map { "\($0.shrink)" }.joined(separator: "x")
                 let count = shrinkText.split(separator: "x").count
                 let itText = iterations ?? (count == cur.count ? cur.map { "\($0.iterations)" }.joined(separator: "x")
@@ -73,11 +81,18 @@ struct RegistrationOptions: ParsableArguments {
                 switch PyramidLevel.parse(shrink: shrinkText, iterations: itText, smoothing: smoothingText) {
                 case .success(let l):
                     plan.stages[last].levels = l
-                    plan.stages[last].maxLevelVoxels = nil   // levels given are run as given
-                    // Levels the user gives run as given on 2-D images too (only the symmetric
-                    // mode of the default preset's 2-D settings stays).
-                    plan.stages[last].singleSlice?.minimumFullResolutionIterations = nil
-                    plan.stages[last].singleSlice?.minimumLevelPixels = 0
+                    if levels != nil {
+                        // --levels: exactly these levels, on every grid (as ANTs' shrink factors
+                        // and Greedy's -n): no affine level budget, and on 2-D images no level
+                        // rule and no full-resolution iteration floor (the symmetric mode stays).
+                        plan.stages[last].maxLevelVoxels = nil
+                        plan.stages[last].singleSlice?.minimumFullResolutionIterations = nil
+                        plan.stages[last].singleSlice?.minimumLevelPixels = 0
+                    }
+                    // --iterations / --smoothing alone give values for the preset's own levels (as
+                    // planned, coarse to fine), and the preset's rules for the grid apply to them
+                    // as to its own values: the affine level budget, and on 2-D images the level
+                    // rule and the iteration floor. Giving the preset's own values changes nothing.
                 case .failure(let e): throw ValidationError(e.description)
                 }
             }

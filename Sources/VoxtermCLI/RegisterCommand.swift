@@ -7,11 +7,17 @@ struct Register: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register MOVING to FIXED (affine, then diffeomorphic deformable) and write the results to DIR.",
         discussion: """
-        DIR receives warped.nii.gz, warped_labels.nii.gz (with --moving-labels), field.nii.gz and
-        inverse_field.nii.gz (5-D ITK/ANTs displacement fields, LPS vectors, applied before the affine),
-        affine.txt (4x4, RAS mm) and affine_itk.tfm (ITK AffineTransform_double_3_3, LPS), jacobian.nii.gz
+        DIR receives warped.nii.gz, warped_labels.nii.gz (with --moving-labels), field.nii.gz and \
+        inverse_field.nii.gz (5-D ITK/ANTs displacement fields, LPS vectors, applied before the affine), \
+        affine.txt (4x4, RAS mm) and affine_itk.tfm (ITK AffineTransform_double_3_3, LPS), jacobian.nii.gz \
         and summary.json. With ANTs: antsApplyTransforms -t field.nii.gz -t affine_itk.tfm.
-        --levels/--iterations/--smoothing override the last stage of the plan (the deformable one in mode both).
+
+        --levels/--iterations/--smoothing override the last stage of the plan (the deformable one in mode both). \
+        --levels runs exactly the levels given, on every image. --iterations or --smoothing without --levels \
+        give one value per level of the preset's stage as planned (default: deformable 4x2x1, affine 4x2), \
+        and the preset's rules for the image still apply to them: affine levels coarsened on large images \
+        (8x4 on a 1 mm brain) and, default preset on 2-D images, levels under 32 pixels across skipped and \
+        at least 20 full-resolution iterations. Giving the preset's own values changes nothing.
         """ + "\n\n" + dashNamesHelp)
 
     @Argument(help: "Fixed image (NIfTI); outputs live on its grid.") var fixed: String

@@ -80,7 +80,10 @@ import VolumeCore
     /// or half way each side (the fixed image by `exp(v/2)`, the moving one by `exp(-v/2)`), the
     /// symmetric mode has the smaller endpoint error; over the three constructions it is not worse.
     /// Measured (Colin27 slice, levels 2/30, 1/20): symmetric 0.310 / 0.263 / 0.225 mm,
-    /// asymmetric 0.148 / 0.379 / 0.291 mm.
+    /// asymmetric 0.148 / 0.379 / 0.291 mm. What is checked is what does not depend on how good
+    /// the symmetric mode is: the asymmetric mode is best on the construction that matches its
+    /// model, and the symmetric mode wins on the other two (not which mode wins on the first: a
+    /// better symmetric mode may).
     @Test func symmetricEndpointErrorDependsOnWhichImageWasResampled() throws {
         let (original, _) = try RecoveryTests.sample(twoD: true)
         let g = original.geometry
@@ -106,7 +109,7 @@ import VolumeCore
         let sym = try cases.map { try endpointError($0, symmetric: true) }
         let asym = try cases.map { try endpointError($0, symmetric: false) }
         print("endpoint error (fixed resampled / moving resampled / both half way): symmetric \(sym) mm, asymmetric \(asym) mm")
-        #expect(asym[0] < sym[0])
+        #expect(asym[0] < asym[1] && asym[0] < asym[2], "asymmetric \(asym): best when the fixed image was resampled")
         #expect(sym[1] < asym[1] && sym[2] < asym[2], "symmetric \(sym), asymmetric \(asym)")
         #expect(sym.reduce(0, +) <= asym.reduce(0, +), "symmetric \(sym), asymmetric \(asym)")
         #expect(sym.allSatisfy { $0 < 0.4 }, "symmetric \(sym) mm against about 2.3 mm of motion")

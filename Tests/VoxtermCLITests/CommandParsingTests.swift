@@ -50,7 +50,7 @@ import VolumeCore
         #expect(preset.levels(on: oneMM).map(\.shrink) == [8, 4])
         let given = try #require(try (Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d", "--mode", "affine",
                                                            "--levels", "4x2", "--iterations", "100x50"]) as? Register)?.plan.stages[0])
-        #expect(given.maxLevelVoxels == nil && given.levels(on: oneMM).map(\.shrink) == [4, 2])
+        #expect(given.levels(on: oneMM).map(\.shrink) == [4, 2])
     }
 
     @Test func benchRegisterSharesTheRegistrationOptions() throws {
@@ -76,21 +76,64 @@ import VolumeCore
         #expect(given.regularisation.diffusionWeight == 0.1)
     }
 
-    /// `--levels/--iterations/--smoothing` run as given on 2-D images: the default preset's 2-D
-    /// level rule and full-resolution iterations are dropped, its symmetric mode stays.
-    @Test func givenLevelsRunAsGivenOn2D() throws {
-        func deformable(_ extra: [String]) throws -> RegistrationStage {
+    /// Only `--levels` runs exactly the levels given; `--iterations` and `--smoothing` alone give
+    /// values for the preset's levels as planned, and the preset's rules for the grid still apply
+    /// (the affine level budget; on 2-D images, default preset, the level rule and the floor of 20
+    /// full-resolution iterations). They used to drop both rules: giving a preset's own values
+    /// changed what ran on a 1 mm brain (`--mode affine`) and on every 2-D image.
+    @Test func presetRulesApplyUnlessLevelsAreGiven() throws {
+        func plan(_ extra: [String]) throws -> RegistrationPlan {
             let c = try Voxterm.parseAsRoot(["register", "f.nii", "m.nii", "--out", "d"] + extra)
-            let r = try #require(c as? Register)
-            return try #require(try r.registration.plan.stages.first { $0.kind == .deformable })
+            return try #require(c as? Register).registration.plan
         }
-        let preset = try deformable([])
-        #expect(preset.singleSlice == .defaultPreset)
-        let given = try deformable(["--iterations", "50x30x5"])
-        #expect(given.singleSlice == SingleSliceSettings(symmetric: true))
-        let slice = VolumeGeometry(size: [91, 109, 1], spacing: [2, 2, 2], origin: [0, 0, 0])
-        let resolved = given.resolved(for: slice)
-        #expect(resolved.levels.map(\.iterations) == [50, 30, 5] && resolved.symmetric)
+        func asRun(_ p: RegistrationPlan, _ g: VolumeGeometry) -> [[PyramidLevel]] { p.stages.map { $0.levelsAsRun(on: g) } }
+        func shrinkIterations(_ levels: [PyramidLevel]) -> [[Int]] { levels.map { [$0.shrink, $0.iterations] } }
+        let oneMM = VolumeGeometry(size: [181, 217, 181], spacing: [1, 1, 1], origin: [-90, -126, -72])
+        let twoMM = VolumeGeometry(size: [91, 109, 91], spacing: [2, 2, 2], origin: [-90, -126, -72])
+        let slice2 = VolumeGeometry(size: [91, 109, 1], spacing: [2, 2, 2], origin: [0, 0, 0])
+        let slice1 = VolumeGeometry(size: [181, 217, 1], spacing: [1, 1, 1], origin: [0, 0, 0])
+        // Giving the preset's own values changes nothing, on any grid.
+        for preset in RegistrationPlan.Preset.allCases {
+            for mode in RegistrationPlan.Mode.allCases {
+                let head = ["--preset", preset.rawValue, "--mode", mode.rawValue]
+                let base = try plan(head)
+                let own = base.stages.last!.levels
+                let its = own.map { "\($0.iterations)" }.joined(separator: "x"), sigmas = own.map { "\($0.smoothingSigma)" }.joined(separator: "x")
+                for extra in [["--iterations", its], ["--smoothing", sigmas], ["--iterations", its, "--smoothing", sigmas]] {
+                    let given = try plan(head + extra)
+                    for g in [oneMM, twoMM, slice2, slice1] {
+                        #expect(asRun(given, g) == asRun(base, g), "\(head + extra) on \(g.size)")
+                    }
+                }
+            }
+        }
+        // Affine budget: --iterations alone keeps it (a 1 mm brain runs 8 and 4), --levels drops it.
+        let affine = try plan(["--mode", "affine", "--iterations", "20x10"]).stages[0]
+        #expect(shrinkIterations(affine.levelsAsRun(on: oneMM)) == [[8, 20], [4, 10]])
+        let exact = try plan(["--mode", "affine", "--levels", "4x2", "--iterations", "20x10"]).stages[0]
+        #expect(shrinkIterations(exact.levelsAsRun(on: oneMM)) == [[4, 20], [2, 10]])
+        // 2-D (a 2 mm slice: shrink 4 would be 23 × 27): the level rule and the iteration floor stay
+        // with --iterations or --smoothing alone; --levels runs exactly what it says. All symmetric.
+        let fewer = try plan(["--iterations", "60x40x10"]).stages[1].resolved(for: slice2)
+        #expect(shrinkIterations(fewer.levels) == [[2, 40], [1, 20]] && fewer.symmetric)
+        let more = try plan(["--iterations", "60x40x30"]).stages[1].resolved(for: slice2)
+        #expect(shrinkIterations(more.levels) == [[2, 40], [1, 30]])
+        let smoothed = try plan(["--smoothing", "1x1x0"]).stages[1].resolved(for: slice2)
+        #expect(smoothed.levels == [PyramidLevel(shrink: 2, smoothingSigma: 1, iterations: 30), PyramidLevel(shrink: 1, smoothingSigma: 0, iterations: 20)])
+        let given = try plan(["--levels", "4x2x1", "--iterations", "60x40x10"]).stages[1].resolved(for: slice2)
+        #expect(shrinkIterations(given.levels) == [[4, 60], [2, 40], [1, 10]] && given.symmetric)
+        // Without --levels the counts are for the planned levels: another number of them is
+        // refused with the levels they are for (the 2-D levels as run, 2x1, are not what it takes).
+        do {
+            _ = try plan(["--iterations", "30x20"])
+            Issue.record("--iterations 30x20 accepted for three planned levels")
+        } catch {
+            #expect(Voxterm.exitCode(for: error) == .validationFailure)
+            #expect(Voxterm.message(for: error).contains("one value per level of the preset's deformable stage as planned (3: shrink 4x2x1)"),
+                    "\(Voxterm.message(for: error))")
+        }
+        // 3-D is untouched by the 2-D rules either way.
+        #expect(shrinkIterations(try plan(["--iterations", "60x40x10"]).stages[1].levelsAsRun(on: twoMM)) == [[4, 60], [2, 40], [1, 10]])
     }
 
     /// `--iterations` alone changes only the iterations: the preset's levels keep their smoothing

@@ -63,16 +63,42 @@ extension Registration {
     /// CT-like 0.40-0.66; docs/registration.md) at a third to two thirds of the check's time.
     static let modalityAlignmentMM = 8.0
 
-    /// `modalityEvidence(_:token:)` with the MI alignment on a level of ≈ `alignmentMM` mm.
-    static func modalityEvidence(_ prepared: PreparedPair, token: CancellationToken, alignmentMM: Double) -> ModalityEvidence? {
-        // Under the pair's lock: a registration taking the pair meanwhile waits for the check.
-        prepared.withPyramid { modalityEvidence($0, token: token, alignmentMM: alignmentMM) } ?? nil
+    /// The fewest voxels along any (non-singleton) axis of the check's MI alignment level: the
+    /// ≈ 8 mm level is made finer when it would have fewer (a 64 × 64 slice at 1 mm: shrink 4,
+    /// 16 × 16, instead of 8 × 8). Brains at 1 and 2 mm (≥ 23 voxels at ≈ 8 mm) are unchanged.
+    static let modalityMinimumAlignmentSide = 16
+
+    /// The fewest voxels along any axis of the check's statistics level (≈ 2 mm): a finer level
+    /// when it would have fewer, so the 32-bin conditional means rest on enough voxels.
+    static let modalityMinimumStatisticsSide = 32
+
+    /// The largest shrink factor up to `shrink` whose level grid (`Pyramid.levelGeometry`) of `g`
+    /// has at least `minimumSide` voxels along every non-singleton axis (or the full grid's
+    /// count, when that is smaller): at least 1.
+    static func cappedShrink(_ shrink: Int, _ g: VolumeGeometry, minimumSide: Int) -> Int {
+        let needed = min(minimumSide, SingleSliceSettings.smallestSide(g, shrink: 1))
+        var s = max(1, shrink)
+        while s > 1 && SingleSliceSettings.smallestSide(g, shrink: s) < needed { s -= 1 }
+        return s
     }
 
-    static func modalityEvidence(_ pyramid: Pyramid, token: CancellationToken, alignmentMM: Double) -> ModalityEvidence? {
+    /// `modalityEvidence(_:token:)` with the MI alignment on a level of ≈ `alignmentMM` mm, the
+    /// levels capped to keep `minimumSides` voxels per axis (1, 1: no cap; tests compare).
+    static func modalityEvidence(_ prepared: PreparedPair, token: CancellationToken, alignmentMM: Double,
+                                 minimumSides: (alignment: Int, statistics: Int) = (modalityMinimumAlignmentSide, modalityMinimumStatisticsSide))
+        -> ModalityEvidence? {
+        // Under the pair's lock: a registration taking the pair meanwhile waits for the check.
+        prepared.withPyramid { modalityEvidence($0, token: token, alignmentMM: alignmentMM, minimumSides: minimumSides) } ?? nil
+    }
+
+    static func modalityEvidence(_ pyramid: Pyramid, token: CancellationToken, alignmentMM: Double,
+                                 minimumSides: (alignment: Int, statistics: Int)) -> ModalityEvidence? {
         let f = pyramid.fixed, m = pyramid.moving
         let h = Pyramid.finestSpacing(f.geometry)
-        let coarse = max(1, Int((alignmentMM / h).rounded())), fine = max(1, Int((2 / h).rounded()))
+        // On a small image (a 64 × 64 slice at 1 mm, a small crop) the ≈ 8 mm level would be a few
+        // voxels across: both levels are capped so that they keep enough voxels along every axis.
+        let coarse = cappedShrink(max(1, Int((alignmentMM / h).rounded())), f.geometry, minimumSide: minimumSides.alignment)
+        let fine = min(coarse, cappedShrink(max(1, Int((2 / h).rounded())), f.geometry, minimumSide: minimumSides.statistics))
         var affine = AffineWarp(centre: f.geometry.centre)
         let shift = centreOfMass(m) - centreOfMass(f)
         affine.parameters[0] = shift.x; affine.parameters[1] = shift.y; affine.parameters[2] = shift.z
@@ -165,17 +191,16 @@ extension Registration {
         return modalitiesDiffer(PreparedPair(fixed: fixed, moving: moving), token: token)
     }
 
-    /// `modalitiesDiffer(fixed:moving:token:)` on a prepared pair (see `modalityEvidence(_:token:)`).
-    public static func modalitiesDiffer(_ prepared: PreparedPair, token: CancellationToken = CancellationToken()) -> String? {
-        guard let e = modalityEvidence(prepared, token: token) else { return nil }
-        return modalitiesDiffer(e)
+    /// The decision on measured evidence: true when the joint histogram has structure
+    /// (`modalityMinimumCorrelationRatio`) and no increasing relation explains it
+    /// (`modalityMonotonicityThreshold`).
+    static func modalitiesDiffer(_ e: ModalityEvidence) -> Bool {
+        e.correlationRatio >= modalityMinimumCorrelationRatio && e.monotonicity < modalityMonotonicityThreshold
     }
 
-    /// The decision of `modalitiesDiffer(fixed:moving:token:)` from evidence already measured: nil
-    /// for one modality, else the sentence for the user.
-    public static func modalitiesDiffer(_ e: ModalityEvidence) -> String? {
-        guard e.correlationRatio >= modalityMinimumCorrelationRatio,
-              e.monotonicity < modalityMonotonicityThreshold else { return nil }
+    /// `modalitiesDiffer(fixed:moving:token:)` on a prepared pair (see `modalityEvidence(_:token:)`).
+    public static func modalitiesDiffer(_ prepared: PreparedPair, token: CancellationToken = CancellationToken()) -> String? {
+        guard let e = modalityEvidence(prepared, token: token), modalitiesDiffer(e) else { return nil }
         func r2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
         return "the intensities of the two images do not follow one increasing relation (an increasing map explains \(Int((e.monotonicity * 100).rounded())) % of what their joint histogram explains; correlation \(r2(e.correlation))), as for two modalities"
     }

@@ -338,3 +338,53 @@ public struct LevelParseError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ d: String) { description = d }
 }
+
+// Decoding plans written before a stored property existed: every property with a default in the
+// initialiser is optional in the JSON and takes that default when missing (Swift's synthesised
+// decoding would throw `keyNotFound`). Encoding stays synthesised (every key written).
+
+extension RegistrationStage {
+    /// Decodes a stage; `kind`, `metric`, `levels` and `learningRate` are required, the others
+    /// take the initialiser's defaults when missing: `lnccRadius` 2, `Regularisation()`,
+    /// `Convergence()`, `maxFieldVoxels` `defaultMaxFieldVoxels` (a plan written before the field
+    /// cap ran with its field on the level grid; 2 mm brains and 2-D images are unchanged by the
+    /// cap), `symmetric` false (plans before it were asymmetric), and nil (nothing) for
+    /// `fullResolutionLearningRate`, `fullResolutionRegularisation`, `maxLevelVoxels` and `singleSlice`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(kind: try c.decode(StageKind.self, forKey: .kind), metric: try c.decode(MetricKind.self, forKey: .metric),
+                  lnccRadius: try c.decodeIfPresent(Int.self, forKey: .lnccRadius) ?? 2,
+                  levels: try c.decode([PyramidLevel].self, forKey: .levels),
+                  learningRate: try c.decode(Double.self, forKey: .learningRate),
+                  regularisation: try c.decodeIfPresent(Regularisation.self, forKey: .regularisation) ?? Regularisation(),
+                  convergence: try c.decodeIfPresent(Convergence.self, forKey: .convergence) ?? Convergence(),
+                  maxFieldVoxels: try c.decodeIfPresent(Int.self, forKey: .maxFieldVoxels) ?? RegistrationStage.defaultMaxFieldVoxels,
+                  fullResolutionLearningRate: try c.decodeIfPresent(Double.self, forKey: .fullResolutionLearningRate),
+                  fullResolutionRegularisation: try c.decodeIfPresent(Regularisation.self, forKey: .fullResolutionRegularisation),
+                  maxLevelVoxels: try c.decodeIfPresent(Int.self, forKey: .maxLevelVoxels))
+        symmetric = try c.decodeIfPresent(Bool.self, forKey: .symmetric) ?? false
+        singleSlice = try c.decodeIfPresent(SingleSliceSettings.self, forKey: .singleSlice)
+    }
+}
+
+extension SingleSliceSettings {
+    /// Decodes the settings; missing fields take the initialiser's defaults (`symmetric` false,
+    /// no iteration floor, `minimumLevelPixels` 0: every level kept).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(symmetric: try c.decodeIfPresent(Bool.self, forKey: .symmetric) ?? false,
+                  minimumFullResolutionIterations: try c.decodeIfPresent(Int.self, forKey: .minimumFullResolutionIterations),
+                  minimumLevelPixels: try c.decodeIfPresent(Int.self, forKey: .minimumLevelPixels) ?? 0)
+    }
+}
+
+extension RegistrationPlan {
+    /// Decodes a plan; `stages` is required, `alignCentresOfMass` (true) and `snapshotInterval` (0)
+    /// take the initialiser's defaults when missing.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(stages: try c.decode([RegistrationStage].self, forKey: .stages),
+                  alignCentresOfMass: try c.decodeIfPresent(Bool.self, forKey: .alignCentresOfMass) ?? true,
+                  snapshotInterval: try c.decodeIfPresent(Int.self, forKey: .snapshotInterval) ?? 0)
+    }
+}
