@@ -9,6 +9,9 @@ transformlist=[field.nii.gz, affine_itk.tfm] sends a fixed point x to A(x + u(x)
 Prints one JSON line: the Pearson correlation between ANTs' and voxterm's warped images inside
 the fixed image's foreground (fixed > 5 % of its 99th percentile), and the mean absolute
 difference there relative to the moving image's range. Writes OUTDIR/ants_warped.nii.gz.
+With --labels, also warps MOVING_LABELS with ANTs' GenericLabel and NearestNeighbor interpolators
+and reports the fraction of fixed voxels where each agrees with voxterm's warped_labels.nii.gz
+("labels_generic_agreement", "labels_nearest_agreement") and the number of voxels that differ.
 Exit status 0 on success; an ImportError (antspyx missing) is an error, never a skip.
 """
 import json
@@ -37,8 +40,16 @@ def main(argv):
     corr = float(np.corrcoef(a, b)[0, 1])
     m = moving.numpy()
     rng = float(m.max() - m.min()) or 1.0
-    print(json.dumps({"correlation": corr, "mean_abs_diff_rel": float(np.mean(np.abs(a - b)) / rng),
-                      "voxels": int(mask.sum())}))
+    result = {"correlation": corr, "mean_abs_diff_rel": float(np.mean(np.abs(a - b)) / rng), "voxels": int(mask.sum())}
+    if "--labels" in argv:
+        labels = ants.image_read(argv[argv.index("--labels") + 1])
+        ours_l = np.rint(ants.image_read(os.path.join(out_dir, "warped_labels.nii.gz")).numpy()).astype(np.int64)
+        for name, interp in (("generic", "genericLabel"), ("nearest", "nearestNeighbor")):
+            theirs_l = np.rint(ants.apply_transforms(fixed=fixed, moving=labels, transformlist=transforms,
+                                                     interpolator=interp).numpy()).astype(np.int64)
+            result[f"labels_{name}_agreement"] = float(np.mean(theirs_l == ours_l))
+            result[f"labels_{name}_differ"] = int(np.sum(theirs_l != ours_l))
+    print(json.dumps(result))
     return 0
 
 

@@ -33,8 +33,10 @@ public struct RegistrationOutputs: Sendable {
     public let result: RegistrationResult
     /// The moving image on the fixed grid through the registration.
     public let warped: Volume
-    /// The moving labels on the fixed grid (nearest neighbour), with moving labels.
+    /// The moving labels on the fixed grid (sampled by `labelInterpolation`), with moving labels.
     public let warpedLabels: LabelVolume?
+    /// How the moving labels were sampled (`LabelInterpolation.generic`, ANTs' GenericLabel, by default).
+    public let labelInterpolation: LabelInterpolation
     /// Determinant of the Jacobian of the complete fixed→moving map.
     public let jacobian: Volume
     /// Percentage of fixed voxels with Jacobian ≤ 0 (folding).
@@ -55,10 +57,12 @@ public struct RegistrationOutputs: Sendable {
 
     /// Computes the outputs of `result` (seconds for a 2 mm brain; call it off the UI thread).
     public init(result: RegistrationResult, fixed: Volume, moving: Volume, movingLabels: LabelVolume?,
-                fixedLabels: LabelVolume?, metric: MetricKind, timings: PhaseTimes? = nil) {
+                fixedLabels: LabelVolume?, metric: MetricKind, labelInterpolation: LabelInterpolation = .generic,
+                timings: PhaseTimes? = nil) {
         func lap(_ name: String) { timings?.lap(name) }
         self.result = result
         self.metric = metric
+        self.labelInterpolation = labelInterpolation
         threads = effectiveThreadCount
         // One full-size temporary at a time (a 1 mm brain's volumes are 28 MB each): the
         // similarity before registration first, then the warped image and its similarity.
@@ -73,7 +77,7 @@ public struct RegistrationOutputs: Sendable {
         lap("warp image")
         similarityAfter = Registration.similarity(rescaledFixed: rescaledFixed, warped: warped, metric: metric)
         lap("similarity after")
-        warpedLabels = movingLabels.map { result.warp($0) }
+        warpedLabels = movingLabels.map { result.warp($0, interpolation: labelInterpolation) }
         lap("warp labels")
         jacobian = result.jacobian
         foldingPercent = 100 * foldingFraction(jacobian)
@@ -150,7 +154,10 @@ public struct RegistrationOutputs: Sendable {
             "affine_ras": result.affine.matrix4x4,
             "conventions": "field.nii.gz: displacement u on the fixed grid, LPS vectors in mm (ITK/ANTs); the fixed->moving map is x -> A(x + u(x)) with A in affine.txt (RAS mm)",
         ]
-        if let m = sources.movingLabels { summary["moving_labels"] = m }
+        if let m = sources.movingLabels {
+            summary["moving_labels"] = m
+            summary["label_interpolation"] = labelInterpolation.rawValue
+        }
         if let i = sources.initialAffine { summary["initial_affine"] = i }
         if let f = sources.fixedLabels { summary["fixed_labels"] = f }
         if let dice {

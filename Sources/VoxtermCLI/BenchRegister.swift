@@ -13,6 +13,7 @@ struct BenchRegister: ParsableCommand {
     @Option(help: "Only pairs of these tables (e.g. \"3D 2 mm\"); repeatable.") var table: [String] = []
     @Option(help: "At most this many pairs per table.") var maxPairs: Int?
     @OptionGroup var registration: RegistrationOptions
+    @OptionGroup var labels: LabelInterpolationOption
     @Option(help: "Write per-pair records as JSON to this file.") var json: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
@@ -72,7 +73,7 @@ struct BenchRegister: ParsableCommand {
                 let t0 = monotonicSeconds()
                 let result = try Registration.register(fixed: fixed, moving: moving, plan: plan)
                 let secs = monotonicSeconds() - t0
-                let warped = result.warp(movingLabels)
+                let warped = result.warp(movingLabels, interpolation: labels.labelInterpolation)
                 let dice = diceScores(prediction: warped, truth: fixedLabels)
                 let sorted = dice.values.sorted()
                 let med = sorted.isEmpty ? .nan : (sorted.count % 2 == 1 ? sorted[sorted.count / 2]

@@ -26,6 +26,7 @@ struct Register: ParsableCommand {
     @Option(help: "Labels on the moving image's grid, carried to the fixed grid.") var movingLabels: String?
     @Option(help: "Labels on the fixed image's grid, to score the result (Dice).") var fixedLabels: String?
     @OptionGroup var registration: RegistrationOptions
+    @OptionGroup var labels: LabelInterpolationOption
     @Option(help: "Initial affine, an ITK/ANTs transform file (fixed -> moving, LPS, e.g. a previous affine_itk.tfm); replaces the centre-of-mass start.")
     var initialAffine: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
@@ -141,7 +142,8 @@ struct Register: ParsableCommand {
 
         let outputs = RegistrationOutputs(result: result, fixed: fixedVolume, moving: movingVolume,
                                           movingLabels: movingLabelVolume, fixedLabels: fixedLabelVolume,
-                                          metric: plan.stages.last!.metric, timings: phases)
+                                          metric: plan.stages.last!.metric,
+                                          labelInterpolation: labels.labelInterpolation, timings: phases)
         // A signal during the final warps still means: write nothing. (Once writing starts it
         // finishes; each file is atomic.)
         if token.isCancelled {

@@ -146,6 +146,35 @@ import VoxtermModel
         #expect(affine(ma).maxDifference(to: affine(mb)) > 0.1, "the rotated header did not change the affine")
     }
 
+    /// The warped labels are ANTs' own: antsApplyTransforms with voxterm's field and affine and
+    /// `-n GenericLabel` gives voxterm's default warped_labels.nii.gz, and `-n NearestNeighbor` its
+    /// `--label-interpolation nearest` one, voxel for voxel (at most 1 in 10⁴ may differ, for points
+    /// within float rounding of a tie); the two interpolations differ on > 0.1 % of the voxels, so
+    /// each comparison can fail. summary.json names the interpolation. Fails (never skips) without antspyx.
+    @Test func warpedLabelsAreANTsGenericLabelOrNearest() throws {
+        let python = try #require(Self.pythonWithANTs, "python3 with ANTsPy is required: pip install antspyx")
+        let dir = TestPaths.temporaryDirectory("register-labels")
+        let script = TestPaths.packageRoot.appendingPathComponent("Scripts/ants_apply.py").path
+        var agreement: [String: [String: Double]] = [:]
+        for mode in ["generic", "nearest"] {
+            let out = dir.appendingPathComponent(mode)
+            var args = ["register", Self.fixed, Self.moving, "--moving-labels", Self.movingLabels, "--out", out.path,
+                        "--preset", "fast", "--quiet", "--threads", "2"]
+            if mode == "nearest" { args += ["--label-interpolation", "nearest"] }
+            let r = try runVoxterm(args)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(try Self.summary(out)["label_interpolation"] as? String == mode)
+            let p = try runProcess(python, [script, Self.fixed, Self.moving, out.path, "--labels", Self.movingLabels])
+            #expect(p.status == 0, "\(p.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [String: Any], "\(p.stdout)")
+            agreement[mode] = ["generic": try #require(json["labels_generic_agreement"] as? Double),
+                               "nearest": try #require(json["labels_nearest_agreement"] as? Double)]
+        }
+        #expect(agreement["generic"]!["generic"]! >= 0.9999, "\(agreement)")
+        #expect(agreement["nearest"]!["nearest"]! >= 0.9999, "\(agreement)")
+        #expect(agreement["generic"]!["nearest"]! < 0.999, "GenericLabel and nearest should differ: \(agreement)")
+    }
+
     /// 2-D inputs (one slice, singleton third dimension) register and give a 2-D field.
     @Test func registersTwoDimensionalSlices() throws {
         let dir = TestPaths.temporaryDirectory("register-2d")

@@ -10,12 +10,17 @@ extension RegistrationResult {
     /// `moving` resampled onto the fixed grid through the registration (trilinear, 0 outside).
     public func warp(_ moving: Volume) -> Volume { map.warp(moving) }
 
-    /// Moving labels carried onto the fixed grid (nearest neighbour, 0 outside).
-    public func warp(_ labels: LabelVolume) -> LabelVolume { map.warp(labels) }
+    /// Moving labels carried onto the fixed grid (0 outside), sampled by `interpolation`
+    /// (ANTs' GenericLabel unless told otherwise).
+    public func warp(_ labels: LabelVolume, interpolation: LabelInterpolation = .generic) -> LabelVolume {
+        map.warp(labels, interpolation: interpolation)
+    }
 
-    /// Fixed-space labels carried back onto a moving grid through the inverse (nearest neighbour):
-    /// moving point `y ↦ z + w(z)`, `z = affine⁻¹(y)`.
-    public func warpBack(_ labels: LabelVolume, onto target: VolumeGeometry) -> LabelVolume {
+    /// Fixed-space labels carried back onto a moving grid through the inverse (0 outside), sampled
+    /// by `interpolation` (ANTs' GenericLabel unless told otherwise): moving point `y ↦ z + w(z)`,
+    /// `z = affine⁻¹(y)`.
+    public func warpBack(_ labels: LabelVolume, onto target: VolumeGeometry,
+                         interpolation: LabelInterpolation = .generic) -> LabelVolume {
         let g = fixedGeometry, n = g.voxelCount
         let inv = affine.inverse ?? .identity
         let toFixedVoxel = (g.affine.inverse ?? .identity).composed(after: inv)
@@ -29,11 +34,7 @@ extension RegistrationResult {
                         let zv = toFixedVoxel.apply(y)
                         let d = Trilinear.sampleVector(w.baseAddress!, stride: n, g.size, zv)
                         let x = g.affine.apply(zv) + d.double
-                        let q = fixedWorldToLabel.apply(x)
-                        let v = SIMD3<Int>(Int(q.x.rounded()), Int(q.y.rounded()), Int(q.z.rounded()))
-                        if v.x >= 0, v.y >= 0, v.z >= 0, v.x < s.x, v.y < s.y, v.z < s.z {
-                            o[i] = l[v.x + s.x * (v.y + s.y * v.z)]
-                        }
+                        o[i] = interpolation.sample(l, s, fixedWorldToLabel.apply(x))
                     }
                 }
             }

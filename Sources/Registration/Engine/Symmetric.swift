@@ -27,17 +27,25 @@ extension Registration {
         let scratch = FloatBuffer(count: n)
         let snapshots = ctx.snapshotInterval > 0
         let full = snapshots ? FloatBuffer(count: 3 * n) : um
+        // The deformed images change every iteration, so the metric's fixed side does too. LNCC
+        // keeps one metric on each warped image for the level and recomputes its window sums of
+        // the new image (`fixedImageChanged`, the same numbers as a new metric, without allocating
+        // its five volumes per iteration); the other metrics are built on the images each time.
+        let onFixed = stage.metric == .lncc ? LocalCorrelationMetric(sharing: wf, size: grid.size, radii: radii) : nil
+        let onMoving = stage.metric == .lncc ? LocalCorrelationMetric(sharing: wm, size: grid.size, radii: radii) : nil
+        func metric(on image: FloatBuffer, _ reused: LocalCorrelationMetric?) -> SimilarityMetric {
+            if let reused { reused.fixedImageChanged(); return reused }
+            return stage.metric.make(sharing: image, size: grid.size, radii: radii)
+        }
         func objective(gradient: Bool) -> Double {
             VelocityField.exponential(v.pointer, sign: 0.5, grid: grid, into: um.pointer, scratch: scratch3.pointer)
             VelocityField.exponential(v.pointer, sign: -0.5, grid: grid, into: uf.pointer, scratch: scratch3.pointer)
             if snapshots { VelocityField.exponential(v.pointer, grid: grid, into: full.pointer, scratch: scratch3.pointer) }
             fixedWarp.warp(fixedImage, field: uf.pointer, into: wf.pointer, movingGradient: gradient ? gf.pointer : nil)
             movingWarp.warp(moving, field: um.pointer, into: wm.pointer, movingGradient: gradient ? gm.pointer : nil)
-            // The deformed fixed image changes every iteration, so the metric is built on it each time.
-            let metric = stage.metric.make(sharing: wf, size: grid.size, radii: radii)
-            let value = metric.evaluate(warped: wm.pointer, gradient: gradient ? dm.pointer : nil)
+            let value = metric(on: wf, onFixed).evaluate(warped: wm.pointer, gradient: gradient ? dm.pointer : nil)
             if gradient {
-                let swapped = stage.metric.make(sharing: wm, size: grid.size, radii: radii)
+                let swapped = metric(on: wm, onMoving)
                 _ = swapped.evaluate(warped: wf.pointer, gradient: df.pointer)
                 let g = grad.pointer, a = gm.pointer, b = gf.pointer, da = dm.pointer, db = df.pointer
                 parallelChunks(n) { lo, hi in

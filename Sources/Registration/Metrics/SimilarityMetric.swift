@@ -201,6 +201,14 @@ public final class LocalCorrelationMetric: SimilarityMetric {
         sF = FloatBuffer(count: n); sFF = FloatBuffer(count: n)
         sW = FloatBuffer(count: n); sWW = FloatBuffer(count: n); sFW = FloatBuffer(count: n)
         counts = Self.windowCounts(size: size, radius: radius)
+        fixedImageChanged()
+    }
+
+    /// Recomputes what the metric derives from its fixed image (the window sums of F and F²), for
+    /// a metric built with `init(sharing:size:radii:)` whose buffer now holds another image: the
+    /// metric then equals, bit for bit, a new one built on the buffer, without allocating its five
+    /// volumes again (the symmetric mode's deformed fixed image changes every iteration).
+    public func fixedImageChanged() {
         let fp = f.pointer, a = sF.pointer, b = sFF.pointer
         parallelChunks(n) { lo, hi in for i in lo..<hi { a[i] = fp[i]; b[i] = fp[i] * fp[i] } }
         Filters.boxSumInPlace(a, size: size, radius: radius)

@@ -39,18 +39,14 @@ public struct FixedToMovingMap: Sendable {
         return Volume(geometry: fixedGeometry, voxels: out)
     }
 
-    /// Moving labels carried onto the fixed grid (nearest neighbour, 0 outside).
-    public func warp(_ labels: LabelVolume) -> LabelVolume {
+    /// Moving labels carried onto the fixed grid (0 outside), sampled by `interpolation`
+    /// (`LabelInterpolation.generic`, ANTs' GenericLabel, unless told otherwise).
+    public func warp(_ labels: LabelVolume, interpolation: LabelInterpolation = .generic) -> LabelVolume {
         var out = [Int32](repeating: 0, count: fixedGeometry.voxelCount)
         let s = labels.geometry.size
         labels.labels.withUnsafeBufferPointer { l in
             out.withUnsafeMutableBufferPointer { o in
-                forEachMappedVoxel(into: labels.geometry) { i, q in
-                    let v = SIMD3<Int>(Int(q.x.rounded()), Int(q.y.rounded()), Int(q.z.rounded()))
-                    if v.x >= 0, v.y >= 0, v.z >= 0, v.x < s.x, v.y < s.y, v.z < s.z {
-                        o[i] = l[v.x + s.x * (v.y + s.y * v.z)]
-                    }
-                }
+                forEachMappedVoxel(into: labels.geometry) { i, q in o[i] = interpolation.sample(l, s, q) }
             }
         }
         return LabelVolume(geometry: fixedGeometry, labels: out)

@@ -1,0 +1,124 @@
+# Issue 16 (h49): through-plane (3-D) formulations of the slice chain, against the fused filler as it is.
+# VARIANT base: the chain as voxterm computes it (2-D demons per adjacent pair, independently).
+# VARIANT zS (S = 0.5, 1, 2 ...): the same demons run on the whole stack at once as one 3-D registration of the
+#   volume to itself shifted by one slice, in-plane displacement only (z locked), the field's Gaussian
+#   regularisation extended across z with sigma S slices (both the update and the field smoothing).
+# VARIANT zuS: the same, but only the update (the demons force) is smoothed across z; the field stays 2-D smoothed.
+# VARIANT lcS: the chain (zS fields if S>0, else base), then per gap (a,b) a label-driven 2-D demons between the
+#   labels of a carried to b by the chain and the labels of b (and the reverse); the residual is spread along the
+#   gap linearly, so the corrected path from a ends exactly on b's labels ("label evidence at both ends").
+# Usage: python3 exp_3d.py VARIANT [QUERY_ID ...]   (default all 8 setting-B queries)
+import sys, json, os, time, numpy as np
+import emu
+from emu import *
+from comb import dice_from
+variant=sys.argv[1]
+P=json.load(open(PROTO)); qs=[q for q in P['B']['queries'] if len(sys.argv)<3 or q['id'] in sys.argv[2:]]
+sz=0.0; lc=False; update_only=False
+if variant.startswith('zu'): sz=float(variant[2:]); update_only=True
+elif variant.startswith('z'): sz=float(variant[1:])
+if variant.startswith('lc'): lc=True; sz=float(variant[2:])
+def smooth_z(u,s):
+    if s<=0: return u
+    return ndi.gaussian_filter(u,(sz,s,s,0),mode='nearest',truncate=3.0)
+def demons_z(f,m,u,its,maxStep=0.5,us=1.0,fs=1.0):
+    Z,W,H=f.shape
+    gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
+    gf=grad(f)
+    for _ in range(its):
+        wp=sample(m,gx[None]+u[...,0],gy[None]+u[...,1])
+        diff=wp-f; gm=grad(wp); gr=0.5*(gf+gm)
+        den=(gr*gr).sum(-1)+diff*diff
+        step=np.where(den[...,None]<1e-12,0,-(diff/np.maximum(den,1e-12))[...,None]*gr)
+        ln=np.sqrt((step*step).sum(-1)); sc=np.where(ln>maxStep,maxStep/np.maximum(ln,1e-12),1)
+        step=step*sc[...,None]
+        u=u+smooth_z(step,us); u=smooth(u,fs) if update_only else smooth_z(u,fs)
+    return u
+def align_z(F,M):
+    scale=np.maximum(F.reshape(len(F),-1).max(1),1e-6)[:,None,None]
+    f=F/scale; m=M/scale
+    Z,W,H=f.shape; W2,H2=(W+1)//2,(H+1)//2
+    u=np.zeros((Z,W2,H2,2),np.float32)
+    u=demons_z(halve(f),halve(m),u,40)
+    gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
+    uf=2*sample(u,np.broadcast_to((gx-0.5)/2,(Z,W,H)),np.broadcast_to((gy-0.5)/2,(Z,W,H)))
+    uf=demons_z(f,m,uf,20)
+    const=(F.reshape(Z,-1).std(1)==0)|(M.reshape(Z,-1).std(1)==0)
+    uf[const]=0
+    return uf
+if sz>0: emu.align=align_z
+def onehot(lab,ls,s=1.0):
+    return np.stack([ndi.gaussian_filter((lab==l).astype(np.float32),s,mode='nearest') for l in ls])
+def label_demons(F,M,its=40,maxStep=0.5):
+    """multi-channel demons: F,M [C,W,H] smoothed one-hot; returns u [W,H,2] with M(x+u) ~ F(x)"""
+    C,W,H=F.shape
+    gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
+    gf=np.stack(np.gradient(F,axis=(1,2)),-1)
+    u=np.zeros((W,H,2),np.float32)
+    for _ in range(its):
+        wp=sample(M,np.broadcast_to(gx+u[...,0],(C,W,H)),np.broadcast_to(gy+u[...,1],(C,W,H)))
+        diff=wp-F; gm=np.stack(np.gradient(wp,axis=(1,2)),-1); gr=0.5*(gf+gm)
+        num=(diff[...,None]*gr).sum(0); den=(gr*gr).sum((0,-1))+(diff*diff).sum(0)
+        step=np.where(den[...,None]<1e-9,0,-num/np.maximum(den,1e-9)[...,None])
+        ln=np.sqrt((step*step).sum(-1)); sc=np.where(ln>maxStep,maxStep/np.maximum(ln,1e-12),1)
+        step=step*sc[...,None]
+        u=u+ndi.gaussian_filter(step,(1,1,0),mode='nearest'); u=ndi.gaussian_filter(u,(1,1,0),mode='nearest')
+    return u
+def evidence_maps(im,lb,labelled,t,maps,sp=2.0):
+    a=max(s for s in labelled if s<t); b=min(s for s in labelled if s>t)
+    span=b-a; w=[(b-t)/span,(t-a)/span]; srcs=[a,b]
+    gap=span*sp; alpha=0.6+0.2*min(1,max(0,(gap-10)/10))
+    fixed=im[:,:,t]; sq=[]
+    for s,(qx,qy) in zip(srcs,maps):
+        wpd=bil2(im[:,:,s],qx,qy); A,B=linfit(wpd.ravel(),fixed.ravel()); sq.append(local_ms(fixed,A*wpd+B))
+    scale=max(1e-6,np.percentile(im[im!=0],99)); eps=1e-4*scale*scale
+    h=np.minimum(sq[0],sq[1]); agr=[np.exp(-d/(h+eps)) for d in sq]
+    r=np.array([w[0]**2,w[1]**2]); wp=r/r.sum()
+    wr=np.stack([wp[0]*agr[0],wp[1]*agr[1]]); tot=wr.sum(0); wr=np.where(tot>0,wr/np.maximum(tot,1e-30),wp[:,None,None])
+    sh=[slice_maps(lb[:,:,s],sp) for s in srcs]
+    cands=sorted(set(sh[0])|set(sh[1])); D=[]
+    for l in cands:
+        reg=0; shp=0
+        for k in range(2):
+            if l in sh[k]: m,dep=sh[k][l]; o=0; f=k
+            else: m,dep=sh[1-k][l]; o=1.5*dep+1*sp; f=1-k
+            reg=reg+wr[k]*(bil2(m,maps[f][0],maps[f][1])+o); shp=shp+w[k]*(m+o)
+        d=alpha*reg+(1-alpha)*shp
+        if l==0: d=d+0.5*sp
+        D.append(d)
+    return np.array(cands),np.stack(D)
+def box3(D): return ndi.uniform_filter(D,(1,3,3),mode='nearest')
+res={}
+for q in qs:
+    t0=time.time(); im,lb=load(q); L=q['labelled_slices']; T=q['target_slices']; N=q['N']
+    key=q['volume']+('' if sz==0 else f'_z{sz}'+('u' if update_only else ''))
+    up,down=emu.chain(im,key)
+    W,H=im.shape[:2]
+    gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
+    corr={}
+    if lc:
+        for a,b in zip(L,L[1:]):
+            if b-a<2: continue
+            ls=sorted(set(np.unique(lb[:,:,a]))|set(np.unique(lb[:,:,b])))
+            Oa=onehot(lb[:,:,a],ls); Ob=onehot(lb[:,:,b],ls)
+            qx,qy=compose(up,down,b,a); Oab=np.stack([bil2(o,qx,qy) for o in Oa])  # a's labels on b's grid
+            rb=label_demons(Ob,Oab)          # Oab(x+rb) ~ Ob
+            qx,qy=compose(up,down,a,b); Oba=np.stack([bil2(o,qx,qy) for o in Ob])
+            ra=label_demons(Oa,Oba)
+            corr[(a,b)]=(ra,rb)
+    pr=[]
+    for t in T:
+        a=max(s for s in L if s<t); b=min(s for s in L if s>t); f=(t-a)/(b-a)
+        ma=compose(up,down,t,a); mb=compose(up,down,t,b)
+        if lc and (a,b) in corr:
+            ra,rb=corr[(a,b)]
+        if lc and (a,b) in corr:
+            # corrected: x -> phi_{t->a}(x + f rb(phi_{t->b}(x)))
+            d=bil2(rb,mb[0],mb[1]); px=gx+f*d[...,0]; py=gy+f*d[...,1]
+            ma0=compose(up,down,t,a); ma=(bil2(ma0[0],px,py),bil2(ma0[1],px,py))
+            mb0=compose(up,down,t,b); d=bil2(ra,ma0[0],ma0[1]); px=gx+(1-f)*d[...,0]; py=gy+(1-f)*d[...,1]
+            mb=(bil2(mb0[0],px,py),bil2(mb0[1],px,py))
+        cands,D=evidence_maps(im,lb,L,t,[ma,mb]); pr.append(cands[box3(D).argmin(0)])
+    v=dice_from(pr,[lb[:,:,t] for t in T]); res.setdefault(N,[]).append(v)
+    print(q['id'],variant,'%.4f'%v,'%.0fs'%(time.time()-t0),flush=True)
+for N,v in sorted(res.items()): print(variant,'N',N,'%.4f ± %.4f'%(np.mean(v),np.std(v,ddof=1) if len(v)>1 else 0),' '.join('%.4f'%x for x in v))
