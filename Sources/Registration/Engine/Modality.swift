@@ -75,10 +75,18 @@ extension Registration {
     /// The largest shrink factor up to `shrink` whose level grid (`Pyramid.levelGeometry`) of `g`
     /// has at least `minimumSide` voxels along every non-singleton axis (or the full grid's
     /// count, when that is smaller): at least 1.
+    /// Only the two longest axes (of those with more than one voxel) must keep `minimumSide`
+    /// voxels: a thin 3-D slab (256 × 256 × 10) is shrunk like a slice, not run at full resolution
+    /// because its 10-voxel axis cannot keep 16 (review h51).
     static func cappedShrink(_ shrink: Int, _ g: VolumeGeometry, minimumSide: Int) -> Int {
-        let needed = min(minimumSide, SingleSliceSettings.smallestSide(g, shrink: 1))
+        let axes = (0..<3).filter { g.size[$0] > 1 }.sorted { g.size[$0] > g.size[$1] }.prefix(2)
+        func side(_ s: Int) -> Int {
+            let size = Pyramid.levelGeometry(g, shrink: s).size
+            return axes.map { size[$0] }.min() ?? 1
+        }
+        let needed = min(minimumSide, side(1))
         var s = max(1, shrink)
-        while s > 1 && SingleSliceSettings.smallestSide(g, shrink: s) < needed { s -= 1 }
+        while s > 1 && side(s) < needed { s -= 1 }
         return s
     }
 
