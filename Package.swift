@@ -28,6 +28,8 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
+        // glibc's malloc.h (mallopt), part of libc6-dev.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // libchafa's headers include glib's, which Debian's libchafa-dev does not pull in.
         .systemLibrary(name: "CChafa", path: "Sources/CChafa", pkgConfig: "chafa",
                        providers: [.apt(["libchafa-dev", "libglib2.0-dev"])]),
@@ -61,7 +63,7 @@ let package = Package(
                 dependencies: ["Workbench", "VoxtermModel", "SliceRendering", "Terminal",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: strict6),
-        .executableTarget(name: "voxterm", dependencies: ["VoxtermCLI"], swiftSettings: strict6),
+        .executableTarget(name: "voxterm", dependencies: ["VoxtermCLI", "CMalloc"], swiftSettings: strict6),
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["VoxtermModel"], path: "Tests/TestSupport",

@@ -203,18 +203,21 @@ public enum NIfTIReader {
                 try readPair(hdr: .memory(hdr), hdrPath: hdrPath, img: {
                     imageFD = try FileIO.openForReading(imgPath)
                     return .file(imageFD, size: try FileIO.regularFileSize(imageFD, path: imgPath))
-                }, imgPath: imgPath, limits: limits, headerOnly: headerOnly)
+                }, imgPath: imgPath, limits: limits, headerOnly: headerOnly,
+                   checkHeader: { try refuseSPMSidecar(of: $0, hdrPath: hdrPath) })
             }
-            try refuseSPMSidecar(of: image.header, hdrPath: hdrPath)
             return image
         } catch let e as FileError {
             throw NIfTIError(e)
         }
     }
 
-    /// The pair reader on any byte sources; `img` is opened only once the header is valid.
+    /// The pair reader on any byte sources; `img` is opened only once the header is valid and
+    /// `checkHeader` (e.g. the SPM sidecar refusal) has accepted it, so a refused pair's image
+    /// data is never read.
     private static func readPair(hdr: ByteSource, hdrPath: String, img: () throws -> ByteSource, imgPath: String,
-                                 limits: NIfTIReadLimits, headerOnly: Bool) throws -> NIfTIImage {
+                                 limits: NIfTIReadLimits, headerOnly: Bool,
+                                 checkHeader: (NIfTIHeader) throws -> Void = { _ in }) throws -> NIfTIImage {
         do {
             var head = try hdr.read(at: 0, count: min(hdr.size, 540), path: hdrPath)
             if Gzip.isGzip(head) {
@@ -225,6 +228,7 @@ public enum NIfTIReader {
             let header = try NIfTIHeader.parse(head, path: hdrPath)
             try header.validateForReading(path: hdrPath, singleFile: false)
             if limits.requireUsableGeometry { try header.validateGeometry(path: hdrPath) }
+            try checkHeader(header)
             if headerOnly { return NIfTIImage(path: hdrPath, header: header, storage: .pair, raw: []) }
             let bytes = header.byteCountChecked!
             let offset = Int(header.voxOffset)

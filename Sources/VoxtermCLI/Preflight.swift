@@ -82,13 +82,8 @@ struct Preflight {
     /// The file actually opened for an input (a pair's `.img` when `.img` was named is itself).
     private func pathToOpen(_ p: String) -> String { p }
 
-    /// Whether two paths name the same file: by device and inode when both exist (hard links,
-    /// symbolic links), else by resolved folder and name.
-    static func same(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        if stat(a, &sa) == 0 && stat(b, &sb) == 0 { return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino }
-        return FileIO.comparablePath(a) == FileIO.comparablePath(b)
-    }
+    /// Whether two paths name the same file (`FileIO.sameFile`).
+    static func same(_ a: String, _ b: String) -> Bool { FileIO.sameFile(a, b) }
 }
 
 /// Screens the raw command line before ArgumentParser sees it (issue 13, classes 1 and 6):

@@ -177,15 +177,12 @@ struct Register: ParsableCommand {
         return out + row("total (from the start of run)", total.wall, total.cpu)
     }
 
-    /// `read` of every path, on as many threads as there are paths (at most the thread count);
-    /// each read's own parallel loops share the threads.
+    /// `read` of every path, all at once, one thread each (in order with `--threads 1`); each
+    /// read's own parallel loops get an equal share of the threads (`runSharingThreads`).
     static func readConcurrently<T>(_ paths: [String], _ read: (String) throws -> T) -> [Result<T, Error>] {
         var out = [Result<T, Error>?](repeating: nil, count: paths.count)
-        let threads = voxtermThreadCount
         out.withUnsafeMutableBufferPointer { o in
-            parallelFor(paths.count) { i in
-                o[i] = withThreadCount(max(1, threads / paths.count)) { Result { try read(paths[i]) } }
-            }
+            runSharingThreads(paths.count) { i in o[i] = Result { try read(paths[i]) } }
         }
         return out.map { $0! }
     }

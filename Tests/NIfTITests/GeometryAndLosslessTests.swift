@@ -57,6 +57,12 @@ import VolumeCore
         #expect { try NIfTIReader.read(dir.appendingPathComponent("a.img").path) } throws: { e in
             (e as? NIfTIError)?.description.contains("a.hdr: has an SPM affine sidecar \(dir.path)/a.mat") == true
         }
+        // The refusal comes before the image data is read: a truncated a.img is not what is reported.
+        try img.prefix(10).write(to: dir.appendingPathComponent("a.img"))
+        #expect { try NIfTIReader.read(analyze.path) } throws: { e in
+            (e as? NIfTIError)?.description.contains("has an SPM affine sidecar") == true
+        }
+        try img.write(to: dir.appendingPathComponent("a.img"))
         // An empty .mat is ignored, as nibabel does.
         try Data().write(to: dir.appendingPathComponent("a.mat"))
         _ = try NIfTIReader.read(analyze.path)

@@ -86,4 +86,19 @@ import VolumeCore
         #expect(a.affine != c.affine, "the planned full-resolution level would give another affine")
         #expect(a.stages[0].iterations.count == 2 && a.stages[0].iterations == b.stages[0].iterations)
     }
+
+    /// The modality check's level cap looks at the two longest axes: a thin slab is shrunk like a
+    /// slice (it was run at full resolution because its short axis cannot keep 16 voxels), while a
+    /// small cube and a slice keep the cap (review h51 of h48's cap).
+    @Test func modalityCapLooksAtTheTwoLongestAxes() {
+        let slab = VolumeGeometry(size: [256, 256, 10], spacing: [1, 1, 1], origin: [0, 0, 0])
+        #expect(Registration.cappedShrink(8, slab, minimumSide: 16) == 8)
+        let thin = VolumeGeometry(size: [512, 512, 30], spacing: [0.4, 0.4, 2], origin: [0, 0, 0])
+        #expect(Registration.cappedShrink(20, thin, minimumSide: 32) >= 15)
+        let cube = VolumeGeometry(size: [40, 40, 40], spacing: [1, 1, 1], origin: [0, 0, 0])
+        #expect(Registration.cappedShrink(8, cube, minimumSide: 16) == 2)
+        let slice = VolumeGeometry(size: [64, 64, 1], spacing: [1, 1, 1], origin: [0, 0, 0])
+        #expect(Registration.cappedShrink(8, slice, minimumSide: 16) == 4)
+        #expect(Registration.cappedShrink(8, Self.twoMM, minimumSide: 16) == 5)
+    }
 }

@@ -75,10 +75,18 @@ extension Registration {
     /// The largest shrink factor up to `shrink` whose level grid (`Pyramid.levelGeometry`) of `g`
     /// has at least `minimumSide` voxels along every non-singleton axis (or the full grid's
     /// count, when that is smaller): at least 1.
+    /// Only the two longest axes (of those with more than one voxel) must keep `minimumSide`
+    /// voxels: a thin 3-D slab (256 × 256 × 10) is shrunk like a slice, not run at full resolution
+    /// because its 10-voxel axis cannot keep 16 (review h51).
     static func cappedShrink(_ shrink: Int, _ g: VolumeGeometry, minimumSide: Int) -> Int {
-        let needed = min(minimumSide, SingleSliceSettings.smallestSide(g, shrink: 1))
+        let axes = (0..<3).filter { g.size[$0] > 1 }.sorted { g.size[$0] > g.size[$1] }.prefix(2)
+        func side(_ s: Int) -> Int {
+            let size = Pyramid.levelGeometry(g, shrink: s).size
+            return axes.map { size[$0] }.min() ?? 1
+        }
+        let needed = min(minimumSide, side(1))
         var s = max(1, shrink)
-        while s > 1 && SingleSliceSettings.smallestSide(g, shrink: s) < needed { s -= 1 }
+        while s > 1 && side(s) < needed { s -= 1 }
         return s
     }
 
@@ -87,7 +95,12 @@ extension Registration {
     static func modalityEvidence(_ prepared: PreparedPair, token: CancellationToken, alignmentMM: Double,
                                  minimumSides: (alignment: Int, statistics: Int) = (modalityMinimumAlignmentSide, modalityMinimumStatisticsSide))
         -> ModalityEvidence? {
-        guard let pyramid = prepared.pyramid else { return nil }
+        // Under the pair's lock: a registration taking the pair meanwhile waits for the check.
+        prepared.withPyramid { modalityEvidence($0, token: token, alignmentMM: alignmentMM, minimumSides: minimumSides) } ?? nil
+    }
+
+    static func modalityEvidence(_ pyramid: Pyramid, token: CancellationToken, alignmentMM: Double,
+                                 minimumSides: (alignment: Int, statistics: Int)) -> ModalityEvidence? {
         let f = pyramid.fixed, m = pyramid.moving
         let h = Pyramid.finestSpacing(f.geometry)
         // On a small image (a 64 × 64 slice at 1 mm, a small crop) the ≈ 8 mm level would be a few
@@ -105,8 +118,8 @@ extension Registration {
         do { _ = try runAffineLevel(stage, level, pyramid, &affine, &ctx) } catch { return nil }
         if token.isCancelled { return nil }
         let statsLevel = PyramidLevel(shrink: fine, smoothingSigma: Double(fine - 1) / 2, iterations: 1)
-        // At 2 mm the statistics level is the full-resolution one, which the pyramid's cache would
-        // make room for by dropping every other level (the coarse one too): read it around the cache.
+        // At 2 mm the statistics level is the full-resolution one: read it around the cache, which
+        // keeps only the coarse level for the registration (below).
         let full = Pyramid.isFull(statsLevel)
         let (grid, fb) = full ? (f.geometry, FloatBuffer(f.voxels)) : pyramid.fixedLevel(statsLevel)
         let movingStats = full ? MovingImage(voxels: FloatBuffer(m.voxels), size: m.geometry.size,
@@ -199,46 +212,4 @@ extension Registration {
         func r2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
         return "the intensities of the two images do not follow one increasing relation (an increasing map explains \(Int((e.monotonicity * 100).rounded())) % of what their joint histogram explains; correlation \(r2(e.correlation))), as for two modalities"
     }
-}
-
-/// A fixed and a moving image rescaled for registration once (0.5th-99.5th percentile to [0, 1]),
-/// with the pyramid levels computed so far: the automatic metric choice and the registration that
-/// follows share them (`Registration.modalitiesDiffer(_:token:)`, then
-/// `Registration.register(fixed:moving:plan:prepared:...)`), so the images are rescaled and their
-/// coarse level smoothed once. A registration takes the prepared images over (they are freed with
-/// its pyramid, before its final fields); a pair serves one registration.
-public final class PreparedPair: @unchecked Sendable {
-    private(set) var pyramid: Pyramid?
-    let fixedGeometry: VolumeGeometry, movingGeometry: VolumeGeometry
-
-    /// Rescales both images (in parallel, seconds for a 1 mm brain).
-    public init(fixed: Volume, moving: Volume) {
-        var f: Volume?, m: Volume?
-        if effectiveThreadCount > 1 {
-            let threads = effectiveThreadCount
-            // One image per thread; each rescaling's own loops use half the threads.
-            let pair = (UnsafeMutablePointer<Volume?>.allocate(capacity: 2))
-            pair.initialize(repeating: nil, count: 2)
-            defer { pair.deinitialize(count: 2); pair.deallocate() }
-            parallelForEach2(threads) { i in pair[i] = Pyramid.normalised(i == 0 ? fixed : moving) }
-            f = pair[0]; m = pair[1]
-        } else {
-            f = Pyramid.normalised(fixed); m = Pyramid.normalised(moving)
-        }
-        pyramid = Pyramid(fixed: f!, moving: m!)
-        fixedGeometry = fixed.geometry; movingGeometry = moving.geometry
-    }
-
-    /// The pyramid, handed over once to a registration of the same two images (nil after, or
-    /// for other images).
-    func take(fixed: VolumeGeometry, moving: VolumeGeometry) -> Pyramid? {
-        guard fixed == fixedGeometry, moving == movingGeometry, let p = pyramid else { return nil }
-        pyramid = nil
-        return p
-    }
-}
-
-/// Runs `body(0)` and `body(1)` on two threads, each with half of `threads` for its own loops.
-private func parallelForEach2(_ threads: Int, _ body: (Int) -> Void) {
-    parallelFor(2) { i in withThreadCount(max(1, threads / 2)) { body(i) } }
 }

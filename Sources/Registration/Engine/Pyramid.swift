@@ -70,10 +70,11 @@ final class Pyramid {
         return VolumeGeometry(size: size, affine: g.affine.composed(after: scale))
     }
 
-    /// True for the full-resolution, unsmoothed level: once it is asked for, the coarser levels
-    /// cached so far are dropped (plans run coarse to fine, so they are rarely needed again, and
-    /// are recomputed if they are): at the full-resolution level the pyramid holds two full-size
-    /// images instead of up to six.
+    /// True for the full-resolution, unsmoothed level. The registration keeps only that level
+    /// while it runs (`retainOnly`; plans run coarse to fine, so the coarser levels are rarely
+    /// needed again, and are computed again if they are): the pyramid then holds the two rescaled
+    /// images and their full-resolution copies (a fixed level and a `MovingImage` are buffers of
+    /// their own) instead of up to four more full-size images.
     static func isFull(_ level: PyramidLevel) -> Bool { level.shrink == 1 && level.smoothingSigma == 0 }
 
     /// The fixed image at a level (smoothed with `sigma` full-resolution voxels, then shrunk).
@@ -82,7 +83,6 @@ final class Pyramid {
         if let hit = fixedLevels[key] { return hit }
         let g = fixed.geometry
         if Pyramid.isFull(level) {
-            fixedLevels.removeAll()
             let out = FloatBuffer(fixed.voxels)
             fixedLevels[key] = (g, out)
             return (g, out)
@@ -106,11 +106,12 @@ final class Pyramid {
         return (lg, out)
     }
 
-    /// Drops the cached images no level in `levels` uses (each is a full-resolution moving image
-    /// or a fixed level), so finished coarse levels do not hold memory through the finer ones.
     /// Whether the fixed image at `level` is held (computed and not dropped since).
     func holdsFixedLevel(_ level: PyramidLevel) -> Bool { fixedLevels["\(level.shrink)/\(level.smoothingSigma)"] != nil }
 
+    /// Drops the cached images no level in `levels` uses (each is a full-resolution moving image
+    /// or a fixed level), so finished coarse levels do not hold memory through the finer ones.
+    /// The only place the cache shrinks (reading a level never drops another).
     func retainOnly(_ levels: [PyramidLevel]) {
         let fixedKeys = Set(levels.map { "\($0.shrink)/\($0.smoothingSigma)" })
         let movingKeys = Set(levels.map { "\(sigmaMM($0))" })
@@ -126,7 +127,6 @@ final class Pyramid {
         let sigmaMM = sigmaMM(level)
         let key = "\(sigmaMM)"
         if let hit = movingLevels[key] { return hit }
-        if sigmaMM == 0 { movingLevels.removeAll() }
         let g = moving.geometry
         let buf = FloatBuffer(moving.voxels)
         if sigmaMM > 0 {

@@ -89,7 +89,7 @@ public enum Registration {
         // final full-resolution fields do not add to it.
         do {
             // `prepared` (the same two images, rescaled for the modality check) is taken over.
-            let pyramid = prepared?.take(fixed: fixed.geometry, moving: moving.geometry)
+            let pyramid = prepared?.take(fixed: fixed, moving: moving)
                 ?? Pyramid(fixed: Pyramid.normalised(fixed), moving: Pyramid.normalised(moving))
             try checkCancelled()
             if let initialAffine {
@@ -108,6 +108,9 @@ public enum Registration {
                     var ctx = LevelContext(stage: si, stageName: stage.name, level: li, levelCount: levels.count,
                                            shrink: level.shrink, start: start, token: token, observer: observer,
                                            snapshotInterval: plan.snapshotInterval)
+                    // At full resolution only this level is kept (up to four full-size images
+                    // fewer); a coarser level a later stage uses is computed again.
+                    if Pyramid.isFull(level) { pyramid.retainOnly([level]) }
                     let values: [Double]
                     switch stage.kind {
                     case .affine:

@@ -15,6 +15,10 @@ public struct CoarseFieldWarp {
     public let affine: AffineTransform
     /// Per axis: base coarse index and weight of the next node for every fine index.
     let base: [[Int]], weight: [[Float]]
+    /// The image grid's rows (y + z·ny) by slab of the field grid's outermost axis (z, or y for
+    /// a single-plane field), for `gradient`: slab `s` holds `slabRows[slabStart[s]..<slabStart[s + 1]]`,
+    /// in increasing order. Made once here, not on every gradient.
+    let slabRows: [Int], slabStart: [Int]
 
     /// Nil when `fieldGrid` is not axis-aligned with `grid` (then use `DisplacementWarp`).
     public init?(grid: VolumeGeometry, fieldGrid: VolumeGeometry, affine: AffineTransform) {
@@ -34,6 +38,19 @@ public struct CoarseFieldWarp {
             b.append(ba); w.append(wa)
         }
         base = b; weight = w
+        // Slabs along z when the field has more than one plane, else along y.
+        let cs = fieldGrid.size, gs = grid.size
+        let slabAxis = cs.z > 1 ? 2 : 1
+        let slabs = cs[slabAxis] > 1 ? cs[slabAxis] - 1 : 1
+        let slabOfRow = (0..<(gs.y * gs.z)).map { row in
+            min(slabAxis == 2 ? b[2][row / gs.y] : b[1][row % gs.y], slabs - 1)
+        }
+        var start = [Int](repeating: 0, count: slabs + 1)
+        for s in slabOfRow { start[s + 1] += 1 }
+        for s in 0..<slabs { start[s + 1] += start[s] }
+        var rows = [Int](repeating: 0, count: slabOfRow.count), next = start
+        for (row, s) in slabOfRow.enumerated() { rows[next[s]] = row; next[s] += 1 }
+        slabRows = rows; slabStart = start
     }
 
     /// The smallest field grid for `grid` (a level of `full` at `shrink`) holding at most
@@ -109,56 +126,56 @@ public struct CoarseFieldWarp {
         let g = grid, cs = fieldGrid.size, nc = fieldGrid.voxelCount
         out.update(repeating: 0, count: 3 * nc)
         let step = g.affine.column(0)
-        // Slabs along z when the field has more than one plane, else along y.
-        let slabAxis = cs.z > 1 ? 2 : 1
-        let slabs = cs[slabAxis] > 1 ? cs[slabAxis] - 1 : 1
-        var rowsOfSlab = [[Int]](repeating: [], count: slabs)
-        for row in 0..<(g.size.y * g.size.z) {
-            let b = slabAxis == 2 ? base[2][row / g.size.y] : base[1][row % g.size.y]
-            rowsOfSlab[min(b, slabs - 1)].append(row)
-        }
+        let slabs = slabStart.count - 1
         let dx = cs.x > 1 ? 1 : 0, dy = cs.y > 1 ? cs.x : 0, dz = cs.z > 1 ? cs.x * cs.y : 0
         let r0 = toVoxel.rows.0, r1 = toVoxel.rows.1, r2 = toVoxel.rows.2
         let t0 = SIMD3<Float>(Float(r0.x), Float(r0.y), Float(r0.z))
         let t1 = SIMD3<Float>(Float(r1.x), Float(r1.y), Float(r1.z))
         let t2 = SIMD3<Float>(Float(r2.x), Float(r2.y), Float(r2.z))
-        for phase in 0..<2 {
-            let mine = stride(from: phase, to: slabs, by: 2).map { $0 }
-            if mine.isEmpty { continue }
-            parallelFor(mine.count) { t in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * cs.x) { line in
-                    for row in rowsOfSlab[mine[t]] {
-                        let j = row % g.size.y, k = row / g.size.y
-                        let y0 = base[1][j], z0 = base[2][k], fy = weight[1][j], fz = weight[2][k]
-                        let w00 = (1 - fy) * (1 - fz), w10 = fy * (1 - fz), w01 = (1 - fy) * fz, w11 = fy * fz
-                        let rowBase = cs.x * (y0 + cs.y * z0)
-                        let p0 = g.affine.apply(SIMD3(0, Double(j), Double(k)))
-                        forEachInRow(u, row: row, line: line.baseAddress!) { idx, d in
-                            let i = idx - row * g.size.x
-                            let dv = dValue[idx]
-                            if dv == 0 { return }
-                            let x = p0 + Double(i) * step + d.double
-                            // `toVoxel.apply(x)` and `applyLinearTransposed` written out (the same operations).
-                            let h = SIMD4(x.x, x.y, x.z, 1)
-                            let q = SIMD3((r0 * h).sum(), (r1 * h).sum(), (r2 * h).sum())
-                            let gm = Trilinear.sampleWithGradient(m, ms, q).gradient
-                            if gm == .zero { return }
-                            let gw = SIMD3(t0.x * gm.x + t1.x * gm.y + t2.x * gm.z, t0.y * gm.x + t1.y * gm.y + t2.y * gm.z,
-                                           t0.z * gm.x + t1.z * gm.y + t2.z * gm.z) * dv
-                            let x0 = base[0][i], fx = weight[0][i]
-                            let o = rowBase + x0
-                            for c in 0..<3 {
-                                let v = gw[c]
-                                let b = out + c * nc + o
-                                let a = v * (1 - fx), e = v * fx
-                                b[0] += a * w00; b[dy] += a * w10; b[dz] += a * w01; b[dy + dz] += a * w11
-                                b[dx] += e * w00; b[dx + dy] += e * w10; b[dx + dz] += e * w01; b[dx + dy + dz] += e * w11
+        let by = base[1], bz = base[2], wy = weight[1], wz = weight[2]
+        slabRows.withUnsafeBufferPointer { rows in slabStart.withUnsafeBufferPointer { start in
+            base[0].withUnsafeBufferPointer { bx in weight[0].withUnsafeBufferPointer { wx in
+                // Even slabs, then odd ones: the slabs of one phase write disjoint field nodes.
+                for phase in 0..<2 {
+                    let count = (slabs - phase + 1) / 2
+                    if count <= 0 { continue }
+                    parallelFor(count) { t in
+                        let slab = phase + 2 * t
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * cs.x) { line in
+                            for row in rows[start[slab]..<start[slab + 1]] {
+                                let j = row % g.size.y, k = row / g.size.y
+                                let y0 = by[j], z0 = bz[k], fy = wy[j], fz = wz[k]
+                                let w00 = (1 - fy) * (1 - fz), w10 = fy * (1 - fz), w01 = (1 - fy) * fz, w11 = fy * fz
+                                let rowBase = cs.x * (y0 + cs.y * z0)
+                                let p0 = g.affine.apply(SIMD3(0, Double(j), Double(k)))
+                                forEachInRow(u, row: row, line: line.baseAddress!) { idx, d in
+                                    let i = idx - row * g.size.x
+                                    let dv = dValue[idx]
+                                    if dv == 0 { return }
+                                    let x = p0 + Double(i) * step + d.double
+                                    // `toVoxel.apply(x)` and `applyLinearTransposed` written out (the same operations).
+                                    let h = SIMD4(x.x, x.y, x.z, 1)
+                                    let q = SIMD3((r0 * h).sum(), (r1 * h).sum(), (r2 * h).sum())
+                                    let gm = Trilinear.sampleWithGradient(m, ms, q).gradient
+                                    if gm == .zero { return }
+                                    let gw = SIMD3(t0.x * gm.x + t1.x * gm.y + t2.x * gm.z, t0.y * gm.x + t1.y * gm.y + t2.y * gm.z,
+                                                   t0.z * gm.x + t1.z * gm.y + t2.z * gm.z) * dv
+                                    let x0 = bx[i], fx = wx[i]
+                                    let o = rowBase + x0
+                                    for c in 0..<3 {
+                                        let v = gw[c]
+                                        let b = out + c * nc + o
+                                        let a = v * (1 - fx), e = v * fx
+                                        b[0] += a * w00; b[dy] += a * w10; b[dz] += a * w01; b[dy + dz] += a * w11
+                                        b[dx] += e * w00; b[dx + dy] += e * w10; b[dx + dz] += e * w01; b[dx + dy + dz] += e * w11
+                                    }
+                                }
                             }
                         }
                     }
                 }
-            }
-        }
+            } }
+        } }
     }
 
     /// The fine field: `u` (field grid) interpolated at every fine voxel into `out` (3 × fine voxels).

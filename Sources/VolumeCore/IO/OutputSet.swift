@@ -27,8 +27,7 @@ public final class OutputSet: @unchecked Sendable {
     /// path) to a temporary file; `commit` puts it in place.
     public func write(_ path: String, producer: (Int32, String) throws -> Void) throws {
         precondition(!committed, "OutputSet used after commit")
-        let key = FileIO.comparablePath(path)
-        if let other = staged.first(where: { FileIO.comparablePath($0.path) == key }) {
+        if let other = staged.first(where: { FileIO.sameFile($0.path, path) }) {
             throw FileError(path: path, reason: "is given for two outputs (also as \(other.path)); each output needs its own path")
         }
         let tmp = try FileIO.writeTemporary(for: path, producer: producer)
@@ -214,6 +213,16 @@ extension FileIO {
     static func removeFlatFolder(_ path: String) {
         for name in (try? folderEntries(path)) ?? [] { unlink(path + "/" + name) }
         rmdir(path)
+    }
+
+    /// Whether two paths name the same file, the one rule every "is this output an input / another
+    /// output" check uses: by device and inode when both exist (so a symbolic link, a hard link or
+    /// another spelling of an input is that input), else by `comparablePath` (real folder plus
+    /// name: `a/./x.nii` and `a/x.nii` are one destination before either exists).
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        if stat(a, &sa) == 0 && stat(b, &sb) == 0 { return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino }
+        return comparablePath(a) == comparablePath(b)
     }
 
     /// A path to compare destinations by: the real path of the folder plus the file name

@@ -49,3 +49,19 @@ private final class ThreadBody: @unchecked Sendable {
     let run: () -> Void
     init(_ run: @escaping () -> Void) { self.run = run }
 }
+
+/// Runs `body(0)` ... `body(count - 1)` at once, each on its own thread (`runOnThreads`) with an
+/// equal share of this thread's `effectiveThreadCount` (at least 1) for its own parallel loops, e.g.
+/// two images read or rescaled side by side: the shares add up to the caller's count, so nested
+/// loops neither oversubscribe the machine nor fall back to fewer threads (libdispatch runs a
+/// `concurrentPerform` nested in another on fewer threads). With one thread (or one body) the
+/// bodies run here, in order.
+public func runSharingThreads(_ count: Int, _ body: (Int) -> Void) {
+    let threads = effectiveThreadCount
+    if threads <= 1 || count <= 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    let share = max(1, threads / count)
+    runOnThreads(count) { i in withThreadCount(share) { body(i) } }
+}

@@ -67,11 +67,8 @@ public enum CurationIO {
         }
     }
 
-    /// Whether two paths name the same file (after resolving links), or the same text when neither exists.
-    static func same(_ a: String, _ b: String) -> Bool {
-        if let ra = FileIO.realPath(a), let rb = FileIO.realPath(b) { return ra == rb }
-        return URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
-    }
+    /// Whether two paths name the same file (`FileIO.sameFile`: device and inode when both exist).
+    static func same(_ a: String, _ b: String) -> Bool { FileIO.sameFile(a, b) }
 }
 
 extension CurationIO {
