@@ -147,5 +147,12 @@ import TestSupport
         #expect(text(["--iterations", "50x30x5"]).hasSuffix(" v1 rules2"))
         #expect(text(["--smoothing=2x1x0"]).hasSuffix(" v1 rules2"))
         #expect(text(["--levels=4x2x1", "--smoothing=2x1x0"]).hasSuffix(" v1"))
+        // A registration with the subject's labels is marked (GenericLabel since 2026-12-07); one
+        // without labels, and segmentation, are not.
+        let reg = BatchSettings(task: .register, registrationOptions: [])
+        #expect(reg.fingerprintText(for: CohortSubject(subject: "a", image: "a.nii", labels: "a_l.nii")) == "task=register  v1 labels=generic")
+        #expect(reg.fingerprintText(for: CohortSubject(subject: "a", image: "a.nii")) == "task=register  v1")
+        let seg = BatchSettings(task: .segment)
+        #expect(seg.fingerprintText(for: CohortSubject(subject: "a", image: "a.nii", labels: "a_l.nii")) == seg.fingerprintText)
     }
 }

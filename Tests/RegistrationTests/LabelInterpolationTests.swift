@@ -110,6 +110,13 @@ import VolumeCore
                                       field: VectorField(zeroOn: g))
         let w = inside.warp(edge, interpolation: .generic)
         #expect(w.labels[g.index(0, 0, 0)] == 4 && w.labels[g.index(3, 3, 0)] == 4)
+        // A NaN or huge index (a field with a NaN) is outside: 0, not a trap converting it to Int.
+        edge.labels.withUnsafeBufferPointer { b in
+            for q in [SIMD3<Double>(.nan, 1, 0), SIMD3(1, .infinity, 0), SIMD3(1, 1, -1e300)] {
+                for mode in LabelInterpolation.allCases { #expect(mode.sample(b, g.size, q) == 0) }
+            }
+            #expect(LabelInterpolation.generic.sample(b, g.size, SIMD3(1.5, 1.5, 0)) == 4)
+        }
     }
 
     /// `.nearest` is what voxterm did before GenericLabel: the label of the rounded voxel index,

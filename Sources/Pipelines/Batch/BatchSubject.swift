@@ -83,6 +83,14 @@ public struct BatchSettings: Sendable, Equatable, Codable {
             : "task=segment preset=\(preset.rawValue) fusion=\(fusion.rawValue) v1"
     }
 
+    /// The settings part of `row`'s fingerprint: with " labels=generic" for a registration that
+    /// carries the subject's labels, whose warped labels are ANTs' GenericLabel since 2026-12-07
+    /// (nearest voxel before), so a resumed cohort re-runs such a subject done before rather than
+    /// mixing the two label samplings in one summary.csv (review h53). Other subjects unchanged.
+    func fingerprintText(for row: CohortSubject) -> String {
+        fingerprintText + (task == .register && row.labels != nil ? " labels=generic" : "")
+    }
+
     /// " rules2" when `--iterations` or `--smoothing` is given without `--levels`: those words run
     /// other levels since 2026-12-07 (the preset's level rules now apply to them), so a subject done
     /// before under the same words is run again rather than mixed with new ones. Empty otherwise, so
@@ -144,7 +152,7 @@ public struct SubjectRunner: Sendable {
             do { sums[p] = try Self.checksum(p) } catch { sums[p] = "unreadable: \(describeFileError(error))" }
         }
         var c = Checksum64()
-        c.update(settings.fingerprintText)
+        c.update(settings.fingerprintText(for: row))
         // Roles matter (the same file as image or as labels), so hash in role order, then the sums.
         for p in inputs(of: row) { c.update(p); c.update(sums[p] ?? "") }
         return (sums, c.hex)

@@ -19,6 +19,8 @@ public enum LabelInterpolation: String, Sendable, Equatable, CaseIterable, Codab
     /// `.generic` then clamps the neighbours to the grid (ITK's linear interpolation at the border).
     @inline(__always)
     public func sample(_ l: UnsafeBufferPointer<Int32>, _ s: SIMD3<Int>, _ q: SIMD3<Double>) -> Int32 {
+        // A NaN or huge index (a field with a NaN, a degenerate affine) is outside, not a trap in Int().
+        guard q.x > -1e9, q.x < 1e9, q.y > -1e9, q.y < 1e9, q.z > -1e9, q.z < 1e9 else { return 0 }
         let r = SIMD3<Int>(Int(q.x.rounded()), Int(q.y.rounded()), Int(q.z.rounded()))
         guard r.x >= 0, r.y >= 0, r.z >= 0, r.x < s.x, r.y < s.y, r.z < s.z else { return 0 }
         if self == .nearest { return l[r.x + s.x * (r.y + s.y * r.z)] }

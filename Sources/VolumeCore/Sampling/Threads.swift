@@ -52,7 +52,8 @@ private final class ThreadBody: @unchecked Sendable {
 
 /// Runs `body(0)` ... `body(count - 1)` at once, each on its own thread (`runOnThreads`) with an
 /// equal share of this thread's `effectiveThreadCount` (at least 1) for its own parallel loops, e.g.
-/// two images read or rescaled side by side: the shares add up to the caller's count, so nested
+/// two images read or rescaled side by side: the shares (`threads / count`, at least 1) add up to at
+/// most the caller's count (3 threads and 2 bodies give 1 + 1), so nested
 /// loops neither oversubscribe the machine nor fall back to fewer threads (libdispatch runs a
 /// `concurrentPerform` nested in another on fewer threads). With one thread (or one body) the
 /// bodies run here, in order.
