@@ -27,7 +27,9 @@ def grad(a):
 def smooth(u,s):
     if s<=0: return u
     return ndi.gaussian_filter(u,(0,s,s,0),mode='nearest',truncate=3.0)
-def demons(f,m,u,its,maxStep=0.5,us=1.0,fs=1.0):
+def demons(f,m,u,its,maxStep=0.5,us=1.0,fs=1.0,smooth_update=None,smooth_field=None):
+    # smooth_update / smooth_field: other smoothings of the update and the field (exp_3d: across z too)
+    su=smooth_update or smooth; sf=smooth_field or smooth
     Z,W,H=f.shape
     gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
     gf=grad(f)
@@ -38,9 +40,9 @@ def demons(f,m,u,its,maxStep=0.5,us=1.0,fs=1.0):
         step=np.where(den[...,None]<1e-12,0,-(diff/np.maximum(den,1e-12))[...,None]*gr)
         ln=np.sqrt((step*step).sum(-1)); sc=np.where(ln>maxStep,maxStep/np.maximum(ln,1e-12),1)
         step=step*sc[...,None]
-        u=u+smooth(step,us); u=smooth(u,fs)
+        u=u+su(step,us); u=sf(u,fs)
     return u
-def align(F,M):  # batch: F,M [Z,W,H] -> pixel displacement [Z,W,H,2]
+def align(F,M,demons=demons):  # batch: F,M [Z,W,H] -> pixel displacement [Z,W,H,2]
     scale=np.maximum(F.reshape(len(F),-1).max(1),1e-6)[:,None,None]
     f=F/scale; m=M/scale
     Z,W,H=f.shape; W2,H2=(W+1)//2,(H+1)//2
@@ -52,6 +54,24 @@ def align(F,M):  # batch: F,M [Z,W,H] -> pixel displacement [Z,W,H,2]
     const=(F.reshape(Z,-1).std(1)==0)|(M.reshape(Z,-1).std(1)==0)
     uf[const]=0
     return uf
+def onehot(lab,ls,s=1.0):
+    return np.stack([ndi.gaussian_filter((lab==l).astype(np.float32),s,mode='nearest') for l in ls])
+def label_demons(F,M,its=40,maxStep=0.5,sig=1.0):
+    """multi-channel demons: F,M [C,W,H] smoothed one-hot; returns u [W,H,2] with M(x+u) ~ F(x)
+    (update and field smoothed with sig px; exp_3d's label-corrected path, exp_oracle's ceiling)"""
+    C,W,H=F.shape
+    gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
+    gf=np.stack(np.gradient(F,axis=(1,2)),-1)
+    u=np.zeros((W,H,2),np.float32)
+    for _ in range(its):
+        wp=sample(M,np.broadcast_to(gx+u[...,0],(C,W,H)),np.broadcast_to(gy+u[...,1],(C,W,H)))
+        diff=wp-F; gm=np.stack(np.gradient(wp,axis=(1,2)),-1); gr=0.5*(gf+gm)
+        num=(diff[...,None]*gr).sum(0); den=(gr*gr).sum((0,-1))+(diff*diff).sum(0)
+        step=np.where(den[...,None]<1e-9,0,-num/np.maximum(den,1e-9)[...,None])
+        ln=np.sqrt((step*step).sum(-1)); sc=np.where(ln>maxStep,maxStep/np.maximum(ln,1e-12),1)
+        step=step*sc[...,None]
+        u=u+ndi.gaussian_filter(step,(sig,sig,0),mode='nearest'); u=ndi.gaussian_filter(u,(sig,sig,0),mode='nearest')
+    return u
 CACHE=os.path.join(os.environ.get('SLICEFILL_LAB','/tmp/slicefill_lab'),'chain')
 def chain(im, key):
     # keyed by the image's bytes too: two protocols with a volume of the same name never share a chain

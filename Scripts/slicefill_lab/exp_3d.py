@@ -21,49 +21,11 @@ if variant.startswith('lc'): lc=True; sz=float(variant[2:])
 def smooth_z(u,s):
     if s<=0: return u
     return ndi.gaussian_filter(u,(sz,s,s,0),mode='nearest',truncate=3.0)
-def demons_z(f,m,u,its,maxStep=0.5,us=1.0,fs=1.0):
-    Z,W,H=f.shape
-    gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
-    gf=grad(f)
-    for _ in range(its):
-        wp=sample(m,gx[None]+u[...,0],gy[None]+u[...,1])
-        diff=wp-f; gm=grad(wp); gr=0.5*(gf+gm)
-        den=(gr*gr).sum(-1)+diff*diff
-        step=np.where(den[...,None]<1e-12,0,-(diff/np.maximum(den,1e-12))[...,None]*gr)
-        ln=np.sqrt((step*step).sum(-1)); sc=np.where(ln>maxStep,maxStep/np.maximum(ln,1e-12),1)
-        step=step*sc[...,None]
-        u=u+smooth_z(step,us); u=smooth(u,fs) if update_only else smooth_z(u,fs)
-    return u
-def align_z(F,M):
-    scale=np.maximum(F.reshape(len(F),-1).max(1),1e-6)[:,None,None]
-    f=F/scale; m=M/scale
-    Z,W,H=f.shape; W2,H2=(W+1)//2,(H+1)//2
-    u=np.zeros((Z,W2,H2,2),np.float32)
-    u=demons_z(halve(f),halve(m),u,40)
-    gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
-    uf=2*sample(u,np.broadcast_to((gx-0.5)/2,(Z,W,H)),np.broadcast_to((gy-0.5)/2,(Z,W,H)))
-    uf=demons_z(f,m,uf,20)
-    const=(F.reshape(Z,-1).std(1)==0)|(M.reshape(Z,-1).std(1)==0)
-    uf[const]=0
-    return uf
+def demons_z(f,m,u,its):
+    return emu.demons(f,m,u,its,smooth_update=smooth_z,smooth_field=smooth if update_only else smooth_z)
+_align=emu.align
+def align_z(F,M): return _align(F,M,demons=demons_z)
 if sz>0: emu.align=align_z
-def onehot(lab,ls,s=1.0):
-    return np.stack([ndi.gaussian_filter((lab==l).astype(np.float32),s,mode='nearest') for l in ls])
-def label_demons(F,M,its=40,maxStep=0.5):
-    """multi-channel demons: F,M [C,W,H] smoothed one-hot; returns u [W,H,2] with M(x+u) ~ F(x)"""
-    C,W,H=F.shape
-    gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
-    gf=np.stack(np.gradient(F,axis=(1,2)),-1)
-    u=np.zeros((W,H,2),np.float32)
-    for _ in range(its):
-        wp=sample(M,np.broadcast_to(gx+u[...,0],(C,W,H)),np.broadcast_to(gy+u[...,1],(C,W,H)))
-        diff=wp-F; gm=np.stack(np.gradient(wp,axis=(1,2)),-1); gr=0.5*(gf+gm)
-        num=(diff[...,None]*gr).sum(0); den=(gr*gr).sum((0,-1))+(diff*diff).sum(0)
-        step=np.where(den[...,None]<1e-9,0,-num/np.maximum(den,1e-9)[...,None])
-        ln=np.sqrt((step*step).sum(-1)); sc=np.where(ln>maxStep,maxStep/np.maximum(ln,1e-12),1)
-        step=step*sc[...,None]
-        u=u+ndi.gaussian_filter(step,(1,1,0),mode='nearest'); u=ndi.gaussian_filter(u,(1,1,0),mode='nearest')
-    return u
 def evidence_maps(im,lb,labelled,t,maps,sp=2.0):
     a=max(s for s in labelled if s<t); b=min(s for s in labelled if s>t)
     span=b-a; w=[(b-t)/span,(t-a)/span]; srcs=[a,b]

@@ -10,20 +10,6 @@ from emu import *
 from comb import dice_from
 sig=float(sys.argv[1]); stride=int(sys.argv[2])
 P=json.load(open(PROTO)); qs=[q for q in P['B']['queries'] if len(sys.argv)<4 or q['id'] in sys.argv[3:]]
-def onehot(lab,ls,s=1.0):
-    return np.stack([ndi.gaussian_filter((lab==l).astype(np.float32),s,mode='nearest') for l in ls])
-def label_demons(F,M,its=60,maxStep=0.5):
-    C,W,H=F.shape
-    gx,gy=np.meshgrid(np.arange(W,dtype=np.float32),np.arange(H,dtype=np.float32),indexing='ij')
-    gf=np.stack(np.gradient(F,axis=(1,2)),-1); u=np.zeros((W,H,2),np.float32)
-    for _ in range(its):
-        wp=sample(M,np.broadcast_to(gx+u[...,0],(C,W,H)),np.broadcast_to(gy+u[...,1],(C,W,H)))
-        diff=wp-F; gm=np.stack(np.gradient(wp,axis=(1,2)),-1); gr=0.5*(gf+gm)
-        num=(diff[...,None]*gr).sum(0); den=(gr*gr).sum((0,-1))+(diff*diff).sum(0)
-        step=np.where(den[...,None]<1e-9,0,-num/np.maximum(den,1e-9)[...,None])
-        ln=np.sqrt((step*step).sum(-1)); sc=np.where(ln>maxStep,maxStep/np.maximum(ln,1e-12),1)
-        u=u+ndi.gaussian_filter(step*sc[...,None],(sig,sig,0),mode='nearest'); u=ndi.gaussian_filter(u,(sig,sig,0),mode='nearest')
-    return u,gx,gy
 res={}
 for q in qs:
     t0=time.time(); im,lb=load(q); L=q['labelled_slices']; T=q['target_slices'][::stride]; N=q['N']; pr=[]; pb=[]
@@ -36,7 +22,7 @@ for q in qs:
         ls=sorted(set(np.unique(C(a)))|set(np.unique(C(b))))
         Ft=onehot(C(t),ls); acc=0
         for k,s in enumerate((a,b)):
-            Ms=onehot(C(s),ls); u,gx,gy=label_demons(Ft,Ms)
+            Ms=onehot(C(s),ls); u=label_demons(Ft,Ms,its=60,sig=sig); gx,gy=np.meshgrid(np.arange(Ft.shape[1],dtype=np.float32),np.arange(Ft.shape[2],dtype=np.float32),indexing='ij')
             hard=(np.array(ls)[:,None,None]==C(s)[None]).astype(np.float32)
             acc=acc+w[k]*sample(hard,np.broadcast_to(gx+u[...,0],hard.shape),np.broadcast_to(gy+u[...,1],hard.shape))
         pr.append(np.array(ls)[acc.argmax(0)])
