@@ -243,7 +243,8 @@ struct CurationInOneSittingTmuxTests {
         try TaskTmuxTests.command(t, "open image scan2.nii.gz")
         try t.waitFor("opened scan2.nii.gz · 3 supports kept", timeout: 20)
         try TaskTmuxTests.command(t, "open truth scan2_truth.nii.gz")
-        try t.waitFor("truth scan2_truth.nii.gz", timeout: 20)
+        // The whole message: "truth scan2_truth.nii.gz" alone is also on the prompt row as typed.
+        try t.waitFor("truth scan2_truth.nii.gz: predictions are scored against it", timeout: 20)
         try TaskTmuxTests.command(t, "predict volume")
         let (third, shownDice3, _) = try TaskTmuxTests.predictedDice(t)
         // Its predicted labels carry the supports' names too.

@@ -209,6 +209,42 @@ struct CurationTests {
         #expect(ranked.count >= 5 && zip(ranked, ranked.dropFirst()).allSatisfy { $0.expectedErrors >= $1.expectedErrors })
     }
 
+    /// `:open truth` typed just before `:predict` (the load still running when the prediction
+    /// starts) or after it: the outcome is scored against that truth all the same. A fresh-clone CI
+    /// run lost the Dice this way (the prediction had started without truth).
+    @Test func aTruthOpenedWhileOrAfterAPredictionRunsScoresIt() throws {
+        var doc = phantomDocument()
+        let truth = try #require(doc.labels)
+        doc.labels = nil
+        var state = WorkbenchState(document: doc, size: size)
+        let g = doc.image.geometry
+        // The prediction: the truth without label 2.
+        var p = truth
+        for n in p.labels.indices where p.labels[n] == 2 { p.labels[n] = 0 }
+        let outcome = PredictionOutcome(id: 7, scope: .volume, prediction: Prediction(labels: p, confidence: Volume(geometry: g)), method: "test")
+        #expect(outcome.dice.isEmpty)
+        state.jobs = JobTable()
+        let effect = state.jobs.start(.prediction(Shared(PredictionRequest(scope: .volume, query: doc.image, method: .slices(axis: 2, supports: [])))))
+        guard case .startJob(let id, _) = effect else { Issue.record("no job"); return }
+        state.curation.running = RunningPrediction(id: id, title: "the volume")
+        // The truth arrives while the prediction runs, then the prediction ends.
+        _ = reduce(&state, .command(.loaded(.truth(path: "t.nii.gz", Shared(truth), resampled: false, document: state.documentID))))
+        _ = reduce(&state, .jobFinished(id, .prediction(Shared(outcome))))
+        let expected = diceScores(prediction: p, truth: truth)
+        #expect(expected.count >= 2 && expected[2] == 0)
+        #expect(state.curation.outcome?.dice == expected && state.curation.display == .comparison)
+        #expect(state.message?.contains(String(format: "mean Dice %.3f over %d labels vs truth", meanDice(expected), expected.count)) == true,
+                "\(state.message ?? "")")
+        // A truth opened after the prediction: the outcome is scored again, against it.
+        var truth2 = truth
+        for n in truth2.labels.indices where truth2.labels[n] == 2 { truth2.labels[n] = 0 }
+        _ = reduce(&state, .command(.loaded(.truth(path: "t2.nii.gz", Shared(truth2), resampled: false, document: state.documentID))))
+        let expected2 = diceScores(prediction: p, truth: truth2)
+        #expect(state.curation.outcome?.dice == expected2 && expected2[1] == 1)
+        #expect(state.message?.contains(String(format: "the last prediction: mean Dice %.3f over %d labels", meanDice(expected2), expected2.count)) == true,
+                "\(state.message ?? "")")
+    }
+
     @Test func aWrongPredictionShowsFalsePositivesAndNegativesAndZeroDice() throws {
         var state = WorkbenchState(document: phantomDocument(), size: size)
         state.showLabelPanel = true

@@ -530,7 +530,18 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         // be announced as loaded.
         state.document.truth = truth.value
         state.document.revision += 1
-        state.message = "truth \(path)" + (resampled ? " (resampled onto the image grid)" : "") + ": predictions are scored against it"
+        var message = "truth \(path)" + (resampled ? " (resampled onto the image grid)" : "") + ": predictions are scored against it"
+        // A prediction already shown (or still running) is scored against the truth just loaded, so
+        // "open truth" typed before or after "predict" gives the same Dice.
+        state.curation.running?.truthReplaced = true
+        if var o = state.curation.outcome {
+            o.score(against: truth.value, name: "truth")
+            state.curation.outcome = o
+            if !o.dice.isEmpty {
+                message += String(format: " · the last prediction: mean Dice %.3f over %d labels", o.meanDiceScore ?? .nan, o.dice.count)
+            }
+        }
+        state.message = message
     case .support(let entry, let labelCount, let table, let tablePath):
         state.curation.entries.append(entry.value)
         state.curation.selection = state.curation.entries.count - 1

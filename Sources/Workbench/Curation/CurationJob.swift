@@ -101,26 +101,50 @@ extension PredictionRequest {
             }
         }
         if isCancelled() { throw SegmentationError.cancelled }
-        var dice: [Int32: Double] = [:]
-        if let truth, truth.geometry.size == g.size {
-            var only: (axis: Int, index: Int)? = nil
-            if case .slice(let a, let i) = scope { only = (a, i) }
-            if let kept = keptSlices {
-                // The whole volume but the kept slices (what the supports had to predict).
-                var p = prediction.labels, t = truth
-                for index in kept.indices {
-                    for n in SliceAccess.indices(g, axis: kept.axis, index: index) { p.labels[n] = 0; t.labels[n] = 0 }
-                }
-                dice = diceScores(prediction: p, truth: t)
-            } else {
-                dice = predictionDice(prediction.labels, truth: truth,
-                                      supportSlices: supportSlices.map { SliceSelection(plane: VoxelAxisPlane(axis: $0.axis), indices: Array($0.indices)) },
-                                      onlySlice: only)
+        let region = ScoredRegion(keptSlices: keptSlices, supportSlices: supportSlices)
+        let dice = truth.map { region.dice(prediction.labels, truth: $0, scope: scope) } ?? [:]
+        var outcome = PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,
+                                        truthName: truthName, seconds: monotonicSeconds() - start,
+                                        disagreement: disagreementRanking(prediction, scope: scope, supportSlices: supportSlices))
+        outcome.scoredRegion = region
+        return outcome
+    }
+}
+
+/// Where a prediction is scored against truth: everywhere but the user's kept slices (a fused
+/// prediction with the user's labels written over it), else the unlabelled slices (slice
+/// propagation), else the whole volume; a one-slice prediction only on its slice. Kept with the
+/// outcome so a truth loaded after the prediction started scores it the same way.
+public struct ScoredRegion: Sendable, Equatable {
+    public var keptSlices: (axis: Int, indices: Set<Int>)?
+    public var supportSlices: (axis: Int, indices: Set<Int>)?
+
+    public init(keptSlices: (axis: Int, indices: Set<Int>)? = nil, supportSlices: (axis: Int, indices: Set<Int>)? = nil) {
+        self.keptSlices = keptSlices; self.supportSlices = supportSlices
+    }
+
+    public static func == (a: ScoredRegion, b: ScoredRegion) -> Bool {
+        a.keptSlices?.axis == b.keptSlices?.axis && a.keptSlices?.indices == b.keptSlices?.indices
+            && a.supportSlices?.axis == b.supportSlices?.axis && a.supportSlices?.indices == b.supportSlices?.indices
+    }
+
+    /// Dice per truth label of `labels` against `truth` over this region (empty when the grids differ).
+    public func dice(_ labels: LabelVolume, truth: LabelVolume, scope: PredictionScope) -> [Int32: Double] {
+        let g = labels.geometry
+        guard truth.geometry.size == g.size else { return [:] }
+        var only: (axis: Int, index: Int)? = nil
+        if case .slice(let a, let i) = scope { only = (a, i) }
+        if let kept = keptSlices {
+            // The whole volume but the kept slices (what the supports had to predict).
+            var p = labels, t = truth
+            for index in kept.indices {
+                for n in SliceAccess.indices(g, axis: kept.axis, index: index) { p.labels[n] = 0; t.labels[n] = 0 }
             }
+            return diceScores(prediction: p, truth: t)
         }
-        return PredictionOutcome(id: id, scope: scope, prediction: prediction, method: methodText, dice: dice,
-                                 truthName: truthName, seconds: monotonicSeconds() - start,
-                                 disagreement: disagreementRanking(prediction, scope: scope, supportSlices: supportSlices))
+        return predictionDice(labels, truth: truth,
+                              supportSlices: supportSlices.map { SliceSelection(plane: VoxelAxisPlane(axis: $0.axis), indices: Array($0.indices)) },
+                              onlySlice: only)
     }
 }
 

@@ -220,11 +220,14 @@ extension WorkbenchState {
 
     /// A prediction job ended (already removed from `jobs`): show the outcome, or why not.
     private mutating func predictionJobFinished(_ id: JobID, _ outcome: JobOutcome) -> [Effect] {
-        guard curation.running?.id == id else { return [] }
+        guard let running = curation.running, running.id == id else { return [] }
         curation.running = nil
         switch outcome {
         case .finished(let value):
-            guard let o = value.as(Shared<PredictionOutcome>.self)?.value else { break }
+            guard var o = value.as(Shared<PredictionOutcome>.self)?.value else { break }
+            // The truth was loaded while the prediction ran: score against it, not the one (or none)
+            // the job started with.
+            if running.truthReplaced, let t = document.truth { o.score(against: t, name: "truth") }
             curation.outcome = o
             curation.display = document.truth != nil && !o.dice.isEmpty ? .comparison : .labels
             curation.disagreementStep = -1

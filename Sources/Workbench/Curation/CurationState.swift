@@ -93,6 +93,14 @@ public struct PredictionOutcome: Sendable, Equatable {
     public var disagreement: [Int: [SliceConfidence]]
     /// The labels present in the prediction (found where it is made, off the UI thread).
     public var presentLabels: [Int32]
+    /// Where `dice` is measured, to score the prediction again against a truth loaded later.
+    public var scoredRegion = ScoredRegion()
+
+    /// Scores the prediction against `truth` (named `name`) over the same region as the job would.
+    public mutating func score(against truth: LabelVolume, name: String) {
+        dice = scoredRegion.dice(prediction.labels, truth: truth, scope: scope)
+        truthName = name
+    }
 
     public init(id: Int, scope: PredictionScope, prediction: Prediction, method: String, dice: [Int32: Double] = [:],
                 truthName: String? = nil, seconds: Double = 0, disagreement: [Int: [SliceConfidence]] = [:]) {
@@ -115,6 +123,8 @@ public struct RunningPrediction: Sendable, Equatable {
     public var title: String
     /// The latest progress report.
     public var progress: SegmentationProgress?
+    /// A truth map was loaded while it ran: its outcome is scored against that truth when it ends.
+    public var truthReplaced = false
 }
 
 /// Support-set curation and prediction: the examples, the running and the last prediction.
