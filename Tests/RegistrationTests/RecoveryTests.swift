@@ -78,13 +78,13 @@ import VolumeCore
     }
 
     /// A smooth known diffeomorphism of real anatomy: `sample(twoD:)` as moving, and fixed = moving
-    /// seen through exp(v) (v random and smooth, largest displacement 5 mm); `truth` is that
-    /// displacement on the fixed grid (x components, then y, then z).
-    static func knownDeformation(twoD: Bool) throws
+    /// seen through exp(v) (v random from `seed` and smooth, largest displacement 5 mm); `truth` is
+    /// that displacement on the fixed grid (x components, then y, then z).
+    static func knownDeformation(twoD: Bool, seed: UInt64 = 21) throws
         -> (moving: Volume, movingLabels: LabelVolume, fixed: Volume, fixedLabels: LabelVolume, truth: [Float]) {
         let (moving, movingLabels) = try sample(twoD: twoD)
         let g = moving.geometry
-        let truth = Phantom.exponential(Phantom.velocity(g, seed: 21, sigmaVoxels: twoD ? 5 : 2.5, maxMM: 5), g)
+        let truth = Phantom.exponential(Phantom.velocity(g, seed: seed, sigmaVoxels: twoD ? 5 : 2.5, maxMM: 5), g)
         return (moving, movingLabels, Phantom.warp(moving, by: truth), Phantom.warp(movingLabels, by: truth), truth)
     }
 
