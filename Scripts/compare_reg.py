@@ -7,6 +7,7 @@ from their composed fields).
 
 usage: compare_reg.py VOXTERM MANIFEST --ids ID... [--presets fast default] [--anchors ants greedy] [--json OUT]
                       [--voxterm-old OLD] [--voxterm-args ARG...] [--ants-metric cc|mattes] [--none]
+                      [--labels-by tool|same-nearest|same-generic ...] [--check-labels]
 
 Copy of ../shared/bench/compare_reg.py (kept in sync by hand) with: --none (Dice of the moving labels
 resampled to the fixed grid with the identity map, nearest neighbour: "no registration"); --voxterm-old
@@ -14,6 +15,27 @@ resampled to the fixed grid with the identity map, nearest neighbour: "no regist
 (extra register options, e.g. --metric mi); --ants-metric mattes (ANTsPy SyN with aff_metric="mattes",
 syn_metric="mattes" for multi-modal pairs); CPU seconds (user+sys of the whole process, /usr/bin/time) in
 every record; --ids all = every pair of the manifest; paths in the manifest may be absolute.
+
+Label instrument. By default (--labels-by tool) each tool's labels are warped the way compare_reg always did:
+voxterm by its own default (GenericLabel, or whatever --voxterm-args says), ANTs with genericLabel, Greedy with
+-ri NN, --none by scipy's nearest neighbour; so the tables compare label interpolations as well as
+registrations (nearest favours the synthetic atlas -> subject pairs, whose truths are nearest resamplings).
+--labels-by same-nearest and/or same-generic (several modes at once: every mode is scored from the same
+registration run, one record per mode, method "NAME (MODE)"; add tool to keep today's records too) warps the
+moving labels of EVERY method with one Python sampler (sample_labels) from the method's own map fixed voxel ->
+moving point: voxterm from its written field.nii.gz (LPS vectors) and affine.txt (x -> A(x + u(x)), RAS);
+ANTs from its fwdtransforms composed by antsApplyTransforms into one displacement field (ANTsPy
+apply_transforms(compose=...), written after the timed registration); Greedy from its -rc composed field
+(comp.nii.gz, already written for %negJ); --none from the identity (fixed world = moving world). same-nearest:
+the nearest voxel (ITK rounding); same-generic: ANTs' GenericLabel (per label, the trilinear weights of the 8
+neighbours summed, the largest wins, exact ties to the smaller label); outside (nearest voxel off the grid) 0.
+%negJ and times are those of the one registration run.
+--check-labels validates the sampler on every pair and method: identity maps (voxel indices, voxterm's
+files, a zero ITK field, the identity world map) and a one-voxel shift reproduce the moving labels; Python
+nearest = scipy's for --none; Python generic / nearest = voxterm's own warped_labels (a second voxterm run
+with the other --label-interpolation, after checking its field and affine are identical); Python generic /
+nearest = ANTs' genericLabel / nearestNeighbor output; Python nearest = Greedy's -ri NN output. It prints
+"check ..." lines with the number of voxels that differ.
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 import numpy as np, nibabel as nib
