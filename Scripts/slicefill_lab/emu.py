@@ -110,20 +110,27 @@ def linfit(x,y):
     m=(x!=0)|(y!=0); x=x[m].astype(np.float64); y=y[m].astype(np.float64)
     if len(x)<2 or x.var()<1e-12: return 1.0,0.0
     a=np.cov(x,y,bias=True)[0,1]/x.var(); return a,(y.mean()-a*x.mean())
-def evidence(im,lb,labelled,t,up,down,sp=2.0,alpha=None):
-    """per-candidate fused distance D (C,W,H), candidates list, plus parts"""
+def bracket(labelled,t):
+    """the labelled slices [a,b] nearest t on either side, their weights [(b-t)/(b-a),(t-a)/(b-a)], and b-a"""
     a=max(s for s in labelled if s<t); b=min(s for s in labelled if s>t)
-    span=b-a; w=[(b-t)/span,(t-a)/span]; srcs=[a,b]
-    gap=span*sp
-    if alpha is None: alpha=0.6+0.2*min(1,max(0,(gap-10)/10))
-    fixed=im[:,:,t]
-    maps=[compose(up,down,t,s) for s in srcs]
-    # agreement
-    sq=[]
+    span=b-a; return [a,b],[(b-t)/span,(t-a)/span],span
+def agreement(im,t,srcs,maps):
+    """per source slice: how well it agrees with slice t once warped by its map (t -> source), (W,H) each"""
+    fixed=im[:,:,t]; sq=[]
     for s,(qx,qy) in zip(srcs,maps):
         wpd=bil2(im[:,:,s],qx,qy); A,B=linfit(wpd.ravel(),fixed.ravel()); sq.append(local_ms(fixed,A*wpd+B))
     scale=max(1e-6,np.percentile(im[im!=0],99)); eps=1e-4*scale*scale
-    h=np.minimum(sq[0],sq[1]); agr=[np.exp(-d/(h+eps)) for d in sq]
+    h=np.minimum(sq[0],sq[1]); return [np.exp(-d/(h+eps)) for d in sq]
+def evidence(im,lb,labelled,t,up,down,sp=2.0,alpha=None):
+    """per-candidate fused distance D (C,W,H), candidates list, plus parts (maps t -> a, b from the chain)"""
+    srcs,_,_=bracket(labelled,t)
+    return evidence_maps(im,lb,labelled,t,[compose(up,down,t,s) for s in srcs],sp,alpha)
+def evidence_maps(im,lb,labelled,t,maps,sp=2.0,alpha=None):
+    """evidence() with the maps t -> a and t -> b given (e.g. corrected ones)"""
+    srcs,w,span=bracket(labelled,t)
+    gap=span*sp
+    if alpha is None: alpha=0.6+0.2*min(1,max(0,(gap-10)/10))
+    agr=agreement(im,t,srcs,maps)
     r=np.array([w[0]**2,w[1]**2]); wp=r/r.sum()
     wr=np.stack([wp[0]*agr[0],wp[1]*agr[1]]); tot=wr.sum(0); wr=np.where(tot>0,wr/np.maximum(tot,1e-30),wp[:,None,None])
     sh=[slice_maps(lb[:,:,s],sp) for s in srcs]

@@ -1,15 +1,10 @@
 import sys, json, time, numpy as np, pickle
 from emu import *
 def raw(im,lb,labelled,t,up,down,sp=2.0):
-    a=max(s for s in labelled if s<t); b=min(s for s in labelled if s>t)
-    span=b-a; w=[(b-t)/span,(t-a)/span]; srcs=[a,b]
+    srcs,w,span=bracket(labelled,t)
     fixed=im[:,:,t]
     maps=[compose(up,down,t,s) for s in srcs]
-    sq=[]
-    for s,(qx,qy) in zip(srcs,maps):
-        wpd=bil2(im[:,:,s],qx,qy); A,B=linfit(wpd.ravel(),fixed.ravel()); sq.append(local_ms(fixed,A*wpd+B))
-    scale=max(1e-6,np.percentile(im[im!=0],99)); eps=1e-4*scale*scale
-    h=np.minimum(sq[0],sq[1]); agr=np.stack([np.exp(-d/(h+eps)) for d in sq])
+    agr=np.stack(agreement(im,t,srcs,maps))
     sh=[slice_maps(lb[:,:,s],sp) for s in srcs]
     cands=sorted(set(sh[0])|set(sh[1]))
     REG=np.zeros((len(cands),2)+fixed.shape,np.float16); SH=np.zeros_like(REG); present=np.zeros((len(cands),2),bool); depth=np.zeros((len(cands),2),np.float32)

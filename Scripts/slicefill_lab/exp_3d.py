@@ -26,29 +26,6 @@ def demons_z(f,m,u,its):
 _align=emu.align
 def align_z(F,M): return _align(F,M,demons=demons_z)
 if sz>0: emu.align=align_z
-def evidence_maps(im,lb,labelled,t,maps,sp=2.0):
-    a=max(s for s in labelled if s<t); b=min(s for s in labelled if s>t)
-    span=b-a; w=[(b-t)/span,(t-a)/span]; srcs=[a,b]
-    gap=span*sp; alpha=0.6+0.2*min(1,max(0,(gap-10)/10))
-    fixed=im[:,:,t]; sq=[]
-    for s,(qx,qy) in zip(srcs,maps):
-        wpd=bil2(im[:,:,s],qx,qy); A,B=linfit(wpd.ravel(),fixed.ravel()); sq.append(local_ms(fixed,A*wpd+B))
-    scale=max(1e-6,np.percentile(im[im!=0],99)); eps=1e-4*scale*scale
-    h=np.minimum(sq[0],sq[1]); agr=[np.exp(-d/(h+eps)) for d in sq]
-    r=np.array([w[0]**2,w[1]**2]); wp=r/r.sum()
-    wr=np.stack([wp[0]*agr[0],wp[1]*agr[1]]); tot=wr.sum(0); wr=np.where(tot>0,wr/np.maximum(tot,1e-30),wp[:,None,None])
-    sh=[slice_maps(lb[:,:,s],sp) for s in srcs]
-    cands=sorted(set(sh[0])|set(sh[1])); D=[]
-    for l in cands:
-        reg=0; shp=0
-        for k in range(2):
-            if l in sh[k]: m,dep=sh[k][l]; o=0; f=k
-            else: m,dep=sh[1-k][l]; o=1.5*dep+1*sp; f=1-k
-            reg=reg+wr[k]*(bil2(m,maps[f][0],maps[f][1])+o); shp=shp+w[k]*(m+o)
-        d=alpha*reg+(1-alpha)*shp
-        if l==0: d=d+0.5*sp
-        D.append(d)
-    return np.array(cands),np.stack(D)
 def box3(D): return ndi.uniform_filter(D,(1,3,3),mode='nearest')
 res={}
 for q in qs:
@@ -80,7 +57,7 @@ for q in qs:
             ma0=compose(up,down,t,a); ma=(bil2(ma0[0],px,py),bil2(ma0[1],px,py))
             mb0=compose(up,down,t,b); d=bil2(ra,ma0[0],ma0[1]); px=gx+(1-f)*d[...,0]; py=gy+(1-f)*d[...,1]
             mb=(bil2(mb0[0],px,py),bil2(mb0[1],px,py))
-        cands,D=evidence_maps(im,lb,L,t,[ma,mb]); pr.append(cands[box3(D).argmin(0)])
+        cands,D,_,_,_=evidence_maps(im,lb,L,t,[ma,mb]); pr.append(cands[box3(D).argmin(0)])
     v=dice_from(pr,[lb[:,:,t] for t in T]); res.setdefault(N,[]).append(v)
     print(q['id'],variant,'%.4f'%v,'%.0fs'%(time.time()-t0),flush=True)
 for N,v in sorted(res.items()): print(variant,'N',N,'%.4f ± %.4f'%(np.mean(v),np.std(v,ddof=1) if len(v)>1 else 0),' '.join('%.4f'%x for x in v))

@@ -222,6 +222,24 @@ func writeFile(_ path: String, parts: [UnsafeRawBufferPointer], options: NIfTIWr
     } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
 }
 
+/// Writes a detached header `path` (`.nhdr`, `.mhd`) and its data file beside it
+/// (`ImageFormat.dataFile(forHeader:)`, e.g. `a.raw`) holding `data` as it is: the data file
+/// first, then the header, which `header` makes from the data file's name.
+func writeDetached(_ path: String, data: UnsafeRawBufferPointer, options: NIfTIWriter.Options,
+                   header: (_ dataFileName: String) -> String) throws {
+    let rawPath = ImageFormat.dataFile(forHeader: path)!
+    let rawName = rawPath.split(separator: "/").last.map(String.init) ?? rawPath
+    try writeFile(rawPath, parts: [data], options: options)
+    try writeFile(path, Array(header(rawName).utf8), options: options)
+}
+
+/// Writes the text `header` followed by `body` (the encoded data) as the one file `path`
+/// (`.nrrd`, `.mha`).
+func writeAttached(_ path: String, header: String, body: [UInt8], options: NIfTIWriter.Options) throws {
+    let head = Array(header.utf8)
+    try head.withUnsafeBytes { h in try body.withUnsafeBytes { b in try writeFile(path, parts: [h, b], options: options) } }
+}
+
 extension NIfTIWriter.Options {
     /// These options with every protected input's data files protected too
     /// (`ImageFile.dataFiles(of:)`): writing `a.mhd` must not replace the `a.raw` an input

@@ -95,15 +95,7 @@ public enum MGH {
         }
 
         /// Bytes of voxel data, or nil when the dimensions overflow.
-        public var dataByteCount: Int? {
-            var n = datatype!.byteCount
-            for d in dims {
-                let (m, o) = n.multipliedReportingOverflow(by: d)
-                if o { return nil }
-                n = m
-            }
-            return n
-        }
+        public var dataByteCount: Int? { voxelByteCount(datatype!, dims) }
     }
 
     /// Reads `path` (`.mgh`, or gzipped `.mgz`; recognised by content).
@@ -220,6 +212,17 @@ public enum MGH {
 
 /// "AxBxC" for messages.
 func shapeText(_ s: [Int]) -> String { s.map(String.init).joined(separator: "x") }
+
+/// Bytes of voxel data: the product of `sizes` times the type's size, or nil when it overflows `Int`.
+func voxelByteCount(_ datatype: NIfTIDatatype, _ sizes: [Int]) -> Int? {
+    var n = datatype.byteCount
+    for d in sizes {
+        let (m, o) = n.multipliedReportingOverflow(by: d)
+        if o { return nil }
+        n = m
+    }
+    return n
+}
 
 /// Refuses images with more axes than a NIfTI header holds (7).
 func checkAxisCount(_ n: Int, path: String) throws {

@@ -53,14 +53,20 @@ public struct MetaImageHeader: Equatable, Sendable {
     }
 
     /// Number of voxels times the type's size, or nil when it overflows.
-    public var dataByteCount: Int? {
-        var n = datatype.byteCount
-        for d in sizes {
-            let (m, o) = n.multipliedReportingOverflow(by: d)
-            if o { return nil }
-            n = m
+    public var dataByteCount: Int? { voxelByteCount(datatype, sizes) }
+
+    /// The image shape voxterm holds: the first three axes (missing ones 1), then the others.
+    public var shape: [Int] {
+        var shape = Array(sizes.prefix(3))
+        while shape.count < 3 { shape.append(1) }
+        return shape + sizes.dropFirst(3)
+    }
+
+    /// Refuses an `ElementDataFile` that lists several files (`LIST`, a `%` pattern, several names).
+    func checkSingleDataFile(path: String) throws {
+        if dataFile.uppercased().hasPrefix("LIST") || dataFile.contains("%") || dataFile.split(separator: " ").count > 1 {
+            throw NIfTIError(path, "MetaImage ElementDataFile \"\(dataFile.prefix(60))\" lists several files; only one data file is supported")
         }
-        return n
     }
 
     /// Parses the header at the start of `bytes`; `path` names the file in errors.
@@ -202,16 +208,11 @@ public enum MetaImage {
             throw NIfTIError(path, "MetaImage DimSize \(shapeText(h.sizes)) describes more voxels than can be addressed")
         }
         if h.dataFile.uppercased() != "LOCAL" {
-            if h.dataFile.uppercased().hasPrefix("LIST") || h.dataFile.contains("%") || h.dataFile.split(separator: " ").count > 1 {
-                throw NIfTIError(path, "MetaImage ElementDataFile \"\(h.dataFile.prefix(60))\" lists several files; only one data file is supported")
-            }
+            try h.checkSingleDataFile(path: path)
             _ = try existingDataFile(h.dataFile, of: path, named: "by ElementDataFile")
         }
-        var shape = Array(h.sizes.prefix(3))
-        while shape.count < 3 { shape.append(1) }
-        shape += h.sizes.dropFirst(3)
-        try checkAxisCount(shape.count, path: path)
-        return NIfTIImage.header(datatype: h.datatype, shape: shape, affine: h.affine, bigEndian: h.bigEndian, description: "MetaImage")
+        try checkAxisCount(h.shape.count, path: path)
+        return NIfTIImage.header(datatype: h.datatype, shape: h.shape, affine: h.affine, bigEndian: h.bigEndian, description: "MetaImage")
     }
 
     /// Reads MetaImage from memory; `dataFile` supplies a detached data file's bytes and path.
@@ -227,9 +228,7 @@ public enum MetaImage {
         if local {
             data = Array(bytes[h.headerLength...])
         } else {
-            if h.dataFile.uppercased().hasPrefix("LIST") || h.dataFile.contains("%") || h.dataFile.split(separator: " ").count > 1 {
-                throw NIfTIError(path, "MetaImage ElementDataFile \"\(h.dataFile.prefix(60))\" lists several files; only one data file is supported")
-            }
+            try h.checkSingleDataFile(path: path)
             (data, dataPath) = try dataFile(h.dataFile)
             if h.headerSize > 0 {
                 guard h.headerSize <= data.count else { throw NIfTIError(dataPath, "MetaImage HeaderSize \(h.headerSize) is past the end of the data file (\(data.count) bytes)") }
@@ -257,11 +256,8 @@ public enum MetaImage {
             raw = start == 0 && data.count == dataBytes ? data : Array(data[start..<(start + dataBytes)])
         }
         data = []
-        var shape = Array(h.sizes.prefix(3))
-        while shape.count < 3 { shape.append(1) }
-        shape += h.sizes.dropFirst(3)
-        try checkAxisCount(shape.count, path: path)
-        return NIfTIImage(path: path, storage: local ? .mha : .mhd, datatype: h.datatype, shape: shape,
+        try checkAxisCount(h.shape.count, path: path)
+        return NIfTIImage(path: path, storage: local ? .mha : .mhd, datatype: h.datatype, shape: h.shape,
                           affine: h.affine, bigEndian: h.bigEndian, raw: raw, description: "MetaImage")
     }
 
@@ -298,14 +294,13 @@ public enum MetaImage {
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform,
                       to path: String, options: NIfTIWriter.Options) throws {
         if path.lowercased().hasSuffix(".mhd") {
-            let rawPath = ImageFormat.dataFile(forHeader: path)!
-            let rawName = rawPath.split(separator: "/").last.map(String.init) ?? rawPath
-            try writeFile(rawPath, parts: [data], options: options)
-            try writeFile(path, Array(headerText(datatype: datatype, shape: shape, affine: affine, compressedSize: nil, dataFile: rawName).utf8), options: options)
+            try writeDetached(path, data: data, options: options) { rawName in
+                headerText(datatype: datatype, shape: shape, affine: affine, compressedSize: nil, dataFile: rawName)
+            }
         } else {
             let z = try GzipLayer.zlib(data, path: path)
-            let head = Array(headerText(datatype: datatype, shape: shape, affine: affine, compressedSize: z.count, dataFile: "LOCAL").utf8)
-            try head.withUnsafeBytes { h in try z.withUnsafeBytes { g in try writeFile(path, parts: [h, g], options: options) } }
+            try writeAttached(path, header: headerText(datatype: datatype, shape: shape, affine: affine, compressedSize: z.count, dataFile: "LOCAL"),
+                              body: z, options: options)
         }
     }
 }

@@ -59,15 +59,7 @@ public enum NRRD {
         }
 
         /// Number of voxels times the type's size, or nil when it overflows.
-        public var dataByteCount: Int? {
-            var n = datatype.byteCount
-            for d in sizes {
-                let (m, o) = n.multipliedReportingOverflow(by: d)
-                if o { return nil }
-                n = m
-            }
-            return n
-        }
+        public var dataByteCount: Int? { voxelByteCount(datatype, sizes) }
 
         /// Parses the header at the start of `bytes`; `path` names the file in errors.
         public static func parse(_ bytes: [UInt8], path: String) throws -> Header {
@@ -373,14 +365,12 @@ public enum NRRD {
     static func write(data: UnsafeRawBufferPointer, datatype: NIfTIDatatype, shape: [Int], affine: AffineTransform,
                       to path: String, options: NIfTIWriter.Options) throws {
         if path.lowercased().hasSuffix(".nhdr") {
-            let rawPath = ImageFormat.dataFile(forHeader: path)!
-            let rawName = rawPath.split(separator: "/").last.map(String.init) ?? rawPath
-            try writeFile(rawPath, parts: [data], options: options)
-            try writeFile(path, Array(headerText(datatype: datatype, shape: shape, affine: affine, encoding: "raw", dataFile: rawName).utf8), options: options)
+            try writeDetached(path, data: data, options: options) { rawName in
+                headerText(datatype: datatype, shape: shape, affine: affine, encoding: "raw", dataFile: rawName)
+            }
         } else {
-            let head = Array(headerText(datatype: datatype, shape: shape, affine: affine, encoding: "gzip", dataFile: nil).utf8)
-            let gz = try GzipLayer.gzip([data], path: path)
-            try head.withUnsafeBytes { h in try gz.withUnsafeBytes { g in try writeFile(path, parts: [h, g], options: options) } }
+            try writeAttached(path, header: headerText(datatype: datatype, shape: shape, affine: affine, encoding: "gzip", dataFile: nil),
+                              body: try GzipLayer.gzip([data], path: path), options: options)
         }
     }
 }

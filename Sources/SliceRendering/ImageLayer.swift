@@ -30,26 +30,16 @@ public struct ImageLayer: Sendable {
     /// the layer's own grid), or `volume` itself when the grids coincide.
     public static func onGrid(_ volume: Volume, _ grid: VolumeGeometry) -> Volume {
         if volume.geometry == grid { return volume }
-        var out = Volume(geometry: grid)
-        guard let inv = volume.geometry.affine.inverse else { return Volume(geometry: grid, voxels: [Float](repeating: .nan, count: grid.voxelCount)) }
-        let toSource = inv.composed(after: grid.affine)
-        let size = grid.size, src = volume.geometry.size
-        out.voxels.withUnsafeMutableBufferPointer { o in
-            volume.voxels.withUnsafeBufferPointer { v in
-                parallelFor(size.z) { k in
-                    for j in 0..<size.y {
-                        for i in 0..<size.x {
-                            let p = toSource.apply(SIMD3<Double>(Double(i), Double(j), Double(k)))
-                            let n = i + size.x * (j + size.y * k)
-                            guard p.x > -0.5, p.y > -0.5, p.z > -0.5, p.x < Double(src.x) - 0.5, p.y < Double(src.y) - 0.5,
-                                  p.z < Double(src.z) - 0.5 else { o[n] = .nan; continue }
-                            o[n] = trilinear(v, src, p)
-                        }
-                    }
-                }
+        guard volume.geometry.affine.inverse != nil else { return Volume(geometry: grid, voxels: [Float](repeating: .nan, count: grid.voxelCount)) }
+        let src = volume.geometry.size
+        let voxels = volume.voxels.withUnsafeBufferPointer { v in
+            volume.geometry.resample(onto: grid, fill: Float.nan) { p -> Float? in
+                guard p.x > -0.5, p.y > -0.5, p.z > -0.5, p.x < Double(src.x) - 0.5, p.y < Double(src.y) - 0.5,
+                      p.z < Double(src.z) - 0.5 else { return nil }
+                return trilinear(v, src, p)
             }
         }
-        return out
+        return Volume(geometry: grid, voxels: voxels)
     }
 
     /// Draws slice `slice` of the layer over `image` (native resolution, one pixel per voxel).

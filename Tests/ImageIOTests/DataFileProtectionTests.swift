@@ -59,12 +59,7 @@ struct DataFileProtectionTests {
 
     /// An NRRD input `a.nhdr` whose detached data file has a NIfTI name (`data file: d.nii`, raw).
     func nhdrWithNIfTINamedData(in dir: URL) throws -> (header: String, data: String) {
-        let nhdr = dir.appendingPathComponent("a.nhdr").path
-        try ImageFile.write(labels, to: nhdr)
-        let data = dir.appendingPathComponent("d.nii").path
-        try FileManager.default.moveItem(atPath: dir.appendingPathComponent("a.raw").path, toPath: data)
-        let text = try String(contentsOfFile: nhdr, encoding: .utf8).replacingOccurrences(of: "data file: a.raw", with: "data file: d.nii")
-        try text.write(toFile: nhdr, atomically: true, encoding: .utf8)
+        let (nhdr, data) = try nhdrWithRenamedDataFile(in: dir) { try ImageFile.write(labels, to: $0) }
         #expect(try ImageFile.read(nhdr).labelVolume().labels == labels.labels)
         return (nhdr, data)
     }

@@ -134,4 +134,25 @@ import VolumeCore
             #expect(got.labels[g.index(i, j, k)] == expected)
         } } }
     }
+
+    /// The grid's edge as ITK draws it (`IsInsideBuffer`: a continuous index in [-0.5, size - 0.5)),
+    /// halves rounded up as its `RoundHalfIntegerUp`: -0.5 samples voxel 0, size - 0.5 is outside,
+    /// for both interpolations (a point left by the last review: -0.5 was outside).
+    @Test func theGridEdgeIsHalfAVoxelOutAsITKs() {
+        var labels = LabelVolume(geometry: VolumeGeometry(size: [4, 3, 2]))
+        for n in labels.labels.indices { labels.labels[n] = Int32(n + 1) }
+        let s = labels.geometry.size
+        labels.labels.withUnsafeBufferPointer { l in
+            for mode in LabelInterpolation.allCases {
+                #expect(mode.sample(l, s, SIMD3(-0.5, 0, 0)) == 1, "\(mode)")
+                #expect(mode.sample(l, s, SIMD3(0, -0.5, -0.5)) == 1, "\(mode)")
+                #expect(mode.sample(l, s, SIMD3(-0.5000001, 0, 0)) == 0, "\(mode)")
+                #expect(mode.sample(l, s, SIMD3(3.5, 0, 0)) == 0, "\(mode)")
+                #expect(mode.sample(l, s, SIMD3(3.4999999, 2, 1)) == 24, "\(mode)")
+                #expect(mode.sample(l, s, SIMD3(0, 0, 1.5)) == 0, "\(mode)")
+            }
+            // Nearest: a half rounds up (0.5 is voxel 1).
+            #expect(LabelInterpolation.nearest.sample(l, s, SIMD3(0.5, 0, 0)) == 2)
+        }
+    }
 }

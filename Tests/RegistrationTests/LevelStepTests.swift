@@ -61,10 +61,7 @@ import VolumeCore
     /// is recovered by the default preset's levels 2 and 1 with the new full-resolution step:
     /// endpoint error below a third of the motion, no folding.
     @Test func defaultFullResolutionStepRecoversAKnownDeformation() throws {
-        let (moving, _) = try RecoveryTests.sample(twoD: true)
-        let g = moving.geometry
-        let truth = Phantom.exponential(Phantom.velocity(g, seed: 7, sigmaVoxels: 5, maxMM: 5), g)
-        let fixed = Phantom.warp(moving, by: truth)
+        let (moving, _, fixed, _, truth) = try RecoveryTests.knownDeformation(twoD: true, seed: 7)
         var stage = RegistrationPlan.deformableStage(.default)
         stage.levels = [PyramidLevel(shrink: 2, smoothingSigma: 1, iterations: 30), PyramidLevel(shrink: 1, smoothingSigma: 0, iterations: 20)]
         let result = try Registration.register(fixed: fixed, moving: moving, plan: RegistrationPlan(stages: [stage], alignCentresOfMass: false))

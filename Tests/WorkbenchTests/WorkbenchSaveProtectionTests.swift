@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import VoxtermModel
 import Terminal
 @testable import NIfTI
@@ -13,13 +14,8 @@ struct WorkbenchSaveProtectionTests {
         let dir = try OneSittingTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let doc = phantomDocument()
-        let nhdr = dir.appendingPathComponent("a.nhdr").path
-        try ImageFile.write(doc.image, to: nhdr)
         // The header names its voxels' file d.nii (any name is allowed).
-        let data = dir.appendingPathComponent("d.nii").path
-        try FileManager.default.moveItem(atPath: dir.appendingPathComponent("a.raw").path, toPath: data)
-        let text = try String(contentsOfFile: nhdr, encoding: .utf8).replacingOccurrences(of: "data file: a.raw", with: "data file: d.nii")
-        try text.write(toFile: nhdr, atomically: true, encoding: .utf8)
+        let (nhdr, data) = try nhdrWithRenamedDataFile(in: dir) { try ImageFile.write(doc.image, to: $0) }
         let before = try Data(contentsOf: URL(fileURLWithPath: data))
         var state = WorkbenchState(document: try WorkbenchDocument.load(image: nhdr), size: TerminalSize(columns: 120, rows: 40))
         state.document.labels = doc.labels

@@ -15,13 +15,15 @@ public enum LabelInterpolation: String, Sendable, Equatable, CaseIterable, Codab
     case generic
 
     /// The label at continuous voxel index `q` of a map of size `s` (x fastest), 0 outside: a point
-    /// is inside when its nearest voxel is (`q` within half a voxel of the grid, as ITK's buffer);
+    /// is inside when its nearest voxel is (`q` in [-0.5, size - 0.5) on every axis, as ITK's buffer);
     /// `.generic` then clamps the neighbours to the grid (ITK's linear interpolation at the border).
     @inline(__always)
     public func sample(_ l: UnsafeBufferPointer<Int32>, _ s: SIMD3<Int>, _ q: SIMD3<Double>) -> Int32 {
         // A NaN or huge index (a field with a NaN, a degenerate affine) is outside, not a trap in Int().
         guard q.x > -1e9, q.x < 1e9, q.y > -1e9, q.y < 1e9, q.z > -1e9, q.z < 1e9 else { return 0 }
-        let r = SIMD3<Int>(Int(q.x.rounded()), Int(q.y.rounded()), Int(q.z.rounded()))
+        // Halves round up, as ITK's RoundHalfIntegerUp: -0.5 is voxel 0 (inside, as ITK's buffer
+        // [-0.5, size - 0.5) says), size - 0.5 is outside.
+        let r = SIMD3<Int>(Int((q.x + 0.5).rounded(.down)), Int((q.y + 0.5).rounded(.down)), Int((q.z + 0.5).rounded(.down)))
         guard r.x >= 0, r.y >= 0, r.z >= 0, r.x < s.x, r.y < s.y, r.z < s.z else { return 0 }
         if self == .nearest { return l[r.x + s.x * (r.y + s.y * r.z)] }
         let f = q.rounded(.down)

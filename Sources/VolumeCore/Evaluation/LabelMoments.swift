@@ -33,38 +33,27 @@ public struct LabelMoments: Sendable {
         geometry = labels.geometry
         if let image { precondition(image.voxels.count == labels.labels.count, "image and labels differ in size") }
         values = image?.voxels ?? []
-        let g = labels.geometry, nx = g.size.x, nxy = g.size.x * g.size.y
+        let size = labels.geometry.size
         let hasValues = !values.isEmpty
         var sums: [Int32: Sums] = [:]
         labels.labels.withUnsafeBufferPointer { lab in
             values.withUnsafeBufferPointer { val in
-                for k in 0..<g.size.z {
-                    for j in 0..<g.size.y {
-                        let row = j * nx + k * nxy
-                        var i = 0
-                        while i < nx {
-                            let l = lab[row + i]
-                            if l == 0 { i += 1; continue }
-                            // Runs of one label along x accumulate together.
-                            var e = i + 1
-                            while e < nx && lab[row + e] == l { e += 1 }
-                            var s = sums[l] ?? Sums()
-                            let run = e - i
-                            s.count += run
-                            s.indexSum &+= SIMD3((i + e - 1) * run / 2, j * run, k * run)
-                            if hasValues {
-                                for n in (row + i)..<(row + e) {
-                                    let v = Double(val[n])
-                                    guard v.isFinite else { continue }
-                                    if s.shift == nil { s.shift = v }
-                                    let d = v - s.shift!
-                                    s.valueCount += 1; s.shiftedSum += d; s.shiftedSquares += d * d
-                                }
-                            }
-                            sums[l] = s
-                            i = e
+                // Runs of one label along x accumulate together.
+                forEachLabelRun(lab, size: size, from: .zero, to: size) { l, row, i, e, j, k in
+                    var s = sums[l] ?? Sums()
+                    let run = e - i
+                    s.count += run
+                    s.indexSum &+= SIMD3((i + e - 1) * run / 2, j * run, k * run)
+                    if hasValues {
+                        for n in (row + i)..<(row + e) {
+                            let v = Double(val[n])
+                            guard v.isFinite else { continue }
+                            if s.shift == nil { s.shift = v }
+                            let d = v - s.shift!
+                            s.valueCount += 1; s.shiftedSum += d; s.shiftedSquares += d * d
                         }
                     }
+                    sums[l] = s
                 }
             }
         }

@@ -67,29 +67,10 @@ public func labelStatistics(labels: LabelVolume, image: Volume? = nil,
     }
     struct Acc { var n = 0; var sum = SIMD3<Double>(0, 0, 0); var vn = 0; var vsum = 0.0; var dev = 0.0 }
     var acc: [Int32: Acc] = [:]
-    let nx = g.size.x, nxy = g.size.x * g.size.y
     labels.labels.withUnsafeBufferPointer { lab in
         let values = image?.voxels
         values.withOptionalBuffer { val in
-            // Runs of one non-zero label along x (labels come in runs): label, the row's first
-            // index, the run's first and past-the-end x, and the row's j, k.
-            func forEachRun(_ body: (Int32, Int, Int, Int, Int, Int) -> Void) {
-                for k in lo.z..<hi.z {
-                    for j in lo.y..<hi.y {
-                        let row = j * nx + k * nxy
-                        var i = lo.x
-                        while i < hi.x {
-                            let l = lab[row + i]
-                            if l == 0 { i += 1; continue }
-                            var e = i + 1
-                            while e < hi.x && lab[row + e] == l { e += 1 }
-                            body(l, row, i, e, j, k)
-                            i = e
-                        }
-                    }
-                }
-            }
-            forEachRun { l, row, i, e, j, k in
+            forEachLabelRun(lab, size: g.size, from: lo, to: hi) { l, row, i, e, j, k in
                 var a = acc[l] ?? Acc()
                 let run = e - i
                 a.n += run
@@ -102,7 +83,7 @@ public func labelStatistics(labels: LabelVolume, image: Volume? = nil,
             guard let val else { return }
             let means = acc.mapValues { $0.vn > 0 ? $0.vsum / Double($0.vn) : 0 }
             var dev: [Int32: Double] = [:]
-            forEachRun { l, row, i, e, _, _ in
+            forEachLabelRun(lab, size: g.size, from: lo, to: hi) { l, row, i, e, _, _ in
                 let m = means[l]!
                 var s = 0.0
                 for n in (row + i)..<(row + e) where val[n].isFinite { let d = Double(val[n]) - m; s += d * d }
@@ -120,6 +101,30 @@ public func labelStatistics(labels: LabelVolume, image: Volume? = nil,
                                meanIntensity: hasValues ? a.vsum / Double(a.vn) : .nan,
                                sdIntensity: hasValues ? (a.dev / Double(a.vn)).squareRoot() : .nan,
                                intensityCount: a.vn, centroidVoxel: c, centroidMM: g.world(ofVoxel: c))
+    }
+}
+
+/// Calls `body(label, row, i, e, j, k)` for every run of one non-zero label along x in the box
+/// `lo..<hi` (voxel indices) of a label map of `size` held in `lab` (x fastest), row by row
+/// (k, then j, then i ascending): the label, the linear index of voxel (0, j, k), the run's first
+/// and past-the-end x. Label maps come in runs, so per-label sums can take a run at a time.
+@inline(__always)
+func forEachLabelRun(_ lab: UnsafeBufferPointer<Int32>, size: SIMD3<Int>, from lo: SIMD3<Int>, to hi: SIMD3<Int>,
+                     _ body: (Int32, Int, Int, Int, Int, Int) -> Void) {
+    let nx = size.x, nxy = size.x * size.y
+    for k in lo.z..<hi.z {
+        for j in lo.y..<hi.y {
+            let row = j * nx + k * nxy
+            var i = lo.x
+            while i < hi.x {
+                let l = lab[row + i]
+                if l == 0 { i += 1; continue }
+                var e = i + 1
+                while e < hi.x && lab[row + e] == l { e += 1 }
+                body(l, row, i, e, j, k)
+                i = e
+            }
+        }
     }
 }
 

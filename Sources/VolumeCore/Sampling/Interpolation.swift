@@ -64,9 +64,9 @@ extension Volume {
 extension VolumeGeometry {
     /// Values on `target`'s voxels: `value(p)` at the continuous voxel position `p` of each target
     /// voxel in this grid (through world space), or `fill` where it gives nil; parallel over slices.
-    /// Every resampling onto another grid (intensities, labels) goes through here.
-    @inline(__always)
-    func resample<T>(onto target: VolumeGeometry, fill: T, _ value: (SIMD3<Double>) -> T?) -> [T] {
+    /// Every resampling onto another grid (intensities, labels, `ImageLayer.onGrid`) goes through here.
+    @inlinable @inline(__always)
+    public func resample<T>(onto target: VolumeGeometry, fill: T, _ value: (SIMD3<Double>) -> T?) -> [T] {
         let map = (affine.inverse ?? .identity).composed(after: target.affine)
         var out = [T](repeating: fill, count: target.voxelCount)
         let ts = target.size
