@@ -12,7 +12,8 @@ usage: compare_reg.py VOXTERM MANIFEST --ids ID... [--presets fast default] [--a
 Copy of ../shared/bench/compare_reg.py (kept in sync by hand) with: --none (Dice of the moving labels
 resampled to the fixed grid with the identity map, nearest neighbour: "no registration"); --voxterm-old
 (a second voxterm binary run on each pair as 'old <preset>', for before/after in one run); --voxterm-args
-(extra register options, e.g. --metric mi); --ants-metric mattes (ANTsPy SyN with aff_metric="mattes",
+(extra register options, e.g. --voxterm-args=--metric=mi: an option starting with "-" must be glued to
+--voxterm-args with "=", as argparse reads a lone "--metric" as its own); --ants-metric mattes (ANTsPy SyN with aff_metric="mattes",
 syn_metric="mattes" for multi-modal pairs); CPU seconds (user+sys of the whole process, /usr/bin/time) in
 every record; --ids all = every pair of the manifest; paths in the manifest may be absolute.
 
@@ -337,13 +338,15 @@ def main():
                     print(f"{pid:45s} {rec['method']:32s} dice {rec['dice']:.4f} negJ {negj:.4f}% {wall:6.2f} s cpu {cpu:6.2f} s {mb:6.0f} MB load {rec['load']:.1f}", flush=True)
                 if a.check_labels:
                     if is_vox:
-                        own = 'nearest' if '--label-interpolation' in a.voxterm_args and 'nearest' in a.voxterm_args else 'generic'
+                        va = [y for x in a.voxterm_args for y in (x.split('=', 1) if x.startswith('--label-interpolation=') else [x])]
+                        li = [k for k, x in enumerate(va[:-1]) if x == '--label-interpolation']
+                        own = va[li[-1] + 1] if li else 'generic'
+                        args2 = [x for k, x in enumerate(va) if not any(k in (j, j + 1) for j in li)]
                         other = 'generic' if own == 'nearest' else 'nearest'
                         check(pid, name, lab[own], own, out + '/warped_labels.nii.gz', f'voxterm {own}')
                         # The other interpolation: a second run with it (the registration is deterministic:
                         # the field and affine must come out identical, checked here).
                         out2 = tempfile.mkdtemp(prefix='cmp-')
-                        args2 = [x for x in a.voxterm_args if x not in ('--label-interpolation', 'nearest', 'generic')]
                         r2 = subprocess.run(cmd[:cmd.index('--out') + 1] + [out2, '--preset', what, '--threads', '2'] + args2
                                             + ['--label-interpolation', other, '--quiet'], capture_output=True, text=True, env=ENV)
                         same_map = (r2.returncode == 0 and np.array_equal(load(out + '/field.nii.gz'), load(out2 + '/field.nii.gz'))
@@ -377,4 +380,5 @@ def main():
         print('| mean | ' + ' | '.join(f"{np.mean([r['dice'] for r in recs if r['method'] == m]):.4f}" for m in methods) + ' |')
     if a.json: json.dump(recs, open(a.json, 'w'), indent=1)
 
-main()
+if __name__ == '__main__':
+    main()
