@@ -21,11 +21,21 @@ public struct SliceConfidence: Sendable, Equatable {
 
 /// Dice per label of `labels` against `truth` (same grid) over what was predicted: only slice
 /// `onlySlice` when set; else the slices that were not supports when `supportSlices` is set
-/// (slice propagation); else the whole volume. `labelSubset` keeps only those labels.
+/// (slice propagation); else the whole volume. `excludingSlices` (the user's own slices written
+/// over a fused prediction) leaves those slices out of the whole volume and takes precedence over
+/// the other two. `labelSubset` keeps only those labels.
 public func predictionDice(_ labels: LabelVolume, truth: LabelVolume, supportSlices: SliceSelection? = nil,
-                           onlySlice: (axis: Int, index: Int)? = nil, labelSubset: Set<Int32>? = nil) -> [Int32: Double] {
+                           onlySlice: (axis: Int, index: Int)? = nil, excludingSlices: (axis: Int, indices: Set<Int>)? = nil,
+                           labelSubset: Set<Int32>? = nil) -> [Int32: Double] {
     var scores: [Int32: Double]
-    if let o = onlySlice {
+    if let kept = excludingSlices {
+        let g = labels.geometry
+        var p = labels, t = truth
+        for index in kept.indices where index >= 0 && index < g.size[kept.axis] {
+            for n in SliceAccess.indices(g, axis: kept.axis, index: index) { p.labels[n] = 0; t.labels[n] = 0 }
+        }
+        scores = diceScores(prediction: p, truth: t)
+    } else if let o = onlySlice {
         scores = diceOnSlice(labels, truth, axis: o.axis, index: o.index)
     } else if let s = supportSlices {
         scores = diceOnUnlabelledSlices(labels, truth, s)

@@ -209,14 +209,25 @@ struct CurationTests {
         #expect(ranked.count >= 5 && zip(ranked, ranked.dropFirst()).allSatisfy { $0.expectedErrors >= $1.expectedErrors })
     }
 
+    /// Runs the jobs `effects` start as the runner would (synchronously here) and posts their ends,
+    /// then the jobs those start.
+    private func runJobs(_ effects: [Effect], _ state: inout WorkbenchState) {
+        for case .startJob(let id, let request) in effects {
+            let outcome = request.work(state: state)(JobContext(id: id, token: CancellationToken(), inbox: JobInbox()))
+            runJobs(reduce(&state, .jobFinished(id, outcome)), &state)
+        }
+    }
+
     /// `:open truth` typed just before `:predict` (the load still running when the prediction
-    /// starts) or after it: the outcome is scored against that truth all the same. A fresh-clone CI
-    /// run lost the Dice this way (the prediction had started without truth).
+    /// starts) or after it: the outcome is scored against that truth all the same, in a job, and
+    /// the comparison overlay is redrawn against it. A fresh-clone CI run lost the Dice this way (the
+    /// prediction had started without truth).
     @Test func aTruthOpenedWhileOrAfterAPredictionRunsScoresIt() throws {
         var doc = phantomDocument()
         let truth = try #require(doc.labels)
         doc.labels = nil
         var state = WorkbenchState(document: doc, size: size)
+        state.overlay.visible = true
         let g = doc.image.geometry
         // The prediction: the truth without label 2.
         var p = truth
@@ -227,22 +238,50 @@ struct CurationTests {
         let effect = state.jobs.start(.prediction(Shared(PredictionRequest(scope: .volume, query: doc.image, method: .slices(axis: 2, supports: [])))))
         guard case .startJob(let id, _) = effect else { Issue.record("no job"); return }
         state.curation.running = RunningPrediction(id: id, title: "the volume")
-        // The truth arrives while the prediction runs, then the prediction ends.
-        _ = reduce(&state, .command(.loaded(.truth(path: "t.nii.gz", Shared(truth), resampled: false, document: state.documentID))))
-        _ = reduce(&state, .jobFinished(id, .prediction(Shared(outcome))))
+        // The truth arrives while the prediction runs, then the prediction ends: a scoring job.
+        runJobs(reduce(&state, .command(.loaded(.truth(path: "t.nii.gz", Shared(truth), resampled: false, document: state.documentID)))), &state)
+        let ended = reduce(&state, .jobFinished(id, .prediction(Shared(outcome))))
+        #expect(state.curation.outcome?.dice.isEmpty == true && state.message?.contains("scoring against truth") == true, "\(state.message ?? "")")
+        runJobs(ended, &state)
         let expected = diceScores(prediction: p, truth: truth)
         #expect(expected.count >= 2 && expected[2] == 0)
         #expect(state.curation.outcome?.dice == expected && state.curation.display == .comparison)
         #expect(state.message?.contains(String(format: "mean Dice %.3f over %d labels vs truth", meanDice(expected), expected.count)) == true,
                 "\(state.message ?? "")")
-        // A truth opened after the prediction: the outcome is scored again, against it.
+        // Versus truth, label 2 (not predicted) is a false negative: blue.
+        let cache = SliceCache()
+        let right = SIMD3(15, 12, 4)
+        _ = WorkbenchView.render(state, cache: cache)
+        #expect(isBlue(rasterColor(state, cache, right)))
+        // A truth opened after the prediction (here without label 2): scored again, and redrawn.
         var truth2 = truth
         for n in truth2.labels.indices where truth2.labels[n] == 2 { truth2.labels[n] = 0 }
-        _ = reduce(&state, .command(.loaded(.truth(path: "t2.nii.gz", Shared(truth2), resampled: false, document: state.documentID))))
+        runJobs(reduce(&state, .command(.loaded(.truth(path: "t2.nii.gz", Shared(truth2), resampled: false, document: state.documentID)))), &state)
         let expected2 = diceScores(prediction: p, truth: truth2)
-        #expect(state.curation.outcome?.dice == expected2 && expected2[1] == 1)
-        #expect(state.message?.contains(String(format: "the last prediction: mean Dice %.3f over %d labels", meanDice(expected2), expected2.count)) == true,
+        #expect(state.curation.outcome?.dice == expected2 && expected2[1] == 1 && expected2.count == 1)
+        #expect(state.message?.contains("truth t2.nii.gz: predictions are scored against it · the last prediction: "
+                                        + String(format: "mean Dice %.3f over %d labels", meanDice(expected2), expected2.count)) == true,
                 "\(state.message ?? "")")
+        _ = WorkbenchView.render(state, cache: cache)
+        #expect(!isBlue(rasterColor(state, cache, right)), "the comparison is still drawn against the first truth")
+    }
+
+    /// A slice prediction scored later (a truth loaded after it) is scored over the same slice as
+    /// when the job had the truth: the region travels with the outcome.
+    @Test func aSlicePredictionScoredLaterIsScoredOverTheSameRegion() throws {
+        let doc = phantomDocument()
+        let labels = try #require(doc.labels)
+        var truth = labels
+        // Truth differs from the supports on slice 6 only (label 1 on the right half there).
+        for n in SliceAccess.indices(labels.geometry, axis: 2, index: 6) where truth.labels[n] == 2 { truth.labels[n] = 1 }
+        for scope in [PredictionScope.slice(axis: 2, index: 5), .volume] {
+            let method = PredictionMethod.slices(axis: 2, supports: [(labels: labels, indices: [2, 7])])
+            let scored = try PredictionRequest(scope: scope, query: doc.image, method: method, truth: truth, truthName: "truth").run(id: 1)
+            var later = try PredictionRequest(scope: scope, query: doc.image, method: method).run(id: 2)
+            #expect(later.dice.isEmpty && !scored.dice.isEmpty)
+            later.dice = later.scoredRegion.dice(later.prediction.labels, truth: truth, scope: later.scope)
+            #expect(later.dice == scored.dice, "\(scope): \(later.dice) vs \(scored.dice)")
+        }
     }
 
     @Test func aWrongPredictionShowsFalsePositivesAndNegativesAndZeroDice() throws {

@@ -23,7 +23,7 @@ public enum LabelInterpolation: String, Sendable, Equatable, CaseIterable, Codab
         guard q.x > -1e9, q.x < 1e9, q.y > -1e9, q.y < 1e9, q.z > -1e9, q.z < 1e9 else { return 0 }
         // Halves round up, as ITK's RoundHalfIntegerUp: -0.5 is voxel 0 (inside, as ITK's buffer
         // [-0.5, size - 0.5) says), size - 0.5 is outside.
-        let r = SIMD3<Int>(Int((q.x + 0.5).rounded(.down)), Int((q.y + 0.5).rounded(.down)), Int((q.z + 0.5).rounded(.down)))
+        let r = nearestVoxel(q)
         guard r.x >= 0, r.y >= 0, r.z >= 0, r.x < s.x, r.y < s.y, r.z < s.z else { return 0 }
         if self == .nearest { return l[r.x + s.x * (r.y + s.y * r.z)] }
         let f = q.rounded(.down)

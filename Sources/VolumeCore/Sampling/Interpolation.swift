@@ -41,7 +41,7 @@ extension Volume {
     /// Nearest-voxel sample at continuous voxel coordinate `p`.
     @inlinable
     public func sampleNearest(at p: SIMD3<Double>, outside: Float = 0) -> Float {
-        let v = SIMD3<Int>(Int((p.x).rounded()), Int((p.y).rounded()), Int((p.z).rounded()))
+        let v = nearestVoxel(p)
         return geometry.contains(v) ? voxels[geometry.index(v.x, v.y, v.z)] : outside
     }
 
@@ -83,10 +83,18 @@ extension VolumeGeometry {
     }
 }
 
+/// The voxel nearest continuous voxel position `p`, halves rounded up as ITK's
+/// `RoundHalfIntegerUp` (and SciPy's order 0): -0.5 is voxel 0, so a grid covers
+/// [-0.5, size - 0.5) on each axis, as ITK's `IsInsideBuffer` and `LabelInterpolation` say.
+@inlinable @inline(__always)
+public func nearestVoxel(_ p: SIMD3<Double>) -> SIMD3<Int> {
+    SIMD3<Int>(Int((p.x + 0.5).rounded(.down)), Int((p.y + 0.5).rounded(.down)), Int((p.z + 0.5).rounded(.down)))
+}
+
 /// The index of the voxel nearest continuous voxel position `p` in a grid of `size`, nil outside.
 @inline(__always)
 func nearestIndex(_ p: SIMD3<Double>, _ size: SIMD3<Int>) -> Int? {
-    let v = SIMD3<Int>(Int(p.x.rounded()), Int(p.y.rounded()), Int(p.z.rounded()))
+    let v = nearestVoxel(p)
     guard v.x >= 0, v.y >= 0, v.z >= 0, v.x < size.x, v.y < size.y, v.z < size.z else { return nil }
     return v.x + size.x * (v.y + size.y * v.z)
 }
@@ -95,7 +103,7 @@ extension LabelVolume {
     /// Label at the nearest voxel centre of continuous voxel coordinate `p`, 0 outside.
     @inlinable
     public func sampleNearest(at p: SIMD3<Double>) -> Int32 {
-        let v = SIMD3<Int>(Int(p.x.rounded()), Int(p.y.rounded()), Int(p.z.rounded()))
+        let v = nearestVoxel(p)
         return geometry.contains(v) ? labels[geometry.index(v.x, v.y, v.z)] : 0
     }
 

@@ -525,23 +525,24 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         state.showLabelPanel = true
         state.overlay.visible = true
         state.message = "labels \(path): \(state.document.presentLabels.count) labels" + (tablePath.map { ", names from \($0)" } ?? "")
+        // Without a truth the label map is what predictions are scored against (`scoringTruth`):
+        // the shown or running prediction is scored again against the new one.
+        if state.document.truth == nil {
+            state.curation.running?.truthReplaced = true
+            let name = (path as NSString).lastPathComponent
+            if let effect = state.scoreShownPrediction(against: labels.value, name: name, announce: .loaded(state.message!)) { return [effect] }
+        }
     case .truth(let path, let truth, let resampled, _):
         // The message is set here, not by the read: a truth dropped for another document must not
         // be announced as loaded.
         state.document.truth = truth.value
         state.document.revision += 1
-        var message = "truth \(path)" + (resampled ? " (resampled onto the image grid)" : "") + ": predictions are scored against it"
-        // A prediction already shown (or still running) is scored against the truth just loaded, so
-        // "open truth" typed before or after "predict" gives the same Dice.
-        state.curation.running?.truthReplaced = true
-        if var o = state.curation.outcome {
-            o.score(against: truth.value, name: "truth")
-            state.curation.outcome = o
-            if !o.dice.isEmpty {
-                message += String(format: " · the last prediction: mean Dice %.3f over %d labels", o.meanDiceScore ?? .nan, o.dice.count)
-            }
-        }
+        let message = "truth \(path)" + (resampled ? " (resampled onto the image grid)" : "") + ": predictions are scored against it"
         state.message = message
+        // A prediction already shown (or still running) is scored against the truth just loaded, so
+        // "open truth" typed before or after "predict" gives the same Dice (in a job: a volume pass).
+        state.curation.running?.truthReplaced = true
+        if let effect = state.scoreShownPrediction(against: truth.value, name: "truth", announce: .loaded(message)) { return [effect] }
     case .support(let entry, let labelCount, let table, let tablePath):
         state.curation.entries.append(entry.value)
         state.curation.selection = state.curation.entries.count - 1

@@ -111,6 +111,83 @@ extension PredictionRequest {
     }
 }
 
+extension JobKind {
+    /// Scores the shown prediction against a truth loaded after it started (`PredictionScoringJob`).
+    public static let predictionScoring = JobKind("prediction scoring") { state, id, event in state.reduceScoringJob(id, event) }
+}
+
+/// Scores a finished prediction against a truth (or label map) that arrived after the prediction
+/// started, off the UI thread (a whole-volume pass); returns a `Shared<PredictionScore>`.
+public struct PredictionScoringJob: JobSpec, Equatable {
+    public var request: Shared<PredictionScoringRequest>
+    public var kind: JobKind { .predictionScoring }
+    public func work(state: WorkbenchState) -> JobWork {
+        let r = request.value
+        return { context in
+            let dice = r.region.dice(r.labels, truth: r.truth, scope: r.scope)
+            if context.isCancelled { return .cancelled }
+            return .finished(JobValue(Shared(PredictionScore(outcomeID: r.outcomeID, dice: dice, truthName: r.truthName, announce: r.announce))))
+        }
+    }
+}
+
+/// What a scoring job reads: the outcome's labels, region and scope, and the new truth.
+public struct PredictionScoringRequest: Sendable {
+    public var outcomeID: Int
+    public var labels: LabelVolume
+    public var region: ScoredRegion
+    public var scope: PredictionScope
+    public var truth: LabelVolume
+    public var truthName: String
+    public var announce: ScoreAnnouncement
+}
+
+/// What the message says when the score arrives.
+public enum ScoreAnnouncement: Sendable, Equatable {
+    /// The prediction just finished ("predicted ... mean Dice ..."), as when it was scored in its job.
+    case prediction
+    /// A truth or label map was just loaded: its message, then "· the last prediction: mean Dice ...".
+    case loaded(String)
+}
+
+/// A scoring job's result.
+public struct PredictionScore: Sendable, Equatable {
+    public var outcomeID: Int
+    public var dice: [Int32: Double]
+    public var truthName: String
+    public var announce: ScoreAnnouncement
+}
+
+extension WorkbenchState {
+    /// Starts scoring the shown prediction against `truth` (named `name`), replacing a scoring job
+    /// that still runs; nil without a prediction.
+    mutating func scoreShownPrediction(against truth: LabelVolume, name: String, announce: ScoreAnnouncement) -> Effect? {
+        guard let o = curation.outcome else { return nil }
+        let r = PredictionScoringRequest(outcomeID: o.id, labels: o.prediction.labels, region: o.scoredRegion, scope: o.scope,
+                                         truth: truth, truthName: name, announce: announce)
+        return jobs.start(JobRequest(PredictionScoringJob(request: Shared(r))))
+    }
+
+    /// A scoring job ended: the shown prediction (if still the one scored) takes the Dice, and the
+    /// comparison display when there is one.
+    mutating func reduceScoringJob(_ id: JobID, _ event: JobEvent) -> [Effect] {
+        guard case .finished(let outcome) = event, let s = outcome.result(Shared<PredictionScore>.self)?.value,
+              var o = curation.outcome, o.id == s.outcomeID else { return [] }
+        o.dice = s.dice
+        o.truthName = s.truthName
+        o.scoreGeneration += 1
+        curation.outcome = o
+        if !o.dice.isEmpty && curation.display == .labels { curation.display = .comparison }
+        switch s.announce {
+        case .prediction:
+            message = outcomeSummary(o) + " · C cycles the display, E saves"
+        case .loaded(let text):
+            message = text + (o.meanDiceScore.map { String(format: " · the last prediction: mean Dice %.3f over %d labels", $0, o.dice.count) } ?? "")
+        }
+        return []
+    }
+}
+
 /// Where a prediction is scored against truth: everywhere but the user's kept slices (a fused
 /// prediction with the user's labels written over it), else the unlabelled slices (slice
 /// propagation), else the whole volume; a one-slice prediction only on its slice. Kept with the
@@ -130,21 +207,12 @@ public struct ScoredRegion: Sendable, Equatable {
 
     /// Dice per truth label of `labels` against `truth` over this region (empty when the grids differ).
     public func dice(_ labels: LabelVolume, truth: LabelVolume, scope: PredictionScope) -> [Int32: Double] {
-        let g = labels.geometry
-        guard truth.geometry.size == g.size else { return [:] }
+        guard truth.geometry.size == labels.geometry.size else { return [:] }
         var only: (axis: Int, index: Int)? = nil
         if case .slice(let a, let i) = scope { only = (a, i) }
-        if let kept = keptSlices {
-            // The whole volume but the kept slices (what the supports had to predict).
-            var p = labels, t = truth
-            for index in kept.indices {
-                for n in SliceAccess.indices(g, axis: kept.axis, index: index) { p.labels[n] = 0; t.labels[n] = 0 }
-            }
-            return diceScores(prediction: p, truth: t)
-        }
         return predictionDice(labels, truth: truth,
                               supportSlices: supportSlices.map { SliceSelection(plane: VoxelAxisPlane(axis: $0.axis), indices: Array($0.indices)) },
-                              onlySlice: only)
+                              onlySlice: only, excludingSlices: keptSlices)
     }
 }
 

@@ -224,10 +224,7 @@ extension WorkbenchState {
         curation.running = nil
         switch outcome {
         case .finished(let value):
-            guard var o = value.as(Shared<PredictionOutcome>.self)?.value else { break }
-            // The truth was loaded while the prediction ran: score against it, not the one (or none)
-            // the job started with.
-            if running.truthReplaced, let t = document.truth { o.score(against: t, name: "truth") }
+            guard let o = value.as(Shared<PredictionOutcome>.self)?.value else { break }
             curation.outcome = o
             curation.display = document.truth != nil && !o.dice.isEmpty ? .comparison : .labels
             curation.disagreementStep = -1
@@ -241,6 +238,13 @@ extension WorkbenchState {
                 curation.showPanel = false
             }
             message = outcomeSummary(o) + " · C cycles the display, E saves"
+            // A truth (or label map) was loaded while it ran: scored against that, not the one (or
+            // none) the job started with.
+            if running.truthReplaced, let t = scoringTruth,
+               let effect = scoreShownPrediction(against: t.labels, name: t.name, announce: .prediction) {
+                message = outcomeSummary(o) + " · scoring against \(t.name)…"
+                return [effect]
+            }
         case .cancelled: message = "prediction cancelled"
         case .failed(let why): message = "prediction failed: \(why)"
         }

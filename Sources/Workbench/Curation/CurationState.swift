@@ -95,12 +95,8 @@ public struct PredictionOutcome: Sendable, Equatable {
     public var presentLabels: [Int32]
     /// Where `dice` is measured, to score the prediction again against a truth loaded later.
     public var scoredRegion = ScoredRegion()
-
-    /// Scores the prediction against `truth` (named `name`) over the same region as the job would.
-    public mutating func score(against truth: LabelVolume, name: String) {
-        dice = scoredRegion.dice(prediction.labels, truth: truth, scope: scope)
-        truthName = name
-    }
+    /// How many times it was scored again (a truth loaded later): the comparison overlay follows it.
+    public var scoreGeneration = 0
 
     public init(id: Int, scope: PredictionScope, prediction: Prediction, method: String, dice: [Int32: Double] = [:],
                 truthName: String? = nil, seconds: Double = 0, disagreement: [Int: [SliceConfidence]] = [:]) {

@@ -6,10 +6,12 @@ import Terminal
 /// What of a prediction a raster shows (part of the raster cache key).
 struct PredictionRasterKey: Hashable {
     var id: Int
+    /// The outcome's `scoreGeneration`: a truth loaded later redraws the comparison.
+    var generation: Int
     var display: PredictionDisplay
 }
 
-/// Render inputs of curation kept by `SliceCache`: prediction overlays (built once per outcome)
+/// Render inputs of curation kept by `SliceCache`: prediction overlays (built once per outcome and score)
 /// and support thumbnails.
 struct CurationRenderStore {
     struct ThumbnailKey: Hashable {
@@ -20,6 +22,7 @@ struct CurationRenderStore {
         var colorMap: ColorMap
     }
     var outcomeID = 0
+    var outcomeGeneration = 0
     var labels: LabelOverlay?
     var comparison: LabelOverlay?
     var confidence: ScalarOverlay?
@@ -40,15 +43,16 @@ extension SliceCache {
     func predictionKey(_ state: WorkbenchState, plane: SlicePlane, slice: Int) -> PredictionRasterKey? {
         guard let o = state.shownPrediction, state.overlay.visible else { return nil }
         guard o.scope.covers(axis: state.mapping(plane).sliceAxis, index: slice) else { return nil }
-        return PredictionRasterKey(id: o.id, display: state.curation.display)
+        return PredictionRasterKey(id: o.id, generation: o.scoreGeneration, display: state.curation.display)
     }
 
     /// `scene` with the prediction instead of the loaded labels where `predictionKey` says so.
     func withPrediction(_ scene: SliceScene, _ state: WorkbenchState, plane: SlicePlane, slice: Int) -> SliceScene {
         guard let key = predictionKey(state, plane: plane, slice: slice), let o = state.curation.outcome else { return scene }
         let doc = state.document
-        if curationStore.outcomeID != o.id {
+        if curationStore.outcomeID != o.id || curationStore.outcomeGeneration != o.scoreGeneration {
             curationStore.outcomeID = o.id
+            curationStore.outcomeGeneration = o.scoreGeneration
             curationStore.labels = LabelOverlay(labels: o.prediction.labels, table: doc.labelTable)
             curationStore.comparison = state.scoringTruth.map {
                 LabelOverlay(labels: o.prediction.labels, truth: $0.labels, table: doc.labelTable)
