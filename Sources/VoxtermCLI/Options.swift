@@ -87,9 +87,11 @@ struct RegistrationOptions: ParsableArguments {
                     plan.stages[last].levels = l
                     if levels != nil {
                         // --levels: exactly these levels, on every grid (as ANTs' shrink factors
-                        // and Greedy's -n): no affine level budget, and on 2-D images no level
-                        // rule and no full-resolution iteration floor (the symmetric mode stays).
+                        // and Greedy's -n): no affine level budget, no 1 mm iteration floor, and on
+                        // 2-D images no level rule and no full-resolution iteration floor (the
+                        // symmetric mode stays).
                         plan.stages[last].maxLevelVoxels = nil
+                        plan.stages[last].minimumCoarseFieldIterations = nil
                         plan.stages[last].singleSlice?.minimumFullResolutionIterations = nil
                         plan.stages[last].singleSlice?.minimumLevelPixels = 0
                     }

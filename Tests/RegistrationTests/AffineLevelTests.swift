@@ -31,8 +31,13 @@ import VolumeCore
         #expect(d.levels(on: slice) == d.levels)
         let accurate = RegistrationPlan.affineStage(.accurate)
         #expect(accurate.levels(on: Self.oneMM) == accurate.levels)
-        // Deformable stages have no budget.
-        #expect(RegistrationPlan.deformableStage(.default).levels(on: Self.oneMM) == RegistrationPlan.deformableStage(.default).levels)
+        // Deformable stages have no budget (the default preset's 1 mm iteration floor aside:
+        // `CoarseFieldIterationTests`).
+        for preset in RegistrationPlan.Preset.allCases {
+            let s = RegistrationPlan.deformableStage(preset)
+            #expect(s.levels(on: Self.oneMM).map(\.shrink) == s.levels.map(\.shrink))
+            #expect(s.levels(on: Self.twoMM) == s.levels)
+        }
 
         let thick = VolumeGeometry(size: [362, 434, 36], spacing: [0.5, 0.5, 5], origin: [-90, -108, -90])
         let levels = d.levels(on: thick)

@@ -39,6 +39,10 @@ import VolumeCore
         // What it runs: the planned levels on every grid (no level budget, no 2-D settings).
         let slice = VolumeGeometry(size: [91, 109, 1], spacing: [2, 2, 2], origin: [0, 0, 0])
         #expect(plan.resolved(for: slice) == plan)
+        // ... and no 1 mm iteration floor: a 1 mm brain runs the 5 planned full-resolution iterations.
+        let oneMM = VolumeGeometry(size: [181, 217, 181], spacing: [1, 1, 1], origin: [0, 0, 0])
+        #expect(plan.stages[1].minimumCoarseFieldIterations == nil)
+        #expect(plan.stages[1].levelsAsRun(on: oneMM).map(\.iterations) == [50, 30, 5])
 
         let stage = try JSONDecoder().decode(RegistrationStage.self, from: Data(Self.beforeSymmetric.utf8))
         #expect(stage.kind == .deformable && stage.metric == .mi && stage.lnccRadius == 3 && stage.maxFieldVoxels == 123)

@@ -84,6 +84,13 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     /// become 8 and 4 on a 1 mm brain, the same lengths in mm, instead of a 2 mm level of 0.9 M
     /// voxels that cost 80 % of the affine's time and no Dice (docs/registration.md, issue 15).
     public var maxLevelVoxels: Int?
+    /// Deformable stages: at least this many iterations at a full-resolution level (shrink 1, with
+    /// iterations) whose field is capped below the level grid by `maxFieldVoxels` (a 1 mm brain:
+    /// its field on the 2 mm grid, every voxel in the metric); nil = the level's own count. Grids
+    /// whose full-resolution field fits (2 mm brains, 2-D images) are unchanged. Applied by
+    /// `levels(on:)`. The default preset sets 10 (its full-resolution level runs 5): measured in
+    /// docs/registration.md (issue 15, h54: the synthetic 1 mm pairs).
+    public var minimumCoarseFieldIterations: Int?
 
     /// The presets' `maxLevelVoxels` for their affine stage (fast, default): a 2 mm brain's finest
     /// affine level (shrink 2: 45 × 54 × 45, 0.11 M voxels) and 2-D images up to about 1000 × 1000 fit unchanged; a
@@ -106,13 +113,14 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
                 regularisation: Regularisation = Regularisation(), convergence: Convergence = Convergence(),
                 maxFieldVoxels: Int = RegistrationStage.defaultMaxFieldVoxels,
                 fullResolutionLearningRate: Double? = nil, fullResolutionRegularisation: Regularisation? = nil,
-                maxLevelVoxels: Int? = nil) {
+                maxLevelVoxels: Int? = nil, minimumCoarseFieldIterations: Int? = nil) {
         self.kind = kind; self.metric = metric; self.lnccRadius = lnccRadius; self.levels = levels
         self.learningRate = learningRate; self.regularisation = regularisation; self.convergence = convergence
         self.maxFieldVoxels = maxFieldVoxels
         self.fullResolutionLearningRate = fullResolutionLearningRate
         self.fullResolutionRegularisation = fullResolutionRegularisation
         self.maxLevelVoxels = maxLevelVoxels
+        self.minimumCoarseFieldIterations = minimumCoarseFieldIterations
     }
 
     /// The levels this stage runs with fixed grid `g`: `levels`, or, when the finest level with
@@ -121,8 +129,27 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     /// brings it within the limit (iterations unchanged), the smoothing at least half the new
     /// shrink factor (the presets' rule: an unsmoothed full-resolution level becomes shrink 2 with
     /// σ 1). Level grids as the pyramid makes them (`Pyramid.levelGeometry`), so anisotropic grids
-    /// shrink their fine axes first.
+    /// shrink their fine axes first. Then, when `minimumCoarseFieldIterations` is set and `g`'s
+    /// full-resolution field would exceed `maxFieldVoxels`, full-resolution levels with iterations
+    /// run at least that many.
     public func levels(on g: VolumeGeometry) -> [PyramidLevel] {
+        var out = budgetedLevels(on: g)
+        if let n = minimumCoarseFieldIterations, hasCoarseFullResolutionField(on: g) {
+            for i in out.indices where out[i].shrink == 1 && out[i].iterations > 0 {
+                out[i].iterations = max(out[i].iterations, n)
+            }
+        }
+        return out
+    }
+
+    /// True when a full-resolution level on `g` keeps its velocity on a coarser grid than `g`
+    /// (more than `maxFieldVoxels` voxels; `CoarseFieldWarp.fieldGrid`): a 1 mm brain.
+    public func hasCoarseFullResolutionField(on g: VolumeGeometry) -> Bool {
+        CoarseFieldWarp.fieldGrid(full: g, shrink: 1, maxVoxels: maxFieldVoxels).size != g.size
+    }
+
+    /// `levels` with the level budget (`maxLevelVoxels`) applied.
+    func budgetedLevels(on g: VolumeGeometry) -> [PyramidLevel] {
         guard let limit = maxLevelVoxels, let finest = levels.last(where: { $0.iterations > 0 }) else { return levels }
         var factor = 1
         // Stops when the level fits, or when shrinking more cannot make it smaller.
@@ -282,6 +309,9 @@ public struct RegistrationPlan: Sendable, Equatable, Codable {
         // 2-D images: symmetric, 20 full-resolution iterations, levels ≥ 32 pixels across
         // (default preset only; measured in docs/registration.md, issue 15, h42).
         if preset == .default { stage.singleSlice = .defaultPreset }
+        // 1 mm brains (full-resolution field capped at 2 mm): 10 full-resolution iterations
+        // instead of 5 (default preset only; measured in docs/registration.md, issue 15, h54).
+        if preset == .default { stage.minimumCoarseFieldIterations = 10 }
         return stage
     }
 
@@ -349,7 +379,8 @@ extension RegistrationStage {
     /// `Convergence()`, `maxFieldVoxels` `defaultMaxFieldVoxels` (a plan written before the field
     /// cap ran with its field on the level grid; 2 mm brains and 2-D images are unchanged by the
     /// cap), `symmetric` false (plans before it were asymmetric), and nil (nothing) for
-    /// `fullResolutionLearningRate`, `fullResolutionRegularisation`, `maxLevelVoxels` and `singleSlice`.
+    /// `fullResolutionLearningRate`, `fullResolutionRegularisation`, `maxLevelVoxels`,
+    /// `minimumCoarseFieldIterations` (plans before it ran the levels' own counts) and `singleSlice`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(kind: try c.decode(StageKind.self, forKey: .kind), metric: try c.decode(MetricKind.self, forKey: .metric),
@@ -361,7 +392,8 @@ extension RegistrationStage {
                   maxFieldVoxels: try c.decodeIfPresent(Int.self, forKey: .maxFieldVoxels) ?? RegistrationStage.defaultMaxFieldVoxels,
                   fullResolutionLearningRate: try c.decodeIfPresent(Double.self, forKey: .fullResolutionLearningRate),
                   fullResolutionRegularisation: try c.decodeIfPresent(Regularisation.self, forKey: .fullResolutionRegularisation),
-                  maxLevelVoxels: try c.decodeIfPresent(Int.self, forKey: .maxLevelVoxels))
+                  maxLevelVoxels: try c.decodeIfPresent(Int.self, forKey: .maxLevelVoxels),
+                  minimumCoarseFieldIterations: try c.decodeIfPresent(Int.self, forKey: .minimumCoarseFieldIterations))
         symmetric = try c.decodeIfPresent(Bool.self, forKey: .symmetric) ?? false
         singleSlice = try c.decodeIfPresent(SingleSliceSettings.self, forKey: .singleSlice)
     }
