@@ -17,7 +17,8 @@ struct Register: ParsableCommand {
         give one value per level of the preset's stage as planned (default: deformable 4x2x1, affine 4x2), \
         and the preset's rules for the image still apply to them: affine levels coarsened on large images \
         (8x4 on a 1 mm brain) and, default preset on 2-D images, levels under 32 pixels across skipped and \
-        at least 20 full-resolution iterations. Giving the preset's own values changes nothing.
+        at least 20 full-resolution iterations; default preset on a 1 mm brain (full-resolution field kept at 2 mm), \
+        at least 8 full-resolution iterations. Giving the preset's own values changes nothing.
         """ + "\n\n" + dashNamesHelp)
 
     @Argument(help: "Fixed image (NIfTI); outputs live on its grid.") var fixed: String

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Pipelines
+import Registration
 
 /// Cohort files, status records, parallelism defaults and SLURM chunks (no registration).
 @Suite struct CohortTests {
@@ -154,5 +155,28 @@ import TestSupport
         #expect(reg.fingerprintText(for: CohortSubject(subject: "a", image: "a.nii")) == "task=register  v1")
         let seg = BatchSettings(task: .segment)
         #expect(seg.fingerprintText(for: CohortSubject(subject: "a", image: "a.nii", labels: "a_l.nii")) == seg.fingerprintText)
+    }
+
+    /// The default preset raises a 1 mm brain's full-resolution iterations (review h58): the
+    /// fingerprint of a subject on a 1 mm grid is marked " floor8"; a 2 mm grid, the fast preset and
+    /// `--levels` are not, so their cohorts resume as before. Register reads the fixed image's
+    /// header, segment the query's.
+    @Test func theOneMillimetreIterationFloorMarksOnlyOneMillimetreSubjects() {
+        let s = TestPaths.samples.path
+        let oneMM = "\(s)/colin27_1mm.nii.gz", twoMM = "\(s)/colin27_2mm.nii.gz"
+        func mark(_ task: BatchSettings.Task, _ plan: RegistrationPlan, fixed: String, image: String) -> String {
+            SubjectRunner(settings: BatchSettings(task: task, fixed: fixed), plan: plan, folder: BatchFolder("/nonexistent"))
+                .coarseFieldFloorMark(CohortSubject(subject: "a", image: image))
+        }
+        let byDefault = RegistrationPlan.preset(.default, mode: .both)
+        #expect(mark(.register, byDefault, fixed: oneMM, image: twoMM) == " floor8")
+        #expect(mark(.register, byDefault, fixed: twoMM, image: oneMM) == "")
+        #expect(mark(.register, .preset(.fast, mode: .both), fixed: oneMM, image: twoMM) == "")
+        var exact = byDefault
+        exact.stages[exact.stages.count - 1].minimumCoarseFieldIterations = nil   // what --levels does
+        #expect(mark(.register, exact, fixed: oneMM, image: twoMM) == "")
+        #expect(mark(.segment, byDefault, fixed: twoMM, image: oneMM) == " floor8")
+        #expect(mark(.segment, byDefault, fixed: oneMM, image: twoMM) == "")
+        #expect(mark(.register, byDefault, fixed: "/nonexistent.nii.gz", image: twoMM) == "")
     }
 }

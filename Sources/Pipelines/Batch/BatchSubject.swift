@@ -152,10 +152,32 @@ public struct SubjectRunner: Sendable {
             do { sums[p] = try Self.checksum(p) } catch { sums[p] = "unreadable: \(describeFileError(error))" }
         }
         var c = Checksum64()
-        c.update(settings.fingerprintText(for: row))
+        c.update(settings.fingerprintText(for: row) + coarseFieldFloorMark(row))
         // Roles matter (the same file as image or as labels), so hash in role order, then the sums.
         for p in inputs(of: row) { c.update(p); c.update(sums[p] ?? "") }
         return (sums, c.hex)
+    }
+
+    /// " floorN" when the plan raises the full-resolution iterations on this subject's grid to N:
+    /// the default preset on a 1 mm brain (its full-resolution field capped at 2 mm) since
+    /// 2026-12-07 (`RegistrationStage.minimumCoarseFieldIterations`; 5 before), so a cohort resumed
+    /// across that change runs such a subject again rather than mixing both in one summary.csv
+    /// (review h58). The grid: the fixed image's (register) or the query's (segment: its supports
+    /// are registered onto it), from its header; empty for every other grid, so 2 mm and 2-D
+    /// cohorts keep their fingerprints. A DICOM series is not converted for this (no mark).
+    func coarseFieldFloorMark(_ row: CohortSubject) -> String {
+        let stages: [RegistrationStage], gridPath: String?
+        switch settings.task {
+        case .register: (stages, gridPath) = (plan.stages, row.fixed ?? settings.fixed)
+        case .segment: (stages, gridPath) = (RegistrationPlan.preset(settings.preset, mode: .both).stages, row.image)
+        }
+        guard stages.contains(where: { $0.minimumCoarseFieldIterations != nil }), let path = gridPath,
+              !DICOM.isSeriesSelector(path), (try? FormatDetection.format(of: path)) != .dicom,
+              let h = try? ImageFile.readHeader(path) else { return "" }
+        let shape = h.shape
+        let g = VolumeGeometry(size: SIMD3(shape[0], shape.count > 1 ? shape[1] : 1, shape.count > 2 ? shape[2] : 1))
+        let raised = stages.compactMap { s in s.hasCoarseFullResolutionField(on: g) ? s.minimumCoarseFieldIterations : nil }
+        return raised.max().map { " floor\($0)" } ?? ""
     }
 
     /// A file's checksum; for a folder (a DICOM series), the checksum over its entries' names and
