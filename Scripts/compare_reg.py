@@ -26,17 +26,24 @@ registration run, one record per mode, method "NAME (MODE)"; add tool to keep to
 moving labels of EVERY method with one Python sampler (sample_labels) from the method's own map fixed voxel ->
 moving point: voxterm from its written field.nii.gz (LPS vectors) and affine.txt (x -> A(x + u(x)), RAS);
 ANTs from its fwdtransforms composed by antsApplyTransforms into one displacement field (ANTsPy
-apply_transforms(compose=...), written after the timed registration); Greedy from its -rc composed field
+apply_transforms(compose=...), in a separate untimed process after the registration process, which only
+copies the transforms: ANTs' CPU and peak MB stay those of tool mode); Greedy from its -rc composed field
 (comp.nii.gz, already written for %negJ); --none from the identity (fixed world = moving world). same-nearest:
 the nearest voxel (ITK rounding); same-generic: ANTs' GenericLabel (per label, the trilinear weights of the 8
 neighbours summed, the largest wins, exact ties to the smaller label); outside (nearest voxel off the grid) 0.
 %negJ and times are those of the one registration run.
 --check-labels validates the sampler on every pair and method: identity maps (voxel indices, voxterm's
-files, a zero ITK field, the identity world map) and a one-voxel shift reproduce the moving labels; Python
+files, a zero ITK field, the identity world map) and a one-voxel shift reproduce the moving labels; the
+world identity from a copy of the moving labels reoriented by nibabel as_reoriented (an axis permutation with
+a flip: PSR, or LIP if the labels are stored PSR; a 2-D map: x and y swapped, one flipped) and cropped
+unevenly (its origin moves) reproduces the copy through voxterm's files (zero field on the copy's grid),
+a zero ITK field on it (SimpleITK geometry) and the nibabel affines, with both samplers; Python
 nearest = scipy's for --none; Python generic / nearest = voxterm's own warped_labels (a second voxterm run
 with the other --label-interpolation, after checking its field and affine are identical); Python generic /
 nearest = ANTs' genericLabel / nearestNeighbor output; Python nearest = Greedy's -ri NN output. It prints
-"check ..." lines with the number of voxels that differ.
+"check ..." lines with the number of voxels that differ. An 'old' run (--voxterm-old) is checked against its
+own warped labels only if that binary's register --help names --label-interpolation and generic (a binary
+from before GenericLabel warps labels its own way; the check line says it was skipped).
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 import numpy as np, nibabel as nib
