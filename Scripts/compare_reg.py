@@ -26,17 +26,24 @@ registration run, one record per mode, method "NAME (MODE)"; add tool to keep to
 moving labels of EVERY method with one Python sampler (sample_labels) from the method's own map fixed voxel ->
 moving point: voxterm from its written field.nii.gz (LPS vectors) and affine.txt (x -> A(x + u(x)), RAS);
 ANTs from its fwdtransforms composed by antsApplyTransforms into one displacement field (ANTsPy
-apply_transforms(compose=...), written after the timed registration); Greedy from its -rc composed field
+apply_transforms(compose=...), in a separate untimed process after the registration process, which only
+copies the transforms: ANTs' CPU and peak MB stay those of tool mode); Greedy from its -rc composed field
 (comp.nii.gz, already written for %negJ); --none from the identity (fixed world = moving world). same-nearest:
 the nearest voxel (ITK rounding); same-generic: ANTs' GenericLabel (per label, the trilinear weights of the 8
 neighbours summed, the largest wins, exact ties to the smaller label); outside (nearest voxel off the grid) 0.
 %negJ and times are those of the one registration run.
 --check-labels validates the sampler on every pair and method: identity maps (voxel indices, voxterm's
-files, a zero ITK field, the identity world map) and a one-voxel shift reproduce the moving labels; Python
+files, a zero ITK field, the identity world map) and a one-voxel shift reproduce the moving labels; the
+world identity from a copy of the moving labels reoriented by nibabel as_reoriented (an axis permutation with
+a flip: PSR, or LIP if the labels are stored PSR; a 2-D map: x and y swapped, one flipped) and cropped
+unevenly (its origin moves) reproduces the copy through voxterm's files (zero field on the copy's grid),
+a zero ITK field on it (SimpleITK geometry) and the nibabel affines, with both samplers; Python
 nearest = scipy's for --none; Python generic / nearest = voxterm's own warped_labels (a second voxterm run
 with the other --label-interpolation, after checking its field and affine are identical); Python generic /
 nearest = ANTs' genericLabel / nearestNeighbor output; Python nearest = Greedy's -ri NN output. It prints
-"check ..." lines with the number of voxels that differ.
+"check ..." lines with the number of voxels that differ. An 'old' run (--voxterm-old) is checked against its
+own warped labels only if that binary's register --help names --label-interpolation and generic (a binary
+from before GenericLabel warps labels its own way; the check line says it was skipped).
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 import numpy as np, nibabel as nib
@@ -75,10 +82,25 @@ if F.dimension == 3 and F.shape[2] == 1:
 import time; t = time.perf_counter(); r = ants.registration(F, M, type_of_transform="SyN", **({"aff_metric": "mattes", "syn_metric": "mattes"} if "mattes" in sys.argv[5:] else {})); print("REG", time.perf_counter() - t)
 ants.image_write(ants.apply_transforms(F, ML, r["fwdtransforms"], interpolator="genericLabel"), out + "/warped_labels.nii.gz")
 ants.image_write(ants.create_jacobian_determinant_image(F, r["fwdtransforms"][0]), out + "/jac_deformable.nii.gz")
-if "compose" in sys.argv[5:]:  # the whole fixed -> moving map as one ITK displacement field on the fixed grid
-    ants.apply_transforms(F, ML, r["fwdtransforms"], compose=out + "/ants_")  # writes ants_comptx.nii.gz
-if "check" in sys.argv[5:]:
-    ants.image_write(ants.apply_transforms(F, ML, r["fwdtransforms"], interpolator="nearestNeighbor"), out + "/warped_labels_nn.nii.gz")
+if "compose" in sys.argv[5:]:  # keep the transforms for ANTS_POST (a separate, untimed process)
+    import shutil, json
+    kept = []
+    for k, t in enumerate(r["fwdtransforms"]):
+        kept.append(out + f"/fwd{k}_" + t.split("/")[-1]); shutil.copy(t, kept[-1])
+    json.dump(kept, open(out + "/fwd.json", "w"))
+'''
+
+ANTS_POST = r'''
+import sys, json, ants
+f, ml, out = sys.argv[1:4]
+F, ML = ants.image_read(f), ants.image_read(ml)
+if F.dimension == 3 and F.shape[2] == 1:
+    F, ML = (ants.slice_image(x, axis=2, idx=0) for x in (F, ML))
+fwd = json.load(open(out + "/fwd.json"))
+# the whole fixed -> moving map as one ITK displacement field on the fixed grid (antsApplyTransforms compose)
+ants.apply_transforms(F, ML, fwd, compose=out + "/ants_")  # writes ants_comptx.nii.gz
+if "check" in sys.argv[4:]:
+    ants.image_write(ants.apply_transforms(F, ML, fwd, interpolator="nearestNeighbor"), out + "/warped_labels_nn.nii.gz")
 '''
 
 GREEDY = r'''
@@ -231,6 +253,34 @@ def identity_checks(moving_labels, tmp):
                                ('identity world', points_identity(moving_labels, moving_labels), L),
                                ('shift +1 x', q + np.array([1.0, 0, 0]), shifted)):
             bad[f'{how} {name}'] = int((sample_labels(L, qq, how) != want).sum())
+    # World identity across grids: a copy of the moving labels reoriented (an axis permutation with a flip,
+    # nibabel as_reoriented), cropped unevenly (so its origin moves) and stored with its own affine; its voxels
+    # -> world -> moving voxel indices, through each reader, must give back the copy's labels.
+    img = nib.load(moving_labels)
+    cur = nib.orientations.aff2axcodes(img.affine)
+    if L.shape[2] > 1:
+        target = ('P', 'S', 'R') if cur != ('P', 'S', 'R') else ('L', 'I', 'P')
+    else:  # a 2-D map: swap and flip x and y in plane, keep the slice axis
+        flip = {'R': 'L', 'L': 'R', 'A': 'P', 'P': 'A', 'S': 'I', 'I': 'S'}
+        target = (flip[cur[1]], cur[0], cur[2])
+    ro = img.as_reoriented(nib.orientations.ornt_transform(nib.orientations.io_orientation(img.affine),
+                                                           nib.orientations.axcodes2ornt(target)))
+    ro = ro.slicer[tuple(slice(2, -3) if n > 8 else slice(None) for n in ro.shape[:2])
+                   + ((slice(3, -1) if ro.shape[2] > 8 else slice(None)),)]
+    copy = nib.Nifti1Image(np.rint(np.asarray(ro.dataobj)).astype(np.int32), ro.affine)
+    nib.save(copy, tmp + '/reoriented.nii.gz')
+    C = moving_label_map(tmp + '/reoriented.nii.gz')
+    nib.save(nib.Nifti1Image(np.zeros(C.shape + (1, 3), np.float32), copy.affine), tmp + '/field.nii.gz')
+    ref = sitk.ReadImage(tmp + '/reoriented.nii.gz')
+    if ref.GetDimension() == 3 and ref.GetSize()[2] == 1: ref = ref[:, :, 0]
+    zero = sitk.Image(ref.GetSize(), sitk.sitkVectorFloat64, ref.GetDimension()); zero.CopyInformation(ref)
+    sitk.WriteImage(zero, tmp + '/zero.nii.gz')
+    tag = ''.join(target) + ' ' + 'x'.join(map(str, C.shape))
+    for how in ('nearest', 'generic'):
+        for name, qq in (('voxterm files', points_voxterm(tmp, moving_labels)),
+                         ('ITK field', points_itk(tmp + '/zero.nii.gz', moving_labels)),
+                         ('identity world', points_identity(tmp + '/reoriented.nii.gz', moving_labels))):
+            bad[f'{how} {name} from {tag}'] = int((sample_labels(L, qq, how).reshape(C.shape) != C).sum())
     return bad
 
 def main():
@@ -259,6 +309,10 @@ def main():
         n = int((mine != theirs).sum()) if mine.shape == theirs.shape else -1
         print(f"check {pid} {name}: python {how} vs {theirs_label}: {n} of {theirs.size} voxels differ", flush=True)
 
+    old_has_generic = False
+    if a.voxterm_old and a.check_labels:
+        h = subprocess.run([a.voxterm_old, 'register', '--help'], capture_output=True, text=True)
+        old_has_generic = '--label-interpolation' in h.stdout + h.stderr and 'generic' in h.stdout + h.stderr
     for pid in ids:
         p = pairs[pid]; g = lambda k: os.path.join(root, p[k])
         fl = load(g('fixed_labels')); mask = load(g('fixed_mask')) > 0
@@ -305,10 +359,15 @@ def main():
                 if what == 'greedy-sv': cmd.append('sv')
                 if what == 'ants' and a.ants_metric == 'mattes': cmd.append('mattes')
                 if what == 'ants' and (same or a.check_labels): cmd.append('compose')
-                if what == 'ants' and a.check_labels: cmd.append('check')
             r, wall, mb, cpu = timed(cmd)
             if r.returncode:
                 print(f'{pid} {name}: exit {r.returncode}: {(r.stderr or r.stdout)[-300:]}', flush=True); continue
+            if what == 'ants' and (same or a.check_labels):  # compose (+ nearest warp): untimed, own process
+                rp = subprocess.run([sys.executable, '-c', ANTS_POST, g('fixed_image'), g('moving_labels'), out]
+                                    + (['check'] if a.check_labels else []), capture_output=True, text=True,
+                                    env=ENV, stdin=subprocess.DEVNULL)
+                if rp.returncode:
+                    print(f'{pid} {name}: compose exit {rp.returncode}: {(rp.stderr or rp.stdout)[-300:]}', flush=True); continue
             metric = ''
             if is_vox:
                 ml_ = [l for l in (r.stderr + r.stdout).splitlines() if 'metric' in l.lower()]
@@ -337,7 +396,11 @@ def main():
                     recs.append(rec)
                     print(f"{pid:45s} {rec['method']:32s} dice {rec['dice']:.4f} negJ {negj:.4f}% {wall:6.2f} s cpu {cpu:6.2f} s {mb:6.0f} MB load {rec['load']:.1f}", flush=True)
                 if a.check_labels:
-                    if is_vox:
+                    if is_vox and name.startswith('old') and not old_has_generic:
+                        print(f"check {pid} {name}: voxterm's own warped labels not compared: {a.voxterm_old} register "
+                              "--help names no --label-interpolation generic (a binary from before GenericLabel warps "
+                              "labels its own way, so a mismatch would be no fault of the sampler)", flush=True)
+                    elif is_vox:
                         va = [y for x in a.voxterm_args for y in (x.split('=', 1) if x.startswith('--label-interpolation=') else [x])]
                         li = [k for k, x in enumerate(va[:-1]) if x == '--label-interpolation']
                         own = va[li[-1] + 1] if li else 'generic'
