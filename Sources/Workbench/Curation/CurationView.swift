@@ -50,15 +50,19 @@ extension SliceCache {
     func withPrediction(_ scene: SliceScene, _ state: WorkbenchState, plane: SlicePlane, slice: Int) -> SliceScene {
         guard let key = predictionKey(state, plane: plane, slice: slice), let o = state.curation.outcome else { return scene }
         let doc = state.document
-        if curationStore.outcomeID != o.id || curationStore.outcomeGeneration != o.scoreGeneration {
+        let newOutcome = curationStore.outcomeID != o.id
+        if newOutcome {
+            curationStore.labels = LabelOverlay(labels: o.prediction.labels, table: doc.labelTable)
+            curationStore.confidence = ScalarOverlay(values: o.prediction.confidence, window: IntensityWindow(low: 0, high: 1)!,
+                                                     colors: confidenceColors)
+        }
+        // Scored again against a truth loaded later: only the comparison changes.
+        if newOutcome || curationStore.outcomeGeneration != o.scoreGeneration {
             curationStore.outcomeID = o.id
             curationStore.outcomeGeneration = o.scoreGeneration
-            curationStore.labels = LabelOverlay(labels: o.prediction.labels, table: doc.labelTable)
             curationStore.comparison = state.scoringTruth.map {
                 LabelOverlay(labels: o.prediction.labels, truth: $0.labels, table: doc.labelTable)
             }
-            curationStore.confidence = ScalarOverlay(values: o.prediction.confidence, window: IntensityWindow(low: 0, high: 1)!,
-                                                     colors: confidenceColors)
         }
         var sc = scene
         let hidden = state.overlay.hidden
