@@ -88,7 +88,7 @@ public struct RegistrationStage: Sendable, Equatable, Codable {
     /// iterations) whose field is capped below the level grid by `maxFieldVoxels` (a 1 mm brain:
     /// its field on the 2 mm grid, every voxel in the metric); nil = the level's own count. Grids
     /// whose full-resolution field fits (2 mm brains, 2-D images) are unchanged. Applied by
-    /// `levels(on:)`. The default preset sets 10 (its full-resolution level runs 5): measured in
+    /// `levels(on:)`. The default preset sets 8 (its full-resolution level runs 5): measured in
     /// docs/registration.md (issue 15, h54: the synthetic 1 mm pairs).
     public var minimumCoarseFieldIterations: Int?
 
