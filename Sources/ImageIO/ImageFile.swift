@@ -225,12 +225,22 @@ func writeFile(_ path: String, parts: [UnsafeRawBufferPointer], options: NIfTIWr
 /// Writes a detached header `path` (`.nhdr`, `.mhd`) and its data file beside it
 /// (`ImageFormat.dataFile(forHeader:)`, e.g. `a.raw`) holding `data` as it is: the data file
 /// first, then the header, which `header` makes from the data file's name.
+///
+/// The two files appear as a pair: in the caller's output set when `options` has one, else in
+/// an output set of their own, committed once both are written. So a failure while writing
+/// either (a full disk, a header path that is a folder) leaves neither, and without
+/// `overwrite` a data file or header already in place refuses the pair and leaves that file
+/// as it was.
 func writeDetached(_ path: String, data: UnsafeRawBufferPointer, options: NIfTIWriter.Options,
                    header: (_ dataFileName: String) -> String) throws {
     let rawPath = ImageFormat.dataFile(forHeader: path)!
     let rawName = rawPath.split(separator: "/").last.map(String.init) ?? rawPath
-    try writeFile(rawPath, parts: [data], options: options)
-    try writeFile(path, Array(header(rawName).utf8), options: options)
+    var staged = options
+    let own = options.set == nil ? OutputSet(overwrite: options.overwrite) : nil
+    if let own { staged.set = own }
+    try writeFile(rawPath, parts: [data], options: staged)
+    try writeFile(path, Array(header(rawName).utf8), options: staged)
+    do { try own?.commit() } catch let e as FileError { throw NIfTIError(e.path, e.reason) }
 }
 
 /// Writes the text `header` followed by `body` (the encoded data) as the one file `path`

@@ -44,4 +44,38 @@ struct StagedWriteTests {
         #expect(try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before)
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)).count == files.count, "a temporary file was left")
     }
+
+    /// Without an output set, a detached header and its data file still appear as a pair: a
+    /// failure on either leaves neither (before, the data file was left without its header).
+    @Test(arguments: ["d.nhdr", "f.mhd"])
+    func aDetachedPairWrittenAloneAppearsWholeOrNotAtAll(_ name: String) throws {
+        let dir = TestPaths.temporaryDirectory("voxterm-detached")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent(name).path
+        let raw = try #require(ImageFormat.dataFile(forHeader: path))
+        let fm = FileManager.default
+        // The header's path is a folder: the write fails, and no data file or temporary is left.
+        try fm.createDirectory(atPath: path, withIntermediateDirectories: false)
+        #expect(throws: (any Error).self) { try ImageFile.write(labels, to: path) }
+        #expect(!fm.fileExists(atPath: raw), "the data file was left without its header")
+        #expect(try fm.contentsOfDirectory(atPath: dir.path) == [name])
+        try fm.removeItem(atPath: path)
+        // Without overwrite, a header already in place refuses the pair: it stays as it was, and
+        // no data file appears.
+        try Data("old header".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: (any Error).self) { try ImageFile.write(labels, to: path, options: NIfTIWriter.Options(overwrite: false)) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old header")
+        #expect(!fm.fileExists(atPath: raw))
+        #expect(try fm.contentsOfDirectory(atPath: dir.path) == [name])
+        // A data file already in place refuses it too, and no header appears.
+        try fm.removeItem(atPath: path)
+        try Data("old data".utf8).write(to: URL(fileURLWithPath: raw))
+        #expect(throws: (any Error).self) { try ImageFile.write(labels, to: path, options: NIfTIWriter.Options(overwrite: false)) }
+        #expect(try String(contentsOfFile: raw, encoding: .utf8) == "old data")
+        #expect(!fm.fileExists(atPath: path))
+        // Written alone with overwrite: both in place, and it reads back.
+        try ImageFile.write(labels, to: path)
+        #expect(try ImageFile.read(path).labelVolume().labels == labels.labels)
+        #expect(Set(try fm.contentsOfDirectory(atPath: dir.path)).count == 2, "a temporary file was left")
+    }
 }
