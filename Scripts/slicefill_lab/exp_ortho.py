@@ -7,7 +7,7 @@
 # rows bracketing t) the label there is read (nearest column on the crossing's nearer plane). So each target voxel
 # gets up to 4 "arrivals" (label, number of planes k). Only the labelled rows' labels are read.
 # Fusion: D_l(x) -= beta * sum_arrivals w(k) [l == arrival label] (mm; D = the fused filler's blended distance
-# before the 3 x 3 mean), w(k) = exp(-(k-1)/kappa); then the 3 x 3 mean and argmin as the filler does.
+# before the 3 x 3 mean), w(k) = exp(-floor(k)/kappa); then the 3 x 3 mean and argmin as the filler does.
 # First prints the oracle-free bound statistics (how often an arrival carries the true label where the fused
 # prediction is wrong, how often arrivals disagree with a right fused prediction), then Dice for a small grid.
 # Usage: python3 exp_ortho.py [QUERY_ID ...]      (default: all 8 setting-B queries); results -> $SLICEFILL_LAB/ortho_*.json

@@ -4,8 +4,13 @@
 import sys, os, json, glob, numpy as np
 LAB=os.environ.get('SLICEFILL_LAB','/tmp/slicefill_lab'); pre=sys.argv[1]; top=int(sys.argv[2]) if len(sys.argv)>2 else 8
 R={}
+import re
 for f in sorted(glob.glob(f'{LAB}/{pre}_*_N*.json')):
-    r=json.load(open(f)); R.setdefault(r['N'],{})[r['volume']]=r
+    # PREFIX_<volume>_N<N>.json only (volume names have no '_'): ortho_soft must not read ortho_soft_fs3.0_... runs.
+    if not re.fullmatch(re.escape(pre) + r'_[^_]+_N\d+\.json', os.path.basename(f)): continue
+    r=json.load(open(f))
+    assert r['volume'] not in R.get(r['N'],{}), f'two results for {r["volume"]} N={r["N"]}: {f}'
+    R.setdefault(r['N'],{})[r['volume']]=r
 vols=sorted(R[5]); Ns=sorted(R)
 keys=list(R[5][vols[0]]['dice'])
 def row(k):

@@ -230,7 +230,8 @@ func writeFile(_ path: String, parts: [UnsafeRawBufferPointer], options: NIfTIWr
 /// an output set of their own, committed once both are written. So a failure while writing
 /// either (a full disk, a header path that is a folder) leaves neither, and without
 /// `overwrite` a data file or header already in place refuses the pair and leaves that file
-/// as it was.
+/// as it was. With `overwrite`, a failure while placing them (a race at the rename) may leave
+/// the new data file beside the old header.
 func writeDetached(_ path: String, data: UnsafeRawBufferPointer, options: NIfTIWriter.Options,
                    header: (_ dataFileName: String) -> String) throws {
     let rawPath = ImageFormat.dataFile(forHeader: path)!

@@ -78,6 +78,14 @@ public struct SlicePropagator {
         Float(0.6 + 0.2 * min(1, max(0, (gap - 10) / 10)))
     }
 
+    /// The values `registrationWeight` may take: 0 (the shape evidence alone, as `.shape`) to 1
+    /// (the registered evidence alone).
+    public static let registrationWeights: ClosedRange<Float> = 0...1
+
+    /// `automaticRegistrationWeight` in words, for help texts and messages.
+    public static let automaticRegistrationWeightText =
+        "0.6 up to 10 mm between the labelled slices, rising linearly to 0.8 at 20 mm and beyond (0.6 on extrapolated slices)"
+
     /// Slices of `count` outside the labelled range [first, last] of `labelled` (sorted).
     public static func slicesOutsideRange(labelled: [Int], count: Int) -> [Int] {
         guard let first = labelled.first, let last = labelled.last else { return Array(0..<count) }

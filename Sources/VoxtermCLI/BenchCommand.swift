@@ -40,17 +40,23 @@ struct BenchIO: ParsableCommand {
         // The process-wide writer is set when the command runs, not while it is parsed.
         _ = GzipLayer.setWriter(gzipWriter)
         if let write {
-            guard !FileIO.exists(write) else { throw ValidationError("--write \(write) exists; name a new file") }
+            // The file written and, for a detached header (.nhdr, .mhd), its data file: none may exist
+            // (they are removed after each run), and the bytes are both files' sizes.
+            let files = [write] + [ImageFormat.dataFile(forHeader: write)].compactMap { $0 }
+            if let existing = files.first(where: FileIO.exists) {
+                throw ValidationError("--write \(write): \(existing) exists; name a new file (the bench removes what it writes)")
+            }
             let volume = try ImageFile.read(file).volume()
             var times: [Double] = []
             var bytes = 0
-            defer { try? FileManager.default.removeItem(atPath: write) }
+            func removeWritten() { for f in files { try? FileManager.default.removeItem(atPath: f) } }
+            defer { removeWritten() }
             for _ in 0..<max(1, repeats) {
-                try? FileManager.default.removeItem(atPath: write)
+                removeWritten()
                 let t0 = monotonicSeconds()
-                try ImageFile.write(volume, to: write)
+                try ImageFile.write(volume, to: write, options: NIfTIWriter.Options(protectedPaths: [file], overwrite: false))
                 times.append(monotonicSeconds() - t0)
-                bytes = (try? FileManager.default.attributesOfItem(atPath: write)[.size] as? Int) ?? 0
+                bytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
             }
             print("voxterm bench io --write \(write) (\(gzipWriter)): \(volume.voxels.count) float32 voxels, \(bytes) bytes, median \(String(format: "%.4f", median(times))) s over \(times.count) runs (min \(String(format: "%.4f", times.min()!)) s)")
             return

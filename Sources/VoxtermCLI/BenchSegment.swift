@@ -22,7 +22,7 @@ enum BenchSliceAligner: String, CaseIterable, ExpressibleByArgument {
 /// `--registration-weight 0.4,0.6`: shares in 0...1.
 func weightList(_ text: String) throws -> [Float] {
     let values = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-    guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 && $0! <= 1 }) else {
+    guard !values.isEmpty, values.allSatisfy({ $0.map(SlicePropagator.registrationWeights.contains) ?? false }) else {
         throw ValidationError("expected numbers in 0...1, comma-separated")
     }
     return values.map { $0! }

@@ -113,7 +113,8 @@ enum CommandLineScreen {
             for part in value.split(whereSeparator: { ",:=x;".contains($0) }) {
                 let t = part.trimmingCharacters(in: .whitespaces)
                 if let d = Double(t), !d.isFinite {
-                    let option = previous.flatMap { $0.hasPrefix("-") && Double($0) == nil ? "\($0) " : nil } ?? ""
+                    // `--opt=nan` names its option itself; a separate value is named after the option before it.
+                    let option = arg.hasPrefix("-") ? "" : previous.flatMap { $0.hasPrefix("-") && Double($0) == nil ? "\($0) " : nil } ?? ""
                     return "\(option)\(arg): \(t) is not a finite number; numbers on the command line must be finite"
                 }
             }

@@ -33,7 +33,7 @@ struct Segment: ParsableCommand {
     @Flag(help: "Slice propagation: also fill slices before the first and after the last labelled slice (low confidence).")
     var extrapolate = false
     @Option(name: .customLong("registration-weight"),
-            help: "Slice propagation, fused: share of the image (registered) evidence against the shape evidence, 0...1 (default: automatic, 0.6 for labelled slices 10 mm apart rising to 0.8 at 20 mm). Labels whose borders are intensity edges (tissue classes) do better near 1; parcels whose borders the image does not show, at the default.")
+            help: ArgumentHelp("Slice propagation, fused: share of the image (registered) evidence against the shape evidence, 0...1 (0 = the shape evidence alone, as --slice-method shape; default: automatic, \(SlicePropagator.automaticRegistrationWeightText)). Labels whose borders are intensity edges (tissue classes) do better near 1; parcels whose borders the image does not show, at the default."))
     var registrationWeight: Float?
     @Option(help: "Truth labels: print per-label and mean Dice.") var truth: String?
     @Option(help: "Also write the per-voxel confidence (agreement of the supports) here.") var confidence: String?
@@ -55,7 +55,7 @@ struct Segment: ParsableCommand {
         if let w = registrationWeight {
             guard labelledSlices != nil else { throw ValidationError("--registration-weight weighs the slice filler's evidence: it needs --labelled-slices") }
             guard sliceMethod == .fused else { throw ValidationError("--registration-weight applies to --slice-method fused (the default) only") }
-            guard w.isFinite, (0...1).contains(w) else { throw ValidationError("--registration-weight \(w): expected a number in 0...1") }
+            guard SlicePropagator.registrationWeights.contains(w) else { throw ValidationError("--registration-weight \(w): expected a number in 0...1") }
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         // Label names need a table; the table itself is a file, read in run() (exit 2 when bad).

@@ -38,4 +38,28 @@ struct DataFileSafetyCLITests {
         r = try runVoxterm(["convert", nhdr, dir.appendingPathComponent("m.mhd").path])
         #expect(r.status == 0, "\(r.stderr)")
     }
+
+    /// `bench io --write x.nhdr` used to replace an existing `x.raw` without a word and leave its
+    /// own 3.6 MB `x.raw` behind after every run: now an existing data file is refused like an
+    /// existing header, nothing is left, and the bytes count both files.
+    @Test func benchIOWritesNoDataFileOverAndLeavesNone() throws {
+        let dir = TestPaths.temporaryDirectory("voxterm-benchio")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = TestPaths.samples.appendingPathComponent("colin27_2mm.nii.gz").path
+        for name in ["x.nhdr", "y.mhd"] {
+            let header = dir.appendingPathComponent(name).path
+            let raw = dir.appendingPathComponent((name as NSString).deletingPathExtension + ".raw").path
+            try Data("precious".utf8).write(to: URL(fileURLWithPath: raw))
+            var r = try runVoxterm(["bench", "io", image, "--write", header, "--repeats", "1"])
+            #expect(r.status != 0 && r.stderr.contains("\(raw) exists"), "\(r.stderr)")
+            #expect(try String(contentsOfFile: raw, encoding: .utf8) == "precious")
+            try FileManager.default.removeItem(atPath: raw)
+            r = try runVoxterm(["bench", "io", image, "--write", header, "--repeats", "2"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "the bench left files behind")
+            // 91 x 109 x 91 float32 voxels in the data file, plus the header.
+            let bytes = r.stdout.split(separator: " ").firstIndex(of: "bytes,").map { Int(r.stdout.split(separator: " ")[$0 - 1]) ?? 0 } ?? 0
+            #expect(bytes > 91 * 109 * 91 * 4, "\(r.stdout)")
+        }
+    }
 }

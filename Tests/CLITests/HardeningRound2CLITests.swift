@@ -476,7 +476,9 @@ import Glibc
                               (["export", fixed, "-o", "x.png", "--gain", "inf"], "--gain inf"),
                               (["export", fixed, "-o", "x.png", "--window", "0,1e999"], "--window 0,1e999"),
                               (["register", fixed, fixed, "--out", "R", "--regularisation", "update=nan"], "update=nan"),
-                              (["register", fixed, fixed, "--out", "R", "--smoothing", "2x1xinf"], "2x1xinf")] {
+                              (["register", fixed, fixed, "--out", "R", "--smoothing", "2x1xinf"], "2x1xinf"),
+                              // `--opt=nan` names its own option; the flag before it is not put in front.
+                              (["register", fixed, fixed, "--out", "R", "--quiet", "--smoothing=2x1xinf"], "error: --smoothing=2x1xinf: inf is not")] {
             let n = try runVoxterm(args)
             #expect(n.status == 64 && n.stderr.split(separator: "\n").count == 1 && n.stderr.contains(words), "\(args): \(n.stderr)")
         }

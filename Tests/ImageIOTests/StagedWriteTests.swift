@@ -1,5 +1,5 @@
 import Foundation
-import ImageIO
+@testable import ImageIO
 import NIfTI
 import Testing
 import TestSupport
@@ -61,9 +61,15 @@ struct StagedWriteTests {
         #expect(try fm.contentsOfDirectory(atPath: dir.path) == [name])
         try fm.removeItem(atPath: path)
         // Without overwrite, a header already in place refuses the pair: it stays as it was, and
-        // no data file appears.
+        // no data file appears. (`ImageFile.write` refuses an existing header or data file before
+        // writing anything; a header that appears after that check, a race, reaches
+        // `writeDetached` itself, called here directly: the data file placed first is removed again.)
+        let bytes: [UInt8] = [1, 2, 3, 4]
         try Data("old header".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: (any Error).self) { try ImageFile.write(labels, to: path, options: NIfTIWriter.Options(overwrite: false)) }
+        #expect(throws: (any Error).self) {
+            try bytes.withUnsafeBytes { try writeDetached(path, data: $0, options: NIfTIWriter.Options(overwrite: false)) { _ in "new header" } }
+        }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "old header")
         #expect(!fm.fileExists(atPath: raw))
         #expect(try fm.contentsOfDirectory(atPath: dir.path) == [name])
@@ -71,6 +77,9 @@ struct StagedWriteTests {
         try fm.removeItem(atPath: path)
         try Data("old data".utf8).write(to: URL(fileURLWithPath: raw))
         #expect(throws: (any Error).self) { try ImageFile.write(labels, to: path, options: NIfTIWriter.Options(overwrite: false)) }
+        #expect(throws: (any Error).self) {
+            try bytes.withUnsafeBytes { try writeDetached(path, data: $0, options: NIfTIWriter.Options(overwrite: false)) { _ in "new header" } }
+        }
         #expect(try String(contentsOfFile: raw, encoding: .utf8) == "old data")
         #expect(!fm.fileExists(atPath: path))
         // Written alone with overwrite: both in place, and it reads back.

@@ -209,6 +209,37 @@ struct CurationTests {
         #expect(ranked.count >= 5 && zip(ranked, ranked.dropFirst()).allSatisfy { $0.expectedErrors >= $1.expectedErrors })
     }
 
+    /// `:set fill-weight W` reaches the slice filler of the next prediction (as `voxterm segment
+    /// --registration-weight`), the outcome says so, `auto` goes back to the automatic share, and
+    /// a value outside 0...1 is refused on the command line's row.
+    @Test func theFillWeightSettingReachesTheSliceFiller() throws {
+        var state = WorkbenchState(document: phantomDocument(), size: size)
+        _ = runRecorded(&state, keys("A") + [.key(.pageUp), .key(.pageUp), .key(.pageUp)] + keys("A"))
+        try #require(state.curation.entries.count == 2)
+        var outcomes: [PredictionOutcome] = []
+        for (setting, expected) in [(Setting.fillWeight(1), Float(1)), (.fillWeight(nil), nil)] as [(Setting, Float?)] {
+            _ = reduce(&state, .command(.run(.set(setting))))
+            #expect(state.message?.contains(expected == nil ? "automatic" : "image share 1") == true, "\(state.message ?? "")")
+            let effects = reduce(&state, .curation(.predict(.volume)))
+            let requests = effects.compactMap { e -> PredictionRequest? in
+                if case .startJob(_, let r) = e { return r.as(PredictionJob.self)?.request.value }
+                return nil
+            }
+            let request = try #require(requests.first, "no prediction started: \(state.message ?? "")")
+            guard case .slices(_, _, let weight) = request.method else { Issue.record("not a slice fill"); continue }
+            #expect(weight == expected)
+            runJobs(effects, &state)
+            outcomes.append(try #require(state.curation.outcome))
+        }
+        #expect(outcomes[0].method.contains("(image share 1)"), "\(outcomes[0].method)")
+        #expect(!outcomes[1].method.contains("image share"), "\(outcomes[1].method)")
+        // (On this block phantom image and shape evidence agree, so the labels are the same either way;
+        // that the weight changes a prediction is SegmentCLITests.theRegistrationWeightLetsTissueMapsFollowTheImage.)
+        #expect(throws: CommandError.self) { try CommandParser.parse("set fill-weight 1.5") }
+        #expect(try CommandParser.parse("set fill-weight auto") == .set(.fillWeight(nil)))
+        #expect(try CommandParser.parse("set registration-weight 0.25") == .set(.fillWeight(0.25)))
+    }
+
     /// Runs the jobs `effects` start as the runner would (synchronously here) and posts their ends,
     /// then the jobs those start.
     private func runJobs(_ effects: [Effect], _ state: inout WorkbenchState) {

@@ -1,4 +1,5 @@
 import SliceRendering
+import VoxtermModel
 
 /// Where `:goto` goes.
 public enum GotoTarget: Equatable, Sendable {
@@ -55,6 +56,10 @@ public enum Setting: Equatable, Sendable {
     case convention(DisplayConvention)
     /// The second image's colour map in overlay compare mode (nil: green/magenta fusion).
     case compareColorMap(ColorMap?)
+    /// The slice filler's share of the image (registered) evidence, 0...1; nil = automatic by the
+    /// gap between labelled slices (`SlicePropagator.automaticRegistrationWeight`), as
+    /// `voxterm segment --registration-weight`.
+    case fillWeight(Float?)
 }
 
 /// One command typed at the `:` prompt, parsed.
@@ -104,7 +109,7 @@ public enum CommandParser {
         ("open", "open image|labels|truth|support PATH | moving PATH [LABELS] | overlay PATH[:CMAP[:LOW,HIGH]]", "load a file"),
         ("save", "save labels|prediction|support|registration|png [PATH]", "write to a typed path (save! replaces)"),
         ("goto", "goto N | i,j,k | x,y,z mm | LABEL", "slice, voxel, world point or label by name"),
-        ("set", "set window LOW,HIGH | cmap NAME | opacity A | brush R | convention neuro|radio", "display and brush settings"),
+        ("set", "set window LOW,HIGH | cmap NAME | opacity A | brush R | convention neuro|radio | fill-weight W|auto", "display, brush and slice-fill settings"),
         ("support", "support add IMAGE LABELS | add slice|volume | remove [N]", "edit the support set"),
         ("predict", "predict slice|volume", "predict the open image from the supports"),
         ("label", "label NAME|VALUE", "choose the label to paint with"),
@@ -277,7 +282,7 @@ public enum CommandParser {
     }
 
     static func parseSetting(_ w: [String]) throws -> Setting {
-        guard let key = w.first?.lowercased() else { throw CommandError("set: missing a setting (window, cmap, compare-cmap, opacity, brush, convention)") }
+        guard let key = w.first?.lowercased() else { throw CommandError("set: missing a setting (window, cmap, compare-cmap, opacity, brush, convention, fill-weight)") }
         guard w.count >= 2 else { throw CommandError("set \(key): missing a value") }
         let value = w.dropFirst().joined(separator: " ")
         switch key {
@@ -309,8 +314,14 @@ public enum CommandParser {
             if v.hasPrefix("neuro") { return .convention(.neurological) }
             if v.hasPrefix("radio") { return .convention(.radiological) }
             throw CommandError("set convention: use neurological or radiological")
+        case "fill-weight", "registration-weight":
+            if value.lowercased() == "auto" { return .fillWeight(nil) }
+            guard let w = Float(value), SlicePropagator.registrationWeights.contains(w) else {
+                throw CommandError("set fill-weight: '\(value)' is not in 0...1 (or auto)")
+            }
+            return .fillWeight(w)
         default:
-            throw CommandError("set: unknown setting '\(key)'; use window, cmap, compare-cmap, opacity, brush or convention")
+            throw CommandError("set: unknown setting '\(key)'; use window, cmap, compare-cmap, opacity, brush, convention or fill-weight")
         }
     }
 }

@@ -364,6 +364,10 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
         case .opacity(let a): state.overlay.opacity = a; state.overlay.visible = true; state.message = "label opacity \(Int((a * 100).rounded())) %"
         case .brush(let r): return reduceEditing(&state, .setRadius(r))
         case .convention(let c): if c != state.convention { return reduce(&state, .toggleConvention) }
+        case .fillWeight(let w):
+            state.curation.fillWeight = w
+            state.message = w.map { String(format: "slice fill: image share %.2g for the next predictions (shape %.2g)", $0, 1 - $0) }
+                ?? "slice fill: image share automatic, \(SlicePropagator.automaticRegistrationWeightText)"
         }
     case .selectLabel(let name):
         switch LabelLookup.resolve(name, table: doc.labelTable, present: doc.presentLabels) {

@@ -58,7 +58,7 @@ extension PredictionRequest {
         // Voxels of the user's own labels kept over a fused prediction: not scored.
         var keptSlices: (axis: Int, indices: Set<Int>)? = nil
         switch method {
-        case .slices(let axis, let supports):
+        case .slices(let axis, let supports, let weight):
             // One partial label map holding every support slice's labels.
             var partial = LabelVolume(geometry: g)
             var indices = Set<Int>()
@@ -71,10 +71,11 @@ extension PredictionRequest {
             let selection = SliceSelection(plane: VoxelAxisPlane(axis: axis), indices: Array(indices))
             var targets: [Int]? = nil
             if case .slice(_, let t) = scope { targets = [t] }
-            let propagator = SlicePropagator.standard
+            var propagator = SlicePropagator.standard
+            propagator.registrationWeight = weight
             prediction = try propagator.predict(volume: query, labels: partial, selection: selection, targets: targets,
                                                 progress: progress, isCancelled: isCancelled)
-            methodText = "slice propagation from \(selection.text)"
+            methodText = "slice propagation from \(selection.text)" + (weight.map { String(format: " (image share %.2g)", $0) } ?? "")
             supportSlices = (axis, indices)
         case .volumes(let supports, let preset):
             // The predictor reports one step per support; the aligner adds where each registration is.

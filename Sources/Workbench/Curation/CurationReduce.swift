@@ -141,7 +141,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
             if target == .slice && within.contains(where: { $0.example.slices!.indices.contains(here) }) {
                 note = " (leaving this support slice out)"
             }
-            method = .slices(axis: axis, supports: supports)
+            method = .slices(axis: axis, supports: supports, registrationWeight: c.fillWeight)
             if target == .slice { scope = .slice(axis: axis, index: here) }
             title = target == .slice ? "\(plane.rawValue) slice \(here)" : "all \(plane.rawValue) slices"
         } else if !others.isEmpty {

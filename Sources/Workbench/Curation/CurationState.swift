@@ -143,6 +143,9 @@ public struct CurationState: Sendable {
     public var display: PredictionDisplay = .labels
     /// Position in the disagreement ranking of the last `d` jump.
     public var disagreementStep = -1
+    /// The slice filler's image share for the next slice predictions (`:set fill-weight`); nil =
+    /// automatic, as `voxterm segment` without `--registration-weight`.
+    public var fillWeight: Float?
 
     public init() {}
 
@@ -178,7 +181,8 @@ public struct PredictionRequest: Sendable {
 public enum PredictionMethod: Sendable {
     /// Labelled slices of the open volume fill the others (`SlicePropagator.standard`, as `voxterm segment` does):
     /// each support's labels are read on its slices only.
-    case slices(axis: Int, supports: [(labels: LabelVolume, indices: [Int])])
+    /// `registrationWeight`: the filler's image share (nil = automatic; `:set fill-weight`).
+    case slices(axis: Int, supports: [(labels: LabelVolume, indices: [Int])], registrationWeight: Float? = nil)
     /// Other volumes are registered to the open one and their labels fused (`RegistrationPropagationPredictor`).
     case volumes([LoadedSupport], preset: RegistrationPlan.Preset)
 }
