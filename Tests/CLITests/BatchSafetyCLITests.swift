@@ -114,7 +114,8 @@ import Glibc
     }
 
     /// Item 2: a non-empty `--out` without `batch.json` is refused (status 3, one line, nothing
-    /// written or replaced); a batch folder is resumed.
+    /// written or replaced); a batch folder is resumed; `batch report` does not replace a
+    /// picture in `DIR/qc/` that a report did not write.
     @Test func aForeignOutFolderIsRefused() throws {
         let dir = TestPaths.temporaryDirectory("batchsafe2")
         let fx = try CohortFixture.make(in: dir.appendingPathComponent("data"), count: 1)
@@ -143,6 +144,20 @@ import Glibc
         #expect(ok.status == 0, "\(ok.stderr)")
         let again = try runVoxterm(Array(a2.dropLast()))
         #expect(again.status == 0 && again.stderr.contains("0 done now, 1 already done"), "\(again.stderr)")
+
+        // batch report replaces only pictures a report wrote: the user's qc/index.png is refused.
+        try Self.write("my own picture\n", empty + "/qc/index.png")
+        let report = try runVoxterm(["batch", "report", empty])
+        #expect(report.status == 3, "\(report.stderr)")
+        #expect(report.stderr.hasSuffix("voxterm: error: \(empty)/qc/index.png: exists and was not written by voxterm batch report; voxterm never replaces a file it did not write: move it away and run the report again\n"), "\(report.stderr)")
+        #expect(try String(contentsOfFile: empty + "/qc/index.png", encoding: .utf8) == "my own picture\n")
+        #expect(!FileManager.default.fileExists(atPath: empty + "/qc/s01.png"))
+        try FileManager.default.removeItem(atPath: empty + "/qc/index.png")
+        for _ in 0..<2 { // the second report replaces the first one's pictures
+            let ok = try runVoxterm(["batch", "report", empty])
+            #expect(ok.status == 0, "\(ok.stderr)")
+        }
+        #expect(try Self.bytes(empty + "/qc/index.png").starts(with: [0x89, 0x50, 0x4E, 0x47]))
     }
 
     /// Item 3: `--slurm` without sbatch writes nothing; a failed submission removes its job files.
