@@ -234,12 +234,17 @@ public struct SubjectRunner: Sendable {
     /// Renames the finished folder into place in one step (`FileIO.swapFolder`: renameat2
     /// RENAME_EXCHANGE with an earlier result, the rename shared with `OutputFolder`), so at every
     /// moment `DIR/<subject>/` is either the complete old or the complete new result; the old one
-    /// is then removed. Refuses (the subject fails, nothing removed) when what is at
+    /// is then removed. (On a file system without RENAME_EXCHANGE, as NFS, the earlier result is
+    /// renamed aside first, so `DIR/<subject>` is missing between two renames there.) Refuses (the subject fails, nothing removed) when what is at
     /// `DIR/<subject>` is not an earlier result (`checkSubjectFolder`), checked again here because
     /// files may have been put there while the subject ran.
     func swapIn(_ partial: String, as final: String) throws {
-        try folder.checkSubjectFolder((final as NSString).lastPathComponent, resultNames: settings.resultNames)
-        if try FileIO.swapFolder(partial, into: final, naming: final) {
+        let subject = (final as NSString).lastPathComponent
+        try folder.checkSubjectFolder(subject, resultNames: settings.resultNames)
+        // Where RENAME_EXCHANGE is missing (NFS): the earlier result is renamed aside first, a
+        // `.old-` folder `removeLeftovers` removes if the process dies right then.
+        let aside = folder.path + "/." + subject + ".old-\(getpid())"
+        if try FileIO.swapFolder(partial, into: final, naming: final, aside: aside) {
             try? FileManager.default.removeItem(atPath: partial) // the earlier result, exchanged out
         }
     }

@@ -165,14 +165,23 @@ public final class OutputFolder: @unchecked Sendable {
 extension FileIO {
     /// Puts folder `staged` at `target` in one step, so `target` is never missing: renamed there
     /// when `target` does not exist (`renameat2` NOREPLACE, so a folder created meanwhile is not
-    /// replaced) or is an empty folder, else exchanged with it (`renameat2(RENAME_EXCHANGE)`), the
-    /// new folder taking the old one's permissions. Returns true when an earlier folder was
-    /// exchanged: it is now at `staged` and the caller removes it. Nothing is removed here; on an
-    /// error (`naming` is the path errors name) both folders are as they were.
-    public static func swapFolder(_ staged: String, into target: String, naming: String) throws -> Bool {
+    /// replaced; plain `rename`, which never replaces a non-empty folder, where the file system
+    /// takes no flags, as NFS) or is an empty folder, else exchanged with it
+    /// (`renameat2(RENAME_EXCHANGE)`), the new folder taking the old one's permissions. Returns
+    /// true when an earlier folder was exchanged: it is now at `staged` and the caller removes it.
+    /// Nothing is removed here; on an error (`naming` is the path errors name) both folders are
+    /// as they were.
+    ///
+    /// A file system without RENAME_EXCHANGE (NFS, most cluster file systems: EINVAL) fails the
+    /// exchange, unless `aside` is given: then the earlier folder is renamed to `aside`, `staged`
+    /// to `target`, and the earlier folder on to `staged` (so `target` is missing between the
+    /// first two renames; an interrupted process leaves it at `aside`).
+    public static func swapFolder(_ staged: String, into target: String, naming: String, aside: String? = nil) throws -> Bool {
+        func unsupported(_ e: Int32) -> Bool { e == EINVAL || e == ENOSYS || e == EOPNOTSUPP }
         var st = stat()
         if stat(target, &st) != 0 {
-            let r = renameat2.map { $0(AT_FDCWD, staged, AT_FDCWD, target, 1) } ?? rename(staged, target)
+            var r = renameat2.map { $0(AT_FDCWD, staged, AT_FDCWD, target, 1) } ?? rename(staged, target)
+            if r != 0 && renameat2 != nil && unsupported(errno) { r = rename(staged, target) }
             if r == 0 { return false }
             let e = errno
             throw FileError(path: naming, reason: e == EEXIST || e == ENOTEMPTY ? "was created by someone else meanwhile; nothing written" : "cannot create it: \(errnoReason(e))")
@@ -181,10 +190,21 @@ extension FileIO {
             chmod(staged, st.st_mode & 0o7777)
             if rename(staged, target) == 0 { return false } // replaces an empty folder atomically
         }
-        guard let exchange = renameat2, exchange(AT_FDCWD, staged, AT_FDCWD, target, 2) == 0 else {
-            throw FileError(path: naming, reason: "cannot replace its contents: \(errnoReason(errno))")
+        chmod(staged, st.st_mode & 0o7777)
+        if let exchange = renameat2, exchange(AT_FDCWD, staged, AT_FDCWD, target, 2) == 0 { return true }
+        let e = renameat2 == nil ? ENOSYS : errno
+        guard let aside, unsupported(e) else {
+            throw FileError(path: naming, reason: "cannot replace its contents: \(errnoReason(e))")
         }
-        chmod(target, st.st_mode & 0o7777)
+        guard rename(target, aside) == 0 else {
+            throw FileError(path: naming, reason: "cannot move the earlier folder aside: \(errnoReason(errno))")
+        }
+        guard rename(staged, target) == 0 else {
+            let e2 = errno
+            rename(aside, target)
+            throw FileError(path: naming, reason: "cannot rename into place: \(errnoReason(e2))")
+        }
+        _ = rename(aside, staged) // if this fails the earlier folder stays at `aside`
         return true
     }
 
