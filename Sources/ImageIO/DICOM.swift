@@ -174,7 +174,9 @@ public enum DICOM {
             throw NIfTIError(displayPath, "cannot create a temporary folder for dcm2niix: \(FileIO.errnoReason(errno))")
         }
         let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        // Removed however this ends: by the defer, or on an early exit (Ctrl-C) by ExitCleanup.
+        ExitCleanup.addFolder(tmp)
+        defer { try? FileManager.default.removeItem(atPath: tmp); ExitCleanup.removeFolder(tmp) }
         let log = tmp + "/dcm2niix.log"
         conversions.withLock { $0[folder, default: 0] += 1 }
         let status = try spawn(["dcm2niix", "-z", "n", "-b", "y", "-ba", "y", "-f", "%s", "-o", tmp, folder],

@@ -153,10 +153,11 @@ public struct SupportSet: Sendable, Equatable {
     }
 
     /// Writes the manifest atomically, with paths relative to its folder where possible; with
-    /// `set`, staged there (it appears when the set is committed).
-    public func save(_ path: String, in set: OutputSet? = nil) throws {
+    /// `set`, staged there (it appears when the set is committed); with `exclusive`, only if
+    /// `path` does not exist (created atomically: of racing writers exactly one wins).
+    public func save(_ path: String, in set: OutputSet? = nil, exclusive: Bool = false) throws {
         let bytes = try manifestBytes(for: path)
-        if let set { try set.write(path, bytes: bytes) } else { try FileIO.writeAtomically(path, bytes) }
+        if let set { try set.write(path, bytes: bytes) } else { try FileIO.writeAtomically(path, bytes, exclusive: exclusive) }
     }
 
     /// The manifest's JSON for a file at `path` (paths relative to its folder where possible).

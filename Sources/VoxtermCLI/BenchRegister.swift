@@ -14,7 +14,8 @@ struct BenchRegister: ParsableCommand {
     @Option(help: "At most this many pairs per table.") var maxPairs: Int?
     @OptionGroup var registration: RegistrationOptions
     @OptionGroup var labels: LabelInterpolationOption
-    @Option(help: "Write per-pair records as JSON to this file.") var json: String?
+    @Option(help: "Write per-pair records as JSON to this file (never over the manifest or a pair's file; an existing file needs --force).") var json: String?
+    @Flag(help: "Replace an existing --json file.") var force = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     struct Record {
@@ -50,6 +51,15 @@ struct BenchRegister: ParsableCommand {
               let pairs = doc["pairs"] as? [[String: Any]] else {
             standardError.write("voxterm: error: \(manifest): not a bench manifest (JSON with a \"pairs\" list)\n")
             throw ExitCode(ExitCodes.badInput)
+        }
+        // --json is checked before any pair runs: never the manifest or a pair's file, and an
+        // existing file only with --force (it was replaced after every pair had run, whatever it was).
+        if let json {
+            let files = pairs.flatMap { pair in ["fixed_image", "moving_image", "fixed_labels", "moving_labels", "fixed_mask"].compactMap { k in
+                (pair[k] as? String).map { $0.hasPrefix("/") ? $0 : (root as NSString).appendingPathComponent($0) } } }
+            do {
+                try Preflight(inputs: [("MANIFEST", manifest)] + files.map { ("a pair's file", $0) }, outputs: [("--json", json)], force: force).check()
+            } catch { throw ExitCodes.fail(error) }
         }
         var perTable: [String: Int] = [:]
         var records: [Record] = []
@@ -137,7 +147,7 @@ struct BenchRegister: ParsableCommand {
         }
         if let json {
             let data = try JSONSerialization.data(withJSONObject: records.map(\.json), options: [.prettyPrinted, .sortedKeys])
-            try FileIO.writeAtomically(json, Array(data))
+            do { try FileIO.writeAtomically(json, Array(data), exclusive: !force) } catch { throw ExitCodes.fail(WriteFailure(underlying: error)) }
         }
     }
 }

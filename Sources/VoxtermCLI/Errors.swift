@@ -35,6 +35,11 @@ enum ExitCodes {
     /// Prints `error` as one line (unless it is already an exit status) and returns the exit
     /// status to throw: `catch { throw ExitCodes.fail(error) }`.
     static func fail(_ error: Error) -> ExitCode {
+        if SignalCancellation.anySignal.isCancelled && !(error is ExitCode) && !(error is WriteFailure) {
+            // Whatever failed after Ctrl-C (a child killed by the same signal, a read cut short) failed because of it.
+            standardError.write("voxterm: interrupted; nothing was written\n")
+            return ExitCode(interrupted)
+        }
         if !(error is ExitCode) { printError(error) }
         return ExitCode(status(for: error))
     }

@@ -15,6 +15,9 @@ struct Info: ParsableCommand {
     var json = false
 
     func run() throws {
+        // Ctrl-C: exit within a second, with dcm2niix's temporary copy of a DICOM series removed.
+        let signals = SignalCancellation()
+        defer { signals.stop() }
         var reports: [[String: Any]] = []
         var failed = false
         for file in files {

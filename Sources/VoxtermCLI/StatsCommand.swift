@@ -32,6 +32,9 @@ struct Stats: ParsableCommand {
     }
 
     func run() throws {
+        // Ctrl-C: exit within a second, with dcm2niix's temporary copy of a DICOM series removed.
+        let signals = SignalCancellation()
+        defer { signals.stop() }
         do {
             print(try report(), terminator: "")
         } catch {

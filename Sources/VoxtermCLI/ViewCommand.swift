@@ -210,6 +210,7 @@ struct View: ParsableCommand {
                 for p in overlay {
                     state.document.layers.append(try ImageLayer.read(p.path, onto: state.document.image.geometry,
                                                                      colorMap: p.colorMap, window: p.window))
+                    state.document.otherInputPaths.append(p.path)
                 }
                 if let note = terminal.capabilities.graphicsNote { state.message = [note, state.message].compactMap { $0 }.joined(separator: " · ") }
                 state.plane = plane
@@ -221,6 +222,9 @@ struct View: ParsableCommand {
                 state.convention = radiological ? .radiological : .neurological
                 state.curation.outputDirectory = exportDir
                 state.curation.manifestPath = manifestPath
+                // A manifest named with --support-set is the session's own (M rewrites it); the
+                // default name is, once loaded or saved here.
+                state.curation.manifestOwned = supportSet != nil
                 if supportSet != nil && FileManager.default.fileExists(atPath: manifestPath) {
                     for a in CurationIO.perform(.loadManifest(path: manifestPath), state: state) { _ = reduce(&state, a) }
                 }

@@ -152,4 +152,15 @@ import VoxtermModel
         let r = try runVoxterm(["register", Self.image2mm, Self.image2mm, "--out", "/dev/full", "--quiet"])
         Self.expectOneLine(r, status: 3, "/dev/full: exists and is not a folder; --out names a folder")
     }
+
+    /// `--out .` (or a folder holding the current one) is refused before the registration: it
+    /// used to fail only after it (`.: cannot replace its contents: Device or resource busy`).
+    @Test func registerOutIsNotTheCurrentFolder() throws {
+        for out in [".", "./", ".."] {
+            let t0 = Date()
+            let r = try runVoxterm(["register", Self.image2mm, Self.image2mm, "--out", out, "--quiet"])
+            Self.expectOneLine(r, status: 3, "\(out): is the current folder (or holds it); voxterm replaces an output folder whole: name a new folder, e.g. --out results")
+            #expect(Date().timeIntervalSince(t0) < 3, "refused only after the work")
+        }
+    }
 }

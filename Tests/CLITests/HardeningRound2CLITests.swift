@@ -237,9 +237,10 @@ import Glibc
     /// (not by sleeping): loading the inputs (50 ms of CPU used, past start-up and the signal
     /// handlers, and no progress line yet: the 1 mm query and supports take about 0.1 s of CPU
     /// to read), registration begun (the progress line), and registration well under way (half
-    /// a CPU second after that).
+    /// a CPU second after that). `hangUp`: registration begun, and SIGHUP instead (the SSH
+    /// session dropped), which must stop the run the same way (it left partial temporaries).
     enum SegmentPhase: String, CaseIterable, CustomTestStringConvertible {
-        case loadingInputs, registrationBegun, registering
+        case loadingInputs, registrationBegun, registering, hangUp
         var testDescription: String { rawValue }
     }
 
@@ -265,7 +266,7 @@ import Glibc
             switch phase {
             case .loadingInputs:
                 return Self.cpuTicks(p.pid) >= 5 && !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering")
-            case .registrationBegun:
+            case .registrationBegun, .hangUp:
                 return ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering support")
             case .registering:
                 if ticksAtRegistration == nil, ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("registering support") {
@@ -280,7 +281,7 @@ import Glibc
             return
         }
         let t0 = monotonicSeconds()
-        p.signal(SIGINT)
+        p.signal(phase == .hangUp ? SIGHUP : SIGINT)
         let status = p.wait(timeout: 10) ?? -1
         let seconds = monotonicSeconds() - t0
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""

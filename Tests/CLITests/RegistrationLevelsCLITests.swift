@@ -51,6 +51,35 @@ import VolumeCore
                                                              "affine 4/100 2/50; deformable 4/50 2/30 1/5"])
     }
 
+    /// `bench register --json` is checked before any pair runs: never the manifest or a pair's
+    /// file (even with --force), and an existing file only with --force. It used to replace
+    /// whatever was there (the manifest itself, a pair's image) after every pair had run.
+    @Test func benchRegisterJSONNeverWritesOverItsInputs() throws {
+        let dir = TestPaths.temporaryDirectory("bench-register-json")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = try Self.slices(in: dir)
+        let manifest = dir.appendingPathComponent("manifest.json")
+        try JSONSerialization.data(withJSONObject: ["pairs": [["id": "slice", "table": "2D", "fixed_image": s[0], "moving_image": s[1],
+                                                                "fixed_labels": s[2], "moving_labels": s[3]]]]).write(to: manifest)
+        let before = try [manifest.path, s[0]].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        for target in [manifest.path, s[0]] {
+            for force in [false, true] {
+                let r = try runVoxterm(["bench", "register", manifest.path, "--preset", "fast", "--json", target] + (force ? ["--force"] : []))
+                #expect(r.status == 3 && r.stderr.contains("is also an input"), "\(target) \(force): \(r.status) \(r.stderr)")
+                #expect(!r.stdout.contains("| 2D |"), "pairs ran before the refusal")
+            }
+        }
+        #expect(try [manifest.path, s[0]].map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before)
+        let mine = dir.appendingPathComponent("mine.json").path
+        try "my records".write(toFile: mine, atomically: true, encoding: .utf8)
+        var r = try runVoxterm(["bench", "register", manifest.path, "--preset", "fast", "--json", mine])
+        #expect(r.status == 3 && r.stderr.contains("--force"), "\(r.stderr)")
+        #expect(try String(contentsOfFile: mine, encoding: .utf8) == "my records")
+        r = try runVoxterm(["bench", "register", manifest.path, "--preset", "fast", "--json", mine, "--force"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: mine))) as? [Any])?.count == 1)
+    }
+
     /// `register --iterations` with the preset's own counts (and `--smoothing` with its own sigmas)
     /// writes the same files as no option on a 2-D slice, byte for byte (it used to drop the 2-D
     /// rules: shrink 4 ran and 5 full-resolution iterations instead of 20); fewer full-resolution

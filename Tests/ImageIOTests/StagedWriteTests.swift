@@ -60,28 +60,23 @@ struct StagedWriteTests {
         #expect(!fm.fileExists(atPath: raw), "the data file was left without its header")
         #expect(try fm.contentsOfDirectory(atPath: dir.path) == [name])
         try fm.removeItem(atPath: path)
-        // Without overwrite, a header already in place refuses the pair: it stays as it was, and
-        // no data file appears. (`ImageFile.write` refuses an existing header or data file before
-        // writing anything; a header that appears after that check, a race, reaches
-        // `writeDetached` itself, called here directly: the data file placed first is removed again.)
+        // Without overwrite, a header (or a data file) already in place refuses the pair: it stays
+        // as it was, and the other file does not appear. (`ImageFile.write` refuses an existing
+        // header or data file before writing anything; a file that appears after that check, a
+        // race, reaches `writeDetached` itself, called here directly: a data file placed first is
+        // removed again.)
         let bytes: [UInt8] = [1, 2, 3, 4]
-        try Data("old header".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(throws: (any Error).self) { try ImageFile.write(labels, to: path, options: NIfTIWriter.Options(overwrite: false)) }
-        #expect(throws: (any Error).self) {
-            try bytes.withUnsafeBytes { try writeDetached(path, data: $0, options: NIfTIWriter.Options(overwrite: false)) { _ in "new header" } }
+        for (existing, other) in [(path, raw), (raw, path)] {
+            try Data("old".utf8).write(to: URL(fileURLWithPath: existing))
+            #expect(throws: (any Error).self) { try ImageFile.write(labels, to: path, options: NIfTIWriter.Options(overwrite: false)) }
+            #expect(throws: (any Error).self) {
+                try bytes.withUnsafeBytes { try writeDetached(path, data: $0, options: NIfTIWriter.Options(overwrite: false)) { _ in "new header" } }
+            }
+            #expect(try String(contentsOfFile: existing, encoding: .utf8) == "old")
+            #expect(!fm.fileExists(atPath: other), "\(other) appeared beside the existing \(existing)")
+            #expect(try fm.contentsOfDirectory(atPath: dir.path) == [(existing as NSString).lastPathComponent])
+            try fm.removeItem(atPath: existing)
         }
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old header")
-        #expect(!fm.fileExists(atPath: raw))
-        #expect(try fm.contentsOfDirectory(atPath: dir.path) == [name])
-        // A data file already in place refuses it too, and no header appears.
-        try fm.removeItem(atPath: path)
-        try Data("old data".utf8).write(to: URL(fileURLWithPath: raw))
-        #expect(throws: (any Error).self) { try ImageFile.write(labels, to: path, options: NIfTIWriter.Options(overwrite: false)) }
-        #expect(throws: (any Error).self) {
-            try bytes.withUnsafeBytes { try writeDetached(path, data: $0, options: NIfTIWriter.Options(overwrite: false)) { _ in "new header" } }
-        }
-        #expect(try String(contentsOfFile: raw, encoding: .utf8) == "old data")
-        #expect(!fm.fileExists(atPath: path))
         // Written alone with overwrite: both in place, and it reads back.
         try ImageFile.write(labels, to: path)
         #expect(try ImageFile.read(path).labelVolume().labels == labels.labels)

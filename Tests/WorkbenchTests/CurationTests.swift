@@ -144,7 +144,7 @@ struct CurationTests {
                 "\(fresh.message ?? "")")
         #expect(!(fresh.message ?? "").contains("\n"))
         // Saving refuses an image path.
-        #expect(CurationIO.saveManifest(fresh.curation.supportSet, to: doc.imagePath).contains("must not be written over an image"))
+        #expect(CurationIO.saveManifest(fresh.curation.supportSet, to: doc.imagePath).message.contains("must not be written over an image"))
     }
 
     @Test func predictingASliceRunsAsAJobAndShowsTheOverlayAndDice() throws {

@@ -110,6 +110,13 @@ public final class OutputFolder: @unchecked Sendable {
         if lstat(target, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK, let real = FileIO.realPath(target) {
             target = real // swap the folder the link points to, not the link
         }
+        // The folder is replaced whole (a new inode): the current folder, or one holding it, would
+        // leave this shell in a deleted folder (and `.` cannot be renamed at all: EBUSY, found only
+        // after the whole registration). Refused before any work.
+        if stat(target, &st) == 0, let real = FileIO.realPath(target), let cwd = FileIO.realPath("."),
+           cwd == real || cwd.hasPrefix(real == "/" ? "/" : real + "/") {
+            throw FileError(path: dir, reason: "is the current folder (or holds it); voxterm replaces an output folder whole: name a new folder, e.g. --out results")
+        }
         if stat(target, &st) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
                 throw FileError(path: dir, reason: "exists and is not a folder; --out names a folder")

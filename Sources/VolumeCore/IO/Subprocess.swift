@@ -51,6 +51,9 @@ public enum Subprocess {
         defer { for p in pipes.values { close(p[0]) } }
         let pid = try spawn(executable, arguments, searchPath: searchPath, environment: environment,
                             standardOutput: standardOutput, standardError: standardError, pipes: &pipes)
+        // An early exit (the CLI's signal watchdog) stops the child instead of leaving it running.
+        ExitCleanup.addChild(pid)
+        defer { ExitCleanup.removeChild(pid) }
         return collect(pid, pipes: pipes)
     }
 

@@ -39,6 +39,10 @@ public struct WorkbenchDocument: Sendable {
     public var movingLabels: LabelVolume?
     /// Path of the moving labels (as given).
     public var movingLabelsPath: String?
+    /// Other files this session read for the document: the truth (`--truth`, `:open truth`), the
+    /// field (`--field`) and the image layers (`--overlay`, `:open overlay`), as given. Saves never
+    /// write over them (`inputPaths`).
+    public var otherInputPaths: [String] = []
     /// True when `labels` shows the moving labels carried onto the image grid (no fixed labels given).
     public var labelsFollowMoving = false
     /// Bumped whenever `labels`, `field` or `compare` change after loading (the slice cache redraws).
@@ -119,6 +123,13 @@ public struct WorkbenchDocument: Sendable {
         revision += 1
     }
 
+    /// Every file the document was read from, as given: the image, labels, label names, second
+    /// image, moving image and labels, truth, field and layers. The workbench's saves refuse them
+    /// (even `:save!`), as the CLI refuses its inputs.
+    public var inputPaths: [String] {
+        [imagePath, labelsPath, labelTablePath, comparePath, movingPath, movingLabelsPath].compactMap { $0 } + otherInputPaths
+    }
+
     /// The fixed image's own labels (not the moving labels shown in their place), for scoring.
     public var fixedLabels: LabelVolume? { labelsFollowMoving ? nil : labels }
 
@@ -151,6 +162,7 @@ public struct WorkbenchDocument: Sendable {
         var doc = WorkbenchDocument(imagePath: image, image: volume, labels: labelVolume, labelsPath: labels,
                                     labelTable: table, labelTablePath: tablePath, truth: truthVolume, field: fieldVolume,
                                     compare: compareImage, comparePath: compare)
+        doc.otherInputPaths = [truth, field].compactMap { $0 }
         if img.frameCount > 1 {
             // 4-D: every volume is kept; ' and " step through them (the first is shown). Each
             // volume's automatic window is computed here, not when the key steps to it.

@@ -20,12 +20,12 @@ public enum LoadedFile: Equatable, Sendable {
     /// onto the image grid, with the labels' table.
     case moving(path: String, Shared<MovingImage>, labelsPath: String?, table: LabelTable?, tablePath: String?, document: DocumentID)
     /// An image layer, already on the image grid (`:open overlay`).
-    case overlay(Shared<ImageLayer>, document: DocumentID)
+    case overlay(Shared<ImageLayer>, path: String, document: DocumentID)
 
     /// The document the file was read for, nil for what is not tied to one (a new image, a support).
     public var document: DocumentID? {
         switch self {
-        case .labels(_, _, _, _, _, let d), .truth(_, _, _, let d), .moving(_, _, _, _, _, let d), .overlay(_, let d): d
+        case .labels(_, _, _, _, _, let d), .truth(_, _, _, let d), .moving(_, _, _, _, _, let d), .overlay(_, _, let d): d
         case .image, .support: nil
         }
     }
@@ -421,7 +421,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
         return reduce(&state, .curation(.removeSelected))
     case .open(let target, let spec):
         if target == .support {
-            state.curation.manifestPath = spec
+            if spec != state.curation.manifestPath { state.curation.manifestPath = spec; state.curation.manifestOwned = false }
             return reduce(&state, .curation(.loadManifest))
         }
         if target == .moving { return runCommand(&state, .openMoving(path: spec, labels: nil)) }
@@ -440,8 +440,7 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
         state.message = "reading \(path)…"
         return [.command(.loadMoving(path: path, labels: labels, grid: g, document: state.documentID))]
     case .save(let target, let path, let force):
-        let inputs = [doc.imagePath, doc.labelsPath, doc.labelTablePath, doc.comparePath, doc.movingPath, doc.movingLabelsPath]
-            .compactMap { $0 } + state.curation.entries.flatMap { [$0.example.image, $0.example.labels] }
+        let inputs = doc.inputPaths + state.curation.entries.flatMap { [$0.example.image, $0.example.labels] }
         switch target {
         case .labels:
             guard let p = path else { return reduceCommand(&state, .begin(":", prefill: "save labels " + defaultLabelsPath(state))) }
@@ -458,7 +457,9 @@ func runCommand(_ state: inout WorkbenchState, _ cmd: Command, step: Int = 0) ->
             if let p = path { state.curation.outputDirectory = p }
             return reduce(&state, .curation(.savePrediction))
         case .support:
-            if let p = path { state.curation.manifestPath = p }
+            if let p = path, p != state.curation.manifestPath { state.curation.manifestPath = p; state.curation.manifestOwned = false }
+            // `:save! support` replaces an existing file (never an input), which is then the session's manifest.
+            if force { state.curation.manifestOwned = true }
             return reduce(&state, .curation(.saveManifest))
         case .registration:
             if let p = path {
@@ -540,6 +541,7 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         // The message is set here, not by the read: a truth dropped for another document must not
         // be announced as loaded.
         state.document.truth = truth.value
+        state.document.otherInputPaths.append(path)
         state.document.revision += 1
         let message = "truth \(path)" + (resampled ? " (resampled onto the image grid)" : "") + ": predictions are scored against it"
         state.message = message
@@ -583,8 +585,9 @@ func applyLoaded(_ state: inout WorkbenchState, _ file: LoadedFile) -> [Effect] 
         state.message = "moving \((path as NSString).lastPathComponent) (\(g.x)x\(g.y)x\(g.z))"
             + (labelsPath.map { " with labels \(($0 as NSString).lastPathComponent)" } ?? "")
             + ": G registers it to the image in the background · P preset · b compare mode"
-    case .overlay(let layer, _):
+    case .overlay(let layer, let path, _):
         state.document.layers.append(layer.value)
+        state.document.otherInputPaths.append(path)
         state.selectedLayer = state.document.layers.count - 1
         let n = state.document.layers.count
         state.message = "layer \(n)/\(n) " + LayerPanel.describe(layer.value) + " · # next layer, ! show/hide, $ % threshold, & colours, ~ opacity"
@@ -614,7 +617,7 @@ public enum CommandIO {
                 case .overlay:
                     guard let spec = ImageLayer.parseSpec(path) else { return [.showMessage("error: open overlay: '\(path)' is not PATH[:COLORMAP[:LOW,HIGH]]")] }
                     let layer = try ImageLayer.read(spec.path, onto: grid, colorMap: spec.colorMap, window: spec.window)
-                    return [.command(.loaded(.overlay(Shared(layer), document: document)))]
+                    return [.command(.loaded(.overlay(Shared(layer), path: spec.path, document: document)))]
                 case .support, .moving:
                     return [.showMessage("open \(target.rawValue): not read here")]
                 }
@@ -668,12 +671,17 @@ public enum CommandIO {
                 }
                 try ImageFile.checkDestination(path, options: options)
                 if let names { try ImageFile.checkDestination(names.path, options: options) }
-                try ImageFile.write(labels.value, to: path, options: options)
+                // Labels and names appear together (one output set): a failure on either leaves neither.
+                var staged = options
+                let set = OutputSet(overwrite: force)
+                staged.set = set
+                try ImageFile.write(labels.value, to: path, options: staged)
                 var note = ""
                 if let names {
-                    try FileIO.writeAtomically(names.path, Array(names.text.utf8))
+                    try set.write(names.path, bytes: Array(names.text.utf8))
                     note = " (names in \((names.path as NSString).lastPathComponent))"
                 }
+                try set.commit()
                 return [.editing(.saved(path: path, document: document, revision: revision, note: note))]
             } catch {
                 let text = "\(error)".replacingOccurrences(of: "pass --force to replace it", with: ":save! labels PATH replaces it")
@@ -699,6 +707,7 @@ extension WorkbenchState {
         next.layout = layout
         next.convention = convention
         next.curation.manifestPath = curation.manifestPath
+        next.curation.manifestOwned = curation.manifestOwned
         next.curation.outputDirectory = curation.outputDirectory
         next.jobs = jobs
         var effects: [Effect] = []

@@ -3,20 +3,28 @@ import VoxtermModel
 
 /// The file I/O of curation effects, run off the UI thread by `JobRunner.runFileWork`.
 public enum CurationIO {
-    /// Writes the manifest; returns the status message.
-    public static func saveManifest(_ set: SupportSet, to path: String) -> String {
+    /// Writes the manifest; returns the status message and whether it was written. Never over
+    /// one of `inputs` (the session's files, the supports) or an image; over another existing
+    /// file only with `replace` (the session's own manifest, or `:save! support`), else it is
+    /// created exclusively.
+    public static func saveManifest(_ set: SupportSet, to path: String, inputs: [String] = [], replace: Bool = false) -> (message: String, saved: Bool) {
         let lower = path.lowercased()
-        guard !lower.hasSuffix(".nii") && !lower.hasSuffix(".nii.gz") && !lower.hasSuffix(".hdr") && !lower.hasSuffix(".img") else {
-            return "\(path): a manifest must not be written over an image (.json expected)"
+        guard ![".nii", ".nii.gz", ".hdr", ".img", ".mgz", ".mgh", ".nrrd", ".nhdr", ".mha", ".mhd"].contains(where: lower.hasSuffix) else {
+            return ("\(path): a manifest must not be written over an image (.json expected)", false)
         }
-        for ex in set.examples where same(ex.image, path) || same(ex.labels, path) {
-            return "\(path): is an input image; not overwritten"
+        let protected = inputs + set.examples.flatMap { [$0.image, $0.labels] }
+        if protected.contains(where: { same($0, path) }) {
+            return ("\(path): is an input of this session; not overwritten (choose another path)", false)
+        }
+        if !replace && FileIO.exists(path) {
+            return ("\(path): already exists and is not this session's manifest; :save! support \(path) replaces it", false)
         }
         do {
-            try set.save(path)
-            return "saved \(set.examples.count) support example\(set.examples.count == 1 ? "" : "s") to \(path)"
+            try set.save(path, exclusive: !replace)
+            return ("saved \(set.examples.count) support example\(set.examples.count == 1 ? "" : "s") to \(path)", true)
         } catch {
-            return "saving the support set failed: \(error)"
+            let text = "\(error)".replacingOccurrences(of: "pass --force to replace it", with: ":save! support PATH replaces it")
+            return ("saving the support set failed: \(text)", false)
         }
     }
 
@@ -54,13 +62,16 @@ public enum CurationIO {
         }
         while fm.fileExists(atPath: name("")) || fm.fileExists(atPath: name("_confidence")) { n += 1 }
         let labelsPath = name(""), confidencePath = name("_confidence")
+        // Both files in one output set: they appear together or not at all.
+        let set = OutputSet(overwrite: false)
         let options = NIfTIWriter.Options(protectedPaths: inputs, overwrite: false,
-                                          description: "voxterm prediction: \(o.method)").protectingDataFiles()
+                                          description: "voxterm prediction: \(o.method)", set: set).protectingDataFiles()
         do {
             try ImageFile.checkDestination(labelsPath, options: options)
             try ImageFile.checkDestination(confidencePath, options: options)
             try ImageFile.write(o.prediction.labels, to: labelsPath, options: options)
             try ImageFile.write(o.prediction.confidence, to: confidencePath, options: options)
+            try set.commit()
             return "wrote \(labelsPath) and \(confidencePath)"
         } catch {
             return "saving the prediction failed: \(error)"
@@ -75,8 +86,9 @@ extension CurationIO {
     /// Runs a curation effect (on any thread) and returns the actions that report its result.
     public static func perform(_ effect: CurationEffect, state: WorkbenchState) -> [Action] {
         switch effect {
-        case .saveManifest(let path, let set):
-            return [.showMessage(saveManifest(set, to: path))]
+        case .saveManifest(let path, let set, let inputs, let replace):
+            let (message, saved) = saveManifest(set, to: path, inputs: inputs, replace: replace)
+            return [saved ? .curation(.manifestSaved(path: path, message: message)) : .showMessage(message)]
         case .loadManifest(let path):
             return [loadManifest(path, document: state.document)]
         case .writePrediction(let o, let directory, let stem, let inputs):

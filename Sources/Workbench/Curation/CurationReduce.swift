@@ -90,10 +90,15 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
 
     case .saveManifest:
         guard !c.entries.isEmpty else { state.message = "the support set is empty: A adds the current slice"; break }
-        return [.curation(.saveManifest(path: c.manifestPath, set: c.supportSet))]
+        let inputs = state.document.inputPaths + c.entries.flatMap { [$0.example.image, $0.example.labels] }
+        return [.curation(.saveManifest(path: c.manifestPath, set: c.supportSet, inputs: inputs, replace: c.manifestOwned))]
     case .loadManifest:
         return [.curation(.loadManifest(path: c.manifestPath))]
+    case .manifestSaved(let path, let message):
+        if CurationIO.same(path, c.manifestPath) { c.manifestOwned = true }
+        state.message = message
     case .manifestLoaded(let path, let entries):
+        if path == c.manifestPath { c.manifestOwned = true }
         // Read while another image may have been opened (`:open image`, cohort paging): which
         // entries are the open image is decided for the one open now.
         c.entries = entries.map { e in

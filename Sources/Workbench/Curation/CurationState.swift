@@ -133,6 +133,10 @@ public struct CurationState: Sendable {
     public var showPanel = false
     /// Where `M` saves and `O` loads the manifest.
     public var manifestPath = "support.json"
+    /// Whether `manifestPath` is this session's own manifest (given with `--support-set`, loaded,
+    /// or saved here), which `M` rewrites in place; any other existing file is replaced only by
+    /// `:save! support PATH`, and the session's inputs never.
+    public var manifestOwned = false
     /// Folder the prediction is written to by `E`.
     public var outputDirectory = "."
     /// The prediction being computed, if any.
@@ -190,7 +194,8 @@ public enum PredictionMethod: Sendable {
 /// Work the curation reducer asks the run loop to do.
 public enum CurationEffect: Equatable, Sendable {
     /// Write the manifest (atomically) and report back.
-    case saveManifest(path: String, set: SupportSet)
+    /// `inputs`: files never written over; `replace`: an existing file may be replaced.
+    case saveManifest(path: String, set: SupportSet, inputs: [String], replace: Bool)
     /// Read a manifest and its volumes, then post `.manifestLoaded` (or a message).
     case loadManifest(path: String)
     /// Write the prediction (labels and confidence NIfTI) into `directory`, never over an input.
@@ -217,6 +222,8 @@ public enum CurationAction: Equatable, Sendable {
     case loadManifest
     /// A manifest was read: its examples replace the panel's.
     case manifestLoaded(path: String, entries: [SupportEntry])
+    /// The manifest was written to `path` (it is the session's own from now on).
+    case manifestSaved(path: String, message: String)
     /// Segments the current slice or the open volume from the support set (a background job;
     /// `Action.jobProgress` / `.jobFinished` report back, Esc cancels).
     case predict(PredictionTarget)

@@ -61,7 +61,8 @@ extension WorkbenchState {
             let sources = RegistrationSources(fixed: d.imagePath, moving: d.movingPath ?? "",
                                               movingLabels: d.movingLabelsPath,
                                               fixedLabels: d.labelsFollowMoving ? nil : d.labelsPath)
-            let protect = [d.labelTablePath, d.comparePath, d.labelsPath].compactMap { $0 }
+            // Every file the session read (truth, field and layers too), and the supports.
+            let protect = d.inputPaths + curation.entries.flatMap { [$0.example.image, $0.example.labels] }
             message = "saving to \(r.outputDirectory)/ ..."
             return [jobs.start(.saveRegistration(outputs: outputs, sources: sources, directory: r.outputDirectory,
                                                  protecting: protect, overwrite: r.replacesOutputs))]
