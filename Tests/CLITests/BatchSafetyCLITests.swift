@@ -86,7 +86,7 @@ import Glibc
         let named = dir.appendingPathComponent("named.csv").path
         try Self.write("subject,image\ntemplate.nii.gz,\(image(0))\n", named)
         let r3 = try runVoxterm(["batch", "register", named, "--out", out, "--fixed", out + "/template.nii.gz", "--preset", "fast", "--quiet"])
-        Self.expectOneLine(r3, status: 3, path: out + "/template.nii.gz", reason: "is an input of subject template.nii.gz and lies in its output folder")
+        Self.expectOneLine(r3, status: 3, path: out + "/template.nii.gz", reason: "is an input of subject template.nii.gz and is the path of its output folder, which voxterm batch replaces")
         // ... and with another fixed image, the file there is still not a result folder.
         let r3b = try runVoxterm(["batch", "register", named] + base)
         Self.expectOneLine(r3b, status: 3, path: out + "/template.nii.gz", reason: "exists and is not a folder voxterm batch wrote")

@@ -266,7 +266,9 @@ public struct SubjectRunner: Sendable {
                         let first = String(p.dropFirst(d.count + 1).prefix { $0 != "/" })
                         guard names.contains(first) else { continue }
                         let role = first == row.subject ? "its" : "subject \(first)'s"
-                        throw FileError(path: input, reason: "is an input of subject \(row.subject) and lies in \(role) output folder \(folder.subjectFolder(first)), which voxterm batch replaces with the results; move the inputs out of it or choose another --out")
+                        let place = p == d + "/" + first ? "is the path of \(role) output folder"
+                            : "lies in \(role) output folder \(folder.subjectFolder(first))"
+                        throw FileError(path: input, reason: "is an input of subject \(row.subject) and \(place), which voxterm batch replaces with the results; move the inputs out of it or choose another --out")
                     }
                 }
             }
