@@ -44,20 +44,30 @@ struct BenchIO: ParsableCommand {
             // (they are removed after each run), and the bytes are both files' sizes.
             let files = [write] + [ImageFormat.dataFile(forHeader: write)].compactMap { $0 }
             if let existing = files.first(where: FileIO.exists) {
-                throw ValidationError("--write \(write): \(existing) exists; name a new file (the bench removes what it writes)")
+                throw ExitCodes.fail(CommandFailure("--write \(write): \(existing) exists; name a new file (the bench removes what it writes)",
+                                                    status: ExitCodes.writeFailed))
             }
-            let volume = try ImageFile.read(file).volume()
+            // Ctrl-C: the repeats stop after the write under way, and what was written is removed.
+            let signals = SignalCancellation()
+            defer { signals.stop() }
             var times: [Double] = []
             var bytes = 0
             func removeWritten() { for f in files { try? FileManager.default.removeItem(atPath: f) } }
             defer { removeWritten() }
-            for _ in 0..<max(1, repeats) {
-                removeWritten()
-                let t0 = monotonicSeconds()
-                try ImageFile.write(volume, to: write, options: NIfTIWriter.Options(protectedPaths: [file], overwrite: false))
-                times.append(monotonicSeconds() - t0)
-                bytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
-            }
+            let volume: Volume
+            do { volume = try ImageFile.read(file).volume() } catch { throw ExitCodes.fail(error) }
+            do {
+                try signals.writing {
+                    for _ in 0..<max(1, repeats) {
+                        if signals.isCancelled { throw SegmentationError.cancelled }
+                        removeWritten()
+                        let t0 = monotonicSeconds()
+                        try ImageFile.write(volume, to: write, options: NIfTIWriter.Options(protectedPaths: [file], overwrite: false))
+                        times.append(monotonicSeconds() - t0)
+                        bytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+                    }
+                }
+            } catch { throw ExitCodes.fail(error is SegmentationError ? error : WriteFailure(underlying: error)) }
             print("voxterm bench io --write \(write) (\(gzipWriter)): \(volume.voxels.count) float32 voxels, \(bytes) bytes, median \(String(format: "%.4f", median(times))) s over \(times.count) runs (min \(String(format: "%.4f", times.min()!)) s)")
             return
         }

@@ -104,6 +104,12 @@ struct BenchSegment: ParsableCommand {
         } catch {
             throw CommandFailure("\(protocolFile): not a bench/fewshot protocol (\(error))")
         }
+        // Predictions are written as OUT/<method>/<file>: a `file` with a folder in it could name
+        // any file (the query's own truth), so only plain names are accepted.
+        for (id, file) in (proto.A?.queries.map { ($0.id, $0.file) } ?? []) + (proto.B?.queries.map { ($0.id, $0.file) } ?? [])
+        where file.isEmpty || file.contains("/") || file == "." || file == ".." {
+            throw CommandFailure("\(protocolFile): query \(id) has file '\(file)'; prediction files must be plain names (they go into --out)")
+        }
         // A requested setting the protocol lacks would run nothing: say so before any output.
         let hasA = !(proto.A?.queries.isEmpty ?? true), hasB = !(proto.B?.queries.isEmpty ?? true)
         if annotatorSteps > 0 && !hasB {
@@ -117,7 +123,7 @@ struct BenchSegment: ParsableCommand {
         let root = FileIO.directoryName(protocolFile)
         func path(_ p: String) -> String { p.hasPrefix("/") ? p : "\(root)/\(p)" }
         let presetValue = presetOption.preset
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try FileIO.createFolders(out, for: "--out")
 
         if wholeProcess {
             try runWholeProcess(proto, path)

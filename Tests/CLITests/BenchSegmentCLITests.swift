@@ -88,6 +88,29 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: out), "nothing written for a refused run")
     }
 
+    /// A protocol whose `file` names a folder (`../../data/truth.nii.gz`, the query's own truth)
+    /// is refused before anything is written: predictions go into --out under plain names. It used
+    /// to write the prediction over that file.
+    @Test func aProtocolFileWithAFolderIsRefused() throws {
+        let dir = TestPaths.temporaryDirectory("bench-segment-file")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let truth = dir.appendingPathComponent("truth.nii.gz").path
+        try FileManager.default.copyItem(atPath: samples.appendingPathComponent("colin27_2mm_aal.nii.gz").path, toPath: truth)
+        let before = try Data(contentsOf: URL(fileURLWithPath: truth))
+        var body = settingB
+        var queries = (body["B"] as! [String: Any])["queries"] as! [[String: Any]]
+        queries[0]["truth_labels"] = truth
+        queries[0]["file"] = "../../truth.nii.gz"
+        body["B"] = ["queries": queries]
+        let file = dir.appendingPathComponent("protocol.json").path
+        try JSONSerialization.data(withJSONObject: body).write(to: URL(fileURLWithPath: file))
+        let out = dir.appendingPathComponent("out").path
+        let r = try runVoxterm(["bench", "segment", file, "--out", out, "--settings", "B", "--slice-method", "shape"])
+        #expect(r.status == 2 && r.stderr.contains("plain names"), "\(r.status) \(r.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: truth)) == before)
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     /// A query whose `voxterm segment` child fails on a bad file exits 2 (an input's problem, README's
     /// table) with one line naming the query and the file, not 64 (a usage error) as it did.
     @Test func failingChildIsABadInputNamingTheFile() throws {

@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 import VoxtermModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reading `l.nhdr` (voxels in `l.raw`) and writing `l.mhd` (voxels in `l.raw` too) used to
 /// replace the input's voxels with `--force`; an input's data file is an input (exit 3, one line,
@@ -51,7 +54,7 @@ struct DataFileSafetyCLITests {
             let raw = dir.appendingPathComponent((name as NSString).deletingPathExtension + ".raw").path
             try Data("precious".utf8).write(to: URL(fileURLWithPath: raw))
             var r = try runVoxterm(["bench", "io", image, "--write", header, "--repeats", "1"])
-            #expect(r.status != 0 && r.stderr.contains("\(raw) exists"), "\(r.stderr)")
+            #expect(r.status == 3 && r.stderr.contains("\(raw) exists"), "\(r.status) \(r.stderr)")
             #expect(try String(contentsOfFile: raw, encoding: .utf8) == "precious")
             try FileManager.default.removeItem(atPath: raw)
             r = try runVoxterm(["bench", "io", image, "--write", header, "--repeats", "2"])
@@ -61,5 +64,26 @@ struct DataFileSafetyCLITests {
             let bytes = r.stdout.split(separator: " ").firstIndex(of: "bytes,").map { Int(r.stdout.split(separator: " ")[$0 - 1]) ?? 0 } ?? 0
             #expect(bytes > 91 * 109 * 91 * 4, "\(r.stdout)")
         }
+    }
+
+    /// Ctrl-C during `bench io --write`: exit 130 within a second, and nothing left (it used to
+    /// leave `.w.nii.gz.tmp-*` files and print nothing).
+    @Test func benchIOInterruptedLeavesNothing() throws {
+        let dir = TestPaths.temporaryDirectory("voxterm-benchio-int")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("w.nii.gz").path, log = dir.appendingPathComponent("../benchio-int.log").standardized.path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let p = try StartedProcess.start(TestPaths.voxtermBinary.path, ["bench", "io", TestPaths.samples.appendingPathComponent("colin27_1mm.nii.gz").path,
+                                                                       "--write", out, "--repeats", "10000"], log: log)
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: out) && !p.hasExited && Date() < deadline { usleep(20_000) }
+        try #require(!p.hasExited, "finished before the signal")
+        let t0 = Date()
+        p.signal(SIGINT)
+        let status = p.wait(timeout: 10) ?? -1
+        #expect(status == 130, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        #expect(Date().timeIntervalSince(t0) < 1.5)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(left.isEmpty, "left: \(left)")
     }
 }
