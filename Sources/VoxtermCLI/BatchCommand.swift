@@ -69,6 +69,12 @@ extension RegistrationOptions {
     }
 }
 
+/// An absolute `path` without "." components, empty components and a trailing "/" (`--out .`
+/// names the folder `/x/b1`, not `/x/b1/.`); ".." and symbolic links are kept as written.
+func cleanPath(_ path: String) -> String {
+    "/" + path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+}
+
 /// `path` made absolute against the current folder.
 func absolutePath(_ path: String) -> String {
     if path.hasPrefix("/") { return path }
@@ -123,7 +129,7 @@ struct BatchSegment: ParsableCommand {
 /// The shared body of `batch register` and `batch segment`.
 func runBatch(_ options: BatchRunOptions, settings: BatchSettings, plan: RegistrationPlan, taskCommand: [String]) throws {
     let cohort: Cohort
-    let folder = BatchFolder(absolutePath(options.out))
+    let folder = BatchFolder(cleanPath(absolutePath(options.out)))
     do {
         cohort = try Cohort.load(options.cohort)
         try settings.validate(for: cohort)
@@ -131,11 +137,21 @@ func runBatch(_ options: BatchRunOptions, settings: BatchSettings, plan: Registr
         printError(error)
         throw ExitCode(ExitCodes.badInput)
     }
-    do { try folder.create() } catch {
+    // Before anything is written: --slurm needs sbatch (unless --dry-run); DIR is new, empty or
+    // a batch folder; no subject's folder holds inputs or files voxterm did not write.
+    if options.slurm && !options.dryRun && findExecutable("sbatch") == nil {
+        printError(SlurmArrayJob.sbatchMissing)
+        throw ExitCode(ExitCodes.badInput)
+    }
+    let runner = SubjectRunner(settings: settings, plan: plan, folder: folder)
+    do {
+        try folder.checkReusable()
+        try runner.checkCohortOutputs(cohort.subjects)
+        try folder.create()
+    } catch {
         printError(error)
         throw ExitCode(ExitCodes.writeFailed)
     }
-    let runner = SubjectRunner(settings: settings, plan: plan, folder: folder)
     var manifest = BatchManifest(cohort: absolutePath(cohort.path), subjects: cohort.subjects, settings: settings)
     let previous = try? BatchManifest.read(folder)
     manifest.slurmJobs = previous?.slurmJobs ?? []
@@ -232,6 +248,7 @@ func submitSlurm(_ options: BatchRunOptions, manifest: BatchManifest, runner: Su
     }
     let id: String
     do { id = try job.submit() } catch {
+        job.removeFiles()
         printError(error)
         throw ExitCode(ExitCodes.badInput)
     }

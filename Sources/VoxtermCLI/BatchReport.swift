@@ -35,9 +35,13 @@ struct BatchReport: ParsableCommand {
         print(summary.table(limit: limit), terminator: "")
         guard !noQC else { return }
         do {
-            try FileManager.default.createDirectory(atPath: folder.qcFolder, withIntermediateDirectories: true)
+            // Pictures replace only pictures an earlier report wrote.
+            let pages = max(1, (summary.worstFirst.count + 99) / 100)
+            let names = manifest.subjects.map { $0.subject + ".png" } + (0..<pages).map(QCPicture.indexName)
+            for name in names { try QCPicture.checkReplaceable((folder.qcFolder as NSString).appendingPathComponent(name)) }
+            try FileIO.createFolders(folder.qcFolder, for: folder.qcFolder)
         } catch {
-            printError(FileError(path: folder.qcFolder, reason: "cannot create the folder"))
+            printError(error)
             throw ExitCode(ExitCodes.writeFailed)
         }
         let rowsBySubject = Dictionary(uniqueKeysWithValues: manifest.subjects.map { ($0.subject, $0) })
@@ -153,6 +157,21 @@ struct QCPicture {
         return img
     }
 
+    /// The file name of index page `k` (0-based): index.png, index-2.png, index-3.png, ...
+    static func indexName(_ k: Int) -> String { k == 0 ? "index.png" : "index-\(k + 1).png" }
+
+    /// Refuses a file at `path` that an earlier `batch report` did not write (no PNG text
+    /// `Software: voxterm batch report`), so a report never replaces the user's own picture.
+    static func checkReplaceable(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        let ours = (st.st_mode & S_IFMT) == S_IFREG
+            && ((try? PNGCodec.readText(FileIO.readAll(path, limit: 256 << 20)))?.contains { $0.key == "Software" && $0.value == "voxterm batch report" } ?? false)
+        guard ours else {
+            throw FileError(path: path, reason: "exists and was not written by voxterm batch report; voxterm never replaces a file it did not write: move it away and run the report again")
+        }
+    }
+
     /// Writes the index montage(s): tiles in order, rows of ten, 100 per page. Returns file names.
     static func writeIndex(_ tiles: [(String, RGBAImage)], folder: BatchFolder) throws -> [String] {
         let perPage = 100, columns = 10, gap = 2
@@ -163,7 +182,7 @@ struct QCPicture {
             let cols = min(columns, max(1, part.count)), rowsN = max(1, (part.count + cols - 1) / cols)
             var out = RGBAImage(width: cols * w + (cols - 1) * gap, height: rowsN * h + (rowsN - 1) * gap)
             for (i, t) in part.enumerated() { out.paste(t.1, x: (i % cols) * (w + gap), y: (i / cols) * (h + gap)) }
-            let name = page == 0 ? "index.png" : "index-\(page / perPage + 1).png"
+            let name = indexName(page / perPage)
             let text: [(key: String, value: String)] = [("Software", "voxterm batch report"),
                                                         ("Subjects", part.map(\.0).joined(separator: ",")),
                                                         ("Order", "worst first")]

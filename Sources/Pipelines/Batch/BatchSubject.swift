@@ -63,6 +63,12 @@ public struct BatchSettings: Sendable, Equatable, Codable {
         try c.encode(fusion.rawValue, forKey: .fusion)
     }
 
+    /// The file names a subject's result folder can hold: those of `voxterm register` or
+    /// `SubjectRunner.segmentFileNames` (the only names an earlier result may replace).
+    public var resultNames: Set<String> {
+        Set(task == .register ? RegistrationOutputs.fileNames : SubjectRunner.segmentFileNames)
+    }
+
     /// Checks the settings against the cohort: every row has a fixed image or support set.
     public func validate(for cohort: Cohort) throws {
         switch task {
@@ -225,15 +231,49 @@ public struct SubjectRunner: Sendable {
         }
     }
 
-    /// Renames the finished folder into place: the old result is moved aside first, so at every
-    /// moment `DIR/<subject>/` is either the complete old or the complete new result.
+    /// Renames the finished folder into place in one step (`FileIO.swapFolder`: renameat2
+    /// RENAME_EXCHANGE with an earlier result, the rename shared with `OutputFolder`), so at every
+    /// moment `DIR/<subject>/` is either the complete old or the complete new result; the old one
+    /// is then removed. (On a file system without RENAME_EXCHANGE, as NFS, the earlier result is
+    /// renamed aside first, so `DIR/<subject>` is missing between two renames there.) Refuses (the subject fails, nothing removed) when what is at
+    /// `DIR/<subject>` is not an earlier result (`checkSubjectFolder`), checked again here because
+    /// files may have been put there while the subject ran.
     func swapIn(_ partial: String, as final: String) throws {
-        let old = folder.path + "/." + (final as NSString).lastPathComponent + ".old-\(getpid())"
-        if FileIO.exists(final) {
-            guard rename(final, old) == 0 else { throw FileError(path: final, reason: "cannot move the previous result aside: \(FileIO.errnoReason(errno))") }
+        let subject = (final as NSString).lastPathComponent
+        try folder.checkSubjectFolder(subject, resultNames: settings.resultNames)
+        // Where RENAME_EXCHANGE is missing (NFS): the earlier result is renamed aside first, a
+        // `.old-` folder `removeLeftovers` removes if the process dies right then.
+        let aside = folder.path + "/." + subject + ".old-\(getpid())"
+        if try FileIO.swapFolder(partial, into: final, naming: final, aside: aside) {
+            try? FileManager.default.removeItem(atPath: partial) // the earlier result, exchanged out
         }
-        guard rename(partial, final) == 0 else { throw FileError(path: final, reason: "cannot rename into place: \(FileIO.errnoReason(errno))") }
-        try? FileManager.default.removeItem(atPath: old)
+    }
+
+    /// Refuses, before any work, a cohort whose run would remove or replace what voxterm did not
+    /// write: an input file (image, labels, truth, fixed, support set or its examples) of any row
+    /// that is, or lies inside, a subject's folder `DIR/<subject>` (replaced when that subject
+    /// finishes), and a `DIR/<subject>` that is not an earlier result (`checkSubjectFolder`).
+    /// Throws a one-line `FileError` naming the path.
+    public func checkCohortOutputs(_ subjects: [CohortSubject]) throws {
+        let names = Set(subjects.map(\.subject))
+        let dirs = Set([(folder.path as NSString).standardizingPath, FileIO.realPath(folder.path)].compactMap { $0 })
+        for row in subjects {
+            for input in inputs(of: row) {
+                // The path as written (its folder resolved) and the file it leads to (links followed).
+                let spellings = [FileIO.comparablePath(input), FileIO.realPath(input), (input as NSString).standardizingPath]
+                for p in spellings.compactMap({ $0 }) {
+                    for d in dirs where p.hasPrefix(d + "/") {
+                        let first = String(p.dropFirst(d.count + 1).prefix { $0 != "/" })
+                        guard names.contains(first) else { continue }
+                        let role = first == row.subject ? "its" : "subject \(first)'s"
+                        let place = p == d + "/" + first ? "is the path of \(role) output folder"
+                            : "lies in \(role) output folder \(folder.subjectFolder(first))"
+                        throw FileError(path: input, reason: "is an input of subject \(row.subject) and \(place), which voxterm batch replaces with the results; move the inputs out of it or choose another --out")
+                    }
+                }
+            }
+        }
+        for row in subjects { try folder.checkSubjectFolder(row.subject, resultNames: settings.resultNames) }
     }
 
     func register(_ row: CohortSubject, into dir: String, token: CancellationToken) throws -> SubjectScores {

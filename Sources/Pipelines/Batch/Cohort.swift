@@ -51,8 +51,18 @@ public struct Cohort: Sendable, Equatable {
 
     /// Columns a cohort may have; `subject` and `image` are required.
     public static let columns = ["subject", "image", "labels", "truth", "fixed", "support_set"]
-    /// Names a subject may not have: they are the batch folder's own entries.
-    public static let reservedNames: Set<String> = ["status", "qc", "slurm", "summary.csv", "summary.json"]
+    /// Names a subject may not have: they are the batch folder's own entries, or the QC index
+    /// montage's name in `DIR/qc/` (`index`; `index-N` too, see `isReserved`).
+    public static let reservedNames: Set<String> = ["status", "qc", "slurm", "summary.csv", "summary.json", "batch.json", "index"]
+
+    /// Whether `name` is reserved: one of `reservedNames`, or `index-N` (N digits), the further
+    /// pages of `batch report`'s index montage (`DIR/qc/index-2.png`).
+    public static func isReserved(_ name: String) -> Bool {
+        if reservedNames.contains(name) { return true }
+        guard name.hasPrefix("index-") else { return false }
+        let n = name.dropFirst(6)
+        return !n.isEmpty && n.allSatisfy { $0.isASCII && $0.isNumber }
+    }
 
     /// Reads a cohort file (row paths come out absolute): JSON when it starts with `[` or `{` (an array of rows, or
     /// `{"subjects": [...]}`), CSV otherwise. Files are not opened here: a missing image is a
@@ -98,7 +108,7 @@ public struct Cohort: Sendable, Equatable {
         let bad = name.isEmpty || name == "." || name == ".." || name.hasPrefix(".") || name.contains("/")
             || name.contains("\0") || name.unicodeScalars.contains(where: { $0.value < 32 }) || name.utf8.count > 200
         if bad { throw CohortError("\(path): subject name '\(name)' cannot be a folder name (no '/', no leading '.', at most 200 bytes)") }
-        if reservedNames.contains(name) { throw CohortError("\(path): subject name '\(name)' is reserved for the batch folder's own files") }
+        if isReserved(name) { throw CohortError("\(path): subject name '\(name)' is reserved for the batch folder's own files (status, qc, slurm, summary.csv, summary.json, batch.json, and index, index-N of the QC pictures)") }
     }
 
     static func parseJSON(_ data: Data, path: String) throws -> [CohortSubject] {

@@ -64,19 +64,25 @@ public struct SlurmArrayJob: Sendable {
 
     /// Writes the subjects file and the script (executable), atomically.
     public func write() throws {
-        do { try FileManager.default.createDirectory(atPath: folder.slurmFolder, withIntermediateDirectories: true) } catch {
-            throw FileError(path: folder.slurmFolder, reason: "cannot create the folder (\(describeFileError(error)))")
-        }
+        try FileIO.createFolders(folder.slurmFolder, for: folder.slurmFolder)
         try FileIO.writeAtomically(subjectsPath, Array((subjects.joined(separator: "\n") + "\n").utf8))
         try FileIO.writeAtomically(scriptPath, Array(script.utf8))
         chmod(scriptPath, 0o755)
     }
 
+    /// The error when `sbatch` is not on PATH (checked before a batch writes anything).
+    public static let sbatchMissing = CohortError("sbatch: not found on PATH; --slurm needs SLURM's client commands (--dry-run only writes the script)")
+
+    /// Removes the script and the subjects file (after a failed submission).
+    public func removeFiles() {
+        unlink(scriptPath)
+        unlink(subjectsPath)
+        rmdir(folder.slurmFolder) // only when empty
+    }
+
     /// Submits the script with `sbatch --parsable`; returns the job id.
     public func submit() throws -> String {
-        guard let sbatch = findExecutable("sbatch") else {
-            throw CohortError("sbatch: not found on PATH; --slurm needs SLURM's client commands (--dry-run only writes the script)")
-        }
+        guard let sbatch = findExecutable("sbatch") else { throw Self.sbatchMissing }
         let r = try runCommand(sbatch, ["--parsable"] + sbatchArguments + [scriptPath])
         guard r.status == 0 else {
             throw CohortError("sbatch failed (exit \(r.status)): \(oneLine(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")

@@ -90,17 +90,55 @@ public struct BatchFolder: Sendable {
     public func statusPath(_ subject: String) -> String { join(statusFolder, subject + ".json") }
     public func lockPath(_ subject: String) -> String { join(statusFolder, "." + subject + ".lock") }
 
-    /// Creates `DIR` and `DIR/status`, or throws a one-line `FileError`.
+    /// Creates `DIR` and `DIR/status`, or throws a one-line `FileError` (errno in words).
     public func create() throws {
         for p in [path, statusFolder] {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: p, isDirectory: &isDir) {
-                guard isDir.boolValue else { throw FileError(path: p, reason: "exists and is not a folder; --out names a folder") }
+            var st = stat()
+            if stat(p, &st) == 0 {
+                guard (st.st_mode & S_IFMT) == S_IFDIR else { throw FileError(path: p, reason: "exists and is not a folder; --out names a folder") }
                 continue
             }
-            do { try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true) } catch {
-                throw FileError(path: p, reason: "cannot create the folder (\(describeFileError(error)))")
-            }
+            try FileIO.createFolders(p, for: p)
+        }
+    }
+
+    /// Refuses `DIR` as a batch folder when it exists, is not empty and holds no `batch.json` a
+    /// batch wrote (a folder of the user's own files, which the batch's summary, status and
+    /// subject folders would replace or mix with), or is not a folder. A missing or empty `DIR`
+    /// is fine. Throws a one-line `FileError`.
+    public func checkReusable() throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw FileError(path: path, reason: "exists and is not a folder; --out names a folder") }
+        let entries = try FileIO.folderEntries(path)
+        guard !entries.isEmpty else { return }
+        guard FileIO.exists(manifestPath) else {
+            throw FileError(path: path, reason: "is not empty (\(FileIO.listed(entries))) and is not a batch folder (no batch.json); voxterm batch writes into a new or empty folder or resumes one it wrote: choose another --out")
+        }
+        do { _ = try BatchManifest.read(self) } catch {
+            throw FileError(path: manifestPath, reason: "is not a voxterm batch manifest, so \(path) is not a batch folder; choose another --out")
+        }
+    }
+
+    /// Refuses what is at `DIR/<subject>` unless voxterm may replace it: nothing, an empty folder,
+    /// or an earlier result, i.e. a folder (not a link) with a record `DIR/status/<subject>.json`
+    /// holding only `resultNames`. Throws a one-line `FileError` naming the path.
+    public func checkSubjectFolder(_ subject: String, resultNames: Set<String>) throws {
+        let dir = subjectFolder(subject)
+        var st = stat()
+        guard lstat(dir, &st) == 0 else { return }
+        let advice = "voxterm batch replaces a subject's folder only when it holds an earlier result: move it away or choose another --out"
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw FileError(path: dir, reason: "exists and is not a folder voxterm batch wrote (subject \(subject)); \(advice)")
+        }
+        let entries = try FileIO.folderEntries(dir)
+        guard !entries.isEmpty else { return }
+        guard FileIO.exists(statusPath(subject)) else {
+            throw FileError(path: dir, reason: "holds files (\(FileIO.listed(entries))) but has no record \(statusPath(subject)), so voxterm batch did not write it; \(advice)")
+        }
+        let foreign = entries.filter { !resultNames.contains($0) }
+        guard foreign.isEmpty else {
+            throw FileError(path: dir, reason: "holds files voxterm batch did not write (\(FileIO.listed(foreign))); \(advice)")
         }
     }
 

@@ -155,26 +155,12 @@ public final class OutputFolder: @unchecked Sendable {
     /// Makes the staged set DIR's contents in one step; the earlier set (if any) is removed.
     public func commit() throws {
         committed = true
-        var st = stat()
-        if stat(target, &st) != 0 {
-            // DIR is new: NOREPLACE, so a folder created meanwhile (a racing run) is not replaced.
-            let r = FileIO.renameat2.map { $0(AT_FDCWD, staging, AT_FDCWD, target, 1) } ?? rename(staging, target)
-            if r == 0 { return }
-            let e = errno
+        do {
+            if try FileIO.swapFolder(staging, into: target, naming: path) { FileIO.removeFlatFolder(staging) } // now the earlier set
+        } catch {
             FileIO.removeFlatFolder(staging)
-            throw FileError(path: path, reason: e == EEXIST || e == ENOTEMPTY ? "was created by someone else meanwhile; nothing written" : "cannot create it: \(FileIO.errnoReason(e))")
+            throw error
         }
-        if (try? FileIO.folderEntries(target))?.isEmpty == true {
-            chmod(staging, st.st_mode & 0o7777)
-            if rename(staging, target) == 0 { return } // replaces an empty folder atomically
-        }
-        guard let exchange = FileIO.renameat2, exchange(AT_FDCWD, staging, AT_FDCWD, target, 2) == 0 else {
-            let e = errno
-            FileIO.removeFlatFolder(staging)
-            throw FileError(path: path, reason: "cannot replace its contents: \(FileIO.errnoReason(e))")
-        }
-        chmod(target, st.st_mode & 0o7777)
-        FileIO.removeFlatFolder(staging) // now the earlier set
     }
 
     /// Removes the staging folder and what was written into it.
@@ -184,6 +170,51 @@ public final class OutputFolder: @unchecked Sendable {
 }
 
 extension FileIO {
+    /// Puts folder `staged` at `target` in one step, so `target` is never missing: renamed there
+    /// when `target` does not exist (`renameat2` NOREPLACE, so a folder created meanwhile is not
+    /// replaced; plain `rename`, which never replaces a non-empty folder, where the file system
+    /// takes no flags, as NFS) or is an empty folder, else exchanged with it
+    /// (`renameat2(RENAME_EXCHANGE)`), the new folder taking the old one's permissions. Returns
+    /// true when an earlier folder was exchanged: it is now at `staged` and the caller removes it.
+    /// Nothing is removed here; on an error (`naming` is the path errors name) both folders are
+    /// as they were.
+    ///
+    /// A file system without RENAME_EXCHANGE (NFS, most cluster file systems: EINVAL) fails the
+    /// exchange, unless `aside` is given: then the earlier folder is renamed to `aside`, `staged`
+    /// to `target`, and the earlier folder on to `staged` (so `target` is missing between the
+    /// first two renames; an interrupted process leaves it at `aside`).
+    public static func swapFolder(_ staged: String, into target: String, naming: String, aside: String? = nil) throws -> Bool {
+        func unsupported(_ e: Int32) -> Bool { e == EINVAL || e == ENOSYS || e == EOPNOTSUPP }
+        var st = stat()
+        if stat(target, &st) != 0 {
+            var r = renameat2.map { $0(AT_FDCWD, staged, AT_FDCWD, target, 1) } ?? rename(staged, target)
+            if r != 0 && renameat2 != nil && unsupported(errno) { r = rename(staged, target) }
+            if r == 0 { return false }
+            let e = errno
+            throw FileError(path: naming, reason: e == EEXIST || e == ENOTEMPTY ? "was created by someone else meanwhile; nothing written" : "cannot create it: \(errnoReason(e))")
+        }
+        if (try? folderEntries(target))?.isEmpty == true {
+            chmod(staged, st.st_mode & 0o7777)
+            if rename(staged, target) == 0 { return false } // replaces an empty folder atomically
+        }
+        chmod(staged, st.st_mode & 0o7777)
+        if let exchange = renameat2, exchange(AT_FDCWD, staged, AT_FDCWD, target, 2) == 0 { return true }
+        let e = renameat2 == nil ? ENOSYS : errno
+        guard let aside, unsupported(e) else {
+            throw FileError(path: naming, reason: "cannot replace its contents: \(errnoReason(e))")
+        }
+        guard rename(target, aside) == 0 else {
+            throw FileError(path: naming, reason: "cannot move the earlier folder aside: \(errnoReason(errno))")
+        }
+        guard rename(staged, target) == 0 else {
+            let e2 = errno
+            rename(aside, target)
+            throw FileError(path: naming, reason: "cannot rename into place: \(errnoReason(e2))")
+        }
+        _ = rename(aside, staged) // if this fails the earlier folder stays at `aside`
+        return true
+    }
+
     /// Names in folder `path` (without "." and ".."), sorted.
     public static func folderEntries(_ path: String) throws -> [String] {
         guard let d = opendir(path) else { throw FileError(path: path, reason: errnoReason(errno)) }
@@ -196,8 +227,8 @@ extension FileIO {
         return out.sorted()
     }
 
-    /// Up to three names and a count, for messages.
-    static func listed(_ names: [String]) -> String {
+    /// Up to three names and a count, for messages ("a, b, c and 2 more").
+    public static func listed(_ names: [String]) -> String {
         names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
     }
 
