@@ -197,16 +197,9 @@ import Glibc
         chmod(locked, 0o555)
         defer { chmod(locked, 0o755) }
         let args = ["batch", "register", cohort, "--out", locked + "/out", "--fixed", fx.fixed, "--quiet"]
-        let r2: ProcessResult
-        if geteuid() == 0 {
-            let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
-            guard let setpriv else {
-                Issue.record("running as root and setpriv (util-linux) is missing: cannot make a folder unwritable")
-                return
-            }
-            r2 = try runProcess(setpriv, ["--bounding-set=-dac_override,-dac_read_search", "--", TestPaths.voxtermBinary.path] + args)
-        } else {
-            r2 = try runVoxterm(args)
+        guard let r2 = try runVoxtermHonouringFileModes(args) else {
+            Issue.record("running as root and setpriv (util-linux) is missing: cannot make a folder unwritable")
+            return
         }
         Self.expectOneLine(r2, status: 3, path: locked + "/out", reason: "cannot create the folder \(locked)/out: permission denied")
         #expect(!r2.stderr.contains("operation could not be completed"))

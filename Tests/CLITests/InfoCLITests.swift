@@ -137,18 +137,10 @@ struct InfoCLITests {
         try FileManager.default.copyItem(atPath: Self.fixtures.appendingPathComponent("las.nii").path, toPath: path)
         chmod(path, 0)
         defer { chmod(path, 0o644) }
-        let r: ProcessResult
-        if geteuid() == 0 {
-            // Root reads mode-000 files through CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH; drop them.
-            let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
-            guard let setpriv else {
-                Issue.record("running as root and setpriv (util-linux) is missing: cannot make a file unreadable")
-                return
-            }
-            r = try runProcess(setpriv, ["--bounding-set=-dac_override,-dac_read_search", "--",
-                                         TestPaths.voxtermBinary.path, "info", path])
-        } else {
-            r = try runVoxterm(["info", path])
+        // Root reads mode-000 files through CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH: run without them.
+        guard let r = try runVoxtermHonouringFileModes(["info", path]) else {
+            Issue.record("running as root and setpriv (util-linux) is missing: cannot make a file unreadable")
+            return
         }
         Self.expectOneLineError(r, named: path, reason: "permission denied", "unreadable")
     }

@@ -51,3 +51,14 @@ public let pythonWithNibabel: String? = {
     }
     return nil
 }()
+
+/// Runs voxterm with file modes in force: as root, without root's overrides (CAP_DAC_OVERRIDE,
+/// CAP_DAC_READ_SEARCH, dropped with util-linux's setpriv), so an unreadable file or a read-only
+/// folder is one for voxterm too. Nil when running as root and setpriv is missing.
+public func runVoxtermHonouringFileModes(_ arguments: [String]) throws -> ProcessResult? {
+    guard geteuid() == 0 else { return try runVoxterm(arguments) }
+    guard let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        return nil
+    }
+    return try runProcess(setpriv, ["--bounding-set=-dac_override,-dac_read_search", "--", TestPaths.voxtermBinary.path] + arguments)
+}
