@@ -184,7 +184,8 @@ public enum DICOM {
         let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         let warnings = logText.split(separator: "\n").filter { $0.hasPrefix("Warning") }.map(String.init)
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).filter { $0.hasSuffix(".nii") }.sorted()
-        if files.isEmpty && status != 0 {
+        // Killed by a signal (128 + n: the user's Ctrl-C reaches it too): its output is partial, whatever is there.
+        if (files.isEmpty && status != 0) || status > 128 {
             let why = logText.split(separator: "\n").last(where: { $0.hasPrefix("Error") }).map(String.init) ?? "exit status \(status)"
             throw NIfTIError(displayPath, "dcm2niix could not convert this folder (\(why))")
         }

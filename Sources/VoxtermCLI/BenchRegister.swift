@@ -61,6 +61,13 @@ struct BenchRegister: ParsableCommand {
                 try Preflight(inputs: [("MANIFEST", manifest)] + files.map { ("a pair's file", $0) }, outputs: [("--json", json)], force: force).check()
             } catch { throw ExitCodes.fail(error) }
         }
+        // Every pair names its four files (a missing one used to crash on a force-unwrap).
+        for (n, pair) in pairs.enumerated() {
+            for k in ["fixed_image", "moving_image", "fixed_labels", "moving_labels"] where !(pair[k] is String) {
+                standardError.write("voxterm: error: \(manifest): pair \(n + 1) (\(pair["id"] as? String ?? "no id")) has no \(k)\n")
+                throw ExitCode(ExitCodes.badInput)
+            }
+        }
         var perTable: [String: Int] = [:]
         var records: [Record] = []
         for pair in pairs {

@@ -21,6 +21,7 @@ struct Info: ParsableCommand {
         var reports: [[String: Any]] = []
         var failed = false
         for file in files {
+            if signals.isCancelled { break }   // Ctrl-C: the watchdog ends the process; report no more files
             do {
                 if TransformReport.isTransformFile(file) {
                     let report = TransformReport(path: file, affine: try ITKTransformFile.read(file))

@@ -224,7 +224,8 @@ struct View: ParsableCommand {
                 state.curation.manifestPath = manifestPath
                 // A manifest named with --support-set is the session's own (M rewrites it); the
                 // default name is, once loaded or saved here.
-                state.curation.manifestOwned = supportSet != nil
+                // An existing file given there is the session's only once it loads as a manifest.
+                state.curation.manifestOwned = supportSet != nil && !FileManager.default.fileExists(atPath: manifestPath)
                 if supportSet != nil && FileManager.default.fileExists(atPath: manifestPath) {
                     for a in CurationIO.perform(.loadManifest(path: manifestPath), state: state) { _ = reduce(&state, a) }
                 }

@@ -12,22 +12,8 @@ import Glibc
 /// removes the folder first (an audit of every write path, 2026-12-07).
 @Suite("An interrupted DICOM read leaves no temporary copy and no dcm2niix running")
 struct ExitCleanupCLITests {
-    /// The mechanism itself: a registered folder with files is removed and a registered child stopped.
-    @Test func theRegistryRemovesFoldersAndStopsChildren() throws {
-        let dir = TestPaths.temporaryDirectory("exit-cleanup")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let folder = dir.appendingPathComponent("voxterm-dicom.test").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
-        for n in ["7.nii", "7.json", "dcm2niix.log"] { try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/" + n)) }
-        let child = try Subprocess.start("/bin/sleep", ["30"])
-        ExitCleanup.addFolder(folder)
-        ExitCleanup.addChild(child)
-        let done = ExitCleanup.run()
-        #expect(done.folders == [folder] && done.children == [child])
-        #expect(!FileManager.default.fileExists(atPath: folder))
-        #expect(kill(child, 0) != 0, "the child still runs")
-        #expect(ExitCleanup.run().folders.isEmpty, "run() forgets what it cleaned")
-    }
+    // (No in-process test of `ExitCleanup.run()`: it is process-wide, and the test harness's own
+    // children, other tests' voxterm runs, are registered too; it would stop them.)
 
     /// `info` on a DICOM folder, interrupted while dcm2niix runs: exit 130 within a second, the
     /// temporary folder gone, dcm2niix stopped. A stand-in dcm2niix on PATH writes its output

@@ -78,6 +78,10 @@ import VolumeCore
         r = try runVoxterm(["bench", "register", manifest.path, "--preset", "fast", "--json", mine, "--force"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: mine))) as? [Any])?.count == 1)
+        // A pair without its labels: one line, exit 2 (was a crash on a force-unwrap, status 132).
+        try JSONSerialization.data(withJSONObject: ["pairs": [["id": "bare", "fixed_image": s[0], "moving_image": s[1]]]]).write(to: manifest)
+        r = try runVoxterm(["bench", "register", manifest.path, "--preset", "fast"])
+        #expect(r.status == 2 && r.stderr == "voxterm: error: \(manifest.path): pair 1 (bare) has no fixed_labels\n", "\(r.status) \(r.stderr)")
     }
 
     /// `register --iterations` with the preset's own counts (and `--smoothing` with its own sigmas)

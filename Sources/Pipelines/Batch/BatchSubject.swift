@@ -273,7 +273,18 @@ public struct SubjectRunner: Sendable {
                 }
             }
         }
-        for row in subjects { try folder.checkSubjectFolder(row.subject, resultNames: settings.resultNames) }
+        // A subject recorded done with its folder in place is skipped unless its inputs or settings
+        // changed; its folder is not touched then, so a note left in it must not stop the cohort.
+        // (A redo checks the folder again before replacing it: that subject fails, nothing removed.)
+        for row in subjects where !isRecordedDone(row.subject) {
+            try folder.checkSubjectFolder(row.subject, resultNames: settings.resultNames)
+        }
+    }
+
+    /// Whether `subject` is recorded done and its folder is there (the first half of the skip rule;
+    /// the fingerprint decides the rest, when the subject's turn comes).
+    func isRecordedDone(_ subject: String) -> Bool {
+        folder.status(of: subject)?.state == .done && FileIO.exists(folder.subjectFolder(subject))
     }
 
     func register(_ row: CohortSubject, into dir: String, token: CancellationToken) throws -> SubjectScores {

@@ -138,7 +138,7 @@ public struct BatchFolder: Sendable {
         }
         let foreign = entries.filter { !resultNames.contains($0) }
         guard foreign.isEmpty else {
-            throw FileError(path: dir, reason: "holds files voxterm batch did not write (\(FileIO.listed(foreign))); \(advice)")
+            throw FileError(path: dir, reason: "holds files that are not results of this batch task (\(FileIO.listed(foreign))); \(advice)")
         }
     }
 

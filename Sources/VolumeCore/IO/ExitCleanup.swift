@@ -37,8 +37,13 @@ public enum ExitCleanup {
         for pid in p.children {
             kill(pid, SIGTERM)
             var status: Int32 = 0
-            // Reap it within half a second (dcm2niix stops at once on SIGTERM); never block the exit.
-            for _ in 0..<50 where waitpid(pid, &status, WNOHANG) == 0 { usleep(10_000) }
+            // Reaped within 0.2 s (dcm2niix stops at once on SIGTERM); one that ignores it is killed.
+            var reaped = false
+            for _ in 0..<20 {
+                if waitpid(pid, &status, WNOHANG) != 0 { reaped = true; break }
+                usleep(10_000)
+            }
+            if !reaped { kill(pid, SIGKILL); _ = waitpid(pid, &status, 0) }
         }
         for folder in p.folders {
             if let dir = opendir(folder) {

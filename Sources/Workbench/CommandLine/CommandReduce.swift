@@ -671,7 +671,8 @@ public enum CommandIO {
                 }
                 try ImageFile.checkDestination(path, options: options)
                 if let names { try ImageFile.checkDestination(names.path, options: options) }
-                // Labels and names appear together (one output set): a failure on either leaves neither.
+                // Labels and names appear together (one output set): a failure while writing either
+                // leaves neither (with :save!, a failure while placing them, a rename race, may leave the new labels).
                 var staged = options
                 let set = OutputSet(overwrite: force)
                 staged.set = set

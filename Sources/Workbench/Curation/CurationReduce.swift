@@ -98,7 +98,7 @@ func reduceCuration(_ state: inout WorkbenchState, _ action: CurationAction) -> 
         if CurationIO.same(path, c.manifestPath) { c.manifestOwned = true }
         state.message = message
     case .manifestLoaded(let path, let entries):
-        if path == c.manifestPath { c.manifestOwned = true }
+        if CurationIO.same(path, c.manifestPath) { c.manifestOwned = true }
         // Read while another image may have been opened (`:open image`, cohort paging): which
         // entries are the open image is decided for the one open now.
         c.entries = entries.map { e in
