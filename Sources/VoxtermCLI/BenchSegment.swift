@@ -235,6 +235,10 @@ struct BenchSegment: ParsableCommand {
 
     /// Every query as its own `voxterm segment` process, timed from spawn to exit.
     func runWholeProcess(_ proto: ProtocolFile, _ path: (String) -> String) throws {
+        // Ctrl-C / SIGTERM / SIGHUP: exit within a second, and the `voxterm segment` child under way
+        // stopped too (ExitCleanup; a SIGTERM to the bench alone used to leave it running).
+        let signals = SignalCancellation()
+        defer { signals.stop() }
         let exe = FileIO.realPath(CommandLine.arguments[0]) ?? CommandLine.arguments[0]
         if settings.runsA, let a = proto.A {
             var queries = a.queries
@@ -247,6 +251,7 @@ struct BenchSegment: ParsableCommand {
                 for s in q.supports.prefix(q.k) { args += ["--support", "\(path(s.image)):\(path(s.labels))"] }
                 let t = try ImageFile.read(path(q.truth_labels ?? "")).labelVolume()
                 seconds[q.id] = try timedSegment(exe, args, query: q.id, output: "\(dir)/\(q.file)") { diceScores(prediction: $0, truth: t) }
+                if signals.isCancelled { throw SegmentationError.cancelled }
             }
             try writeSeconds(seconds, "\(dir)/seconds.json")
         }
@@ -272,6 +277,7 @@ struct BenchSegment: ParsableCommand {
                 seconds[q.id] = try timedSegment(exe, args, query: q.id, output: "\(dir)/\(q.file)") {
                     diceOnUnlabelledSlices($0, truth, selection)
                 }
+                if signals.isCancelled { throw SegmentationError.cancelled }
             }
             try writeSeconds(seconds, "\(dir)/seconds.json")
             if annotatorSteps > 0 {

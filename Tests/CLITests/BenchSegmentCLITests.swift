@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `voxterm bench segment`'s simulated annotator (issue 16) on a one-query protocol over the bundled
 /// Colin27 sample: three labelled axial slices, nine targets, so a run takes a few seconds.
@@ -109,6 +112,32 @@ import TestSupport
         #expect(r.status == 2 && r.stderr.contains("plain names"), "\(r.status) \(r.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: truth)) == before)
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// SIGTERM to `bench segment --whole-process` while a `voxterm segment` child runs: the bench
+    /// exits 130 within a second and the child is stopped too (it used to run on).
+    @Test func aTerminatedWholeProcessBenchStopsItsChild() throws {
+        let (dir, file) = try protocolFile(settingB)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("log").path
+        let p = try StartedProcess.start(TestPaths.voxtermBinary.path, ["bench", "segment", file, "--out", dir.appendingPathComponent("out").path,
+                                                                       "--settings", "B", "--whole-process"], log: log)
+        func children() -> [Int32] {
+            let text = (try? String(contentsOfFile: "/proc/\(p.pid)/task/\(p.pid)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { Int32($0) }
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while children().isEmpty && !p.hasExited && Date() < deadline { usleep(10_000) }
+        let kids = children()
+        try #require(!kids.isEmpty, "no voxterm segment child seen: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let t0 = Date()
+        p.signal(SIGTERM)
+        let status = p.wait(timeout: 10) ?? -1
+        #expect(status == 130, "\(status): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        #expect(Date().timeIntervalSince(t0) < 1.5)
+        usleep(200_000)
+        for k in kids { #expect(kill(k, 0) != 0 || (try? String(contentsOfFile: "/proc/\(k)/stat", encoding: .utf8))?.contains(") Z") == true,
+                                "child \(k) still runs") }
     }
 
     /// A query whose `voxterm segment` child fails on a bad file exits 2 (an input's problem, README's
